@@ -1,0 +1,11 @@
+#!/bin/sh
+# The whole test suite on a fresh Debian 12 machine, as root:
+# installs what is missing, builds, runs every test, then runs the unit,
+# vector and CLI tests again under AddressSanitizer and UBSan.
+set -e
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+make -j"$(nproc)" all
+make check
+make -j"$(nproc)" all SAN=address,undefined
+make check SAN=address,undefined NO_FUZZ=1

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * weft status: the client side of the control socket. The status JSON it
+ * reads is specified in docs/status-json.md.
+ */
+#ifndef WEFT_STATUS_H
+#define WEFT_STATUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Render a status document (docs/status-json.md) as the human-readable
+ * table. Fails with a one-line message in err if json is not a version 1
+ * status document, or is the daemon's {"error": ...} answer. */
+bool wf_status_render(FILE *out, const char *json, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Send one request line (without newline) to the control socket at path
+ * and return the daemon's malloc'd answer. On failure returns NULL with
+ * errno set and a message in err. */
+char *wf_status_query(const char *path, const char *request, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging to stderr, where systemd's journal picks it up. iked's split:
+ * log_warn() appends strerror(errno), log_warnx() does not.
+ */
+#ifndef WEFT_LOG_H
+#define WEFT_LOG_H
+
+#include <stdbool.h>
+
+enum wf_log_level { WF_LOG_ERROR = 0, WF_LOG_WARN, WF_LOG_INFO, WF_LOG_DEBUG };
+
+void wf_log_set_level(enum wf_log_level level);
+enum wf_log_level wf_log_get_level(void);
+/* Prefix each line with a timestamp (off under systemd, which adds its own). */
+void wf_log_set_timestamps(bool on);
+
+void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define log_error(...) wf_log(WF_LOG_ERROR, true, __VA_ARGS__)
+#define log_errorx(...) wf_log(WF_LOG_ERROR, false, __VA_ARGS__)
+#define log_warn(...) wf_log(WF_LOG_WARN, true, __VA_ARGS__)
+#define log_warnx(...) wf_log(WF_LOG_WARN, false, __VA_ARGS__)
+#define log_info(...) wf_log(WF_LOG_INFO, false, __VA_ARGS__)
+#define log_debug(...)                                                                           \
+	do {                                                                                     \
+		if (wf_log_get_level() >= WF_LOG_DEBUG)                                          \
+			wf_log(WF_LOG_DEBUG, false, __VA_ARGS__);                                \
+	} while (0)
+
+#endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Certificates: the network CA and its node certificates.
+ *
+ * The CA is an Ed25519 key. Its self-signed CA certificate carries the
+ * network's parameters (name, overlay prefixes, cipher). A node certificate
+ * binds a node name and X25519 public key to overlay addresses, routed
+ * subnets, groups and a validity period, signed by the CA. The binary
+ * encoding is in docs/protocol.md; text files carry it armored (base64
+ * between BEGIN/END lines).
+ *
+ * Pure: time is passed in, no I/O here (file helpers are in common/keyfile.c).
+ */
+#ifndef WEFT_CERT_H
+#define WEFT_CERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "crypto/crypto.h"
+
+enum {
+	WF_CERT_VERSION = 1,
+	WF_CERT_NAME_MAX = 63,      /* network, node and group names: [A-Za-z0-9._-], 1..63 */
+	WF_CERT_MAX_ADDRS = 4,      /* overlay addresses of a node (v4 and/or v6) */
+	WF_CERT_MAX_ROUTES = 16,    /* extra routed subnets of a node */
+	WF_CERT_MAX_PREFIXES = 4,   /* overlay prefixes of a network (CA cert) */
+	WF_CERT_MAX_GROUPS = 8,
+	WF_CERT_MAX_ENCODED = 1024, /* an encoded certificate never exceeds this */
+};
+
+enum wf_cert_type {
+	WF_CERT_CA = 1,
+	WF_CERT_NODE = 2,
+};
+
+struct wf_cert {
+	uint8_t version;
+	enum wf_cert_type type;
+	char network[WF_CERT_NAME_MAX + 1];
+	char name[WF_CERT_NAME_MAX + 1];   /* node name; for a CA, the network name */
+	uint8_t pubkey[WF_KEY_LEN];        /* node: X25519; CA: Ed25519 */
+	uint64_t serial;
+	int64_t not_before, not_after;     /* Unix seconds */
+	enum wf_cipher cipher;             /* CA only */
+	uint8_t n_addrs, n_routes, n_prefixes, n_groups;
+	struct wf_prefix addrs[WF_CERT_MAX_ADDRS];       /* node: host prefixes */
+	struct wf_prefix routes[WF_CERT_MAX_ROUTES];     /* node: routed subnets */
+	struct wf_prefix prefixes[WF_CERT_MAX_PREFIXES]; /* CA: overlay prefixes */
+	char groups[WF_CERT_MAX_GROUPS][WF_CERT_NAME_MAX + 1];
+	uint8_t signature[WF_SIG_LEN];
+};
+
+/* Why a certificate was refused; wf_cert_strerror() gives the text. */
+enum wf_cert_err {
+	WF_CERT_OK = 0,
+	WF_CERT_ERR_TRUNCATED,     /* the encoding ends too early */
+	WF_CERT_ERR_MALFORMED,     /* bad magic, field, length, trailing bytes, ... */
+	WF_CERT_ERR_VERSION,       /* unknown format version */
+	WF_CERT_ERR_TYPE,          /* CA where a node cert was expected, or vice versa */
+	WF_CERT_ERR_SIGNATURE,     /* signature does not verify (wrong CA or tampered) */
+	WF_CERT_ERR_NETWORK,       /* issued for another network */
+	WF_CERT_ERR_NOT_YET_VALID,
+	WF_CERT_ERR_EXPIRED,
+	WF_CERT_ERR_ADDRESS,       /* an address or route outside the network's prefixes */
+	WF_CERT_ERR_CA_EXPIRED,    /* the CA certificate itself is outside its validity */
+};
+
+const char *wf_cert_strerror(enum wf_cert_err e);
+
+/* Is s a valid node/network/group name? */
+bool wf_cert_name_valid(const char *s);
+
+/* Encode c (including its signature) into out; returns the length, or 0 if
+ * out_cap is too small or c is invalid. */
+size_t wf_cert_encode(const struct wf_cert *c, uint8_t *out, size_t out_cap);
+/* Encode everything the signature covers (all but the signature). */
+size_t wf_cert_encode_tbs(const struct wf_cert *c, uint8_t *out, size_t out_cap);
+/* Strict decoding: every length checked, no trailing bytes, names and
+ * prefixes validated. Does not check the signature. Anything that decodes
+ * re-encodes to the same bytes. */
+enum wf_cert_err wf_cert_decode(struct wf_cert *c, const uint8_t *in, size_t len);
+/* The same; on failure *why (if why is not NULL) names the broken rule, e.g.
+ * "tag out of order", for error messages. */
+enum wf_cert_err wf_cert_decode_ex(struct wf_cert *c, const uint8_t *in, size_t len,
+				   const char **why);
+/* Would c encode? Checks what decoding checks (names, prefixes, counts, the
+ * fields each type must and must not have, validity order), without the
+ * size limit or the signature. WF_CERT_OK or WF_CERT_ERR_MALFORMED + *why. */
+enum wf_cert_err wf_cert_check(const struct wf_cert *c, const char **why);
+
+/* Sign c with the CA's Ed25519 private key (fills c->signature). */
+bool wf_cert_sign(struct wf_cert *c, const uint8_t ca_priv[WF_KEY_LEN]) WF_MUST_CHECK;
+
+/* Verify a CA certificate: type, self-signature and validity at now
+ * (outside it: WF_CERT_ERR_CA_EXPIRED). Do this once when the CA certificate
+ * is loaded: wf_cert_verify() trusts the CA's signature and checks only its
+ * validity period. */
+enum wf_cert_err wf_cert_verify_ca(const struct wf_cert *ca, int64_t now);
+/* Verify a node certificate against the network's CA certificate: type,
+ * signature, network name, validity at now, and that every address and route
+ * lies inside one of the CA's prefixes. */
+enum wf_cert_err wf_cert_verify(const struct wf_cert *c, const struct wf_cert *ca, int64_t now);
+
+/* Does the raw overlay address belong to this node (one of its addresses or
+ * routes)? Used to check the inner source of decrypted packets. */
+bool wf_cert_owns(const struct wf_cert *c, int family, const uint8_t *addr);
+
+/* --- Armor ------------------------------------------------------------
+ * "-----BEGIN WEFT <LABEL>-----\n<base64, 64 per line>\n-----END WEFT <LABEL>-----\n"
+ * Labels: "CERTIFICATE", "CA PRIVATE KEY", "NODE PRIVATE KEY", "NODE PUBLIC KEY".
+ */
+enum { WF_ARMOR_LABEL_MAX = 32 };
+/* Plain base64 with padding, NUL-terminated; returns the length, or 0 (and
+ * an empty string) if cap is too small. */
+size_t wf_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+/* Bytes needed (with the NUL) to armor len bytes under label. */
+size_t wf_armor_size(const char *label, size_t len);
+/* Returns the armored text length written to out (NUL-terminated), 0 on error. */
+size_t wf_armor_encode(const char *label, const uint8_t *data, size_t len, char *out,
+		       size_t out_cap);
+/* Finds the block with this label in text; decodes into out. Returns the
+ * decoded length or -1 (missing block, other label, bad base64, too long). */
+long wf_armor_decode(const char *label, const char *text, uint8_t *out, size_t out_cap);
+/* The same; on failure *line is the 1-based line at fault (0 if none) and
+ * *why a short reason, e.g. "bad base64 character". Only blank lines may
+ * surround the block; lines may end in CRLF. */
+long wf_armor_parse(const char *label, const char *text, uint8_t *out, size_t out_cap,
+		    unsigned *line, const char **why);
+/* Copies the label of the first "-----BEGIN WEFT <LABEL>-----" line of text
+ * into label; false if there is none (not a weft file at all). */
+bool wf_armor_label(const char *text, char *label, size_t cap);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Codecs for what travels inside Noise: the handshake payload (TLVs carrying
+ * the certificate and a timestamp) and the membership messages carried in
+ * WF_MSG_CONTROL packets. Pure and strictly bounds-checked; byte layouts are
+ * in docs/protocol.md.
+ */
+#ifndef WEFT_MESSAGE_H
+#define WEFT_MESSAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/addr.h"
+#include "crypto/crypto.h"
+
+struct wf_hs_payload {
+	const uint8_t *cert; /* points into the decoded buffer */
+	size_t cert_len;
+	uint64_t timestamp; /* sender's CLOCK_REALTIME in ns; 0 if absent */
+};
+
+size_t wf_hs_payload_encode(const uint8_t *cert, size_t cert_len, uint64_t timestamp, uint8_t *out,
+			    size_t cap);
+bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len) WF_MUST_CHECK;
+
+/* Control (membership) messages: the first plaintext byte is the kind. */
+enum wf_ctl_kind {
+	WF_CTL_MEMBER = 1, /* one member's certificate and the endpoint we reach it at */
+};
+
+struct wf_member_msg {
+	const uint8_t *cert;
+	size_t cert_len;
+	bool has_endpoint;
+	union wf_endpoint endpoint;
+};
+
+size_t wf_member_encode(const uint8_t *cert, size_t cert_len, const union wf_endpoint *ep,
+			uint8_t *out, size_t cap);
+bool wf_member_decode(struct wf_member_msg *m, const uint8_t *in, size_t len) WF_MUST_CHECK;
+
+/* The Noise prologue: "weft/1\0" || network name || NUL || CA public key.
+ * Binds the protocol version and the network. Returns the length. */
+size_t wf_hs_prologue(const char *network, const uint8_t ca_pub[WF_KEY_LEN], uint8_t *out,
+		      size_t cap);
+/* mac1 on handshake messages: the first 16 bytes of HMAC-SHA256 keyed with
+ * SHA-256("weft mac1" || CA public key) over the message before the MAC. */
+bool wf_hs_mac1_key(const uint8_t ca_pub[WF_KEY_LEN], uint8_t key[WF_SHA256_LEN]) WF_MUST_CHECK;
+void wf_hs_mac1(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len,
+		uint8_t out[16]);
+/* Does the message (with its mac1 in the last 16 bytes) carry a valid mac1? */
+bool wf_hs_mac1_ok(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * weft.conf: a strict "key = value" parser. Each key has a setter that
+ * validates its value; anything surprising is an error naming the file and
+ * line, because a daemon that guesses at a typo is worse than one that
+ * refuses to start.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/config.h"
+
+enum {
+	MAX_DURATION_MS = 24 * 3600 * 1000,
+	MIN_MTU = 576,
+	MAX_MTU = 65535,
+	SUN_PATH_MAX = sizeof(((struct sockaddr_un *)0)->sun_path),
+};
+
+struct parser {
+	struct wf_config *cfg;
+	const char *path;
+	unsigned line;
+	char *err;
+	size_t errlen;
+};
+
+struct key {
+	const char *name;
+	bool (*set)(struct parser *p, const char *key, const char *value);
+	bool repeatable;
+};
+
+/* Writes "PATH:LINE: message" into p->err; always returns false. */
+__attribute__((format(printf, 2, 3))) static bool fail(struct parser *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->line)
+		snprintf(p->err, p->errlen, "%s:%u: %s", p->path, p->line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->path, msg);
+	return false;
+}
+
+bool wf_duration_parse(const char *s, unsigned *ms)
+{
+	unsigned long n, mult;
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return false;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno)
+		return false;
+	if (!strcmp(end, "") || !strcmp(end, "s"))
+		mult = 1000;
+	else if (!strcmp(end, "ms"))
+		mult = 1;
+	else if (!strcmp(end, "m"))
+		mult = 60 * 1000;
+	else if (!strcmp(end, "h"))
+		mult = 3600 * 1000;
+	else
+		return false;
+	if (n > MAX_DURATION_MS / mult)
+		return false;
+	*ms = (unsigned)(n * mult);
+	return true;
+}
+
+/* A duration between min and max ms; 0 is also accepted when zero_ok. */
+static bool set_duration(struct parser *p, const char *key, const char *v, unsigned *out,
+			 unsigned min, unsigned max, bool zero_ok)
+{
+	unsigned ms;
+
+	if (!wf_duration_parse(v, &ms))
+		return fail(p, "bad duration '%s' for '%s' (expected e.g. 30s, 2m, 1h)", v, key);
+	if (ms == 0 && zero_ok) {
+		*out = 0;
+		return true;
+	}
+	if (ms < min || ms > max)
+		return fail(p, "'%s' must be between %ums and %ums%s, not '%s'", key, min, max,
+			    zero_ok ? " (or 0 to disable)" : "", v);
+	*out = ms;
+	return true;
+}
+
+/* Joins a relative path to the node directory. */
+static bool set_path(struct parser *p, const char *key, const char *v, char out[PATH_MAX])
+{
+	int n;
+
+	if (v[0] == '/')
+		n = snprintf(out, PATH_MAX, "%s", v);
+	else
+		n = snprintf(out, PATH_MAX, "%s/%s", p->cfg->dir, v);
+	if (n < 0 || n >= PATH_MAX)
+		return fail(p, "path for '%s' is too long", key);
+	return true;
+}
+
+static bool name_valid(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len >= WF_CONFIG_NAME_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+static bool set_name(struct parser *p, const char *key, const char *v)
+{
+	if (!name_valid(v))
+		return fail(p, "bad node name '%s' (1 to %d of A-Z a-z 0-9 . _ -)", v,
+			    WF_CONFIG_NAME_LEN - 1);
+	snprintf(p->cfg->name, sizeof(p->cfg->name), "%s", v);
+	return true;
+}
+
+/* The kernel's rules (dev_valid_name): shorter than IFNAMSIZ, not "." or
+ * "..", no '/', ':' or whitespace. */
+static bool set_interface(struct parser *p, const char *key, const char *v)
+{
+	size_t i, len = strlen(v);
+
+	if (len >= IFNAMSIZ)
+		return fail(p, "interface name '%s' is too long (max %d characters)", v,
+			    IFNAMSIZ - 1);
+	for (i = 0; i < len; i++)
+		if (v[i] == '/' || v[i] == ':' || isspace((unsigned char)v[i]))
+			return fail(p, "bad interface name '%s'", v);
+	if (!strcmp(v, ".") || !strcmp(v, ".."))
+		return fail(p, "bad interface name '%s'", v);
+	snprintf(p->cfg->interface, sizeof(p->cfg->interface), "%s", v);
+	return true;
+}
+
+static bool set_listen(struct parser *p, const char *key, const char *v)
+{
+	if (!wf_endpoint_parse(&p->cfg->listen, v))
+		return fail(p, "bad listen address '%s' (expected IP:PORT, e.g. 0.0.0.0:51820)", v);
+	return true;
+}
+
+static bool hostname_valid(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(".-_", s[i]))
+			return false;
+	return len > 0;
+}
+
+/* Splits "HOST:PORT" or "[V6]:PORT" and checks the form; *literal tells
+ * whether HOST is an IP address (which must then parse) or a name (which may
+ * fail to resolve for now). */
+static bool bootstrap_syntax(const char *v, bool *literal)
+{
+	const char *colon = strrchr(v, ':'), *port;
+	char host[WF_CONFIG_BOOTSTRAP_LEN];
+	unsigned long pn;
+	char *end;
+	size_t hl;
+
+	if (!colon)
+		return false;
+	port = colon + 1;
+	if (!isdigit((unsigned char)port[0]))
+		return false;
+	pn = strtoul(port, &end, 10);
+	if (*end || pn == 0 || pn > 65535)
+		return false;
+	if (v[0] == '[') {
+		*literal = true;
+		return colon > v + 1 && colon[-1] == ']';
+	}
+	hl = (size_t)(colon - v);
+	if (hl >= sizeof(host) || strchr(v, ':') != colon)
+		return false;
+	memcpy(host, v, hl);
+	host[hl] = '\0';
+	*literal = inet_pton(AF_INET, host, &(struct in_addr){0}) == 1;
+	return *literal || hostname_valid(host, hl);
+}
+
+static bool set_bootstrap(struct parser *p, const char *key, const char *v)
+{
+	struct wf_config *cfg = p->cfg;
+	unsigned i = cfg->n_bootstrap;
+	bool literal;
+
+	if (i >= WF_CONFIG_MAX_BOOTSTRAP)
+		return fail(p, "too many 'bootstrap' lines (max %d)", WF_CONFIG_MAX_BOOTSTRAP);
+	if (strlen(v) >= WF_CONFIG_BOOTSTRAP_LEN)
+		return fail(p, "bootstrap address is too long (max %d bytes)",
+			    WF_CONFIG_BOOTSTRAP_LEN - 1);
+	if (!bootstrap_syntax(v, &literal))
+		return fail(p, "bad bootstrap address '%s' (expected HOST:PORT or [IPV6]:PORT)", v);
+	if (!wf_endpoint_parse(&cfg->bootstrap_ep[i], v)) {
+		if (literal)
+			return fail(p, "bad bootstrap address '%s'", v);
+		memset(&cfg->bootstrap_ep[i], 0, sizeof(cfg->bootstrap_ep[i])); /* AF_UNSPEC */
+	}
+	snprintf(cfg->bootstrap[i], sizeof(cfg->bootstrap[i]), "%s", v);
+	cfg->n_bootstrap++;
+	return true;
+}
+
+static bool set_mtu(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n = 0;
+	char *end = NULL;
+
+	errno = 0;
+	if (isdigit((unsigned char)v[0]))
+		n = strtoul(v, &end, 10);
+	if (!end || errno || *end || (n && (n < MIN_MTU || n > MAX_MTU)))
+		return fail(p, "bad mtu '%s' (%d to %d, or 0 for automatic)", v, MIN_MTU, MAX_MTU);
+	p->cfg->mtu = (unsigned)n;
+	return true;
+}
+
+static bool set_private_key(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, p->cfg->private_key);
+}
+
+static bool set_certificate(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, p->cfg->certificate);
+}
+
+static bool set_ca(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, p->cfg->ca);
+}
+
+static bool set_control(struct parser *p, const char *key, const char *v)
+{
+	return set_path(p, key, v, p->cfg->control);
+}
+
+static bool set_log_level(struct parser *p, const char *key, const char *v)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcmp(v, names[i])) {
+			p->cfg->log_level = WF_LOG_ERROR + i;
+			return true;
+		}
+	}
+	return fail(p, "bad log-level '%s' (error, warn, info or debug)", v);
+}
+
+static bool set_rekey(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->rekey_interval_ms, 1000, MAX_DURATION_MS, false);
+}
+
+static bool set_keepalive(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->keepalive_interval_ms, 1000, 3600 * 1000, true);
+}
+
+static bool set_handshake_timeout(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->handshake_timeout_ms, 100, 60 * 1000, false);
+}
+
+static const struct key keys[] = {
+	{"name", set_name, false},
+	{"interface", set_interface, false},
+	{"listen", set_listen, false},
+	{"bootstrap", set_bootstrap, true},
+	{"mtu", set_mtu, false},
+	{"private-key", set_private_key, false},
+	{"certificate", set_certificate, false},
+	{"ca", set_ca, false},
+	{"control", set_control, false},
+	{"log-level", set_log_level, false},
+	{"rekey-interval", set_rekey, false},
+	{"keepalive-interval", set_keepalive, false},
+	{"handshake-timeout", set_handshake_timeout, false},
+};
+enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
+
+/* Levenshtein distance, for "did you mean"; only called on short strings. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+	unsigned row[33], i, j, la = strlen(a), lb = strlen(b), diag, up;
+
+	if (la > 32 || lb > 32)
+		return ~0u;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			row[j] = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < row[j])
+				row[j] = up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static const struct key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static bool unknown_key(struct parser *p, const char *name)
+{
+	unsigned best = ~0u, d, limit;
+	const char *hint = NULL;
+	size_t i;
+
+	/* Up to 2 edits, fewer for short keys: "xy" is no typo of "ca". */
+	for (i = 0; i < N_KEYS; i++) {
+		d = edit_distance(name, keys[i].name);
+		limit = strlen(keys[i].name) / 3;
+		limit = limit < 1 ? 1 : limit > 2 ? 2 : limit;
+		if (d <= limit && d < best) {
+			best = d;
+			hint = keys[i].name;
+		}
+	}
+	if (hint)
+		return fail(p, "unknown key '%.64s' (did you mean '%s'?)", name, hint);
+	return fail(p, "unknown key '%.64s'", name);
+}
+
+static char *trim(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+/* One line without its terminator; seen[] holds the line each key was set on. */
+static bool parse_line(struct parser *p, char *line, unsigned seen[N_KEYS])
+{
+	char *eq, *key, *value, *c;
+	const struct key *k;
+
+	for (c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 && *c != '\t')
+			return fail(p, "control character (0x%02x) in line", (unsigned char)*c);
+	line = trim(line);
+	if (line[0] == '\0' || line[0] == '#')
+		return true;
+	eq = strchr(line, '=');
+	if (!eq)
+		return fail(p, "expected 'key = value', got '%.64s'", line);
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (key[0] == '\0')
+		return fail(p, "missing key before '='");
+	k = find_key(key);
+	if (!k)
+		return unknown_key(p, key);
+	if (value[0] == '\0')
+		return fail(p, "empty value for '%s'", key);
+	if (seen[k - keys] && !k->repeatable)
+		return fail(p, "duplicate key '%s' (first set on line %u)", key, seen[k - keys]);
+	if (!k->set(p, key, value))
+		return false;
+	if (!seen[k - keys])
+		seen[k - keys] = p->line;
+	return true;
+}
+
+static bool set_defaults(struct parser *p, const char *dir)
+{
+	struct wf_config *cfg = p->cfg;
+	int n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	n = snprintf(cfg->dir, sizeof(cfg->dir), "%s", dir);
+	if (n < 0 || (size_t)n >= sizeof(cfg->dir))
+		return fail(p, "node directory path is too long");
+	n = snprintf(cfg->path, sizeof(cfg->path), "%s", p->path);
+	if (n < 0 || (size_t)n >= sizeof(cfg->path))
+		return fail(p, "path is too long");
+	snprintf(cfg->interface, sizeof(cfg->interface), "weft0");
+	cfg->log_level = WF_LOG_INFO;
+	cfg->rekey_interval_ms = 120 * 1000;
+	cfg->keepalive_interval_ms = 10 * 1000;
+	cfg->handshake_timeout_ms = 5 * 1000;
+	return set_path(p, "private-key", "node.key", cfg->private_key) &&
+	       set_path(p, "certificate", "node.crt", cfg->certificate) &&
+	       set_path(p, "ca", "ca.crt", cfg->ca) &&
+	       set_path(p, "control", "weft.sock", cfg->control);
+}
+
+/* Checks that need the whole file: required keys, the socket path length. */
+static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
+{
+	p->line = 0;
+	if (!seen[find_key("name") - keys])
+		return fail(p, "missing required key 'name'");
+	if (!seen[find_key("listen") - keys])
+		return fail(p, "missing required key 'listen'");
+	if (strlen(p->cfg->control) >= SUN_PATH_MAX)
+		return fail(p,
+			    "control socket path '%s' is too long for a UNIX socket (max %zu "
+			    "bytes); set 'control' to a shorter path",
+			    p->cfg->control, (size_t)SUN_PATH_MAX - 1);
+	return true;
+}
+
+bool wf_config_parse(struct wf_config *cfg, const char *dir, const char *path, const char *text,
+		     char *err, size_t errlen)
+{
+	struct parser p = {.cfg = cfg, .path = path, .err = err, .errlen = errlen};
+	unsigned seen[N_KEYS] = {0};
+	char buf[WF_CONFIG_MAX_LINE + 1];
+	const char *s = text, *nl;
+	size_t len;
+
+	if (!set_defaults(&p, dir))
+		return false;
+	while (*s) {
+		p.line++;
+		nl = strchr(s, '\n');
+		len = nl ? (size_t)(nl - s) : strlen(s);
+		if (len && s[len - 1] == '\r')
+			len--; /* CRLF files from other editors */
+		if (len > WF_CONFIG_MAX_LINE)
+			return fail(&p, "line is too long (max %d bytes)", WF_CONFIG_MAX_LINE);
+		memcpy(buf, s, len);
+		buf[len] = '\0';
+		if (!parse_line(&p, buf, seen))
+			return false;
+		s = nl ? nl + 1 : s + strlen(s);
+	}
+	return check_complete(&p, seen);
+}
+
+/* Reads the whole file; NUL bytes would silently cut the text short, so
+ * they are an error. Returns a malloc'd string or NULL with err set. */
+static char *read_text(const char *path, char *err, size_t errlen)
+{
+	char *buf = malloc(WF_CONFIG_MAX_FILE + 1);
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		goto out_errno;
+	while ((n = read(fd, buf + len, WF_CONFIG_MAX_FILE + 1 - len)) > 0) {
+		len += (size_t)n;
+		if (len > WF_CONFIG_MAX_FILE)
+			break;
+	}
+	if (n < 0)
+		goto out_errno;
+	close(fd);
+	if (len > WF_CONFIG_MAX_FILE) {
+		snprintf(err, errlen, "%s: file is too large (max %d bytes)", path,
+			 WF_CONFIG_MAX_FILE);
+		goto out_free;
+	}
+	if (memchr(buf, '\0', len)) {
+		snprintf(err, errlen, "%s: file contains a NUL byte", path);
+		goto out_free;
+	}
+	buf[len] = '\0';
+	return buf;
+
+out_errno:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+out_free:
+	free(buf);
+	return NULL;
+}
+
+bool wf_config_load(struct wf_config *cfg, const char *dir, char *err, size_t errlen)
+{
+	char absdir[PATH_MAX], cwd[PATH_MAX], path[PATH_MAX + 16];
+	size_t len;
+	char *text;
+	bool ok;
+	int n;
+
+	if (dir[0] == '/') {
+		n = snprintf(absdir, sizeof(absdir), "%s", dir);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			snprintf(err, errlen, "%s: cannot find the current directory: %s", dir,
+				 strerror(errno));
+			return false;
+		}
+		n = snprintf(absdir, sizeof(absdir), "%s/%s", cwd, dir);
+	}
+	if (n < 0 || (size_t)n >= sizeof(absdir)) {
+		snprintf(err, errlen, "%s: node directory path is too long", dir);
+		return false;
+	}
+	len = strlen(absdir);
+	while (len > 1 && absdir[len - 1] == '/')
+		absdir[--len] = '\0';
+	snprintf(path, sizeof(path), "%s/weft.conf", len > 1 ? absdir : "");
+	text = read_text(path, err, errlen);
+	if (!text)
+		return false;
+	ok = wf_config_parse(cfg, absdir, path, text, err, errlen);
+	free(text);
+	return ok;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The node configuration file, NODEDIR/weft.conf: "key = value" lines, '#'
+ * comment lines, blank lines, no sections. Parsing is strict: an unknown key,
+ * a line without '=', an empty value, a repeated key (except bootstrap) or a
+ * bad value is an error, reported as "PATH:LINE: message". The keys, their
+ * defaults and limits are documented in docs/weft.conf.md.
+ */
+#ifndef WEFT_CONFIG_H
+#define WEFT_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common/addr.h"
+
+enum {
+	WF_CONFIG_MAX_BOOTSTRAP = 64,
+	WF_CONFIG_BOOTSTRAP_LEN = 256, /* "HOST:PORT" as written, with its NUL */
+	WF_CONFIG_NAME_LEN = 64,       /* node names are 1..63 of [A-Za-z0-9._-] */
+	WF_CONFIG_MAX_LINE = 4096,     /* longer lines are an error, never truncated */
+	WF_CONFIG_MAX_FILE = 65536,
+};
+
+struct wf_config {
+	char path[PATH_MAX]; /* the file, for messages */
+	char dir[PATH_MAX];  /* NODEDIR: relative paths below are resolved against it */
+	char name[WF_CONFIG_NAME_LEN];
+	char interface[IFNAMSIZ];
+	union wf_endpoint listen;
+	/* Bootstrap peers as written (so they can be re-resolved later and shown)
+	 * and as resolved at parse time. A name that did not resolve is not an
+	 * error (DNS may not be up yet at boot): its bootstrap_ep has family
+	 * AF_UNSPEC, and the daemon should warn and retry with
+	 * wf_endpoint_parse(bootstrap[i]). A malformed HOST:PORT is an error. */
+	unsigned n_bootstrap;
+	char bootstrap[WF_CONFIG_MAX_BOOTSTRAP][WF_CONFIG_BOOTSTRAP_LEN];
+	union wf_endpoint bootstrap_ep[WF_CONFIG_MAX_BOOTSTRAP];
+	unsigned mtu; /* 0: choose from the underlay */
+	/* Absolute paths (relative ones in the file are joined to dir). */
+	char private_key[PATH_MAX], certificate[PATH_MAX], ca[PATH_MAX], control[PATH_MAX];
+	int log_level; /* enum wf_log_level */
+	unsigned rekey_interval_ms, keepalive_interval_ms, handshake_timeout_ms;
+};
+
+/* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the
+ * paths in cfg stay valid if the daemon changes directory. On error, err gets
+ * a one-line message (no trailing newline). */
+bool wf_config_load(struct wf_config *cfg, const char *dir, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
+/* Parse a configuration from text (NUL-terminated) for tests and fuzzing;
+ * dir is the base for relative paths, path is used in messages. */
+bool wf_config_parse(struct wf_config *cfg, const char *dir, const char *path, const char *text,
+		     char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* "120s", "2m", "1h", "500ms", "30" (seconds) -> milliseconds. Exposed for the
+ * tests and for any other duration-valued option. */
+bool wf_duration_parse(const char *s, unsigned *ms) __attribute__((warn_unused_result));
+
+#endif

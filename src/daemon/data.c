@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The packet path. TX: a packet read from TUN -> the peer that owns its
+ * destination -> encrypt in place -> UDP. RX: UDP -> session by receiver
+ * index -> replay check -> decrypt in place -> the inner source must belong
+ * to that peer -> TUN. Nothing here allocates (but staging while a handshake
+ * is under way), and every drop is counted by reason.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "common/bytes.h"
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
+		 const uint8_t *pkt, size_t len)
+{
+	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+
+	if (n < 0) {
+		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+		log_debug("sendto: %s", strerror(errno));
+	}
+}
+
+bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
+		  uint8_t *pkt, size_t len, int64_t now)
+{
+	uint8_t *dgram = pkt - WF_DATA_HEADER_LEN;
+	size_t out;
+
+	if (!wf_keypair_seal(kp, type, dgram, len, &out)) {
+		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+		return false;
+	}
+	wf_udp_send(d, p, &p->endpoint, dgram, out);
+	/* Counters are of overlay traffic, like rx: no keepalives or control. */
+	if (type == WF_MSG_DATA && len) {
+		p->tx_bytes += len;
+		p->tx_packets++;
+	}
+	p->last_tx_ms = now;
+	return true;
+}
+
+void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	uint8_t pkt[WF_DATA_HEADER_LEN + WF_AEAD_TAG_LEN];
+	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+
+	if (kp && p->has_endpoint)
+		wf_data_send(d, p, kp, WF_MSG_DATA, pkt + WF_DATA_HEADER_LEN, 0, now);
+}
+
+void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+
+	for (unsigned i = 0; i < p->n_staged; i++) {
+		if (kp)
+			wf_data_send(d, p, kp, WF_MSG_DATA, p->staged[i] + WF_DATA_HEADER_LEN,
+				     p->staged_len[i], now);
+		free(p->staged[i]);
+		p->staged[i] = NULL;
+	}
+	p->n_staged = 0;
+}
+
+/* --- ICMP unreachable for packets no peer owns --------------------------- */
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	return sum;
+}
+
+/* Is it an ICMP error (never answered with another) or a non-first fragment? */
+static bool must_not_answer(const uint8_t *pkt, size_t len)
+{
+	if ((pkt[0] >> 4) == 4) {
+		size_t ihl = (size_t)(pkt[0] & 0xf) * 4;
+
+		if ((pkt[6] & 0x1f) || pkt[7])
+			return true;
+		return pkt[9] == 1 && (len <= ihl || (pkt[ihl] != 8 && pkt[ihl] != 13));
+	}
+	return pkt[6] == 58 && (len <= 40 || pkt[40] < 128);
+}
+
+/*
+ * The error comes "from" the unreachable address itself: the kernel drops a
+ * packet arriving from the TUN with one of its own addresses as source (a
+ * martian), and the unreachable address is the truthful place to name.
+ */
+static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len, int64_t now)
+{
+	uint8_t out[40 + 8 + 1232];
+	bool v4 = (pkt[0] >> 4) == 4;
+	size_t hl = v4 ? 20 : 40, quote, total;
+	uint32_t sum;
+
+	/* At most 20 a second: enough for a person, useless for a flood. */
+	if (now - d->icmp_window_ms >= 1000) {
+		d->icmp_window_ms = now;
+		d->icmp_sent = 0;
+	}
+	if (d->icmp_sent >= 20 || must_not_answer(pkt, len))
+		return;
+	d->icmp_sent++;
+	quote = len < (v4 ? 548 : sizeof(out) - 48) ? len : (v4 ? 548 : sizeof(out) - 48);
+	total = hl + 8 + quote;
+	memset(out, 0, hl + 8);
+	memcpy(out + hl + 8, pkt, quote);
+	if (v4) {
+		out[0] = 0x45;
+		out[2] = (uint8_t)(total >> 8);
+		out[3] = (uint8_t)total;
+		out[8] = 64;
+		out[9] = 1;
+		memcpy(out + 12, pkt + 16, 4);
+		memcpy(out + 16, pkt + 12, 4); /* back to the sender */
+		sum = csum_add(0, out, 20);
+		out[10] = (uint8_t)(csum_fold(sum) >> 8);
+		out[11] = (uint8_t)csum_fold(sum);
+		out[20] = 3; /* destination unreachable */
+		out[21] = 1; /* host unreachable */
+		sum = csum_add(0, out + 20, 8 + quote);
+	} else {
+		out[0] = 0x60;
+		out[4] = (uint8_t)((8 + quote) >> 8);
+		out[5] = (uint8_t)(8 + quote);
+		out[6] = 58;
+		out[7] = 64;
+		memcpy(out + 8, pkt + 24, 16);
+		memcpy(out + 24, pkt + 8, 16);
+		out[40] = 1; /* destination unreachable */
+		out[41] = 0; /* no route to destination */
+		/* pseudo-header: addresses, upper-layer length, next header */
+		sum = csum_add(0, out + 8, 32);
+		sum += (uint32_t)(8 + quote) + 58;
+		sum = csum_add(sum, out + 40, 8 + quote);
+	}
+	out[hl + 2] = (uint8_t)(csum_fold(sum) >> 8);
+	out[hl + 3] = (uint8_t)csum_fold(sum);
+	if (write(d->tun_fd, out, total) < 0)
+		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
+}
+
+static bool is_multicast(const uint8_t *pkt)
+{
+	if (pkt[0] >> 4 == 4)
+		return (pkt[16] & 0xf0) == 0xe0 || !memcmp(pkt + 16, "\xff\xff\xff\xff", 4);
+	return pkt[24] == 0xff;
+}
+
+/* --- TX ------------------------------------------------------------------ */
+
+void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, int64_t now)
+{
+	struct wf_keypair *kp;
+	struct wf_peer *p;
+	int ver = len ? pkt[0] >> 4 : 0;
+
+	if (!((ver == 4 && len >= 20) || (ver == 6 && len >= 40))) {
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		return;
+	}
+	p = wf_routes_lookup(d->routes, ver == 4 ? AF_INET : AF_INET6, pkt + (ver == 4 ? 16 : 24));
+	if (!p && is_multicast(pkt)) {
+		/* The kernel's own IPv6 MLD and router solicitations: no peer
+		 * wants them, and they are no error worth an ICMP. */
+		wf_count_drop(d, NULL, WF_DROP_MULTICAST);
+		return;
+	}
+	if (!p) {
+		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
+		icmp_unreachable(d, pkt, len, now);
+		return;
+	}
+	kp = wf_session_sendable(&p->session, &d->limits, now);
+	if (!kp || !p->has_endpoint) {
+		if (!wf_peer_stage(p, pkt, len))
+			wf_count_drop(d, p, WF_DROP_NO_SESSION);
+		if (!p->hs && now >= p->hs_next_ms)
+			wf_handshake_initiate(d, p, now);
+		return;
+	}
+	/* Make before break: keep sending on the current keys while the
+	 * new handshake runs. */
+	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->limits, now))
+		wf_handshake_initiate(d, p, now);
+	wf_data_send(d, p, kp, WF_MSG_DATA, pkt, len, now);
+}
+
+/* --- RX ------------------------------------------------------------------ */
+
+/* Check the inner IP header and trim link padding; 0 if malformed. */
+static size_t inner_len(const uint8_t *pkt, size_t len)
+{
+	size_t n;
+
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		n = (size_t)pkt[2] << 8 | pkt[3];
+		return n >= (size_t)(pkt[0] & 0xf) * 4 && (pkt[0] & 0xf) >= 5 && n <= len ? n : 0;
+	}
+	if (len >= 40 && pkt[0] >> 4 == 6) {
+		n = 40 + ((size_t)pkt[4] << 8 | pkt[5]);
+		return n <= len ? n : 0;
+	}
+	return 0;
+}
+
+static void session_confirmed(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
+			      int64_t now)
+{
+	if (kp->hs_timestamp > p->last_init_ts)
+		p->last_init_ts = kp->hs_timestamp;
+	if (p->hs)
+		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
+	wf_timers_session_up(d, p, now);
+	wf_data_flush_staged(d, p, now);
+	wf_members_session_up(d, p, now);
+}
+
+static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t len)
+{
+	size_t n = inner_len(pkt, len);
+	bool v4;
+
+	if (!n) {
+		wf_count_drop(d, p, WF_DROP_MALFORMED);
+		return;
+	}
+	v4 = pkt[0] >> 4 == 4;
+	/* The heart of the access control: a peer speaks only for the
+	 * addresses its certificate gives it. */
+	if (!wf_cert_owns(&p->cert, v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8))) {
+		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
+		return;
+	}
+	if (write(d->tun_fd, pkt, n) < 0) {
+		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
+		return;
+	}
+	p->rx_bytes += n;
+	p->rx_packets++;
+}
+
+void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+		     int64_t now)
+{
+	struct wf_index_entry *e;
+	struct wf_keypair *kp, *old;
+	struct wf_peer *p;
+	uint8_t *plain;
+	size_t plain_len;
+	bool replayed, confirmed;
+
+	if (len < WF_DATA_OVERHEAD || pkt[2] || pkt[3]) {
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		return;
+	}
+	e = wf_index_find(d, wf_get_le32(pkt + 4));
+	if (!e || e->kind != WF_INDEX_KEYPAIR || !e->ptr) {
+		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
+		return;
+	}
+	kp = e->ptr;
+	p = e->peer;
+	if (!wf_keypair_open(kp, pkt, len, &plain, &plain_len, &replayed)) {
+		wf_count_drop(d, p, replayed ? WF_DROP_REPLAY : WF_DROP_DECRYPT);
+		return;
+	}
+	/* Authentic from here on. */
+	confirmed = kp == p->session.next;
+	old = wf_session_received(&p->session, kp);
+	wf_peer_drop_keypair(d, old);
+	if (!p->has_endpoint || !wf_endpoint_equal(&p->endpoint, from)) {
+		char a[WF_ADDR_STRLEN];
+
+		/* Roaming: the peer is wherever its last authentic packet came from. */
+		if (p->has_endpoint)
+			log_info("peer %s moved to %s", p->cert.name,
+				 wf_endpoint_str(from, a, sizeof(a)));
+		p->endpoint = *from;
+		p->has_endpoint = true;
+	}
+	p->last_rx_ms = now;
+	if (confirmed)
+		session_confirmed(d, p, kp, now);
+	if (pkt[0] == WF_MSG_CONTROL)
+		wf_members_receive(d, p, plain, plain_len, now);
+	else if (plain_len)
+		deliver(d, p, plain, plain_len);
+}

@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `weft up`: set the node up, run the event loop, tear down on SIGTERM/SIGINT.
+ * Everything the daemon creates (TUN device with its addresses and routes,
+ * control socket, lock) is gone when it exits: closing the TUN fd removes the
+ * device, and with it the kernel drops its addresses and routes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "daemon/netlink.h"
+#include "daemon/tun.h"
+
+enum { TICK_MS = 100, BURST = 64, UDP_BUFFER = 4 << 20 };
+
+int64_t wf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t wf_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static char *control_request(const char *req, void *arg)
+{
+	struct wf_daemon *d = arg;
+
+	if (!strcmp(req, "status"))
+		return wf_status_json(d);
+	return NULL;
+}
+
+/* Only one daemon per node directory. The lock dies with the process. */
+static bool lock_dir(struct wf_daemon *d)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/weft.lock", d->cfg.dir) >= (int)sizeof(path))
+		return false;
+	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->lock_fd < 0) {
+		log_error("cannot open %s", path);
+		return false;
+	}
+	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		log_errorx("another weft daemon is already running for %s", d->cfg.dir);
+		return false;
+	}
+	return true;
+}
+
+static bool load_identity(struct wf_daemon *d)
+{
+	char err[WF_ERR_MAX];
+	uint8_t pub[WF_KEY_LEN];
+	enum wf_cert_err ce;
+	int64_t now = (int64_t)time(NULL);
+
+	if (!wf_cert_load(d->cfg.ca, &d->ca, err, sizeof(err)) ||
+	    !wf_cert_load(d->cfg.certificate, &d->self, err, sizeof(err)) ||
+	    !wf_key_load(d->cfg.private_key, "NODE PRIVATE KEY", d->static_priv, err, sizeof(err))) {
+		log_errorx("%s", err);
+		return false;
+	}
+	if ((ce = wf_cert_verify_ca(&d->ca, now)) != WF_CERT_OK) {
+		log_errorx("%s: %s", d->cfg.ca, wf_cert_strerror(ce));
+		return false;
+	}
+	if ((ce = wf_cert_verify(&d->self, &d->ca, now)) != WF_CERT_OK) {
+		log_errorx("%s: %s", d->cfg.certificate, wf_cert_strerror(ce));
+		return false;
+	}
+	if (!wf_x25519_public(pub, d->static_priv) || memcmp(pub, d->self.pubkey, WF_KEY_LEN)) {
+		log_errorx("%s does not match the public key in %s", d->cfg.private_key,
+			   d->cfg.certificate);
+		return false;
+	}
+	if (strcmp(d->self.name, d->cfg.name)) {
+		log_errorx("%s: name = %s, but %s is for %s", d->cfg.path, d->cfg.name,
+			   d->cfg.certificate, d->self.name);
+		return false;
+	}
+	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
+	return d->self_cert_len > 0;
+}
+
+static bool open_udp(struct wf_daemon *d)
+{
+	char ep[WF_ADDR_STRLEN];
+	int buf = UDP_BUFFER, off = 0;
+
+	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
+	d->udp_fd = socket(d->cfg.listen.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->udp_fd < 0) {
+		log_error("socket");
+		return false;
+	}
+	if (d->cfg.listen.sa.sa_family == AF_INET6)
+		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	/* Bursts of a fast flow must not overflow the default 200 KiB. */
+	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (bind(d->udp_fd, &d->cfg.listen.sa, wf_endpoint_len(&d->cfg.listen)) < 0) {
+		log_error("cannot listen on %s", ep);
+		return false;
+	}
+	return true;
+}
+
+static unsigned auto_mtu(struct wf_daemon *d)
+{
+	int under = 1500;
+
+	/* The underlay MTU on the way to the first bootstrap node. */
+	if (d->n_bootstrap && d->bootstrap[0].endpoint.sa.sa_family != AF_UNSPEC) {
+		int m = wf_nl_route_mtu_to(&d->bootstrap[0].endpoint);
+
+		if (m > 0)
+			under = m;
+	}
+	return (unsigned)under - WF_DATA_OVERHEAD -
+	       (d->cfg.listen.sa.sa_family == AF_INET6 ? WF_UDP_IP6_OVERHEAD : WF_UDP_IP4_OVERHEAD);
+}
+
+static bool own_family(const struct wf_daemon *d, int family)
+{
+	for (unsigned i = 0; i < d->self.n_addrs; i++)
+		if (d->self.addrs[i].family == family)
+			return true;
+	return false;
+}
+
+static bool setup_tun(struct wf_daemon *d)
+{
+	int err;
+
+	snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
+	d->tun_fd = wf_tun_open(d->ifname);
+	if (d->tun_fd < 0) {
+		/* wf_tun_open said why for EBUSY and EEXIST (it alone knows). */
+		if (d->tun_fd != -EBUSY && d->tun_fd != -EEXIST)
+			log_errorx("cannot create interface %s: %s", d->ifname, strerror(-d->tun_fd));
+		return false;
+	}
+	d->mtu = d->cfg.mtu ? d->cfg.mtu : auto_mtu(d);
+	if ((err = wf_nl_link_set_mtu_up(d->ifname, d->mtu)) < 0) {
+		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->ifname, d->mtu,
+			   strerror(-err));
+		return false;
+	}
+	for (unsigned i = 0; i < d->self.n_addrs; i++) {
+		err = wf_nl_addr_add(d->ifname, &d->self.addrs[i], d->self.addrs[i].len);
+		if (err < 0 && err != -EEXIST) {
+			log_errorx("%s: cannot add an address: %s", d->ifname, strerror(-err));
+			return false;
+		}
+	}
+	/* The whole overlay goes through the TUN; which peer gets a packet
+	 * is decided by the certificates, in wf_routes. */
+	for (unsigned i = 0; i < d->ca.n_prefixes; i++) {
+		if (!own_family(d, d->ca.prefixes[i].family))
+			continue;
+		err = wf_nl_route_add(d->ifname, &d->ca.prefixes[i], 0);
+		if (err < 0 && err != -EEXIST) {
+			log_errorx("%s: cannot add a route: %s", d->ifname, strerror(-err));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool setup_bootstrap(struct wf_daemon *d)
+{
+	d->n_bootstrap = d->cfg.n_bootstrap;
+	if (!d->n_bootstrap)
+		return true;
+	d->bootstrap = calloc(d->n_bootstrap, sizeof(*d->bootstrap));
+	if (!d->bootstrap)
+		return false;
+	for (unsigned i = 0; i < d->n_bootstrap; i++) {
+		struct wf_bootstrap *b = &d->bootstrap[i];
+
+		snprintf(b->spec, sizeof(b->spec), "%s", d->cfg.bootstrap[i]);
+		/* Resolved now for the MTU guess (an unresolved one stays
+		 * AF_UNSPEC); handshakes resolve again, in case DNS was not up. */
+		if (!wf_endpoint_parse(&b->endpoint, b->spec))
+			memset(&b->endpoint, 0, sizeof(b->endpoint));
+	}
+	return true;
+}
+
+static bool setup_events(struct wf_daemon *d)
+{
+	char err[WF_ERR_MAX];
+	sigset_t mask;
+	int fds[4], n = 0;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->control = wf_control_open(d->cfg.control, control_request, d, err, sizeof(err));
+	if (!d->control) {
+		log_errorx("%s", err);
+		return false;
+	}
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->signal_fd < 0 || d->epoll_fd < 0) {
+		log_error("%s", __func__);
+		return false;
+	}
+	fds[n++] = d->tun_fd;
+	fds[n++] = d->udp_fd;
+	fds[n++] = d->signal_fd;
+	fds[n++] = wf_control_fd(d->control);
+	for (int i = 0; i < n; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0) {
+			log_error("epoll_ctl");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void on_tun(struct wf_daemon *d)
+{
+	uint8_t *pkt = d->buf + WF_DATA_HEADER_LEN;
+	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
+
+	for (int i = 0; i < BURST; i++) {
+		ssize_t n = read(d->tun_fd, pkt, WF_PKT_MAX);
+
+		if (n <= 0)
+			break;
+		wf_data_from_tun(d, pkt, (size_t)n, now);
+	}
+}
+
+static void on_udp(struct wf_daemon *d)
+{
+	int64_t now = wf_now_ms();
+
+	for (int i = 0; i < BURST; i++) {
+		union wf_endpoint from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(d->udp_fd, d->buf, sizeof(d->buf) - 64, 0, &from.sa, &fl);
+
+		if (n < 0)
+			break;
+		if (n < (ssize_t)sizeof(struct wf_msg_header) || d->buf[1] != WF_PROTO_VERSION) {
+			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+			continue;
+		}
+		switch (d->buf[0]) {
+		case WF_MSG_HANDSHAKE_INIT:
+		case WF_MSG_HANDSHAKE_RESP:
+			wf_handshake_receive(d, d->buf, (size_t)n, &from, now);
+			break;
+		case WF_MSG_DATA:
+		case WF_MSG_CONTROL:
+			wf_data_receive(d, d->buf, (size_t)n, &from, now);
+			break;
+		default:
+			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		}
+	}
+}
+
+static void on_signal(struct wf_daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reload is not implemented yet; ignoring");
+			continue;
+		}
+		log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+static bool run(struct wf_daemon *d)
+{
+	struct epoll_event ev[8];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epoll_fd, ev, 8, TICK_MS);
+		int64_t now;
+
+		if (n < 0 && errno != EINTR) {
+			log_error("epoll_wait");
+			return false;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == d->tun_fd)
+				on_tun(d);
+			else if (fd == d->udp_fd)
+				on_udp(d);
+			else if (fd == d->signal_fd)
+				on_signal(d);
+			else
+				wf_control_handle(d->control);
+		}
+		now = wf_now_ms();
+		if (now - d->last_tick_ms >= TICK_MS) {
+			d->last_tick_ms = now;
+			wf_timers_tick(d, now);
+		}
+	}
+	return true;
+}
+
+static void teardown(struct wf_daemon *d)
+{
+	for (unsigned i = 0; i < d->n_bootstrap; i++)
+		if (d->bootstrap[i].hs)
+			wf_handshake_abort(d, d->bootstrap[i].hs);
+	free(d->bootstrap);
+	wf_peer_free_all(d);
+	if (d->control)
+		wf_control_close(d->control);
+	if (d->routes)
+		wf_routes_free(d->routes);
+	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
+		while (d->index[i]) {
+			struct wf_index_entry *e = d->index[i];
+
+			d->index[i] = e->next;
+			free(e);
+		}
+	/* Closing the TUN fd removes the device, its addresses and routes. */
+	int fds[] = {d->tun_fd, d->udp_fd, d->epoll_fd, d->signal_fd, d->lock_fd};
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	wf_wipe(d->static_priv, sizeof(d->static_priv));
+}
+
+int wf_daemon_run(const char *dir)
+{
+	struct wf_daemon *d = calloc(1, sizeof(*d));
+	char err[WF_ERR_MAX];
+	int rc = 1;
+
+	if (!d)
+		return 1;
+	d->tun_fd = d->udp_fd = d->epoll_fd = d->signal_fd = d->lock_fd = -1;
+	wf_crypto_init();
+	if (!wf_config_load(&d->cfg, dir, err, sizeof(err))) {
+		log_errorx("%s", err);
+		goto out;
+	}
+	wf_log_set_level(d->cfg.log_level);
+	if (!lock_dir(d) || !load_identity(d))
+		goto out;
+	wf_handshake_setup_keys(d);
+	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
+	d->routes = wf_routes_new();
+	if (!d->routes || !setup_bootstrap(d) || !open_udp(d) || !setup_tun(d) || !setup_events(d))
+		goto out;
+	d->started_ms = d->last_gossip_ms = wf_now_ms();
+	{
+		char ep[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN];
+
+		log_info("node %s (%s) up on %s, mtu %u, listening on %s, network %s, %s",
+			 d->self.name, wf_prefix_str(&d->self.addrs[0], true, a, sizeof(a)), d->ifname,
+			 d->mtu, wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep)), d->ca.network,
+			 wf_cipher_name(d->ca.cipher));
+	}
+	rc = run(d) ? 0 : 1;
+out:
+	teardown(d);
+	free(d);
+	return rc;
+}

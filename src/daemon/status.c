@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The control socket's "status" answer; the contract is docs/status-json.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include "daemon/daemon.h"
+
+static cJSON *prefix_array(const struct wf_prefix *v, unsigned n)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(wf_prefix_str(&v[i], true, buf, sizeof(buf))));
+	return a;
+}
+
+/* Per peer only the reasons that happened; node-wide all of them. */
+static cJSON *drops_object(const uint64_t *drops, bool all)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (int i = 0; i < WF_DROP_MAX; i++)
+		if (all || drops[i])
+			cJSON_AddNumberToObject(o, wf_drop_name(i), (double)drops[i]);
+	return o;
+}
+
+static cJSON *node_object(struct wf_daemon *d, int64_t now)
+{
+	cJSON *n = cJSON_CreateObject();
+	char buf[WF_ADDR_STRLEN], key[64];
+
+	wf_base64_encode(d->self.pubkey, WF_KEY_LEN, key, sizeof(key));
+	cJSON_AddStringToObject(n, "name", d->self.name);
+	cJSON_AddStringToObject(n, "network", d->self.network);
+	cJSON_AddStringToObject(n, "interface", d->ifname);
+	cJSON_AddItemToObject(n, "addresses", prefix_array(d->self.addrs, d->self.n_addrs));
+	cJSON_AddItemToObject(n, "routes", prefix_array(d->self.routes, d->self.n_routes));
+	cJSON_AddStringToObject(n, "listen", wf_endpoint_str(&d->cfg.listen, buf, sizeof(buf)));
+	cJSON_AddStringToObject(n, "public_key", key);
+	cJSON_AddNumberToObject(n, "mtu", d->mtu);
+	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
+	return n;
+}
+
+static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	char buf[WF_ADDR_STRLEN];
+
+	cJSON_AddStringToObject(o, "name", p->cert.name);
+	cJSON_AddItemToObject(o, "addresses", prefix_array(p->cert.addrs, p->cert.n_addrs));
+	cJSON_AddItemToObject(o, "routes", prefix_array(p->cert.routes, p->cert.n_routes));
+	if (p->has_endpoint)
+		cJSON_AddStringToObject(o, "endpoint", wf_endpoint_str(&p->endpoint, buf, sizeof(buf)));
+	else
+		cJSON_AddNullToObject(o, "endpoint");
+	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
+	if (p->last_handshake_ms)
+		cJSON_AddNumberToObject(o, "last_handshake_seconds",
+					(double)((now - p->last_handshake_ms) / 1000));
+	else
+		cJSON_AddNullToObject(o, "last_handshake_seconds");
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)p->rx_bytes);
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)p->tx_bytes);
+	cJSON_AddNumberToObject(o, "rx_packets", (double)p->rx_packets);
+	cJSON_AddNumberToObject(o, "tx_packets", (double)p->tx_packets);
+	cJSON_AddItemToObject(o, "drops", drops_object(p->drops, false));
+	return o;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((*(struct wf_peer *const *)a)->cert.name, (*(struct wf_peer *const *)b)->cert.name);
+}
+
+char *wf_status_json(struct wf_daemon *d)
+{
+	int64_t now = wf_now_ms();
+	cJSON *root = cJSON_CreateObject(), *peers = cJSON_CreateArray();
+	struct wf_peer **sorted = calloc(d->n_peers ? d->n_peers : 1, sizeof(*sorted));
+	unsigned n = 0;
+	char *out;
+
+	if (!sorted)
+		return NULL;
+	for (struct wf_peer *p = d->peers; p && n < d->n_peers; p = p->next)
+		sorted[n++] = p;
+	qsort(sorted, n, sizeof(*sorted), by_name);
+	cJSON_AddNumberToObject(root, "version", 1);
+	cJSON_AddItemToObject(root, "node", node_object(d, now));
+	for (unsigned i = 0; i < n; i++)
+		cJSON_AddItemToArray(peers, peer_object(d, sorted[i], now));
+	free(sorted);
+	cJSON_AddItemToObject(root, "peers", peers);
+	cJSON_AddItemToObject(root, "drops", drops_object(d->drops, true));
+	out = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything that happens because time passed, run from the event loop about
+ * ten times a second: handshake retries with backoff, rekeying, key expiry,
+ * keepalives, dead-peer detection and bootstrap retries.
+ */
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	if (!p->last_handshake_ms)
+		log_info("session with %s established", p->cert.name);
+	else
+		log_debug("session with %s renewed", p->cert.name);
+	p->last_handshake_ms = now;
+	p->hs_attempts = 0;
+	p->hs_next_ms = 0;
+	p->last_rx_ms = now;
+}
+
+static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	struct wf_keypair *dropped[3];
+	int n = wf_session_expire(&p->session, &d->limits, now, dropped);
+
+	for (int i = 0; i < n; i++)
+		wf_peer_drop_keypair(d, dropped[i]);
+}
+
+static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	struct wf_keypair *kp;
+	bool need;
+
+	expire(d, p, now);
+	kp = wf_session_sendable(&p->session, &d->limits, now);
+	/* A peer that has gone silent is presumed dead: try a new handshake. */
+	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || wf_peer_silent(d, p, now);
+	/* We answered an initiation a moment ago: its confirmation is on the
+	 * way, so a handshake of our own would only cross it. */
+	if (p->session.next &&
+	    now - p->session.next->created_ms < (int64_t)d->cfg.handshake_timeout_ms)
+		need = false;
+	/* The full mesh: every member with an endpoint gets a session. An
+	 * initiation that was not answered by hs_next_ms is retried. */
+	if (need && p->has_endpoint && now >= p->hs_next_ms) {
+		if (p->hs_attempts == WF_HS_ATTEMPTS_DOWN)
+			log_info("peer %s is not answering; retrying with backoff", p->cert.name);
+		wf_handshake_initiate(d, p, now);
+	}
+	if (kp && d->cfg.keepalive_interval_ms &&
+	    now - p->last_tx_ms >= (int64_t)d->cfg.keepalive_interval_ms)
+		wf_data_send_keepalive(d, p, now);
+}
+
+static bool any_live(struct wf_daemon *d, int64_t now)
+{
+	for (struct wf_peer *p = d->peers; p; p = p->next)
+		if (wf_session_sendable(&p->session, &d->limits, now) && !wf_peer_silent(d, p, now))
+			return true;
+	return false;
+}
+
+static void bootstrap_tick(struct wf_daemon *d, int64_t now)
+{
+	bool alone = !any_live(d, now);
+
+	for (unsigned i = 0; i < d->n_bootstrap; i++) {
+		struct wf_bootstrap *b = &d->bootstrap[i];
+
+		/* Once a bootstrap node answered it is a peer like the others;
+		 * ask the bootstrap addresses again only when we are cut off
+		 * (the node there may have a new key since). */
+		if (b->answered && alone && now >= b->next_ms)
+			b->answered = false;
+		if (!b->answered && now >= b->next_ms)
+			wf_handshake_bootstrap(d, b, now);
+	}
+}
+
+void wf_timers_tick(struct wf_daemon *d, int64_t now)
+{
+	for (struct wf_peer *p = d->peers; p; p = p->next)
+		peer_tick(d, p, now);
+	bootstrap_tick(d, now);
+	wf_members_gossip(d, now);
+}

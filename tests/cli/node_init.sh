@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# weft node init: the five files, weft.conf's exact format, cleanup after a
+# failure, and refusals.
+. "$(dirname "$0")/lib.sh.inc"
+
+make_ca
+expect_ok "$WEFT" node init --dir n1 --ca ca --name n1 --address 100.64.0.1 --address fd00::1 \
+	--listen 198.18.0.1:51820 --bootstrap 198.18.0.2:51820 --bootstrap '[2001:db8::2]:51820' \
+	--route 100.65.0.0/16 --group web
+for f in node.key node.pub node.crt ca.crt weft.conf; do
+	[ -f n1/$f ] || fail "n1/$f missing"
+done
+[ "$(stat -c %a n1)" = 700 ] || fail "n1/ is not 0700"
+[ "$(stat -c %a n1/node.key)" = 600 ] || fail "node.key is not 0600"
+cmp -s ca/ca.crt n1/ca.crt || fail "n1/ca.crt differs from ca/ca.crt"
+cat >expected.conf <<'CONF'
+# weft node configuration; see weft(8)
+name = n1
+interface = weft0
+listen = 198.18.0.1:51820
+bootstrap = 198.18.0.2:51820
+bootstrap = [2001:db8::2]:51820
+# mtu = 1440
+# private-key = node.key
+# certificate = node.crt
+# ca = ca.crt
+# log-level = info
+CONF
+diff -u expected.conf n1/weft.conf || fail "weft.conf differs"
+expect_ok "$WEFT" cert show n1/node.crt
+expect_out "signature: +valid \(checked against n1/ca.crt\)"
+expect_out "addresses: +100.64.0.1, fd00::1"
+expect_out "routes: +100.65.0.0/16"
+expect_out "groups: +web"
+
+# No --bootstrap: no bootstrap line; --interface is written.
+expect_ok "$WEFT" node init --dir n2 --ca ca --name n2 --address fd00::2 \
+	--listen '[2001:db8::1]:51820' --interface mesh0 --valid 30d
+grep -q "^bootstrap" n2/weft.conf && fail "n2/weft.conf has a bootstrap line"
+grep -qx "interface = mesh0" n2/weft.conf || fail "n2/weft.conf interface"
+grep -qx "listen = \[2001:db8::1\]:51820" n2/weft.conf || fail "n2/weft.conf listen"
+expect_ok "$WEFT" cert show n2/node.crt
+expect_out "expires in (29|30) days"
+
+# Refusals: existing files, and a failed sign leaves nothing behind.
+expect_fail "n1/node.key already exists" "$WEFT" node init --dir n1 --ca ca --name n1 \
+	--address 100.64.0.1 --listen 198.18.0.1:51820
+mkdir n3 && touch n3/weft.conf
+expect_fail "n3/weft.conf already exists" "$WEFT" node init --dir n3 --ca ca --name n3 \
+	--address 100.64.0.3 --listen 198.18.0.1:51820
+[ "$(ls n3)" = weft.conf ] || fail "a refused node init wrote into n3"
+expect_fail "address 10.9.0.1 is outside the network's prefixes" "$WEFT" node init --dir n4 \
+	--ca ca --name n4 --address 10.9.0.1 --listen 198.18.0.1:51820
+[ -z "$(ls -A n4 2>/dev/null)" ] || fail "a failed node init left files: $(ls n4)"
+expect_fail "nocadir/ca.crt" "$WEFT" node init --dir n5 --ca nocadir --name n5 \
+	--address 100.64.0.5 --listen 198.18.0.1:51820
+[ -z "$(ls -A n5 2>/dev/null)" ] || fail "a failed node init left files in n5"
+
+ni() { "$WEFT" node init --dir n6 --ca ca --name n6 --address 100.64.0.6 "$@"; }
+expect_fail -c 2 "missing --listen" ni
+expect_fail -c 2 "--listen 198.18.0.1: not an endpoint" ni --listen 198.18.0.1
+expect_fail -c 2 "--listen 198.18.0.1:99999: not an endpoint" ni --listen 198.18.0.1:99999
+expect_fail -c 2 "--bootstrap 198.18.0.300:1: not an endpoint" ni --listen 198.18.0.1:1 \
+	--bootstrap 198.18.0.300:1
+expect_fail -c 2 "--interface a/b: not a valid interface name" ni --listen 198.18.0.1:1 \
+	--interface a/b
+expect_fail -c 2 "--interface waytoolonginterfacename: not a valid" ni --listen 198.18.0.1:1 \
+	--interface waytoolonginterfacename
+expect_fail -c 2 "--route 100.65.0.1/16: host bits are set" ni --listen 198.18.0.1:1 \
+	--route 100.65.0.1/16
+expect_fail -c 2 "missing --ca" "$WEFT" node init --dir n6 --name n6 --address 100.64.0.6 \
+	--listen 198.18.0.1:1
+expect_fail -c 2 "missing --dir" "$WEFT" node init --ca ca --name n6 --address 100.64.0.6 \
+	--listen 198.18.0.1:1
+expect_fail -c 2 "missing --name" "$WEFT" node init --dir n6 --ca ca --address 100.64.0.6 \
+	--listen 198.18.0.1:1
+expect_fail -c 2 "missing --address" "$WEFT" node init --dir n6 --ca ca --name n6 \
+	--listen 198.18.0.1:1
+expect_fail -c 2 "unknown option '--port'" ni --listen 198.18.0.1:1 --port 1
+[ ! -e n6 ] || fail "a refused node init created n6"
+echo "all node init tests passed"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Two hosts: ping both ways over the IPv4 and IPv6 overlay, then 100 MB over
+# TCP through the mesh arrives intact (checksums compared end to end).
+. "$(dirname "$0")/lib.sh.inc"
+. "$(dirname "$0")/mesh.sh.inc"
+need_netns
+need_bin "$WEFT"
+need_cmd python3 ping
+
+ns_create a b
+link_veth a 198.18.0.1/24 b 198.18.0.2/24
+mesh_ca
+mesh_node a 1 198.18.0.1
+mesh_node b 2 198.18.0.2 198.18.0.1:51820
+mesh_up a
+mesh_up b
+wait_for 10 peer_up a b
+wait_for 10 peer_up b a
+
+for pair in "a 100.64.0.2" "b 100.64.0.1" "a fd00::2" "b fd00::1"; do
+	set -- $pair
+	ns_exec "$1" ping -c 3 -i 0.2 -W 2 "$2"
+done
+
+# The interfaces are what the certificates and config say.
+ns_exec a ip -br addr show weft0
+ns_quiet a ip -j link show weft0 | grep -q '"mtu":1440' || fail "weft0 MTU is not 1440"
+ns_quiet a ip -j addr show weft0 | grep -q '"local":"100.64.0.1"' || fail "no 100.64.0.1 on weft0"
+
+out=$WF_TMP/recv.out
+bg b python3 "$WF_ROOT/tests/netns/tcpxfer.py" recv 100.64.0.2 5001
+recv_pid=$BG_PID
+cp /dev/null "$out"
+wait_for 5 grep -q listening "$BG_LOG"
+sent=$(ns_quiet a python3 "$WF_ROOT/tests/netns/tcpxfer.py" send 100.64.0.2 5001 100)
+wait "$recv_pid"
+got=$(tail -n 1 "$BG_LOG")
+echo "sent:     $sent"
+echo "received: $got"
+[ "$sent" = "$got" ] || fail "transfer corrupted or incomplete"
+[ "${sent%% *}" -ge 100000000 ] || fail "sent less than 100 MB"
+
+# No peer owns 100.64.0.99: dropped, counted, and answered with ICMP unreachable.
+nr0=$(status_field a 'd["drops"].get("no_route", 0)')
+out=$(ns_quiet a ping -c 1 -W 2 100.64.0.99 2>&1 || true)
+echo "$out" | head -3
+echo "$out" | grep -q "Unreachable" || fail "no ICMP unreachable for an address no peer owns"
+out=$(ns_quiet a ping -6 -c 1 -W 2 fd00::99 2>&1 || true)
+echo "$out" | grep -qi "unreachable" || fail "no ICMPv6 unreachable for an address no peer owns"
+[ "$(status_field a 'd["drops"].get("no_route", 0)')" -ge $((nr0 + 2)) ] || fail "no_route not counted"
+
+# A packet whose inner source a's certificate does not hold is dropped by b.
+ns_exec a ip addr add 100.64.0.50/32 dev weft0
+bs0=$(status_field b 'd["drops"].get("bad_source", 0)')
+if ns_quiet a ping -c 2 -W 1 -I 100.64.0.50 100.64.0.2 >/dev/null; then
+	fail "b accepted a packet from a source a does not own"
+fi
+bs1=$(status_field b 'd["drops"].get("bad_source", 0)')
+echo "bad_source drops at b: $bs0 -> $bs1"
+[ "$bs1" -ge $((bs0 + 2)) ] || fail "spoofed inner source not counted"
+
+# A second daemon for the same node directory, or for the same interface, is refused.
+rc=0
+ns_quiet a "$WEFT" up --dir "$WF_TMP/a" 2>"$WF_TMP/second.err" || rc=$?
+cat "$WF_TMP/second.err"
+[ "$rc" = 1 ] && grep -q "already running for" "$WF_TMP/second.err" || fail "second daemon for a's directory not refused"
+cp -a "$WF_TMP/a" "$WF_TMP/a2"
+rm -f "$WF_TMP/a2/weft.sock" "$WF_TMP/a2/weft.lock"
+sed -i 's/^listen = .*/listen = 198.18.0.1:51821/' "$WF_TMP/a2/weft.conf"
+rc=0
+ns_quiet a "$WEFT" up --dir "$WF_TMP/a2" 2>"$WF_TMP/second.err" || rc=$?
+cat "$WF_TMP/second.err"
+[ "$rc" = 1 ] && grep -q "weft0" "$WF_TMP/second.err" || fail "second daemon on weft0 not refused"
+bg_alive "${MESH_PID[a]}" || fail "the first daemon died"
+ns_exec a ping -c 1 -W 2 100.64.0.2
+
+# SIGTERM: a clean exit that removes the interface and the control socket.
+mesh_down b
+[ "$(ns_quiet b ip -o link show weft0 2>/dev/null | wc -l)" = 0 ] || fail "weft0 left behind"
+[ ! -e "$WF_TMP/b/weft.sock" ] || fail "control socket left behind"
+echo "two hosts: OK"

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""UDP helpers for the namespace tests. Every loop is bounded in count and time.
+
+  udptool.py listen ADDR PORT OUTFILE      count datagrams; OUTFILE gets "COUNT" after each
+  udptool.py send ADDR PORT TEXT [N]       send TEXT N times (default 1)
+  udptool.py extract PCAP OUT [MINLEN]     write the UDP payloads of weft data packets
+                                           (type 4, longer than MINLEN) found in PCAP, one
+                                           file OUT.N per packet; prints how many
+  udptool.py replay ADDR PORT FILE [N]     send FILE's bytes N times
+  udptool.py hostile ADDR PORT FILE        corrupted and truncated packets of every type
+  udptool.py garbage ADDR PORT SECONDS [FILE...]   random and mutated datagrams, ~2000/s
+"""
+import os
+import random
+import socket
+import struct
+import sys
+import time
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def listen(addr, port, out):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.settimeout(300)
+    n = 0
+    with open(out, "w") as f:
+        f.write("0\n")
+    while True:
+        try:
+            s.recv(65535)
+        except socket.timeout:
+            return
+        n += 1
+        with open(out, "w") as f:
+            f.write("%d\n" % n)
+
+
+def sock_for(addr):
+    return socket.socket(family(addr), socket.SOCK_DGRAM)
+
+
+def send(addr, port, text, n=1):
+    s = sock_for(addr)
+    for _ in range(int(n)):
+        s.sendto(text.encode(), (addr, port))
+        time.sleep(0.01)
+
+
+def pcap_packets(path):
+    """Yield the UDP payloads of IPv4 packets in a pcap (Ethernet or Linux SLL)."""
+    data = open(path, "rb").read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        _, _, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        pkt = data[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if linktype == 1:       # Ethernet
+            if pkt[12:14] != b"\x08\x00":
+                continue
+            ip = pkt[14:]
+        elif linktype == 113:   # Linux cooked
+            ip = pkt[16:]
+        else:
+            continue
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 15) * 4
+        yield ip[ihl + 8:]
+
+
+def extract(pcap, out, minlen=32):
+    n = 0
+    for payload in pcap_packets(pcap):
+        if len(payload) > int(minlen) and payload[0] == 4:
+            n += 1
+            with open("%s.%d" % (out, n), "wb") as f:
+                f.write(payload)
+    print(n)
+
+
+def replay(addr, port, path, n=1):
+    pkt = open(path, "rb").read()
+    s = sock_for(addr)
+    for _ in range(int(n)):
+        s.sendto(pkt, (addr, port))
+        time.sleep(0.01)
+
+
+def hostile(addr, port, path):
+    """Every message type, truncated at many lengths and corrupted."""
+    good = open(path, "rb").read()
+    s = sock_for(addr)
+    rng = random.Random(7)
+    sent = 0
+    for t in range(0, 8):
+        for length in list(range(0, 40)) + [60, 64, 95, 96, 148, 200, 300, 1000, 1500]:
+            body = bytes([t, 1, 0, 0]) + bytes(rng.getrandbits(8) for _ in range(max(0, length - 4)))
+            s.sendto(body[:length], (addr, port))
+            sent += 1
+    # The captured data packet: truncated at every length, then each byte flipped.
+    for length in range(len(good)):
+        s.sendto(good[:length], (addr, port))
+        sent += 1
+    for i in range(len(good)):
+        b = bytearray(good)
+        b[i] ^= 0x40
+        s.sendto(bytes(b), (addr, port))
+        sent += 1
+        if sent % 200 == 0:
+            time.sleep(0.02)
+    # Wrong version and non-zero reserved bytes on an otherwise good packet.
+    for i, v in ((1, 2), (2, 1), (3, 1)):
+        b = bytearray(good)
+        b[i] = v
+        s.sendto(bytes(b), (addr, port))
+        sent += 1
+    print(sent)
+
+
+def garbage(addr, port, seconds, *files):
+    seeds = [open(f, "rb").read() for f in files]
+    s = sock_for(addr)
+    rng = random.Random(int.from_bytes(os.urandom(4), "little"))
+    end = time.monotonic() + float(seconds)
+    sent = 0
+    while time.monotonic() < end:
+        for _ in range(100):
+            r = rng.random()
+            if seeds and r < 0.5:
+                b = bytearray(rng.choice(seeds))
+                for _ in range(rng.randint(1, 4)):
+                    b[rng.randrange(len(b))] = rng.getrandbits(8)
+                if rng.random() < 0.3:
+                    b = b[:rng.randrange(len(b) + 1)]
+            else:
+                n = rng.choice([0, 1, 3, 4, 8, 15, 16, 31, 32, 33, 64, 96, 148, 200, 1400])
+                b = bytearray(rng.getrandbits(8) for _ in range(n))
+                if n and rng.random() < 0.7:
+                    b[0] = rng.randint(1, 5)
+                if n > 1 and rng.random() < 0.7:
+                    b[1] = 1
+            try:
+                s.sendto(bytes(b), (addr, port))
+            except OSError:
+                pass
+            sent += 1
+        time.sleep(0.05)
+    print(sent)
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd in ("listen", "send", "replay", "hostile", "garbage"):
+        args[1] = int(args[1])
+    {"listen": listen, "send": send, "extract": extract, "replay": replay,
+     "hostile": hostile, "garbage": garbage}[cmd](*args)

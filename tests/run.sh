@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs weft's test suite against the binaries in $BUILD (default build/).
+#   tests/run.sh [--fuzz] [--only unit|vectors|cli|netns|fuzz]
+# Prints one line per test and a closing "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD WEFT="$PWD/$BUILD/weft"
+fuzz=0
+only=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--fuzz) fuzz=1 ;;
+	--only) only=$2; shift ;;
+	*) echo "usage: $0 [--fuzz] [--only unit|vectors|cli|netns|fuzz]" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+pass=0 fail=0 skip=0 failed=()
+logdir=$BUILD/test-logs
+mkdir -p "$logdir"
+
+run() { # run NAME CMD...: a test passes on exit 0, is skipped on exit 77
+	local name=$1 log rc start
+	shift
+	log=$logdir/$(echo "$name" | tr '/ ' '__').log
+	start=$SECONDS
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		pass=$((pass + 1)); echo "ok    $name ($((SECONDS - start))s)"
+	elif [ $rc -eq 77 ]; then
+		skip=$((skip + 1)); echo "skip  $name: $(tail -n 1 "$log")"
+	else
+		fail=$((fail + 1)); failed+=("$name")
+		echo "FAIL  $name (exit $rc), last lines of $log:"
+		tail -n 25 "$log" | sed 's/^/    /'
+	fi
+}
+
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+if want unit; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+	done
+fi
+if want vectors && [ -x "$BUILD/tests/noise_vectors" ]; then
+	run "vectors/noise-cacophony" "$BUILD/tests/noise_vectors" --require-ix \
+		"${WEFT_VECTORS:-../shared/vectors/noise/cacophony.txt}"
+fi
+if want cli; then
+	for t in tests/cli/*.sh; do
+		[ -f "$t" ] && run "cli/$(basename "$t" .sh)" bash "$t"
+	done
+fi
+if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
+	run "fuzz/smoke" make --no-print-directory fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-15}"
+fi
+if want netns; then
+	for t in tests/netns/[0-9]*.sh; do
+		[ -f "$t" ] && run "netns/$(basename "$t" .sh)" bash "$t"
+	done
+fi
+
+echo
+[ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
+echo "$pass passed, $fail failed, $skip skipped"
+[ $fail -eq 0 ]

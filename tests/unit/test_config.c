@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/* weft.conf parser: table-driven cases, numbered so that a failure names its case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/config.h"
+
+#define P "/etc/weft/weft.conf"
+#define BASE "name = alpha\nlisten = 198.18.0.1:51820\n"
+
+static struct wf_config cfg; /* 40 KiB: keep it off the stack */
+static char err[512];
+
+static bool parse(const char *text)
+{
+	err[0] = '\0';
+	return wf_config_parse(&cfg, "/etc/weft", P, text, err, sizeof(err));
+}
+
+/* Each bad config and the exact message it must give. */
+static const struct {
+	const char *text, *msg;
+} bad[] = {
+	/* 0 */ {"", P ": missing required key 'name'"},
+	/* 1 */ {"name = alpha\n", P ": missing required key 'listen'"},
+	/* 2 */ {"listen = 198.18.0.1:1\n", P ": missing required key 'name'"},
+	/* 3 */ {BASE "listn = 1.2.3.4:5\n", P ":3: unknown key 'listn' (did you mean 'listen'?)"},
+	/* 4 */ {BASE "frobnicate = 1\n", P ":3: unknown key 'frobnicate'"},
+	/* 5 */ {BASE "mtu 1400\n", P ":3: expected 'key = value', got 'mtu 1400'"},
+	/* 6 */ {BASE "mtu =\n", P ":3: empty value for 'mtu'"},
+	/* 7 */ {BASE "mtu =   \t \n", P ":3: empty value for 'mtu'"},
+	/* 8 */ {BASE " = 5\n", P ":3: missing key before '='"},
+	/* 9 */ {BASE "name = beta\n", P ":3: duplicate key 'name' (first set on line 1)"},
+	/* 10 */ {"# c\n\n" BASE "\nlisten = 1.2.3.4:5\n",
+		  P ":6: duplicate key 'listen' (first set on line 4)"},
+	/* 11 */ {"name = a b\nlisten = 1.2.3.4:5\n", P ":1: bad node name 'a b' (1 to 63 of "
+						 "A-Z a-z 0-9 . _ -)"},
+	/* 12 */ {"name = " "0123456789012345678901234567890123456789012345678901234567890123"
+		  "\n", P ":1: bad node name '0123456789012345678901234567890123456789012345678901"
+			  "234567890123' (1 to 63 of A-Z a-z 0-9 . _ -)"},
+	/* 13 */ {BASE "interface = weft0123456789abc\n",
+		  P ":3: interface name 'weft0123456789abc' is too long (max 15 characters)"},
+	/* 14 */ {BASE "interface = we/ft\n", P ":3: bad interface name 'we/ft'"},
+	/* 15 */ {BASE "interface = ..\n", P ":3: bad interface name '..'"},
+	/* 16 */ {BASE "interface = a:b\n", P ":3: bad interface name 'a:b'"},
+	/* 17 */ {"name = a\nlisten = 198.18.0.1\n", P ":2: bad listen address '198.18.0.1' "
+						 "(expected IP:PORT, e.g. 0.0.0.0:51820)"},
+	/* 18 */ {"name = a\nlisten = 198.18.0.1:0\n", P ":2: bad listen address '198.18.0.1:0' "
+						   "(expected IP:PORT, e.g. 0.0.0.0:51820)"},
+	/* 19 */ {"name = a\nlisten = 198.18.0.1:70000\n",
+		  P ":2: bad listen address '198.18.0.1:70000' (expected IP:PORT, e.g. "
+		    "0.0.0.0:51820)"},
+	/* 20 */ {BASE "bootstrap = host\n", P ":3: bad bootstrap address 'host' (expected "
+					      "HOST:PORT or [IPV6]:PORT)"},
+	/* 21 */ {BASE "bootstrap = host:\n", P ":3: bad bootstrap address 'host:' (expected "
+					       "HOST:PORT or [IPV6]:PORT)"},
+	/* 22 */ {BASE "bootstrap = fd00::1:51820\n", P ":3: bad bootstrap address 'fd00::1:51820'"
+						      " (expected HOST:PORT or [IPV6]:PORT)"},
+	/* 23 */ {BASE "bootstrap = [1.2.3.4]:5\n", P ":3: bad bootstrap address '[1.2.3.4]:5'"},
+	/* 24 */ {BASE "bootstrap = ho st:5\n", P ":3: bad bootstrap address 'ho st:5' (expected "
+						 "HOST:PORT or [IPV6]:PORT)"},
+	/* 25 */ {BASE "mtu = 575\n", P ":3: bad mtu '575' (576 to 65535, or 0 for automatic)"},
+	/* 26 */ {BASE "mtu = 65536\n", P ":3: bad mtu '65536' (576 to 65535, or 0 for automatic)"},
+	/* 27 */ {BASE "mtu = -1\n", P ":3: bad mtu '-1' (576 to 65535, or 0 for automatic)"},
+	/* 28 */ {BASE "mtu = 1400x\n", P ":3: bad mtu '1400x' (576 to 65535, or 0 for automatic)"},
+	/* 29 */ {BASE "mtu = 1440 # comment\n",
+		  P ":3: bad mtu '1440 # comment' (576 to 65535, or 0 for automatic)"},
+	/* 30 */ {BASE "log-level = verbose\n",
+		  P ":3: bad log-level 'verbose' (error, warn, info or debug)"},
+	/* 31 */ {BASE "rekey-interval = 0\n",
+		  P ":3: 'rekey-interval' must be between 1000ms and 86400000ms, not '0'"},
+	/* 32 */ {BASE "rekey-interval = 500ms\n",
+		  P ":3: 'rekey-interval' must be between 1000ms and 86400000ms, not '500ms'"},
+	/* 33 */ {BASE "rekey-interval = 2d\n",
+		  P ":3: bad duration '2d' for 'rekey-interval' (expected e.g. 30s, 2m, 1h)"},
+	/* 34 */ {BASE "rekey-interval = -5s\n",
+		  P ":3: bad duration '-5s' for 'rekey-interval' (expected e.g. 30s, 2m, 1h)"},
+	/* 35 */ {BASE "keepalive-interval = 2h\n", P ":3: 'keepalive-interval' must be between "
+						     "1000ms and 3600000ms (or 0 to disable), "
+						     "not '2h'"},
+	/* 36 */ {BASE "handshake-timeout = 0\n",
+		  P ":3: 'handshake-timeout' must be between 100ms and 60000ms, not '0'"},
+	/* 37 */ {BASE "handshake-timeout = 99999999999999999999\n",
+		  P ":3: bad duration '99999999999999999999' for 'handshake-timeout' (expected "
+		    "e.g. 30s, 2m, 1h)"},
+	/* 38 */ {BASE "rekey-interval = 25h\n",
+		  P ":3: bad duration '25h' for 'rekey-interval' (expected e.g. 30s, 2m, 1h)"},
+	/* 39 */ {BASE "mtu = 1400\x01\n", P ":3: control character (0x01) in line"},
+	/* 40 */ {BASE "control = /" "0123456789012345678901234567890123456789012345678901234567"
+		  "890123456789012345678901234567890123456789012345678901234567890123456789\n",
+		  P ": control socket path '/012345678901234567890123456789012345678901234567890123"
+		    "4567890123456789012345678901234567890123456789012345678901234567890123456789' "
+		    "is too long for a UNIX socket (max 107 bytes); set 'control' to a shorter "
+		    "path"},
+	/* 41 */ {BASE "Name = x\n", P ":3: unknown key 'Name' (did you mean 'name'?)"},
+	/* 42 */ {BASE "privatekey = k\n",
+		  P ":3: unknown key 'privatekey' (did you mean 'private-key'?)"},
+	/* 43 */ {"name = alpha\r\nlisten = 1.2.3.4:5\r\nmtu = x\r\n",
+		  P ":3: bad mtu 'x' (576 to 65535, or 0 for automatic)"},
+	/* 44 */ {BASE "xy = 1\n", P ":3: unknown key 'xy'"},
+	/* 45 */ {BASE "cb = 1\n", P ":3: unknown key 'cb' (did you mean 'ca'?)"},
+	/* 46 */ {BASE "rekey = 1\n", P ":3: unknown key 'rekey'"},
+	/* 47 */ {BASE "keepalive_interval = 1\n",
+		  P ":3: unknown key 'keepalive_interval' (did you mean 'keepalive-interval'?)"},
+};
+
+static void test_bad(void **state)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(bad[i].text)) {
+			print_error("case %zu: parsed, expected \"%s\"\n", i, bad[i].msg);
+			fail();
+		}
+		if (strcmp(err, bad[i].msg)) {
+			print_error("case %zu:\n  got  \"%s\"\n  want \"%s\"\n", i, err, bad[i].msg);
+			fail();
+		}
+	}
+}
+
+static void test_defaults(void **state)
+{
+	char ep[WF_ADDR_STRLEN];
+
+	assert_true(parse(BASE));
+	assert_string_equal(cfg.path, P);
+	assert_string_equal(cfg.dir, "/etc/weft");
+	assert_string_equal(cfg.name, "alpha");
+	assert_string_equal(cfg.interface, "weft0");
+	assert_string_equal(wf_endpoint_str(&cfg.listen, ep, sizeof(ep)), "198.18.0.1:51820");
+	assert_int_equal(cfg.n_bootstrap, 0);
+	assert_int_equal(cfg.mtu, 0);
+	assert_string_equal(cfg.private_key, "/etc/weft/node.key");
+	assert_string_equal(cfg.certificate, "/etc/weft/node.crt");
+	assert_string_equal(cfg.ca, "/etc/weft/ca.crt");
+	assert_string_equal(cfg.control, "/etc/weft/weft.sock");
+	assert_int_equal(cfg.log_level, WF_LOG_INFO);
+	assert_int_equal(cfg.rekey_interval_ms, 120000);
+	assert_int_equal(cfg.keepalive_interval_ms, 10000);
+	assert_int_equal(cfg.handshake_timeout_ms, 5000);
+}
+
+static void test_all_keys(void **state)
+{
+	static const char text[] = "name = n-1.x_y\n"
+				   "interface = mesh9\n"
+				   "listen = 0.0.0.0:51820\n"
+				   "bootstrap = 198.18.0.2:51820\n"
+				   "bootstrap = [fd00::2]:51821\n"
+				   "mtu = 1280\n"
+				   "private-key = keys/n.key\n"
+				   "certificate = /srv/n.crt\n"
+				   "ca = ../ca.crt\n"
+				   "control = /run/weft/n.sock\n"
+				   "log-level = debug\n"
+				   "rekey-interval = 2m\n"
+				   "keepalive-interval = 0\n"
+				   "handshake-timeout = 250ms\n";
+	char ep[WF_ADDR_STRLEN];
+
+	assert_true(parse(text));
+	assert_string_equal(cfg.name, "n-1.x_y");
+	assert_string_equal(cfg.interface, "mesh9");
+	assert_string_equal(wf_endpoint_str(&cfg.listen, ep, sizeof(ep)), "0.0.0.0:51820");
+	assert_int_equal(cfg.n_bootstrap, 2);
+	assert_string_equal(cfg.bootstrap[0], "198.18.0.2:51820");
+	assert_string_equal(cfg.bootstrap[1], "[fd00::2]:51821");
+	assert_string_equal(wf_endpoint_str(&cfg.bootstrap_ep[0], ep, sizeof(ep)),
+			    "198.18.0.2:51820");
+	assert_string_equal(wf_endpoint_str(&cfg.bootstrap_ep[1], ep, sizeof(ep)),
+			    "[fd00::2]:51821");
+	assert_int_equal(cfg.mtu, 1280);
+	assert_string_equal(cfg.private_key, "/etc/weft/keys/n.key");
+	assert_string_equal(cfg.certificate, "/srv/n.crt");
+	assert_string_equal(cfg.ca, "/etc/weft/../ca.crt");
+	assert_string_equal(cfg.control, "/run/weft/n.sock");
+	assert_int_equal(cfg.log_level, WF_LOG_DEBUG);
+	assert_int_equal(cfg.rekey_interval_ms, 120000);
+	assert_int_equal(cfg.keepalive_interval_ms, 0);
+	assert_int_equal(cfg.handshake_timeout_ms, 250);
+}
+
+/* What `weft node init` writes, with its commented-out defaults. */
+static void test_node_init_format(void **state)
+{
+	static const char text[] = "# weft node configuration; see weft(8)\n"
+				   "name = alpha\n"
+				   "interface = weft0\n"
+				   "listen = 198.18.0.1:51820\n"
+				   "bootstrap = 198.18.0.2:51820\n"
+				   "# mtu = 1440\n"
+				   "# private-key = node.key\n"
+				   "# certificate = node.crt\n"
+				   "# ca = ca.crt\n"
+				   "# log-level = info\n";
+
+	assert_true(parse(text));
+	assert_string_equal(cfg.name, "alpha");
+	assert_int_equal(cfg.n_bootstrap, 1);
+	assert_int_equal(cfg.mtu, 0);
+}
+
+static void test_whitespace_comments_crlf(void **state)
+{
+	static const char text[] = "\r\n   # indented comment\r\n\t\r\n"
+				   "\tname\t=\talpha  \r\n"
+				   "listen=198.18.0.1:51820\r\n"
+				   "  mtu   =   1500\t\r\n"
+				   "ca = my ca file.crt\n"
+				   "log-level = warn"; /* no final newline */
+
+	assert_true(parse(text));
+	assert_string_equal(cfg.name, "alpha");
+	assert_int_equal(cfg.mtu, 1500);
+	assert_string_equal(cfg.ca, "/etc/weft/my ca file.crt");
+	assert_int_equal(cfg.log_level, WF_LOG_WARN);
+}
+
+static void test_durations(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		unsigned ms;
+	} cases[] = {
+		/* 0 */ {"0", true, 0},		/* 1 */ {"1", true, 1000},
+		/* 2 */ {"120s", true, 120000},	/* 3 */ {"2m", true, 120000},
+		/* 4 */ {"1h", true, 3600000},	/* 5 */ {"750ms", true, 750},
+		/* 6 */ {"24h", true, 86400000},	/* 7 */ {"86401s", false, 0},
+		/* 8 */ {"", false, 0},		/* 9 */ {"s", false, 0},
+		/* 10 */ {" 5", false, 0},		/* 11 */ {"+5", false, 0},
+		/* 12 */ {"5 s", false, 0},		/* 13 */ {"5S", false, 0},
+		/* 14 */ {"1.5s", false, 0},	/* 15 */ {"99999999999999999999999", false, 0},
+	};
+	unsigned ms;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ms = 12345;
+		if (wf_duration_parse(cases[i].s, &ms) != cases[i].ok ||
+		    (cases[i].ok && ms != cases[i].ms)) {
+			print_error("case %zu: \"%s\" -> %u\n", i, cases[i].s, ms);
+			fail();
+		}
+	}
+}
+
+static void test_bootstrap(void **state)
+{
+	char text[64 * 40 + 128], *p = text;
+	int i;
+
+	/* A name that resolves from /etc/hosts, kept as written. */
+	assert_true(parse(BASE "bootstrap = localhost:51820\n"));
+	assert_string_equal(cfg.bootstrap[0], "localhost:51820");
+	assert_true(cfg.bootstrap_ep[0].sa.sa_family == AF_INET ||
+		    cfg.bootstrap_ep[0].sa.sa_family == AF_INET6);
+
+	/* 64 entries are fine, a 65th is not. */
+	p += sprintf(p, BASE);
+	for (i = 0; i < 64; i++)
+		p += sprintf(p, "bootstrap = 198.18.1.%d:51820\n", i);
+	assert_true(parse(text));
+	assert_int_equal(cfg.n_bootstrap, 64);
+	assert_string_equal(cfg.bootstrap[63], "198.18.1.63:51820");
+	sprintf(p, "bootstrap = 198.18.2.1:51820\n");
+	assert_false(parse(text));
+	assert_string_equal(err, P ":67: too many 'bootstrap' lines (max 64)");
+}
+
+static void test_long_lines(void **state)
+{
+	size_t n = 3 * WF_CONFIG_MAX_LINE;
+	char *text = malloc(n + 64), *v;
+
+	assert_non_null(text);
+	/* Exactly the maximum is accepted by the reader. */
+	v = text + sprintf(text, BASE "#");
+	memset(v, 'a', WF_CONFIG_MAX_LINE - 1);
+	strcpy(v + WF_CONFIG_MAX_LINE - 1, "\r\nmtu = 1400\n");
+	assert_true(parse(text));
+	assert_int_equal(cfg.mtu, 1400);
+
+	/* One byte more is a clean error. */
+	memset(v, 'a', WF_CONFIG_MAX_LINE);
+	strcpy(v + WF_CONFIG_MAX_LINE, "\n");
+	assert_false(parse(text));
+	assert_string_equal(err, P ":3: line is too long (max 4096 bytes)");
+
+	/* Much longer, and without a final newline. */
+	memset(v, 'b', n - (size_t)(v - text));
+	text[n] = '\0';
+	assert_false(parse(text));
+	assert_string_equal(err, P ":3: line is too long (max 4096 bytes)");
+
+	/* A long bootstrap value and a long unknown key. */
+	v = text + sprintf(text, BASE "bootstrap = ");
+	memset(v, 'h', 300);
+	strcpy(v + 300, ":1\n");
+	assert_false(parse(text));
+	assert_string_equal(err, P ":3: bootstrap address is too long (max 255 bytes)");
+	memset(text, 'k', 2000);
+	strcpy(text + 2000, " = 1\n");
+	assert_false(parse(text));
+	assert_int_equal(strncmp(err, P ":1: unknown key 'kkkk", strlen(P) + 20), 0);
+	free(text);
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* wf_config_load: relative and absolute directories, missing file, NUL bytes. */
+static void test_load(void **state)
+{
+	char tmp[] = "/tmp/weft-test-config-XXXXXX", path[256], cwd[PATH_MAX], want[PATH_MAX + 32];
+
+	assert_non_null(mkdtemp(tmp));
+	assert_false(wf_config_load(&cfg, tmp, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s/weft.conf: No such file or directory", tmp);
+	assert_string_equal(err, want);
+
+	snprintf(path, sizeof(path), "%s/weft.conf", tmp);
+	write_file(path, BASE, strlen(BASE));
+	snprintf(want, sizeof(want), "%s/", tmp); /* trailing slash is dropped */
+	assert_true(wf_config_load(&cfg, want, err, sizeof(err)));
+	assert_string_equal(cfg.dir, tmp);
+	assert_string_equal(cfg.path, path);
+	snprintf(want, sizeof(want), "%s/weft.sock", tmp);
+	assert_string_equal(cfg.control, want);
+
+	/* A relative directory becomes absolute. */
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir("/tmp"), 0);
+	assert_true(wf_config_load(&cfg, tmp + 5, err, sizeof(err)));
+	assert_string_equal(cfg.dir, tmp);
+	snprintf(want, sizeof(want), "%s/node.key", tmp);
+	assert_string_equal(cfg.private_key, want);
+	assert_int_equal(chdir(cwd), 0);
+
+	write_file(path, BASE "mtu = 1400\0\n", strlen(BASE) + 12);
+	assert_false(wf_config_load(&cfg, tmp, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s: file contains a NUL byte", path);
+	assert_string_equal(err, want);
+
+	/* Errors carry the real path and line. */
+	write_file(path, BASE "listn = x\n", strlen(BASE) + 10);
+	assert_false(wf_config_load(&cfg, tmp, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:3: unknown key 'listn' (did you mean 'listen'?)", path);
+	assert_string_equal(err, want);
+
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(tmp), 0);
+}
+
+/* A tiny error buffer truncates, never overflows. */
+static void test_small_err(void **state)
+{
+	char small[8];
+
+	assert_false(wf_config_parse(&cfg, "/d", P, "bogus\n", small, sizeof(small)));
+	assert_string_equal(small, "/etc/we");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_node_init_format),
+		cmocka_unit_test(test_whitespace_comments_crlf),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_bootstrap),
+		cmocka_unit_test(test_long_lines),
+		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_small_err),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

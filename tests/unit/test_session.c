@@ -1,0 +1,817 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for src/core/session.c: keypairs (seal/open round trips for both
+ * ciphers, the data header, replays, forgeries, the counter limit) and the
+ * make-before-break rotation between next, current and previous, with the
+ * rekey and expiry clocks. The last test drives random install / receive /
+ * expire / clear sequences and checks that every keypair falls out exactly
+ * once; run it under SAN=address,undefined to catch a double free.
+ *
+ * Checks inside loops print their case number before failing, so a failure
+ * names the packet, bit or step.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/session.h"
+#include "weft/wire.h"
+
+#define LIM WF_REJECT_AFTER_MESSAGES
+
+static const enum wf_cipher ciphers[] = {WF_CIPHER_AES256GCM, WF_CIPHER_CHACHAPOLY};
+
+enum {
+	IDX_INI = 0x11223344,  /* the initiator's local index */
+	IDX_RESP = 0xa1b2c3d4, /* the responder's local index */
+	MAX_PLAIN = 1500,
+};
+
+/* Both ends of one handshake: built from the same c1 and c2. */
+struct pair {
+	struct wf_keypair *ini, *resp;
+};
+
+static void pair_new(struct pair *p, enum wf_cipher cipher, uint8_t seed, int64_t now)
+{
+	uint8_t c1[WF_KEY_LEN], c2[WF_KEY_LEN];
+
+	for (int i = 0; i < WF_KEY_LEN; i++) {
+		c1[i] = (uint8_t)(seed + i);
+		c2[i] = (uint8_t)(seed * 7 + 3 * i + 1);
+	}
+	p->ini = wf_keypair_new(cipher, c1, c2, true, IDX_INI, IDX_RESP, now);
+	p->resp = wf_keypair_new(cipher, c1, c2, false, IDX_RESP, IDX_INI, now);
+	assert_non_null(p->ini);
+	assert_non_null(p->resp);
+}
+
+static void pair_free(struct pair *p)
+{
+	wf_keypair_free(p->ini);
+	wf_keypair_free(p->resp);
+}
+
+/* A sealed datagram, kept so it can be replayed or tampered with. */
+struct dgram {
+	uint8_t b[WF_DATA_OVERHEAD + MAX_PLAIN];
+	size_t len;
+	uint64_t counter;
+};
+
+static void fill(uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(seed * 31 + i * 7);
+}
+
+static void seal(struct wf_keypair *kp, uint8_t type, size_t len, struct dgram *d)
+{
+	assert_true(len <= MAX_PLAIN);
+	d->counter = kp->send_counter;
+	fill(d->b + WF_DATA_HEADER_LEN, len, (uint32_t)d->counter);
+	assert_true(wf_keypair_seal(kp, type, d->b, len, &d->len));
+	assert_int_equal(d->len, WF_DATA_OVERHEAD + len);
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Opens a copy of d on kp (the datagram itself stays intact for replays). */
+static bool open_copy(struct wf_keypair *kp, const struct dgram *d, bool *replayed)
+{
+	uint8_t buf[sizeof(d->b)], want[MAX_PLAIN], *plain = NULL;
+	size_t plain_len = 0, len = d->len - WF_DATA_OVERHEAD;
+
+	memcpy(buf, d->b, d->len);
+	if (!wf_keypair_open(kp, buf, d->len, &plain, &plain_len, replayed))
+		return false;
+	fill(want, len, (uint32_t)d->counter);
+	assert_ptr_equal(plain, buf + WF_DATA_HEADER_LEN);
+	assert_int_equal(plain_len, len);
+	assert_memory_equal(plain, want, len);
+	return true;
+}
+
+static void accept_ok(struct wf_keypair *kp, const struct dgram *d, int n)
+{
+	bool replayed = true;
+
+	if (!open_copy(kp, d, &replayed)) {
+		print_error("case %d: counter %llu refused\n", n, (unsigned long long)d->counter);
+		fail();
+	}
+}
+
+static void refuse(struct wf_keypair *kp, const struct dgram *d, bool want_replayed, int n)
+{
+	bool replayed = !want_replayed;
+
+	if (open_copy(kp, d, &replayed) || replayed != want_replayed) {
+		print_error("case %d: counter %llu accepted or misclassified (replayed %d)\n", n,
+			    (unsigned long long)d->counter, replayed);
+		fail();
+	}
+}
+
+/* 1-4: round trips both ways for each cipher and a range of lengths, with the
+ * header laid out as protocol.md says. */
+static void test_round_trip(void **state)
+{
+	static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 1280, 1440, MAX_PLAIN};
+	static struct dgram d;
+	int n = 0;
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		struct pair p;
+
+		pair_new(&p, ciphers[c], (uint8_t)(10 + c), 0);
+		for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			for (int dir = 0; dir < 2; dir++) {
+				struct wf_keypair *tx = dir ? p.resp : p.ini;
+				struct wf_keypair *rx = dir ? p.ini : p.resp;
+				uint8_t type = i % 2 ? WF_MSG_CONTROL : WF_MSG_DATA;
+				uint64_t want_counter = tx->send_counter;
+
+				n++;
+				seal(tx, type, lens[i], &d);
+				/* 1: the header */
+				assert_int_equal(d.b[0], type);
+				assert_int_equal(d.b[1], 1);
+				assert_int_equal(d.b[2], 0);
+				assert_int_equal(d.b[3], 0);
+				assert_int_equal(le32(d.b + 4), dir ? IDX_INI : IDX_RESP);
+				assert_int_equal(le64(d.b + 8), want_counter);
+				assert_int_equal(tx->send_counter, want_counter + 1);
+				/* 2: the ciphertext is not the plaintext */
+				if (lens[i] >= 16) {
+					uint8_t plain[MAX_PLAIN];
+
+					fill(plain, lens[i], (uint32_t)d.counter);
+					assert_memory_not_equal(d.b + WF_DATA_HEADER_LEN, plain,
+								lens[i]);
+				}
+				/* 3: the other end opens it */
+				accept_ok(rx, &d, n);
+				/* 4: a keypair never opens its own packets
+				 * (the two directions have different keys; the
+				 * counter may also be a replay for tx's window) */
+				{
+					bool replayed;
+
+					assert_false(open_copy(tx, &d, &replayed));
+				}
+			}
+		}
+		pair_free(&p);
+	}
+}
+
+/* 5-8: the header's counter is little-endian and the receiver uses it as the
+ * nonce; the cipher and the keys must match. */
+static void test_header_and_keys(void **state)
+{
+	static struct dgram d;
+	struct pair p, other, aes, chacha;
+
+	(void)state;
+	pair_new(&p, WF_CIPHER_CHACHAPOLY, 1, 0);
+	/* 5: a counter with every byte different shows the byte order */
+	p.ini->send_counter = 0x0102030405060708ULL;
+	seal(p.ini, WF_MSG_DATA, 100, &d);
+	assert_memory_equal(d.b + 8, ((uint8_t[]){8, 7, 6, 5, 4, 3, 2, 1}), 8);
+	accept_ok(p.resp, &d, 5);
+	/* 6: another handshake's keys do not open it */
+	pair_new(&other, WF_CIPHER_CHACHAPOLY, 2, 0);
+	seal(p.ini, WF_MSG_DATA, 100, &d);
+	refuse(other.resp, &d, false, 6);
+	/* 7: the same keys with the other cipher do not open it */
+	pair_new(&aes, WF_CIPHER_AES256GCM, 3, 0);
+	pair_new(&chacha, WF_CIPHER_CHACHAPOLY, 3, 0);
+	seal(aes.ini, WF_MSG_DATA, 64, &d);
+	refuse(chacha.resp, &d, false, 7);
+	accept_ok(aes.resp, &d, 7);
+	/* 8: no keypair without a real cipher */
+	assert_null(wf_keypair_new(WF_CIPHER_NONE, (uint8_t[WF_KEY_LEN]){0},
+				   (uint8_t[WF_KEY_LEN]){0}, true, 1, 2, 0));
+	pair_free(&p);
+	pair_free(&other);
+	pair_free(&aes);
+	pair_free(&chacha);
+}
+
+/* 9-11: a datagram is accepted once; shorter than header + tag is malformed. */
+static void test_replay(void **state)
+{
+	static struct dgram d, e;
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		struct pair p;
+		uint8_t *plain;
+		size_t plain_len;
+		bool replayed = true;
+
+		pair_new(&p, ciphers[c], 4, 0);
+		seal(p.ini, WF_MSG_DATA, 40, &d);
+		seal(p.ini, WF_MSG_DATA, 0, &e); /* a keepalive */
+		accept_ok(p.resp, &d, 9);
+		refuse(p.resp, &d, true, 9);  /* 9: replayed */
+		accept_ok(p.resp, &e, 10);    /* 10: an empty message is fine */
+		refuse(p.resp, &e, true, 10); /* and replayed too */
+		refuse(p.resp, &d, true, 10);
+		/* 11: too short to hold a header and a tag */
+		for (size_t len = 0; len < WF_DATA_OVERHEAD; len++) {
+			replayed = true;
+			assert_false(
+			    wf_keypair_open(p.resp, e.b, len, &plain, &plain_len, &replayed));
+			assert_false(replayed);
+		}
+		pair_free(&p);
+	}
+}
+
+/*
+ * 12-14: one flipped bit anywhere (header = AD, ciphertext, tag) is a forgery:
+ * refused, not called a replay, and the window does not move. The receiver
+ * has seen nothing yet, so a flipped counter bit cannot look like a replay;
+ * and if a forged high counter moved the window, the genuine packets (low
+ * counters) would then be refused as too old.
+ */
+static void test_forgery(void **state)
+{
+	static struct dgram genuine[3], forged;
+
+	(void)state;
+	for (size_t c = 0; c < 2; c++) {
+		struct pair p;
+
+		pair_new(&p, ciphers[c], 5, 0);
+		for (int i = 0; i < 3; i++)
+			seal(p.ini, WF_MSG_DATA, 33, &genuine[i]);
+		for (size_t bit = 0; bit < genuine[2].len * 8; bit++) {
+			int n = bit < 128 ? 12 : bit < genuine[2].len * 8 - 128 ? 13 : 14;
+
+			forged = genuine[2];
+			forged.b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			refuse(p.resp, &forged, false, n);
+		}
+		assert_int_equal(p.resp->replay.next, 0);
+		/* the genuine ones, newest first, are all still accepted */
+		for (int i = 2; i >= 0; i--)
+			accept_ok(p.resp, &genuine[i], 14);
+		pair_free(&p);
+	}
+}
+
+/* 15-19: out of order inside the window is fine; older than the window is not. */
+static void test_window(void **state)
+{
+	static struct dgram d[64], edge, old, newest;
+	const uint64_t w = WF_REPLAY_WINDOW;
+	struct pair p;
+
+	(void)state;
+	pair_new(&p, WF_CIPHER_AES256GCM, 6, 0);
+	for (int i = 0; i < 64; i++)
+		seal(p.ini, WF_MSG_DATA, (size_t)i, &d[i]);
+	/* 15: the newest first, then the rest backwards, then odd ones again */
+	accept_ok(p.resp, &d[63], 15);
+	for (int i = 62; i >= 0; i -= 2)
+		accept_ok(p.resp, &d[i], 15);
+	for (int i = 61; i >= 0; i -= 2)
+		accept_ok(p.resp, &d[i], 15);
+	for (int i = 0; i < 64; i++)
+		refuse(p.resp, &d[i], true, 16); /* 16: all of them now replays */
+	/* 17: newest = 64 + w: counter 65 is the lower edge, 64 is out */
+	p.ini->send_counter = 64;
+	seal(p.ini, WF_MSG_DATA, 10, &old);
+	seal(p.ini, WF_MSG_DATA, 10, &edge);
+	p.ini->send_counter = 64 + w;
+	seal(p.ini, WF_MSG_DATA, 10, &newest);
+	accept_ok(p.resp, &newest, 17);
+	accept_ok(p.resp, &edge, 17);
+	/* 18: too old is refused before decryption, as a replay would be */
+	refuse(p.resp, &old, true, 18);
+	/* 19: a big jump forward is fine */
+	p.ini->send_counter = 1ULL << 40;
+	seal(p.ini, WF_MSG_DATA, 10, &newest);
+	accept_ok(p.resp, &newest, 19);
+	refuse(p.resp, &edge, true, 19);
+	pair_free(&p);
+}
+
+/* 20-23: the last counter, then nothing: seal refuses at the limit and the
+ * session stops offering the keypair. */
+static void test_counter_limit(void **state)
+{
+	static struct dgram d;
+	struct wf_session_limits l;
+	struct wf_session s = {0};
+	struct pair p;
+	size_t len = 12345;
+
+	(void)state;
+	wf_session_limits_default(&l, 120000);
+	pair_new(&p, WF_CIPHER_CHACHAPOLY, 7, 0);
+	s.current = p.ini;
+	p.ini->send_counter = LIM - 1;
+	assert_ptr_equal(wf_session_sendable(&s, &l, 0), p.ini);
+	/* 20: LIM - 1 is the last counter sealed, and it opens */
+	seal(p.ini, WF_MSG_DATA, 20, &d);
+	assert_int_equal(d.counter, LIM - 1);
+	accept_ok(p.resp, &d, 20);
+	/* 21: at the limit, seal refuses and does not move the counter */
+	assert_false(wf_keypair_seal(p.ini, WF_MSG_DATA, d.b, 20, &len));
+	assert_false(wf_keypair_seal(p.ini, WF_MSG_DATA, d.b, 20, &len));
+	assert_int_equal(p.ini->send_counter, LIM);
+	assert_int_equal(len, 12345);
+	/* 22: an exhausted keypair is not sendable and wants a rekey */
+	assert_null(wf_session_sendable(&s, &l, 0));
+	assert_true(wf_session_wants_rekey(&s, &l, 0));
+	/* 23: a datagram claiming the limit is refused without decryption */
+	d.b[8] = (uint8_t)LIM;
+	memset(d.b + 9, 0xff, 7);
+	refuse(p.resp, &d, true, 23);
+	pair_free(&p);
+}
+
+static void test_limits_default(void **state)
+{
+	struct wf_session_limits l;
+
+	(void)state;
+	wf_session_limits_default(&l, 120000);
+	assert_int_equal(l.rekey_after_ms, 120000);
+	assert_int_equal(l.reject_after_ms, 180000);
+	assert_int_equal(l.rekey_after_messages, 1ULL << 60);
+	assert_true(l.rekey_after_messages < LIM);
+}
+
+static void assert_dropped(struct wf_keypair *const *dropped, int n, struct wf_keypair *const *want)
+{
+	for (int i = 0; i < n; i++)
+		assert_ptr_equal(dropped[i], want[i]);
+}
+
+/*
+ * 24-33: make-before-break. Our side (us) and the peer's side (them) each hold
+ * a session; a handshake we start gives us the initiator keypair (current at
+ * once) and them the responder keypair (next until our first packet).
+ */
+static void test_rotation(void **state)
+{
+	static struct dgram d;
+	struct wf_session us = {0}, them = {0};
+	struct wf_keypair *dropped[3];
+	struct wf_session_limits l;
+	struct pair a, b, c;
+
+	(void)state;
+	wf_session_limits_default(&l, 120000);
+	pair_new(&a, WF_CIPHER_AES256GCM, 20, 0);
+	/* 24: the first handshake: the initiator sends at once */
+	wf_session_install(&us, a.ini, dropped);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	assert_ptr_equal(us.current, a.ini);
+	assert_null(us.next);
+	assert_null(us.previous);
+	assert_ptr_equal(wf_session_sendable(&us, &l, 0), a.ini);
+	/* 25: the responder waits in next and has nothing to send with */
+	wf_session_install(&them, a.resp, dropped);
+	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
+	assert_ptr_equal(them.next, a.resp);
+	assert_null(them.current);
+	assert_null(wf_session_sendable(&them, &l, 0));
+	/* 26: a packet on something else (or on current) does not rotate */
+	assert_null(wf_session_received(&them, a.ini));
+	assert_ptr_equal(them.next, a.resp);
+	/* 27: our first packet confirms it */
+	seal(a.ini, WF_MSG_DATA, 10, &d);
+	accept_ok(a.resp, &d, 27);
+	assert_null(wf_session_received(&them, a.resp));
+	assert_ptr_equal(them.current, a.resp);
+	assert_null(them.next);
+	assert_null(them.previous);
+	assert_ptr_equal(wf_session_sendable(&them, &l, 0), a.resp);
+	assert_null(wf_session_received(&them, a.resp)); /* again: nothing */
+	assert_ptr_equal(them.current, a.resp);
+
+	/* 28: a second handshake from us: b.ini current, a.ini previous */
+	pair_new(&b, WF_CIPHER_AES256GCM, 21, 1000);
+	wf_session_install(&us, b.ini, dropped);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	assert_ptr_equal(us.current, b.ini);
+	assert_ptr_equal(us.previous, a.ini);
+	assert_ptr_equal(wf_session_sendable(&us, &l, 1000), b.ini);
+	/* 29: until b is confirmed they still send on a.resp: it decrypts on
+	 * our previous */
+	wf_session_install(&them, b.resp, dropped);
+	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
+	assert_ptr_equal(wf_session_sendable(&them, &l, 1000), a.resp);
+	seal(a.resp, WF_MSG_DATA, 30, &d);
+	accept_ok(us.previous, &d, 29);
+	assert_null(wf_session_received(&us, a.ini));
+	assert_ptr_equal(us.current, b.ini);
+	/* 30: our first packet on b rotates them: a.resp becomes previous */
+	seal(b.ini, WF_MSG_DATA, 30, &d);
+	accept_ok(them.next, &d, 30);
+	assert_null(wf_session_received(&them, b.resp));
+	assert_ptr_equal(them.current, b.resp);
+	assert_ptr_equal(them.previous, a.resp);
+	/* 31: packets in flight on the old keys still decrypt on both sides */
+	seal(a.ini, WF_MSG_DATA, 30, &d);
+	accept_ok(them.previous, &d, 31);
+	seal(a.resp, WF_MSG_DATA, 30, &d);
+	accept_ok(us.previous, &d, 31);
+
+	/* 32: a third rotation: a falls out, exactly once on each side */
+	pair_new(&c, WF_CIPHER_AES256GCM, 22, 2000);
+	wf_session_install(&us, c.ini, dropped);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){a.ini, NULL});
+	wf_keypair_free(dropped[0]);
+	wf_session_install(&them, c.resp, dropped);
+	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
+	assert_ptr_equal(wf_session_received(&them, c.resp), a.resp);
+	wf_keypair_free(a.resp);
+	assert_ptr_equal(them.current, c.resp);
+	assert_ptr_equal(them.previous, b.resp);
+	/* 33: clear hands everything back */
+	wf_session_clear(&us, dropped);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, c.ini, b.ini});
+	assert_null(us.next);
+	assert_null(us.current);
+	assert_null(us.previous);
+	wf_keypair_free(c.ini);
+	wf_keypair_free(b.ini);
+	wf_session_clear(&them, dropped);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, c.resp, b.resp});
+	wf_keypair_free(c.resp);
+	wf_keypair_free(b.resp);
+}
+
+/* 34-37: crossing handshakes and unconfirmed responder keypairs. */
+static void test_crossing(void **state)
+{
+	struct wf_session s = {0};
+	struct wf_keypair *dropped[3];
+	struct pair a, b, c, d;
+
+	(void)state;
+	pair_new(&a, WF_CIPHER_CHACHAPOLY, 30, 0);
+	pair_new(&b, WF_CIPHER_CHACHAPOLY, 31, 0);
+	pair_new(&c, WF_CIPHER_CHACHAPOLY, 32, 0);
+	pair_new(&d, WF_CIPHER_CHACHAPOLY, 33, 0);
+	wf_session_install(&s, a.ini, dropped); /* current a */
+	/* 34: a responder keypair waits; a newer one replaces it */
+	wf_session_install(&s, b.resp, dropped);
+	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
+	wf_session_install(&s, c.resp, dropped);
+	assert_dropped(dropped, 1, (struct wf_keypair *[]){b.resp});
+	assert_ptr_equal(s.next, c.resp);
+	assert_ptr_equal(s.current, a.ini);
+	/* 35: the replaced one no longer confirms anything */
+	assert_null(wf_session_received(&s, b.resp));
+	assert_ptr_equal(s.next, c.resp);
+	/* 36: our own initiation completing supersedes the unconfirmed next */
+	wf_session_install(&s, d.ini, dropped);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, c.resp});
+	assert_null(s.next);
+	assert_ptr_equal(s.current, d.ini);
+	assert_ptr_equal(s.previous, a.ini);
+	/* 37: and then c.resp, if it arrives, is ignored */
+	assert_null(wf_session_received(&s, c.resp));
+	assert_ptr_equal(s.current, d.ini);
+	wf_session_clear(&s, dropped);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, d.ini, a.ini});
+	pair_free(&a);
+	pair_free(&b);
+	pair_free(&c);
+	pair_free(&d);
+}
+
+/* 38-44: when to start a new handshake. */
+static void test_rekey_timing(void **state)
+{
+	const int64_t t0 = 5000, r = 120000;
+	struct wf_session s = {0};
+	struct wf_session_limits l;
+	struct pair p;
+
+	(void)state;
+	wf_session_limits_default(&l, r);
+	pair_new(&p, WF_CIPHER_AES256GCM, 40, t0);
+	/* 38: nothing to send with: yes */
+	assert_true(wf_session_wants_rekey(&s, &l, t0));
+	/* 39: a responder keypair still in next does not count */
+	s.next = p.resp;
+	assert_true(wf_session_wants_rekey(&s, &l, t0));
+	s.next = NULL;
+	/* 40: the initiator rekeys at rekey_after */
+	s.current = p.ini;
+	assert_false(wf_session_wants_rekey(&s, &l, t0));
+	assert_false(wf_session_wants_rekey(&s, &l, t0 + r - 1));
+	assert_true(wf_session_wants_rekey(&s, &l, t0 + r));
+	/* 41: the responder 10 % later, so the two ends rarely cross */
+	s.current = p.resp;
+	assert_false(wf_session_wants_rekey(&s, &l, t0 + r));
+	assert_false(wf_session_wants_rekey(&s, &l, t0 + r + r / 10 - 1));
+	assert_true(wf_session_wants_rekey(&s, &l, t0 + r + r / 10));
+	/* 42: both still send until reject_after */
+	assert_ptr_equal(wf_session_sendable(&s, &l, t0 + l.reject_after_ms - 1), p.resp);
+	/* 43: the message count triggers it too, whatever the age */
+	s.current = p.ini;
+	l.rekey_after_messages = 1000;
+	p.ini->send_counter = 999;
+	assert_false(wf_session_wants_rekey(&s, &l, t0));
+	p.ini->send_counter = 1000;
+	assert_true(wf_session_wants_rekey(&s, &l, t0));
+	/* 44: but wearing out is not expiry: still sendable */
+	assert_ptr_equal(wf_session_sendable(&s, &l, t0), p.ini);
+	pair_free(&p);
+}
+
+/* 45-50: expiry at reject_after, slot by slot. */
+static void test_expiry(void **state)
+{
+	const int64_t rej = 180000;
+	struct wf_session s = {0};
+	struct wf_keypair *dropped[3];
+	struct wf_session_limits l;
+	struct pair a, b, c;
+
+	(void)state;
+	wf_session_limits_default(&l, 120000);
+	assert_int_equal(l.reject_after_ms, rej);
+	pair_new(&a, WF_CIPHER_AES256GCM, 50, 0);
+	pair_new(&b, WF_CIPHER_AES256GCM, 51, 60000);
+	pair_new(&c, WF_CIPHER_AES256GCM, 52, 100000);
+	wf_session_install(&s, a.ini, dropped);
+	wf_session_install(&s, b.ini, dropped);
+	wf_session_install(&s, c.resp, dropped);
+	/* 45: nothing expires before reject_after */
+	assert_int_equal(wf_session_expire(&s, &l, rej - 1, dropped), 0);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, NULL, NULL});
+	assert_ptr_equal(wf_session_sendable(&s, &l, rej - 1), b.ini);
+	/* 46: previous (a) goes at exactly reject_after */
+	assert_int_equal(wf_session_expire(&s, &l, rej, dropped), 1);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){a.ini, NULL, NULL});
+	assert_null(s.previous);
+	assert_ptr_equal(s.current, b.ini);
+	assert_ptr_equal(s.next, c.resp);
+	/* 47: current (b) stops being sendable at its reject_after */
+	assert_ptr_equal(wf_session_sendable(&s, &l, 60000 + rej - 1), b.ini);
+	assert_null(wf_session_sendable(&s, &l, 60000 + rej));
+	assert_true(wf_session_wants_rekey(&s, &l, 60000 + rej));
+	assert_int_equal(wf_session_expire(&s, &l, 60000 + rej, dropped), 1);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){b.ini, NULL, NULL});
+	assert_null(s.current);
+	/* 48: an unconfirmed next expires too */
+	assert_int_equal(wf_session_expire(&s, &l, 100000 + rej, dropped), 1);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){c.resp, NULL, NULL});
+	assert_null(s.next);
+	/* 49: an empty session has nothing to expire */
+	assert_int_equal(wf_session_expire(&s, &l, INT64_MAX / 2, dropped), 0);
+	/* 50: all three at once, packed to the front */
+	s.next = c.resp;
+	s.current = b.ini;
+	s.previous = a.ini;
+	assert_int_equal(wf_session_expire(&s, &l, 100000 + rej, dropped), 3);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){c.resp, b.ini, a.ini});
+	assert_null(s.next);
+	assert_null(s.current);
+	assert_null(s.previous);
+	pair_free(&a);
+	pair_free(&b);
+	pair_free(&c);
+}
+
+/*
+ * 51: random install / receive / expire / clear sequences. Every keypair is
+ * created once; it must leave the session exactly once (through dropped[] or
+ * the return of wf_session_received) and is freed right then, so a second
+ * report is a double free under ASan and a missing one a leak. The slots must
+ * never hold the same keypair twice.
+ */
+enum { FUZZ_STEPS = 20000, MAX_KP = FUZZ_STEPS + 8 };
+
+struct tracker {
+	struct wf_keypair *kp[MAX_KP];
+	int state[MAX_KP]; /* 1 in the session, 2 dropped */
+	int n, in_use;
+};
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 32);
+}
+
+static int find(const struct tracker *t, const struct wf_keypair *kp)
+{
+	for (int i = t->n - 1; i >= 0; i--)
+		if (t->kp[i] == kp)
+			return i;
+	return -1;
+}
+
+static void dropped_one(struct tracker *t, struct wf_keypair *kp, long step)
+{
+	int i;
+
+	if (!kp)
+		return;
+	i = find(t, kp);
+	if (i < 0 || t->state[i] != 1) {
+		print_error("step %ld: keypair %d dropped while not in the session\n", step, i);
+		fail();
+	}
+	t->state[i] = 2;
+	t->in_use--;
+	wf_keypair_free(kp);
+}
+
+static void check_slots(const struct wf_session *s, const struct tracker *t, long step)
+{
+	const struct wf_keypair *slots[3] = {s->next, s->current, s->previous};
+
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (slots[i] && slots[i] == slots[j]) {
+				print_error("step %ld: slots %d and %d hold one keypair\n", step, i,
+					    j);
+				fail();
+			}
+	if (s->next && s->next->initiator) {
+		print_error("step %ld: an initiator keypair waits in next\n", step);
+		fail();
+	}
+	if (t->in_use != !!slots[0] + !!slots[1] + !!slots[2]) {
+		print_error("step %ld: %d keypairs in use, but the slots hold others\n", step,
+			    t->in_use);
+		fail();
+	}
+}
+
+static void random_step(struct wf_session *s, struct tracker *t, const struct wf_session_limits *l,
+			int64_t now, long step)
+{
+	struct wf_keypair *dropped[3] = {NULL, NULL, NULL}, *kp;
+	uint8_t key[WF_KEY_LEN] = {0};
+	uint32_t r = rng() % 100;
+
+	if (r < 45) {
+		bool initiator = rng() % 2;
+
+		kp = wf_keypair_new(WF_CIPHER_CHACHAPOLY, key, key, initiator, 0, 0, now);
+		assert_non_null(kp);
+		t->kp[t->n] = kp;
+		t->state[t->n++] = 1;
+		t->in_use++;
+		wf_session_install(s, kp, dropped);
+		dropped_one(t, dropped[0], step);
+		dropped_one(t, dropped[1], step);
+		if (initiator)
+			assert_ptr_equal(s->current, kp);
+		else
+			assert_ptr_equal(s->next, kp);
+	} else if (r < 85) {
+		struct wf_keypair *slots[3] = {s->next, s->current, s->previous};
+		struct wf_keypair *was_next = s->next, *was_cur = s->current;
+
+		kp = slots[rng() % 3];
+		if (!kp)
+			return;
+		dropped_one(t, wf_session_received(s, kp), step);
+		if (kp == was_next) {
+			assert_ptr_equal(s->current, kp);
+			assert_ptr_equal(s->previous, was_cur);
+			assert_null(s->next);
+		}
+	} else if (r < 98) {
+		int n = wf_session_expire(s, l, now, dropped);
+
+		for (int i = 0; i < 3; i++) {
+			if ((i < n) != (dropped[i] != NULL)) {
+				print_error("step %ld: expire said %d, dropped[%d] %p\n", step, n,
+					    i, (void *)dropped[i]);
+				fail();
+			}
+			dropped_one(t, dropped[i], step);
+		}
+	} else {
+		wf_session_clear(s, dropped);
+		for (int i = 0; i < 3; i++)
+			dropped_one(t, dropped[i], step);
+	}
+}
+
+static void test_random_ownership(void **state)
+{
+	static struct tracker t;
+	struct wf_session s = {0};
+	struct wf_keypair *dropped[3];
+	struct wf_session_limits l;
+	int64_t now = 0;
+
+	(void)state;
+	wf_session_limits_default(&l, 1000);
+	for (long step = 0; step < FUZZ_STEPS; step++) {
+		now += rng() % 200;
+		random_step(&s, &t, &l, now, step);
+		check_slots(&s, &t, step);
+	}
+	wf_session_clear(&s, dropped);
+	for (int i = 0; i < 3; i++)
+		dropped_one(&t, dropped[i], FUZZ_STEPS);
+	for (int i = 0; i < t.n; i++) {
+		if (t.state[i] != 2) {
+			print_error("keypair %d never left the session\n", i);
+			fail();
+		}
+	}
+	print_message("%d keypairs, each dropped once\n", t.n);
+}
+
+/*
+ * 52-55: handshake retry backoff. Each row: timeout, attempt, the delay
+ * without jitter; the result must lie within +-20 % of it for any random
+ * input, and hit both ends.
+ */
+static void test_backoff(void **state)
+{
+	static const struct {
+		int case_no;
+		int64_t timeout;
+		unsigned attempts;
+		int64_t base;
+	} rows[] = {
+	    {52, 5000, 0, 5000},  /* the first wait is the timeout */
+	    {53, 5000, 2, 20000}, /* doubled per attempt */
+	    {54, 5000, 4, 60000}, /* 80 s capped at 60 s */
+	    {55, 1000, 9, 32000}, /* at most 32x, however many attempts */
+	};
+	static const uint32_t rnd[] = {0, 1, 12345, 0x7fffffff, 0xffffffff};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int64_t lo = rows[i].base * 8 / 10, hi = rows[i].base * 12 / 10, min = hi, max = lo;
+
+		for (size_t j = 0; j < sizeof(rnd) / sizeof(rnd[0]); j++) {
+			int64_t t = wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, rnd[j]);
+
+			if (t < lo || t > hi) {
+				print_error("case %d: %lld ms outside [%lld, %lld]\n", rows[i].case_no,
+					    (long long)t, (long long)lo, (long long)hi);
+				fail();
+			}
+			min = t < min ? t : min;
+			max = t > max ? t : max;
+		}
+		for (uint32_t r = 0; r <= (uint32_t)(hi - lo); r++) {
+			int64_t t = wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, r);
+
+			min = t < min ? t : min;
+			max = t > max ? t : max;
+		}
+		if (min != lo || max != hi) {
+			print_error("case %d: jitter spans [%lld, %lld], want [%lld, %lld]\n",
+				    rows[i].case_no, (long long)min, (long long)max, (long long)lo,
+				    (long long)hi);
+			fail();
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_round_trip),	   cmocka_unit_test(test_header_and_keys),
+	    cmocka_unit_test(test_replay),	   cmocka_unit_test(test_forgery),
+	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
+	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
+	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_rekey_timing),
+	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
+	    cmocka_unit_test(test_backoff),
+	};
+
+	wf_crypto_init();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/* weft status: the table renderer fed JSON strings, and the client against a real control
+ * socket served from a thread. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/status.h"
+#include "daemon/control.h"
+
+/* The example of docs/status-json.md. */
+static const char example[] =
+	"{\"version\": 1,\n"
+	" \"node\": {\"name\": \"alpha\", \"network\": \"demo\", \"interface\": \"weft0\",\n"
+	"          \"addresses\": [\"100.64.0.1\", \"fd00::1\"], \"routes\": [],\n"
+	"          \"listen\": \"198.18.0.1:51820\", \"public_key\": \"AAAA\", \"mtu\": 1440,\n"
+	"          \"uptime_seconds\": 3725},\n"
+	" \"peers\": [\n"
+	"  {\"name\": \"beta\", \"addresses\": [\"100.64.0.2\", \"fd00::2\"], \"routes\": [],\n"
+	"   \"endpoint\": \"198.18.0.2:51820\", \"state\": \"up\", \"last_handshake_seconds\": 12,\n"
+	"   \"rx_bytes\": 1258291, \"tx_bytes\": 3565158, \"rx_packets\": 840, \"tx_packets\": 900,\n"
+	"   \"drops\": {\"replay\": 2, \"decrypt\": 1}},\n"
+	"  {\"name\": \"gamma-long-name\", \"addresses\": [\"100.64.0.3\"], \"routes\": [],\n"
+	"   \"endpoint\": null, \"state\": \"connecting\", \"last_handshake_seconds\": null,\n"
+	"   \"rx_bytes\": 0, \"tx_bytes\": 148, \"rx_packets\": 0, \"tx_packets\": 1,\n"
+	"   \"drops\": {}}\n"
+	" ],\n"
+	" \"drops\": {\"no_route\": 3, \"bad_source\": 0, \"malformed\": 1}\n"
+	"}\n";
+
+static const char example_table[] =
+	"node alpha (100.64.0.1, fd00::1) on weft0, listening on 198.18.0.1:51820, network demo\n"
+	"up 1h02m, mtu 1440\n"
+	"PEER             ADDRESSES            ENDPOINT          STATE       HANDSHAKE  RX         "
+	"  TX           DROPS\n"
+	"beta             100.64.0.2, fd00::2  198.18.0.2:51820  up          12s ago    1.2 MiB/"
+	"840  3.4 MiB/900  3\n"
+	"gamma-long-name  100.64.0.3           -                 connecting  never      0 B/0    "
+	"    148 B/1      0\n"
+	"drops: no_route 3, malformed 1\n";
+
+/* Renders json into a string; returns NULL (and err) on failure. */
+static char *render(const char *json, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool ok;
+
+	assert_non_null(f);
+	ok = wf_status_render(f, json, err, errlen);
+	assert_int_equal(fclose(f), 0);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void expect_render(int num, const char *json, const char *want)
+{
+	char err[256] = "", *got = render(json, err, sizeof(err));
+
+	if (!got || strcmp(got, want)) {
+		print_error("case %d:\n--- got (%s)\n%s--- want\n%s", num, err, got ? got : "",
+			    want);
+		fail();
+	}
+	free(got);
+}
+
+static void expect_fail(int num, const char *json, const char *want)
+{
+	char err[256] = "", *got = render(json, err, sizeof(err));
+
+	if (got || strcmp(err, want)) {
+		print_error("case %d: got \"%s\", want \"%s\"\n", num, err, want);
+		fail();
+	}
+	free(got);
+}
+
+static void test_render(void **state)
+{
+	/* 0: the documented example */
+	expect_render(0, example, example_table);
+	/* 1: a node alone, fields missing: placeholders, no uptime line */
+	expect_render(1, "{\"version\":1,\"node\":{\"name\":\"solo\"},\"peers\":[]}",
+		      "node solo (-) on ?, listening on ?, network ?\nno peers\n");
+	/* 2: control characters from the network never reach the terminal */
+	expect_render(2,
+		      "{\"version\":1,\"node\":{\"name\":\"a\\u001b[2J\"},\"peers\":[{\"name\":"
+		      "\"b\\n\",\"state\":\"up\",\"last_handshake_seconds\":90061,\"rx_bytes\":"
+		      "5e12}]}",
+		      "node a?[2J (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX     DROPS\n"
+		      "b?    -          -         up     1d01h ago  4.5 TiB/0  0 B/0  0\n");
+	/* 3: time and size formatting boundaries */
+	expect_render(3,
+		      "{\"version\":1,\"node\":{},\"peers\":[{\"last_handshake_seconds\":59,"
+		      "\"rx_bytes\":1023,\"tx_bytes\":1024},{\"last_handshake_seconds\":60,"
+		      "\"rx_bytes\":1048576},{\"last_handshake_seconds\":3600}]}",
+		      "node ? (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX         DROPS\n"
+		      "?     -          -         ?      59s ago    1023 B/0   1.0 KiB/0  0\n"
+		      "?     -          -         ?      1m00s ago  1.0 MiB/0  0 B/0      0\n"
+		      "?     -          -         ?      1h00m ago  0 B/0      0 B/0      0\n");
+}
+
+static void test_render_errors(void **state)
+{
+	expect_fail(0, "", "the daemon's answer is not valid JSON");
+	expect_fail(1, "{\"version\":1,", "the daemon's answer is not valid JSON");
+	expect_fail(2, "[1,2]", "the daemon's answer is not a JSON object");
+	expect_fail(3, "{\"error\":\"unknown request\"}\n",
+		    "the daemon answered: unknown request");
+	expect_fail(4, "{\"node\":{}}", "unsupported status version (this weft reads version 1)");
+	expect_fail(5, "{\"version\":2}", "unsupported status version (this weft reads version 1)");
+	expect_fail(6, "{\"version\":\"1\"}",
+		    "unsupported status version (this weft reads version 1)");
+}
+
+/* --- the client against a real control socket ------------------------- */
+
+static volatile bool stop;
+
+static char *handler(const char *req, void *arg)
+{
+	return strcmp(req, "status") ? NULL : strdup(example);
+}
+
+static void *serve(void *arg)
+{
+	struct pollfd pfd = {.fd = wf_control_fd(arg), .events = POLLIN};
+
+	while (!stop)
+		if (poll(&pfd, 1, 20) > 0)
+			wf_control_handle(arg);
+	return NULL;
+}
+
+static void test_query(void **state)
+{
+	char tmp[] = "/tmp/weft-test-status-XXXXXX", path[64], err[256], *resp;
+	char *argv_ok[] = {"status", "--socket", path, NULL};
+	char *argv_json[] = {"status", "--socket", path, "--json", NULL};
+	char *argv_extra[] = {"status", "--socket", path, "extra", NULL};
+	struct wf_control *c;
+	pthread_t th;
+
+	cli_command = "status";
+	assert_non_null(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/weft.sock", tmp);
+
+	/* No daemon: a clear error naming the path. */
+	assert_null(wf_status_query(path, "status", err, sizeof(err)));
+	assert_int_equal(strncmp(err, "cannot connect to /tmp/weft-test-status-", 40), 0);
+	assert_non_null(strstr(err, "/weft.sock: No such file or directory (is `weft up` "
+				    "running?)"));
+	optind = 0;
+	assert_int_equal(cmd_status(3, argv_ok), CLI_EXIT_FAIL);
+
+	c = wf_control_open(path, handler, NULL, err, sizeof(err));
+	assert_non_null(c);
+	stop = false;
+	assert_int_equal(pthread_create(&th, NULL, serve, c), 0);
+	resp = wf_status_query(path, "status", err, sizeof(err));
+	assert_non_null(resp);
+	assert_string_equal(resp, example);
+	free(resp);
+	resp = wf_status_query(path, "bogus", err, sizeof(err));
+	assert_string_equal(resp, "{\"error\":\"unknown request\"}\n");
+	free(resp);
+	optind = 0;
+	assert_int_equal(cmd_status(3, argv_ok), CLI_EXIT_OK);
+	optind = 0;
+	assert_int_equal(cmd_status(4, argv_json), CLI_EXIT_OK);
+	optind = 0;
+	assert_int_equal(cmd_status(4, argv_extra), CLI_EXIT_USAGE);
+	fflush(stdout);
+	stop = true;
+	pthread_join(th, NULL);
+	wf_control_close(c);
+	assert_int_equal(rmdir(tmp), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_errors),
+		cmocka_unit_test(test_query),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
