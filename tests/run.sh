@@ -34,8 +34,11 @@ run() { # run NAME CMD...: a test passes on exit 0, is skipped on exit 77
 		skip=$((skip + 1)); echo "skip  $name: $(tail -n 1 "$log")"
 	else
 		fail=$((fail + 1)); failed+=("$name")
-		echo "FAIL  $name (exit $rc), last lines of $log:"
-		tail -n 25 "$log" | sed 's/^/    /'
+		echo "FAIL  $name (exit $rc)"
+		# The reason first: daemon logs dumped at cleanup can bury it.
+		grep -m 5 -E '^(FAIL|wait_for|\[  (FAILED|ERROR) )' "$log" | sed 's/^/    /'
+		echo "    last lines of $log:"
+		tail -n 40 "$log" | sed 's/^/    /'
 	fi
 }
 

@@ -55,8 +55,7 @@ void wf_keypair_free(struct wf_keypair *kp)
 	free(kp);
 }
 
-bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len,
-		     size_t *out_len)
+bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len, size_t *out_len)
 {
 	uint64_t n = kp->send_counter;
 
@@ -107,11 +106,17 @@ void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_k
 	if (kp->initiator) {
 		/* The responder installed it in its next slot and will rotate
 		 * when our first packet arrives. An unconfirmed next of ours
-		 * (from a crossing handshake) is superseded. */
+		 * comes from a crossing handshake: its initiator completed it
+		 * and sends on it, so it stays receivable as the previous
+		 * keypair (the current one is older than both and goes). */
 		dropped[0] = s->previous;
-		dropped[1] = s->next;
-		s->next = NULL;
-		s->previous = s->current;
+		if (s->next) {
+			dropped[1] = s->current;
+			s->previous = s->next;
+			s->next = NULL;
+		} else {
+			s->previous = s->current;
+		}
 		s->current = kp;
 	} else {
 		dropped[0] = s->next;
@@ -138,8 +143,8 @@ static bool usable(const struct wf_keypair *kp, const struct wf_session_limits *
 	       kp->send_counter < WF_REJECT_AFTER_MESSAGES;
 }
 
-struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
-				       int64_t now_ms)
+struct wf_keypair *wf_session_sendable(const struct wf_session *s,
+				       const struct wf_session_limits *l, int64_t now_ms)
 {
 	return usable(s->current, l, now_ms) ? s->current : NULL;
 }

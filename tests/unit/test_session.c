@@ -486,21 +486,70 @@ static void test_crossing(void **state)
 	/* 35: the replaced one no longer confirms anything */
 	assert_null(wf_session_received(&s, b.resp));
 	assert_ptr_equal(s.next, c.resp);
-	/* 36: our own initiation completing supersedes the unconfirmed next */
+	/* 36: our own initiation completing becomes current; the crossing
+	 * responder keypair stays receivable as previous (its initiator sends
+	 * on it), and the older current goes */
 	wf_session_install(&s, d.ini, dropped);
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, c.resp});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, a.ini});
 	assert_null(s.next);
 	assert_ptr_equal(s.current, d.ini);
-	assert_ptr_equal(s.previous, a.ini);
-	/* 37: and then c.resp, if it arrives, is ignored */
+	assert_ptr_equal(s.previous, c.resp);
+	/* 37: a packet on c.resp confirms nothing and rotates nothing */
 	assert_null(wf_session_received(&s, c.resp));
 	assert_ptr_equal(s.current, d.ini);
+	assert_ptr_equal(s.previous, c.resp);
 	wf_session_clear(&s, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, d.ini, a.ini});
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, d.ini, c.resp});
 	pair_free(&a);
 	pair_free(&b);
 	pair_free(&c);
 	pair_free(&d);
+}
+
+/*
+ * 56: two handshakes cross (both ends initiate at once, as after a restart
+ * when each notices the other at the same moment). Handshake A is ours, B is
+ * theirs; each end answers the other's initiation before its own completes.
+ * Afterwards each sends on its own initiator keypair, and each must be able
+ * to read what the other sends: nothing may be lost to the crossing.
+ */
+static void test_crossing_both_ends(void **state)
+{
+	static struct dgram d;
+	struct wf_session us = {0}, them = {0};
+	struct wf_keypair *dropped[3];
+	struct wf_session_limits l;
+	struct pair a, b;
+
+	(void)state;
+	wf_session_limits_default(&l, 120000);
+	pair_new(&a, WF_CIPHER_AES256GCM, 40, 0);   /* us -> them */
+	pair_new(&b, WF_CIPHER_AES256GCM, 41, 0);   /* them -> us */
+	wf_session_install(&them, a.resp, dropped); /* they answer A */
+	wf_session_install(&us, b.resp, dropped);   /* we answer B */
+	wf_session_install(&us, a.ini, dropped);    /* A completes for us */
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	wf_session_install(&them, b.ini, dropped); /* B completes for them */
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	assert_ptr_equal(wf_session_sendable(&us, &l, 0), a.ini);
+	assert_ptr_equal(wf_session_sendable(&them, &l, 0), b.ini);
+	/* what we send, they read on their previous (a.resp), and vice versa */
+	assert_ptr_equal(them.previous, a.resp);
+	assert_ptr_equal(us.previous, b.resp);
+	seal(a.ini, WF_MSG_DATA, 100, &d);
+	accept_ok(them.previous, &d, 56);
+	assert_null(wf_session_received(&them, a.resp));
+	seal(b.ini, WF_MSG_DATA, 100, &d);
+	accept_ok(us.previous, &d, 56);
+	assert_null(wf_session_received(&us, b.resp));
+	assert_ptr_equal(us.current, a.ini);
+	assert_ptr_equal(them.current, b.ini);
+	wf_session_clear(&us, dropped);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, a.ini, b.resp});
+	wf_session_clear(&them, dropped);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, b.ini, a.resp});
+	pair_free(&a);
+	pair_free(&b);
 }
 
 /* 38-44: when to start a new handshake. */
@@ -775,11 +824,13 @@ static void test_backoff(void **state)
 		int64_t lo = rows[i].base * 8 / 10, hi = rows[i].base * 12 / 10, min = hi, max = lo;
 
 		for (size_t j = 0; j < sizeof(rnd) / sizeof(rnd[0]); j++) {
-			int64_t t = wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, rnd[j]);
+			int64_t t =
+			    wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, rnd[j]);
 
 			if (t < lo || t > hi) {
-				print_error("case %d: %lld ms outside [%lld, %lld]\n", rows[i].case_no,
-					    (long long)t, (long long)lo, (long long)hi);
+				print_error("case %d: %lld ms outside [%lld, %lld]\n",
+					    rows[i].case_no, (long long)t, (long long)lo,
+					    (long long)hi);
 				fail();
 			}
 			min = t < min ? t : min;
@@ -803,13 +854,13 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	   cmocka_unit_test(test_header_and_keys),
-	    cmocka_unit_test(test_replay),	   cmocka_unit_test(test_forgery),
-	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
-	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
-	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_rekey_timing),
-	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
-	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_round_trip),	     cmocka_unit_test(test_header_and_keys),
+	    cmocka_unit_test(test_replay),	     cmocka_unit_test(test_forgery),
+	    cmocka_unit_test(test_window),	     cmocka_unit_test(test_counter_limit),
+	    cmocka_unit_test(test_limits_default),   cmocka_unit_test(test_rotation),
+	    cmocka_unit_test(test_crossing),	     cmocka_unit_test(test_crossing_both_ends),
+	    cmocka_unit_test(test_rekey_timing),     cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_random_ownership), cmocka_unit_test(test_backoff),
 	};
 
 	wf_crypto_init();
