@@ -50,7 +50,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench
+.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -108,9 +108,6 @@ unit: all
 
 demo: $(BUILD)/weft
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
-
-bench: $(BUILD)/weft
-	$(Q)BUILD=$(BUILD) bench/run.sh
 
 install: $(BUILD)/weft
 	install -D -m 0755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft

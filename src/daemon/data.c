@@ -228,8 +228,6 @@ static size_t inner_len(const uint8_t *pkt, size_t len)
 static void session_confirmed(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
 			      int64_t now)
 {
-	if (kp->hs_timestamp > p->last_init_ts)
-		p->last_init_ts = kp->hs_timestamp;
 	if (p->hs)
 		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
 	wf_timers_session_up(d, p, now);
@@ -286,7 +284,11 @@ void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union 
 		wf_count_drop(d, p, replayed ? WF_DROP_REPLAY : WF_DROP_DECRYPT);
 		return;
 	}
-	/* Authentic from here on. */
+	/* Authentic from here on. The initiation behind a responder keypair
+	 * is now proven, so its timestamp bounds the replays we answer (also
+	 * for a crossing handshake's keypair, which never passes through next). */
+	if (kp->hs_timestamp > p->last_init_ts)
+		p->last_init_ts = kp->hs_timestamp;
 	confirmed = kp == p->session.next;
 	old = wf_session_received(&p->session, kp);
 	wf_peer_drop_keypair(d, old);
