@@ -118,6 +118,12 @@ bool wf_member_decode(struct wf_member_msg *m, const uint8_t *in, size_t len)
 	return true;
 }
 
+const char *wf_hs_protocol_name(enum wf_cipher cipher)
+{
+	return cipher == WF_CIPHER_CHACHAPOLY ? "Noise_IX_25519_ChaChaPoly_SHA256"
+					      : "Noise_IX_25519_AESGCM_SHA256";
+}
+
 size_t wf_hs_prologue(const char *network, const uint8_t ca_pub[WF_KEY_LEN], uint8_t *out,
 		      size_t cap)
 {

@@ -41,6 +41,8 @@ size_t wf_member_encode(const uint8_t *cert, size_t cert_len, const union wf_end
 			uint8_t *out, size_t cap);
 bool wf_member_decode(struct wf_member_msg *m, const uint8_t *in, size_t len) WF_MUST_CHECK;
 
+/* The Noise protocol a network with this cipher uses: IX, 25519, SHA-256. */
+const char *wf_hs_protocol_name(enum wf_cipher cipher);
 /* The Noise prologue: "weft/1\0" || network name || NUL || CA public key.
  * Binds the protocol version and the network. Returns the length. */
 size_t wf_hs_prologue(const char *network, const uint8_t ca_pub[WF_KEY_LEN], uint8_t *out,

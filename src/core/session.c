@@ -55,7 +55,8 @@ void wf_keypair_free(struct wf_keypair *kp)
 	free(kp);
 }
 
-bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len, size_t *out_len)
+bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len,
+		     size_t *out_len)
 {
 	uint64_t n = kp->send_counter;
 
@@ -143,8 +144,8 @@ static bool usable(const struct wf_keypair *kp, const struct wf_session_limits *
 	       kp->send_counter < WF_REJECT_AFTER_MESSAGES;
 }
 
-struct wf_keypair *wf_session_sendable(const struct wf_session *s,
-				       const struct wf_session_limits *l, int64_t now_ms)
+struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
+				       int64_t now_ms)
 {
 	return usable(s->current, l, now_ms) ? s->current : NULL;
 }

@@ -7,9 +7,10 @@
  *   next      a responder's fresh keypair, not yet confirmed: the initiator
  *             has not yet sent anything on it, so we must not send on it;
  *   current   the keypair we send with;
- *   previous  the keypair that was current before the last rotation; kept
+ *   previous  the keypair that was current before the last rotation, or
+ *             the unconfirmed next of a handshake that crossed ours; kept
  *             for receiving only, so that packets in flight when keys change
- *             are not lost.
+ *             (or sent on the other end's handshake) are not lost.
  * Pure: no I/O; time is passed in as monotonic milliseconds.
  */
 #ifndef WEFT_SESSION_H
@@ -28,9 +29,9 @@ struct wf_keypair {
 	uint64_t send_counter; /* next nonce to use; reserved before encrypting */
 	struct wf_replay replay;
 	int64_t created_ms;
-	bool initiator;	       /* we sent the handshake initiation */
+	bool initiator; /* we sent the handshake initiation */
 	uint64_t hs_timestamp; /* responder: the initiation's timestamp, kept
-				* for the peer once the session is confirmed */
+				* for the peer once a packet arrives on it */
 };
 
 struct wf_session {
@@ -81,15 +82,16 @@ bool wf_keypair_open(struct wf_keypair *kp, uint8_t *pkt, size_t len, uint8_t **
  * keypair becomes current at once (the responder already has it); a
  * responder's waits in next until the initiator uses it. An unconfirmed next
  * met by an initiator's keypair (crossing handshakes) moves to previous,
- * since the other end sends on it. Returns keypairs
- * that fell out (to be unregistered and freed by the caller) in dropped[0..2]. */
-void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_keypair *dropped[2]);
+ * since the other end sends on it. Returns the keypairs that fell out (to be
+ * unregistered and freed by the caller) in dropped[0..1]. */
+void wf_session_install(struct wf_session *s, struct wf_keypair *kp,
+			struct wf_keypair *dropped[2]);
 /* A packet arrived on kp: if kp is next, it is confirmed and rotates in.
  * Returns the keypair that fell out, or NULL. */
 struct wf_keypair *wf_session_received(struct wf_session *s, struct wf_keypair *kp);
 /* The keypair to send with, or NULL if none is usable at now. */
-struct wf_keypair *wf_session_sendable(const struct wf_session *s,
-				       const struct wf_session_limits *l, int64_t now_ms);
+struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
+				       int64_t now_ms);
 /* Should we start a new handshake before sending? (current is old or worn) */
 bool wf_session_wants_rekey(const struct wf_session *s, const struct wf_session_limits *l,
 			    int64_t now_ms);

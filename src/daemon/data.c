@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "common/bytes.h"
+#include "common/csum.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 
@@ -73,22 +74,6 @@ void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 /* --- ICMP unreachable for packets no peer owns --------------------------- */
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint32_t)(p[len - 1] << 8);
-	return sum;
-}
-
 /* Is it an ICMP error (never answered with another) or a non-first fragment? */
 static bool must_not_answer(const uint8_t *pkt, size_t len)
 {
@@ -134,12 +119,12 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 		out[9] = 1;
 		memcpy(out + 12, pkt + 16, 4);
 		memcpy(out + 16, pkt + 12, 4); /* back to the sender */
-		sum = csum_add(0, out, 20);
-		out[10] = (uint8_t)(csum_fold(sum) >> 8);
-		out[11] = (uint8_t)csum_fold(sum);
+		sum = wf_csum_add(0, out, 20);
+		out[10] = (uint8_t)(wf_csum_fold(sum) >> 8);
+		out[11] = (uint8_t)wf_csum_fold(sum);
 		out[20] = 3; /* destination unreachable */
 		out[21] = 1; /* host unreachable */
-		sum = csum_add(0, out + 20, 8 + quote);
+		sum = wf_csum_add(0, out + 20, 8 + quote);
 	} else {
 		out[0] = 0x60;
 		out[4] = (uint8_t)((8 + quote) >> 8);
@@ -151,12 +136,12 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 		out[40] = 1; /* destination unreachable */
 		out[41] = 0; /* no route to destination */
 		/* pseudo-header: addresses, upper-layer length, next header */
-		sum = csum_add(0, out + 8, 32);
+		sum = wf_csum_add(0, out + 8, 32);
 		sum += (uint32_t)(8 + quote) + 58;
-		sum = csum_add(sum, out + 40, 8 + quote);
+		sum = wf_csum_add(sum, out + 40, 8 + quote);
 	}
-	out[hl + 2] = (uint8_t)(csum_fold(sum) >> 8);
-	out[hl + 3] = (uint8_t)csum_fold(sum);
+	out[hl + 2] = (uint8_t)(wf_csum_fold(sum) >> 8);
+	out[hl + 3] = (uint8_t)wf_csum_fold(sum);
 	if (write(d->tun_fd, out, total) < 0)
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
 }

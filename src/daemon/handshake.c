@@ -25,12 +25,8 @@ enum { HS_OFF_INIT = sizeof(struct wf_msg_init), HS_OFF_RESP = sizeof(struct wf_
 
 void wf_handshake_setup_keys(struct wf_daemon *d)
 {
-	const char *name = d->ca.cipher == WF_CIPHER_CHACHAPOLY
-				   ? "Noise_IX_25519_ChaChaPoly_SHA256"
-				   : "Noise_IX_25519_AESGCM_SHA256";
-
 	/* Constant inputs that fit: none of these can fail. */
-	if (!wf_noise_protocol_parse(&d->proto, name) ||
+	if (!wf_noise_protocol_parse(&d->proto, wf_hs_protocol_name(d->ca.cipher)) ||
 	    !wf_hs_mac1_key(d->ca.pubkey, d->mac1_key))
 		abort();
 	d->prologue_len = wf_hs_prologue(d->ca.network, d->ca.pubkey, d->prologue,

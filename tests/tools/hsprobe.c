@@ -19,85 +19,43 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "common/keyfile.h"
-#include "core/message.h"
-#include "core/noise.h"
-#include "weft/wire.h"
+#include "probe.h"
 
 struct probe {
-	struct wf_cert ca, cert;
-	uint8_t key[WF_KEY_LEN], mac1_key[WF_SHA256_LEN], prologue[128];
-	size_t prologue_len;
+	struct probe_net net;
 	struct wf_noise_handshake hs;
 	union wf_endpoint to;
 };
 
-static int load(struct probe *p, const char *ca, const char *cert, const char *key)
-{
-	char err[WF_ERR_MAX];
-
-	if (!wf_cert_load(ca, &p->ca, err, sizeof(err)) ||
-	    !wf_cert_load(cert, &p->cert, err, sizeof(err)) ||
-	    !wf_key_load(key, "NODE PRIVATE KEY", p->key, err, sizeof(err))) {
-		fprintf(stderr, "hsprobe: %s\n", err);
-		return -1;
-	}
-	p->prologue_len = wf_hs_prologue(p->ca.network, p->ca.pubkey, p->prologue,
-					 sizeof(p->prologue));
-	return p->prologue_len && wf_hs_mac1_key(p->ca.pubkey, p->mac1_key) ? 0 : -1;
-}
-
 static size_t build_init(struct probe *p, uint8_t *pkt, size_t cap)
 {
-	struct wf_noise_protocol proto;
-	uint8_t enc[WF_CERT_MAX_ENCODED], payload[WF_CERT_MAX_ENCODED + 64];
-	struct timespec ts;
-	size_t elen, plen, nlen;
+	uint8_t payload[WF_CERT_MAX_ENCODED + 64];
+	size_t plen = probe_payload(&p->net, payload, sizeof(payload)), nlen;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	elen = wf_cert_encode(&p->cert, enc, sizeof(enc));
-	plen = wf_hs_payload_encode(enc, elen, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
-				    payload, sizeof(payload));
-	if (!elen || !plen ||
-	    !wf_noise_protocol_parse(&proto, p->ca.cipher == WF_CIPHER_CHACHAPOLY
-						     ? "Noise_IX_25519_ChaChaPoly_SHA256"
-						     : "Noise_IX_25519_AESGCM_SHA256") ||
-	    !wf_noise_handshake_init(&p->hs, &proto, true, p->prologue, p->prologue_len, p->key,
-				     NULL, NULL, NULL) ||
-	    !wf_noise_write_message(&p->hs, payload, plen, pkt + 8, cap - 8 - 16, &nlen))
+	if (!plen || !probe_hs_init(&p->net, &p->hs, true) ||
+	    !wf_noise_write_message(&p->hs, payload, plen, pkt + sizeof(struct wf_msg_init),
+				    cap - sizeof(struct wf_msg_init) - WF_MAC_LEN, &nlen))
 		return 0;
-	memset(pkt, 0, 8);
-	pkt[0] = WF_MSG_HANDSHAKE_INIT;
-	pkt[1] = WF_PROTO_VERSION;
-	pkt[4] = 0x42; /* sender index 0x42 */
-	wf_hs_mac1(p->mac1_key, pkt, 8 + nlen, pkt + 8 + nlen);
-	return 8 + nlen + 16;
+	return probe_hs_finish(&p->net, pkt, WF_MSG_HANDSHAKE_INIT, 0x42, 0, nlen);
 }
 
 /* A response is valid if its mac1, Noise message and certificate all check. */
 static int check_response(struct probe *p, uint8_t *pkt, size_t len)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
-	struct wf_hs_payload hp;
 	struct wf_cert peer;
 	size_t plen;
-	enum wf_cert_err e;
 
-	if (len < 12 + 16 || pkt[0] != WF_MSG_HANDSHAKE_RESP || !wf_hs_mac1_ok(p->mac1_key, pkt, len))
+	if (len < sizeof(struct wf_msg_resp) + WF_MAC_LEN || pkt[0] != WF_MSG_HANDSHAKE_RESP ||
+	    !wf_hs_mac1_ok(p->net.mac1_key, pkt, len))
 		return 3;
-	if (!wf_noise_read_message(&p->hs, pkt + 12, len - 12 - 16, payload, sizeof(payload), &plen) ||
-	    !wf_hs_payload_decode(&hp, payload, plen))
-		return 3;
-	e = wf_cert_decode(&peer, hp.cert, hp.cert_len);
-	if (e == WF_CERT_OK)
-		e = wf_cert_verify(&peer, &p->ca, (int64_t)time(NULL));
-	if (e != WF_CERT_OK)
+	if (!wf_noise_read_message(&p->hs, pkt + sizeof(struct wf_msg_resp),
+				   len - sizeof(struct wf_msg_resp) - WF_MAC_LEN, payload, sizeof(payload),
+				   &plen) ||
+	    !probe_peer(&p->net, payload, plen, &peer))
 		return 3;
 	printf("accepted by %s\n", peer.name);
 	return 0;
@@ -133,7 +91,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	wf_crypto_init();
-	if (load(&p, ca, cert, key) < 0 || !(len = build_init(&p, pkt, sizeof(pkt))))
+	if (probe_load(&p.net, "hsprobe", ca, cert, key) < 0 || !(len = build_init(&p, pkt, sizeof(pkt))))
 		return 2;
 	fd = socket(p.to.sa.sa_family, SOCK_DGRAM, 0);
 	for (int i = 0; i < repeat; i++) {

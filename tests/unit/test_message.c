@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 
 #include "core/message.h"
+#include "core/noise.h"
 #include "weft/wire.h"
 
 static uint8_t cert[300];
@@ -361,6 +362,22 @@ static void test_prologue(void **state)
 	assert_int_equal(wf_hs_prologue("testnet", pub, out, 46), 0);
 }
 
+/* 36-37: the Noise protocol of each network cipher, a name the Noise code parses. */
+static void test_protocol_name(void **state)
+{
+	struct wf_noise_protocol proto;
+
+	(void)state;
+	/* 36 */
+	assert_string_equal(wf_hs_protocol_name(WF_CIPHER_AES256GCM),
+			    "Noise_IX_25519_AESGCM_SHA256");
+	assert_true(wf_noise_protocol_parse(&proto, wf_hs_protocol_name(WF_CIPHER_AES256GCM)));
+	/* 37 */
+	assert_string_equal(wf_hs_protocol_name(WF_CIPHER_CHACHAPOLY),
+			    "Noise_IX_25519_ChaChaPoly_SHA256");
+	assert_true(wf_noise_protocol_parse(&proto, wf_hs_protocol_name(WF_CIPHER_CHACHAPOLY)));
+}
+
 /* What mac1 should be, with OpenSSL and nothing from weft. */
 static void openssl_mac1(const uint8_t pub[WF_KEY_LEN], const uint8_t *msg, size_t len,
 			 uint8_t out[16])
@@ -454,6 +471,7 @@ int main(void)
 	    cmocka_unit_test(test_payload_refused),    cmocka_unit_test(test_payload_truncated),
 	    cmocka_unit_test(test_member_round_trip),  cmocka_unit_test(test_member_length),
 	    cmocka_unit_test(test_member_refused),     cmocka_unit_test(test_prologue),
+	    cmocka_unit_test(test_protocol_name),
 	    cmocka_unit_test(test_mac1_value),	       cmocka_unit_test(test_mac1_ok),
 	};
 

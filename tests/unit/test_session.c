@@ -824,13 +824,11 @@ static void test_backoff(void **state)
 		int64_t lo = rows[i].base * 8 / 10, hi = rows[i].base * 12 / 10, min = hi, max = lo;
 
 		for (size_t j = 0; j < sizeof(rnd) / sizeof(rnd[0]); j++) {
-			int64_t t =
-			    wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, rnd[j]);
+			int64_t t = wf_handshake_backoff_ms(rows[i].timeout, rows[i].attempts, rnd[j]);
 
 			if (t < lo || t > hi) {
-				print_error("case %d: %lld ms outside [%lld, %lld]\n",
-					    rows[i].case_no, (long long)t, (long long)lo,
-					    (long long)hi);
+				print_error("case %d: %lld ms outside [%lld, %lld]\n", rows[i].case_no,
+					    (long long)t, (long long)lo, (long long)hi);
 				fail();
 			}
 			min = t < min ? t : min;
@@ -854,13 +852,14 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	     cmocka_unit_test(test_header_and_keys),
-	    cmocka_unit_test(test_replay),	     cmocka_unit_test(test_forgery),
-	    cmocka_unit_test(test_window),	     cmocka_unit_test(test_counter_limit),
-	    cmocka_unit_test(test_limits_default),   cmocka_unit_test(test_rotation),
-	    cmocka_unit_test(test_crossing),	     cmocka_unit_test(test_crossing_both_ends),
-	    cmocka_unit_test(test_rekey_timing),     cmocka_unit_test(test_expiry),
-	    cmocka_unit_test(test_random_ownership), cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_round_trip),	   cmocka_unit_test(test_header_and_keys),
+	    cmocka_unit_test(test_replay),	   cmocka_unit_test(test_forgery),
+	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
+	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
+	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_crossing_both_ends),
+	    cmocka_unit_test(test_rekey_timing),
+	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
+	    cmocka_unit_test(test_backoff),
 	};
 
 	wf_crypto_init();

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the probe tools (hsprobe, crossprobe) share: playing a member of a
+ * network from its CA certificate and one node's certificate and key, the
+ * way a real node, or an attacker holding those files, would. Header-only:
+ * every file in tests/tools is a program of its own.
+ */
+#ifndef WEFT_TESTS_PROBE_H
+#define WEFT_TESTS_PROBE_H
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/bytes.h"
+#include "common/keyfile.h"
+#include "core/message.h"
+#include "core/noise.h"
+#include "weft/wire.h"
+
+struct probe_net {
+	struct wf_cert ca, cert;
+	uint8_t key[WF_KEY_LEN], mac1_key[WF_SHA256_LEN], prologue[128];
+	size_t prologue_len;
+	struct wf_noise_protocol proto;
+};
+
+/* Load the files and derive the network's prologue, mac1 key and protocol. */
+static inline int probe_load(struct probe_net *n, const char *prog, const char *ca,
+			     const char *cert, const char *key)
+{
+	char err[WF_ERR_MAX];
+
+	if (!wf_cert_load(ca, &n->ca, err, sizeof(err)) ||
+	    !wf_cert_load(cert, &n->cert, err, sizeof(err)) ||
+	    !wf_key_load(key, "NODE PRIVATE KEY", n->key, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
+	n->prologue_len =
+	    wf_hs_prologue(n->ca.network, n->ca.pubkey, n->prologue, sizeof(n->prologue));
+	if (!n->prologue_len || !wf_hs_mac1_key(n->ca.pubkey, n->mac1_key) ||
+	    !wf_noise_protocol_parse(&n->proto, wf_hs_protocol_name(n->ca.cipher))) {
+		fprintf(stderr, "%s: cannot set up the network's handshake\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+/* Start a handshake with our static key, as initiator or responder. */
+static inline bool probe_hs_init(const struct probe_net *n, struct wf_noise_handshake *hs,
+				 bool initiator)
+{
+	return wf_noise_handshake_init(hs, &n->proto, initiator, n->prologue, n->prologue_len,
+				       n->key, NULL, NULL, NULL);
+}
+
+/* Our handshake payload: our certificate and the time now. 0 on error. */
+static inline size_t probe_payload(const struct probe_net *n, uint8_t *out, size_t cap)
+{
+	uint8_t enc[WF_CERT_MAX_ENCODED];
+	struct timespec ts;
+	size_t elen = wf_cert_encode(&n->cert, enc, sizeof(enc));
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return elen ? wf_hs_payload_encode(enc, elen,
+					   (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
+					   out, cap)
+		    : 0;
+}
+
+/* A peer's handshake payload: its certificate, decoded and verified. */
+static inline bool probe_peer(const struct probe_net *n, const uint8_t *payload, size_t len,
+			      struct wf_cert *peer)
+{
+	struct wf_hs_payload hp;
+
+	return wf_hs_payload_decode(&hp, payload, len) &&
+	       wf_cert_decode(peer, hp.cert, hp.cert_len) == WF_CERT_OK &&
+	       wf_cert_verify(peer, &n->ca, (int64_t)time(NULL)) == WF_CERT_OK;
+}
+
+/* Fill in the header of a handshake message whose Noise part (noise_len
+ * bytes) is already in place after it, and append mac1; the total length.
+ * The receiver index is written only in a response. */
+static inline size_t probe_hs_finish(const struct probe_net *n, uint8_t *pkt, uint8_t type,
+				     uint32_t sender, uint32_t receiver, size_t noise_len)
+{
+	size_t hl =
+	    type == WF_MSG_HANDSHAKE_INIT ? sizeof(struct wf_msg_init) : sizeof(struct wf_msg_resp);
+
+	memset(pkt, 0, hl);
+	pkt[0] = type;
+	pkt[1] = WF_PROTO_VERSION;
+	wf_put_le32(pkt + 4, sender);
+	if (type != WF_MSG_HANDSHAKE_INIT)
+		wf_put_le32(pkt + 8, receiver);
+	wf_hs_mac1(n->mac1_key, pkt, hl + noise_len, pkt + hl + noise_len);
+	return hl + noise_len + WF_MAC_LEN;
+}
+
+#endif
