@@ -20,7 +20,7 @@ enum {
 enum wf_msg_type {
 	WF_MSG_HANDSHAKE_INIT = 1,
 	WF_MSG_HANDSHAKE_RESP = 2,
-	WF_MSG_COOKIE = 3, /* reserved: cookie reply under load */
+	WF_MSG_COOKIE = 3, /* cookie reply: prove your address first (under load) */
 	WF_MSG_DATA = 4,   /* an IP packet for the TUN device (empty = keepalive) */
 	WF_MSG_CONTROL = 5 /* a membership message, same framing as data */
 };
@@ -36,12 +36,16 @@ enum {
 	WF_NOISE_IX_MSG1_FIXED = 32 + 32,           /* e, s in clear */
 	WF_NOISE_IX_MSG2_FIXED = 32 + 32 + 16 + 16, /* e, encrypted s, payload tag */
 	WF_MAC_LEN = 16,
+	WF_INIT_MACS_LEN = 2 * WF_MAC_LEN, /* mac1, mac2 */
+	WF_INIT_MIN_LEN = 1200,            /* as QUIC's Initial: no amplification */
 };
 
 /*
  * Handshake initiation: header, sender index, Noise IX message 1
  * (e, s, payload = certificate + extensions, all in clear but covered by
- * the handshake hash), then mac1 (keyed by the network, see protocol.md).
+ * the handshake hash), then mac1 (keyed by the network) and mac2 (keyed by a
+ * cookie, zero without one); see protocol.md. Initiations are padded to at
+ * least WF_INIT_MIN_LEN, so that no response is larger than what asked for it.
  */
 struct wf_msg_init {
 	struct wf_msg_header h;
@@ -56,6 +60,15 @@ struct wf_msg_resp {
 	uint32_t sender;
 	uint32_t receiver;
 	uint8_t noise[];
+} __attribute__((packed));
+
+/* Cookie reply: header, the receiver's (initiator's) sender index, a random
+ * nonce, then the 16-byte cookie encrypted with its 16-byte tag. */
+struct wf_msg_cookie {
+	struct wf_msg_header h;
+	uint32_t receiver;
+	uint8_t nonce[12];
+	uint8_t cookie[16 + 16];
 } __attribute__((packed));
 
 /* Data and control: header, receiver index, 64-bit counter (the AEAD nonce),
@@ -82,6 +95,7 @@ _Static_assert(sizeof(struct wf_msg_header) == 4, "header");
 _Static_assert(sizeof(struct wf_msg_init) == 8, "init");
 _Static_assert(sizeof(struct wf_msg_resp) == 12, "resp");
 _Static_assert(sizeof(struct wf_msg_data) == 16, "data");
+_Static_assert(sizeof(struct wf_msg_cookie) == 52, "cookie");
 _Static_assert(WF_DEFAULT_MTU == 1440, "mtu");
 
 /*
@@ -93,6 +107,7 @@ enum wf_hs_tlv {
 	WF_HS_TLV_CERT = 1,      /* the sender's encoded certificate */
 	WF_HS_TLV_TIMESTAMP = 2, /* u64: sender's clock (ns); inits older than the last are dropped */
 	WF_HS_TLV_LISTEN_PORT = 3, /* u16: sender's UDP port (for peers learned through it) */
+	WF_HS_TLV_PADDING = 4,     /* zeros: pads an initiation to WF_INIT_MIN_LEN */
 };
 
 #endif

@@ -209,3 +209,34 @@ socklen_t wf_endpoint_len(const union wf_endpoint *ep)
 {
 	return ep->sa.sa_family == AF_INET ? sizeof(ep->in4) : sizeof(ep->in6);
 }
+
+/* An IPv4 address, also one an IPv6 endpoint maps (::ffff:a.b.c.d). */
+static const uint8_t *v4_of(const union wf_endpoint *ep)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (ep->sa.sa_family == AF_INET)
+		return (const uint8_t *)&ep->in4.sin_addr;
+	if (!memcmp(&ep->in6.sin6_addr, mapped, sizeof(mapped)))
+		return (const uint8_t *)&ep->in6.sin6_addr + 12;
+	return NULL;
+}
+
+bool wf_endpoint_usable(const union wf_endpoint *ep)
+{
+	const uint8_t *a4;
+
+	if (ep->sa.sa_family != AF_INET && ep->sa.sa_family != AF_INET6)
+		return false;
+	if ((ep->sa.sa_family == AF_INET ? ep->in4.sin_port : ep->in6.sin6_port) == 0)
+		return false;
+	a4 = v4_of(ep);
+	if (a4) /* unspecified, "this network", loopback, multicast and above, broadcast */
+		return a4[0] != 0 && a4[0] != 127 && a4[0] < 224;
+	{
+		const struct in6_addr *a6 = &ep->in6.sin6_addr;
+
+		return !IN6_IS_ADDR_UNSPECIFIED(a6) && !IN6_IS_ADDR_LOOPBACK(a6) &&
+		       !IN6_IS_ADDR_MULTICAST(a6) && !IN6_IS_ADDR_LINKLOCAL(a6);
+	}
+}

@@ -49,5 +49,10 @@ bool wf_endpoint_parse(union wf_endpoint *ep, const char *s);
 const char *wf_endpoint_str(const union wf_endpoint *ep, char *buf, size_t len);
 bool wf_endpoint_equal(const union wf_endpoint *a, const union wf_endpoint *b);
 socklen_t wf_endpoint_len(const union wf_endpoint *ep);
+/* Could a peer be reached at this endpoint, as far as the address itself
+ * tells? Not for an unspecified, loopback, multicast or broadcast address, a
+ * link-local IPv6 one (it needs a scope nobody can tell us) or port 0. Used
+ * for endpoints we are told of rather than saw ourselves. */
+bool wf_endpoint_usable(const union wf_endpoint *ep);
 
 #endif

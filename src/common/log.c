@@ -25,18 +25,14 @@ void wf_log_set_timestamps(bool on)
 	timestamps = on;
 }
 
-void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
+static void vlog(enum wf_log_level level, bool with_errno, const char *suffix, const char *fmt,
+		 va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 	int saved = errno;
 	char msg[1024], stamp[32] = "";
-	va_list ap;
 
-	if (level > cur_level)
-		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (timestamps) {
 		struct timespec ts;
 		struct tm tm;
@@ -47,8 +43,51 @@ void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
 	}
 	/* One fprintf per line so that lines from threads do not interleave. */
 	if (with_errno)
-		fprintf(stderr, "%sweft: %s: %s: %s\n", stamp, names[level], msg, strerror(saved));
+		fprintf(stderr, "%sweft: %s: %s: %s%s\n", stamp, names[level], msg, strerror(saved),
+			suffix);
 	else
-		fprintf(stderr, "%sweft: %s: %s\n", stamp, names[level], msg);
+		fprintf(stderr, "%sweft: %s: %s%s\n", stamp, names[level], msg, suffix);
 	errno = saved;
+}
+
+void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > cur_level)
+		return;
+	va_start(ap, fmt);
+	vlog(level, with_errno, "", fmt, ap);
+	va_end(ap);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void wf_log_limited(struct wf_log_limit *l, enum wf_log_level level, const char *fmt, ...)
+{
+	const int64_t interval = WF_LOG_LIMIT_S * 1000, burst = (WF_LOG_LIMIT_BURST - 1) * interval;
+	int64_t now = mono_ms(), t = l->tat_ms > now ? l->tat_ms : now;
+	char suffix[64] = "";
+	va_list ap;
+
+	if (level > cur_level)
+		return;
+	/* The same budget arithmetic as core/ratelimit.c (GCRA), in ms. */
+	if (t - now > burst) {
+		l->suppressed++;
+		return;
+	}
+	l->tat_ms = t + interval;
+	if (l->suppressed)
+		snprintf(suffix, sizeof(suffix), " (%u similar messages left out)", l->suppressed);
+	l->suppressed = 0;
+	va_start(ap, fmt);
+	vlog(level, false, suffix, fmt, ap);
+	va_end(ap);
 }

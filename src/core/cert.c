@@ -639,14 +639,11 @@ static bool addresses_inside(const struct wf_cert *c, const struct wf_cert *ca)
 	return true;
 }
 
-/* Cheap checks can wait: the signature comes first so that nothing an
- * attacker wrote is looked at more closely than needed to reject it. */
-enum wf_cert_err wf_cert_verify(const struct wf_cert *c, const struct wf_cert *ca, int64_t now)
+enum wf_cert_err wf_cert_verify_fields(const struct wf_cert *c, const struct wf_cert *ca,
+				       int64_t now)
 {
 	if (c->type != WF_CERT_NODE || ca->type != WF_CERT_CA)
 		return WF_CERT_ERR_TYPE;
-	if (!signed_by(c, ca->pubkey))
-		return WF_CERT_ERR_SIGNATURE; /* also any struct that does not encode */
 	if (strcmp(c->network, ca->network))
 		return WF_CERT_ERR_NETWORK;
 	if (!valid_at(ca, now))
@@ -658,6 +655,24 @@ enum wf_cert_err wf_cert_verify(const struct wf_cert *c, const struct wf_cert *c
 	if (!addresses_inside(c, ca))
 		return WF_CERT_ERR_ADDRESS;
 	return WF_CERT_OK;
+}
+
+/* Cheap checks can wait: the signature comes first so that nothing an
+ * attacker wrote is looked at more closely than needed to reject it. */
+enum wf_cert_err wf_cert_verify(const struct wf_cert *c, const struct wf_cert *ca, int64_t now)
+{
+	if (c->type != WF_CERT_NODE || ca->type != WF_CERT_CA)
+		return WF_CERT_ERR_TYPE;
+	if (!signed_by(c, ca->pubkey))
+		return WF_CERT_ERR_SIGNATURE; /* also any struct that does not encode */
+	return wf_cert_verify_fields(c, ca, now);
+}
+
+bool wf_cert_supersedes(const struct wf_cert *c, const struct wf_cert *incumbent, int64_t now)
+{
+	if (now > incumbent->not_after)
+		return true;
+	return !strcmp(c->name, incumbent->name) && c->not_before > incumbent->not_before;
 }
 
 bool wf_cert_owns(const struct wf_cert *c, int family, const uint8_t *addr)

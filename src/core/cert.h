@@ -104,6 +104,20 @@ enum wf_cert_err wf_cert_verify_ca(const struct wf_cert *ca, int64_t now);
  * lies inside one of the CA's prefixes. */
 enum wf_cert_err wf_cert_verify(const struct wf_cert *c, const struct wf_cert *ca, int64_t now);
 
+/* wf_cert_verify without the signature check: for a certificate whose exact
+ * encoding verified before (see core/certcache.h). */
+enum wf_cert_err wf_cert_verify_fields(const struct wf_cert *c, const struct wf_cert *ca,
+				       int64_t now);
+
+/*
+ * The one rule for conflicting certificates, both verified: does c replace
+ * incumbent, for the same key (a renewal) or for an overlay address both
+ * claim? Only if the incumbent has expired, or c is for the same node name and
+ * was issued later (a later not-before). Otherwise the incumbent stays: an old
+ * certificate that is still valid never displaces the one in use.
+ */
+bool wf_cert_supersedes(const struct wf_cert *c, const struct wf_cert *incumbent, int64_t now);
+
 /* Does the raw overlay address belong to this node (one of its addresses or
  * routes)? Used to check the inner source of decrypted packets. */
 bool wf_cert_owns(const struct wf_cert *c, int family, const uint8_t *addr);

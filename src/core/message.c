@@ -23,6 +23,22 @@ size_t wf_hs_payload_encode(const uint8_t *cert, size_t cert_len, uint64_t times
 	return need;
 }
 
+size_t wf_hs_payload_pad(uint8_t *payload, size_t len, size_t cap, size_t min_len)
+{
+	size_t pad;
+
+	if (len >= min_len)
+		return len;
+	/* The TLV header counts towards the length: pad at least 3 bytes. */
+	pad = min_len - len < 3 ? 3 : min_len - len;
+	if (pad - 3 > UINT16_MAX || len + pad > cap)
+		return 0;
+	payload[len] = WF_HS_TLV_PADDING;
+	wf_put_le16(payload + len + 1, (uint16_t)(pad - 3));
+	memset(payload + len + 3, 0, pad - 3);
+	return len + pad;
+}
+
 bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len)
 {
 	memset(p, 0, sizeof(*p));

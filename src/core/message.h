@@ -23,6 +23,9 @@ struct wf_hs_payload {
 
 size_t wf_hs_payload_encode(const uint8_t *cert, size_t cert_len, uint64_t timestamp, uint8_t *out,
 			    size_t cap);
+/* Pad an encoded payload of len bytes with a padding TLV to at least min_len
+ * (if it is shorter); returns the new length, or 0 if cap is too small. */
+size_t wf_hs_payload_pad(uint8_t *payload, size_t len, size_t cap, size_t min_len);
 bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len) WF_MUST_CHECK;
 
 /* Control (membership) messages: the first plaintext byte is the kind. */
@@ -52,7 +55,8 @@ size_t wf_hs_prologue(const char *network, const uint8_t ca_pub[WF_KEY_LEN], uin
 bool wf_hs_mac1_key(const uint8_t ca_pub[WF_KEY_LEN], uint8_t key[WF_SHA256_LEN]) WF_MUST_CHECK;
 void wf_hs_mac1(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len,
 		uint8_t out[16]);
-/* Does the message (with its mac1 in the last 16 bytes) carry a valid mac1? */
+/* Does the message (with its mac1 in the last 16 bytes) carry a valid mac1?
+ * An initiation has mac2 after mac1: pass its length without mac2. */
 bool wf_hs_mac1_ok(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len);
 
 #endif

@@ -264,6 +264,22 @@ void *wf_routes_lookup(const struct wf_routes *t, int family, const uint8_t *add
 	return best;
 }
 
+void *wf_routes_get(const struct wf_routes *t, const struct wf_prefix *p)
+{
+	const struct node *n;
+	uint8_t key[16];
+
+	if (!prepare(p, key))
+		return NULL;
+	n = p->family == AF_INET ? t->root4 : t->root6;
+	while (n && n->cidr <= p->len && node_matches(n, key)) {
+		if (n->cidr == p->len)
+			return n->value;
+		n = n->child[bit_at(key, n->cidr)];
+	}
+	return NULL;
+}
+
 size_t wf_routes_count(const struct wf_routes *t)
 {
 	return t->count;

@@ -20,7 +20,8 @@ struct wf_routes;
 struct wf_routes *wf_routes_new(void);
 /* Frees the table, not the values. NULL is a no-op. */
 void wf_routes_free(struct wf_routes *t);
-/* Insert or replace prefix -> value. value must not be NULL (NULL is what a
+/* Insert or replace prefix -> value (the caller decides conflicts between
+ * owners first: see wf_cert_supersedes). value must not be NULL (NULL is what a
  * lookup miss returns). Host bits past p->len are ignored. False on
  * allocation failure or on a bad family, length or NULL value. */
 bool wf_routes_insert(struct wf_routes *t, const struct wf_prefix *p, void *value)
@@ -31,6 +32,9 @@ bool wf_routes_remove(struct wf_routes *t, const struct wf_prefix *p);
 void wf_routes_remove_value(struct wf_routes *t, void *value);
 /* Longest match for addr (4 or 16 bytes by family), or NULL. */
 void *wf_routes_lookup(const struct wf_routes *t, int family, const uint8_t *addr);
+/* The value stored for exactly this prefix (not a longest match), or NULL:
+ * who holds it now, before a new claim on it is decided. */
+void *wf_routes_get(const struct wf_routes *t, const struct wf_prefix *p);
 /* Number of prefixes in the table. */
 size_t wf_routes_count(const struct wf_routes *t);
 

@@ -40,6 +40,7 @@ struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY
 	}
 	wf_replay_init(&kp->replay);
 	kp->initiator = initiator;
+	kp->proven = initiator;
 	kp->local_index = local_index;
 	kp->remote_index = remote_index;
 	kp->created_ms = now_ms;
@@ -101,41 +102,91 @@ bool wf_keypair_open(struct wf_keypair *kp, uint8_t *pkt, size_t len, uint8_t **
 	return true;
 }
 
-void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_keypair *dropped[2])
+enum wf_init_verdict wf_session_judge(const struct wf_session *s,
+				      const uint8_t hash[WF_INIT_HASH_LEN], uint64_t ts,
+				      uint64_t now_ns, bool from_endpoint, int *slot)
 {
-	dropped[0] = dropped[1] = NULL;
-	if (kp->initiator) {
-		/* The responder installed it in its next slot and will rotate
-		 * when our first packet arrives. An unconfirmed next of ours
-		 * comes from a crossing handshake: its initiator completed it
-		 * and sends on it, so it stays receivable as the previous
-		 * keypair (the current one is older than both and goes). */
-		dropped[0] = s->previous;
-		if (s->next) {
-			dropped[1] = s->current;
-			s->previous = s->next;
-			s->next = NULL;
-		} else {
-			s->previous = s->current;
+	int oldest = 1;
+
+	if (ts <= s->proven_ts)
+		return WF_INIT_REPLAY;
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		if (s->pending[i] && !memcmp(s->pending[i]->init_hash, hash, WF_INIT_HASH_LEN))
+			return WF_INIT_DUPLICATE;
+	if (ts > now_ns + WF_INIT_AHEAD_MAX_NS)
+		return WF_INIT_FUTURE;
+	if (from_endpoint) {
+		*slot = 0;
+		return WF_INIT_ACCEPT;
+	}
+	/* A free shared slot, else the oldest: a sender elsewhere can only
+	 * push out what came from elsewhere. */
+	for (int i = 1; i < WF_PENDING_SLOTS; i++) {
+		if (!s->pending[i]) {
+			*slot = i;
+			return WF_INIT_ACCEPT;
 		}
+		if (s->pending[i]->created_ms < s->pending[oldest]->created_ms)
+			oldest = i;
+	}
+	*slot = oldest;
+	return WF_INIT_ACCEPT;
+}
+
+void wf_session_add_pending(struct wf_session *s, int slot, struct wf_keypair *kp,
+			    struct wf_keypair **dropped)
+{
+	*dropped = s->pending[slot];
+	s->pending[slot] = kp;
+}
+
+void wf_session_prove(struct wf_session *s, struct wf_keypair *kp,
+		      struct wf_keypair *dropped[WF_SESSION_DROP_MAX])
+{
+	int n = 0;
+
+	memset(dropped, 0, sizeof(*dropped) * WF_SESSION_DROP_MAX);
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		if (s->pending[i] == kp)
+			s->pending[i] = NULL;
+	kp->proven = true;
+	if (kp->hs_timestamp > s->proven_ts)
+		s->proven_ts = kp->hs_timestamp;
+	/* What is not newer than a proven initiation can never be proven:
+	 * its initiator (or a forger) would be answered as a replay now. */
+	for (int i = 0; i < WF_PENDING_SLOTS; i++) {
+		if (s->pending[i] && s->pending[i]->hs_timestamp <= s->proven_ts) {
+			dropped[n++] = s->pending[i];
+			s->pending[i] = NULL;
+		}
+	}
+	dropped[n++] = s->previous;
+	if (!s->current || kp->created_ms >= s->current->created_ms) {
+		s->previous = s->current;
 		s->current = kp;
 	} else {
-		dropped[0] = s->next;
-		s->next = kp;
+		s->previous = kp;
 	}
 }
 
-struct wf_keypair *wf_session_received(struct wf_session *s, struct wf_keypair *kp)
+void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_keypair **dropped)
 {
-	struct wf_keypair *out;
-
-	if (kp != s->next)
-		return NULL;
-	out = s->previous;
+	*dropped = s->previous;
 	s->previous = s->current;
-	s->current = s->next;
-	s->next = NULL;
-	return out;
+	s->current = kp;
+}
+
+const struct wf_keypair *wf_session_pending_from_endpoint(const struct wf_session *s)
+{
+	const struct wf_keypair *best = NULL;
+
+	for (int i = 0; i < WF_PENDING_SLOTS; i++) {
+		const struct wf_keypair *kp = s->pending[i];
+
+		if (kp && kp->from_endpoint && (!best || kp->created_ms > best->created_ms))
+			best = kp;
+	}
+	return best;
 }
 
 static bool usable(const struct wf_keypair *kp, const struct wf_session_limits *l, int64_t now_ms)
@@ -165,26 +216,41 @@ bool wf_session_wants_rekey(const struct wf_session *s, const struct wf_session_
 	return now_ms - kp->created_ms >= after || kp->send_counter >= l->rekey_after_messages;
 }
 
-int wf_session_expire(struct wf_session *s, const struct wf_session_limits *l, int64_t now_ms,
-		      struct wf_keypair *dropped[3])
+/* Every slot of the session, in the order expire and clear report them. */
+static int slots(struct wf_session *s, struct wf_keypair **out[WF_SESSION_DROP_MAX])
 {
-	struct wf_keypair **slots[3] = {&s->next, &s->current, &s->previous};
 	int n = 0;
 
-	for (int i = 0; i < 3; i++) {
-		dropped[i] = NULL;
-		if (*slots[i] && now_ms - (*slots[i])->created_ms >= l->reject_after_ms) {
-			dropped[n++] = *slots[i];
-			*slots[i] = NULL;
+	out[n++] = &s->current;
+	out[n++] = &s->previous;
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		out[n++] = &s->pending[i];
+	return n;
+}
+
+int wf_session_expire(struct wf_session *s, const struct wf_session_limits *l, int64_t now_ms,
+		      struct wf_keypair *dropped[WF_SESSION_DROP_MAX])
+{
+	struct wf_keypair **slot[WF_SESSION_DROP_MAX];
+	int n = 0, all = slots(s, slot);
+
+	memset(dropped, 0, sizeof(*dropped) * WF_SESSION_DROP_MAX);
+	for (int i = 0; i < all; i++) {
+		if (*slot[i] && now_ms - (*slot[i])->created_ms >= l->reject_after_ms) {
+			dropped[n++] = *slot[i];
+			*slot[i] = NULL;
 		}
 	}
 	return n;
 }
 
-void wf_session_clear(struct wf_session *s, struct wf_keypair *dropped[3])
+void wf_session_clear(struct wf_session *s, struct wf_keypair *dropped[WF_SESSION_DROP_MAX])
 {
-	dropped[0] = s->next;
-	dropped[1] = s->current;
-	dropped[2] = s->previous;
-	memset(s, 0, sizeof(*s));
+	struct wf_keypair **slot[WF_SESSION_DROP_MAX];
+	int all = slots(s, slot);
+
+	for (int i = 0; i < all; i++) {
+		dropped[i] = *slot[i];
+		*slot[i] = NULL;
+	}
 }

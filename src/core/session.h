@@ -1,17 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sessions: the transport keys that come out of a handshake, their counters
- * and replay windows, and the make-before-break rotation between them.
+ * Sessions: the transport keys that come out of handshakes, their counters and
+ * replay windows, the make-before-break rotation between them, and the rules
+ * for the keys of initiations that nobody has proved yet.
  *
- * A peer has up to three keypairs (as in WireGuard):
- *   next      a responder's fresh keypair, not yet confirmed: the initiator
- *             has not yet sent anything on it, so we must not send on it;
+ * A peer's session holds two proven keypairs, as in WireGuard:
  *   current   the keypair we send with;
- *   previous  the keypair that was current before the last rotation, or
- *             the unconfirmed next of a handshake that crossed ours; kept
- *             for receiving only, so that packets in flight when keys change
- *             (or sent on the other end's handshake) are not lost.
- * Pure: no I/O; time is passed in as monotonic milliseconds.
+ *   previous  the one that was current before the last rotation, or the
+ *             other end's keypair after handshakes that crossed; kept for
+ *             receiving only, so that packets in flight when keys change (or
+ *             sent on the other end's handshake) are not lost.
+ * and, apart from them, up to WF_PENDING_SLOTS unproven keypairs:
+ *   pending   responder keypairs for initiations we answered. Message 1 of
+ *             Noise IX proves nothing (anyone holding the CA certificate and a
+ *             member's public certificate can make one), so a pending keypair
+ *             changes nothing a genuine peer relies on: not current, not
+ *             previous, not the replay bar, not another pending keypair that
+ *             came from where the peer really is. The first authentic packet
+ *             on one proves it (wf_session_prove).
+ *
+ * Pure: no I/O; time is passed in, monotonic milliseconds for key ages and
+ * wall-clock nanoseconds for handshake timestamps. Core decides, the caller
+ * frees: every function that lets a keypair go hands it back in dropped[].
  */
 #ifndef WEFT_SESSION_H
 #define WEFT_SESSION_H
@@ -22,6 +32,16 @@
 #include "core/replay.h"
 #include "crypto/crypto.h"
 
+enum {
+	WF_PENDING_SLOTS = 4,  /* unproven initiations kept per claimed key */
+	WF_INIT_HASH_LEN = 16, /* what tells an exact copy of an initiation */
+	/* The most keypairs one call can hand back. */
+	WF_SESSION_DROP_MAX = 2 + WF_PENDING_SLOTS,
+};
+
+/* An initiation stamped further than this ahead of our clock is refused. */
+#define WF_INIT_AHEAD_MAX_NS (600ULL * 1000000000ULL)
+
 struct wf_keypair {
 	uint32_t local_index;  /* receivers put this in their data packets to us */
 	uint32_t remote_index; /* we put this in our data packets to the peer */
@@ -30,12 +50,19 @@ struct wf_keypair {
 	struct wf_replay replay;
 	int64_t created_ms;
 	bool initiator; /* we sent the handshake initiation */
-	uint64_t hs_timestamp; /* responder: the initiation's timestamp, kept
-				* for the peer once a packet arrives on it */
+	bool proven;    /* initiator keypairs always; responder ones once used */
+	/* Responder keypairs: the initiation they answer. */
+	bool from_endpoint; /* it came from the endpoint the peer proved itself at */
+	uint64_t hs_timestamp;
+	uint8_t init_hash[WF_INIT_HASH_LEN];
 };
 
 struct wf_session {
-	struct wf_keypair *next, *current, *previous;
+	struct wf_keypair *current, *previous;
+	struct wf_keypair *pending[WF_PENDING_SLOTS];
+	/* The newest timestamp of an initiation the peer proved it sent:
+	 * initiations not newer than this are replays. */
+	uint64_t proven_ts;
 };
 
 /* How long keys live, all in milliseconds. rekey_after: start a new handshake;
@@ -46,8 +73,6 @@ struct wf_session_limits {
 	uint64_t rekey_after_messages;
 };
 
-enum { WF_REKEY_AFTER_MESSAGES_DEFAULT = 0 }; /* see wf_session_limits_default */
-
 void wf_session_limits_default(struct wf_session_limits *l, int64_t rekey_interval_ms);
 
 /* How long to wait for an answer to initiation number attempts (0 = first):
@@ -56,7 +81,8 @@ void wf_session_limits_default(struct wf_session_limits *l, int64_t rekey_interv
 int64_t wf_handshake_backoff_ms(int64_t timeout_ms, unsigned attempts, uint32_t rnd);
 
 /* Make a keypair from the two Split() keys. The initiator sends with c1, the
- * responder with c2. Returns NULL on allocation or key-setup failure. */
+ * responder with c2. An initiator's keypair is proven, a responder's not.
+ * Returns NULL on allocation or key-setup failure. */
 struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 				  const uint8_t c2[WF_KEY_LEN], bool initiator,
 				  uint32_t local_index, uint32_t remote_index, int64_t now_ms);
@@ -78,27 +104,58 @@ bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t l
 bool wf_keypair_open(struct wf_keypair *kp, uint8_t *pkt, size_t len, uint8_t **plain,
 		     size_t *plain_len, bool *replayed) WF_MUST_CHECK;
 
-/* Install a keypair that a finished handshake produced. An initiator's
- * keypair becomes current at once (the responder already has it); a
- * responder's waits in next until the initiator uses it. An unconfirmed next
- * met by an initiator's keypair (crossing handshakes) moves to previous,
- * since the other end sends on it. Returns the keypairs that fell out (to be
- * unregistered and freed by the caller) in dropped[0..1]. */
-void wf_session_install(struct wf_session *s, struct wf_keypair *kp,
-			struct wf_keypair *dropped[2]);
-/* A packet arrived on kp: if kp is next, it is confirmed and rotates in.
- * Returns the keypair that fell out, or NULL. */
-struct wf_keypair *wf_session_received(struct wf_session *s, struct wf_keypair *kp);
+/* What to do with a new initiation claiming this session's peer. */
+enum wf_init_verdict {
+	WF_INIT_ACCEPT,    /* answer it; its keypair goes to pending slot *slot */
+	WF_INIT_REPLAY,    /* not newer than the newest proven initiation */
+	WF_INIT_DUPLICATE, /* an exact copy of one already pending */
+	WF_INIT_FUTURE,    /* stamped more than WF_INIT_AHEAD_MAX_NS ahead of now */
+};
+
+/*
+ * Judge an initiation before spending anything on it: hash identifies the
+ * message, ts is its timestamp, now_ns our wall clock, from_endpoint whether it
+ * came from the endpoint the peer last proved itself at. On WF_INIT_ACCEPT,
+ * *slot is the pending slot its keypair will take: slot 0 only for
+ * initiations from that endpoint (so nobody elsewhere can evict one that came
+ * from there), otherwise a free shared slot or the oldest one.
+ */
+enum wf_init_verdict wf_session_judge(const struct wf_session *s,
+				      const uint8_t hash[WF_INIT_HASH_LEN], uint64_t ts,
+				      uint64_t now_ns, bool from_endpoint, int *slot);
+/* Put an unproven responder keypair in the slot wf_session_judge chose. The
+ * keypair that was there, if any, is handed back in *dropped. */
+void wf_session_add_pending(struct wf_session *s, int slot, struct wf_keypair *kp,
+			    struct wf_keypair **dropped);
+/*
+ * An authentic packet arrived on pending keypair kp: the initiation behind it
+ * is proven. Its timestamp becomes the replay bar, the pending keypairs not
+ * newer than it go, and kp rotates in: it becomes current unless current is
+ * newer (our own handshake completed after we answered, i.e. they crossed),
+ * in which case it becomes previous, so each end keeps sending on its own
+ * handshake's keys and reads the other's. The keypairs that fell out are in
+ * dropped[0..WF_SESSION_DROP_MAX) (NULL-filled).
+ */
+void wf_session_prove(struct wf_session *s, struct wf_keypair *kp,
+		      struct wf_keypair *dropped[WF_SESSION_DROP_MAX]);
+/* Install the keypair of a handshake we initiated and that was answered: the
+ * responder holds it pending until our first packet, so it is current at once;
+ * current becomes previous and the old previous is handed back in *dropped. */
+void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_keypair **dropped);
+/* The youngest pending keypair that came from the peer's proven endpoint,
+ * or NULL. */
+const struct wf_keypair *wf_session_pending_from_endpoint(const struct wf_session *s);
 /* The keypair to send with, or NULL if none is usable at now. */
 struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
 				       int64_t now_ms);
 /* Should we start a new handshake before sending? (current is old or worn) */
 bool wf_session_wants_rekey(const struct wf_session *s, const struct wf_session_limits *l,
 			    int64_t now_ms);
-/* Move expired keypairs out into dropped[0..2] (NULL-filled); returns how many. */
+/* Move expired keypairs (pending ones too) out into dropped[] (NULL-filled);
+ * returns how many. */
 int wf_session_expire(struct wf_session *s, const struct wf_session_limits *l, int64_t now_ms,
-		      struct wf_keypair *dropped[3]);
-/* Remove all keypairs into dropped[0..2]. */
-void wf_session_clear(struct wf_session *s, struct wf_keypair *dropped[3]);
+		      struct wf_keypair *dropped[WF_SESSION_DROP_MAX]);
+/* Remove all keypairs into dropped[]; the replay bar stays. */
+void wf_session_clear(struct wf_session *s, struct wf_keypair *dropped[WF_SESSION_DROP_MAX]);
 
 #endif

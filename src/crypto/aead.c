@@ -108,16 +108,14 @@ void wf_aead_free(struct wf_aead *a)
 	free(a);
 }
 
-bool wf_aead_seal(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t ad_len,
-		  uint8_t *buf, size_t len)
+bool wf_aead_seal_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
+		     size_t ad_len, uint8_t *buf, size_t len)
 {
-	uint8_t nonce[WF_AEAD_NONCE_LEN];
 	int outl;
 
 	if (len > INT32_MAX || ad_len > INT32_MAX)
 		return false;
-	make_nonce(a->cipher, counter, nonce);
-	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
+	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, iv) != 1)
 		return false;
 	if (ad_len && EVP_EncryptUpdate(a->enc, NULL, &outl, ad, (int)ad_len) != 1)
 		return false;
@@ -128,17 +126,15 @@ bool wf_aead_seal(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t
 	return EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG, WF_AEAD_TAG_LEN, buf + len) == 1;
 }
 
-bool wf_aead_open(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t ad_len,
-		  uint8_t *buf, size_t len)
+bool wf_aead_open_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
+		     size_t ad_len, uint8_t *buf, size_t len)
 {
-	uint8_t nonce[WF_AEAD_NONCE_LEN];
 	int outl;
 
 	if (len < WF_AEAD_TAG_LEN || len > INT32_MAX || ad_len > INT32_MAX)
 		return false;
 	len -= WF_AEAD_TAG_LEN;
-	make_nonce(a->cipher, counter, nonce);
-	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1)
+	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, iv) != 1)
 		return false;
 	if (ad_len && EVP_DecryptUpdate(a->dec, NULL, &outl, ad, (int)ad_len) != 1)
 		return false;
@@ -147,4 +143,22 @@ bool wf_aead_open(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t
 	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG, WF_AEAD_TAG_LEN, buf + len) != 1)
 		return false;
 	return EVP_DecryptFinal_ex(a->dec, buf + len, &outl) == 1;
+}
+
+bool wf_aead_seal(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t ad_len,
+		  uint8_t *buf, size_t len)
+{
+	uint8_t nonce[WF_AEAD_NONCE_LEN];
+
+	make_nonce(a->cipher, counter, nonce);
+	return wf_aead_seal_iv(a, nonce, ad, ad_len, buf, len);
+}
+
+bool wf_aead_open(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t ad_len,
+		  uint8_t *buf, size_t len)
+{
+	uint8_t nonce[WF_AEAD_NONCE_LEN];
+
+	make_nonce(a->cipher, counter, nonce);
+	return wf_aead_open_iv(a, nonce, ad, ad_len, buf, len);
 }

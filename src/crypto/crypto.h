@@ -62,6 +62,13 @@ bool wf_aead_seal(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t
 bool wf_aead_open(struct wf_aead *a, uint64_t counter, const uint8_t *ad, size_t ad_len,
 		  uint8_t *buf, size_t len) WF_MUST_CHECK;
 
+/* The same with an explicit 12-byte nonce, for messages that carry a random
+ * one (cookie replies, whose key many senders share). */
+bool wf_aead_seal_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
+		     size_t ad_len, uint8_t *buf, size_t len) WF_MUST_CHECK;
+bool wf_aead_open_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
+		     size_t ad_len, uint8_t *buf, size_t len) WF_MUST_CHECK;
+
 const char *wf_cipher_name(enum wf_cipher c);       /* "aes-256-gcm", ... */
 enum wf_cipher wf_cipher_from_name(const char *s);  /* WF_CIPHER_NONE if unknown */
 

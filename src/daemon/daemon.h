@@ -15,7 +15,10 @@
 
 #include "common/addr.h"
 #include "core/cert.h"
+#include "core/certcache.h"
+#include "core/cookie.h"
 #include "core/noise.h"
+#include "core/ratelimit.h"
 #include "core/routes.h"
 #include "core/session.h"
 #include "daemon/config.h"
@@ -30,10 +33,13 @@ enum wf_drop {
 	WF_DROP_UNKNOWN_INDEX, /* data for a receiver index we do not have */
 	WF_DROP_DECRYPT,     /* authentication failed */
 	WF_DROP_REPLAY,      /* counter seen before or too old */
-	WF_DROP_BAD_SOURCE,  /* inner source address not owned by the sending peer */
-	WF_DROP_HANDSHAKE,   /* a handshake message that failed (MAC, Noise, cert, ...) */
-	WF_DROP_CERT,        /* a peer certificate was refused */
-	WF_DROP_RATE_LIMIT,  /* handshakes over the per-source rate */
+	WF_DROP_BAD_SOURCE,  /* inner source address not routed to the sending peer */
+	WF_DROP_HANDSHAKE,   /* a handshake message that failed (MAC, Noise, payload, identity) */
+	WF_DROP_HS_REPLAY,   /* an initiation not newer than the last proven, or a copy of a pending one */
+	WF_DROP_HS_CLOCK,    /* an initiation stamped too far ahead of our clock */
+	WF_DROP_CERT,        /* a certificate was refused */
+	WF_DROP_COOKIE,      /* an initiation answered with a cookie: prove the address first */
+	WF_DROP_RATE_LIMIT,  /* over a budget: handshakes per source, cookie replies, MEMBER messages */
 	WF_DROP_SEND_ERROR,  /* sendto() failed */
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
 	WF_DROP_MAX
@@ -45,6 +51,24 @@ enum {
 	WF_STAGED_MAX = 32,
 	WF_PKT_MAX = 65535,
 	WF_HS_ATTEMPTS_DOWN = 8, /* unanswered initiations before a peer shows "down" */
+	WF_HEARSAY_TRIES = 4,    /* unanswered initiations before a told endpoint is dropped */
+	WF_PEER_BUCKETS = 1024,  /* peers by public key */
+	WF_UNPROVEN_MAX = 4096,  /* peers that have not proved their key yet */
+	WF_LOCAL_ADDRS_MAX = 32, /* this host's addresses, for a wildcard listen */
+	/* Budgets (per second, burst) for what unauthenticated packets cause. */
+	WF_HS_LOAD_PER_S = 500,    /* handshake messages a second before cookies are asked */
+	WF_HS_SOURCE_PER_S = 20,   /* under load: initiations per source address */
+	WF_HS_SOURCE_BURST = 5,
+	WF_COOKIES_PER_S = 2000,   /* cookie replies sent, in all */
+	WF_COOKIES_BURST = 200,
+	WF_MEMBER_PER_S = 200,     /* MEMBER messages taken from one peer */
+	WF_MEMBER_BURST = 2048,
+};
+
+/* How we know where a peer is. */
+enum wf_ep_source {
+	WF_EP_HEARSAY,   /* another member told us (MEMBER): a hint until it answers */
+	WF_EP_AUTHENTIC, /* an authentic packet from the peer came from there */
 };
 
 /* A handshake we initiated and whose response we wait for. */
@@ -53,21 +77,40 @@ struct wf_handshake {
 	struct wf_noise_handshake noise;
 	struct wf_peer *peer; /* NULL while bootstrapping to an unknown node */
 	int64_t sent_ms;
+	uint8_t mac1[WF_MAC_LEN]; /* of our initiation: a cookie reply quotes it */
 };
 
+/*
+ * A member of the network, or a node that claims to be one. A peer is
+ * `proven` once it showed it holds its key: a response to our initiation, or
+ * the first authentic packet on a keypair we answered with. Only proven
+ * peers have routes, are announced to others, or are trusted for anything
+ * else; an unproven one is a name, a certificate and a hint where it might be.
+ */
 struct wf_peer {
-	struct wf_peer *next;
+	struct wf_peer *next;  /* d->peers */
+	struct wf_peer *hnext; /* d->by_key bucket */
 	struct wf_cert cert;
+	bool proven;
+	bool mesh_up; /* told the mesh about it since its session last came up */
+	bool defer_ok; /* may wait for an unproven initiation to be proven */
+	int64_t created_ms;
+
 	bool has_endpoint;
 	union wf_endpoint endpoint;
+	enum wf_ep_source ep_source;
+	char ep_via[WF_CERT_NAME_MAX + 1]; /* hearsay: the member who told us */
+	unsigned ep_tries; /* initiations to the endpoint since it last answered */
+
 	struct wf_session session;
 	struct wf_handshake *hs; /* our initiation in flight, or NULL */
+	struct wf_cookie_jar cookie;
 
 	unsigned hs_attempts;    /* initiations since the last success */
 	int64_t hs_next_ms;      /* earliest time for the next initiation (0 = now) */
 	int64_t last_handshake_ms; /* monotonic time a session was last established; 0 = never */
 	int64_t last_rx_ms, last_tx_ms;
-	uint64_t last_init_ts;   /* newest confirmed initiation timestamp from this peer */
+	int64_t member_tat;      /* MEMBER budget (core/ratelimit.h) */
 
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t drops[WF_DROP_MAX];
@@ -84,8 +127,10 @@ struct wf_peer {
 struct wf_bootstrap {
 	char spec[WF_CONFIG_BOOTSTRAP_LEN];
 	bool answered; /* a node there answered; now it is a peer like the others */
+	bool is_self;  /* the node there is this one */
 	union wf_endpoint endpoint;
 	struct wf_handshake *hs;
+	struct wf_cookie_jar cookie;
 	unsigned attempts;
 	int64_t next_ms;
 };
@@ -100,6 +145,9 @@ struct wf_index_entry {
 	void *ptr; /* struct wf_handshake * or struct wf_keypair * */
 	struct wf_peer *peer;
 	struct wf_bootstrap *bootstrap; /* handshakes to a bootstrap address */
+	/* An unproven keypair whose initiation presented another certificate
+	 * than the peer's: adopted (by wf_cert_supersedes) if it is proven. */
+	struct wf_cert *offered;
 };
 
 enum { WF_INDEX_BUCKETS = 4096 };
@@ -122,11 +170,22 @@ struct wf_daemon {
 	struct wf_control *control;
 
 	struct wf_peer *peers;
-	unsigned n_peers;
+	struct wf_peer *by_key[WF_PEER_BUCKETS];
+	unsigned n_peers, n_unproven;
 	struct wf_routes *routes;
 	struct wf_index_entry *index[WF_INDEX_BUCKETS];
 	struct wf_bootstrap *bootstrap;
 	unsigned n_bootstrap;
+	union wf_endpoint local_addrs[WF_LOCAL_ADDRS_MAX]; /* port 0: any port */
+	unsigned n_local_addrs;
+
+	/* What unauthenticated packets may cost (handshake.c). */
+	struct wf_certcache certs;
+	struct wf_cookie_checker cookies;
+	struct wf_load hs_load;
+	struct wf_srclimit *hs_sources;
+	struct wf_rate hs_source_rate, cookie_rate, member_rate;
+	int64_t cookie_tat;
 
 	int64_t started_ms, last_tick_ms, last_gossip_ms;
 	uint64_t drops[WF_DROP_MAX];
@@ -139,16 +198,37 @@ struct wf_daemon {
 	uint8_t buf[WF_DATA_HEADER_LEN + WF_PKT_MAX + WF_AEAD_TAG_LEN + 64];
 };
 
-/* time.c */
+/* The value our own addresses have in d->routes: no peer may claim them. */
+#define WF_ROUTE_SELF(d) ((void *)&(d)->self)
+
+/* loop.c: clocks */
 int64_t wf_now_ms(void);
 uint64_t wf_realtime_ns(void);
 
 /* peer.c */
 struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LEN]);
-struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert);
-void wf_peer_update_cert(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert);
+/* A new, unproven peer for a verified certificate (no routes yet); NULL when
+ * out of memory, or when WF_UNPROVEN_MAX unproven peers exist and none can
+ * make room. */
+struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
+/* The peer proved its key, presenting cert (NULL: the one we hold). It
+ * becomes proven and claims its routes; a different certificate replaces
+ * ours only by wf_cert_supersedes. */
+void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert,
+		    int64_t now);
+/* An authentic packet came from `from`: that is where the peer is. */
+void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from);
+/* Take an endpoint another member told us of, if it is worth trying. */
+bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *ep,
+		     const char *via);
+/* Is this one of our own addresses (then no peer is there)? */
+bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep);
+/* Unlink and free a peer: routes, handshake, keypairs, staged packets. */
+void wf_peer_remove(struct wf_daemon *d, struct wf_peer *p);
 void wf_peer_free_all(struct wf_daemon *d);
+/* Unregister and free a keypair that fell out of a session. NULL is a no-op. */
 void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp);
+void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, int n);
 /* Count a dropped packet, node-wide and (if p) for the peer. */
 void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why);
 /* Nothing heard for three keepalive periods and a handshake timeout. */
@@ -159,7 +239,9 @@ uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, s
 		      struct wf_bootstrap *b);
 struct wf_index_entry *wf_index_find(struct wf_daemon *d, uint32_t index);
 void wf_index_del(struct wf_daemon *d, uint32_t index);
-/* Verify a peer's encoded certificate; logs why on failure. */
+/* Verify an encoded certificate (through the cache); logs why on failure,
+ * once per certificate and reason, naming `from` (an address, or "relayed by
+ * NAME"). */
 bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
 			const char *from);
 
@@ -169,12 +251,18 @@ void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t
 void wf_handshake_abort(struct wf_daemon *d, struct wf_handshake *hs);
 void wf_handshake_receive(struct wf_daemon *d, uint8_t *pkt, size_t len,
 			  const union wf_endpoint *from, int64_t now);
-void wf_handshake_setup_keys(struct wf_daemon *d);
+/* Derive the network's handshake keys and set up the budgets; false if the
+ * cookie key or the source table cannot be made. */
+bool wf_handshake_setup(struct wf_daemon *d) WF_MUST_CHECK;
+void wf_handshake_teardown(struct wf_daemon *d);
 
 /* data.c */
 void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, int64_t now);
 void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now);
+/* A session with p came up (a response to our initiation, or the proof of
+ * one we answered): send what waited, tell the mesh if p was down. */
+void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now);
 /* Encrypt and send len bytes at d->buf + WF_DATA_HEADER_LEN (or a staged
  * buffer) to p with kp. */
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
@@ -185,7 +273,9 @@ void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint
 		 const uint8_t *pkt, size_t len);
 
 /* membership.c */
-void wf_members_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* p is reachable again (or for the first time): exchange what we know. Not
+ * called on rekeys, which change nothing the mesh needs to hear. */
+void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 			int64_t now);
 void wf_members_gossip(struct wf_daemon *d, int64_t now);

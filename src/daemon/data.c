@@ -3,7 +3,7 @@
  * The packet path. TX: a packet read from TUN -> the peer that owns its
  * destination -> encrypt in place -> UDP. RX: UDP -> session by receiver
  * index -> replay check -> decrypt in place -> the inner source must belong
- * to that peer -> TUN. Nothing here allocates (but staging while a handshake
+ * to that peer (cryptokey routing) -> TUN. Nothing here allocates (but staging while a handshake
  * is under way), and every drop is counted by reason.
  */
 #include <errno.h>
@@ -166,6 +166,8 @@ void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, int64_t now
 		return;
 	}
 	p = wf_routes_lookup(d->routes, ver == 4 ? AF_INET : AF_INET6, pkt + (ver == 4 ? 16 : 24));
+	if (p == WF_ROUTE_SELF(d))
+		p = NULL; /* the kernel delivers our own addresses; never to TUN */
 	if (!p && is_multicast(pkt)) {
 		/* The kernel's own IPv6 MLD and router solicitations: no peer
 		 * wants them, and they are no error worth an ICMP. */
@@ -210,14 +212,36 @@ static size_t inner_len(const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-static void session_confirmed(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
-			      int64_t now)
+void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now)
 {
+	wf_timers_session_up(d, p, now);
+	/* Send what waited, or a keepalive, so that the responder can prove
+	 * our initiation and send on the session too. */
+	if (p->n_staged)
+		wf_data_flush_staged(d, p, now);
+	else if (we_initiated)
+		wf_data_send_keepalive(d, p, now);
+	wf_members_peer_up(d, p, now);
+}
+
+/* The first authentic packet on a keypair we answered with: the initiation
+ * behind it is proven, and with it the peer's key and certificate. */
+static void prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
+		  int64_t now)
+{
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
+	struct wf_peer *p = e->peer;
+	struct wf_cert *offered = e->offered;
+
+	e->offered = NULL;
+	wf_session_prove(&p->session, kp, dropped);
+	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
+	p->defer_ok = true;
+	wf_peer_proven(d, p, offered, now);
+	free(offered);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
-	wf_timers_session_up(d, p, now);
-	wf_data_flush_staged(d, p, now);
-	wf_members_session_up(d, p, now);
+	wf_data_session_up(d, p, false, now);
 }
 
 static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t len)
@@ -230,9 +254,11 @@ static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t
 		return;
 	}
 	v4 = pkt[0] >> 4 == 4;
-	/* The heart of the access control: a peer speaks only for the
-	 * addresses its certificate gives it. */
-	if (!wf_cert_owns(&p->cert, v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8))) {
+	/* The heart of the access control (WireGuard's cryptokey routing): a
+	 * packet is taken only from the peer its source address routes to. A
+	 * certificate's claim that lost a conflict, or a routed subnet that
+	 * covers another member's address, speaks for nothing. */
+	if (wf_routes_lookup(d->routes, v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8)) != p) {
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
@@ -248,11 +274,11 @@ void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union 
 		     int64_t now)
 {
 	struct wf_index_entry *e;
-	struct wf_keypair *kp, *old;
+	struct wf_keypair *kp;
 	struct wf_peer *p;
 	uint8_t *plain;
 	size_t plain_len;
-	bool replayed, confirmed;
+	bool replayed;
 
 	if (len < WF_DATA_OVERHEAD || pkt[2] || pkt[3]) {
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
@@ -269,27 +295,12 @@ void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union 
 		wf_count_drop(d, p, replayed ? WF_DROP_REPLAY : WF_DROP_DECRYPT);
 		return;
 	}
-	/* Authentic from here on. The initiation behind a responder keypair
-	 * is now proven, so its timestamp bounds the replays we answer (also
-	 * for a crossing handshake's keypair, which never passes through next). */
-	if (kp->hs_timestamp > p->last_init_ts)
-		p->last_init_ts = kp->hs_timestamp;
-	confirmed = kp == p->session.next;
-	old = wf_session_received(&p->session, kp);
-	wf_peer_drop_keypair(d, old);
-	if (!p->has_endpoint || !wf_endpoint_equal(&p->endpoint, from)) {
-		char a[WF_ADDR_STRLEN];
-
-		/* Roaming: the peer is wherever its last authentic packet came from. */
-		if (p->has_endpoint)
-			log_info("peer %s moved to %s", p->cert.name,
-				 wf_endpoint_str(from, a, sizeof(a)));
-		p->endpoint = *from;
-		p->has_endpoint = true;
-	}
+	/* Authentic from here on: this is where the peer is, and if the
+	 * keypair was pending, its initiation is now proven. */
+	wf_peer_seen_at(d, p, from);
 	p->last_rx_ms = now;
-	if (confirmed)
-		session_confirmed(d, p, kp, now);
+	if (!kp->proven)
+		prove(d, e, kp, now);
 	if (pkt[0] == WF_MSG_CONTROL)
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)

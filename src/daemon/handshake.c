@@ -2,15 +2,27 @@
 /*
  * Handshakes: Noise IX with the certificates in the payloads.
  *
- *   initiator -> responder: header, sender index, e, s, payload, mac1
+ *   initiator -> responder: header, sender, e, s, payload (padded), mac1, mac2
  *   responder -> initiator: header, sender, receiver, e, ee, se, s, es, payload, mac1
+ *   responder -> initiator: a cookie reply instead, when it wants proof of address
  *
- * Cheap checks come before any Diffie-Hellman: size, type, version and mac1,
- * an HMAC keyed by the network's CA key, so that only someone who has the
- * network's CA certificate can make us spend a DH. Message 1 of IX is not
- * authenticated (anyone may claim any certificate), so nothing a responder
- * learns from it (endpoint, timestamp) is kept until the initiator proves
- * itself by sending on the new session; see wf_data_receive().
+ * Message 1 of IX is not authenticated: anyone with the network's CA
+ * certificate can make one that claims any member's (public) certificate.
+ * So the responder spends as little as it can on one, in this order, and
+ * nothing it learns changes what a genuine peer relies on:
+ *
+ *   1. size, type, version, reserved bytes, then mac1 (one HMAC);
+ *   2. under load, mac2 (the sender receives at its address) or else a cookie
+ *      reply, and a budget per source address;
+ *   3. Noise message 1, which costs hashing only (IX's first message has no
+ *      Diffie-Hellman), and the claimed key's session: its replay bar, exact
+ *      copies of pending initiations, the clock (wf_session_judge);
+ *   4. the certificate, through the cache: a signature only for a new one;
+ *   5. three X25519 operations and a keypair, which waits in a pending slot
+ *      of the session until the initiator sends on it (data.c proves it).
+ *
+ * Peers, certificates, routes, endpoints and replay bars change only then, or
+ * when a response to our own initiation proves the responder's key.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +33,49 @@
 #include "core/message.h"
 #include "daemon/daemon.h"
 
-enum { HS_OFF_INIT = sizeof(struct wf_msg_init), HS_OFF_RESP = sizeof(struct wf_msg_resp) };
+enum {
+	HS_OFF_INIT = sizeof(struct wf_msg_init),
+	HS_OFF_RESP = sizeof(struct wf_msg_resp),
+	/* IX message 1 carries its payload in clear: e, s, payload. */
+	INIT_PAYLOAD_MIN = WF_INIT_MIN_LEN - HS_OFF_INIT - WF_NOISE_IX_MSG1_FIXED - WF_INIT_MACS_LEN,
+};
 
-void wf_handshake_setup_keys(struct wf_daemon *d)
+bool wf_handshake_setup(struct wf_daemon *d)
 {
+	uint64_t key;
+
 	/* Constant inputs that fit: none of these can fail. */
 	if (!wf_noise_protocol_parse(&d->proto, wf_hs_protocol_name(d->ca.cipher)) ||
 	    !wf_hs_mac1_key(d->ca.pubkey, d->mac1_key))
 		abort();
 	d->prologue_len = wf_hs_prologue(d->ca.network, d->ca.pubkey, d->prologue,
 					 sizeof(d->prologue));
+	d->hs_load.threshold = WF_HS_LOAD_PER_S;
+	d->hs_source_rate = wf_rate_make(WF_HS_SOURCE_PER_S, WF_HS_SOURCE_BURST);
+	d->cookie_rate = wf_rate_make(WF_COOKIES_PER_S, WF_COOKIES_BURST);
+	d->member_rate = wf_rate_make(WF_MEMBER_PER_S, WF_MEMBER_BURST);
+	d->hs_sources = malloc(sizeof(*d->hs_sources));
+	if (!d->hs_sources || !wf_random(&key, sizeof(key)) ||
+	    !wf_cookie_checker_init(&d->cookies, d->ca.cipher, d->ca.pubkey))
+		return false;
+	wf_srclimit_init(d->hs_sources, key);
+	return true;
 }
 
-static void mac1(const struct wf_daemon *d, const uint8_t *msg, size_t len, uint8_t out[WF_MAC_LEN])
+void wf_handshake_teardown(struct wf_daemon *d)
 {
-	wf_hs_mac1(d->mac1_key, msg, len, out);
+	free(d->hs_sources);
+	d->hs_sources = NULL;
+	wf_cookie_checker_free(&d->cookies);
 }
 
-static size_t our_payload(struct wf_daemon *d, uint8_t *out, size_t cap)
+/* Our payload: certificate and the time; an initiation's padded. */
+static size_t our_payload(struct wf_daemon *d, uint8_t *out, size_t cap, bool initiation)
 {
-	return wf_hs_payload_encode(d->self_cert_enc, d->self_cert_len, wf_realtime_ns(), out, cap);
+	size_t n = wf_hs_payload_encode(d->self_cert_enc, d->self_cert_len, wf_realtime_ns(), out,
+					cap);
+
+	return n && initiation ? wf_hs_payload_pad(out, n, cap, INIT_PAYLOAD_MIN) : n;
 }
 
 void wf_handshake_abort(struct wf_daemon *d, struct wf_handshake *hs)
@@ -61,20 +96,20 @@ static int64_t backoff_ms(const struct wf_daemon *d, unsigned attempts)
 static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct wf_bootstrap *b,
 				  const union wf_endpoint *to, int64_t now)
 {
-	uint8_t pkt[WF_HANDSHAKE_MAX], payload[WF_CERT_MAX_ENCODED + 64];
+	uint8_t pkt[WF_HANDSHAKE_MAX], payload[WF_HANDSHAKE_MAX];
 	struct wf_handshake *hs = calloc(1, sizeof(*hs));
-	size_t plen, nlen;
+	size_t plen, nlen, len;
 
 	if (!hs)
 		return NULL;
 	hs->peer = p;
 	hs->sent_ms = now;
-	plen = our_payload(d, payload, sizeof(payload));
+	plen = our_payload(d, payload, sizeof(payload), true);
 	if (!plen || !wf_noise_handshake_init(&hs->noise, &d->proto, true, d->prologue,
 					      d->prologue_len, d->static_priv, NULL, NULL, NULL))
 		goto fail;
 	if (!wf_noise_write_message(&hs->noise, payload, plen, pkt + HS_OFF_INIT,
-				    sizeof(pkt) - HS_OFF_INIT - WF_MAC_LEN, &nlen))
+				    sizeof(pkt) - HS_OFF_INIT - WF_INIT_MACS_LEN, &nlen))
 		goto fail;
 	hs->local_index = wf_index_add(d, WF_INDEX_HANDSHAKE, hs, p, b);
 	if (!hs->local_index)
@@ -83,8 +118,11 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 	pkt[1] = WF_PROTO_VERSION;
 	pkt[2] = pkt[3] = 0;
 	wf_put_le32(pkt + 4, hs->local_index);
-	mac1(d, pkt, HS_OFF_INIT + nlen, pkt + HS_OFF_INIT + nlen);
-	wf_udp_send(d, p, to, pkt, HS_OFF_INIT + nlen + WF_MAC_LEN);
+	len = HS_OFF_INIT + nlen + WF_INIT_MACS_LEN;
+	wf_hs_mac1(d->mac1_key, pkt, len - WF_INIT_MACS_LEN, pkt + len - WF_INIT_MACS_LEN);
+	memcpy(hs->mac1, pkt + len - WF_INIT_MACS_LEN, WF_MAC_LEN);
+	wf_cookie_jar_sign(p ? &p->cookie : &b->cookie, pkt, len, now);
+	wf_udp_send(d, p, to, pkt, len);
 	return hs;
 fail:
 	log_warnx("%s: cannot build a handshake initiation", __func__);
@@ -99,13 +137,23 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 	if (!p->has_endpoint)
 		return;
+	wf_endpoint_str(&p->endpoint, ep, sizeof(ep));
+	/* A told endpoint is a hint: after a few tries without an answer it
+	 * goes, and a later report (or the peer itself) may give another. */
+	if (p->ep_source == WF_EP_HEARSAY && p->ep_tries >= WF_HEARSAY_TRIES) {
+		log_info("peer %s: %s (as %s said) never answered; forgetting that address",
+			 p->cert.name, ep, p->ep_via);
+		p->has_endpoint = false;
+		return;
+	}
 	if (p->hs)
 		wf_handshake_abort(d, p->hs);
-	log_debug("handshake: initiating with %s at %s (attempt %u)", p->cert.name,
-		  wf_endpoint_str(&p->endpoint, ep, sizeof(ep)), p->hs_attempts + 1);
+	log_debug("handshake: initiating with %s at %s (attempt %u)", p->cert.name, ep,
+		  p->hs_attempts + 1);
 	p->hs = start(d, p, NULL, &p->endpoint, now);
 	p->hs_next_ms = now + backoff_ms(d, p->hs_attempts);
 	p->hs_attempts++;
+	p->ep_tries++;
 }
 
 void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t now)
@@ -126,54 +174,6 @@ void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t
 	b->hs = start(d, NULL, b, &b->endpoint, now);
 }
 
-/* Decode and check the peer's payload; returns its peer (found or added). */
-static struct wf_peer *accept_identity(struct wf_daemon *d, const uint8_t *payload, size_t plen,
-				       const uint8_t rs[WF_KEY_LEN], const union wf_endpoint *from,
-				       uint64_t *ts)
-{
-	char ep[WF_ADDR_STRLEN];
-	struct wf_hs_payload hp;
-	struct wf_cert cert;
-	struct wf_peer *p;
-
-	wf_endpoint_str(from, ep, sizeof(ep));
-	if (!wf_hs_payload_decode(&hp, payload, plen)) {
-		log_warnx("handshake from %s: malformed payload", ep);
-		return NULL;
-	}
-	if (!wf_peer_cert_check(d, hp.cert, hp.cert_len, &cert, ep)) {
-		wf_count_drop(d, NULL, WF_DROP_CERT);
-		return NULL;
-	}
-	/* The certificate must be for the key that did the handshake. */
-	if (!wf_memeq(cert.pubkey, rs, WF_KEY_LEN)) {
-		log_warnx("handshake from %s: certificate of %s is not for the key used", ep,
-			  cert.name);
-		wf_count_drop(d, NULL, WF_DROP_CERT);
-		return NULL;
-	}
-	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN)) {
-		log_debug("handshake from %s: that is ourselves", ep);
-		return NULL;
-	}
-	*ts = hp.timestamp;
-	p = wf_peer_find(d, cert.pubkey);
-	if (p)
-		wf_peer_update_cert(d, p, &cert);
-	else
-		p = wf_peer_add(d, &cert);
-	return p;
-}
-
-static void install(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp)
-{
-	struct wf_keypair *dropped[2];
-
-	wf_session_install(&p->session, kp, dropped);
-	wf_peer_drop_keypair(d, dropped[0]);
-	wf_peer_drop_keypair(d, dropped[1]);
-}
-
 static struct wf_keypair *split(struct wf_daemon *d, struct wf_noise_handshake *hs, bool initiator,
 				uint32_t local, uint32_t remote, int64_t now)
 {
@@ -187,158 +187,367 @@ static struct wf_keypair *split(struct wf_daemon *d, struct wf_noise_handshake *
 	return kp;
 }
 
-static void handle_init(struct wf_daemon *d, uint8_t *pkt, size_t len,
+/* --- responder -------------------------------------------------------- */
+
+/* What the responder reads from message 1 before it spends anything. */
+struct init_msg {
+	struct wf_noise_handshake hs;
+	struct wf_hs_payload payload;
+	uint8_t plain[WF_HANDSHAKE_MAX];
+	uint8_t hash[WF_INIT_HASH_LEN];
+	uint32_t sender;
+	bool validated; /* a valid mac2: it receives where it sends from */
+	char from[WF_ADDR_STRLEN];
+};
+
+static bool read_init(struct wf_daemon *d, const uint8_t *pkt, size_t len, struct init_msg *m)
+{
+	uint8_t full[WF_SHA256_LEN];
+	size_t body = len - WF_INIT_MACS_LEN, plen;
+
+	m->sender = wf_get_le32(pkt + 4);
+	if (!wf_sha256(full, pkt, body) ||
+	    !wf_noise_handshake_init(&m->hs, &d->proto, false, d->prologue, d->prologue_len,
+				     d->static_priv, NULL, NULL, NULL))
+		return false;
+	memcpy(m->hash, full, sizeof(m->hash));
+	if (!wf_noise_read_message(&m->hs, pkt + HS_OFF_INIT, body - HS_OFF_INIT, m->plain,
+				   sizeof(m->plain), &plen) ||
+	    !wf_hs_payload_decode(&m->payload, m->plain, plen)) {
+		log_warnx_rl("handshake from %s: malformed initiation", m->from);
+		return false;
+	}
+	return true;
+}
+
+/* Our own initiation came back to us: a bootstrap address that is this node. */
+static void initiated_by_us(struct wf_daemon *d, uint32_t sender)
+{
+	struct wf_index_entry *e = wf_index_find(d, sender);
+	struct wf_bootstrap *b = e && e->kind == WF_INDEX_HANDSHAKE ? e->bootstrap : NULL;
+
+	if (!b || b->is_self)
+		return;
+	log_info("bootstrap %s is this node itself; not asking it again", b->spec);
+	b->is_self = b->answered = true;
+	b->hs = NULL;
+	wf_handshake_abort(d, e->ptr);
+}
+
+/* Can we answer before anything else is spent? Counts and logs why not. */
+static bool judge(struct wf_daemon *d, struct wf_peer *p, const struct init_msg *m,
+		  bool from_endpoint, int *slot)
+{
+	static const struct wf_session none;
+	uint64_t now = wf_realtime_ns();
+
+	switch (wf_session_judge(p ? &p->session : &none, m->hash, m->payload.timestamp, now,
+				 from_endpoint, slot)) {
+	case WF_INIT_ACCEPT:
+		return true;
+	case WF_INIT_REPLAY:
+	case WF_INIT_DUPLICATE:
+		log_debug("handshake from %s: replayed initiation", m->from);
+		wf_count_drop(d, p, WF_DROP_HS_REPLAY);
+		return false;
+	case WF_INIT_FUTURE:
+		log_warnx_rl("handshake from %s%s%s: stamped %llu s ahead of our clock, refused "
+			     "(is the clock right on both hosts?)",
+			     m->from, p ? " for " : "", p ? p->cert.name : "",
+			     (unsigned long long)((m->payload.timestamp - now) / 1000000000ULL));
+		wf_count_drop(d, p, WF_DROP_HS_CLOCK);
+		return false;
+	}
+	return false;
+}
+
+static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			const union wf_endpoint *from, int64_t now)
 {
-	uint8_t payload[WF_HANDSHAKE_MAX], resp[WF_HANDSHAKE_MAX];
-	struct wf_noise_handshake hs;
-	struct wf_keypair *kp = NULL;
-	struct wf_peer *p = NULL;
-	size_t plen, nlen;
-	uint32_t sender = wf_get_le32(pkt + 4), local;
-	uint64_t ts = 0;
+	uint8_t reply[WF_COOKIE_REPLY_LEN];
 
-	if (!wf_noise_handshake_init(&hs, &d->proto, false, d->prologue, d->prologue_len,
-				     d->static_priv, NULL, NULL, NULL))
+	if (!wf_rate_allow(&d->cookie_rate, &d->cookie_tat, now)) {
+		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
 		return;
-	if (!wf_noise_read_message(&hs, pkt + HS_OFF_INIT, len - HS_OFF_INIT - WF_MAC_LEN, payload,
-				   sizeof(payload), &plen))
-		goto bad;
-	p = accept_identity(d, payload, plen, hs.rs, from, &ts);
-	if (!p)
-		goto out;
-	/* An initiation no newer than the last one this peer proved it sent
-	 * is a replay: answering it would only waste work. */
-	/* Nor may a copy of the initiation we already answered (a duplicated
-	 * datagram) replace the keypair its initiator is about to use. */
-	if (ts <= p->last_init_ts || (p->session.next && ts <= p->session.next->hs_timestamp)) {
-		log_debug("handshake from %s: replayed initiation", p->cert.name);
-		wf_count_drop(d, p, WF_DROP_HANDSHAKE);
-		goto out;
 	}
-	plen = our_payload(d, payload, sizeof(payload));
-	if (!plen || !wf_noise_write_message(&hs, payload, plen, resp + HS_OFF_RESP,
-					     sizeof(resp) - HS_OFF_RESP - WF_MAC_LEN, &nlen))
-		goto bad;
+	wf_count_drop(d, NULL, WF_DROP_COOKIE);
+	if (wf_cookie_reply(&d->cookies, from, pkt, len, now, reply))
+		wf_udp_send(d, NULL, from, reply, sizeof(reply));
+}
+
+/* The certificate of message 1, for the key that made it. */
+static bool init_cert(struct wf_daemon *d, const struct init_msg *m, struct wf_cert *cert)
+{
+	if (!wf_peer_cert_check(d, m->payload.cert, m->payload.cert_len, cert, m->from)) {
+		wf_count_drop(d, NULL, WF_DROP_CERT);
+		return false;
+	}
+	if (!wf_memeq(cert->pubkey, m->hs.rs, WF_KEY_LEN)) {
+		log_warnx_rl("handshake from %s: certificate of %s is not for the key used", m->from,
+			     cert->name);
+		wf_count_drop(d, NULL, WF_DROP_CERT);
+		return false;
+	}
+	return true;
+}
+
+/* Answer: three DH, and a keypair that waits, unproven, in a pending slot. */
+static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, int slot,
+		    const struct wf_cert *cert, const union wf_endpoint *from, int64_t now)
+{
+	uint8_t payload[WF_HANDSHAKE_MAX], resp[WF_HANDSHAKE_MAX];
+	struct wf_index_entry *e;
+	struct wf_keypair *kp, *evicted;
+	size_t plen = our_payload(d, payload, sizeof(payload), false), nlen;
+	uint32_t local;
+
+	if (!plen || !wf_noise_write_message(&m->hs, payload, plen, resp + HS_OFF_RESP,
+					     sizeof(resp) - HS_OFF_RESP - WF_MAC_LEN, &nlen)) {
+		wf_count_drop(d, p, WF_DROP_HANDSHAKE);
+		return;
+	}
 	local = wf_index_add(d, WF_INDEX_KEYPAIR, NULL, p, NULL);
-	kp = local ? split(d, &hs, false, local, sender, now) : NULL;
+	kp = local ? split(d, &m->hs, false, local, m->sender, now) : NULL;
 	if (!kp) {
 		if (local)
 			wf_index_del(d, local);
-		goto out;
+		return;
 	}
-	wf_index_find(d, local)->ptr = kp;
-	kp->hs_timestamp = ts;
-	install(d, p, kp);
+	e = wf_index_find(d, local);
+	e->ptr = kp;
+	if (memcmp(cert->signature, p->cert.signature, WF_SIG_LEN)) {
+		e->offered = malloc(sizeof(*e->offered));
+		if (e->offered)
+			*e->offered = *cert;
+	}
+	kp->hs_timestamp = m->payload.timestamp;
+	kp->from_endpoint = slot == 0;
+	memcpy(kp->init_hash, m->hash, WF_INIT_HASH_LEN);
+	wf_session_add_pending(&p->session, slot, kp, &evicted);
+	wf_peer_drop_keypair(d, evicted);
 	resp[0] = WF_MSG_HANDSHAKE_RESP;
 	resp[1] = WF_PROTO_VERSION;
 	resp[2] = resp[3] = 0;
 	wf_put_le32(resp + 4, local);
-	wf_put_le32(resp + 8, sender);
-	mac1(d, resp, HS_OFF_RESP + nlen, resp + HS_OFF_RESP + nlen);
+	wf_put_le32(resp + 8, m->sender);
+	wf_hs_mac1(d->mac1_key, resp, HS_OFF_RESP + nlen, resp + HS_OFF_RESP + nlen);
 	wf_udp_send(d, p, from, resp, HS_OFF_RESP + nlen + WF_MAC_LEN);
-	log_debug("handshake: answered %s", p->cert.name);
-	goto out;
-bad:
-	wf_count_drop(d, p, WF_DROP_HANDSHAKE);
-out:
-	wf_noise_handshake_clear(&hs);
+	log_debug("handshake: answered %s (unproven until it sends)", p->cert.name);
 }
 
-/* Our initiation was answered: the session is established for us. */
-static void handle_resp(struct wf_daemon *d, uint8_t *pkt, size_t len,
-			const union wf_endpoint *from, int64_t now)
+/* The length of our response: header, Noise message 2 with our payload
+ * (certificate and timestamp TLVs), mac1. */
+static size_t resp_len(const struct wf_daemon *d)
+{
+	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->self_cert_len + 3 + 8) + WF_MAC_LEN;
+}
+
+static bool from_proven_endpoint(const struct wf_peer *p, const union wf_endpoint *from)
+{
+	return p && p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC &&
+	       wf_endpoint_equal(&p->endpoint, from);
+}
+
+static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
+			const union wf_endpoint *from, bool validated, int64_t now)
+{
+	struct init_msg m;
+	struct wf_cert cert;
+	struct wf_peer *p;
+	int slot = -1;
+
+	memset(&m, 0, sizeof(m));
+	wf_endpoint_str(from, m.from, sizeof(m.from));
+	if (!read_init(d, pkt, len, &m)) {
+		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
+		goto out;
+	}
+	if (!memcmp(m.hs.rs, d->self.pubkey, WF_KEY_LEN)) {
+		initiated_by_us(d, m.sender);
+		goto out;
+	}
+	p = wf_peer_find(d, m.hs.rs);
+	if (!judge(d, p, &m, from_proven_endpoint(p, from), &slot) || !init_cert(d, &m, &cert))
+		goto out;
+	/* No amplification: an answer larger than the question goes only to
+	 * an address that proved it receives (a cookie, much smaller, else). */
+	if (!validated && resp_len(d) > len) {
+		send_cookie(d, pkt, len, from, now);
+		goto out;
+	}
+	if (!p)
+		p = wf_peer_add(d, &cert, now);
+	if (p)
+		respond(d, p, &m, slot, &cert, from, now);
+out:
+	wf_noise_handshake_clear(&m.hs);
+}
+
+static bool mac2_present(const uint8_t *pkt, size_t len)
+{
+	static const uint8_t zero[WF_MAC_LEN];
+
+	return memcmp(pkt + len - WF_MAC_LEN, zero, WF_MAC_LEN) != 0;
+}
+
+static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
+			 const union wf_endpoint *from, int64_t now)
+{
+	bool under = wf_load_note(&d->hs_load, now);
+	bool validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->cookies, from, pkt, len, now);
+
+	if (under && !validated) {
+		send_cookie(d, pkt, len, from, now);
+		return;
+	}
+	if (under && !wf_srclimit_allow(d->hs_sources, &d->hs_source_rate, from, now)) {
+		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
+		return;
+	}
+	handle_init(d, pkt, len, from, validated, now);
+}
+
+/* --- initiator -------------------------------------------------------- */
+
+/* A response must pass every check before it may cost us our handshake: a
+ * Noise-valid one from someone else (anyone with ca.crt can make one with his
+ * own key) is dropped, and the real answer can still come. */
+static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
+		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
+		       const union wf_endpoint *from, struct wf_cert *cert)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
+	char ep[WF_ADDR_STRLEN];
+	struct wf_hs_payload hp;
+	size_t plen;
+
+	wf_endpoint_str(from, ep, sizeof(ep));
+	if (!wf_noise_read_message(noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
+				   payload, sizeof(payload), &plen) ||
+	    !wf_hs_payload_decode(&hp, payload, plen)) {
+		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
+		return false;
+	}
+	if (!wf_peer_cert_check(d, hp.cert, hp.cert_len, cert, ep) ||
+	    !wf_memeq(cert->pubkey, noise->rs, WF_KEY_LEN)) {
+		wf_count_drop(d, hs->peer, WF_DROP_CERT);
+		return false;
+	}
+	if (hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN)) {
+		log_warnx_rl("handshake: %s answered from %s for %s", cert->name, ep,
+			     hs->peer->cert.name);
+		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
+		return false;
+	}
+	return memcmp(noise->rs, d->self.pubkey, WF_KEY_LEN) != 0;
+}
+
+/* Our initiation was answered, and the answer proves the responder's key:
+ * the session is established for us. */
+static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
+			const union wf_endpoint *from, int64_t now)
+{
 	struct wf_index_entry *e = wf_index_find(d, wf_get_le32(pkt + 8));
 	struct wf_noise_handshake noise;
-	struct wf_bootstrap *b;
+	struct wf_keypair *kp, *old;
 	struct wf_handshake *hs;
-	struct wf_keypair *kp;
+	struct wf_cert cert;
 	struct wf_peer *p;
-	size_t plen;
-	uint64_t ts;
 
 	if (!e || e->kind != WF_INDEX_HANDSHAKE) {
 		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
 		return;
 	}
 	hs = e->ptr;
-	b = e->bootstrap;
 	/* Read into a copy: a forged or corrupted response must not spend the
 	 * state the real response needs. Copying is safe for IX because after
 	 * message 1 the initiator has no cipher key yet (no AEAD context). */
 	noise = hs->noise;
-	if (!wf_noise_read_message(&noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
-				   payload, sizeof(payload), &plen)) {
-		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
-		return;
-	}
-	wf_noise_handshake_clear(&hs->noise);
-	hs->noise = noise;
-	p = accept_identity(d, payload, plen, hs->noise.rs, from, &ts);
-	if (!p || (hs->peer && hs->peer != p)) {
-		if (p)
-			log_warnx("handshake: %s answered for another node", p->cert.name);
-		if (b) {
-			b->hs = NULL;
-			if (!p)
-				b->answered = true; /* ourselves, or refused: stop */
-		}
-		wf_handshake_abort(d, hs);
-		return;
-	}
-	kp = split(d, &hs->noise, true, hs->local_index, wf_get_le32(pkt + 4), now);
-	if (!kp) {
-		wf_handshake_abort(d, hs);
-		return;
+	if (!check_resp(d, hs, &noise, pkt, len, from, &cert))
+		goto out;
+	p = hs->peer ? hs->peer : wf_peer_find(d, noise.rs);
+	if (!p && !(p = wf_peer_add(d, &cert, now)))
+		goto out;
+	kp = split(d, &noise, true, hs->local_index, wf_get_le32(pkt + 4), now);
+	if (!kp)
+		goto out;
+	if (e->bootstrap) {
+		e->bootstrap->hs = NULL;
+		e->bootstrap->answered = true;
+		e->bootstrap->attempts = 0;
 	}
 	/* The index now names the keypair, not the handshake. */
 	e->kind = WF_INDEX_KEYPAIR;
 	e->ptr = kp;
 	e->peer = p;
 	e->bootstrap = NULL;
-	if (b) {
-		b->hs = NULL;
-		b->answered = true;
-		b->attempts = 0;
-	}
 	if (p->hs && p->hs != hs)
 		wf_handshake_abort(d, p->hs);
 	p->hs = NULL;
 	wf_noise_handshake_clear(&hs->noise);
 	free(hs);
-	install(d, p, kp);
-	if (!p->has_endpoint || !wf_endpoint_equal(&p->endpoint, from)) {
-		p->endpoint = *from;
-		p->has_endpoint = true;
+	wf_session_install(&p->session, kp, &old);
+	wf_peer_drop_keypair(d, old);
+	wf_peer_proven(d, p, &cert, now);
+	wf_peer_seen_at(d, p, from);
+	wf_data_session_up(d, p, true, now);
+out:
+	wf_noise_handshake_clear(&noise);
+}
+
+/* Under load the responder asks us to prove our address: keep its cookie
+ * for the next attempt. */
+static void handle_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len, int64_t now)
+{
+	struct wf_index_entry *e = wf_index_find(d, wf_get_le32(pkt + 4));
+	struct wf_handshake *hs;
+
+	if (!e || e->kind != WF_INDEX_HANDSHAKE) {
+		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
+		return;
 	}
-	wf_timers_session_up(d, p, now);
-	/* Send what waited, or a keepalive, so the responder confirms the
-	 * session and can send on it too. */
-	if (p->n_staged)
-		wf_data_flush_staged(d, p, now);
-	else
-		wf_data_send_keepalive(d, p, now);
-	wf_members_session_up(d, p, now);
+	hs = e->ptr;
+	if (!wf_cookie_take(&d->cookies, pkt, len, hs->mac1,
+			    hs->peer ? &hs->peer->cookie : &e->bootstrap->cookie, now)) {
+		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
+		return;
+	}
+	log_debug("handshake: %s is under load and sent a cookie",
+		  hs->peer ? hs->peer->cert.name : e->bootstrap->spec);
 }
 
 void wf_handshake_receive(struct wf_daemon *d, uint8_t *pkt, size_t len,
 			  const union wf_endpoint *from, int64_t now)
 {
-	size_t min = pkt[0] == WF_MSG_HANDSHAKE_INIT ? HS_OFF_INIT + WF_NOISE_IX_MSG1_FIXED
-						     : HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED;
+	size_t min, max = WF_HANDSHAKE_MAX;
 
-	if (len < min + WF_MAC_LEN || len > WF_HANDSHAKE_MAX || pkt[2] || pkt[3]) {
+	switch (pkt[0]) {
+	case WF_MSG_HANDSHAKE_INIT:
+		min = HS_OFF_INIT + WF_NOISE_IX_MSG1_FIXED + WF_INIT_MACS_LEN;
+		break;
+	case WF_MSG_HANDSHAKE_RESP:
+		min = HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + WF_MAC_LEN;
+		break;
+	default:
+		min = max = WF_COOKIE_REPLY_LEN;
+		break;
+	}
+	if (len < min || len > max || pkt[2] || pkt[3]) {
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
-	if (!wf_hs_mac1_ok(d->mac1_key, pkt, len)) {
+	if (pkt[0] == WF_MSG_COOKIE) {
+		handle_cookie(d, pkt, len, now);
+		return;
+	}
+	/* mac1 first: without the network's CA certificate, nothing else. */
+	if (!wf_hs_mac1_ok(d->mac1_key, pkt,
+			   pkt[0] == WF_MSG_HANDSHAKE_INIT ? len - WF_MAC_LEN : len)) {
 		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
 		return;
 	}
 	if (pkt[0] == WF_MSG_HANDSHAKE_INIT)
-		handle_init(d, pkt, len, from, now);
+		receive_init(d, pkt, len, from, now);
 	else
 		handle_resp(d, pkt, len, from, now);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <ifaddrs.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
@@ -193,6 +194,43 @@ static bool setup_tun(struct wf_daemon *d)
 	return true;
 }
 
+/* Our own addresses, so that nobody can send us handshaking with ourselves
+ * (a wildcard listen address stands for all of them). */
+static void setup_local_addrs(struct wf_daemon *d)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i && d->n_local_addrs < WF_LOCAL_ADDRS_MAX; i = i->ifa_next) {
+		union wf_endpoint *ep = &d->local_addrs[d->n_local_addrs];
+		int f = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
+
+		if (f != AF_INET && f != AF_INET6)
+			continue;
+		memset(ep, 0, sizeof(*ep));
+		memcpy(ep, i->ifa_addr, f == AF_INET ? sizeof(ep->in4) : sizeof(ep->in6));
+		if (f == AF_INET)
+			ep->in4.sin_port = 0;
+		else
+			ep->in6.sin6_port = ep->in6.sin6_scope_id = 0;
+		d->n_local_addrs++;
+	}
+	freeifaddrs(ifa);
+}
+
+/* Our overlay addresses are ours: no peer's certificate may take them. */
+static bool setup_routes(struct wf_daemon *d)
+{
+	d->routes = wf_routes_new();
+	if (!d->routes)
+		return false;
+	for (unsigned i = 0; i < d->self.n_addrs; i++)
+		if (!wf_routes_insert(d->routes, &d->self.addrs[i], WF_ROUTE_SELF(d)))
+			return false;
+	return true;
+}
+
 static bool setup_bootstrap(struct wf_daemon *d)
 {
 	d->n_bootstrap = d->cfg.n_bootstrap;
@@ -353,6 +391,7 @@ static void teardown(struct wf_daemon *d)
 		wf_control_close(d->control);
 	if (d->routes)
 		wf_routes_free(d->routes);
+	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
 		while (d->index[i]) {
 			struct wf_index_entry *e = d->index[i];
@@ -385,10 +424,13 @@ int wf_daemon_run(const char *dir)
 	wf_log_set_level(d->cfg.log_level);
 	if (!lock_dir(d) || !load_identity(d))
 		goto out;
-	wf_handshake_setup_keys(d);
 	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
-	d->routes = wf_routes_new();
-	if (!d->routes || !setup_bootstrap(d) || !open_udp(d) || !setup_tun(d) || !setup_events(d))
+	if (!wf_handshake_setup(d) || !setup_routes(d)) {
+		log_errorx("out of memory");
+		goto out;
+	}
+	setup_local_addrs(d);
+	if (!setup_bootstrap(d) || !open_udp(d) || !setup_tun(d) || !setup_events(d))
 		goto out;
 	d->started_ms = d->last_gossip_ms = wf_now_ms();
 	{

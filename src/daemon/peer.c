@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Peers and the receiver-index table. Peers are found by public key on the
- * (rare) handshake and membership paths, and by receiver index or overlay
- * route on the packet path; the index table is a fixed array of buckets so
- * lookups never allocate.
+ * Peers, their routes and the receiver-index table. Peers are found by public
+ * key on the (rare) handshake and membership paths, and by receiver index or
+ * overlay route on the packet path; both tables are fixed arrays of buckets.
+ *
+ * What a peer claims changes our state only once it has proved its key
+ * (wf_peer_proven): routes are claimed then, and a conflict between two
+ * claims on an address is settled by one rule, wf_cert_supersedes.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,7 +28,10 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_REPLAY] = "replay",
 		[WF_DROP_BAD_SOURCE] = "bad_source",
 		[WF_DROP_HANDSHAKE] = "handshake",
+		[WF_DROP_HS_REPLAY] = "handshake_replay",
+		[WF_DROP_HS_CLOCK] = "handshake_clock",
 		[WF_DROP_CERT] = "certificate",
+		[WF_DROP_COOKIE] = "cookie",
 		[WF_DROP_RATE_LIMIT] = "rate_limit",
 		[WF_DROP_SEND_ERROR] = "send_error",
 		[WF_DROP_TUN_ERROR] = "tun_error",
@@ -39,56 +46,251 @@ void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why)
 		p->drops[why]++;
 }
 
+/* Keys in the table are CA-certified, so nobody can pick them to collide. */
+static unsigned key_bucket(const uint8_t pubkey[WF_KEY_LEN])
+{
+	return (pubkey[0] | (unsigned)pubkey[1] << 8) % WF_PEER_BUCKETS;
+}
+
 struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LEN])
 {
-	for (struct wf_peer *p = d->peers; p; p = p->next)
+	for (struct wf_peer *p = d->by_key[key_bucket(pubkey)]; p; p = p->hnext)
 		if (!memcmp(p->cert.pubkey, pubkey, WF_KEY_LEN))
 			return p;
 	return NULL;
 }
 
-static void routes_add(struct wf_daemon *d, struct wf_peer *p)
+/* --- routes ----------------------------------------------------------- */
+
+static void claim(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx,
+		  int64_t now)
 {
-	for (unsigned i = 0; i < p->cert.n_addrs; i++)
-		if (!wf_routes_insert(d->routes, &p->cert.addrs[i], p))
-			log_warnx("%s: out of memory adding a route for %s", __func__, p->cert.name);
-	for (unsigned i = 0; i < p->cert.n_routes; i++)
-		if (!wf_routes_insert(d->routes, &p->cert.routes[i], p))
-			log_warnx("%s: out of memory adding a route for %s", __func__, p->cert.name);
+	void *holder = wf_routes_get(d->routes, pfx);
+	struct wf_peer *q = holder;
+	char s[WF_ADDR_STRLEN];
+
+	if (holder == p)
+		return;
+	wf_prefix_str(pfx, true, s, sizeof(s));
+	if (holder == WF_ROUTE_SELF(d)) {
+		log_warnx_rl("peer %s claims %s, an address of this node: refused", p->cert.name, s);
+		return;
+	}
+	if (q && !wf_cert_supersedes(&p->cert, &q->cert, now)) {
+		log_warnx_rl("peer %s claims %s, which %s holds with a certificate that is not "
+			     "older: refused",
+			     p->cert.name, s, q->cert.name);
+		return;
+	}
+	if (!wf_routes_insert(d->routes, pfx, p)) {
+		log_warnx("%s: out of memory adding a route for %s", __func__, p->cert.name);
+		return;
+	}
+	if (q)
+		log_info("%s now goes to %s (key %02x%02x...), replacing an older certificate", s,
+			 p->cert.name, p->cert.pubkey[0], p->cert.pubkey[1]);
 }
 
-struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert)
+static void claim_routes(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	struct wf_peer *p = calloc(1, sizeof(*p));
+	for (unsigned i = 0; i < p->cert.n_addrs; i++)
+		claim(d, p, &p->cert.addrs[i], now);
+	for (unsigned i = 0; i < p->cert.n_routes; i++)
+		claim(d, p, &p->cert.routes[i], now);
+}
 
+/* --- adding, proving, removing ----------------------------------------- */
+
+/* Room for one more unproven peer: the oldest one nobody told us of (it
+ * exists only because of initiations) makes way. */
+static bool make_room(struct wf_daemon *d)
+{
+	struct wf_peer *oldest = NULL;
+
+	if (d->n_unproven < WF_UNPROVEN_MAX)
+		return true;
+	for (struct wf_peer *p = d->peers; p; p = p->next)
+		if (!p->proven && !p->has_endpoint && (!oldest || p->created_ms < oldest->created_ms))
+			oldest = p;
+	if (oldest)
+		wf_peer_remove(d, oldest);
+	return oldest != NULL;
+}
+
+struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
+{
+	struct wf_peer *p;
+	unsigned b = key_bucket(cert->pubkey);
+
+	if (!make_room(d)) {
+		log_warnx_rl("%d nodes claim to be members without having proved it; not taking "
+			     "more",
+			     WF_UNPROVEN_MAX);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
 	if (!p) {
 		log_warnx("%s: out of memory", __func__);
 		return NULL;
 	}
 	p->cert = *cert;
+	p->created_ms = now;
+	p->defer_ok = true;
 	p->next = d->peers;
 	d->peers = p;
+	p->hnext = d->by_key[b];
+	d->by_key[b] = p;
 	d->n_peers++;
-	routes_add(d, p);
-	log_info("peer %s added (%u known)", cert->name, d->n_peers);
+	d->n_unproven++;
 	return p;
 }
 
-void wf_peer_update_cert(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert)
+static bool same_cert(const struct wf_cert *a, const struct wf_cert *b)
 {
-	/* A renewed certificate (same key) may carry other addresses. The one
-	 * issued last wins; never go back to an older one. */
-	if (cert->serial == p->cert.serial && cert->not_before == p->cert.not_before)
+	return a->serial == b->serial && !memcmp(a->signature, b->signature, WF_SIG_LEN);
+}
+
+void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert,
+		    int64_t now)
+{
+	int64_t wall = (int64_t)time(NULL);
+
+	if (!p->proven) {
+		if (cert)
+			p->cert = *cert;
+		p->proven = true;
+		d->n_unproven--;
+		claim_routes(d, p, wall);
+		log_info("peer %s added (%u known)", p->cert.name, d->n_peers - d->n_unproven);
 		return;
-	if (cert->not_before < p->cert.not_before ||
-	    (cert->not_before == p->cert.not_before && cert->not_after <= p->cert.not_after))
+	}
+	if (!cert || same_cert(cert, &p->cert))
 		return;
+	if (!wf_cert_supersedes(cert, &p->cert, wall)) {
+		log_debug("peer %s: keeping certificate %016llx over the older %016llx",
+			  p->cert.name, (unsigned long long)p->cert.serial,
+			  (unsigned long long)cert->serial);
+		return;
+	}
 	wf_routes_remove_value(d->routes, p);
 	p->cert = *cert;
-	routes_add(d, p);
+	claim_routes(d, p, wall);
 	log_info("peer %s: certificate %016llx now in use", p->cert.name,
 		 (unsigned long long)cert->serial);
 }
+
+void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from)
+{
+	char a[WF_ADDR_STRLEN];
+
+	p->ep_tries = 0;
+	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC &&
+	    wf_endpoint_equal(&p->endpoint, from))
+		return;
+	/* Roaming: the peer is wherever its last authentic packet came from. */
+	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC)
+		log_info("peer %s moved to %s", p->cert.name, wf_endpoint_str(from, a, sizeof(a)));
+	p->endpoint = *from;
+	p->has_endpoint = true;
+	p->ep_source = WF_EP_AUTHENTIC;
+	p->ep_via[0] = '\0';
+}
+
+bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep)
+{
+	union wf_endpoint any;
+
+	if (wf_endpoint_equal(ep, &d->cfg.listen))
+		return true;
+	for (unsigned i = 0; i < d->n_local_addrs; i++) {
+		any = *ep;
+		if (any.sa.sa_family == AF_INET)
+			any.in4.sin_port = 0;
+		else
+			any.in6.sin6_port = 0;
+		if (wf_endpoint_equal(&any, &d->local_addrs[i]))
+			return true;
+	}
+	return false;
+}
+
+bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *ep,
+		     const char *via)
+{
+	/* What we saw ourselves beats what we were told; a told endpoint may
+	 * only replace one that was told too and has been given up. */
+	if (p->has_endpoint)
+		return false;
+	if (!wf_endpoint_usable(ep) || wf_peer_is_local(d, ep))
+		return false;
+	p->endpoint = *ep;
+	p->has_endpoint = true;
+	p->ep_source = WF_EP_HEARSAY;
+	p->ep_tries = 0;
+	snprintf(p->ep_via, sizeof(p->ep_via), "%s", via);
+	return true;
+}
+
+void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
+{
+	if (!kp)
+		return;
+	wf_index_del(d, kp->local_index);
+	wf_keypair_free(kp);
+}
+
+void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, int n)
+{
+	for (int i = 0; i < n; i++)
+		wf_peer_drop_keypair(d, kps[i]);
+}
+
+static void peer_free(struct wf_daemon *d, struct wf_peer *p)
+{
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
+
+	wf_routes_remove_value(d->routes, p);
+	if (p->hs)
+		wf_handshake_abort(d, p->hs);
+	wf_session_clear(&p->session, dropped);
+	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
+	for (unsigned i = 0; i < p->n_staged; i++)
+		free(p->staged[i]);
+	free(p);
+}
+
+static void unlink_peer(struct wf_daemon *d, struct wf_peer *p)
+{
+	struct wf_peer **pp;
+
+	for (pp = &d->peers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	for (pp = &d->by_key[key_bucket(p->cert.pubkey)]; *pp; pp = &(*pp)->hnext)
+		if (*pp == p) {
+			*pp = p->hnext;
+			break;
+		}
+	d->n_peers--;
+	if (!p->proven)
+		d->n_unproven--;
+}
+
+void wf_peer_remove(struct wf_daemon *d, struct wf_peer *p)
+{
+	unlink_peer(d, p);
+	peer_free(d, p);
+}
+
+void wf_peer_free_all(struct wf_daemon *d)
+{
+	while (d->peers)
+		wf_peer_remove(d, d->peers);
+}
+
+/* --- the receiver-index table ------------------------------------------ */
 
 static unsigned bucket(uint32_t index)
 {
@@ -133,44 +335,14 @@ void wf_index_del(struct wf_daemon *d, uint32_t index)
 			struct wf_index_entry *e = *ep;
 
 			*ep = e->next;
+			free(e->offered);
 			free(e);
 			return;
 		}
 	}
 }
 
-void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
-{
-	if (!kp)
-		return;
-	wf_index_del(d, kp->local_index);
-	wf_keypair_free(kp);
-}
-
-static void peer_free(struct wf_daemon *d, struct wf_peer *p)
-{
-	struct wf_keypair *dropped[3];
-
-	wf_session_clear(&p->session, dropped);
-	for (int i = 0; i < 3; i++)
-		wf_peer_drop_keypair(d, dropped[i]);
-	if (p->hs)
-		wf_handshake_abort(d, p->hs);
-	for (unsigned i = 0; i < p->n_staged; i++)
-		free(p->staged[i]);
-	free(p);
-}
-
-void wf_peer_free_all(struct wf_daemon *d)
-{
-	while (d->peers) {
-		struct wf_peer *p = d->peers;
-
-		d->peers = p->next;
-		peer_free(d, p);
-	}
-	d->n_peers = 0;
-}
+/* --- state ------------------------------------------------------------- */
 
 bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
@@ -215,14 +387,16 @@ bool wf_peer_stage(struct wf_peer *p, const uint8_t *pkt, size_t len)
 bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
 			const char *from)
 {
-	enum wf_cert_err err = wf_cert_decode(out, enc, len);
+	bool repeat;
+	enum wf_cert_err err =
+	    wf_certcache_verify(&d->certs, &d->ca, enc, len, (int64_t)time(NULL), out, &repeat);
 
 	if (err == WF_CERT_OK)
-		err = wf_cert_verify(out, &d->ca, (int64_t)time(NULL));
-	if (err != WF_CERT_OK) {
-		log_warnx("refused certificate%s%s from %s: %s", err >= WF_CERT_ERR_TYPE ? " of " : "",
-			  err >= WF_CERT_ERR_TYPE ? out->name : "", from, wf_cert_strerror(err));
-		return false;
-	}
-	return true;
+		return true;
+	/* Once per certificate and reason; and never a flood. */
+	if (!repeat)
+		log_warnx_rl("refused certificate%s%s from %s: %s",
+			     err >= WF_CERT_ERR_TYPE ? " of " : "",
+			     err >= WF_CERT_ERR_TYPE ? out->name : "", from, wf_cert_strerror(err));
+	return false;
 }

@@ -21,26 +21,56 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	struct wf_keypair *dropped[3];
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 	int n = wf_session_expire(&p->session, &d->limits, now, dropped);
 
-	for (int i = 0; i < n; i++)
-		wf_peer_drop_keypair(d, dropped[i]);
+	wf_peer_drop_keypairs(d, dropped, n);
+}
+
+/*
+ * We answered an initiation from where the peer is a moment ago: its proof is
+ * on the way, and a handshake of our own would only cross it. But an
+ * unproven initiation may hold us back only once: if it is not proven within
+ * the handshake timeout (a forgery, or a lost packet), we stop waiting for
+ * unproven ones until one is proven, so that forgeries sent over and over
+ * cannot keep our own handshakes from ever starting.
+ */
+static bool wait_for_proof(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	const struct wf_keypair *young = wf_session_pending_from_endpoint(&p->session);
+
+	if (!young || !p->defer_ok)
+		return false;
+	if (now - young->created_ms < (int64_t)d->cfg.handshake_timeout_ms)
+		return true;
+	p->defer_ok = false;
+	return false;
+}
+
+/* Nothing left of a node that never proved itself: forget it. */
+static bool stranger_gone(const struct wf_peer *p)
+{
+	if (p->proven || p->has_endpoint || p->hs)
+		return false;
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		if (p->session.pending[i])
+			return false;
+	return true;
 }
 
 static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	struct wf_keypair *kp;
-	bool need;
+	bool need, silent;
 
 	expire(d, p, now);
 	kp = wf_session_sendable(&p->session, &d->limits, now);
+	silent = wf_peer_silent(d, p, now);
+	if (!kp || silent)
+		p->mesh_up = false; /* tell the mesh again when it is back */
 	/* A peer that has gone silent is presumed dead: try a new handshake. */
-	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || wf_peer_silent(d, p, now);
-	/* We answered an initiation a moment ago: its confirmation is on the
-	 * way, so a handshake of our own would only cross it. */
-	if (p->session.next &&
-	    now - p->session.next->created_ms < (int64_t)d->cfg.handshake_timeout_ms)
+	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent;
+	if (need && wait_for_proof(d, p, now))
 		need = false;
 	/* The full mesh: every member with an endpoint gets a session. An
 	 * initiation that was not answered by hs_next_ms is retried. */
@@ -72,7 +102,7 @@ static void bootstrap_tick(struct wf_daemon *d, int64_t now)
 		/* Once a bootstrap node answered it is a peer like the others;
 		 * ask the bootstrap addresses again only when we are cut off
 		 * (the node there may have a new key since). */
-		if (b->answered && alone && now >= b->next_ms)
+		if (b->answered && !b->is_self && alone && now >= b->next_ms)
 			b->answered = false;
 		if (!b->answered && now >= b->next_ms)
 			wf_handshake_bootstrap(d, b, now);
@@ -81,8 +111,12 @@ static void bootstrap_tick(struct wf_daemon *d, int64_t now)
 
 void wf_timers_tick(struct wf_daemon *d, int64_t now)
 {
-	for (struct wf_peer *p = d->peers; p; p = p->next)
+	for (struct wf_peer *p = d->peers, *next; p; p = next) {
+		next = p->next;
 		peer_tick(d, p, now);
+		if (stranger_gone(p))
+			wf_peer_remove(d, p);
+	}
 	bootstrap_tick(d, now);
 	wf_members_gossip(d, now);
 }

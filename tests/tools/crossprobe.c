@@ -123,10 +123,11 @@ static size_t write_hs(struct probe *p, struct wf_noise_handshake *hs, uint8_t *
 		       size_t hl)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
-	size_t plen = probe_payload(&p->net, payload, sizeof(payload)), n;
+	bool init = hl == sizeof(struct wf_msg_init);
+	size_t plen = probe_payload(&p->net, payload, sizeof(payload), init), n;
 
-	return plen && wf_noise_write_message(hs, payload, plen, pkt + hl, cap - hl - WF_MAC_LEN,
-					      &n)
+	return plen && wf_noise_write_message(hs, payload, plen, pkt + hl,
+					      cap - hl - (init ? WF_INIT_MACS_LEN : WF_MAC_LEN), &n)
 		   ? n
 		   : 0;
 }
@@ -137,12 +138,12 @@ static bool read_hs(struct probe *p, struct wf_noise_handshake *hs, const uint8_
 		    size_t hl)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
+	const uint8_t *noise;
 	struct wf_cert peer;
-	size_t plen;
+	size_t plen, nlen;
 
-	return len >= hl + WF_MAC_LEN && wf_hs_mac1_ok(p->net.mac1_key, pkt, len) &&
-	       wf_noise_read_message(hs, pkt + hl, len - hl - WF_MAC_LEN, payload, sizeof(payload),
-				     &plen) &&
+	return probe_hs_open(&p->net, pkt, len, &noise, &nlen) && probe_hdr_len(pkt[0]) == hl &&
+	       wf_noise_read_message(hs, noise, nlen, payload, sizeof(payload), &plen) &&
 	       probe_peer(&p->net, payload, plen, &peer);
 }
 
@@ -159,7 +160,7 @@ static int run(struct probe *p, struct in_addr src, struct in_addr dst)
 		printf("no initiation from the daemon\n");
 		return 1;
 	}
-	if (a_len < INIT_HDR + WF_MAC_LEN)
+	if (a_len < INIT_HDR + WF_INIT_MACS_LEN)
 		return 3;
 	a_index = wf_get_le32(a_init + 4);
 

@@ -32,12 +32,12 @@ struct probe {
 
 static size_t build_init(struct probe *p, uint8_t *pkt, size_t cap)
 {
-	uint8_t payload[WF_CERT_MAX_ENCODED + 64];
-	size_t plen = probe_payload(&p->net, payload, sizeof(payload)), nlen;
+	uint8_t payload[WF_HANDSHAKE_MAX];
+	size_t plen = probe_payload(&p->net, payload, sizeof(payload), true), nlen;
 
 	if (!plen || !probe_hs_init(&p->net, &p->hs, true) ||
 	    !wf_noise_write_message(&p->hs, payload, plen, pkt + sizeof(struct wf_msg_init),
-				    cap - sizeof(struct wf_msg_init) - WF_MAC_LEN, &nlen))
+				    cap - sizeof(struct wf_msg_init) - WF_INIT_MACS_LEN, &nlen))
 		return 0;
 	return probe_hs_finish(&p->net, pkt, WF_MSG_HANDSHAKE_INIT, 0x42, 0, nlen);
 }
@@ -46,15 +46,13 @@ static size_t build_init(struct probe *p, uint8_t *pkt, size_t cap)
 static int check_response(struct probe *p, uint8_t *pkt, size_t len)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
+	const uint8_t *noise;
 	struct wf_cert peer;
-	size_t plen;
+	size_t plen, nlen;
 
-	if (len < sizeof(struct wf_msg_resp) + WF_MAC_LEN || pkt[0] != WF_MSG_HANDSHAKE_RESP ||
-	    !wf_hs_mac1_ok(p->net.mac1_key, pkt, len))
+	if (pkt[0] != WF_MSG_HANDSHAKE_RESP || !probe_hs_open(&p->net, pkt, len, &noise, &nlen))
 		return 3;
-	if (!wf_noise_read_message(&p->hs, pkt + sizeof(struct wf_msg_resp),
-				   len - sizeof(struct wf_msg_resp) - WF_MAC_LEN, payload, sizeof(payload),
-				   &plen) ||
+	if (!wf_noise_read_message(&p->hs, noise, nlen, payload, sizeof(payload), &plen) ||
 	    !probe_peer(&p->net, payload, plen, &peer))
 		return 3;
 	printf("accepted by %s\n", peer.name);

@@ -55,18 +55,42 @@ static inline bool probe_hs_init(const struct probe_net *n, struct wf_noise_hand
 				       n->key, NULL, NULL, NULL);
 }
 
-/* Our handshake payload: our certificate and the time now. 0 on error. */
-static inline size_t probe_payload(const struct probe_net *n, uint8_t *out, size_t cap)
+static inline uint64_t probe_realtime_ns(void)
 {
-	uint8_t enc[WF_CERT_MAX_ENCODED];
 	struct timespec ts;
-	size_t elen = wf_cert_encode(&n->cert, enc, sizeof(enc));
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return elen ? wf_hs_payload_encode(enc, elen,
-					   (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec,
-					   out, cap)
-		    : 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The MACs that end a handshake message of this type: an initiation has
+ * mac1 and mac2, a response mac1. */
+static inline size_t probe_macs_len(uint8_t type)
+{
+	return type == WF_MSG_HANDSHAKE_INIT ? WF_INIT_MACS_LEN : WF_MAC_LEN;
+}
+
+/* A handshake payload for cert with timestamp ts; an initiation's is padded
+ * as weft pads its own, to WF_INIT_MIN_LEN in all. 0 on error. */
+static inline size_t probe_payload_for(const struct wf_cert *cert, uint64_t ts, bool initiation,
+				       uint8_t *out, size_t cap)
+{
+	uint8_t enc[WF_CERT_MAX_ENCODED];
+	size_t elen = wf_cert_encode(cert, enc, sizeof(enc)), n;
+
+	n = elen ? wf_hs_payload_encode(enc, elen, ts, out, cap) : 0;
+	if (n && initiation)
+		n = wf_hs_payload_pad(out, n, cap,
+				      WF_INIT_MIN_LEN - sizeof(struct wf_msg_init) -
+					  WF_NOISE_IX_MSG1_FIXED - WF_INIT_MACS_LEN);
+	return n;
+}
+
+/* Our handshake payload: our certificate and the time now. 0 on error. */
+static inline size_t probe_payload(const struct probe_net *n, uint8_t *out, size_t cap,
+				   bool initiation)
+{
+	return probe_payload_for(&n->cert, probe_realtime_ns(), initiation, out, cap);
 }
 
 /* A peer's handshake payload: its certificate, decoded and verified. */
@@ -80,14 +104,19 @@ static inline bool probe_peer(const struct probe_net *n, const uint8_t *payload,
 	       wf_cert_verify(peer, &n->ca, (int64_t)time(NULL)) == WF_CERT_OK;
 }
 
+static inline size_t probe_hdr_len(uint8_t type)
+{
+	return type == WF_MSG_HANDSHAKE_INIT ? sizeof(struct wf_msg_init) : sizeof(struct wf_msg_resp);
+}
+
 /* Fill in the header of a handshake message whose Noise part (noise_len
- * bytes) is already in place after it, and append mac1; the total length.
- * The receiver index is written only in a response. */
+ * bytes) is already in place after it, and append its MACs (mac2 of an
+ * initiation zero: no cookie); the total length. The receiver index is
+ * written only in a response. */
 static inline size_t probe_hs_finish(const struct probe_net *n, uint8_t *pkt, uint8_t type,
 				     uint32_t sender, uint32_t receiver, size_t noise_len)
 {
-	size_t hl =
-	    type == WF_MSG_HANDSHAKE_INIT ? sizeof(struct wf_msg_init) : sizeof(struct wf_msg_resp);
+	size_t hl = probe_hdr_len(type), body = hl + noise_len;
 
 	memset(pkt, 0, hl);
 	pkt[0] = type;
@@ -95,8 +124,27 @@ static inline size_t probe_hs_finish(const struct probe_net *n, uint8_t *pkt, ui
 	wf_put_le32(pkt + 4, sender);
 	if (type != WF_MSG_HANDSHAKE_INIT)
 		wf_put_le32(pkt + 8, receiver);
-	wf_hs_mac1(n->mac1_key, pkt, hl + noise_len, pkt + hl + noise_len);
-	return hl + noise_len + WF_MAC_LEN;
+	wf_hs_mac1(n->mac1_key, pkt, body, pkt + body);
+	memset(pkt + body + WF_MAC_LEN, 0, probe_macs_len(type) - WF_MAC_LEN);
+	return body + probe_macs_len(type);
+}
+
+/* Is this a handshake message of its type with a valid mac1? Sets *noise and
+ * *noise_len to its Noise part. */
+static inline bool probe_hs_open(const struct probe_net *n, const uint8_t *pkt, size_t len,
+				 const uint8_t **noise, size_t *noise_len)
+{
+	size_t hl, macs;
+
+	if (len < 4 || (pkt[0] != WF_MSG_HANDSHAKE_INIT && pkt[0] != WF_MSG_HANDSHAKE_RESP))
+		return false;
+	hl = probe_hdr_len(pkt[0]);
+	macs = probe_macs_len(pkt[0]);
+	if (len < hl + macs || !wf_hs_mac1_ok(n->mac1_key, pkt, len - macs + WF_MAC_LEN))
+		return false;
+	*noise = pkt + hl;
+	*noise_len = len - hl - macs;
+	return true;
 }
 
 #endif

@@ -2,10 +2,11 @@
 /*
  * Unit tests for src/core/session.c: keypairs (seal/open round trips for both
  * ciphers, the data header, replays, forgeries, the counter limit) and the
- * make-before-break rotation between next, current and previous, with the
- * rekey and expiry clocks. The last test drives random install / receive /
- * expire / clear sequences and checks that every keypair falls out exactly
- * once; run it under SAN=address,undefined to catch a double free.
+ * make-before-break rotation between current and previous, the rules for
+ * unproven (pending) responder keypairs, and the rekey and expiry clocks. The
+ * random test drives install / answer / prove / expire / clear sequences and
+ * checks that every keypair falls out exactly once; run it under
+ * SAN=address,undefined to catch a double free.
  *
  * Checks inside loops print their case number before failing, so a failure
  * names the packet, bit or step.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "common/bytes.h"
 #include "core/session.h"
 #include "weft/wire.h"
 
@@ -367,16 +369,48 @@ static void assert_dropped(struct wf_keypair *const *dropped, int n, struct wf_k
 		assert_ptr_equal(dropped[i], want[i]);
 }
 
+/* A responder keypair as the daemon makes one: the initiation's timestamp and
+ * hash (from seed), and where it came from. */
+static void answered(struct wf_keypair *kp, uint64_t ts, uint8_t seed, bool from_endpoint)
+{
+	kp->hs_timestamp = ts;
+	memset(kp->init_hash, seed, WF_INIT_HASH_LEN);
+	kp->from_endpoint = from_endpoint;
+}
+
+/* Judge kp's initiation and, if accepted, make it pending; the slot, or -1. */
+static int answer(struct wf_session *s, struct wf_keypair *kp, uint64_t now_ns)
+{
+	struct wf_keypair *out = NULL;
+	int slot = -1;
+
+	if (wf_session_judge(s, kp->init_hash, kp->hs_timestamp, now_ns, kp->from_endpoint,
+			     &slot) != WF_INIT_ACCEPT)
+		return -1;
+	wf_session_add_pending(s, slot, kp, &out);
+	assert_null(out);
+	return slot;
+}
+
+static int count_pending(const struct wf_session *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		n += s->pending[i] != NULL;
+	return n;
+}
+
 /*
  * 24-33: make-before-break. Our side (us) and the peer's side (them) each hold
  * a session; a handshake we start gives us the initiator keypair (current at
- * once) and them the responder keypair (next until our first packet).
+ * once) and them the responder keypair (pending until our first packet).
  */
 static void test_rotation(void **state)
 {
 	static struct dgram d;
 	struct wf_session us = {0}, them = {0};
-	struct wf_keypair *dropped[3];
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX], *one;
 	struct wf_session_limits l;
 	struct pair a, b, c;
 
@@ -384,54 +418,62 @@ static void test_rotation(void **state)
 	wf_session_limits_default(&l, 120000);
 	pair_new(&a, WF_CIPHER_AES256GCM, 20, 0);
 	/* 24: the first handshake: the initiator sends at once */
-	wf_session_install(&us, a.ini, dropped);
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	assert_true(a.ini->proven);
+	assert_false(a.resp->proven);
+	wf_session_install(&us, a.ini, &one);
+	assert_null(one);
 	assert_ptr_equal(us.current, a.ini);
-	assert_null(us.next);
 	assert_null(us.previous);
 	assert_ptr_equal(wf_session_sendable(&us, &l, 0), a.ini);
-	/* 25: the responder waits in next and has nothing to send with */
-	wf_session_install(&them, a.resp, dropped);
-	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
-	assert_ptr_equal(them.next, a.resp);
+	/* 25: the responder holds it pending and has nothing to send with */
+	answered(a.resp, 100, 1, false);
+	assert_int_equal(answer(&them, a.resp, 100), 1);
 	assert_null(them.current);
 	assert_null(wf_session_sendable(&them, &l, 0));
-	/* 26: a packet on something else (or on current) does not rotate */
-	assert_null(wf_session_received(&them, a.ini));
-	assert_ptr_equal(them.next, a.resp);
-	/* 27: our first packet confirms it */
+	assert_int_equal(them.proven_ts, 0);
+	/* 26: our first packet proves it: current, and the bar is its time */
 	seal(a.ini, WF_MSG_DATA, 10, &d);
-	accept_ok(a.resp, &d, 27);
-	assert_null(wf_session_received(&them, a.resp));
+	accept_ok(a.resp, &d, 26);
+	wf_session_prove(&them, a.resp, dropped);
+	assert_dropped(dropped, WF_SESSION_DROP_MAX,
+		       (struct wf_keypair *[]){NULL, NULL, NULL, NULL, NULL, NULL});
 	assert_ptr_equal(them.current, a.resp);
-	assert_null(them.next);
 	assert_null(them.previous);
+	assert_true(a.resp->proven);
+	assert_int_equal(count_pending(&them), 0);
+	assert_int_equal(them.proven_ts, 100);
 	assert_ptr_equal(wf_session_sendable(&them, &l, 0), a.resp);
-	assert_null(wf_session_received(&them, a.resp)); /* again: nothing */
-	assert_ptr_equal(them.current, a.resp);
+	/* 27: the same initiation again is now a replay */
+	{
+		int slot;
+
+		assert_int_equal(wf_session_judge(&them, a.resp->init_hash, 100, 100, false, &slot),
+				 WF_INIT_REPLAY);
+	}
 
 	/* 28: a second handshake from us: b.ini current, a.ini previous */
 	pair_new(&b, WF_CIPHER_AES256GCM, 21, 1000);
-	wf_session_install(&us, b.ini, dropped);
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
+	wf_session_install(&us, b.ini, &one);
+	assert_null(one);
 	assert_ptr_equal(us.current, b.ini);
 	assert_ptr_equal(us.previous, a.ini);
 	assert_ptr_equal(wf_session_sendable(&us, &l, 1000), b.ini);
-	/* 29: until b is confirmed they still send on a.resp: it decrypts on
-	 * our previous */
-	wf_session_install(&them, b.resp, dropped);
-	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
+	/* 29: until b is proven they still send on a.resp: it decrypts on our
+	 * previous */
+	answered(b.resp, 200, 2, true);
+	assert_int_equal(answer(&them, b.resp, 200), 0); /* from where we are: slot 0 */
 	assert_ptr_equal(wf_session_sendable(&them, &l, 1000), a.resp);
 	seal(a.resp, WF_MSG_DATA, 30, &d);
 	accept_ok(us.previous, &d, 29);
-	assert_null(wf_session_received(&us, a.ini));
 	assert_ptr_equal(us.current, b.ini);
 	/* 30: our first packet on b rotates them: a.resp becomes previous */
 	seal(b.ini, WF_MSG_DATA, 30, &d);
-	accept_ok(them.next, &d, 30);
-	assert_null(wf_session_received(&them, b.resp));
+	accept_ok(b.resp, &d, 30);
+	wf_session_prove(&them, b.resp, dropped);
+	assert_null(dropped[0]);
 	assert_ptr_equal(them.current, b.resp);
 	assert_ptr_equal(them.previous, a.resp);
+	assert_int_equal(them.proven_ts, 200);
 	/* 31: packets in flight on the old keys still decrypt on both sides */
 	seal(a.ini, WF_MSG_DATA, 30, &d);
 	accept_ok(them.previous, &d, 31);
@@ -440,70 +482,66 @@ static void test_rotation(void **state)
 
 	/* 32: a third rotation: a falls out, exactly once on each side */
 	pair_new(&c, WF_CIPHER_AES256GCM, 22, 2000);
-	wf_session_install(&us, c.ini, dropped);
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){a.ini, NULL});
-	wf_keypair_free(dropped[0]);
-	wf_session_install(&them, c.resp, dropped);
-	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
-	assert_ptr_equal(wf_session_received(&them, c.resp), a.resp);
+	wf_session_install(&us, c.ini, &one);
+	assert_ptr_equal(one, a.ini);
+	wf_keypair_free(one);
+	answered(c.resp, 300, 3, true);
+	assert_int_equal(answer(&them, c.resp, 300), 0);
+	wf_session_prove(&them, c.resp, dropped);
+	assert_ptr_equal(dropped[0], a.resp);
+	assert_null(dropped[1]);
 	wf_keypair_free(a.resp);
 	assert_ptr_equal(them.current, c.resp);
 	assert_ptr_equal(them.previous, b.resp);
-	/* 33: clear hands everything back */
+	/* 33: clear hands everything back, and keeps the replay bar */
 	wf_session_clear(&us, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, c.ini, b.ini});
-	assert_null(us.next);
+	assert_dropped(dropped, WF_SESSION_DROP_MAX,
+		       (struct wf_keypair *[]){c.ini, b.ini, NULL, NULL, NULL, NULL});
 	assert_null(us.current);
 	assert_null(us.previous);
 	wf_keypair_free(c.ini);
 	wf_keypair_free(b.ini);
 	wf_session_clear(&them, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, c.resp, b.resp});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){c.resp, b.resp});
+	assert_int_equal(them.proven_ts, 300);
 	wf_keypair_free(c.resp);
 	wf_keypair_free(b.resp);
 }
 
-/* 34-37: crossing handshakes and unconfirmed responder keypairs. */
+/* 34-37: crossing handshakes. */
 static void test_crossing(void **state)
 {
 	struct wf_session s = {0};
-	struct wf_keypair *dropped[3];
-	struct pair a, b, c, d;
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX], *one;
+	struct pair a, b, c;
 
 	(void)state;
 	pair_new(&a, WF_CIPHER_CHACHAPOLY, 30, 0);
-	pair_new(&b, WF_CIPHER_CHACHAPOLY, 31, 0);
-	pair_new(&c, WF_CIPHER_CHACHAPOLY, 32, 0);
-	pair_new(&d, WF_CIPHER_CHACHAPOLY, 33, 0);
-	wf_session_install(&s, a.ini, dropped); /* current a */
-	/* 34: a responder keypair waits; a newer one replaces it */
-	wf_session_install(&s, b.resp, dropped);
-	assert_dropped(dropped, 1, (struct wf_keypair *[]){NULL});
-	wf_session_install(&s, c.resp, dropped);
-	assert_dropped(dropped, 1, (struct wf_keypair *[]){b.resp});
-	assert_ptr_equal(s.next, c.resp);
-	assert_ptr_equal(s.current, a.ini);
-	/* 35: the replaced one no longer confirms anything */
-	assert_null(wf_session_received(&s, b.resp));
-	assert_ptr_equal(s.next, c.resp);
-	/* 36: our own initiation completing becomes current; the crossing
-	 * responder keypair stays receivable as previous (its initiator sends
-	 * on it), and the older current goes */
-	wf_session_install(&s, d.ini, dropped);
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, a.ini});
-	assert_null(s.next);
-	assert_ptr_equal(s.current, d.ini);
-	assert_ptr_equal(s.previous, c.resp);
-	/* 37: a packet on c.resp confirms nothing and rotates nothing */
-	assert_null(wf_session_received(&s, c.resp));
-	assert_ptr_equal(s.current, d.ini);
-	assert_ptr_equal(s.previous, c.resp);
+	pair_new(&b, WF_CIPHER_CHACHAPOLY, 31, 10);
+	pair_new(&c, WF_CIPHER_CHACHAPOLY, 32, 20);
+	wf_session_install(&s, a.ini, &one); /* current a */
+	/* 34: we answer their initiation (b), pending */
+	answered(b.resp, 50, 4, true);
+	assert_int_equal(answer(&s, b.resp, 50), 0);
+	/* 35: our own initiation (c) completes after that: current at once */
+	wf_session_install(&s, c.ini, &one);
+	assert_null(one);
+	assert_ptr_equal(s.current, c.ini);
+	assert_ptr_equal(s.previous, a.ini);
+	/* 36: their first packet on b proves it; b is older than our c, so it
+	 * stays receivable as previous and the older a goes */
+	wf_session_prove(&s, b.resp, dropped);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){a.ini, NULL});
+	assert_ptr_equal(s.current, c.ini);
+	assert_ptr_equal(s.previous, b.resp);
+	/* 37: the bar moved all the same */
+	assert_int_equal(s.proven_ts, 50);
 	wf_session_clear(&s, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, d.ini, c.resp});
-	pair_free(&a);
+	assert_dropped(dropped, 3, (struct wf_keypair *[]){c.ini, b.resp, NULL});
+	wf_keypair_free(a.ini);
+	wf_keypair_free(a.resp);
 	pair_free(&b);
 	pair_free(&c);
-	pair_free(&d);
 }
 
 /*
@@ -517,39 +555,169 @@ static void test_crossing_both_ends(void **state)
 {
 	static struct dgram d;
 	struct wf_session us = {0}, them = {0};
-	struct wf_keypair *dropped[3];
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX], *one;
 	struct wf_session_limits l;
 	struct pair a, b;
 
 	(void)state;
 	wf_session_limits_default(&l, 120000);
-	pair_new(&a, WF_CIPHER_AES256GCM, 40, 0);   /* us -> them */
-	pair_new(&b, WF_CIPHER_AES256GCM, 41, 0);   /* them -> us */
-	wf_session_install(&them, a.resp, dropped); /* they answer A */
-	wf_session_install(&us, b.resp, dropped);   /* we answer B */
-	wf_session_install(&us, a.ini, dropped);    /* A completes for us */
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
-	wf_session_install(&them, b.ini, dropped); /* B completes for them */
-	assert_dropped(dropped, 2, (struct wf_keypair *[]){NULL, NULL});
-	assert_ptr_equal(wf_session_sendable(&us, &l, 0), a.ini);
-	assert_ptr_equal(wf_session_sendable(&them, &l, 0), b.ini);
-	/* what we send, they read on their previous (a.resp), and vice versa */
+	pair_new(&a, WF_CIPHER_AES256GCM, 40, 0); /* us -> them */
+	pair_new(&b, WF_CIPHER_AES256GCM, 41, 0); /* them -> us */
+	answered(a.resp, 10, 5, false);
+	answered(b.resp, 11, 6, false);
+	assert_int_equal(answer(&them, a.resp, 11), 1); /* they answer A */
+	assert_int_equal(answer(&us, b.resp, 11), 1);   /* we answer B */
+	a.ini->created_ms = b.ini->created_ms = 5;      /* each completes later */
+	wf_session_install(&us, a.ini, &one);            /* A completes for us */
+	wf_session_install(&them, b.ini, &one);          /* B completes for them */
+	assert_ptr_equal(wf_session_sendable(&us, &l, 5), a.ini);
+	assert_ptr_equal(wf_session_sendable(&them, &l, 5), b.ini);
+	/* what we send proves A for them, and becomes their previous */
+	seal(a.ini, WF_MSG_DATA, 100, &d);
+	accept_ok(a.resp, &d, 56);
+	wf_session_prove(&them, a.resp, dropped);
 	assert_ptr_equal(them.previous, a.resp);
+	assert_ptr_equal(them.current, b.ini);
+	seal(b.ini, WF_MSG_DATA, 100, &d);
+	accept_ok(b.resp, &d, 56);
+	wf_session_prove(&us, b.resp, dropped);
 	assert_ptr_equal(us.previous, b.resp);
+	assert_ptr_equal(us.current, a.ini);
+	/* and both directions keep working */
 	seal(a.ini, WF_MSG_DATA, 100, &d);
 	accept_ok(them.previous, &d, 56);
-	assert_null(wf_session_received(&them, a.resp));
 	seal(b.ini, WF_MSG_DATA, 100, &d);
 	accept_ok(us.previous, &d, 56);
-	assert_null(wf_session_received(&us, b.resp));
-	assert_ptr_equal(us.current, a.ini);
-	assert_ptr_equal(them.current, b.ini);
 	wf_session_clear(&us, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, a.ini, b.resp});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){a.ini, b.resp});
 	wf_session_clear(&them, dropped);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, b.ini, a.resp});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){b.ini, a.resp});
 	pair_free(&a);
 	pair_free(&b);
+}
+
+/*
+ * 57-68: unproven initiations (the lock-out of hardening item 1). A forger
+ * can make as many initiations for a peer as it likes, with any timestamp;
+ * none of them may raise the replay bar, touch current or previous, or push
+ * out an initiation that came from where the peer really is.
+ */
+static void test_judge(void **state)
+{
+	const uint64_t now = 1000ULL * 1000000000ULL;
+	struct wf_session s = {0};
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX], *one, *kp[8];
+	uint8_t hash[WF_INIT_HASH_LEN];
+	struct pair cur;
+	int slot = -7;
+
+	(void)state;
+	pair_new(&cur, WF_CIPHER_AES256GCM, 60, 0);
+	wf_session_install(&s, cur.ini, &one);
+	s.proven_ts = now - 5000;
+	for (int i = 0; i < 8; i++) {
+		uint8_t c1[WF_KEY_LEN] = {(uint8_t)i}, c2[WF_KEY_LEN] = {0};
+
+		kp[i] = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, false, 0, 0, 100 + i);
+		assert_non_null(kp[i]);
+	}
+	memset(hash, 0x77, sizeof(hash));
+	/* 57: not newer than the bar: a replay, whatever else */
+	assert_int_equal(wf_session_judge(&s, hash, now - 5000, now, true, &slot), WF_INIT_REPLAY);
+	assert_int_equal(wf_session_judge(&s, hash, now - 9000, now, false, &slot), WF_INIT_REPLAY);
+	/* 58: just newer is fine; far ahead of our clock is not */
+	assert_int_equal(wf_session_judge(&s, hash, now - 4999, now, false, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(wf_session_judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS, now, false, &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(
+	    wf_session_judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS + 1, now, false, &slot),
+	    WF_INIT_FUTURE);
+	assert_int_equal(wf_session_judge(&s, hash, UINT64_MAX, now, true, &slot), WF_INIT_FUTURE);
+	/* 59: from the peer's endpoint: slot 0; from elsewhere: a shared one */
+	assert_int_equal(wf_session_judge(&s, hash, now, now, true, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(slot, 0);
+	assert_int_equal(wf_session_judge(&s, hash, now, now, false, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(slot, 1);
+	/* 60: the genuine initiation, from the endpoint, goes pending */
+	answered(kp[0], now, 0x10, true);
+	assert_int_equal(answer(&s, kp[0], now), 0);
+	/* 61: an exact copy of it is a duplicate, from anywhere */
+	assert_int_equal(wf_session_judge(&s, kp[0]->init_hash, now, now, false, &slot),
+			 WF_INIT_DUPLICATE);
+	assert_int_equal(wf_session_judge(&s, kp[0]->init_hash, now, now, true, &slot),
+			 WF_INIT_DUPLICATE);
+	/* 62: forgeries from elsewhere fill the shared slots, then evict the
+	 * oldest of them, never slot 0 */
+	for (int i = 1; i <= 6; i++) {
+		answered(kp[i], now + (uint64_t)i * 1000000000ULL, (uint8_t)(0x20 + i), false);
+		assert_int_equal(wf_session_judge(&s, kp[i]->init_hash, kp[i]->hs_timestamp, now,
+						  false, &slot),
+				 WF_INIT_ACCEPT);
+		assert_int_not_equal(slot, 0);
+		wf_session_add_pending(&s, slot, kp[i], &one);
+		if (i <= 3) {
+			assert_int_equal(slot, i);
+			assert_null(one);
+		} else {
+			assert_ptr_equal(one, kp[i - 3]); /* the oldest shared one */
+			wf_keypair_free(one);
+		}
+		assert_ptr_equal(s.pending[0], kp[0]);
+	}
+	/* 63: none of that moved the bar, current or previous */
+	assert_int_equal(s.proven_ts, now - 5000);
+	assert_ptr_equal(s.current, cur.ini);
+	assert_null(s.previous);
+	/* 64: the youngest from the endpoint is the genuine one */
+	assert_ptr_equal(wf_session_pending_from_endpoint(&s), kp[0]);
+	/* 65: proving the genuine one keeps the forgeries stamped later, and
+	 * the bar is its own time, not theirs */
+	wf_session_prove(&s, kp[0], dropped);
+	assert_int_equal(s.proven_ts, now);
+	assert_null(s.pending[0]);
+	assert_int_equal(count_pending(&s), 3);
+	assert_ptr_equal(dropped[0], NULL); /* previous was empty */
+	assert_ptr_equal(s.current, kp[0]); /* newer than cur.ini */
+	assert_ptr_equal(s.previous, cur.ini);
+	assert_null(wf_session_pending_from_endpoint(&s));
+	/* 66: a proven initiation retires every pending one not newer */
+	answered(kp[7], now + 10ULL * 1000000000ULL, 0x40, true);
+	assert_int_equal(answer(&s, kp[7], now), 0);
+	wf_session_prove(&s, kp[7], dropped);
+	assert_int_equal(count_pending(&s), 0);
+	{
+		int n = 0;
+
+		/* the three forgeries, and the old previous (cur.ini) */
+		for (int i = 0; i < WF_SESSION_DROP_MAX; i++) {
+			n += dropped[i] && dropped[i] != cur.ini;
+			wf_keypair_free(dropped[i]);
+		}
+		assert_int_equal(n, 3);
+	}
+	assert_ptr_equal(s.current, kp[7]);
+	assert_ptr_equal(s.previous, kp[0]);
+	/* 67: an initiation at the bar itself is a replay */
+	assert_int_equal(wf_session_judge(&s, hash, now + 10ULL * 1000000000ULL, now, true, &slot),
+			 WF_INIT_REPLAY);
+	/* 68: expiry takes pending keypairs too, at reject_after */
+	{
+		struct wf_session_limits l;
+
+		wf_session_limits_default(&l, 1000);
+		answered(cur.resp, now + 20ULL * 1000000000ULL, 0x50, false);
+		cur.resp->created_ms = 100;
+		assert_int_equal(answer(&s, cur.resp, now), 1);
+		assert_int_equal(wf_session_expire(&s, &l, 100 + l.reject_after_ms - 1, dropped),
+				 0);
+		/* kp[0] (previous) and cur.resp (pending) were made at 100, kp[7]
+		 * (current) at 107 */
+		assert_int_equal(wf_session_expire(&s, &l, 107 + l.reject_after_ms, dropped), 3);
+		assert_int_equal(count_pending(&s), 0);
+		assert_null(s.current);
+	}
+	for (int i = 0; i < 3; i++)
+		wf_keypair_free(dropped[i]);
 }
 
 /* 38-44: when to start a new handshake. */
@@ -565,10 +733,11 @@ static void test_rekey_timing(void **state)
 	pair_new(&p, WF_CIPHER_AES256GCM, 40, t0);
 	/* 38: nothing to send with: yes */
 	assert_true(wf_session_wants_rekey(&s, &l, t0));
-	/* 39: a responder keypair still in next does not count */
-	s.next = p.resp;
+	/* 39: a pending responder keypair does not count */
+	s.pending[0] = p.resp;
 	assert_true(wf_session_wants_rekey(&s, &l, t0));
-	s.next = NULL;
+	assert_null(wf_session_sendable(&s, &l, t0));
+	s.pending[0] = NULL;
 	/* 40: the initiator rekeys at rekey_after */
 	s.current = p.ini;
 	assert_false(wf_session_wants_rekey(&s, &l, t0));
@@ -598,7 +767,7 @@ static void test_expiry(void **state)
 {
 	const int64_t rej = 180000;
 	struct wf_session s = {0};
-	struct wf_keypair *dropped[3];
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX], *one;
 	struct wf_session_limits l;
 	struct pair a, b, c;
 
@@ -608,39 +777,41 @@ static void test_expiry(void **state)
 	pair_new(&a, WF_CIPHER_AES256GCM, 50, 0);
 	pair_new(&b, WF_CIPHER_AES256GCM, 51, 60000);
 	pair_new(&c, WF_CIPHER_AES256GCM, 52, 100000);
-	wf_session_install(&s, a.ini, dropped);
-	wf_session_install(&s, b.ini, dropped);
-	wf_session_install(&s, c.resp, dropped);
+	wf_session_install(&s, a.ini, &one);
+	wf_session_install(&s, b.ini, &one);
+	answered(c.resp, 1, 9, false);
+	assert_int_equal(answer(&s, c.resp, 1), 1);
 	/* 45: nothing expires before reject_after */
 	assert_int_equal(wf_session_expire(&s, &l, rej - 1, dropped), 0);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){NULL, NULL, NULL});
+	assert_dropped(dropped, WF_SESSION_DROP_MAX,
+		       (struct wf_keypair *[]){NULL, NULL, NULL, NULL, NULL, NULL});
 	assert_ptr_equal(wf_session_sendable(&s, &l, rej - 1), b.ini);
 	/* 46: previous (a) goes at exactly reject_after */
 	assert_int_equal(wf_session_expire(&s, &l, rej, dropped), 1);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){a.ini, NULL, NULL});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){a.ini, NULL});
 	assert_null(s.previous);
 	assert_ptr_equal(s.current, b.ini);
-	assert_ptr_equal(s.next, c.resp);
+	assert_ptr_equal(s.pending[1], c.resp);
 	/* 47: current (b) stops being sendable at its reject_after */
 	assert_ptr_equal(wf_session_sendable(&s, &l, 60000 + rej - 1), b.ini);
 	assert_null(wf_session_sendable(&s, &l, 60000 + rej));
 	assert_true(wf_session_wants_rekey(&s, &l, 60000 + rej));
 	assert_int_equal(wf_session_expire(&s, &l, 60000 + rej, dropped), 1);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){b.ini, NULL, NULL});
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){b.ini, NULL});
 	assert_null(s.current);
-	/* 48: an unconfirmed next expires too */
+	/* 48: an unproven pending keypair expires too */
 	assert_int_equal(wf_session_expire(&s, &l, 100000 + rej, dropped), 1);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){c.resp, NULL, NULL});
-	assert_null(s.next);
+	assert_dropped(dropped, 2, (struct wf_keypair *[]){c.resp, NULL});
+	assert_int_equal(count_pending(&s), 0);
 	/* 49: an empty session has nothing to expire */
 	assert_int_equal(wf_session_expire(&s, &l, INT64_MAX / 2, dropped), 0);
-	/* 50: all three at once, packed to the front */
-	s.next = c.resp;
+	/* 50: all at once, packed to the front */
+	s.pending[3] = c.resp;
 	s.current = b.ini;
 	s.previous = a.ini;
 	assert_int_equal(wf_session_expire(&s, &l, 100000 + rej, dropped), 3);
-	assert_dropped(dropped, 3, (struct wf_keypair *[]){c.resp, b.ini, a.ini});
-	assert_null(s.next);
+	assert_dropped(dropped, 4, (struct wf_keypair *[]){b.ini, a.ini, c.resp, NULL});
+	assert_null(s.pending[3]);
 	assert_null(s.current);
 	assert_null(s.previous);
 	pair_free(&a);
@@ -649,11 +820,12 @@ static void test_expiry(void **state)
 }
 
 /*
- * 51: random install / receive / expire / clear sequences. Every keypair is
- * created once; it must leave the session exactly once (through dropped[] or
- * the return of wf_session_received) and is freed right then, so a second
- * report is a double free under ASan and a missing one a leak. The slots must
- * never hold the same keypair twice.
+ * 51: random install / answer / prove / expire / clear sequences. Every
+ * keypair is created once; it must leave the session exactly once (through
+ * dropped[]) and is freed right then, so a second report is a double free
+ * under ASan and a missing one a leak. The slots must never hold the same
+ * keypair twice, pending slots hold only unproven responder keypairs, and the
+ * replay bar only rises, and only on proof.
  */
 enum { FUZZ_STEPS = 20000, MAX_KP = FUZZ_STEPS + 8 };
 
@@ -697,24 +869,86 @@ static void dropped_one(struct tracker *t, struct wf_keypair *kp, long step)
 	wf_keypair_free(kp);
 }
 
+static int all_slots(const struct wf_session *s, struct wf_keypair *out[WF_SESSION_DROP_MAX])
+{
+	int n = 0;
+
+	out[n++] = s->current;
+	out[n++] = s->previous;
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		out[n++] = s->pending[i];
+	return n;
+}
+
 static void check_slots(const struct wf_session *s, const struct tracker *t, long step)
 {
-	const struct wf_keypair *slots[3] = {s->next, s->current, s->previous};
+	struct wf_keypair *slots[WF_SESSION_DROP_MAX];
+	int n = all_slots(s, slots), used = 0;
 
-	for (int i = 0; i < 3; i++)
-		for (int j = i + 1; j < 3; j++)
+	for (int i = 0; i < n; i++) {
+		used += slots[i] != NULL;
+		for (int j = i + 1; j < n; j++)
 			if (slots[i] && slots[i] == slots[j]) {
 				print_error("step %ld: slots %d and %d hold one keypair\n", step, i,
 					    j);
 				fail();
 			}
-	if (s->next && s->next->initiator) {
-		print_error("step %ld: an initiator keypair waits in next\n", step);
+	}
+	for (int i = 0; i < WF_PENDING_SLOTS; i++)
+		if (s->pending[i] && (s->pending[i]->initiator || s->pending[i]->proven)) {
+			print_error("step %ld: pending slot %d holds a proven keypair\n", step, i);
+			fail();
+		}
+	if ((s->current && !s->current->proven) || (s->previous && !s->previous->proven)) {
+		print_error("step %ld: an unproven keypair is current or previous\n", step);
 		fail();
 	}
-	if (t->in_use != !!slots[0] + !!slots[1] + !!slots[2]) {
-		print_error("step %ld: %d keypairs in use, but the slots hold others\n", step,
-			    t->in_use);
+	if (t->in_use != used) {
+		print_error("step %ld: %d keypairs in use, but the slots hold %d\n", step,
+			    t->in_use, used);
+		fail();
+	}
+}
+
+static struct wf_keypair *tracked_new(struct tracker *t, bool initiator, int64_t now)
+{
+	uint8_t key[WF_KEY_LEN] = {0};
+	struct wf_keypair *kp = wf_keypair_new(WF_CIPHER_CHACHAPOLY, key, key, initiator, 0, 0, now);
+
+	assert_non_null(kp);
+	t->kp[t->n] = kp;
+	t->state[t->n++] = 1;
+	t->in_use++;
+	return kp;
+}
+
+static void random_answer(struct wf_session *s, struct tracker *t, int64_t now, long step)
+{
+	uint64_t ts = rng() % 4096, bar = s->proven_ts;
+	bool from = rng() % 2;
+	uint8_t hash[WF_INIT_HASH_LEN] = {0};
+	struct wf_keypair *kp, *out;
+	int slot;
+
+	wf_put_le64(hash, (uint64_t)step);
+	if (wf_session_judge(s, hash, ts, 2048, from, &slot) != WF_INIT_ACCEPT) {
+		if (ts > bar && ts <= 2048 + WF_INIT_AHEAD_MAX_NS) {
+			print_error("step %ld: a fresh initiation was refused\n", step);
+			fail();
+		}
+		return;
+	}
+	if (from != (slot == 0)) {
+		print_error("step %ld: slot %d for from_endpoint %d\n", step, slot, from);
+		fail();
+	}
+	kp = tracked_new(t, false, now);
+	answered(kp, ts, 0, from);
+	memcpy(kp->init_hash, hash, sizeof(hash));
+	wf_session_add_pending(s, slot, kp, &out);
+	dropped_one(t, out, step);
+	if (s->proven_ts != bar) {
+		print_error("step %ld: an unproven initiation moved the bar\n", step);
 		fail();
 	}
 }
@@ -722,42 +956,34 @@ static void check_slots(const struct wf_session *s, const struct tracker *t, lon
 static void random_step(struct wf_session *s, struct tracker *t, const struct wf_session_limits *l,
 			int64_t now, long step)
 {
-	struct wf_keypair *dropped[3] = {NULL, NULL, NULL}, *kp;
-	uint8_t key[WF_KEY_LEN] = {0};
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX] = {NULL}, *kp, *one;
 	uint32_t r = rng() % 100;
 
-	if (r < 45) {
-		bool initiator = rng() % 2;
-
-		kp = wf_keypair_new(WF_CIPHER_CHACHAPOLY, key, key, initiator, 0, 0, now);
-		assert_non_null(kp);
-		t->kp[t->n] = kp;
-		t->state[t->n++] = 1;
-		t->in_use++;
-		wf_session_install(s, kp, dropped);
-		dropped_one(t, dropped[0], step);
-		dropped_one(t, dropped[1], step);
-		if (initiator)
-			assert_ptr_equal(s->current, kp);
-		else
-			assert_ptr_equal(s->next, kp);
+	if (r < 25) {
+		kp = tracked_new(t, true, now);
+		wf_session_install(s, kp, &one);
+		dropped_one(t, one, step);
+		assert_ptr_equal(s->current, kp);
+	} else if (r < 55) {
+		random_answer(s, t, now, step);
 	} else if (r < 85) {
-		struct wf_keypair *slots[3] = {s->next, s->current, s->previous};
-		struct wf_keypair *was_next = s->next, *was_cur = s->current;
+		uint64_t bar = s->proven_ts;
 
-		kp = slots[rng() % 3];
+		kp = s->pending[rng() % WF_PENDING_SLOTS];
 		if (!kp)
 			return;
-		dropped_one(t, wf_session_received(s, kp), step);
-		if (kp == was_next) {
-			assert_ptr_equal(s->current, kp);
-			assert_ptr_equal(s->previous, was_cur);
-			assert_null(s->next);
+		wf_session_prove(s, kp, dropped);
+		for (int i = 0; i < WF_SESSION_DROP_MAX; i++)
+			dropped_one(t, dropped[i], step);
+		if (s->proven_ts < bar || s->proven_ts < kp->hs_timestamp ||
+		    (s->current != kp && s->previous != kp)) {
+			print_error("step %ld: a proven keypair did not rotate in\n", step);
+			fail();
 		}
 	} else if (r < 98) {
 		int n = wf_session_expire(s, l, now, dropped);
 
-		for (int i = 0; i < 3; i++) {
+		for (int i = 0; i < WF_SESSION_DROP_MAX; i++) {
 			if ((i < n) != (dropped[i] != NULL)) {
 				print_error("step %ld: expire said %d, dropped[%d] %p\n", step, n,
 					    i, (void *)dropped[i]);
@@ -767,7 +993,7 @@ static void random_step(struct wf_session *s, struct tracker *t, const struct wf
 		}
 	} else {
 		wf_session_clear(s, dropped);
-		for (int i = 0; i < 3; i++)
+		for (int i = 0; i < WF_SESSION_DROP_MAX; i++)
 			dropped_one(t, dropped[i], step);
 	}
 }
@@ -776,7 +1002,7 @@ static void test_random_ownership(void **state)
 {
 	static struct tracker t;
 	struct wf_session s = {0};
-	struct wf_keypair *dropped[3];
+	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 	struct wf_session_limits l;
 	int64_t now = 0;
 
@@ -788,7 +1014,7 @@ static void test_random_ownership(void **state)
 		check_slots(&s, &t, step);
 	}
 	wf_session_clear(&s, dropped);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < WF_SESSION_DROP_MAX; i++)
 		dropped_one(&t, dropped[i], FUZZ_STEPS);
 	for (int i = 0; i < t.n; i++) {
 		if (t.state[i] != 2) {
@@ -857,7 +1083,7 @@ int main(void)
 	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
 	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
 	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_crossing_both_ends),
-	    cmocka_unit_test(test_rekey_timing),
+	    cmocka_unit_test(test_judge),	   cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
 	    cmocka_unit_test(test_backoff),
 	};
