@@ -176,17 +176,23 @@ void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_k
 	s->current = kp;
 }
 
-const struct wf_keypair *wf_session_pending_from_endpoint(const struct wf_session *s)
+bool wf_session_defer(const struct wf_session *s, int64_t now_ms, int64_t timeout_ms,
+		      bool *credit)
 {
-	const struct wf_keypair *best = NULL;
+	const struct wf_keypair *young = NULL;
 
 	for (int i = 0; i < WF_PENDING_SLOTS; i++) {
 		const struct wf_keypair *kp = s->pending[i];
 
-		if (kp && kp->from_endpoint && (!best || kp->created_ms > best->created_ms))
-			best = kp;
+		if (kp && kp->from_endpoint && (!young || kp->created_ms > young->created_ms))
+			young = kp;
 	}
-	return best;
+	if (!young || !*credit)
+		return false;
+	if (now_ms - young->created_ms < timeout_ms)
+		return true;
+	*credit = false;
+	return false;
 }
 
 static bool usable(const struct wf_keypair *kp, const struct wf_session_limits *l, int64_t now_ms)

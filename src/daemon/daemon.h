@@ -189,6 +189,13 @@ struct wf_daemon {
 
 	int64_t started_ms, last_tick_ms, last_gossip_ms;
 	uint64_t drops[WF_DROP_MAX];
+	struct {
+		uint64_t initiated; /* initiations sent */
+		uint64_t answered;  /* initiations answered (each then waits for proof) */
+		uint64_t proven;    /* of those, proven by a packet on their keys */
+		uint64_t completed; /* responses to our initiations accepted */
+		uint64_t cookies;   /* cookie replies sent */
+	} hs_count;
 	int64_t icmp_window_ms; /* rate limit for ICMP unreachable: */
 	unsigned icmp_sent;     /* errors sent in the current second */
 	bool stop;

@@ -22,11 +22,17 @@ void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint
 		 const uint8_t *pkt, size_t len)
 {
 	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+	char ep[WF_ADDR_STRLEN];
 
-	if (n < 0) {
-		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
-		log_debug("sendto: %s", strerror(errno));
-	}
+	if (n >= 0)
+		return;
+	wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+	/* ENOBUFS where many peers share one link: the kernel's neighbour
+	 * table (ARP, NDP) is full; docs/deploy.md says how to grow it. */
+	log_warnx_rl("cannot send to %s%s%s: %s%s", wf_endpoint_str(to, ep, sizeof(ep)),
+		     p ? " for " : "", p ? p->cert.name : "", strerror(errno),
+		     errno == ENOBUFS ? " (a full neighbour table? see gc_thresh3 in deploy.md)"
+				      : "");
 }
 
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
@@ -234,6 +240,7 @@ static void prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypa
 	struct wf_cert *offered = e->offered;
 
 	e->offered = NULL;
+	d->hs_count.proven++;
 	wf_session_prove(&p->session, kp, dropped);
 	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	p->defer_ok = true;

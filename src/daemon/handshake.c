@@ -123,6 +123,7 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 	memcpy(hs->mac1, pkt + len - WF_INIT_MACS_LEN, WF_MAC_LEN);
 	wf_cookie_jar_sign(p ? &p->cookie : &b->cookie, pkt, len, now);
 	wf_udp_send(d, p, to, pkt, len);
+	d->hs_count.initiated++;
 	return hs;
 fail:
 	log_warnx("%s: cannot build a handshake initiation", __func__);
@@ -271,8 +272,10 @@ static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 		return;
 	}
 	wf_count_drop(d, NULL, WF_DROP_COOKIE);
-	if (wf_cookie_reply(&d->cookies, from, pkt, len, now, reply))
+	if (wf_cookie_reply(&d->cookies, from, pkt, len, now, reply)) {
 		wf_udp_send(d, NULL, from, reply, sizeof(reply));
+		d->hs_count.cookies++;
+	}
 }
 
 /* The certificate of message 1, for the key that made it. */
@@ -332,6 +335,7 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	wf_put_le32(resp + 8, m->sender);
 	wf_hs_mac1(d->mac1_key, resp, HS_OFF_RESP + nlen, resp + HS_OFF_RESP + nlen);
 	wf_udp_send(d, p, from, resp, HS_OFF_RESP + nlen + WF_MAC_LEN);
+	d->hs_count.answered++;
 	log_debug("handshake: answered %s (unproven until it sends)", p->cert.name);
 }
 
@@ -488,6 +492,7 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	free(hs);
 	wf_session_install(&p->session, kp, &old);
 	wf_peer_drop_keypair(d, old);
+	d->hs_count.completed++;
 	wf_peer_proven(d, p, &cert, now);
 	wf_peer_seen_at(d, p, from);
 	wf_data_session_up(d, p, true, now);

@@ -18,6 +18,9 @@
 #include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 
 #include "common/keyfile.h"
 #include "common/log.h"
@@ -110,7 +113,7 @@ static bool load_identity(struct wf_daemon *d)
 static bool open_udp(struct wf_daemon *d)
 {
 	char ep[WF_ADDR_STRLEN];
-	int buf = UDP_BUFFER, off = 0;
+	int buf = UDP_BUFFER, off = 0, on = 1;
 
 	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
 	d->udp_fd = socket(d->cfg.listen.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -118,8 +121,12 @@ static bool open_udp(struct wf_daemon *d)
 		log_error("socket");
 		return false;
 	}
-	if (d->cfg.listen.sa.sa_family == AF_INET6)
+	if (d->cfg.listen.sa.sa_family == AF_INET6) {
 		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	}
+	/* Send failures reported, not swallowed (see drain_errors). */
+	setsockopt(d->udp_fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	/* Bursts of a fast flow must not overflow the default 200 KiB. */
 	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
 		setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -303,6 +310,35 @@ static void on_tun(struct wf_daemon *d)
 	}
 }
 
+/*
+ * With IP_RECVERR the kernel reports what it would otherwise swallow: a
+ * datagram it could not send (ENOBUFS: a full neighbour table or device
+ * queue) fails in sendto, where wf_udp_send counts it. The price is an error
+ * queue for ICMP errors from the network, which says nothing authentic (anyone
+ * can send ICMP); empty it, and note what it said at debug level.
+ */
+static void drain_errors(struct wf_daemon *d)
+{
+	uint8_t buf[256], ctl[512];
+
+	for (int i = 0; i < BURST; i++) {
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+
+		if (recvmsg(d->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+
+			if (c->cmsg_type != IP_RECVERR && c->cmsg_type != IPV6_RECVERR)
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			log_debug("udp: the network reported %s", strerror((int)ee.ee_errno));
+		}
+	}
+}
+
 static void on_udp(struct wf_daemon *d)
 {
 	int64_t now = wf_now_ms();
@@ -312,6 +348,10 @@ static void on_udp(struct wf_daemon *d)
 		socklen_t fl = sizeof(from);
 		ssize_t n = recvfrom(d->udp_fd, d->buf, sizeof(d->buf) - 64, 0, &from.sa, &fl);
 
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			drain_errors(d);
+			continue;
+		}
 		if (n < 0)
 			break;
 		if (n < (ssize_t)sizeof(struct wf_msg_header) || d->buf[1] != WF_PROTO_VERSION) {
@@ -321,6 +361,7 @@ static void on_udp(struct wf_daemon *d)
 		switch (d->buf[0]) {
 		case WF_MSG_HANDSHAKE_INIT:
 		case WF_MSG_HANDSHAKE_RESP:
+		case WF_MSG_COOKIE:
 			wf_handshake_receive(d, d->buf, (size_t)n, &from, now);
 			break;
 		case WF_MSG_DATA:

@@ -28,6 +28,19 @@ static cJSON *drops_object(const uint64_t *drops, bool all)
 	return o;
 }
 
+static cJSON *handshakes_object(const struct wf_daemon *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "initiated", (double)d->hs_count.initiated);
+	cJSON_AddNumberToObject(o, "completed", (double)d->hs_count.completed);
+	cJSON_AddNumberToObject(o, "answered", (double)d->hs_count.answered);
+	cJSON_AddNumberToObject(o, "proven", (double)d->hs_count.proven);
+	cJSON_AddNumberToObject(o, "cookies_sent", (double)d->hs_count.cookies);
+	cJSON_AddNumberToObject(o, "unproven_peers", d->n_unproven);
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -97,6 +110,7 @@ char *wf_status_json(struct wf_daemon *d)
 	free(sorted);
 	cJSON_AddItemToObject(root, "peers", peers);
 	cJSON_AddItemToObject(root, "drops", drops_object(d->drops, true));
+	cJSON_AddItemToObject(root, "handshakes", handshakes_object(d));
 	out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return out;

@@ -27,26 +27,6 @@ static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	wf_peer_drop_keypairs(d, dropped, n);
 }
 
-/*
- * We answered an initiation from where the peer is a moment ago: its proof is
- * on the way, and a handshake of our own would only cross it. But an
- * unproven initiation may hold us back only once: if it is not proven within
- * the handshake timeout (a forgery, or a lost packet), we stop waiting for
- * unproven ones until one is proven, so that forgeries sent over and over
- * cannot keep our own handshakes from ever starting.
- */
-static bool wait_for_proof(struct wf_daemon *d, struct wf_peer *p, int64_t now)
-{
-	const struct wf_keypair *young = wf_session_pending_from_endpoint(&p->session);
-
-	if (!young || !p->defer_ok)
-		return false;
-	if (now - young->created_ms < (int64_t)d->cfg.handshake_timeout_ms)
-		return true;
-	p->defer_ok = false;
-	return false;
-}
-
 /* Nothing left of a node that never proved itself: forget it. */
 static bool stranger_gone(const struct wf_peer *p)
 {
@@ -70,7 +50,9 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		p->mesh_up = false; /* tell the mesh again when it is back */
 	/* A peer that has gone silent is presumed dead: try a new handshake. */
 	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent;
-	if (need && wait_for_proof(d, p, now))
+	/* We answered an initiation from where the peer is a moment ago: let
+	 * its proof come rather than cross it, but not forever. */
+	if (need && wf_session_defer(&p->session, now, d->cfg.handshake_timeout_ms, &p->defer_ok))
 		need = false;
 	/* The full mesh: every member with an endpoint gets a session. An
 	 * initiation that was not answered by hs_next_ms is retried. */

@@ -4,9 +4,12 @@
 
   udptool.py listen ADDR PORT OUTFILE      count datagrams; OUTFILE gets "COUNT" after each
   udptool.py send ADDR PORT TEXT [N]       send TEXT N times (default 1)
-  udptool.py extract PCAP OUT [MINLEN]     write the UDP payloads of weft data packets
-                                           (type 4, longer than MINLEN) found in PCAP, one
-                                           file OUT.N per packet; prints how many
+  udptool.py ticks ADDR PORT N             send "SEQ TIME" once a second, N times
+  udptool.py stamps ADDR PORT OUTFILE      append "SEQ DELAY_MS" to OUTFILE per datagram of ticks
+  udptool.py extract PCAP OUT [MINLEN] [TYPE]
+                                           write the UDP payloads of weft messages of TYPE
+                                           (default 4, data) longer than MINLEN found in PCAP,
+                                           one file OUT.N per packet; prints how many
   udptool.py replay ADDR PORT FILE [N]     send FILE's bytes N times
   udptool.py hostile ADDR PORT FILE        corrupted and truncated packets of every type
   udptool.py garbage ADDR PORT SECONDS [FILE...]   random and mutated datagrams, ~2000/s
@@ -38,6 +41,30 @@ def listen(addr, port, out):
         n += 1
         with open(out, "w") as f:
             f.write("%d\n" % n)
+
+
+def ticks(addr, port, n):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    start = time.monotonic()
+    for i in range(int(n)):
+        time.sleep(max(0.0, start + i - time.monotonic()))
+        s.sendto(b"%d %.6f" % (i, time.time()), (addr, port))
+
+
+def stamps(addr, port, out):
+    """Namespaces share the clock, so the delay is the tunnel's own."""
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    s.settimeout(300)
+    open(out, "w").close()
+    while True:
+        try:
+            b = s.recv(65535)
+        except socket.timeout:
+            return
+        seq, sent = b.split()
+        with open(out, "a") as f:
+            f.write("%d %d\n" % (int(seq), (time.time() - float(sent)) * 1000))
 
 
 def sock_for(addr):
@@ -76,10 +103,10 @@ def pcap_packets(path):
         yield ip[ihl + 8:]
 
 
-def extract(pcap, out, minlen=32):
+def extract(pcap, out, minlen=32, mtype=4):
     n = 0
     for payload in pcap_packets(pcap):
-        if len(payload) > int(minlen) and payload[0] == 4:
+        if len(payload) > int(minlen) and payload[0] == int(mtype):
             n += 1
             with open("%s.%d" % (out, n), "wb") as f:
                 f.write(payload)
@@ -158,7 +185,7 @@ def garbage(addr, port, seconds, *files):
 
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd in ("listen", "send", "replay", "hostile", "garbage"):
+    if cmd in ("listen", "send", "replay", "hostile", "garbage", "ticks", "stamps"):
         args[1] = int(args[1])
     {"listen": listen, "send": send, "extract": extract, "replay": replay,
-     "hostile": hostile, "garbage": garbage}[cmd](*args)
+     "hostile": hostile, "garbage": garbage, "ticks": ticks, "stamps": stamps}[cmd](*args)

@@ -48,21 +48,13 @@ struct probe {
 	int wait_ms;
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Receive one datagram of the given type within wait_ms; 0 if none. */
 static size_t recv_type(struct probe *p, uint8_t type, uint8_t *buf, size_t cap,
 			union wf_endpoint *from, int wait_ms)
 {
-	int64_t end = now_ms() + wait_ms;
+	int64_t end = probe_now_ms() + wait_ms;
 
-	for (int64_t left; (left = end - now_ms()) > 0;) {
+	for (int64_t left; (left = end - probe_now_ms()) > 0;) {
 		struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
 		socklen_t fl = sizeof(*from);
 		ssize_t n;
@@ -115,7 +107,7 @@ static struct wf_keypair *split(struct wf_noise_handshake *hs, const struct prob
 
 	if (!wf_noise_split(hs, c1, c2, NULL))
 		return NULL;
-	return wf_keypair_new(p->net.ca.cipher, c1, c2, initiator, local, remote, now_ms());
+	return wf_keypair_new(p->net.ca.cipher, c1, c2, initiator, local, remote, probe_now_ms());
 }
 
 /* Write our Noise message for hs after a header of hl bytes; its length. */

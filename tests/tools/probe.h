@@ -25,15 +25,15 @@ struct probe_net {
 	struct wf_noise_protocol proto;
 };
 
-/* Load the files and derive the network's prologue, mac1 key and protocol. */
-static inline int probe_load(struct probe_net *n, const char *prog, const char *ca,
-			     const char *cert, const char *key)
+/* Load the CA and a node certificate, and derive the network's prologue,
+ * mac1 key and protocol: all an attacker needs, all public. */
+static inline int probe_load_public(struct probe_net *n, const char *prog, const char *ca,
+				    const char *cert)
 {
 	char err[WF_ERR_MAX];
 
 	if (!wf_cert_load(ca, &n->ca, err, sizeof(err)) ||
-	    !wf_cert_load(cert, &n->cert, err, sizeof(err)) ||
-	    !wf_key_load(key, "NODE PRIVATE KEY", n->key, err, sizeof(err))) {
+	    !wf_cert_load(cert, &n->cert, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return -1;
 	}
@@ -45,6 +45,29 @@ static inline int probe_load(struct probe_net *n, const char *prog, const char *
 		return -1;
 	}
 	return 0;
+}
+
+/* The same, and the node's private key: playing that node for real. */
+static inline int probe_load(struct probe_net *n, const char *prog, const char *ca,
+			     const char *cert, const char *key)
+{
+	char err[WF_ERR_MAX];
+
+	if (probe_load_public(n, prog, ca, cert) < 0)
+		return -1;
+	if (!wf_key_load(key, "NODE PRIVATE KEY", n->key, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
+	return 0;
+}
+
+static inline int64_t probe_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Start a handshake with our static key, as initiator or responder. */

@@ -668,8 +668,17 @@ static void test_judge(void **state)
 	assert_int_equal(s.proven_ts, now - 5000);
 	assert_ptr_equal(s.current, cur.ini);
 	assert_null(s.previous);
-	/* 64: the youngest from the endpoint is the genuine one */
-	assert_ptr_equal(wf_session_pending_from_endpoint(&s), kp[0]);
+	/* 64: the genuine one, from the endpoint, may hold our own handshake
+	 * back for a timeout; the forgeries from elsewhere may not */
+	{
+		bool credit = true;
+
+		assert_true(wf_session_defer(&s, 100 + 999, 1000, &credit));
+		assert_true(credit);
+		kp[0]->from_endpoint = false;
+		assert_false(wf_session_defer(&s, 100 + 999, 1000, &credit));
+		kp[0]->from_endpoint = true;
+	}
 	/* 65: proving the genuine one keeps the forgeries stamped later, and
 	 * the bar is its own time, not theirs */
 	wf_session_prove(&s, kp[0], dropped);
@@ -679,7 +688,6 @@ static void test_judge(void **state)
 	assert_ptr_equal(dropped[0], NULL); /* previous was empty */
 	assert_ptr_equal(s.current, kp[0]); /* newer than cur.ini */
 	assert_ptr_equal(s.previous, cur.ini);
-	assert_null(wf_session_pending_from_endpoint(&s));
 	/* 66: a proven initiation retires every pending one not newer */
 	answered(kp[7], now + 10ULL * 1000000000ULL, 0x40, true);
 	assert_int_equal(answer(&s, kp[7], now), 0);
@@ -718,6 +726,44 @@ static void test_judge(void **state)
 	}
 	for (int i = 0; i < 3; i++)
 		wf_keypair_free(dropped[i]);
+}
+
+/*
+ * 69-73: holding our own handshake back for an answered one. Initiations
+ * that are never proven, sent over and over from the peer's endpoint (a
+ * forger who can spoof it), may hold it back once, for one timeout.
+ */
+static void test_defer(void **state)
+{
+	struct wf_session s = {0};
+	struct wf_keypair *out;
+	uint8_t c[WF_KEY_LEN] = {0};
+	struct wf_keypair *a = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1000);
+	struct wf_keypair *b = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1500);
+	bool credit = true;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	/* 69: nothing pending: never */
+	assert_false(wf_session_defer(&s, 1000, 1000, &credit));
+	/* 70: an answer from the endpoint, younger than the timeout: yes */
+	answered(a, 1, 1, true);
+	wf_session_add_pending(&s, 0, a, &out);
+	assert_true(wf_session_defer(&s, 1999, 1000, &credit));
+	/* 71: unproven after the timeout: no, and the credit is gone */
+	assert_false(wf_session_defer(&s, 2000, 1000, &credit));
+	assert_false(credit);
+	/* 72: a fresh one (the forger again) does not bring it back */
+	answered(b, 2, 2, true);
+	wf_session_add_pending(&s, 0, b, &out);
+	assert_ptr_equal(out, a);
+	wf_keypair_free(a);
+	assert_false(wf_session_defer(&s, 1600, 1000, &credit));
+	/* 73: a proof does (the caller gives it back), for the next answer */
+	credit = true;
+	assert_true(wf_session_defer(&s, 1600, 1000, &credit));
+	wf_keypair_free(b);
 }
 
 /* 38-44: when to start a new handshake. */
@@ -1083,7 +1129,8 @@ int main(void)
 	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
 	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
 	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_crossing_both_ends),
-	    cmocka_unit_test(test_judge),	   cmocka_unit_test(test_rekey_timing),
+	    cmocka_unit_test(test_judge),	   cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
 	    cmocka_unit_test(test_backoff),
 	};
