@@ -41,7 +41,8 @@ static const char ca_sign_usage[] =
     "                    [--group NAME]... [--valid DURATION] --out FILE [--force]\n"
     "\n"
     "Signs a node's public key with the CA in CADIR and writes the node\n"
-    "certificate to FILE (normally NODEDIR/node.crt).\n"
+    "certificate to FILE (normally NODEDIR/node.crt). A copy goes to\n"
+    "CADIR/issued/SERIAL.crt, the CA's record of what it signed.\n"
     "\n"
     "  --dir CADIR        the CA directory (ca.key and ca.crt)\n"
     "  --pubkey FILE      the node's public key, written by 'weft keygen'\n"
@@ -52,7 +53,8 @@ static const char ca_sign_usage[] =
     "  --group NAME       a group the node belongs to (repeatable)\n"
     "  --valid DURATION   lifetime, e.g. 1y (default), 90d, 12h; capped at the CA's\n"
     "  --out FILE         where to write the certificate\n"
-    "  --force            overwrite FILE (to renew a certificate)\n"
+    "  --force            overwrite FILE (to renew a certificate), and sign even if\n"
+    "                     another node's live certificate holds one of the addresses\n"
     "  -h, --help         show this help\n";
 
 /* --- Shared node-certificate helpers ---------------------------------- */
@@ -264,7 +266,7 @@ bool cli_node_sign(const struct cli_ca *ca, const struct cli_node_req *r,
 		cli_error("the new certificate does not verify: %s", wf_cert_strerror(e));
 		return false;
 	}
-	return true;
+	return cli_issued_check(ca, out, now, r->force);
 }
 
 /* --- ca init ----------------------------------------------------------- */
@@ -458,7 +460,7 @@ static int ca_sign_opt(void *ctx, int opt, const char *arg)
 	case OPT_OUT:
 		return cli_set_once(&a->out, "out", arg) ? 0 : CLI_EXIT_USAGE;
 	case OPT_FORCE:
-		a->force = true;
+		a->force = a->req.force = true;
 		return CLI_EXIT_OK;
 	default:
 		return cli_node_opt(&a->req, opt, arg);
@@ -513,6 +515,8 @@ int cmd_ca_sign(int argc, char **argv)
 		cli_error("%s", err);
 		goto out;
 	}
+	if (!cli_issued_add(&ca, &c))
+		goto out;
 	printf("node %s of network %s: wrote %s\n", c.name, c.network, a.out);
 	rc = CLI_EXIT_OK;
 out:

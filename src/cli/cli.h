@@ -136,6 +136,7 @@ struct cli_node_req {
 	int64_t valid;		       /* seconds; 0 = default (1 year) */
 	int64_t not_before, not_after; /* testing overrides; 0 = unset */
 	bool has_not_before, has_not_after;
+	bool force; /* sign even if another node's certificate holds an address */
 };
 
 /* Option values for the node-certificate options, shared by both commands. */
@@ -170,8 +171,18 @@ int cli_node_check(const struct cli_node_req *r);
  * and that the CA certificate is valid now. Prints why not. */
 bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now);
 void cli_ca_wipe(struct cli_ca *ca);
-/* Build, sign and verify a node certificate for pub. Prints why not. */
+/* Build, sign and verify a node certificate for pub, and check it against
+ * what the CA signed before (an address held by another node is refused
+ * unless r->force). Prints why not. */
 bool cli_node_sign(const struct cli_ca *ca, const struct cli_node_req *r,
 		   const uint8_t pub[WF_KEY_LEN], int64_t now, struct wf_cert *out);
+
+/* --- The CA's record of what it signed (issued.c): CADIR/issued/ ------- */
+/* Compare c with every live certificate signed before: false (after saying
+ * why) if another node's holds one of its addresses, unless force; notes
+ * for routes that cover another node's address. */
+bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t now, bool force);
+/* Record a certificate just written. Prints why not. */
+bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c);
 
 #endif

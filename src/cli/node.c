@@ -189,6 +189,8 @@ static bool node_write(const struct node_init_args *a, const struct cli_ca *ca,
 	if (!wf_cert_save(paths[2], &c, false, err, sizeof(err)))
 		goto fail;
 	*done = 3;
+	if (!cli_issued_add(ca, &c))
+		return false;
 	if (!wf_cert_save(paths[3], &ca->cert, false, err, sizeof(err)))
 		goto fail;
 	*done = 4;

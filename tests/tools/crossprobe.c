@@ -27,7 +27,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "common/csum.h"
 #include "core/session.h"
 #include "probe.h"
 
@@ -66,38 +65,6 @@ static size_t recv_type(struct probe *p, uint8_t type, uint8_t *buf, size_t cap,
 			return (size_t)n;
 	}
 	return 0;
-}
-
-/* An IPv4 ICMP echo request, 20 + 8 + 16 bytes. */
-static size_t build_ping(uint8_t *b, struct in_addr src, struct in_addr dst)
-{
-	uint16_t c;
-
-	memset(b, 0, 44);
-	b[0] = 0x45;
-	b[3] = 44;
-	b[8] = 64;
-	b[9] = 1; /* ICMP */
-	memcpy(b + 12, &src, 4);
-	memcpy(b + 16, &dst, 4);
-	c = wf_csum_fold(wf_csum_add(0, b, 20));
-	b[10] = (uint8_t)(c >> 8);
-	b[11] = (uint8_t)c;
-	b[20] = 8; /* echo request */
-	b[24] = ICMP_ID >> 8;
-	b[25] = ICMP_ID & 0xff;
-	b[27] = 1; /* sequence 1 */
-	memcpy(b + 28, "weft crossprobe!", 16);
-	c = wf_csum_fold(wf_csum_add(0, b + 20, 24));
-	b[22] = (uint8_t)(c >> 8);
-	b[23] = (uint8_t)c;
-	return 44;
-}
-
-static bool is_echo_reply(const uint8_t *b, size_t len, struct in_addr from)
-{
-	return len >= 28 && b[0] == 0x45 && b[9] == 1 && !memcmp(b + 12, &from, 4) && b[20] == 0 &&
-	       b[24] == ICMP_ID >> 8 && b[25] == (ICMP_ID & 0xff);
 }
 
 static struct wf_keypair *split(struct wf_noise_handshake *hs, const struct probe *p,
@@ -188,7 +155,7 @@ static int run(struct probe *p, struct in_addr src, struct in_addr dst)
 	printf("handshakes crossed: each side answered the other's initiation\n");
 
 	/* 4. A ping on our keypair; the reply comes on A's. */
-	n = build_ping(pkt + WF_DATA_HEADER_LEN, src, dst);
+	n = probe_build_ping(pkt + WF_DATA_HEADER_LEN, src, dst, ICMP_ID);
 	if (!wf_keypair_seal(p->ours, WF_MSG_DATA, pkt, n, &n) ||
 	    sendto(p->fd, pkt, n, 0, &a.sa, wf_endpoint_len(&a)) < 0)
 		return 2;
@@ -204,7 +171,7 @@ static int run(struct probe *p, struct in_addr src, struct in_addr dst)
 		}
 		if (wf_get_le32(pkt + 4) == OUR_RESP_INDEX &&
 		    wf_keypair_open(p->theirs, pkt, n, &plain, &plain_len, &replayed) &&
-		    is_echo_reply(plain, plain_len, dst))
+		    probe_is_echo_reply(plain, plain_len, dst, ICMP_ID))
 			break;
 	}
 	printf("echo reply received on the daemon's keypair\n");

@@ -12,7 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <netinet/in.h>
+
 #include "common/bytes.h"
+#include "common/csum.h"
 #include "common/keyfile.h"
 #include "core/message.h"
 #include "core/noise.h"
@@ -168,6 +171,40 @@ static inline bool probe_hs_open(const struct probe_net *n, const uint8_t *pkt, 
 	*noise = pkt + hl;
 	*noise_len = len - hl - macs;
 	return true;
+}
+
+/* An IPv4 ICMP echo request from src to dst, 20 + 8 + 16 bytes. */
+static inline size_t probe_build_ping(uint8_t *b, struct in_addr src, struct in_addr dst,
+				      uint16_t id)
+{
+	uint16_t c;
+
+	memset(b, 0, 44);
+	b[0] = 0x45;
+	b[3] = 44;
+	b[8] = 64;
+	b[9] = 1; /* ICMP */
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	c = wf_csum_fold(wf_csum_add(0, b, 20));
+	b[10] = (uint8_t)(c >> 8);
+	b[11] = (uint8_t)c;
+	b[20] = 8; /* echo request */
+	b[24] = (uint8_t)(id >> 8);
+	b[25] = (uint8_t)id;
+	b[27] = 1; /* sequence 1 */
+	memcpy(b + 28, "weft test probe!", 16);
+	c = wf_csum_fold(wf_csum_add(0, b + 20, 24));
+	b[22] = (uint8_t)(c >> 8);
+	b[23] = (uint8_t)c;
+	return 44;
+}
+
+static inline bool probe_is_echo_reply(const uint8_t *b, size_t len, struct in_addr from,
+				       uint16_t id)
+{
+	return len >= 28 && b[0] == 0x45 && b[9] == 1 && !memcmp(b + 12, &from, 4) && b[20] == 0 &&
+	       b[24] == id >> 8 && b[25] == (id & 0xff);
 }
 
 #endif

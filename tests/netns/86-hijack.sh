@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Nothing unauthenticated changes routes, certificates or endpoints, and an
+# old certificate never takes an address from the node using it now
+# (hardening item 2).
+#
+# x is a live node. xold is an older certificate for x's name and address,
+# still valid, with another key (a reinstalled host whose old key leaked, or
+# a reassigned address). With it, an attacker sends forged initiations (no
+# key), then handshakes for real (with the old key), and a member tells
+# another node about it (MEMBER). None of that may move 100.64.0.2 away from
+# x: it keeps answering pings from every node. The control at the end: a
+# newer certificate for x's name (x reinstalled) does take the address, so
+# the rule is the documented one, not "nothing ever changes".
+. "$(dirname "$0")/lib.sh.inc"
+. "$(dirname "$0")/mesh.sh.inc"
+need_netns
+need_bin "$WEFT" "$BUILD/tests/hsforge" "$BUILD/tests/hsprobe"
+FORGE=$BUILD/tests/hsforge
+PROBE=$BUILD/tests/hsprobe
+CA=$WF_TMP/ca/ca.crt
+
+bridge_create sw
+for n in v x m a; do ns_create "$n"; done
+bridge_attach sw v 198.18.10.1/24
+bridge_attach sw x 198.18.10.2/24
+bridge_attach sw m 198.18.10.3/24
+bridge_attach sw a 198.18.10.9/24
+mesh_ca
+now=$(date +%s)
+"$WEFT" keygen --dir "$WF_TMP/xold" >/dev/null
+"$WEFT" ca sign --dir "$WF_TMP/ca" --pubkey "$WF_TMP/xold/node.pub" --name x \
+	--address 100.64.0.2 --not-before $((now - 7200)) --out "$WF_TMP/xold/node.crt" >/dev/null
+mesh_node v 1 198.18.10.1
+mesh_node x 2 198.18.10.2 198.18.10.1:51820
+mesh_node m 3 198.18.10.3 198.18.10.1:51820
+mesh_node q 4 198.18.10.9 198.18.10.1:51820 # a member identity for the MEMBER step
+for n in v x m; do mesh_up "$n"; done
+for a in v x m; do
+	for b in v x m; do [ "$a" = "$b" ] || wait_for 15 peer_up "$a" "$b"; done
+done
+
+x_answers() { # x_answers: 100.64.0.2 answers pings from v and from m
+	wait_for 5 pings v 100.64.0.2 && wait_for 5 pings m 100.64.0.2
+}
+x_answers || fail "no positive control: x does not answer before any attack"
+
+echo "== 1. forged initiations with the old certificate, at v and m"
+for t in 198.18.10.1 198.18.10.3; do
+	ns_exec a "$FORGE" --ca "$CA" --cert "$WF_TMP/xold/node.crt" --to "$t:51820" --count 5 \
+		--interval 100 >/dev/null
+done
+sleep 1
+x_answers || fail "forged initiations with an old certificate took x's address"
+
+echo "== 2. a real handshake with the old certificate and its key, at v"
+ns_exec a "$PROBE" --ca "$CA" --cert "$WF_TMP/xold/node.crt" --key "$WF_TMP/xold/node.key" \
+	--to 198.18.10.1:51820 --prove || fail "v refused the old certificate's handshake"
+sleep 1
+x_answers || fail "a proven handshake with an older certificate took x's address"
+grep -q "claims 100.64.0.2, which x holds" "${WF_LOGS[0]}" ||
+	fail "v did not log the refused claim"
+
+echo "== 3. a member tells m of the old certificate"
+ns_exec a "$PROBE" --ca "$CA" --cert "$WF_TMP/q/node.crt" --key "$WF_TMP/q/node.key" \
+	--to 198.18.10.3:51820 --member "$WF_TMP/xold/node.crt" --member-at 198.18.10.9:51820 ||
+	fail "m refused the member q"
+sleep 2
+x_answers || fail "a MEMBER message with an older certificate took x's address"
+
+echo "== 4. control: a newer certificate for x (x reinstalled) takes the address"
+"$WEFT" keygen --dir "$WF_TMP/xnew" >/dev/null
+"$WEFT" ca sign --dir "$WF_TMP/ca" --pubkey "$WF_TMP/xnew/node.pub" --name x \
+	--address 100.64.0.2 --not-before $((now + 1)) --out "$WF_TMP/xnew/node.crt" >/dev/null
+while [ "$(date +%s)" -le $((now + 1)) ]; do sleep 0.2; done
+ns_exec a "$PROBE" --ca "$CA" --cert "$WF_TMP/xnew/node.crt" --key "$WF_TMP/xnew/node.key" \
+	--to 198.18.10.1:51820 --prove || fail "v refused the newer certificate"
+wait_for 5 sh -c "! ip netns exec $(ns_name v) ping -c 1 -W 1 100.64.0.2 >/dev/null" ||
+	fail "a newer certificate for x's name did not take the address"
+grep -q "100.64.0.2 now goes to x" "${WF_LOGS[0]}" || fail "v did not log the move"
+wait_for 5 pings m 100.64.0.2 || fail "m, which never saw the newer certificate, lost x"
+echo "old certificates: no hijack"
