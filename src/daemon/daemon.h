@@ -39,7 +39,7 @@ enum wf_drop {
 	WF_DROP_HS_CLOCK,    /* an initiation stamped too far ahead of our clock */
 	WF_DROP_CERT,        /* a certificate was refused */
 	WF_DROP_COOKIE,      /* an initiation answered with a cookie: prove the address first */
-	WF_DROP_RATE_LIMIT,  /* over a budget: handshakes per source, cookie replies, MEMBER messages */
+	WF_DROP_RATE_LIMIT,  /* over a budget: handshakes per source under load, MEMBER messages */
 	WF_DROP_SEND_ERROR,  /* sendto() failed */
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
 	WF_DROP_MAX
@@ -59,8 +59,6 @@ enum {
 	WF_HS_LOAD_PER_S = 500,    /* handshake messages a second before cookies are asked */
 	WF_HS_SOURCE_PER_S = 20,   /* under load: initiations per source address */
 	WF_HS_SOURCE_BURST = 5,
-	WF_COOKIES_PER_S = 2000,   /* cookie replies sent, in all */
-	WF_COOKIES_BURST = 200,
 	WF_MEMBER_PER_S = 200,     /* MEMBER messages taken from one peer */
 	WF_MEMBER_BURST = 2048,
 };
@@ -184,8 +182,7 @@ struct wf_daemon {
 	struct wf_cookie_checker cookies;
 	struct wf_load hs_load;
 	struct wf_srclimit *hs_sources;
-	struct wf_rate hs_source_rate, cookie_rate, member_rate;
-	int64_t cookie_tat;
+	struct wf_rate hs_source_rate, member_rate;
 
 	int64_t started_ms, last_tick_ms, last_gossip_ms;
 	uint64_t drops[WF_DROP_MAX];

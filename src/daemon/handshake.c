@@ -52,7 +52,6 @@ bool wf_handshake_setup(struct wf_daemon *d)
 					 sizeof(d->prologue));
 	d->hs_load.threshold = WF_HS_LOAD_PER_S;
 	d->hs_source_rate = wf_rate_make(WF_HS_SOURCE_PER_S, WF_HS_SOURCE_BURST);
-	d->cookie_rate = wf_rate_make(WF_COOKIES_PER_S, WF_COOKIES_BURST);
 	d->member_rate = wf_rate_make(WF_MEMBER_PER_S, WF_MEMBER_BURST);
 	d->hs_sources = malloc(sizeof(*d->hs_sources));
 	if (!d->hs_sources || !wf_random(&key, sizeof(key)) ||
@@ -262,15 +261,17 @@ static bool judge(struct wf_daemon *d, struct wf_peer *p, const struct init_msg 
 	return false;
 }
 
+/* Not rate-limited, as in WireGuard: a budget here would let a flood from
+ * spoofed addresses starve genuine initiators of their cookies. A reply is
+ * smaller than the smallest initiation, so it amplifies nothing. */
 static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			const union wf_endpoint *from, int64_t now)
 {
 	uint8_t reply[WF_COOKIE_REPLY_LEN];
 
-	if (!wf_rate_allow(&d->cookie_rate, &d->cookie_tat, now)) {
-		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
-		return;
-	}
+	_Static_assert(WF_COOKIE_REPLY_LEN < sizeof(struct wf_msg_init) + WF_NOISE_IX_MSG1_FIXED +
+						 WF_INIT_MACS_LEN,
+		       "a cookie reply must be smaller than any initiation");
 	wf_count_drop(d, NULL, WF_DROP_COOKIE);
 	if (wf_cookie_reply(&d->cookies, from, pkt, len, now, reply)) {
 		wf_udp_send(d, NULL, from, reply, sizeof(reply));
