@@ -420,6 +420,60 @@ static void test_endpoint_misc(void **state)
 	}
 }
 
+/* 1-20: which told endpoints are worth trying (hardening item 5). */
+static void test_endpoint_usable(void **state)
+{
+	static const struct {
+		const char *ep;
+		bool usable;
+	} cases[] = {
+	    {"198.18.0.1:51820", true},	     /* 1 */
+	    {"203.0.113.7:1", true},	     /* 2 */
+	    {"198.18.0.1:0", false},	     /* 3: port 0 (set after parsing) */
+	    {"0.0.0.0:51820", false},	     /* 4: unspecified */
+	    {"0.1.2.3:51820", false},	     /* 5: "this network" */
+	    {"127.0.0.1:51820", false},	     /* 6: loopback */
+	    {"127.255.0.9:51820", false},    /* 7 */
+	    {"224.0.0.1:51820", false},	     /* 8: multicast */
+	    {"239.255.255.250:51820", false}, /* 9 */
+	    {"240.0.0.1:51820", false},	     /* 10: reserved */
+	    {"255.255.255.255:51820", false}, /* 11: broadcast */
+	    {"[2001:db8::1]:51820", true},   /* 12 */
+	    {"[fd00::1]:51820", true},	     /* 13 */
+	    {"[::]:51820", false},	     /* 14 */
+	    {"[::1]:51820", false},	     /* 15 */
+	    {"[ff02::1]:51820", false},	     /* 16 */
+	    {"[fe80::1]:51820", false},	     /* 17: link-local needs a scope */
+	    {"[::ffff:127.0.0.1]:51820", false}, /* 18: mapped loopback */
+	    {"[::ffff:198.18.0.1]:51820", true}, /* 19 */
+	    {"[2001:db8::1]:0", false},	     /* 20: port 0 */
+	};
+	union wf_endpoint ep;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char spec[64];
+		size_t n = strlen(cases[i].ep);
+		bool port0 = !strcmp(cases[i].ep + n - 2, ":0");
+
+		/* The parser refuses port 0; a peer could still send it. */
+		snprintf(spec, sizeof(spec), "%.*s%s", (int)(port0 ? n - 1 : n), cases[i].ep,
+			 port0 ? "9" : "");
+		assert_true(wf_endpoint_parse(&ep, spec));
+		if (port0 && ep.sa.sa_family == AF_INET)
+			ep.in4.sin_port = 0;
+		else if (port0)
+			ep.in6.sin6_port = 0;
+		if (wf_endpoint_usable(&ep) != cases[i].usable) {
+			print_error("case %zu (%s): usable %d, want %d\n", i + 1, cases[i].ep,
+				    !cases[i].usable, cases[i].usable);
+			fail();
+		}
+	}
+	memset(&ep, 0, sizeof(ep));
+	assert_false(wf_endpoint_usable(&ep)); /* no family */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,7 +481,7 @@ int main(void)
 	    cmocka_unit_test(test_prefix_str),	  cmocka_unit_test(test_contains),
 	    cmocka_unit_test(test_match),	  cmocka_unit_test(test_mask),
 	    cmocka_unit_test(test_equal),	  cmocka_unit_test(test_endpoint_parse),
-	    cmocka_unit_test(test_endpoint_misc),
+	    cmocka_unit_test(test_endpoint_misc), cmocka_unit_test(test_endpoint_usable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Certificates: encoding, decoding, verification, armor. */
+/* Certificates: encoding, decoding, verification, the rule for conflicting
+ * ones, the verdict cache (core/certcache.c), armor. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "core/cert.h"
+#include "core/certcache.h"
 
 enum { NOW = 1700000000, DAY = 86400 };
 
@@ -521,6 +523,99 @@ static void test_verify_ca(void **state)
 	assert_int_equal(wf_cert_verify_ca(&c, NOW), WF_CERT_ERR_TYPE);
 }
 
+/*
+ * 1-7: the one rule for conflicting certificates (renewals, and two keys
+ * claiming one address): a later not-before for the same name wins, or
+ * anything wins over an expired incumbent; otherwise the incumbent stays.
+ */
+static void test_supersedes(void **state)
+{
+	struct wf_cert inc, c;
+
+	make_node(&inc);
+	c = inc;
+	assert_false(wf_cert_supersedes(&c, &inc, NOW)); /* 1: the same one */
+	c.not_before = inc.not_before + 1;
+	assert_true(wf_cert_supersedes(&c, &inc, NOW));  /* 2: issued later */
+	assert_false(wf_cert_supersedes(&inc, &c, NOW)); /* 3: older never wins */
+	c.not_after = inc.not_after - DAY; /* 4: not-before decides, not-after */
+	assert_true(wf_cert_supersedes(&c, &inc, NOW));
+	snprintf(c.name, sizeof(c.name), "other");
+	assert_false(wf_cert_supersedes(&c, &inc, NOW)); /* 5: another name */
+	assert_true(wf_cert_supersedes(&c, &inc, inc.not_after + 1)); /* 6: incumbent expired */
+	c = inc;
+	c.not_before = inc.not_before - DAY;
+	assert_true(wf_cert_supersedes(&c, &inc, inc.not_after + 1)); /* 7: even by an older one */
+}
+
+/*
+ * 1-9: the verdict cache. A certificate seen before costs no verification; a
+ * refusal is remembered (and said to repeat, so it is logged once); validity
+ * dates are checked on every use.
+ */
+static void test_certcache(void **state)
+{
+	static struct wf_certcache cache;
+	uint8_t good[WF_CERT_MAX_ENCODED], bad[WF_CERT_MAX_ENCODED];
+	struct wf_cert c, out;
+	size_t gn, bn;
+	bool repeat;
+
+	memset(&cache, 0, sizeof(cache));
+	make_node(&c);
+	gn = wf_cert_encode(&c, good, sizeof(good));
+	assert_true(wf_cert_sign(&c, other_priv));
+	bn = wf_cert_encode(&c, bad, sizeof(bad));
+	/* 1: the first look verifies */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, good, gn, NOW, &out, &repeat), WF_CERT_OK);
+	assert_int_equal(cache.verifications, 1);
+	assert_false(repeat);
+	assert_string_equal(out.name, "node-1.example");
+	/* 2: the second does not, and decodes all the same */
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(wf_certcache_verify(&cache, &ca, good, gn, NOW, &out, &repeat), WF_CERT_OK);
+	assert_int_equal(cache.verifications, 1);
+	assert_int_equal(cache.hits, 1);
+	assert_string_equal(out.name, "node-1.example");
+	assert_false(repeat);
+	/* 3: dates still count: expired is expired, cached or not */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, good, gn, out.not_after + 1, &out, &repeat),
+			 WF_CERT_ERR_EXPIRED);
+	assert_false(repeat);
+	/* 4: the same refusal again repeats */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, good, gn, out.not_after + 1, &out, &repeat),
+			 WF_CERT_ERR_EXPIRED);
+	assert_true(repeat);
+	/* 5: and back to valid */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, good, gn, NOW, &out, &repeat), WF_CERT_OK);
+	assert_int_equal(cache.verifications, 1);
+	/* 6: another CA's signature is refused once, remembered after */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, bad, bn, NOW, &out, &repeat),
+			 WF_CERT_ERR_SIGNATURE);
+	assert_false(repeat);
+	assert_int_equal(cache.verifications, 2);
+	assert_int_equal(wf_certcache_verify(&cache, &ca, bad, bn, NOW, &out, &repeat),
+			 WF_CERT_ERR_SIGNATURE);
+	assert_true(repeat);
+	assert_int_equal(cache.verifications, 2);
+	/* 7: a bad signature stays bad at any time */
+	assert_int_equal(wf_certcache_verify(&cache, &ca, bad, bn, NOW + 10 * DAY, &out, &repeat),
+			 WF_CERT_ERR_SIGNATURE);
+	/* 8: one flipped byte is another certificate: verified afresh, refused */
+	good[20] ^= 1;
+	assert_int_not_equal(wf_certcache_verify(&cache, &ca, good, gn, NOW, &out, &repeat),
+			     WF_CERT_OK);
+	/* 9: garbage is a decode error, and costs no verification */
+	{
+		uint64_t v = cache.verifications;
+
+		assert_int_equal(wf_certcache_verify(&cache, &ca, (const uint8_t *)"xyz", 3, NOW,
+						     &out, &repeat),
+				 WF_CERT_ERR_MALFORMED);
+		assert_int_equal(cache.verifications, v);
+	}
+}
+
 /* Every bit of a valid encoding matters: a flipped bit is a decode error or
  * a bad signature, never a valid certificate. */
 static void test_tamper_every_bit(void **state)
@@ -700,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_verify_ok),
 		cmocka_unit_test(test_verify_failures),
 		cmocka_unit_test(test_verify_ca),
+		cmocka_unit_test(test_supersedes),
+		cmocka_unit_test(test_certcache),
 		cmocka_unit_test(test_tamper_every_bit),
 		cmocka_unit_test(test_owns),
 		cmocka_unit_test(test_strerror),

@@ -75,6 +75,41 @@ static void test_payload_round_trip(void **state)
 	assert_int_equal(p.timestamp, 7);
 }
 
+/* 40-45: padding an initiation's payload to a length, with a TLV that every
+ * reader skips. */
+static void test_payload_pad(void **state)
+{
+	uint8_t buf[2048];
+	struct wf_hs_payload p;
+	size_t n, m;
+
+	(void)state;
+	setup_cert(sizeof(cert));
+	n = wf_hs_payload_encode(cert, 200, 42, buf, sizeof(buf));
+	/* 40: already long enough: unchanged */
+	assert_int_equal(wf_hs_payload_pad(buf, n, sizeof(buf), n), n);
+	assert_int_equal(wf_hs_payload_pad(buf, n, sizeof(buf), 10), n);
+	/* 41: to exactly the length asked, and it still decodes the same */
+	m = wf_hs_payload_pad(buf, n, sizeof(buf), 1096);
+	assert_int_equal(m, 1096);
+	assert_int_equal(buf[n], WF_HS_TLV_PADDING);
+	assert_int_equal(buf[n + 1] | buf[n + 2] << 8, 1096 - n - 3);
+	for (size_t i = n + 3; i < m; i++)
+		assert_int_equal(buf[i], 0);
+	assert_true(wf_hs_payload_decode(&p, buf, m));
+	assert_int_equal(p.cert_len, 200);
+	assert_int_equal(p.timestamp, 42);
+	/* 42-43: one or two bytes short: the TLV header needs three, so it
+	 * overshoots by what it must */
+	assert_int_equal(wf_hs_payload_pad(buf, n, sizeof(buf), n + 1), n + 3);
+	assert_true(wf_hs_payload_decode(&p, buf, n + 3));
+	assert_int_equal(wf_hs_payload_pad(buf, n, sizeof(buf), n + 2), n + 3);
+	/* 44: no room: 0 */
+	assert_int_equal(wf_hs_payload_pad(buf, n, 1000, 1096), 0);
+	/* 45: exactly enough room */
+	assert_int_equal(wf_hs_payload_pad(buf, n, 1096, 1096), 1096);
+}
+
 /* 4-6: TLVs we do not know are skipped wherever they are; the timestamp is
  * optional and the last one counts. */
 static void test_payload_unknown(void **state)
@@ -468,6 +503,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_payload_round_trip), cmocka_unit_test(test_payload_unknown),
+	    cmocka_unit_test(test_payload_pad),
 	    cmocka_unit_test(test_payload_refused),    cmocka_unit_test(test_payload_truncated),
 	    cmocka_unit_test(test_member_round_trip),  cmocka_unit_test(test_member_length),
 	    cmocka_unit_test(test_member_refused),     cmocka_unit_test(test_prologue),

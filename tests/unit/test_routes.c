@@ -221,6 +221,15 @@ static void test_input(void **state)
 	p.len = 24;
 	assert_true(wf_routes_remove(t, &p));	 /* 13: host bits set */
 	assert_int_equal(wf_routes_count(t), 0); /* 14 */
+	/* 16-19: exact get: the prefix itself, never a covering or covered one */
+	assert_true(wf_routes_insert(t, &p, peer(A)));
+	assert_ptr_equal(wf_routes_get(t, &p), peer(A)); /* 16 */
+	p.len = 25;
+	assert_null(wf_routes_get(t, &p)); /* 17: covered, not stored */
+	p.len = 16;
+	assert_null(wf_routes_get(t, &p)); /* 18: covering, not stored */
+	p.family = AF_UNIX;
+	assert_null(wf_routes_get(t, &p)); /* 19 */
 	wf_routes_free(t);
 	wf_routes_free(NULL); /* 15 */
 }
@@ -421,6 +430,21 @@ static void check_lookups(const struct wf_routes *t, const struct naive *nv, int
 	}
 }
 
+/* wf_routes_get on p (a stored prefix, or a random one) against the list. */
+static void check_get(const struct wf_routes *t, const struct naive *nv, const struct wf_prefix *p)
+{
+	size_t at = naive_find(nv, p);
+	int want = at == SIZE_MAX ? 0 : nv->e[at].value, got = peer_index(wf_routes_get(t, p));
+
+	if (got != want) {
+		char s[WF_ADDR_STRLEN];
+
+		print_error("get %s: got %d want %d\n", wf_prefix_str(p, false, s, sizeof(s)), got,
+			    want);
+		fail();
+	}
+}
+
 static void insert_random(struct wf_routes *t, struct naive *nv, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -428,9 +452,11 @@ static void insert_random(struct wf_routes *t, struct naive *nv, int n)
 		int v = 1 + (int)(rng() % N_VALUES);
 
 		random_prefix(&p);
+		check_get(t, nv, &p);
 		assert_true(wf_routes_insert(t, &p, peer(v)));
 		naive_insert(nv, &p, v);
 		assert_int_equal(wf_routes_count(t), nv->n);
+		check_get(t, nv, &p);
 	}
 }
 
@@ -446,9 +472,11 @@ static void remove_random(struct wf_routes *t, struct naive *nv, int n)
 		else
 			random_prefix(&p);
 		at = naive_find(nv, &p);
+		check_get(t, nv, &p);
 		assert_int_equal(wf_routes_remove(t, &p), at != SIZE_MAX);
 		naive_remove_at(nv, at);
 		assert_int_equal(wf_routes_count(t), nv->n);
+		check_get(t, nv, &p);
 	}
 }
 
