@@ -69,10 +69,14 @@ $(BUILD)/weft: $(BIN_OBJ) $(LIBWEFT)
 # Unit tests: one cmocka binary per module; the daemon's objects (minus main)
 # are linked in so daemon-side pure helpers (config, ...) can be tested too.
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/src/cli/weft.o,$(BIN_OBJ))
-$(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ)
+# test_handshake drives the daemon's handlers in memory and captures what they
+# send (tests/common/harness.h): sendto is wrapped at link time.
+$(BUILD)/tests/test_handshake: WRAP := -Wl,--wrap=sendto
+$(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS) -lcmocka
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(WRAP) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS) \
+		-lcmocka
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIBWEFT)
 	@mkdir -p $(dir $@)
@@ -87,14 +91,26 @@ FUZZ_LIB_SRC := $(LIB_SRC)
 build-fuzz/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h include/weft/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA) $(LIBS)
+
+# fuzz_responder drives the daemon's handlers in memory (tests/common/harness.h).
+build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(DAEMON_SRC) -Wl,--wrap=sendto
+build-fuzz/fuzz/fuzz_responder: $(DAEMON_SRC) $(wildcard tests/common/*.h)
 
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 FUZZ_SECONDS ?= 300
 fuzz: $(FUZZ_TARGETS)
 	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-fuzz-short: $(FUZZ_TARGETS)
+# The runner's positive control: a harness that crashes must fail the run.
+build-fuzz/selftest/crash: tests/fuzz/selftest_crash.c
+	@mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer -o $@ $<
+
+fuzz-short: $(FUZZ_TARGETS) build-fuzz/selftest/crash
+	$(Q)if FUZZ_ARTIFACTS=build-fuzz/selftest/ tests/fuzz/run.sh 10 build-fuzz/selftest/crash \
+		>build-fuzz/selftest/run.log 2>&1; then \
+		echo "tests/fuzz/run.sh passed a crashing harness"; exit 1; fi
 	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),15) $(FUZZ_TARGETS)
 
 # Everything the suite runs; SAN= builds everything sanitized.  The fuzz

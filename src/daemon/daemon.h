@@ -293,5 +293,12 @@ char *wf_status_json(struct wf_daemon *d);
 
 /* loop.c */
 int wf_daemon_run(const char *dir);
+/* The daemon's state that needs no file, socket or device, for a daemon
+ * whose cfg (timers), ca, self and static_priv are set: session limits,
+ * handshake keys and budgets, the route table. wf_daemon_run uses it, and
+ * so do the tests and fuzzers that drive the packet handlers directly. */
+bool wf_daemon_prepare(struct wf_daemon *d) WF_MUST_CHECK;
+/* Free what wf_daemon_prepare and the handlers made; wipe the key. */
+void wf_daemon_release(struct wf_daemon *d);
 
 #endif

@@ -106,8 +106,7 @@ static bool load_identity(struct wf_daemon *d)
 			   d->cfg.certificate, d->self.name);
 		return false;
 	}
-	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
-	return d->self_cert_len > 0;
+	return true;
 }
 
 static bool open_udp(struct wf_daemon *d)
@@ -421,31 +420,47 @@ static bool run(struct wf_daemon *d)
 	return true;
 }
 
-static void teardown(struct wf_daemon *d)
+bool wf_daemon_prepare(struct wf_daemon *d)
+{
+	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
+	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
+	return d->self_cert_len && wf_handshake_setup(d) && setup_routes(d);
+}
+
+void wf_daemon_release(struct wf_daemon *d)
 {
 	for (unsigned i = 0; i < d->n_bootstrap; i++)
 		if (d->bootstrap[i].hs)
 			wf_handshake_abort(d, d->bootstrap[i].hs);
 	free(d->bootstrap);
+	d->bootstrap = NULL;
+	d->n_bootstrap = 0;
 	wf_peer_free_all(d);
-	if (d->control)
-		wf_control_close(d->control);
 	if (d->routes)
 		wf_routes_free(d->routes);
+	d->routes = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
 		while (d->index[i]) {
 			struct wf_index_entry *e = d->index[i];
 
 			d->index[i] = e->next;
+			free(e->offered);
 			free(e);
 		}
+	wf_wipe(d->static_priv, sizeof(d->static_priv));
+}
+
+static void teardown(struct wf_daemon *d)
+{
+	if (d->control)
+		wf_control_close(d->control);
+	wf_daemon_release(d);
 	/* Closing the TUN fd removes the device, its addresses and routes. */
 	int fds[] = {d->tun_fd, d->udp_fd, d->epoll_fd, d->signal_fd, d->lock_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	wf_wipe(d->static_priv, sizeof(d->static_priv));
 }
 
 int wf_daemon_run(const char *dir)
@@ -465,8 +480,7 @@ int wf_daemon_run(const char *dir)
 	wf_log_set_level(d->cfg.log_level);
 	if (!lock_dir(d) || !load_identity(d))
 		goto out;
-	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
-	if (!wf_handshake_setup(d) || !setup_routes(d)) {
+	if (!wf_daemon_prepare(d)) {
 		log_errorx("out of memory");
 		goto out;
 	}

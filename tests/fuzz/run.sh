@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh SECONDS HARNESS...: run each libFuzzer harness for SECONDS,
 # starting from its seed corpus (tests/fuzz/seeds/NAME) and keeping what it
-# finds in build-fuzz/corpus/NAME. Exits non-zero if any harness crashed.
+# finds in build-fuzz/corpus/NAME. Exits non-zero if any harness exited
+# non-zero (a crash, a leak, a sanitizer report, a timeout) or did not run
+# to its final statistics.
 set -u
 secs=$1
 shift
@@ -9,16 +11,19 @@ rc=0
 for h in "$@"; do
 	name=$(basename "$h")
 	corpus=build-fuzz/corpus/$name
-	mkdir -p "$corpus" build-fuzz/artifacts
+	log=build-fuzz/$name.log
+	artifacts=${FUZZ_ARTIFACTS:-build-fuzz/artifacts/}
+	mkdir -p "$corpus" "$artifacts"
 	seeds=tests/fuzz/seeds/$name
 	[ -d "$seeds" ] || seeds=
 	echo "== $name: ${secs}s"
-	if ! "$h" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
-		-max_len=4096 "$corpus" $seeds 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|.*ERROR)' ; then
-		:
-	fi
-	if [ "${PIPESTATUS[0]}" -ne 0 ]; then
-		echo "$name: FAILED (see build-fuzz/artifacts/)"
+	"$h" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$artifacts" \
+		-max_len=4096 "$corpus" $seeds >"$log" 2>&1
+	status=$?
+	grep -E '^(stat::number_of_executed_units|==[0-9]+==|SUMMARY)' "$log"
+	if [ "$status" -ne 0 ] || ! grep -q '^stat::number_of_executed_units' "$log"; then
+		echo "$name: FAILED (exit $status; see $log and $artifacts)"
+		tail -n 30 "$log"
 		rc=1
 	fi
 done

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's acceptance rules, end to end but without a socket: a real
+ * daemon (v, 100.64.0.1) driven through wf_handshake_receive and
+ * wf_data_receive, with what it sends captured (tests/common/harness.h,
+ * linked with -Wl,--wrap=sendto). Members x (100.64.0.2), an old certificate
+ * of x's name and address with another key (xold), a member whose routed
+ * subnet covers x's address (cover), and an attacker who holds no key.
+ *
+ * What must hold (hardening items 1-5): nothing unproven raises the replay
+ * bar, evicts what came from where the peer is, adds a route, replaces a
+ * certificate or moves an endpoint; conflicts follow wf_cert_supersedes; a
+ * packet's source must route back to its sender; cheap checks come first,
+ * cookies under load and for answers larger than the question; a forged
+ * response does not cost us our handshake. Cases are numbered.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../common/harness.h"
+
+static struct hn_node v, x, xold, cover, m;
+static const union wf_endpoint *X_AT, *EVIL_AT;
+static union wf_endpoint x_at, evil_at, cover_at;
+
+static uint64_t now_ns(int64_t offset_ms)
+{
+	return wf_realtime_ns() + (uint64_t)(offset_ms * 1000000);
+}
+
+/* Feed one datagram to the daemon as the loop would. */
+static void feed(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+		 int64_t now)
+{
+	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
+		wf_data_receive(d, pkt, len, from, now);
+	else
+		wf_handshake_receive(d, pkt, len, from, now);
+}
+
+/* n initiates for real to d from `from`; returns the keypair d answered
+ * with (NULL if it did not answer). */
+static struct wf_keypair *handshake(struct wf_daemon *d, const struct hn_node *n,
+				    const union wf_endpoint *from, uint64_t ts, uint32_t idx)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_noise_handshake hs;
+	struct wf_keypair *kp = NULL;
+	struct hn_sent *r;
+	size_t len = hn_init(n, &hs, ts, idx, NULL, pkt, sizeof(pkt));
+
+	assert_true(len >= WF_INIT_MIN_LEN);
+	hn_clear();
+	feed(d, pkt, len, from, HN_NOW);
+	r = hn_last();
+	if (r && r->buf[0] == WF_MSG_HANDSHAKE_RESP && wf_endpoint_equal(&r->to, from))
+		kp = hn_resp_keys(&hs, idx, r->buf, r->len);
+	wf_noise_handshake_clear(&hs);
+	return kp;
+}
+
+/* Send d a keepalive on kp from `from`: proves the initiation behind it. */
+static void keepalive(struct wf_daemon *d, struct wf_keypair *kp, const union wf_endpoint *from)
+{
+	uint8_t pkt[WF_DATA_OVERHEAD];
+	size_t n = hn_seal(kp, WF_MSG_DATA, "", 0, pkt);
+
+	assert_true(n);
+	feed(d, pkt, n, from, HN_NOW);
+}
+
+static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
+{
+	struct wf_prefix p;
+
+	assert_true(wf_addr_parse(&p, addr));
+	return wf_routes_lookup(d->routes, p.family, p.addr);
+}
+
+static int setup(void **state)
+{
+	wf_crypto_init();
+	wf_log_set_level(WF_LOG_ERROR);
+	if (!hn_network() || !hn_node(&v, "v", 1, "100.64.0.1", NULL, 60) ||
+	    !hn_node(&x, "x", 2, "100.64.0.2", NULL, 60) ||
+	    !hn_node(&xold, "x", 3, "100.64.0.2", NULL, 7200) ||
+	    !hn_node(&cover, "cover", 4, "100.64.0.7", "100.64.0.0/28", 60) ||
+	    !hn_node(&m, "m", 5, "100.64.0.3", NULL, 60))
+		return -1;
+	x_at = hn_ep("198.18.0.2:51820");
+	evil_at = hn_ep("198.18.0.9:4444");
+	cover_at = hn_ep("198.18.0.7:51820");
+	X_AT = &x_at;
+	EVIL_AT = &evil_at;
+	*state = hn_daemon(&v);
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	hn_daemon_free(*state);
+	return 0;
+}
+
+/* A daemon with x proven, at x_at; *kp is x's keypair to send with. */
+static struct wf_peer *with_x(struct wf_daemon *d, struct wf_keypair **kp)
+{
+	struct wf_peer *p;
+
+	*kp = handshake(d, &x, X_AT, now_ns(0), 0x100);
+	assert_non_null(*kp);
+	keepalive(d, *kp, X_AT);
+	p = wf_peer_find(d, x.cert.pubkey);
+	assert_non_null(p);
+	assert_true(p->proven);
+	return p;
+}
+
+/* 1-4: an initiation creates nothing anyone relies on until it is proven. */
+static void test_proof(void **state)
+{
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kp = handshake(d, &x, X_AT, now_ns(0), 0x11);
+	struct wf_peer *p = wf_peer_find(d, x.cert.pubkey);
+
+	/* 1: answered, but x is unproven: no route, no endpoint */
+	assert_non_null(kp);
+	assert_non_null(p);
+	assert_false(p->proven);
+	assert_int_equal(d->n_unproven, 1);
+	assert_null(owner(d, "100.64.0.2"));
+	assert_false(p->has_endpoint);
+	assert_int_equal(p->session.proven_ts, 0);
+	/* 2: its first packet proves it: route, endpoint, bar */
+	keepalive(d, kp, X_AT);
+	assert_true(p->proven);
+	assert_int_equal(d->n_unproven, 0);
+	assert_ptr_equal(owner(d, "100.64.0.2"), p);
+	assert_true(p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC);
+	assert_true(wf_endpoint_equal(&p->endpoint, X_AT));
+	assert_int_not_equal(p->session.proven_ts, 0);
+	assert_non_null(p->session.current);
+	/* 3: our own address is ours: routed to nobody */
+	assert_ptr_equal(owner(d, "100.64.0.1"), WF_ROUTE_SELF(d));
+	/* 4: the certificate was verified once; x's again costs no verification */
+	{
+		uint64_t before = d->certs.verifications;
+		struct wf_keypair *again = handshake(d, &x, X_AT, now_ns(1), 0x12);
+
+		assert_non_null(again);
+		assert_int_equal(d->certs.verifications, before);
+		wf_keypair_free(again);
+	}
+	wf_keypair_free(kp);
+}
+
+/* 5-10: the lock-out: forged initiations claiming x, from elsewhere. */
+static void test_forged_initiations(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kp, *kp2;
+	struct wf_peer *p = with_x(d, &kp);
+	struct wf_keypair *cur = p->session.current;
+	uint64_t bar = p->session.proven_ts;
+	size_t len;
+
+	/* 5: stamped far ahead: refused before anything is spent */
+	len = hn_forge(&x.cert, UINT64_MAX / 2, 1, true, pkt, sizeof(pkt));
+	hn_clear();
+	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	assert_int_equal(hn_n_out, 0);
+	assert_int_equal(d->drops[WF_DROP_HS_CLOCK], 1);
+	/* 6: a second ahead: answered (we cannot tell), but only pending */
+	for (int i = 0; i < 6; i++) {
+		len = hn_forge(&x.cert, now_ns(1000) + (uint64_t)i, 2 + (uint32_t)i, true, pkt,
+			       sizeof(pkt));
+		hn_clear();
+		feed(d, pkt, len, EVIL_AT, HN_NOW);
+		assert_int_equal(hn_n_out, 1);
+		assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
+	}
+	/* 7: none of them moved the bar, the current keys, the endpoint */
+	assert_int_equal(p->session.proven_ts, bar);
+	assert_ptr_equal(p->session.current, cur);
+	assert_true(wf_endpoint_equal(&p->endpoint, X_AT));
+	assert_null(p->session.pending[0]);
+	/* 8: x's own next initiation, stamped now, from where x is: accepted,
+	 * in the slot nobody elsewhere can take, and proven */
+	kp2 = handshake(d, &x, X_AT, now_ns(0), 0x200);
+	assert_non_null(kp2);
+	assert_non_null(p->session.pending[0]);
+	keepalive(d, kp2, X_AT);
+	assert_true(p->session.proven_ts > bar);
+	assert_int_equal(p->session.current->remote_index, 0x200);
+	/* 9: the forgeries stamped later are still pending, never proven */
+	assert_int_equal(d->drops[WF_DROP_HS_REPLAY], 0);
+	/* 10: an exact copy of x's initiation: a replay, not answered */
+	{
+		struct wf_noise_handshake hs;
+
+		len = hn_init(&x, &hs, now_ns(5), 0x300, NULL, pkt, sizeof(pkt));
+		wf_noise_handshake_clear(&hs);
+		feed(d, pkt, len, X_AT, HN_NOW);
+		hn_clear();
+		feed(d, pkt, len, X_AT, HN_NOW);
+		assert_int_equal(hn_n_out, 0);
+		assert_int_equal(d->drops[WF_DROP_HS_REPLAY], 1);
+	}
+	wf_keypair_free(kp);
+	wf_keypair_free(kp2);
+}
+
+/* 11-15: an old certificate of x's name and address, with another key. */
+static void test_old_certificate(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX], msg[WF_DATA_OVERHEAD + 2048];
+	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kp, *old;
+	struct wf_peer *p = with_x(d, &kp), *q;
+	union wf_endpoint told = hn_ep("198.18.0.66:51820");
+	size_t len, n;
+
+	/* 11: forged: a stranger, answered, unproven, with no route */
+	len = hn_forge(&xold.cert, now_ns(0), 7, true, pkt, sizeof(pkt));
+	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	q = wf_peer_find(d, xold.cert.pubkey);
+	assert_non_null(q);
+	assert_false(q->proven);
+	assert_ptr_equal(owner(d, "100.64.0.2"), p);
+	/* 12: with the old key, proven: still the incumbent's address */
+	old = handshake(d, &xold, EVIL_AT, now_ns(1), 0x400);
+	assert_non_null(old);
+	keepalive(d, old, EVIL_AT);
+	assert_true(q->proven);
+	assert_ptr_equal(owner(d, "100.64.0.2"), p);
+	/* 13: and what it sends from that address is not taken from it */
+	{
+		uint8_t ip[20] = {0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 2, 100, 64,
+				  0, 1};
+
+		n = hn_seal(old, WF_MSG_DATA, ip, sizeof(ip), msg);
+		feed(d, msg, n, EVIL_AT, HN_NOW);
+		assert_int_equal(q->drops[WF_DROP_BAD_SOURCE], 1);
+		assert_int_equal(hn_delivered(msg, sizeof(msg)), 0);
+	}
+	/* 14: x tells us of a member we do not know: hearsay, no route */
+	n = wf_cert_encode(&m.cert, enc, sizeof(enc));
+	n = wf_member_encode(enc, n, &told, member, sizeof(member));
+	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
+	feed(d, msg, len, X_AT, HN_NOW);
+	q = wf_peer_find(d, m.cert.pubkey);
+	assert_non_null(q);
+	assert_false(q->proven);
+	assert_null(owner(d, "100.64.0.3"));
+	assert_true(q->has_endpoint && q->ep_source == WF_EP_HEARSAY);
+	assert_string_equal(q->ep_via, "x");
+	/* 15: of a node we know, a member cannot move the endpoint */
+	n = wf_cert_encode(&x.cert, enc, sizeof(enc));
+	n = wf_member_encode(enc, n, &told, member, sizeof(member));
+	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
+	feed(d, msg, len, X_AT, HN_NOW);
+	assert_true(wf_endpoint_equal(&p->endpoint, X_AT));
+	assert_int_equal(p->ep_source, WF_EP_AUTHENTIC);
+	wf_keypair_free(kp);
+	wf_keypair_free(old);
+}
+
+/* 16-18: told endpoints must be worth trying. */
+static void test_hearsay_endpoints(void **state)
+{
+	static const char *const bad[] = {"127.0.0.1:51820", "224.0.0.5:51820", "0.0.0.0:51820",
+					  "198.18.0.1:51820" /* our own listen address */};
+	struct wf_daemon *d = *state;
+	struct wf_peer *q = wf_peer_add(d, &m.cert, HN_NOW);
+
+	assert_non_null(q);
+	/* 16: unusable ones and our own are refused */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		union wf_endpoint e = hn_ep(bad[i]);
+
+		if (wf_peer_hearsay(d, q, &e, "x"))
+			fail_msg("case 16: took %s", bad[i]);
+	}
+	/* 17: a good one is taken, as a hint */
+	{
+		union wf_endpoint e = hn_ep("198.18.0.3:51820");
+
+		assert_true(wf_peer_hearsay(d, q, &e, "x"));
+		assert_int_equal(q->ep_source, WF_EP_HEARSAY);
+	}
+	/* 18: after WF_HEARSAY_TRIES unanswered initiations it is dropped */
+	for (int i = 0; i <= WF_HEARSAY_TRIES; i++)
+		wf_handshake_initiate(d, q, HN_NOW + i * 10000);
+	assert_false(q->has_endpoint);
+}
+
+/* 19-20: cryptokey routing: a covering route speaks for nobody else. */
+static void test_cryptokey_routing(void **state)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 64];
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kx, *kc;
+	struct wf_peer *px = with_x(d, &kx), *pc;
+	uint8_t ip[20] = {0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 2, 100, 64, 0, 1};
+	uint8_t got[64];
+	size_t n;
+
+	kc = handshake(d, &cover, &cover_at, now_ns(0), 0x500);
+	keepalive(d, kc, &cover_at);
+	pc = wf_peer_find(d, cover.cert.pubkey);
+	assert_ptr_equal(owner(d, "100.64.0.2"), px);
+	assert_ptr_equal(owner(d, "100.64.0.9"), pc);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* 19: from x's address, sent by cover: dropped, counted */
+	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
+	feed(d, msg, n, &cover_at, HN_NOW);
+	assert_int_equal(pc->drops[WF_DROP_BAD_SOURCE], 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 20: from an address of its own subnet: delivered */
+	ip[15] = 9;
+	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
+	feed(d, msg, n, &cover_at, HN_NOW);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 20);
+	wf_keypair_free(kx);
+	wf_keypair_free(kc);
+}
+
+/* 21-24: cookies under load, and for answers larger than the question. */
+static void test_cookies(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_daemon *d = *state;
+	struct wf_noise_handshake hs;
+	struct wf_cookie_jar jar = {0};
+	struct hn_sent *r;
+	size_t len;
+
+	/* 21: under load, an initiation without a cookie gets one, not an answer */
+	d->hs_load.threshold = 0;
+	len = hn_init(&x, &hs, now_ns(0), 0x600, NULL, pkt, sizeof(pkt));
+	hn_clear();
+	feed(d, pkt, len, X_AT, HN_NOW);
+	r = hn_last();
+	assert_non_null(r);
+	assert_int_equal(r->buf[0], WF_MSG_COOKIE);
+	assert_int_equal(r->len, WF_COOKIE_REPLY_LEN);
+	assert_int_equal(d->drops[WF_DROP_COOKIE], 1);
+	/* 22: with it, the next one is answered */
+	assert_true(wf_cookie_take(&d->cookies, r->buf, r->len, pkt + len - WF_INIT_MACS_LEN, &jar,
+				   HN_NOW));
+	wf_noise_handshake_clear(&hs);
+	len = hn_init(&x, &hs, now_ns(1), 0x601, jar.cookie, pkt, sizeof(pkt));
+	hn_clear();
+	feed(d, pkt, len, X_AT, HN_NOW);
+	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
+	wf_noise_handshake_clear(&hs);
+	/* 23: the same cookie from another address is no good */
+	len = hn_init(&x, &hs, now_ns(2), 0x602, jar.cookie, pkt, sizeof(pkt));
+	hn_clear();
+	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
+	wf_noise_handshake_clear(&hs);
+	d->hs_load.threshold = WF_HS_LOAD_PER_S;
+	d->hs_load.until_ms = 0;
+	/* 24: no load, but an unpadded initiation: our answer would be larger,
+	 * so it goes only to an address that proved itself */
+	len = hn_forge(&x.cert, now_ns(3), 0x603, false, pkt, sizeof(pkt));
+	assert_true(len < WF_INIT_MIN_LEN);
+	hn_clear();
+	feed(d, pkt, len, EVIL_AT, HN_NOW + 5000);
+	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
+	assert_true(hn_last()->len < len);
+}
+
+/* 25-26: a forged response must not cost us our own handshake. */
+static void test_forged_response(void **state)
+{
+	static uint8_t resp[WF_HANDSHAKE_MAX];
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kx;
+	struct wf_peer *p = with_x(d, &kx);
+	struct wf_handshake *ours;
+	struct hn_sent init;
+	uint8_t p_buf[128], key[WF_SHA256_LEN], payload[WF_HANDSHAKE_MAX], plain[WF_HANDSHAKE_MAX];
+	struct wf_noise_protocol proto;
+	size_t pl, plen, nlen, len;
+
+	hn_clear();
+	p->hs_next_ms = 0;
+	wf_handshake_initiate(d, p, HN_NOW);
+	ours = p->hs;
+	assert_non_null(ours);
+	init = *hn_last();
+	assert_true(hn_proto(&proto, p_buf, &pl, key));
+	/* 25: the attacker (cover's key) reads our initiation and answers it
+	 * with its own key: Noise-valid, but not x. Dropped; we keep waiting */
+	for (int who = 0; who < 2; who++) {
+		const struct hn_node *n = who ? &x : &cover;
+		struct wf_noise_handshake hs;
+
+		assert_true(wf_noise_handshake_init(&hs, &proto, false, p_buf, pl, n->priv, NULL,
+						    NULL, NULL));
+		assert_true(wf_noise_read_message(&hs, init.buf + 8, init.len - 8 - WF_INIT_MACS_LEN,
+						  plain, sizeof(plain), &plen));
+		plen = hn_payload(&n->cert, now_ns(0), false, payload, sizeof(payload));
+		assert_true(wf_noise_write_message(&hs, payload, plen, resp + 12,
+						   sizeof(resp) - 12 - WF_MAC_LEN, &nlen));
+		len = hn_finish(resp, WF_MSG_HANDSHAKE_RESP, 0x700 + (uint32_t)who,
+				wf_get_le32(init.buf + 4), 12 + nlen, NULL);
+		wf_noise_handshake_clear(&hs);
+		feed(d, resp, len, who ? X_AT : EVIL_AT, HN_NOW);
+		if (!who)
+			assert_ptr_equal(p->hs, ours);
+	}
+	/* 26: then x's real answer completes it */
+	assert_null(p->hs);
+	assert_int_equal(p->session.current->remote_index, 0x701);
+	wf_keypair_free(kx);
+}
+
+/* 27: a bootstrap address that is this node: noticed, not asked again. */
+static void test_self(void **state)
+{
+	struct wf_daemon *d = *state;
+	struct hn_sent init;
+
+	d->bootstrap = calloc(1, sizeof(*d->bootstrap));
+	assert_non_null(d->bootstrap);
+	d->n_bootstrap = 1;
+	snprintf(d->bootstrap[0].spec, sizeof(d->bootstrap[0].spec), "198.18.0.1:51820");
+	hn_clear();
+	wf_handshake_bootstrap(d, &d->bootstrap[0], HN_NOW);
+	init = *hn_last();
+	feed(d, init.buf, init.len, &d->cfg.listen, HN_NOW);
+	assert_true(d->bootstrap[0].is_self);
+	assert_null(d->bootstrap[0].hs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_proof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hearsay_endpoints, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cryptokey_routing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forged_response, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_self, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
