@@ -43,6 +43,7 @@ int cmd_cert_show(int argc, char **argv);
  * fallbacks so the binary links before they exist. */
 int cmd_up(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+/* reload.c: not implemented yet, and says what to do instead. */
 int cmd_reload(int argc, char **argv);
 
 /* --- Messages ----------------------------------------------------------

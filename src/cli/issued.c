@@ -29,61 +29,107 @@ static bool covers(const struct wf_prefix *a, const struct wf_prefix *b)
 	return a->family == b->family && wf_prefix_contains(a, b);
 }
 
-/* Compare the new certificate with one signed before; false if it must be
- * refused (an address of a live certificate of another name). */
-static bool compare(const struct wf_cert *c, const struct wf_cert *old, int64_t now, bool force)
-{
-	char s[WF_ADDR_STRLEN], r[WF_ADDR_STRLEN], when[32];
-	bool ok = true;
+enum { NOTES_MAX = 32, NOTE_LEN = 400 };
 
-	if (old->not_after < now || !strcmp(old->name, c->name))
-		return true;
+/* What the certificates signed before say about the new one. */
+struct findings {
+	const struct wf_cert *c;
+	int64_t now;
+	struct wf_cert holder[WF_CERT_MAX_ADDRS]; /* of each address, the longest-lived */
+	unsigned holders[WF_CERT_MAX_ADDRS];      /* how many live certificates hold it */
+	char notes[NOTES_MAX][NOTE_LEN];
+	unsigned n_notes;
+};
+
+/* One note per text: many certificates of one node say the same. */
+static void note(struct findings *f, const struct wf_prefix *route, const struct wf_prefix *addr,
+		 const char *route_of, const char *addr_of)
+{
+	char r[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN], text[NOTE_LEN];
+
+	wf_prefix_str(route, false, r, sizeof(r));
+	wf_prefix_str(addr, true, a, sizeof(a));
+	if (!strcmp(route_of, f->c->name))
+		snprintf(text, sizeof(text), "route %s covers %s of %s; traffic for it still goes to "
+					     "%s, and %s cannot speak for it", r, a, addr_of, addr_of,
+			 route_of);
+	else
+		snprintf(text, sizeof(text), "%s's route %s covers %s; traffic for %s still goes to %s",
+			 route_of, r, a, a, addr_of);
+	for (unsigned i = 0; i < f->n_notes; i++)
+		if (!strcmp(f->notes[i], text))
+			return;
+	if (f->n_notes < NOTES_MAX)
+		snprintf(f->notes[f->n_notes++], sizeof(f->notes[0]), "%s", text);
+}
+
+static void compare(struct findings *f, const struct wf_cert *old)
+{
+	const struct wf_cert *c = f->c;
+
+	if (old->not_after < f->now || !strcmp(old->name, c->name))
+		return;
 	for (unsigned i = 0; i < c->n_addrs; i++) {
 		for (unsigned j = 0; j < old->n_addrs; j++) {
 			if (!wf_prefix_equal(&c->addrs[i], &old->addrs[j]))
 				continue;
-			wf_prefix_str(&c->addrs[i], true, s, sizeof(s));
-			cli_time_str(old->not_after, when, sizeof(when));
-			if (force) {
-				fprintf(stderr, "weft: %s: warning: %s is also held by %s (serial "
-						"%016llx, valid until %s); signing anyway (--force)\n",
-					cli_command, s, old->name, (unsigned long long)old->serial,
-					when);
-				continue;
-			}
-			cli_error("%s is held by %s (serial %016llx, valid until %s); give the node "
-				  "another address, or --force if %s no longer uses it",
-				  s, old->name, (unsigned long long)old->serial, when, old->name);
-			ok = false;
+			if (!f->holders[i]++ || old->not_after > f->holder[i].not_after)
+				f->holder[i] = *old;
 		}
 		for (unsigned j = 0; j < old->n_routes; j++)
 			if (covers(&old->routes[j], &c->addrs[i]))
-				fprintf(stderr, "weft: %s: note: %s's route %s covers %s; traffic for %s "
-						"still goes to %s\n",
-					cli_command, old->name,
-					wf_prefix_str(&old->routes[j], false, r, sizeof(r)),
-					wf_prefix_str(&c->addrs[i], true, s, sizeof(s)), s, c->name);
+				note(f, &old->routes[j], &c->addrs[i], old->name, c->name);
 	}
 	for (unsigned i = 0; i < c->n_routes; i++)
 		for (unsigned j = 0; j < old->n_addrs; j++)
 			if (covers(&c->routes[i], &old->addrs[j]))
-				fprintf(stderr, "weft: %s: note: route %s covers %s of %s; traffic for "
-						"it still goes to %s, and %s cannot speak for it\n",
-					cli_command, wf_prefix_str(&c->routes[i], false, r, sizeof(r)),
-					wf_prefix_str(&old->addrs[j], true, s, sizeof(s)), old->name,
-					old->name, c->name);
+				note(f, &c->routes[i], &old->addrs[j], c->name, old->name);
+}
+
+/* Say what was found; false if an address is taken and not forced. */
+static bool report(const struct findings *f, bool force)
+{
+	char s[WF_ADDR_STRLEN], when[32], more[48];
+	bool ok = true;
+
+	for (unsigned i = 0; i < f->n_notes; i++)
+		fprintf(stderr, "weft: %s: note: %s\n", cli_command, f->notes[i]);
+	for (unsigned i = 0; i < f->c->n_addrs; i++) {
+		const struct wf_cert *h = &f->holder[i];
+
+		if (!f->holders[i])
+			continue;
+		wf_prefix_str(&f->c->addrs[i], true, s, sizeof(s));
+		cli_time_str(h->not_after, when, sizeof(when));
+		more[0] = '\0';
+		if (f->holders[i] > 1)
+			snprintf(more, sizeof(more), "; %u live certificates hold it", f->holders[i]);
+		if (force) {
+			fprintf(stderr, "weft: %s: warning: %s is also held by %s (serial %016llx, "
+					"valid until %s%s); signing anyway (--force)\n",
+				cli_command, s, h->name, (unsigned long long)h->serial, when, more);
+			continue;
+		}
+		cli_error("%s is held by %s (serial %016llx, valid until %s%s); give the node "
+			  "another address, or --force if %s no longer uses it",
+			  s, h->name, (unsigned long long)h->serial, when, more, h->name);
+		ok = false;
+	}
 	return ok;
 }
 
 bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t now, bool force)
 {
 	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[WF_ERR_MAX];
+	static struct findings f;
 	struct dirent *de;
-	bool ok = true;
 	DIR *dp;
 
 	if (!issued_dir(ca, dir, sizeof(dir)))
 		return false;
+	memset(&f, 0, sizeof(f));
+	f.c = c;
+	f.now = now;
 	dp = opendir(dir);
 	if (!dp)
 		return true; /* nothing signed yet (or by an older weft) */
@@ -98,10 +144,10 @@ bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t 
 			fprintf(stderr, "weft: %s: warning: skipping %s\n", cli_command, err);
 			continue;
 		}
-		ok &= compare(c, &old, now, force);
+		compare(&f, &old);
 	}
 	closedir(dp);
-	return ok;
+	return report(&f, force);
 }
 
 bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c)

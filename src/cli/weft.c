@@ -12,7 +12,7 @@
 static const struct {
 	const char *name;
 	int (*function)(int argc, char **argv);
-	const char *description;
+	const char *description; /* NULL: not listed (not implemented yet) */
 } commands[] = {
     {"ca init", cmd_ca_init, "Create a network: its CA key and CA certificate"},
     {"ca sign", cmd_ca_sign, "Sign a node's public key into a node certificate"},
@@ -21,7 +21,7 @@ static const struct {
     {"cert show", cmd_cert_show, "Print a certificate and check it against its CA"},
     {"up", cmd_up, "Run the daemon in the foreground"},
     {"status", cmd_status, "Show the running daemon's peers and sessions"},
-    {"reload", cmd_reload, "Make the running daemon reread its configuration"},
+    {"reload", cmd_reload, NULL},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };
@@ -43,11 +43,6 @@ __attribute__((weak)) int cmd_status(int argc, char **argv)
 	return not_built("status");
 }
 
-__attribute__((weak)) int cmd_reload(int argc, char **argv)
-{
-	return not_built("reload");
-}
-
 static bool in_group(size_t i, const char *group)
 {
 	size_t glen = group ? strlen(group) : 0;
@@ -55,11 +50,16 @@ static bool in_group(size_t i, const char *group)
 	return !group || (!strncmp(commands[i].name, group, glen) && commands[i].name[glen] == ' ');
 }
 
+static bool listed(size_t i, const char *group)
+{
+	return commands[i].description && in_group(i, group);
+}
+
 static void show_usage(const char *group)
 {
 	printf("Usage: weft <command> [<options>]\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (in_group(i, group))
+		if (listed(i, group))
 			printf("  %-11s %s\n", commands[i].name, commands[i].description);
 	printf("\nRun 'weft <command> --help' for a command's options; see weft(8).\n");
 }
@@ -73,7 +73,7 @@ static int bad_command(const char *group, const char *what)
 	for (size_t i = 0; i < N_COMMANDS && used < sizeof(list); i++) {
 		int n;
 
-		if (!in_group(i, group))
+		if (!listed(i, group))
 			continue;
 		n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "",
 			     commands[i].name);

@@ -67,10 +67,20 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddStringToObject(o, "name", p->cert.name);
 	cJSON_AddItemToObject(o, "addresses", prefix_array(p->cert.addrs, p->cert.n_addrs));
 	cJSON_AddItemToObject(o, "routes", prefix_array(p->cert.routes, p->cert.n_routes));
-	if (p->has_endpoint)
+	if (p->has_endpoint) {
 		cJSON_AddStringToObject(o, "endpoint", wf_endpoint_str(&p->endpoint, buf, sizeof(buf)));
-	else
+		cJSON_AddStringToObject(o, "endpoint_source", p->ep_source == WF_EP_AUTHENTIC
+								  ? "authenticated"
+								  : "hearsay");
+	} else {
 		cJSON_AddNullToObject(o, "endpoint");
+		cJSON_AddNullToObject(o, "endpoint_source");
+	}
+	if (p->has_endpoint && p->ep_source == WF_EP_HEARSAY)
+		cJSON_AddStringToObject(o, "endpoint_via", p->ep_via);
+	else
+		cJSON_AddNullToObject(o, "endpoint_via");
+	cJSON_AddBoolToObject(o, "proven", p->proven);
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",
@@ -83,6 +93,13 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddNumberToObject(o, "tx_packets", (double)p->tx_packets);
 	cJSON_AddItemToObject(o, "drops", drops_object(p->drops, false));
 	return o;
+}
+
+/* Shown: the members that proved their key, and those we were told of and
+ * try; not the strangers that exist only because of initiations. */
+static bool shown(const struct wf_peer *p)
+{
+	return p->proven || p->has_endpoint;
 }
 
 static int by_name(const void *a, const void *b)
@@ -101,7 +118,8 @@ char *wf_status_json(struct wf_daemon *d)
 	if (!sorted)
 		return NULL;
 	for (struct wf_peer *p = d->peers; p && n < d->n_peers; p = p->next)
-		sorted[n++] = p;
+		if (shown(p))
+			sorted[n++] = p;
 	qsort(sorted, n, sizeof(*sorted), by_name);
 	cJSON_AddNumberToObject(root, "version", 1);
 	cJSON_AddItemToObject(root, "node", node_object(d, now));

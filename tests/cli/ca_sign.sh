@@ -118,4 +118,32 @@ grep -qiE "permission|mode|readable|too open" "$ERR" || fail "message does not n
 chmod 0600 ca/ca.key
 [ ! -e new.crt ] || fail "a refused ca sign wrote new.crt"
 expect_ok sign --address 100.64.0.9
+
+# The CA's record of what it signed: a copy of each certificate in issued/.
+n=$(ls ca/issued/*.crt | wc -l)
+[ "$n" -ge 5 ] || fail "ca/issued holds $n certificates"
+serial=$("$WEFT" cert show --json n1/node.crt | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+cmp -s "ca/issued/$serial.crt" n1/node.crt || fail "no copy of n1/node.crt in ca/issued"
+# The same name again (a renewal, a reinstalled host): no conflict.
+expect_ok "$WEFT" keygen --dir n2
+expect_ok "$WEFT" ca sign --dir ca --pubkey n2/node.pub --name n1 --address 100.64.0.1 \
+	--out renew.crt
+# An address another name holds: refused, naming the holder and --force.
+expect_fail "100.64.0.1 is held by n1 .*--force" "$WEFT" ca sign --dir ca --pubkey n2/node.pub \
+	--name n2 --address 100.64.0.1 --out n2/node.crt
+[ ! -e n2/node.crt ] || fail "a refused duplicate address was written"
+expect_ok "$WEFT" ca sign --dir ca --pubkey n2/node.pub --name n2 --address 100.64.0.1 \
+	--out n2/node.crt --force
+grep -q "also held by n1" "$ERR" || fail "no warning for the forced duplicate"
+# An expired holder does not count (a CA backdated to sign one).
+expect_ok "$WEFT" keygen --dir n3
+expect_ok "$WEFT" ca init --dir oldca --network net --prefix 100.64.0.0/10 --not-before 1600000000
+expect_ok "$WEFT" ca sign --dir oldca --pubkey n3/node.pub --name gone --address 100.64.0.33 \
+	--not-before 1700000000 --not-after 1700000100 --out gone.crt
+expect_ok "$WEFT" ca sign --dir oldca --pubkey n3/node.pub --name n3 --address 100.64.0.33 \
+	--out n3/node.crt
+# A route over another node's address: signed, with a note.
+expect_ok "$WEFT" ca sign --dir ca --pubkey n3/node.pub --name n4 --address 100.64.0.44 \
+	--route 100.64.0.0/28 --out n4.crt
+grep -q "route 100.64.0.0/28 covers 100.64.0.1 of n1" "$ERR" || fail "no note for a covering route"
 echo "all ca sign tests passed"

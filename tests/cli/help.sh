@@ -25,6 +25,13 @@ for g in ca node cert; do
 	expect_fail -c 2 "^weft: $g: missing command; commands: $g " "$WEFT" $g
 	expect_fail -c 2 "^weft: $g: unknown command 'frob'" "$WEFT" $g frob
 done
+# reload does not exist yet: not listed, but it explains itself.
+expect_ok "$WEFT" --help
+grep -q "reload" "$OUT" && fail "weft --help lists reload, which is not implemented"
+expect_ok "$WEFT" reload --help
+expect_out "^Usage: weft reload"
+expect_out "systemctl restart weft@NAME"
+expect_fail -c 1 "^weft: reload: not implemented yet: restart the daemon" "$WEFT" reload
 # --help wins over anything else on the line.
 expect_ok "$WEFT" ca sign --dir nowhere --help
 expect_out "^Usage: weft ca sign"

@@ -424,6 +424,28 @@ static void test_forged_response(void **state)
 	wf_keypair_free(kx);
 }
 
+/* 28: a member's MEMBER messages are budgeted: WF_MEMBER_BURST at once. */
+static void test_member_budget(void **state)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
+	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
+	struct wf_daemon *d = *state;
+	union wf_endpoint told = hn_ep("198.18.0.3:51820");
+	struct wf_keypair *kp;
+	struct wf_peer *p = with_x(d, &kp);
+	size_t n = wf_cert_encode(&m.cert, enc, sizeof(enc)), len;
+
+	n = wf_member_encode(enc, n, &told, member, sizeof(member));
+	for (int i = 0; i < WF_MEMBER_BURST + 10; i++) {
+		len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
+		feed(d, msg, len, X_AT, HN_NOW);
+	}
+	assert_int_equal(p->drops[WF_DROP_RATE_LIMIT], 10);
+	/* and the one certificate was verified once, not 2048 times */
+	assert_true(d->certs.verifications <= 3);
+	wf_keypair_free(kp);
+}
+
 /* 27: a bootstrap address that is this node: noticed, not asked again. */
 static void test_self(void **state)
 {
@@ -453,6 +475,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_response, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_self, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_member_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
