@@ -14,7 +14,7 @@
 #include "common/keyfile.h"
 
 enum {
-	CLOCK_SKEW = 60, /* node certs start this much in the past */
+	CLOCK_SKEW = CLI_CLOCK_SKEW,
 	DEFAULT_CA_VALID = 10 * 365 * 86400,
 	DEFAULT_NODE_VALID = 365 * 86400,
 	LIST_MAX = 512,
@@ -32,7 +32,8 @@ static const char ca_init_usage[] =
     "  --network NAME     network name: 1-63 of A-Z a-z 0-9 . _ -\n"
     "  --prefix CIDR      an overlay prefix, e.g. 100.64.0.0/10 or fd00::/64\n"
     "  --cipher NAME      aes-256-gcm (default) or chacha20-poly1305\n"
-    "  --valid DURATION   CA lifetime, e.g. 10y (default), 90d, 12h, 30m, 3600s\n"
+    "  --valid DURATION   CA lifetime with a unit: 10y (default), 90d, 12h, 30m,\n"
+    "                     3600s\n"
     "  -h, --help         show this help\n";
 
 static const char ca_sign_usage[] =
@@ -119,8 +120,7 @@ int cli_node_opt(struct cli_node_req *r, int opt, const char *arg)
 		return add_group(r, arg);
 	case OPT_VALID:
 		if (!cli_parse_duration(arg, &r->valid))
-			return cli_usage_error("--valid %s: not a duration (like 1y, 90d, 12h)",
-					       arg);
+			return cli_duration_error("valid", arg);
 		return CLI_EXIT_OK;
 	case OPT_NOT_BEFORE:
 		r->has_not_before = true;
@@ -330,8 +330,7 @@ static int ca_init_opt(void *ctx, int opt, const char *arg)
 		return CLI_EXIT_OK;
 	case OPT_VALID:
 		if (!cli_parse_duration(arg, &a->valid))
-			return cli_usage_error("--valid %s: not a duration (like 10y, 90d, 12h)",
-					       arg);
+			return cli_duration_error("valid", arg);
 		return CLI_EXIT_OK;
 	case OPT_NOT_BEFORE:
 		a->has_not_before = true;
@@ -504,8 +503,10 @@ int cmd_ca_sign(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
 	/* Fail before touching the CA key if the output is in the way. */
-	if (!a.force && !cli_refuse_existing(a.out))
+	if (!a.force && cli_exists(a.out)) {
+		cli_error("%s already exists; use --force to replace it (or weft ca renew)", a.out);
 		return CLI_EXIT_FAIL;
+	}
 	if (!cli_load_key(a.pubkey, "NODE PUBLIC KEY", pub) || !cli_ca_load(a.dir, &ca, now))
 		return CLI_EXIT_FAIL;
 	rc = CLI_EXIT_FAIL;

@@ -127,6 +127,18 @@ bool cli_no_args(int argc, char **argv)
 	return false;
 }
 
+int cli_duration_error(const char *opt, const char *arg)
+{
+	const char *p = arg;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*arg && !*p)
+		return cli_usage_error("--%s %s: give a unit: %sd (days), %sh, %sm or %ss", opt, arg,
+				       arg, arg, arg, arg);
+	return cli_usage_error("--%s %s: not a duration (like 1y, 90d, 12h)", opt, arg);
+}
+
 bool cli_parse_duration(const char *s, int64_t *secs)
 {
 	static const struct {
@@ -145,9 +157,9 @@ bool cli_parse_duration(const char *s, int64_t *secs)
 	n = strtoll(s, &end, 10);
 	if (errno || n <= 0)
 		return false;
-	if (!*end)
-		mult = 1;
-	else if (!end[1])
+	/* A bare number is refused: "90" could be seconds or days, and a
+	 * certificate valid for 90 seconds is no one's intent. */
+	if (*end && !end[1])
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (units[i].suffix == *end)
 				mult = units[i].mult;

@@ -31,11 +31,13 @@ enum {
 	CLI_EXIT_USAGE = 2, /* the command line itself is wrong */
 	CLI_PATH_MAX = 4096,
 	CLI_OPT_BAD = -2, /* cli_getopt: an error was already printed */
+	CLI_CLOCK_SKEW = 60, /* node certificates start this much in the past */
 };
 
 /* --- Subcommands ------------------------------------------------------- */
 int cmd_ca_init(int argc, char **argv);
 int cmd_ca_sign(int argc, char **argv);
+int cmd_ca_renew(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_node_init(int argc, char **argv);
 int cmd_cert_show(int argc, char **argv);
@@ -82,8 +84,12 @@ bool cli_require(const char *value, const char *opt);
 /* Fails (printing why) if positional arguments remain after optind. */
 bool cli_no_args(int argc, char **argv);
 
-/* "90d", "12h", "1y", "30m", "3600s", "2w" or plain seconds; > 0. */
+/* "90d", "12h", "1y", "30m", "3600s", "2w"; > 0. A bare number is refused
+ * (seconds or days?). */
 bool cli_parse_duration(const char *s, int64_t *secs);
+/* The usage error for a --opt value that cli_parse_duration refused; a bare
+ * number is told to give a unit. Returns CLI_EXIT_USAGE. */
+int cli_duration_error(const char *opt, const char *arg);
 /* A CIDR prefix for option opt, with a hint when host bits are set. */
 bool cli_parse_prefix(const char *opt, const char *s, struct wf_prefix *p);
 /* A bare address (no "/len") for option opt. */

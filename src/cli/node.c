@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "common/keyfile.h"
+#include "daemon/config.h"
 
 enum {
 	OPT_DIR = OPT_CLI_FIRST_FREE,
@@ -96,8 +97,13 @@ static int node_init_opt(void *ctx, int opt, const char *arg)
 			   ? 0
 			   : CLI_EXIT_USAGE;
 	case OPT_BOOTSTRAP:
-		if (!endpoint_ok("bootstrap", arg))
-			return CLI_EXIT_USAGE;
+		/* Written as given: a name that does not resolve here (on the
+		 * admin host) may well resolve on the node, where the daemon
+		 * resolves it at each attempt. */
+		if (!wf_config_bootstrap_ok(arg))
+			return cli_usage_error("--bootstrap %s: not HOST:PORT or [IPV6]:PORT "
+					       "(like db1.example.net:51820 or [2001:db8::1]:51820)",
+					       arg);
 		if (a->n_bootstrap >= MAX_BOOTSTRAP)
 			return cli_usage_error("too many --bootstrap options (at most %d)",
 					       MAX_BOOTSTRAP);

@@ -6,7 +6,9 @@
  * but refuses a document of another major version.
  */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,14 +22,15 @@
 
 enum {
 	STATUS_VERSION = 1,
-	NCOL = 8,
+	NCOL = 9,
 	CELL = 128, /* longer cells are cut, with "..." */
-	QUERY_TIMEOUT_S = 5,
+	QUERY_TIMEOUT_S = 3,
 	MAX_RESPONSE = 64 << 20,
+	WARN_DAYS = 30, /* certificates that expire within this are warned of */
 };
 
 static const char *const headers[NCOL] = {"PEER", "ADDRESSES", "ENDPOINT", "STATE",
-					  "HANDSHAKE", "RX", "TX", "DROPS"};
+					  "HANDSHAKE", "RX", "TX", "DROPS", "EXPIRES"};
 
 /* Copies s into a cell, replacing control characters: the strings come from
  * certificates and the network, and must not drive the terminal. */
@@ -135,7 +138,38 @@ static double sum_numbers(const cJSON *obj)
 	return sum;
 }
 
-static void peer_row(const cJSON *peer, char row[NCOL][CELL])
+/* "2027-12-01T14:00:00Z" -> Unix seconds; false if absent or not that. */
+static bool jtime(const cJSON *obj, const char *key, int64_t *t)
+{
+	const char *s = jstr(obj, key, NULL), *end;
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
+		return false;
+	*t = (int64_t)timegm(&tm);
+	return true;
+}
+
+/* "in 364d", "in 5h", "expired". */
+static void fmt_expiry(const cJSON *obj, int64_t now, char *buf, size_t len)
+{
+	int64_t t, left;
+
+	if (!jtime(obj, "not_after", &t)) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	left = t - now;
+	if (left < 0)
+		snprintf(buf, len, "expired");
+	else if (left < 86400)
+		snprintf(buf, len, "in %lldh", (long long)(left / 3600));
+	else
+		snprintf(buf, len, "in %lldd", (long long)(left / 86400));
+}
+
+static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 {
 	char buf[1024], t[32];
 	double secs;
@@ -159,6 +193,72 @@ static void peer_row(const cJSON *peer, char row[NCOL][CELL])
 	snprintf(buf, sizeof(buf), "%.0f",
 		 sum_numbers(cJSON_GetObjectItemCaseSensitive(peer, "drops")));
 	cell_set(row[7], buf);
+	fmt_expiry(peer, now, buf, sizeof(buf));
+	cell_set(row[8], buf);
+}
+
+/* "routes 10.1.0.0/16; groups web, db", or "" when it has neither. */
+static void fmt_extras(const cJSON *obj, char *buf, size_t len)
+{
+	char routes[1024], groups[1024];
+
+	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "routes"), routes, sizeof(routes));
+	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "groups"), groups, sizeof(groups));
+	buf[0] = '\0';
+	if (strcmp(routes, "-"))
+		snprintf(buf, len, "routes %s", routes);
+	if (strcmp(groups, "-"))
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sgroups %s", buf[0] ? "; " : "",
+			 groups);
+}
+
+/* Routes and groups of the peers that have some, a line each. */
+static void print_peer_extras(FILE *out, const cJSON *peers)
+{
+	char extras[2048], line[CELL * 2], name[CELL];
+	const cJSON *peer;
+
+	cJSON_ArrayForEach(peer, peers)
+	{
+		fmt_extras(peer, extras, sizeof(extras));
+		if (!extras[0])
+			continue;
+		cell_set(name, jstr(peer, "name", "?"));
+		cell_set(line, extras);
+		fprintf(out, "  %s: %s\n", name, line);
+	}
+}
+
+/* One line for a certificate close to its end: the node's, a peer's, the CA's. */
+static void warn_expiry(FILE *out, const cJSON *obj, const char *key, const char *whose,
+			int64_t now)
+{
+	char when[CELL];
+	int64_t t;
+
+	if (!jtime(obj, key, &t) || t - now > WARN_DAYS * 86400)
+		return;
+	cell_set(when, jstr(obj, key, "?"));
+	if (t < now)
+		fprintf(out, "warning: %s expired at %s\n", whose, when);
+	else
+		fprintf(out, "warning: %s expires in %lld days, at %s\n", whose,
+			(long long)((t - now) / 86400), when);
+}
+
+static void print_warnings(FILE *out, const cJSON *node, const cJSON *peers, int64_t now)
+{
+	char whose[CELL + 32], name[CELL];
+	const cJSON *peer;
+
+	warn_expiry(out, node, "not_after", "this node's certificate", now);
+	warn_expiry(out, node, "ca_not_after", "the CA certificate", now);
+	cJSON_ArrayForEach(peer, peers)
+	{
+		cell_set(name, jstr(peer, "name", "?"));
+		snprintf(whose, sizeof(whose), "the certificate of %s", name);
+		warn_expiry(out, peer, "not_after", whose, now);
+	}
 }
 
 static void print_row(FILE *out, const char row[NCOL][CELL], const size_t width[NCOL])
@@ -188,10 +288,12 @@ static void print_table(FILE *out, char (*rows)[NCOL][CELL], size_t n)
 		print_row(out, rows[r], width);
 }
 
-/* "node alpha (100.64.0.1, fd00::1) on weft0, listening on ..., network demo" */
-static void print_node(FILE *out, const cJSON *node)
+/* "node alpha (100.64.0.1, fd00::1) on weft0, listening on ..., network demo",
+ * then uptime, MTU, certificate, and routes and groups if any. */
+static void print_node(FILE *out, const cJSON *node, int64_t now)
 {
-	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32];
+	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32], extras[2048];
+	char serial[CELL], until[CELL];
 	double v;
 
 	join_strings(cJSON_GetObjectItemCaseSensitive(node, "addresses"), addrs, sizeof(addrs));
@@ -206,7 +308,18 @@ static void print_node(FILE *out, const cJSON *node)
 		fprintf(out, "up %s", t);
 		if (jnum(node, "mtu", &v))
 			fprintf(out, ", mtu %.0f", v);
+		if (jstr(node, "serial", NULL)) {
+			cell_set(serial, jstr(node, "serial", "?"));
+			cell_set(until, jstr(node, "not_after", "?"));
+			fmt_expiry(node, now, t, sizeof(t));
+			fprintf(out, ", certificate %s valid until %s (%s)", serial, until, t);
+		}
 		fputc('\n', out);
+	}
+	fmt_extras(node, extras, sizeof(extras));
+	if (extras[0]) {
+		cell_set(name, extras);
+		fprintf(out, "%s\n", name);
 	}
 }
 
@@ -250,7 +363,7 @@ static bool check_document(const cJSON *root, char *err, size_t errlen)
 	return true;
 }
 
-bool wf_status_render(FILE *out, const char *json, char *err, size_t errlen)
+bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_t errlen)
 {
 	cJSON *root = cJSON_Parse(json);
 	const cJSON *peers, *peer;
@@ -272,18 +385,37 @@ bool wf_status_render(FILE *out, const char *json, char *err, size_t errlen)
 	}
 	cJSON_ArrayForEach(peer, peers)
 		if (cJSON_IsObject(peer))
-			peer_row(peer, rows[n++]);
-	print_node(out, cJSON_GetObjectItemCaseSensitive(root, "node"));
-	if (n)
+			peer_row(peer, now, rows[n++]);
+	print_node(out, cJSON_GetObjectItemCaseSensitive(root, "node"), now);
+	if (n) {
 		print_table(out, rows, n);
-	else
+		print_peer_extras(out, peers);
+	} else {
 		fprintf(out, "no peers\n");
+	}
 	print_drops(out, cJSON_GetObjectItemCaseSensitive(root, "drops"));
+	print_warnings(out, cJSON_GetObjectItemCaseSensitive(root, "node"), peers, now);
 	ok = true;
 out:
 	free(rows);
 	cJSON_Delete(root);
 	return ok;
+}
+
+/* Why connect failed, in words: the common cases each have a fix. */
+static void connect_error(const char *path, int e, char *err, size_t errlen)
+{
+	if (e == ENOENT || e == ECONNREFUSED)
+		snprintf(err, errlen, "the daemon is not running (nothing listens on %s%s)", path,
+			 e == ENOENT ? ": no such socket" : "");
+	else if (e == EACCES || e == EPERM)
+		snprintf(err, errlen, "permission denied on %s: only root and the daemon's own user "
+				      "may ask it (try sudo)", path);
+	else if (e == EAGAIN || e == EWOULDBLOCK || e == EINPROGRESS || e == ETIMEDOUT)
+		snprintf(err, errlen, "the daemon does not answer on %s (is it stopped or hung? "
+				      "see systemctl status)", path);
+	else
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
 }
 
 static int query_connect(const char *path, char *err, size_t errlen)
@@ -303,16 +435,17 @@ static int query_connect(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/* Before connect: a daemon that is stopped (or hung) accepts no
+	 * connection, and a full backlog would block connect itself. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		saved = errno;
-		snprintf(err, errlen, "cannot connect to %s: %s (is `weft up` running?)", path,
-			 strerror(saved));
+		connect_error(path, saved, err, errlen);
 		close(fd);
 		errno = saved;
 		return -1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
@@ -339,8 +472,10 @@ static char *read_all(int fd, const char *path, char *err, size_t errlen)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errlen, "reading from %s: %s", path,
-				 errno == EAGAIN ? "the daemon did not answer" : strerror(errno));
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				connect_error(path, errno, err, errlen);
+			else
+				snprintf(err, errlen, "reading from %s: %s", path, strerror(errno));
 			free(buf);
 			return NULL;
 		}
@@ -403,21 +538,69 @@ static const char status_usage[] =
 	"Shows the running daemon's node, peers, sessions and drop counters.\n"
 	"\n"
 	"  --dir NODEDIR      the node's directory, to find the control socket in its\n"
-	"                     weft.conf (default /etc/weft)\n"
+	"                     weft.conf (default: the one node directory in /etc/weft)\n"
 	"  --socket PATH      the control socket (overrides weft.conf)\n"
 	"  --json             print the daemon's JSON (see docs/status-json.md)\n"
 	"  -h, --help         show this help\n";
 
 enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_SOCKET, OPT_JSON };
 
+/*
+ * Without --dir: WEFT_CONFIG_ROOT (default /etc/weft) itself if it holds a
+ * weft.conf, else its one subdirectory that does. Several: say which, and
+ * ask for --dir.
+ */
+static bool default_dir(char *buf, size_t len)
+{
+	const char *root = getenv("WEFT_CONFIG_ROOT");
+	static char found[8][CLI_PATH_MAX], list[8 * (CLI_PATH_MAX + 2)];
+	char path[CLI_PATH_MAX];
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *dp;
+
+	root = root && root[0] ? root : "/etc/weft";
+	if (cli_path(path, sizeof(path), root, "weft.conf") && cli_exists(path))
+		return snprintf(buf, len, "%s", root) < (int)len;
+	dp = opendir(root);
+	while (dp && (de = readdir(dp))) {
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s/weft.conf", root, de->d_name) >=
+			(int)sizeof(path) ||
+		    !cli_exists(path))
+			continue;
+		if (n < 8)
+			snprintf(found[n], sizeof(found[n]), "%s/%s", root, de->d_name);
+		n++;
+	}
+	if (dp)
+		closedir(dp);
+	if (n == 1)
+		return snprintf(buf, len, "%s", found[0]) < (int)len;
+	if (!n) {
+		cli_error("no node directory in %s (none holds a weft.conf); give --dir NODEDIR",
+			  root);
+		return false;
+	}
+	list[0] = '\0';
+	for (unsigned i = 0; i < n && i < 8; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 found[i]);
+	cli_error("%u node directories in %s (%s%s); say which with --dir", n, root, list,
+		  n > 8 ? ", ..." : "");
+	return false;
+}
+
 /* The socket path: --socket, else the control key of NODEDIR/weft.conf. */
 static bool socket_path(const char *dir, const char *sock, char *buf, size_t len)
 {
 	static struct wf_config cfg; /* large; this runs once */
-	char err[WF_CONFIG_MAX_LINE];
+	char err[WF_CONFIG_MAX_LINE], def[CLI_PATH_MAX];
 
 	if (!sock) {
-		if (!wf_config_load(&cfg, dir ? dir : "/etc/weft", err, sizeof(err))) {
+		if (!dir && !default_dir(def, sizeof(def)))
+			return false;
+		if (!wf_config_load(&cfg, dir ? dir : def, err, sizeof(err))) {
 			cli_error("%s", err);
 			return false;
 		}
@@ -474,7 +657,7 @@ int cmd_status(int argc, char **argv)
 		free(resp);
 		return rc;
 	}
-	ok = wf_status_render(stdout, resp, err, sizeof(err));
+	ok = wf_status_render(stdout, resp, (int64_t)time(NULL), err, sizeof(err));
 	free(resp);
 	if (!ok)
 		cli_error("%s", err);

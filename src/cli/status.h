@@ -8,12 +8,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Render a status document (docs/status-json.md) as the human-readable
- * table. Fails with a one-line message in err if json is not a version 1
- * status document, or is the daemon's {"error": ...} answer. */
-bool wf_status_render(FILE *out, const char *json, char *err, size_t errlen)
+ * table; now (Unix seconds) is for certificate expiry. Fails with a one-line
+ * message in err if json is not a version 1 status document, or is the
+ * daemon's {"error": ...} answer. */
+bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 /* Send one request line (without newline) to the control socket at path

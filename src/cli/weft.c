@@ -16,6 +16,7 @@ static const struct {
 } commands[] = {
     {"ca init", cmd_ca_init, "Create a network: its CA key and CA certificate"},
     {"ca sign", cmd_ca_sign, "Sign a node's public key into a node certificate"},
+    {"ca renew", cmd_ca_renew, "Sign a new certificate like an old one, valid from now"},
     {"keygen", cmd_keygen, "Generate a node's private and public key"},
     {"node init", cmd_node_init, "Set up a node: key, certificate, CA copy and weft.conf"},
     {"cert show", cmd_cert_show, "Print a certificate and check it against its CA"},

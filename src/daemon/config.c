@@ -163,14 +163,22 @@ static bool set_listen(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
+/* Letters, digits, '.', '-', '_'; and, as RFC 1123 asks of a top-level
+ * label, not all digits: "198.18.0.300" is a mistyped address, not a name. */
 static bool hostname_valid(const char *s, size_t len)
 {
-	size_t i;
+	size_t i, last = 0;
+	bool digits = true;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		if (!isalnum((unsigned char)s[i]) && !strchr(".-_", s[i]))
 			return false;
-	return len > 0;
+		if (s[i] == '.')
+			last = i + 1;
+	}
+	for (i = last; i < len; i++)
+		digits &= isdigit((unsigned char)s[i]) != 0;
+	return len > 0 && last < len && !digits;
 }
 
 /* Splits "HOST:PORT" or "[V6]:PORT" and checks the form; *literal tells
@@ -203,6 +211,16 @@ static bool bootstrap_syntax(const char *v, bool *literal)
 	host[hl] = '\0';
 	*literal = inet_pton(AF_INET, host, &(struct in_addr){0}) == 1;
 	return *literal || hostname_valid(host, hl);
+}
+
+bool wf_config_bootstrap_ok(const char *v)
+{
+	union wf_endpoint ep;
+	bool literal;
+
+	if (strlen(v) >= WF_CONFIG_BOOTSTRAP_LEN || !bootstrap_syntax(v, &literal))
+		return false;
+	return !literal || wf_endpoint_parse(&ep, v);
 }
 
 static bool set_bootstrap(struct parser *p, const char *key, const char *v)
@@ -264,16 +282,20 @@ static bool set_control(struct parser *p, const char *key, const char *v)
 
 static bool set_log_level(struct parser *p, const char *key, const char *v)
 {
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	int i;
+	/* "warning" too: the log itself prints "warning:". */
+	static const struct {
+		const char *name;
+		enum wf_log_level level;
+	} names[] = {{"error", WF_LOG_ERROR}, {"warn", WF_LOG_WARN}, {"warning", WF_LOG_WARN},
+		     {"info", WF_LOG_INFO},   {"debug", WF_LOG_DEBUG}};
 
-	for (i = 0; i < 4; i++) {
-		if (!strcmp(v, names[i])) {
-			p->cfg->log_level = WF_LOG_ERROR + i;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(v, names[i].name)) {
+			p->cfg->log_level = names[i].level;
 			return true;
 		}
 	}
-	return fail(p, "bad log-level '%s' (error, warn, info or debug)", v);
+	return fail(p, "bad log-level '%s' (error, warning, info or debug)", v);
 }
 
 static bool set_rekey(struct parser *p, const char *key, const char *v)
@@ -401,6 +423,10 @@ static bool parse_line(struct parser *p, char *line, unsigned seen[N_KEYS])
 		return unknown_key(p, key);
 	if (value[0] == '\0')
 		return fail(p, "empty value for '%s'", key);
+	/* "weft0" would be taken literally, quotes and all: say so instead. */
+	if (value[0] == '"' || value[0] == '\'')
+		return fail(p, "values take no quotes: write '%s = %.*s'", key,
+			    (int)strcspn(value + 1, "\"'"), value + 1);
 	if (seen[k - keys] && !k->repeatable)
 		return fail(p, "duplicate key '%s' (first set on line %u)", key, seen[k - keys]);
 	if (!k->set(p, key, value))

@@ -56,6 +56,10 @@ bool wf_config_load(struct wf_config *cfg, const char *dir, char *err, size_t er
 bool wf_config_parse(struct wf_config *cfg, const char *dir, const char *path, const char *text,
 		     char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* Would "HOST:PORT" (or "[IPV6]:PORT") be taken as a bootstrap address? A
+ * host name need not resolve now: the daemon resolves it at each attempt. */
+bool wf_config_bootstrap_ok(const char *v);
+
 /* "120s", "2m", "1h", "500ms", "30" (seconds) -> milliseconds. Exposed for the
  * tests and for any other duration-valued option. */
 bool wf_duration_parse(const char *s, unsigned *ms) __attribute__((warn_unused_result));

@@ -168,9 +168,9 @@ static bool setup_tun(struct wf_daemon *d)
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
 	d->tun_fd = wf_tun_open(d->ifname);
 	if (d->tun_fd < 0) {
-		/* wf_tun_open said why for EBUSY and EEXIST (it alone knows). */
-		if (d->tun_fd != -EBUSY && d->tun_fd != -EEXIST)
-			log_errorx("cannot create interface %s: %s", d->ifname, strerror(-d->tun_fd));
+		char why[256];
+
+		log_errorx("%s", wf_tun_strerror(d->tun_fd, d->ifname, why, sizeof(why)));
 		return false;
 	}
 	d->mtu = d->cfg.mtu ? d->cfg.mtu : auto_mtu(d);

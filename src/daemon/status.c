@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 
 #include "daemon/daemon.h"
@@ -15,6 +16,38 @@ static cJSON *prefix_array(const struct wf_prefix *v, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(wf_prefix_str(&v[i], true, buf, sizeof(buf))));
 	return a;
+}
+
+static cJSON *groups_array(const struct wf_cert *c)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (unsigned i = 0; i < c->n_groups; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(c->groups[i]));
+	return a;
+}
+
+static void add_time(cJSON *o, const char *key, int64_t t)
+{
+	char buf[32];
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, sizeof(buf), "?");
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+/* What status shows of a certificate: serial, groups, validity. */
+static void add_cert(cJSON *o, const struct wf_cert *c)
+{
+	char serial[17];
+
+	snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)c->serial);
+	cJSON_AddStringToObject(o, "serial", serial);
+	cJSON_AddItemToObject(o, "groups", groups_array(c));
+	add_time(o, "not_before", c->not_before);
+	add_time(o, "not_after", c->not_after);
 }
 
 /* Per peer only the reasons that happened; node-wide all of them. */
@@ -56,6 +89,8 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddStringToObject(n, "public_key", key);
 	cJSON_AddNumberToObject(n, "mtu", d->mtu);
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
+	add_cert(n, &d->self);
+	add_time(n, "ca_not_after", d->ca.not_after);
 	return n;
 }
 
@@ -67,6 +102,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddStringToObject(o, "name", p->cert.name);
 	cJSON_AddItemToObject(o, "addresses", prefix_array(p->cert.addrs, p->cert.n_addrs));
 	cJSON_AddItemToObject(o, "routes", prefix_array(p->cert.routes, p->cert.n_routes));
+	add_cert(o, &p->cert);
 	if (p->has_endpoint) {
 		cJSON_AddStringToObject(o, "endpoint", wf_endpoint_str(&p->endpoint, buf, sizeof(buf)));
 		cJSON_AddStringToObject(o, "endpoint_source", p->ep_source == WF_EP_AUTHENTIC

@@ -7,7 +7,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "common/log.h"
 #include "daemon/tun.h"
 
 static const char tun_path[] = "/dev/net/tun";
@@ -16,21 +15,42 @@ static const char tun_path[] = "/dev/net/tun";
  * TUNSETIFF only says EINVAL when the name belongs to something it cannot
  * attach to (another device type, TAP, or a TUN whose multi-queue flag
  * differs), and EBUSY when a single-queue TUN already has its one queue
- * attached. Turn both into a message an operator can act on.
+ * attached. Tell the first apart from a bad name.
  */
-static int explain_setiff_error(const char *fn, const char *name, int err)
+static int setiff_error(const char *name, int err)
 {
-	if (err == EBUSY) {
-		log_warnx("%s: TUN device %s is already in use by another process "
-			  "(is another weft daemon running for this interface?)",
-			  fn, name);
-		return -EBUSY;
-	}
-	if (err == EINVAL && name[0] && if_nametoindex(name) != 0) {
-		log_warnx("%s: interface %s exists but is not a single-queue TUN device", fn, name);
+	if (err == EINVAL && name[0] && if_nametoindex(name) != 0)
 		return -EEXIST;
-	}
 	return -err;
+}
+
+const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len)
+{
+	switch (-err) {
+	case EBUSY:
+		snprintf(buf, len, "interface %s is in use by another process (is another weft "
+				   "daemon running with interface = %s?)", name, name);
+		break;
+	case EEXIST:
+		snprintf(buf, len, "interface %s exists and is not a TUN device weft can use (a "
+				   "veth, a TAP, a multi-queue TUN...): choose another 'interface' in "
+				   "weft.conf", name);
+		break;
+	case ENOENT:
+	case ENODEV:
+		snprintf(buf, len, "cannot create interface %s: the kernel has no TUN driver "
+				   "(/dev/net/tun is missing: try 'modprobe tun')", name);
+		break;
+	case EPERM:
+	case EACCES:
+		snprintf(buf, len, "cannot create interface %s: permission denied (run as root, "
+				   "or with CAP_NET_ADMIN and access to /dev/net/tun)", name);
+		break;
+	default:
+		snprintf(buf, len, "cannot create interface %s: %s", name, strerror(-err));
+		break;
+	}
+	return buf;
 }
 
 int wf_tun_open(char name[IFNAMSIZ])
@@ -41,11 +61,8 @@ int wf_tun_open(char name[IFNAMSIZ])
 	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
 		return -EINVAL;
 	fd = open(tun_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno;
-		log_warn("%s: open %s", __func__, tun_path);
-		return -err;
-	}
+	if (fd < 0)
+		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	/*
 	 * No IFF_TUN_EXCL: it would also refuse an unattached persistent TUN the
@@ -62,7 +79,7 @@ int wf_tun_open(char name[IFNAMSIZ])
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = errno;
 		close(fd);
-		return explain_setiff_error(__func__, name, err);
+		return setiff_error(name, err);
 	}
 	/* The kernel NUL-terminates ifr_name; copy it back whole. */
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);

@@ -20,16 +20,20 @@
  * Closing the last fd of a non-persistent device makes the kernel delete it,
  * with its addresses and routes: a crashed daemon leaves nothing behind.
  *
- * Returns the fd or -errno. Errors worth telling apart (already logged here,
- * because the caller cannot know which of several causes the kernel meant):
+ * Returns the fd or -errno; nothing is logged (wf_tun_strerror says it for a
+ * user). Errors worth telling apart:
  *   -EBUSY   the device is attached to another fd: another daemon (or
  *            another instance of this one) is running for this interface;
  *   -EEXIST  an interface by that name exists but is not a single-queue TUN
  *            (a veth, a TAP, a multi-queue TUN, ...);
  *   -EINVAL  the name does not fit IFNAMSIZ;
- *   -EPERM   missing CAP_NET_ADMIN, or not the owner of a persistent TUN.
+ *   -EPERM   missing CAP_NET_ADMIN, or not the owner of a persistent TUN;
+ *   -ENOENT  no /dev/net/tun.
  */
 int wf_tun_open(char name[IFNAMSIZ]);
+/* What a wf_tun_open error means for interface name, in words a user can act
+ * on; written to buf, which is returned. */
+const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len);
 
 /* Read one packet into buf (at most len bytes). Returns its length, or -errno
  * (-EAGAIN when nothing is queued: the fd is non-blocking). */

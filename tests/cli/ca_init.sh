@@ -63,6 +63,9 @@ for bad in 10x 0d -1d 1.5y d ''; do
 	expect_fail -c 2 "--valid $bad: not a duration" \
 		"$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 --valid "$bad"
 done
+# A bare number: seconds or days? Refused, with the units to choose from.
+expect_fail -c 2 "--valid 90: give a unit: 90d \(days\), 90h, 90m or 90s" \
+	"$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 --valid 90
 expect_fail -c 2 "--dir given twice" "$WEFT" ca init --dir x --dir y --network n \
 	--prefix 100.64.0.0/10
 expect_fail -c 2 "unexpected argument 'extra'" "$WEFT" ca init --dir x --network n \

@@ -43,7 +43,7 @@ expect_ok "$WEFT" cert show --ca ca/ca.crt long.crt
 expect_out "expires in 36[45][0-9] days"
 
 # Overwrite refused, or allowed with --force.
-expect_fail "n1/node.crt already exists" "$WEFT" ca sign --dir ca --pubkey n1/node.pub \
+expect_fail "n1/node.crt already exists; use --force to replace it" "$WEFT" ca sign --dir ca --pubkey n1/node.pub \
 	--name n1 --address 100.64.0.1 --out n1/node.crt
 expect_ok "$WEFT" ca sign --dir ca --pubkey n1/node.pub --name n1 --address 100.64.0.1 \
 	--out n1/node.crt --force
@@ -73,6 +73,7 @@ expect_fail -c 2 "--name given twice" "$WEFT" ca sign --dir ca --pubkey n1/node.
 expect_fail -c 2 "--group bad!: use" sign --address 100.64.0.9 --group 'bad!'
 expect_fail -c 2 "--group web given twice" sign --address 100.64.0.9 --group web --group web
 expect_fail -c 2 "--valid 1q: not a duration" sign --address 100.64.0.9 --valid 1q
+expect_fail -c 2 "--valid 90: give a unit" sign --address 100.64.0.9 --valid 90
 expect_fail -c 2 "missing --address" sign
 expect_fail -c 2 "missing --name" "$WEFT" ca sign --dir ca --pubkey n1/node.pub \
 	--address 100.64.0.9 --out new.crt

@@ -5,12 +5,12 @@
 
 for args in "--help" "-h" "help"; do
 	expect_ok "$WEFT" $args
-	for c in "ca init" "ca sign" keygen "node init" "cert show" up status; do
+	for c in "ca init" "ca sign" "ca renew" keygen "node init" "cert show" up status; do
 		expect_out "^  $c "
 	done
 	[ -s "$ERR" ] && fail "weft $args wrote to stderr"
 done
-for c in "ca init" "ca sign" keygen "node init" "cert show"; do
+for c in "ca init" "ca sign" "ca renew" keygen "node init" "cert show" reload; do
 	expect_ok "$WEFT" $c --help
 	expect_out "^Usage: weft $c"
 	[ -s "$ERR" ] && fail "weft $c --help wrote to stderr"

@@ -60,8 +60,9 @@ ni() { "$WEFT" node init --dir n6 --ca ca --name n6 --address 100.64.0.6 "$@"; }
 expect_fail -c 2 "missing --listen" ni
 expect_fail -c 2 "--listen 198.18.0.1: not an endpoint" ni --listen 198.18.0.1
 expect_fail -c 2 "--listen 198.18.0.1:99999: not an endpoint" ni --listen 198.18.0.1:99999
-expect_fail -c 2 "--bootstrap 198.18.0.300:1: not an endpoint" ni --listen 198.18.0.1:1 \
+expect_fail -c 2 "--bootstrap 198.18.0.300:1: not HOST:PORT" ni --listen 198.18.0.1:1 \
 	--bootstrap 198.18.0.300:1
+expect_fail -c 2 "--bootstrap db1: not HOST:PORT" ni --listen 198.18.0.1:1 --bootstrap db1
 expect_fail -c 2 "--interface a/b: not a valid interface name" ni --listen 198.18.0.1:1 \
 	--interface a/b
 expect_fail -c 2 "--interface waytoolonginterfacename: not a valid" ni --listen 198.18.0.1:1 \
@@ -78,4 +79,9 @@ expect_fail -c 2 "missing --address" "$WEFT" node init --dir n6 --ca ca --name n
 	--listen 198.18.0.1:1
 expect_fail -c 2 "unknown option '--port'" ni --listen 198.18.0.1:1 --port 1
 [ ! -e n6 ] || fail "a refused node init created n6"
+# A host name that does not resolve here is written as given: the node's
+# daemon resolves it (and retries until it does).
+expect_ok ni --listen 198.18.0.1:1 --bootstrap db1.does-not-resolve.invalid:51820
+grep -qx "bootstrap = db1.does-not-resolve.invalid:51820" n6/weft.conf ||
+	fail "the bootstrap name was not written as given"
 echo "all node init tests passed"

@@ -107,7 +107,7 @@ expect_out 9000 a "$TUNCTL" --link-mtu to-b
 # --- a second daemon for the same interface is refused ---------------------
 out=$(ns_exec a "$TUNCTL" --open wft0 2>&1) && fail "a second open of wft0 succeeded"
 echo "$out"
-[[ $out == *"err EBUSY"* && $out == *"already in use by another process"* ]] ||
+[[ $out == *"err EBUSY"* && $out == *"is in use by another process"* ]] ||
 	fail "no clear error for a TUN in use"
 expect_out "second open: err EBUSY" a "$TUNCTL" --busy wft1
 wait_for 5 gone a wft1

@@ -39,6 +39,16 @@ static int report(int ret)
 	return ret;
 }
 
+/* A wf_tun_open error: its name, and what the daemon would tell a user. */
+static int report_tun(int ret, const char *name)
+{
+	char why[256];
+
+	if (ret < 0)
+		fprintf(stderr, "%s\n", wf_tun_strerror(ret, name, why, sizeof(why)));
+	return report(ret);
+}
+
 static bool parse_uint(const char *s, unsigned max, unsigned *v)
 {
 	unsigned long n;
@@ -198,7 +208,7 @@ static int cmd_up(int argc, char **argv)
 		return 2;
 	fd = wf_tun_open(name);
 	if (fd < 0)
-		return report(fd), 1;
+		return report_tun(fd, name), 1;
 	if (!configure(name, argc - 1, argv + 1)) {
 		close(fd);
 		return 1;
@@ -219,11 +229,11 @@ static int cmd_busy(const char *arg)
 		return 2;
 	fd = wf_tun_open(name);
 	if (fd < 0)
-		return report(fd), 1;
+		return report_tun(fd, name), 1;
 	memcpy(again, name, sizeof(again));
 	fd2 = wf_tun_open(again);
 	printf("second open: ");
-	report(fd2);
+	report_tun(fd2, again);
 	if (fd2 >= 0)
 		close(fd2);
 	close(fd);
@@ -239,7 +249,7 @@ static int cmd_open(const char *arg)
 		return 2;
 	fd = wf_tun_open(name);
 	if (fd < 0)
-		return report(fd), 1;
+		return report_tun(fd, name), 1;
 	printf("opened %s\n", name);
 	close(fd);
 	return 0;

@@ -77,7 +77,7 @@ static const struct {
 	/* 29 */ {BASE "mtu = 1440 # comment\n",
 		  P ":3: bad mtu '1440 # comment' (576 to 65535, or 0 for automatic)"},
 	/* 30 */ {BASE "log-level = verbose\n",
-		  P ":3: bad log-level 'verbose' (error, warn, info or debug)"},
+		  P ":3: bad log-level 'verbose' (error, warning, info or debug)"},
 	/* 31 */ {BASE "rekey-interval = 0\n",
 		  P ":3: 'rekey-interval' must be between 1000ms and 86400000ms, not '0'"},
 	/* 32 */ {BASE "rekey-interval = 500ms\n",
@@ -113,6 +113,11 @@ static const struct {
 	/* 46 */ {BASE "rekey = 1\n", P ":3: unknown key 'rekey'"},
 	/* 47 */ {BASE "keepalive_interval = 1\n",
 		  P ":3: unknown key 'keepalive_interval' (did you mean 'keepalive-interval'?)"},
+	/* 48 */ {BASE "interface = \"weft0\"\n", P ":3: values take no quotes: write 'interface = weft0'"},
+	/* 49 */ {BASE "ca = 'ca.crt'\n", P ":3: values take no quotes: write 'ca = ca.crt'"},
+	/* 50 */ {BASE "bootstrap = 198.18.0.300:5\n", P ":3: bad bootstrap address "
+							"'198.18.0.300:5' (expected HOST:PORT or "
+							"[IPV6]:PORT)"},
 };
 
 static void test_bad(void **state)
@@ -226,6 +231,9 @@ static void test_whitespace_comments_crlf(void **state)
 	assert_string_equal(cfg.name, "alpha");
 	assert_int_equal(cfg.mtu, 1500);
 	assert_string_equal(cfg.ca, "/etc/weft/my ca file.crt");
+	assert_int_equal(cfg.log_level, WF_LOG_WARN);
+	/* "warning", as the log prints it, is accepted too */
+	assert_true(parse("name = alpha\nlisten = 198.18.0.1:51820\nlog-level = warning\n"));
 	assert_int_equal(cfg.log_level, WF_LOG_WARN);
 }
 

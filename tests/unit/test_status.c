@@ -20,36 +20,46 @@
 #include "cli/status.h"
 #include "daemon/control.h"
 
-/* The example of docs/status-json.md. */
+/* The example of docs/status-json.md (shortened), rendered at NOW. */
+enum { NOW = 1764590400 }; /* 2025-12-01T12:00:00Z */
+
 static const char example[] =
 	"{\"version\": 1,\n"
 	" \"node\": {\"name\": \"alpha\", \"network\": \"demo\", \"interface\": \"weft0\",\n"
 	"          \"addresses\": [\"100.64.0.1\", \"fd00::1\"], \"routes\": [],\n"
 	"          \"listen\": \"198.18.0.1:51820\", \"public_key\": \"AAAA\", \"mtu\": 1440,\n"
-	"          \"uptime_seconds\": 3725},\n"
+	"          \"uptime_seconds\": 3725, \"serial\": \"0102030405060708\",\n"
+	"          \"groups\": [\"web\"], \"not_after\": \"2026-12-01T12:00:00Z\",\n"
+	"          \"ca_not_after\": \"2035-12-01T12:00:00Z\"},\n"
 	" \"peers\": [\n"
-	"  {\"name\": \"beta\", \"addresses\": [\"100.64.0.2\", \"fd00::2\"], \"routes\": [],\n"
+	"  {\"name\": \"beta\", \"addresses\": [\"100.64.0.2\", \"fd00::2\"],\n"
+	"   \"routes\": [\"100.64.128.0/24\"], \"groups\": [\"db\"],\n"
+	"   \"not_after\": \"2025-12-13T12:00:00Z\",\n"
 	"   \"endpoint\": \"198.18.0.2:51820\", \"state\": \"up\", \"last_handshake_seconds\": 12,\n"
 	"   \"rx_bytes\": 1258291, \"tx_bytes\": 3565158, \"rx_packets\": 840, \"tx_packets\": 900,\n"
 	"   \"drops\": {\"replay\": 2, \"decrypt\": 1}},\n"
 	"  {\"name\": \"gamma-long-name\", \"addresses\": [\"100.64.0.3\"], \"routes\": [],\n"
 	"   \"endpoint\": null, \"state\": \"connecting\", \"last_handshake_seconds\": null,\n"
 	"   \"rx_bytes\": 0, \"tx_bytes\": 148, \"rx_packets\": 0, \"tx_packets\": 1,\n"
-	"   \"drops\": {}}\n"
+	"   \"not_after\": \"2026-06-01T12:00:00Z\", \"drops\": {}}\n"
 	" ],\n"
 	" \"drops\": {\"no_route\": 3, \"bad_source\": 0, \"malformed\": 1}\n"
 	"}\n";
 
 static const char example_table[] =
 	"node alpha (100.64.0.1, fd00::1) on weft0, listening on 198.18.0.1:51820, network demo\n"
-	"up 1h02m, mtu 1440\n"
+	"up 1h02m, mtu 1440, certificate 0102030405060708 valid until 2026-12-01T12:00:00Z (in "
+	"365d)\n"
+	"groups web\n"
 	"PEER             ADDRESSES            ENDPOINT          STATE       HANDSHAKE  RX         "
-	"  TX           DROPS\n"
+	"  TX           DROPS  EXPIRES\n"
 	"beta             100.64.0.2, fd00::2  198.18.0.2:51820  up          12s ago    1.2 MiB/"
-	"840  3.4 MiB/900  3\n"
+	"840  3.4 MiB/900  3      in 12d\n"
 	"gamma-long-name  100.64.0.3           -                 connecting  never      0 B/0    "
-	"    148 B/1      0\n"
-	"drops: no_route 3, malformed 1\n";
+	"    148 B/1      0      in 182d\n"
+	"  beta: routes 100.64.128.0/24; groups db\n"
+	"drops: no_route 3, malformed 1\n"
+	"warning: the certificate of beta expires in 12 days, at 2025-12-13T12:00:00Z\n";
 
 /* Renders json into a string; returns NULL (and err) on failure. */
 static char *render(const char *json, char *err, size_t errlen)
@@ -60,7 +70,7 @@ static char *render(const char *json, char *err, size_t errlen)
 	bool ok;
 
 	assert_non_null(f);
-	ok = wf_status_render(f, json, err, errlen);
+	ok = wf_status_render(f, json, NOW, err, errlen);
 	assert_int_equal(fclose(f), 0);
 	if (!ok) {
 		free(buf);
@@ -105,18 +115,31 @@ static void test_render(void **state)
 		      "\"b\\n\",\"state\":\"up\",\"last_handshake_seconds\":90061,\"rx_bytes\":"
 		      "5e12}]}",
 		      "node a?[2J (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX     DROPS\n"
-		      "b?    -          -         up     1d01h ago  4.5 TiB/0  0 B/0  0\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX     DROPS  EXPIRES\n"
+		      "b?    -          -         up     1d01h ago  4.5 TiB/0  0 B/0  0      ?\n");
 	/* 3: time and size formatting boundaries */
 	expect_render(3,
 		      "{\"version\":1,\"node\":{},\"peers\":[{\"last_handshake_seconds\":59,"
 		      "\"rx_bytes\":1023,\"tx_bytes\":1024},{\"last_handshake_seconds\":60,"
 		      "\"rx_bytes\":1048576},{\"last_handshake_seconds\":3600}]}",
 		      "node ? (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX         DROPS\n"
-		      "?     -          -         ?      59s ago    1023 B/0   1.0 KiB/0  0\n"
-		      "?     -          -         ?      1m00s ago  1.0 MiB/0  0 B/0      0\n"
-		      "?     -          -         ?      1h00m ago  0 B/0      0 B/0      0\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX         DROPS  EXPIRES\n"
+		      "?     -          -         ?      59s ago    1023 B/0   1.0 KiB/0  0      ?\n"
+		      "?     -          -         ?      1m00s ago  1.0 MiB/0  0 B/0      0      ?\n"
+		      "?     -          -         ?      1h00m ago  0 B/0      0 B/0      0      ?\n");
+	/* 4: expiry: expired, hours left, this node's and the CA's own */
+	expect_render(4,
+		      "{\"version\":1,\"node\":{\"name\":\"n\",\"uptime_seconds\":1,"
+		      "\"serial\":\"ab\",\"not_after\":\"2025-12-01T11:00:00Z\","
+		      "\"ca_not_after\":\"2025-12-20T12:00:00Z\"},\"peers\":[{\"name\":\"p\","
+		      "\"not_after\":\"2025-12-01T17:30:00Z\"}]}",
+		      "node n (-) on ?, listening on ?, network ?\n"
+		      "up 1s, certificate ab valid until 2025-12-01T11:00:00Z (expired)\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "p     -          -         ?      never      0 B/0  0 B/0  0      in 5h\n"
+		      "warning: this node's certificate expired at 2025-12-01T11:00:00Z\n"
+		      "warning: the CA certificate expires in 19 days, at 2025-12-20T12:00:00Z\n"
+		      "warning: the certificate of p expires in 0 days, at 2025-12-01T17:30:00Z\n");
 }
 
 static void test_render_errors(void **state)
@@ -166,9 +189,9 @@ static void test_query(void **state)
 
 	/* No daemon: a clear error naming the path. */
 	assert_null(wf_status_query(path, "status", err, sizeof(err)));
-	assert_int_equal(strncmp(err, "cannot connect to /tmp/weft-test-status-", 40), 0);
-	assert_non_null(strstr(err, "/weft.sock: No such file or directory (is `weft up` "
-				    "running?)"));
+	assert_int_equal(strncmp(err, "the daemon is not running (nothing listens on /tmp/weft-", 56),
+			 0);
+	assert_non_null(strstr(err, "/weft.sock: no such socket)"));
 	optind = 0;
 	assert_int_equal(cmd_status(3, argv_ok), CLI_EXIT_FAIL);
 

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * weft ca renew: a new certificate with everything of an old one (name, key,
+ * addresses, routes, groups), a new serial and a new validity, so that
+ * renewing never means retyping a node's attributes. The old one must be of
+ * this CA; it may have expired.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "common/keyfile.h"
+
+enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_CERT, OPT_OUT, OPT_FORCE };
+
+static const char renew_usage[] =
+    "Usage: weft ca renew --dir CADIR --cert FILE [--valid DURATION] --out FILE\n"
+    "                     [--force]\n"
+    "\n"
+    "Signs a new certificate with the name, public key, addresses, routes and\n"
+    "groups of FILE (a node certificate of this CA, expired or not), valid from\n"
+    "now, and writes it to --out (usually the same file: it is replaced\n"
+    "atomically). Peers adopt it at the node's next handshake: it was issued\n"
+    "later, for the same name. A copy goes to CADIR/issued/.\n"
+    "\n"
+    "  --dir CADIR        the CA directory (ca.key and ca.crt)\n"
+    "  --cert FILE        the certificate to renew\n"
+    "  --valid DURATION   the new lifetime, with a unit (default: the old one's)\n"
+    "  --out FILE         where to write the new certificate\n"
+    "  --force            replace --out even if it is another file than --cert, and\n"
+    "                     sign even if another node's certificate holds an address\n"
+    "  -h, --help         show this help\n";
+
+struct renew_args {
+	const char *dir, *cert, *out;
+	int64_t valid;
+	bool force;
+};
+
+static int renew_opt(void *ctx, int opt, const char *arg)
+{
+	struct renew_args *a = ctx;
+
+	switch (opt) {
+	case OPT_DIR:
+		return cli_set_once(&a->dir, "dir", arg) ? 0 : CLI_EXIT_USAGE;
+	case OPT_CERT:
+		return cli_set_once(&a->cert, "cert", arg) ? 0 : CLI_EXIT_USAGE;
+	case OPT_OUT:
+		return cli_set_once(&a->out, "out", arg) ? 0 : CLI_EXIT_USAGE;
+	case OPT_VALID:
+		return cli_parse_duration(arg, &a->valid) ? 0 : cli_duration_error("valid", arg);
+	case OPT_FORCE:
+		a->force = true;
+		return 0;
+	default:
+		return cli_usage_error("internal error: option %d", opt);
+	}
+}
+
+/* Is out the file the old certificate was read from (or absent)? */
+static bool same_or_new(const char *cert, const char *out)
+{
+	struct stat a, b;
+
+	if (stat(out, &b) < 0)
+		return true;
+	return stat(cert, &a) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* The request that reproduces old: the same name, addresses, routes, groups. */
+static void request_from(const struct wf_cert *old, int64_t valid, bool force,
+			 struct cli_node_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->name = old->name;
+	r->n_addrs = old->n_addrs;
+	memcpy(r->addrs, old->addrs, sizeof(old->addrs[0]) * old->n_addrs);
+	r->n_routes = old->n_routes;
+	memcpy(r->routes, old->routes, sizeof(old->routes[0]) * old->n_routes);
+	r->n_groups = old->n_groups;
+	for (unsigned i = 0; i < old->n_groups; i++)
+		r->groups[i] = old->groups[i];
+	/* The old lifetime as it was asked for: its start was backdated. */
+	r->valid = valid ? valid : old->not_after - old->not_before - CLI_CLOCK_SKEW;
+	if (r->valid < 3600)
+		r->valid = 3600;
+	r->force = force;
+}
+
+/* The old certificate: a node certificate signed by this CA (its dates may
+ * be past: that is why it is renewed). */
+static bool load_old(const struct cli_ca *ca, const char *path, struct wf_cert *old)
+{
+	enum wf_cert_err e;
+
+	if (!cli_load_cert(path, old))
+		return false;
+	if (old->type != WF_CERT_NODE) {
+		cli_error("%s is a CA certificate, not a node's", path);
+		return false;
+	}
+	e = wf_cert_verify(old, &ca->cert,
+			   old->not_before > ca->cert.not_before ? old->not_before : ca->cert.not_before);
+	if (e != WF_CERT_OK && e != WF_CERT_ERR_EXPIRED && e != WF_CERT_ERR_CA_EXPIRED) {
+		cli_error("%s: %s", path, wf_cert_strerror(e));
+		return false;
+	}
+	return true;
+}
+
+int cmd_ca_renew(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},	      {"dir", required_argument, NULL, OPT_DIR},
+	    {"cert", required_argument, NULL, OPT_CERT}, {"out", required_argument, NULL, OPT_OUT},
+	    {"valid", required_argument, NULL, OPT_VALID}, {"force", no_argument, NULL, OPT_FORCE},
+	    {NULL, 0, NULL, 0},
+	};
+	struct renew_args a = {0};
+	char err[WF_ERR_MAX] = "", when[32];
+	struct cli_node_req req;
+	struct wf_cert old, c;
+	struct cli_ca ca;
+	int64_t now = cli_now();
+	int rc = cli_parse(argc, argv, opts, renew_usage, renew_opt, &a);
+
+	if (rc)
+		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (!cli_require(a.dir, "dir") || !cli_require(a.cert, "cert") || !cli_require(a.out, "out"))
+		return CLI_EXIT_USAGE;
+	if (!a.force && !same_or_new(a.cert, a.out)) {
+		cli_error("%s exists and is not %s; use --force to replace it", a.out, a.cert);
+		return CLI_EXIT_FAIL;
+	}
+	if (!cli_ca_load(a.dir, &ca, now))
+		return CLI_EXIT_FAIL;
+	rc = CLI_EXIT_FAIL;
+	if (!load_old(&ca, a.cert, &old))
+		goto out;
+	request_from(&old, a.valid, a.force, &req);
+	if (!cli_node_sign(&ca, &req, old.pubkey, now, &c))
+		goto out;
+	if (!wf_cert_save(a.out, &c, true, err, sizeof(err))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	if (!cli_issued_add(&ca, &c))
+		goto out;
+	printf("node %s of network %s: wrote %s, serial %016llx, valid until %s\n", c.name,
+	       c.network, a.out, (unsigned long long)c.serial,
+	       cli_time_str(c.not_after, when, sizeof(when)));
+	rc = CLI_EXIT_OK;
+out:
+	cli_ca_wipe(&ca);
+	return rc;
+}
