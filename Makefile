@@ -4,7 +4,7 @@
 #   make check SAN=address,undefined   the same under sanitizers (build-san/)
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
-#   make install         binary, systemd unit, man page and docs under $(PREFIX)
+#   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
 #   V=1                  show full command lines
 
 CC      ?= cc
@@ -127,6 +127,7 @@ demo: $(BUILD)/weft
 
 install: $(BUILD)/weft
 	install -D -m 0755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
+	install -d -m 0700 $(DESTDIR)/etc/weft
 	install -d $(DESTDIR)/etc/systemd/system
 	sed 's|/usr/local/bin/weft|$(PREFIX)/bin/weft|' dist/weft@.service \
 		>$(DESTDIR)/etc/systemd/system/weft@.service

@@ -289,6 +289,20 @@ enum {
 	OPT_FORCE
 };
 
+/* Private (RFC 1918), shared/CGNAT (RFC 6598) or unique local (RFC 4193)
+ * space: an overlay elsewhere would shadow real hosts of the Internet. */
+static bool private_space(const struct wf_prefix *p)
+{
+	static const char *const ranges[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+					     "100.64.0.0/10", "fc00::/7"};
+	struct wf_prefix r;
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (wf_prefix_parse(&r, ranges[i], true) && wf_prefix_contains(&r, p))
+			return true;
+	return false;
+}
+
 static int add_prefix(struct ca_init_args *a, const char *arg)
 {
 	struct wf_prefix p;
@@ -302,6 +316,13 @@ static int add_prefix(struct ca_init_args *a, const char *arg)
 	if (a->n_prefixes >= WF_CERT_MAX_PREFIXES)
 		return cli_usage_error("too many --prefix options (at most %d)",
 				       WF_CERT_MAX_PREFIXES);
+	if (!private_space(&p))
+		fprintf(stderr,
+			"weft: %s: warning: %s is not private address space: the overlay would hide "
+			"the Internet hosts that own it from every node; private (10.0.0.0/8, "
+			"172.16.0.0/12, 192.168.0.0/16), shared (100.64.0.0/10) or ULA (fd00::/8) "
+			"space is safe\n",
+			cli_command, arg);
 	a->prefixes[a->n_prefixes++] = p;
 	return CLI_EXIT_OK;
 }

@@ -19,6 +19,8 @@
 enum {
 	OPT_DIR = OPT_CLI_FIRST_FREE,
 	OPT_CA,
+	OPT_CERT,
+	OPT_CA_CERT,
 	OPT_LISTEN,
 	OPT_BOOTSTRAP,
 	OPT_INTERFACE,
@@ -35,12 +37,21 @@ static const char node_init_usage[] =
     "                      [--address ADDR6] --listen IP:PORT [--bootstrap HOST:PORT]...\n"
     "                      [--route CIDR]... [--group NAME]... [--valid DURATION]\n"
     "                      [--interface NAME]\n"
+    "       weft node init --dir NODEDIR --cert FILE --ca-cert FILE --listen IP:PORT\n"
+    "                      [--bootstrap HOST:PORT]... [--interface NAME]\n"
     "\n"
-    "Sets up NODEDIR for one node: generates node.key and node.pub, signs\n"
-    "node.crt with the CA in CADIR, copies CADIR/ca.crt and writes weft.conf.\n"
+    "Sets up NODEDIR for one node. With --ca, on the admin host: generates\n"
+    "node.key and node.pub, signs node.crt with the CA in CADIR, copies\n"
+    "CADIR/ca.crt and writes weft.conf. With --cert, on the node itself, whose\n"
+    "key 'weft keygen --dir NODEDIR' made there (so it never leaves the host):\n"
+    "installs the certificate the admin host signed for node.pub as node.crt,\n"
+    "the CA certificate as ca.crt, and writes weft.conf; the name comes from\n"
+    "the certificate, which must be for node.key and signed by that CA.\n"
     "\n"
     "  --dir NODEDIR      the node's directory (created, mode 0700)\n"
     "  --ca CADIR         the CA directory (ca.key and ca.crt)\n"
+    "  --cert FILE        the node's signed certificate (instead of --ca)\n"
+    "  --ca-cert FILE     the network's CA certificate (with --cert)\n"
     "  --name NAME        node name: 1-63 of A-Z a-z 0-9 . _ -\n"
     "  --address ADDR     overlay address inside the network's prefixes; at most\n"
     "                     one IPv4 and one IPv6\n"
@@ -53,7 +64,7 @@ static const char node_init_usage[] =
     "  -h, --help         show this help\n";
 
 struct node_init_args {
-	const char *dir, *ca, *listen, *interface;
+	const char *dir, *ca, *cert, *ca_cert, *listen, *interface;
 	const char *bootstrap[MAX_BOOTSTRAP];
 	size_t n_bootstrap;
 	struct cli_node_req req;
@@ -92,6 +103,10 @@ static int node_init_opt(void *ctx, int opt, const char *arg)
 		return cli_set_once(&a->dir, "dir", arg) ? 0 : CLI_EXIT_USAGE;
 	case OPT_CA:
 		return cli_set_once(&a->ca, "ca", arg) ? 0 : CLI_EXIT_USAGE;
+	case OPT_CERT:
+		return cli_set_once(&a->cert, "cert", arg) ? 0 : CLI_EXIT_USAGE;
+	case OPT_CA_CERT:
+		return cli_set_once(&a->ca_cert, "ca-cert", arg) ? 0 : CLI_EXIT_USAGE;
 	case OPT_LISTEN:
 		return cli_set_once(&a->listen, "listen", arg) && endpoint_ok("listen", arg)
 			   ? 0
@@ -128,6 +143,8 @@ static int node_init_parse(int argc, char **argv, struct node_init_args *a)
 	    {"help", no_argument, NULL, 'h'},
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"ca", required_argument, NULL, OPT_CA},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"ca-cert", required_argument, NULL, OPT_CA_CERT},
 	    {"listen", required_argument, NULL, OPT_LISTEN},
 	    {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
 	    {"interface", required_argument, NULL, OPT_INTERFACE},
@@ -138,15 +155,30 @@ static int node_init_parse(int argc, char **argv, struct node_init_args *a)
 
 	if (rc)
 		return rc;
-	if (!cli_require(a->dir, "dir") || !cli_require(a->ca, "ca"))
+	if (!cli_require(a->dir, "dir"))
 		return CLI_EXIT_USAGE;
-	rc = cli_node_check(&a->req);
-	if (rc)
-		return rc;
+	if (a->cert || a->ca_cert) {
+		/* On the node: everything about it is in the certificate. */
+		if (a->ca)
+			return cli_usage_error("--ca and --cert exclude each other (--ca signs "
+					       "here, --cert installs what the CA signed)");
+		if (!cli_require(a->cert, "cert") || !cli_require(a->ca_cert, "ca-cert"))
+			return CLI_EXIT_USAGE;
+		if (a->req.name || a->req.n_addrs || a->req.n_routes || a->req.n_groups ||
+		    a->req.valid)
+			return cli_usage_error("with --cert the name, addresses, routes, groups and "
+					       "validity come from the certificate");
+	} else {
+		if (!cli_require(a->ca, "ca"))
+			return CLI_EXIT_USAGE;
+		rc = cli_node_check(&a->req);
+		if (rc)
+			return rc;
+	}
 	return cli_require(a->listen, "listen") ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }
 
-static bool write_conf(const struct node_init_args *a, const char *path)
+static bool write_conf(const struct node_init_args *a, const char *name, const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	FILE *f;
@@ -163,7 +195,7 @@ static bool write_conf(const struct node_init_args *a, const char *path)
 		return false;
 	}
 	fprintf(f, "# weft node configuration; see weft(8)\n");
-	fprintf(f, "name = %s\n", a->req.name);
+	fprintf(f, "name = %s\n", name);
 	fprintf(f, "interface = %s\n", a->interface ? a->interface : "weft0");
 	fprintf(f, "listen = %s\n", a->listen);
 	for (size_t i = 0; i < a->n_bootstrap; i++)
@@ -200,13 +232,88 @@ static bool node_write(const struct node_init_args *a, const struct cli_ca *ca,
 	if (!wf_cert_save(paths[3], &ca->cert, false, err, sizeof(err)))
 		goto fail;
 	*done = 4;
-	if (!write_conf(a, paths[4]))
+	if (!write_conf(a, a->req.name, paths[4]))
 		return false;
 	*done = 5;
 	return true;
 fail:
 	cli_error("%s", err);
 	return false;
+}
+
+/*
+ * --cert: the node's key was made here; its certificate and the CA's came
+ * from the admin host. Check that they belong together (the certificate is
+ * for node.key and verifies against the CA now) before writing anything.
+ */
+static bool install_check(const struct node_init_args *a, const char *key_path,
+			  struct wf_cert *ca, struct wf_cert *c)
+{
+	uint8_t priv[WF_KEY_LEN], pub[WF_KEY_LEN];
+	enum wf_cert_err e;
+	bool match;
+
+	if (!cli_load_cert(a->ca_cert, ca) || !cli_load_cert(a->cert, c))
+		return false;
+	if (ca->type != WF_CERT_CA || c->type != WF_CERT_NODE) {
+		cli_error("%s", ca->type != WF_CERT_CA ? "--ca-cert is not a CA certificate"
+						       : "--cert is not a node certificate");
+		return false;
+	}
+	if ((e = wf_cert_verify_ca(ca, cli_now())) != WF_CERT_OK ||
+	    (e = wf_cert_verify(c, ca, cli_now())) != WF_CERT_OK) {
+		cli_error("%s: %s", e == WF_CERT_ERR_CA_EXPIRED ? a->ca_cert : a->cert,
+			  wf_cert_strerror(e));
+		return false;
+	}
+	if (!cli_load_key(key_path, "NODE PRIVATE KEY", priv))
+		return false;
+	match = wf_x25519_public(pub, priv) && wf_memeq(pub, c->pubkey, WF_KEY_LEN);
+	wf_wipe(priv, sizeof(priv));
+	if (!match)
+		cli_error("%s is not for %s (it was signed for another key: sign this node's "
+			  "node.pub)",
+			  a->cert, key_path);
+	return match;
+}
+
+static int node_install(const struct node_init_args *a)
+{
+	char key[CLI_PATH_MAX], paths[3][CLI_PATH_MAX], err[WF_ERR_MAX] = "";
+	static const char *const files[3] = {"node.crt", "ca.crt", "weft.conf"};
+	struct wf_cert ca, c;
+	size_t done = 0;
+
+	if (!cli_path(key, sizeof(key), a->dir, "node.key"))
+		return CLI_EXIT_FAIL;
+	if (!cli_exists(key)) {
+		cli_error("%s does not exist: make the key here first (weft keygen --dir %s)", key,
+			  a->dir);
+		return CLI_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (!cli_path(paths[i], sizeof(paths[i]), a->dir, files[i]) ||
+		    !cli_refuse_existing(paths[i]))
+			return CLI_EXIT_FAIL;
+	if (!install_check(a, key, &ca, &c))
+		return CLI_EXIT_FAIL;
+	if (!wf_cert_save(paths[0], &c, false, err, sizeof(err)))
+		goto fail;
+	done = 1;
+	if (!wf_cert_save(paths[1], &ca, false, err, sizeof(err)))
+		goto fail;
+	done = 2;
+	if (!write_conf(a, c.name, paths[2]))
+		goto fail;
+	printf("node %s of network %s: wrote node.crt, ca.crt and weft.conf in %s\n", c.name,
+	       ca.network, a->dir);
+	return CLI_EXIT_OK;
+fail:
+	if (err[0])
+		cli_error("%s", err);
+	while (done > 0) /* only what this run wrote */
+		unlink(paths[--done]);
+	return CLI_EXIT_FAIL;
 }
 
 int cmd_node_init(int argc, char **argv)
@@ -220,6 +327,8 @@ int cmd_node_init(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (a.cert)
+		return node_install(&a);
 	for (size_t i = 0; i < N_FILES; i++) {
 		if (!cli_path(paths[i], sizeof(paths[i]), a.dir, node_files[i]) ||
 		    !cli_refuse_existing(paths[i]))

@@ -163,6 +163,7 @@ struct wf_daemon {
 	struct wf_session_limits limits;
 	unsigned mtu;
 	char ifname[IFNAMSIZ];
+	bool accept_local; /* the TUN takes IPv4 from our own address (ICMP errors) */
 
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;
@@ -185,6 +186,8 @@ struct wf_daemon {
 	struct wf_rate hs_source_rate, member_rate;
 
 	int64_t started_ms, last_tick_ms, last_gossip_ms;
+	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */
+	bool self_expired;            /* said once, when our certificate ran out */
 	uint64_t drops[WF_DROP_MAX];
 	struct {
 		uint64_t initiated; /* initiations sent */
@@ -286,6 +289,12 @@ void wf_members_gossip(struct wf_daemon *d, int64_t now);
 
 /* timers.c */
 void wf_timers_tick(struct wf_daemon *d, int64_t now);
+/* Warn of certificates (ours, the CA's, peers') that end within 30 days:
+ * called at start and daily; an error the moment ours ends. */
+void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall);
+/* The warning for one certificate (whose: "the certificate of db1"), if it
+ * ends within 30 days; also when a peer is proven or renews. */
+void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall);
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 
 /* status.c */

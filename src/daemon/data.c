@@ -98,6 +98,26 @@ static bool must_not_answer(const uint8_t *pkt, size_t len)
  * packet arriving from the TUN with one of its own addresses as source (a
  * martian), and the unreachable address is the truthful place to name.
  */
+/*
+ * The source of an ICMP error we make: this node's own address of that
+ * family, as a router answers. The kernel takes an IPv4 packet from the TUN
+ * with one of its own addresses as source only with accept_local set on the
+ * interface (loop.c sets it); where it could not be set, the error comes
+ * from the unreachable address itself, which the kernel does take.
+ */
+static void own_address(const struct wf_daemon *d, int family, const uint8_t *fallback,
+			uint8_t *out)
+{
+	size_t len = family == AF_INET ? 4 : 16;
+
+	for (unsigned i = 0; i < d->self.n_addrs && (family == AF_INET6 || d->accept_local); i++)
+		if (d->self.addrs[i].family == family) {
+			memcpy(out, d->self.addrs[i].addr, len);
+			return;
+		}
+	memcpy(out, fallback, len);
+}
+
 static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len, int64_t now)
 {
 	uint8_t out[40 + 8 + 1232];
@@ -123,7 +143,7 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 		out[3] = (uint8_t)total;
 		out[8] = 64;
 		out[9] = 1;
-		memcpy(out + 12, pkt + 16, 4);
+		own_address(d, AF_INET, pkt + 16, out + 12);
 		memcpy(out + 16, pkt + 12, 4); /* back to the sender */
 		sum = wf_csum_add(0, out, 20);
 		out[10] = (uint8_t)(wf_csum_fold(sum) >> 8);
@@ -137,7 +157,7 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 		out[5] = (uint8_t)(8 + quote);
 		out[6] = 58;
 		out[7] = 64;
-		memcpy(out + 8, pkt + 24, 16);
+		own_address(d, AF_INET6, pkt + 24, out + 8);
 		memcpy(out + 24, pkt + 8, 16);
 		out[40] = 1; /* destination unreachable */
 		out[41] = 0; /* no route to destination */

@@ -161,6 +161,24 @@ static bool own_family(const struct wf_daemon *d, int family)
 	return false;
 }
 
+/* Let the kernel take IPv4 packets from the TUN whose source is one of its
+ * own addresses: weft's ICMP errors, which come from this node's address as
+ * a router's do. Only weft writes to the interface. */
+static bool set_accept_local(const char *ifname)
+{
+	char path[128];
+	int fd;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = write(fd, "1", 1) == 1;
+	close(fd);
+	return ok;
+}
+
 static bool setup_tun(struct wf_daemon *d)
 {
 	int err;
@@ -173,6 +191,10 @@ static bool setup_tun(struct wf_daemon *d)
 		log_errorx("%s", wf_tun_strerror(d->tun_fd, d->ifname, why, sizeof(why)));
 		return false;
 	}
+	d->accept_local = set_accept_local(d->ifname);
+	if (!d->accept_local)
+		log_debug("%s: cannot set accept_local; ICMP errors come from the address asked "
+			  "for", d->ifname);
 	d->mtu = d->cfg.mtu ? d->cfg.mtu : auto_mtu(d);
 	if ((err = wf_nl_link_set_mtu_up(d->ifname, d->mtu)) < 0) {
 		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->ifname, d->mtu,

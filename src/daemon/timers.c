@@ -4,8 +4,58 @@
  * ten times a second: handshake retries with backoff, rekeying, key expiry,
  * keepalives, dead-peer detection and bootstrap retries.
  */
+#include <stdio.h>
+#include <time.h>
+
 #include "common/log.h"
 #include "daemon/daemon.h"
+
+enum { EXPIRY_WARN_S = 30 * 86400, EXPIRY_CHECK_MS = 86400 * 1000 };
+
+static const char *utc(int64_t t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, 32, "?");
+	return buf;
+}
+
+void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall)
+{
+	char when[32];
+
+	if (c->not_after - wall > EXPIRY_WARN_S || c->not_after < wall)
+		return;
+	log_warnx("%s expires in %lld days, at %s: renew it (weft ca renew)", whose,
+		  (long long)((c->not_after - wall) / 86400), utc(c->not_after, when));
+}
+
+void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
+{
+	char whose[WF_CERT_NAME_MAX + 32], when[32];
+
+	/* Ours ended: peers refuse our handshakes from now on. Say so at once. */
+	if (!d->self_expired && wall > d->self.not_after) {
+		d->self_expired = true;
+		log_errorx("this node's certificate expired at %s: peers refuse its handshakes, "
+			   "and its sessions end as their keys expire; renew it (weft ca renew) "
+			   "and restart",
+			   utc(d->self.not_after, when));
+	}
+	if (now < d->next_expiry_check_ms)
+		return;
+	d->next_expiry_check_ms = now + EXPIRY_CHECK_MS;
+	wf_warn_expiry("this node's certificate", &d->self, wall);
+	wf_warn_expiry("the CA certificate", &d->ca, wall);
+	for (struct wf_peer *p = d->peers; p; p = p->next) {
+		if (!p->proven)
+			continue;
+		snprintf(whose, sizeof(whose), "the certificate of %s", p->cert.name);
+		wf_warn_expiry(whose, &p->cert, wall);
+	}
+}
 
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
@@ -101,4 +151,5 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	}
 	bootstrap_tick(d, now);
 	wf_members_gossip(d, now);
+	wf_timers_expiry(d, now, (int64_t)time(NULL));
 }

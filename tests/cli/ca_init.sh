@@ -54,7 +54,7 @@ done
 expect_fail -c 2 "overlaps" "$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 \
 	--prefix 100.64.1.0/24
 expect_fail -c 2 "too many --prefix" "$WEFT" ca init --dir x --network n --prefix 10.0.0.0/8 \
-	--prefix 11.0.0.0/8 --prefix 12.0.0.0/8 --prefix 13.0.0.0/8 --prefix 14.0.0.0/8
+	--prefix 172.16.0.0/12 --prefix 192.168.0.0/16 --prefix 100.64.0.0/10 --prefix fd00::/8
 expect_fail -c 2 "--network bad/name" "$WEFT" ca init --dir x --network bad/name \
 	--prefix 100.64.0.0/10
 expect_fail -c 2 "--cipher des" "$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 \
@@ -63,6 +63,13 @@ for bad in 10x 0d -1d 1.5y d ''; do
 	expect_fail -c 2 "--valid $bad: not a duration" \
 		"$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 --valid "$bad"
 done
+# Public address space: created, with a warning; private, CGNAT and ULA: none.
+expect_ok "$WEFT" ca init --dir pub --network pub --prefix 8.8.8.0/24 --prefix 2001:db8::/64
+grep -q "warning: 8.8.8.0/24 is not private address space" "$ERR" || fail "no warning for 8.8.8.0/24"
+grep -q "warning: 2001:db8::/64 is not private" "$ERR" || fail "no warning for 2001:db8::/64"
+expect_ok "$WEFT" ca init --dir priv --network priv --prefix 10.1.0.0/16 --prefix 172.20.0.0/16 \
+	--prefix 100.64.0.0/10 --prefix fd12:3456::/48
+grep -q "warning" "$ERR" && fail "a warning for private space"
 # A bare number: seconds or days? Refused, with the units to choose from.
 expect_fail -c 2 "--valid 90: give a unit: 90d \(days\), 90h, 90m or 90s" \
 	"$WEFT" ca init --dir x --network n --prefix 100.64.0.0/10 --valid 90

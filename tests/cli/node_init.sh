@@ -84,4 +84,35 @@ expect_fail -c 2 "unknown option '--port'" ni --listen 198.18.0.1:1 --port 1
 expect_ok ni --listen 198.18.0.1:1 --bootstrap db1.does-not-resolve.invalid:51820
 grep -qx "bootstrap = db1.does-not-resolve.invalid:51820" n6/weft.conf ||
 	fail "the bootstrap name was not written as given"
+# Method B: the key is made on the node, the CA signs node.pub elsewhere, and
+# node init installs what came back.
+expect_ok "$WEFT" keygen --dir db1
+expect_ok "$WEFT" ca sign --dir ca --pubkey db1/node.pub --name db1 --address 100.64.0.20 \
+	--group db --out signed-db1.crt
+cp ca/ca.crt copied-ca.crt
+expect_ok "$WEFT" node init --dir db1 --cert signed-db1.crt --ca-cert copied-ca.crt \
+	--listen 198.18.0.20:51820 --bootstrap 198.18.0.1:51820
+expect_out "node db1 of network net: wrote node.crt, ca.crt and weft.conf in db1"
+grep -qx "name = db1" db1/weft.conf || fail "the name did not come from the certificate"
+grep -qx "bootstrap = 198.18.0.1:51820" db1/weft.conf || fail "no bootstrap line"
+cmp -s db1/node.crt signed-db1.crt && cmp -s db1/ca.crt ca/ca.crt || fail "certificates not installed"
+expect_ok "$WEFT" cert show db1/node.crt
+expect_out "valid \(checked against db1/ca.crt\)|signature: *valid"
+# The certificate must be for this node's key, and of that CA; nothing written.
+expect_ok "$WEFT" keygen --dir db2
+expect_fail "signed-db1.crt is not for db2/node.key" "$WEFT" node init --dir db2 \
+	--cert signed-db1.crt --ca-cert copied-ca.crt --listen 198.18.0.21:51820
+make_ca ca2 net
+expect_fail "signed-db1.crt: bad signature" "$WEFT" node init --dir db2 --cert signed-db1.crt \
+	--ca-cert ca2/ca.crt --listen 198.18.0.21:51820
+[ ! -e db2/node.crt ] && [ ! -e db2/weft.conf ] || fail "a refused install wrote files"
+expect_fail "db3/node.key does not exist: make the key here first \(weft keygen --dir db3\)" \
+	"$WEFT" node init --dir db3 --cert signed-db1.crt --ca-cert copied-ca.crt \
+	--listen 198.18.0.21:51820
+expect_fail -c 2 "--ca and --cert exclude each other" "$WEFT" node init --dir db2 --ca ca \
+	--cert signed-db1.crt --ca-cert copied-ca.crt --listen 198.18.0.21:51820
+expect_fail -c 2 "with --cert the name, addresses" "$WEFT" node init --dir db2 \
+	--cert signed-db1.crt --ca-cert copied-ca.crt --name x --listen 198.18.0.21:51820
+expect_fail -c 2 "missing --ca-cert" "$WEFT" node init --dir db2 --cert signed-db1.crt \
+	--listen 198.18.0.21:51820
 echo "all node init tests passed"

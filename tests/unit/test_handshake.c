@@ -446,6 +446,32 @@ static void test_member_budget(void **state)
 	wf_keypair_free(kp);
 }
 
+/* 29: a refused certificate relayed by a member is the certificate's fault:
+ * counted node-wide, not against the member that relayed it. */
+static void test_relayed_refusal(void **state)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
+	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
+	struct wf_daemon *d = *state;
+	union wf_endpoint told = hn_ep("198.18.0.3:51820");
+	struct wf_keypair *kp;
+	struct wf_peer *p = with_x(d, &kp);
+	struct wf_cert bad = m.cert;
+	uint8_t other_ca[WF_KEY_LEN];
+	size_t n, len;
+
+	memset(other_ca, 0x0c, sizeof(other_ca));
+	assert_true(wf_cert_sign(&bad, other_ca)); /* another CA's signature */
+	n = wf_cert_encode(&bad, enc, sizeof(enc));
+	n = wf_member_encode(enc, n, &told, member, sizeof(member));
+	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
+	feed(d, msg, len, X_AT, HN_NOW);
+	assert_int_equal(d->drops[WF_DROP_CERT], 1);
+	assert_int_equal(p->drops[WF_DROP_CERT], 0);
+	assert_null(wf_peer_find(d, m.cert.pubkey));
+	wf_keypair_free(kp);
+}
+
 /* 27: a bootstrap address that is this node: noticed, not asked again. */
 static void test_self(void **state)
 {
@@ -476,6 +502,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_response, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_self, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_budget, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_relayed_refusal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
