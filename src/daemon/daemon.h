@@ -295,6 +295,7 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall);
 /* The warning for one certificate (whose: "the certificate of db1"), if it
  * ends within 30 days; also when a peer is proven or renews. */
 void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall);
+void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall);
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 
 /* status.c */

@@ -2,9 +2,11 @@
 /*
  * The packet path. TX: a packet read from TUN -> the peer that owns its
  * destination -> encrypt in place -> UDP. RX: UDP -> session by receiver
- * index -> replay check -> decrypt in place -> the inner source must belong
- * to that peer (cryptokey routing) -> TUN. Nothing here allocates (but staging while a handshake
- * is under way), and every drop is counted by reason.
+ * index -> replay check -> decrypt in place -> the inner source must route
+ * back to that peer (cryptokey routing) -> TUN. Nothing here allocates (but
+ * staging while a handshake is under way), and every drop is counted by
+ * reason. The first authentic packet on a keypair we answered with proves
+ * its initiation (prove), and only that makes the peer's claims count.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,12 +20,24 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 
+/* Errors an ICMP message from the network leaves pending on the socket
+ * (IP_RECVERR): the next send reports one, whatever its destination, and
+ * fails without sending. */
+static bool async_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == EPROTO || e == EMSGSIZE;
+}
+
 void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
 		 const uint8_t *pkt, size_t len)
 {
 	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
 	char ep[WF_ADDR_STRLEN];
 
+	/* That failure used up the pending error: once more, for this one. */
+	if (n < 0 && async_error(errno))
+		n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
 	if (n >= 0)
 		return;
 	wf_count_drop(d, p, WF_DROP_SEND_ERROR);
@@ -93,11 +107,6 @@ static bool must_not_answer(const uint8_t *pkt, size_t len)
 	return pkt[6] == 58 && (len <= 40 || pkt[40] < 128);
 }
 
-/*
- * The error comes "from" the unreachable address itself: the kernel drops a
- * packet arriving from the TUN with one of its own addresses as source (a
- * martian), and the unreachable address is the truthful place to name.
- */
 /*
  * The source of an ICMP error we make: this node's own address of that
  * family, as a router answers. The kernel takes an IPv4 packet from the TUN

@@ -424,14 +424,19 @@ static bool run(struct wf_daemon *d)
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 
-			if (fd == d->tun_fd)
+			if (fd == d->tun_fd) {
 				on_tun(d);
-			else if (fd == d->udp_fd)
+			} else if (fd == d->udp_fd) {
+				/* Level-triggered: an error queue left full would
+				 * wake us for ever. */
+				if (ev[i].events & EPOLLERR)
+					drain_errors(d);
 				on_udp(d);
-			else if (fd == d->signal_fd)
+			} else if (fd == d->signal_fd) {
 				on_signal(d);
-			else
+			} else {
 				wf_control_handle(d->control);
+			}
 		}
 		now = wf_now_ms();
 		if (now - d->last_tick_ms >= TICK_MS) {

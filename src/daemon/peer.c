@@ -150,14 +150,6 @@ static bool same_cert(const struct wf_cert *a, const struct wf_cert *b)
 	return a->serial == b->serial && !memcmp(a->signature, b->signature, WF_SIG_LEN);
 }
 
-static void warn_peer_expiry(const struct wf_peer *p, int64_t wall)
-{
-	char whose[WF_CERT_NAME_MAX + 32];
-
-	snprintf(whose, sizeof(whose), "the certificate of %s", p->cert.name);
-	wf_warn_expiry(whose, &p->cert, wall);
-}
-
 void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert,
 		    int64_t now)
 {
@@ -170,7 +162,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		d->n_unproven--;
 		claim_routes(d, p, wall);
 		log_info("peer %s added (%u known)", p->cert.name, d->n_peers - d->n_unproven);
-		warn_peer_expiry(p, wall);
+		wf_warn_peer_expiry(p, wall);
 		return;
 	}
 	if (!cert || same_cert(cert, &p->cert))
@@ -186,7 +178,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 	claim_routes(d, p, wall);
 	log_info("peer %s: certificate %016llx now in use", p->cert.name,
 		 (unsigned long long)cert->serial);
-	warn_peer_expiry(p, wall);
+	wf_warn_peer_expiry(p, wall);
 }
 
 void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from)

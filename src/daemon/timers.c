@@ -32,9 +32,17 @@ void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall)
 		  (long long)((c->not_after - wall) / 86400), utc(c->not_after, when));
 }
 
+void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall)
+{
+	char whose[WF_CERT_NAME_MAX + 32];
+
+	snprintf(whose, sizeof(whose), "the certificate of %s", p->cert.name);
+	wf_warn_expiry(whose, &p->cert, wall);
+}
+
 void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
 {
-	char whose[WF_CERT_NAME_MAX + 32], when[32];
+	char when[32];
 
 	/* Ours ended: peers refuse our handshakes from now on. Say so at once. */
 	if (!d->self_expired && wall > d->self.not_after) {
@@ -49,12 +57,9 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
 	d->next_expiry_check_ms = now + EXPIRY_CHECK_MS;
 	wf_warn_expiry("this node's certificate", &d->self, wall);
 	wf_warn_expiry("the CA certificate", &d->ca, wall);
-	for (struct wf_peer *p = d->peers; p; p = p->next) {
-		if (!p->proven)
-			continue;
-		snprintf(whose, sizeof(whose), "the certificate of %s", p->cert.name);
-		wf_warn_expiry(whose, &p->cert, wall);
-	}
+	for (struct wf_peer *p = d->peers; p; p = p->next)
+		if (p->proven)
+			wf_warn_peer_expiry(p, wall);
 }
 
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)

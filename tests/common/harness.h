@@ -17,6 +17,7 @@
 #ifndef WEFT_TESTS_HARNESS_H
 #define WEFT_TESTS_HARNESS_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,10 @@ struct hn_sent {
 
 static struct hn_sent hn_out[HN_OUT_MAX];
 static unsigned hn_n_out;
+/* The next hn_fail_count sends fail with hn_fail_errno (as the kernel's
+ * would: a pending ICMP error, a full neighbour table). */
+static int hn_fail_errno;
+static unsigned hn_fail_count;
 
 ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
 		      socklen_t tolen);
@@ -51,6 +56,11 @@ ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const stru
 
 	(void)fd;
 	(void)flags;
+	if (hn_fail_count) {
+		hn_fail_count--;
+		errno = hn_fail_errno;
+		return -1;
+	}
 	if (len > sizeof(s->buf) || tolen > sizeof(s->to))
 		return -1;
 	memcpy(s->buf, buf, len);

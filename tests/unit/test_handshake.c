@@ -72,6 +72,21 @@ static void keepalive(struct wf_daemon *d, struct wf_keypair *kp, const union wf
 	feed(d, pkt, n, from, HN_NOW);
 }
 
+/* The member holding kp tells d about cert, reachable at `at` (MEMBER). */
+static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cert *cert,
+		 const char *at)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
+	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
+	union wf_endpoint ep = hn_ep(at);
+	size_t n = wf_cert_encode(cert, enc, sizeof(enc)), len;
+
+	n = wf_member_encode(enc, n, &ep, member, sizeof(member));
+	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
+	assert_true(n && len);
+	feed(d, msg, len, X_AT, HN_NOW);
+}
+
 static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
 {
 	struct wf_prefix p;
@@ -218,11 +233,9 @@ static void test_forged_initiations(void **state)
 static void test_old_certificate(void **state)
 {
 	static uint8_t pkt[WF_HANDSHAKE_MAX], msg[WF_DATA_OVERHEAD + 2048];
-	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
 	struct wf_daemon *d = *state;
 	struct wf_keypair *kp, *old;
 	struct wf_peer *p = with_x(d, &kp), *q;
-	union wf_endpoint told = hn_ep("198.18.0.66:51820");
 	size_t len, n;
 
 	/* 11: forged: a stranger, answered, unproven, with no route */
@@ -249,10 +262,7 @@ static void test_old_certificate(void **state)
 		assert_int_equal(hn_delivered(msg, sizeof(msg)), 0);
 	}
 	/* 14: x tells us of a member we do not know: hearsay, no route */
-	n = wf_cert_encode(&m.cert, enc, sizeof(enc));
-	n = wf_member_encode(enc, n, &told, member, sizeof(member));
-	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
-	feed(d, msg, len, X_AT, HN_NOW);
+	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	q = wf_peer_find(d, m.cert.pubkey);
 	assert_non_null(q);
 	assert_false(q->proven);
@@ -260,10 +270,7 @@ static void test_old_certificate(void **state)
 	assert_true(q->has_endpoint && q->ep_source == WF_EP_HEARSAY);
 	assert_string_equal(q->ep_via, "x");
 	/* 15: of a node we know, a member cannot move the endpoint */
-	n = wf_cert_encode(&x.cert, enc, sizeof(enc));
-	n = wf_member_encode(enc, n, &told, member, sizeof(member));
-	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
-	feed(d, msg, len, X_AT, HN_NOW);
+	tell(d, kp, &x.cert, "198.18.0.66:51820");
 	assert_true(wf_endpoint_equal(&p->endpoint, X_AT));
 	assert_int_equal(p->ep_source, WF_EP_AUTHENTIC);
 	wf_keypair_free(kp);
@@ -427,19 +434,12 @@ static void test_forged_response(void **state)
 /* 28: a member's MEMBER messages are budgeted: WF_MEMBER_BURST at once. */
 static void test_member_budget(void **state)
 {
-	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
-	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
 	struct wf_daemon *d = *state;
-	union wf_endpoint told = hn_ep("198.18.0.3:51820");
 	struct wf_keypair *kp;
 	struct wf_peer *p = with_x(d, &kp);
-	size_t n = wf_cert_encode(&m.cert, enc, sizeof(enc)), len;
 
-	n = wf_member_encode(enc, n, &told, member, sizeof(member));
-	for (int i = 0; i < WF_MEMBER_BURST + 10; i++) {
-		len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
-		feed(d, msg, len, X_AT, HN_NOW);
-	}
+	for (int i = 0; i < WF_MEMBER_BURST + 10; i++)
+		tell(d, kp, &m.cert, "198.18.0.3:51820");
 	assert_int_equal(p->drops[WF_DROP_RATE_LIMIT], 10);
 	/* and the one certificate was verified once, not 2048 times */
 	assert_true(d->certs.verifications <= 3);
@@ -450,25 +450,45 @@ static void test_member_budget(void **state)
  * counted node-wide, not against the member that relayed it. */
 static void test_relayed_refusal(void **state)
 {
-	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
-	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
 	struct wf_daemon *d = *state;
-	union wf_endpoint told = hn_ep("198.18.0.3:51820");
 	struct wf_keypair *kp;
 	struct wf_peer *p = with_x(d, &kp);
 	struct wf_cert bad = m.cert;
 	uint8_t other_ca[WF_KEY_LEN];
-	size_t n, len;
 
 	memset(other_ca, 0x0c, sizeof(other_ca));
 	assert_true(wf_cert_sign(&bad, other_ca)); /* another CA's signature */
-	n = wf_cert_encode(&bad, enc, sizeof(enc));
-	n = wf_member_encode(enc, n, &told, member, sizeof(member));
-	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
-	feed(d, msg, len, X_AT, HN_NOW);
+	tell(d, kp, &bad, "198.18.0.3:51820");
 	assert_int_equal(d->drops[WF_DROP_CERT], 1);
 	assert_int_equal(p->drops[WF_DROP_CERT], 0);
 	assert_null(wf_peer_find(d, m.cert.pubkey));
+	wf_keypair_free(kp);
+}
+
+/* 30-31: what a failed send means. */
+static void test_send_errors(void **state)
+{
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kp;
+	struct wf_peer *p = with_x(d, &kp);
+
+	/* 30: a pending ICMP error (IP_RECVERR) fails the next send, whatever
+	 * it was for: sent again, and not counted as lost */
+	hn_clear();
+	hn_fail_errno = ECONNREFUSED;
+	hn_fail_count = 1;
+	wf_data_send_keepalive(d, p, HN_NOW);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(p->drops[WF_DROP_SEND_ERROR], 0);
+	/* 31: the kernel dropping it (ENOBUFS) is a loss: counted, not retried */
+	hn_clear();
+	hn_fail_errno = ENOBUFS;
+	hn_fail_count = 1;
+	wf_data_send_keepalive(d, p, HN_NOW);
+	assert_int_equal(hn_n_out, 0);
+	assert_int_equal(p->drops[WF_DROP_SEND_ERROR], 1);
+	assert_int_equal(d->drops[WF_DROP_SEND_ERROR], 1);
+	hn_fail_count = 0;
 	wf_keypair_free(kp);
 }
 
@@ -503,6 +523,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_self, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_member_budget, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_relayed_refusal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
