@@ -71,7 +71,9 @@ $(BUILD)/weft: $(BIN_OBJ) $(LIBWEFT)
 DAEMON_LIB_OBJ := $(filter-out $(BUILD)/src/cli/weft.o,$(BIN_OBJ))
 # test_handshake drives the daemon's handlers in memory and captures what they
 # send (tests/common/harness.h): sendto is wrapped at link time.
-$(BUILD)/tests/test_handshake: WRAP := -Wl,--wrap=sendto
+HARNESS_WRAP := -Wl,--wrap=sendto,--wrap=sendmmsg
+$(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP)
+$(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
@@ -94,8 +96,10 @@ build-fuzz/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h include/w
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA) $(LIBS)
 
 # fuzz_responder drives the daemon's handlers in memory (tests/common/harness.h).
-build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(DAEMON_SRC) -Wl,--wrap=sendto
+build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(DAEMON_SRC) $(HARNESS_WRAP)
 build-fuzz/fuzz/fuzz_responder: $(DAEMON_SRC) $(wildcard tests/common/*.h)
+build-fuzz/fuzz/fuzz_datapath: FUZZ_EXTRA := $(DAEMON_SRC) $(HARNESS_WRAP)
+build-fuzz/fuzz/fuzz_datapath: $(DAEMON_SRC) $(wildcard tests/common/*.h)
 
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 FUZZ_SECONDS ?= 300

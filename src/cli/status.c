@@ -288,6 +288,34 @@ static void print_table(FILE *out, char (*rows)[NCOL][CELL], size_t n)
 		print_row(out, rows[r], width);
 }
 
+/* "offloads: tun-tso udp-gso udp-gro; off: tun-uso (why)": the names as in
+ * weft.conf, "_" shown as "-"; nothing for a daemon too old to say. */
+static void print_offloads(FILE *out, const cJSON *offloads)
+{
+	char on[256] = "", off[1024] = "", name[CELL], why[CELL];
+	const cJSON *item;
+
+	if (!cJSON_IsObject(offloads))
+		return;
+	cJSON_ArrayForEach(item, offloads)
+	{
+		if (!item->string)
+			continue;
+		cell_set(name, item->string);
+		for (char *c = name; *c; c++)
+			if (*c == '_')
+				*c = '-';
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(item, "on"))) {
+			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", name);
+			continue;
+		}
+		cell_set(why, jstr(item, "why", "?"));
+		snprintf(off + strlen(off), sizeof(off) - strlen(off), "%s %s (%s)",
+			 off[0] ? "," : "; off:", name, why);
+	}
+	fprintf(out, "offloads:%s%s\n", on[0] ? on : " none", off);
+}
+
 /* "node alpha (100.64.0.1, fd00::1) on weft0, listening on ..., network demo",
  * then uptime, MTU, certificate, and routes and groups if any. */
 static void print_node(FILE *out, const cJSON *node, int64_t now)
@@ -321,6 +349,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 		cell_set(name, extras);
 		fprintf(out, "%s\n", name);
 	}
+	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 }
 
 /* Node-wide drops, only the non-zero reasons: "drops: no_route 3, malformed 1". */

@@ -313,6 +313,34 @@ static bool set_handshake_timeout(struct parser *p, const char *key, const char 
 	return set_duration(p, key, v, &p->cfg->handshake_timeout_ms, 100, 60 * 1000, false);
 }
 
+static bool set_bool(struct parser *p, const char *key, const char *v, bool *out)
+{
+	if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "true")) {
+		*out = true;
+		return true;
+	}
+	if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "false")) {
+		*out = false;
+		return true;
+	}
+	return fail(p, "bad %s '%s' (yes or no)", key, v);
+}
+
+static bool set_tun_offload(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->tun_offload);
+}
+
+static bool set_udp_gso(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->udp_gso);
+}
+
+static bool set_udp_gro(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->udp_gro);
+}
+
 static const struct key keys[] = {
 	{"name", set_name, false},
 	{"interface", set_interface, false},
@@ -327,6 +355,9 @@ static const struct key keys[] = {
 	{"rekey-interval", set_rekey, false},
 	{"keepalive-interval", set_keepalive, false},
 	{"handshake-timeout", set_handshake_timeout, false},
+	{"tun-offload", set_tun_offload, false},
+	{"udp-gso", set_udp_gso, false},
+	{"udp-gro", set_udp_gro, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -453,6 +484,7 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->rekey_interval_ms = 120 * 1000;
 	cfg->keepalive_interval_ms = 10 * 1000;
 	cfg->handshake_timeout_ms = 5 * 1000;
+	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
 	return set_path(p, "private-key", "node.key", cfg->private_key) &&
 	       set_path(p, "certificate", "node.crt", cfg->certificate) &&
 	       set_path(p, "ca", "ca.crt", cfg->ca) &&

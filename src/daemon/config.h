@@ -43,6 +43,10 @@ struct wf_config {
 	char private_key[PATH_MAX], certificate[PATH_MAX], ca[PATH_MAX], control[PATH_MAX];
 	int log_level; /* enum wf_log_level */
 	unsigned rekey_interval_ms, keepalive_interval_ms, handshake_timeout_ms;
+	/* Segmentation offloads (all yes by default; each falls back by itself
+	 * where the kernel refuses it): super-packets through the TUN device,
+	 * UDP segmentation on send, UDP coalescing on receive. */
+	bool tun_offload, udp_gso, udp_gro;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

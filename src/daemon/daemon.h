@@ -18,6 +18,7 @@
 #include "core/certcache.h"
 #include "core/cookie.h"
 #include "core/noise.h"
+#include "core/offload.h"
 #include "core/ratelimit.h"
 #include "core/routes.h"
 #include "core/session.h"
@@ -61,6 +62,53 @@ enum {
 	WF_HS_SOURCE_BURST = 5,
 	WF_MEMBER_PER_S = 200,     /* MEMBER messages taken from one peer */
 	WF_MEMBER_BURST = 2048,
+};
+
+/* A segmentation offload: in use, or why not (for weft status and the log). */
+struct wf_offload {
+	bool on;
+	char why[96]; /* when off: "weft.conf", "the kernel refused it (...)", ... */
+};
+
+/* The offloads, each probed at start and dropped by itself on refusal. */
+struct wf_offloads {
+	struct wf_offload tun_tso; /* TUN: TCP super-packets in, checksums left to us */
+	struct wf_offload tun_uso; /* TUN: UDP super-packets in (Linux 6.2) */
+	struct wf_offload tun_gro; /* TUN: coalesced TCP writes out */
+	struct wf_offload udp_gso; /* UDP_SEGMENT: a run of datagrams to one peer per send */
+	struct wf_offload udp_gro; /* UDP_GRO: runs of datagrams from one peer per receive */
+	bool vnet;                 /* TUN packets carry the virtio-net header */
+};
+
+enum {
+	WF_TX_SLOTS = 128, /* sealed datagrams waiting for one sendmmsg */
+	WF_RX_MSGS = 16,   /* receive buffers (64 KiB each) per recvmmsg */
+	WF_UDP_GSO_SEGS = 64, /* datagrams in one UDP_SEGMENT send */
+	WF_SUPER_MAX = WF_VNET_HDR_LEN + 65536, /* a read from the TUN device */
+};
+
+/*
+ * Datagrams on their way out, sealed in place in fixed slots (the data
+ * header before the packet, the tag after), sent by wf_txq_flush with one
+ * sendmmsg, runs to one peer as one UDP_SEGMENT message each.
+ */
+struct wf_txq {
+	uint8_t *arena;   /* WF_TX_SLOTS slots of slot_size */
+	size_t slot_size; /* header + MTU + tag, rounded up */
+	size_t slot_cap;  /* the plaintext one slot takes */
+	unsigned n;
+	struct wf_peer *peer[WF_TX_SLOTS];
+	uint16_t len[WF_TX_SLOTS];
+	/* The second half of a read from the TUN device: what does not fit
+	 * one slot (super-packets), with header room before. */
+	uint8_t *big;
+};
+
+/* Received datagrams (runs of them, with UDP_GRO) and their coalescing. */
+struct wf_rxq {
+	uint8_t *arena; /* WF_RX_MSGS buffers of WF_RX_BUF */
+	struct wf_gro gro;
+	bool open;      /* a batch is being coalesced: deliver adds to gro */
 };
 
 /* How we know where a peer is. */
@@ -200,9 +248,9 @@ struct wf_daemon {
 	unsigned icmp_sent;     /* errors sent in the current second */
 	bool stop;
 
-	/* One packet buffer with room for the data header before and the tag
-	 * after; the whole packet path works in it, in place. */
-	uint8_t buf[WF_DATA_HEADER_LEN + WF_PKT_MAX + WF_AEAD_TAG_LEN + 64];
+	struct wf_offloads off;
+	struct wf_txq tx;
+	struct wf_rxq rx;
 };
 
 /* The value our own addresses have in d->routes: no peer may claim them. */
@@ -264,7 +312,11 @@ bool wf_handshake_setup(struct wf_daemon *d) WF_MUST_CHECK;
 void wf_handshake_teardown(struct wf_daemon *d);
 
 /* data.c */
-void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, int64_t now);
+/* A read from the TUN device: pkt is a packet in the free TX slot, or (in
+ * d->tx.big) one that did not fit there or a super-packet to be cut as h
+ * says (h all zero without offloads). */
+void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
+		      int64_t now);
 void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now);
 /* A session with p came up (a response to our initiation, or the proof of
@@ -276,8 +328,39 @@ bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
 		  uint8_t *pkt, size_t len, int64_t now);
 void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* A receive batch: from wf_data_rx_begin to wf_data_rx_flush, packets for
+ * the TUN device are coalesced (when the device takes super-packets) and
+ * written at the flush; outside one, each is written at once. Every packet
+ * of the batch must stay where it is until the flush. */
+void wf_data_rx_begin(struct wf_daemon *d);
+void wf_data_rx_flush(struct wf_daemon *d);
+/* Write one packet to the TUN device (with a plain virtio-net header when the
+ * device has them). */
+bool wf_tun_put(struct wf_daemon *d, const uint8_t *pkt, size_t len);
+
+/* udp.c */
+/* Mark an offload off, saying why. */
+void wf_offload_off(struct wf_offload *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Open the UDP socket, allocate the batches, probe and self-test the UDP
+ * offloads the configuration allows. */
+bool wf_udp_setup(struct wf_daemon *d) WF_MUST_CHECK;
+/* Allocate the send and receive batches for d->mtu (also for tests). */
+bool wf_batch_alloc(struct wf_daemon *d) WF_MUST_CHECK;
+void wf_batch_free(struct wf_daemon *d);
+/* Send one datagram now (handshakes, keepalives, control messages). */
 void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
 		 const uint8_t *pkt, size_t len);
+/* The free slot's plaintext (WF_DATA_HEADER_LEN into it; d->tx.slot_cap
+ * bytes), flushing first when all are taken. */
+uint8_t *wf_txq_slot(struct wf_daemon *d);
+/* The datagram sealed in the free slot (len bytes from the slot's start) is
+ * for p: queue it. */
+void wf_txq_commit(struct wf_daemon *d, struct wf_peer *p, size_t len);
+void wf_txq_flush(struct wf_daemon *d);
+/* Read from the UDP socket until it is empty or a budget is spent. */
+void wf_udp_receive(struct wf_daemon *d);
+/* Empty the socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
+void wf_udp_drain_errors(struct wf_daemon *d);
 
 /* membership.c */
 /* p is reachable again (or for the first time): exchange what we know. Not

@@ -14,40 +14,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "common/bytes.h"
 #include "common/csum.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
-
-/* Errors an ICMP message from the network leaves pending on the socket
- * (IP_RECVERR): the next send reports one, whatever its destination, and
- * fails without sending. */
-static bool async_error(int e)
-{
-	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
-	       e == EPROTO || e == EMSGSIZE;
-}
-
-void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
-		 const uint8_t *pkt, size_t len)
-{
-	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
-	char ep[WF_ADDR_STRLEN];
-
-	/* That failure used up the pending error: once more, for this one. */
-	if (n < 0 && async_error(errno))
-		n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
-	if (n >= 0)
-		return;
-	wf_count_drop(d, p, WF_DROP_SEND_ERROR);
-	/* ENOBUFS where many peers share one link: the kernel's neighbour
-	 * table (ARP, NDP) is full; docs/deploy.md says how to grow it. */
-	log_warnx_rl("cannot send to %s%s%s: %s%s", wf_endpoint_str(to, ep, sizeof(ep)),
-		     p ? " for " : "", p ? p->cert.name : "", strerror(errno),
-		     errno == ENOBUFS ? " (a full neighbour table? see gc_thresh3 in deploy.md)"
-				      : "");
-}
 
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
 		  uint8_t *pkt, size_t len, int64_t now)
@@ -177,7 +149,7 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 	}
 	out[hl + 2] = (uint8_t)(wf_csum_fold(sum) >> 8);
 	out[hl + 3] = (uint8_t)wf_csum_fold(sum);
-	if (write(d->tun_fd, out, total) < 0)
+	if (!wf_tun_put(d, out, total))
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
 }
 
@@ -190,43 +162,111 @@ static bool is_multicast(const uint8_t *pkt)
 
 /* --- TX ------------------------------------------------------------------ */
 
-void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, int64_t now)
+/* The peer a packet goes to; NULL when none (dropped, and answered with an
+ * ICMP error where one is due). */
+static struct wf_peer *tx_peer(struct wf_daemon *d, const uint8_t *pkt, size_t len, int family,
+			       int64_t now)
 {
-	struct wf_keypair *kp;
-	struct wf_peer *p;
-	int ver = len ? pkt[0] >> 4 : 0;
+	struct wf_peer *p = wf_routes_lookup(d->routes, family, pkt + (family == AF_INET ? 16 : 24));
 
-	if (!((ver == 4 && len >= 20) || (ver == 6 && len >= 40))) {
-		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-		return;
-	}
-	p = wf_routes_lookup(d->routes, ver == 4 ? AF_INET : AF_INET6, pkt + (ver == 4 ? 16 : 24));
 	if (p == WF_ROUTE_SELF(d))
 		p = NULL; /* the kernel delivers our own addresses; never to TUN */
 	if (!p && is_multicast(pkt)) {
 		/* The kernel's own IPv6 MLD and router solicitations: no peer
 		 * wants them, and they are no error worth an ICMP. */
 		wf_count_drop(d, NULL, WF_DROP_MULTICAST);
-		return;
+		return NULL;
 	}
 	if (!p) {
 		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
 		icmp_unreachable(d, pkt, len, now);
-		return;
 	}
-	kp = wf_session_sendable(&p->session, &d->limits, now);
+	return p;
+}
+
+/* The keys to send to p with, or NULL: then the packets wait (staged) for
+ * the handshake this starts. */
+static struct wf_keypair *tx_keys(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+{
+	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+
 	if (!kp || !p->has_endpoint) {
-		if (!wf_peer_stage(p, pkt, len))
-			wf_count_drop(d, p, WF_DROP_NO_SESSION);
 		if (!p->hs && now >= p->hs_next_ms)
 			wf_handshake_initiate(d, p, now);
-		return;
+		return NULL;
 	}
 	/* Make before break: keep sending on the current keys while the
 	 * new handshake runs. */
 	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->limits, now))
 		wf_handshake_initiate(d, p, now);
-	wf_data_send(d, p, kp, WF_MSG_DATA, pkt, len, now);
+	return kp;
+}
+
+/* Seal the packet in the free TX slot (len bytes) for p and queue it; stage
+ * it (wherever it is) when there are no keys yet. */
+static void tx_slot(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t *pkt,
+		    size_t len)
+{
+	size_t out;
+
+	if (!kp) {
+		if (!wf_peer_stage(p, pkt, len))
+			wf_count_drop(d, p, WF_DROP_NO_SESSION);
+		return;
+	}
+	if (!wf_keypair_seal(kp, WF_MSG_DATA, pkt - WF_DATA_HEADER_LEN, len, &out)) {
+		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+		return;
+	}
+	wf_txq_commit(d, p, out);
+	p->tx_bytes += len;
+	p->tx_packets++;
+}
+
+/* A super-packet: cut it into the TX slots, each segment sealed there. */
+static void tx_segments(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
+			const struct wf_gso_plan *plan, const uint8_t *pkt, size_t len)
+{
+	for (unsigned i = 0; i < plan->n_segs; i++) {
+		uint8_t *seg = wf_txq_slot(d);
+
+		tx_slot(d, p, kp, seg, wf_gso_segment(plan, pkt, len, i, seg));
+	}
+}
+
+/* The longest segment of a planned super-packet: each must fit a slot. */
+static size_t seg_max(const struct wf_gso_plan *plan, size_t len)
+{
+	return plan->n_segs > 1 ? plan->hdr_len + (size_t)plan->gso_size : len;
+}
+
+void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
+		      int64_t now)
+{
+	struct wf_gso_plan plan;
+	struct wf_keypair *kp;
+	struct wf_peer *p;
+
+	if (!wf_gso_plan(h, pkt, len, &plan) || (plan.family == AF_INET6 && len < 40) ||
+	    (h->gso_type == WF_GSO_NONE && !wf_csum_complete(h, pkt, len)) ||
+	    (h->gso_type != WF_GSO_NONE && seg_max(&plan, len) > d->tx.slot_cap)) {
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		return;
+	}
+	p = tx_peer(d, pkt, len, plan.family, now);
+	if (!p)
+		return;
+	kp = tx_keys(d, p, now);
+	if (h->gso_type != WF_GSO_NONE) {
+		tx_segments(d, p, kp, &plan, pkt, len);
+	} else if (pkt != d->tx.big + WF_DATA_HEADER_LEN || !kp) {
+		tx_slot(d, p, kp, pkt, len);
+	} else {
+		/* Larger than a slot (an interface MTU raised by hand): sent
+		 * whole, for IP to fragment, after what is queued. */
+		wf_txq_flush(d);
+		wf_data_send(d, p, kp, WF_MSG_DATA, pkt, len, now);
+	}
 }
 
 /* --- RX ------------------------------------------------------------------ */
@@ -298,12 +338,18 @@ static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
-	if (write(d->tun_fd, pkt, n) < 0) {
-		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
-		return;
-	}
 	p->rx_bytes += n;
 	p->rx_packets++;
+	if (d->rx.open) {
+		if (!wf_gro_add(&d->rx.gro, pkt, n)) {
+			wf_data_rx_flush(d);
+			wf_data_rx_begin(d);
+			(void)wf_gro_add(&d->rx.gro, pkt, n);
+		}
+		return;
+	}
+	if (!wf_tun_put(d, pkt, n))
+		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
 }
 
 void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
@@ -341,4 +387,67 @@ void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union 
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)
 		deliver(d, p, plain, plain_len);
+}
+
+/* --- writing to the TUN device ------------------------------------------------ */
+
+bool wf_tun_put(struct wf_daemon *d, const uint8_t *pkt, size_t len)
+{
+	static const uint8_t plain[WF_VNET_HDR_LEN];
+	struct iovec iov[2] = {{.iov_base = (void *)plain, .iov_len = sizeof(plain)},
+			       {.iov_base = (void *)pkt, .iov_len = len}};
+
+	if (d->off.vnet)
+		return writev(d->tun_fd, iov, 2) >= 0;
+	return write(d->tun_fd, pkt, len) >= 0;
+}
+
+void wf_data_rx_begin(struct wf_daemon *d)
+{
+	/* Only a device that takes super-packets gets them. */
+	d->rx.open = d->off.tun_gro.on;
+	if (d->rx.open)
+		wf_gro_begin(&d->rx.gro);
+}
+
+/* One write of the batch: a packet, or a chain as one super-packet. */
+static void tun_write_chain(struct wf_daemon *d, const struct wf_gro *g,
+			    const struct wf_gro_write *w)
+{
+	struct iovec iov[WF_GRO_MAX_SEGS + 2];
+	uint8_t hdr[WF_VNET_HDR_LEN];
+	unsigned k = 2;
+	int e;
+
+	wf_vnet_hdr_put(&w->hdr, hdr);
+	iov[0] = (struct iovec){.iov_base = hdr, .iov_len = sizeof(hdr)};
+	iov[1] = (struct iovec){.iov_base = g->pkt[w->head], .iov_len = g->len[w->head]};
+	for (int i = g->next[w->head]; i >= 0 && k < WF_GRO_MAX_SEGS + 2; i = g->next[i]) {
+		size_t plen;
+		const uint8_t *pl = wf_gro_payload(g, i, &plen);
+
+		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
+	}
+	if (writev(d->tun_fd, iov, (int)k) >= 0)
+		return;
+	e = errno;
+	for (unsigned i = 0; i < w->n; i++)
+		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
+	if (w->n > 1 && e == EINVAL && d->off.tun_gro.on) {
+		wf_offload_off(&d->off.tun_gro, "the kernel refused it (%s)", strerror(e));
+		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
+			  "by one from now on", strerror(e));
+	}
+}
+
+void wf_data_rx_flush(struct wf_daemon *d)
+{
+	struct wf_gro *g = &d->rx.gro;
+
+	if (!d->rx.open)
+		return;
+	d->rx.open = false;
+	wf_gro_end(g);
+	for (unsigned i = 0; i < g->n_writes; i++)
+		tun_write_chain(d, g, &g->writes[i]);
 }

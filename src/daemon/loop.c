@@ -29,7 +29,7 @@
 #include "daemon/netlink.h"
 #include "daemon/tun.h"
 
-enum { TICK_MS = 100, BURST = 64, UDP_BUFFER = 4 << 20 };
+enum { TICK_MS = 100, BURST = 64 };
 
 int64_t wf_now_ms(void)
 {
@@ -109,35 +109,6 @@ static bool load_identity(struct wf_daemon *d)
 	return true;
 }
 
-static bool open_udp(struct wf_daemon *d)
-{
-	char ep[WF_ADDR_STRLEN];
-	int buf = UDP_BUFFER, off = 0, on = 1;
-
-	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
-	d->udp_fd = socket(d->cfg.listen.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->udp_fd < 0) {
-		log_error("socket");
-		return false;
-	}
-	if (d->cfg.listen.sa.sa_family == AF_INET6) {
-		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
-	}
-	/* Send failures reported, not swallowed (see drain_errors). */
-	setsockopt(d->udp_fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
-	/* Bursts of a fast flow must not overflow the default 200 KiB. */
-	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (bind(d->udp_fd, &d->cfg.listen.sa, wf_endpoint_len(&d->cfg.listen)) < 0) {
-		log_error("cannot listen on %s", ep);
-		return false;
-	}
-	return true;
-}
-
 static unsigned auto_mtu(struct wf_daemon *d)
 {
 	int under = 1500;
@@ -179,12 +150,53 @@ static bool set_accept_local(const char *ifname)
 	return ok;
 }
 
+/* Super-packets from the TUN device (TSO, USO) and to it (coalesced
+ * writes): what the configuration allows and the kernel takes. */
+static void tun_offloads(struct wf_daemon *d)
+{
+	const unsigned tso = WF_TUN_F_CSUM | WF_TUN_F_TSO4 | WF_TUN_F_TSO6;
+	const unsigned uso = WF_TUN_F_USO4 | WF_TUN_F_USO6;
+	unsigned got;
+	int err;
+
+	if (!d->cfg.tun_offload) {
+		wf_offload_off(&d->off.tun_tso, "weft.conf");
+		wf_offload_off(&d->off.tun_uso, "weft.conf");
+		wf_offload_off(&d->off.tun_gro, "weft.conf");
+		return;
+	}
+	if (!d->off.vnet) {
+		wf_offload_off(&d->off.tun_tso, "the kernel has no virtio-net header for TUN");
+		wf_offload_off(&d->off.tun_uso, "the kernel has no virtio-net header for TUN");
+		wf_offload_off(&d->off.tun_gro, "the kernel has no virtio-net header for TUN");
+		return;
+	}
+	got = wf_tun_set_offload(d->tun_fd, tso | uso, &err);
+	d->off.tun_tso.on = (got & tso) == tso;
+	if (!d->off.tun_tso.on)
+		wf_offload_off(&d->off.tun_tso, "the kernel refused it (%s)", strerror(err));
+	d->off.tun_uso.on = (got & uso) == uso;
+	if (!d->off.tun_uso.on && got)
+		wf_offload_off(&d->off.tun_uso, "the kernel has none (before Linux 6.2)");
+	else if (!d->off.tun_uso.on)
+		wf_offload_off(&d->off.tun_uso, "the kernel refused it (%s)", strerror(err));
+	/* Any device with the header takes super-packets written to it. */
+	d->off.tun_gro.on = true;
+}
+
 static bool setup_tun(struct wf_daemon *d)
 {
 	int err;
 
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
-	d->tun_fd = wf_tun_open(d->ifname);
+	d->off.vnet = d->cfg.tun_offload;
+	d->tun_fd = wf_tun_open(d->ifname, d->off.vnet);
+	if (d->tun_fd < 0 && d->off.vnet) {
+		/* A kernel without the header: the device works without. */
+		snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
+		d->off.vnet = false;
+		d->tun_fd = wf_tun_open(d->ifname, false);
+	}
 	if (d->tun_fd < 0) {
 		char why[256];
 
@@ -195,6 +207,7 @@ static bool setup_tun(struct wf_daemon *d)
 	if (!d->accept_local)
 		log_debug("%s: cannot set accept_local; ICMP errors come from the address asked "
 			  "for", d->ifname);
+	tun_offloads(d);
 	d->mtu = d->cfg.mtu ? d->cfg.mtu : auto_mtu(d);
 	if ((err = wf_nl_link_set_mtu_up(d->ifname, d->mtu)) < 0) {
 		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->ifname, d->mtu,
@@ -317,82 +330,47 @@ static bool setup_events(struct wf_daemon *d)
 	return true;
 }
 
+/* One read from the TUN device into the free TX slot, what does not fit
+ * there (a super-packet) running on into d->tx.big. False when empty. */
+static bool tun_read(struct wf_daemon *d, int64_t now)
+{
+	uint8_t hdr[WF_VNET_HDR_LEN], *slot = wf_txq_slot(d);
+	uint8_t *big = d->tx.big + WF_DATA_HEADER_LEN, *pkt = slot;
+	size_t cap = d->tx.slot_cap;
+	struct iovec iov[3] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
+			       {.iov_base = slot, .iov_len = cap},
+			       {.iov_base = big + cap, .iov_len = WF_SUPER_MAX - cap}};
+	struct wf_vnet_hdr h;
+	int skip = d->off.vnet ? 0 : 1;
+	ssize_t n = readv(d->tun_fd, iov + skip, 3 - skip);
+
+	if (n <= 0)
+		return false;
+	memset(&h, 0, sizeof(h));
+	if (d->off.vnet) {
+		if (n < WF_VNET_HDR_LEN) {
+			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+			return true;
+		}
+		wf_vnet_hdr_get(&h, hdr);
+		n -= WF_VNET_HDR_LEN;
+	}
+	/* A super-packet is cut from one piece of memory. */
+	if ((size_t)n > cap || h.gso_type != WF_GSO_NONE) {
+		memcpy(big, slot, (size_t)n < cap ? (size_t)n : cap);
+		pkt = big;
+	}
+	wf_data_from_tun(d, pkt, (size_t)n, &h, now);
+	return true;
+}
+
 static void on_tun(struct wf_daemon *d)
 {
-	uint8_t *pkt = d->buf + WF_DATA_HEADER_LEN;
 	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
 
-	for (int i = 0; i < BURST; i++) {
-		ssize_t n = read(d->tun_fd, pkt, WF_PKT_MAX);
-
-		if (n <= 0)
-			break;
-		wf_data_from_tun(d, pkt, (size_t)n, now);
-	}
-}
-
-/*
- * With IP_RECVERR the kernel reports what it would otherwise swallow: a
- * datagram it could not send (ENOBUFS: a full neighbour table or device
- * queue) fails in sendto, where wf_udp_send counts it. The price is an error
- * queue for ICMP errors from the network, which says nothing authentic (anyone
- * can send ICMP); empty it, and note what it said at debug level.
- */
-static void drain_errors(struct wf_daemon *d)
-{
-	uint8_t buf[256], ctl[512];
-
-	for (int i = 0; i < BURST; i++) {
-		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl)};
-
-		if (recvmsg(d->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			break;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			struct sock_extended_err ee;
-
-			if (c->cmsg_type != IP_RECVERR && c->cmsg_type != IPV6_RECVERR)
-				continue;
-			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-			log_debug("udp: the network reported %s", strerror((int)ee.ee_errno));
-		}
-	}
-}
-
-static void on_udp(struct wf_daemon *d)
-{
-	int64_t now = wf_now_ms();
-
-	for (int i = 0; i < BURST; i++) {
-		union wf_endpoint from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(d->udp_fd, d->buf, sizeof(d->buf) - 64, 0, &from.sa, &fl);
-
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			drain_errors(d);
-			continue;
-		}
-		if (n < 0)
-			break;
-		if (n < (ssize_t)sizeof(struct wf_msg_header) || d->buf[1] != WF_PROTO_VERSION) {
-			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-			continue;
-		}
-		switch (d->buf[0]) {
-		case WF_MSG_HANDSHAKE_INIT:
-		case WF_MSG_HANDSHAKE_RESP:
-		case WF_MSG_COOKIE:
-			wf_handshake_receive(d, d->buf, (size_t)n, &from, now);
-			break;
-		case WF_MSG_DATA:
-		case WF_MSG_CONTROL:
-			wf_data_receive(d, d->buf, (size_t)n, &from, now);
-			break;
-		default:
-			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-		}
-	}
+	for (int i = 0; i < BURST && tun_read(d, now); i++)
+		;
+	wf_txq_flush(d);
 }
 
 static void on_signal(struct wf_daemon *d)
@@ -407,6 +385,26 @@ static void on_signal(struct wf_daemon *d)
 		log_info("%s: shutting down", strsignal((int)si.ssi_signo));
 		d->stop = true;
 	}
+}
+
+/* Which offloads are in use, and why any the configuration allows is not. */
+static void log_offloads(const struct wf_daemon *d)
+{
+	const struct {
+		const char *name;
+		const struct wf_offload *o;
+	} all[] = {{"tun-tso", &d->off.tun_tso}, {"tun-uso", &d->off.tun_uso},
+		   {"tun-gro", &d->off.tun_gro}, {"udp-gso", &d->off.udp_gso},
+		   {"udp-gro", &d->off.udp_gro}};
+	char on[128] = "";
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (all[i].o->on)
+			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", all[i].name);
+		else if (strcmp(all[i].o->why, "weft.conf"))
+			log_info("%s off: %s", all[i].name, all[i].o->why);
+	}
+	log_info("offloads:%s", on[0] ? on : " none");
 }
 
 static bool run(struct wf_daemon *d)
@@ -430,8 +428,8 @@ static bool run(struct wf_daemon *d)
 				/* Level-triggered: an error queue left full would
 				 * wake us for ever. */
 				if (ev[i].events & EPOLLERR)
-					drain_errors(d);
-				on_udp(d);
+					wf_udp_drain_errors(d);
+				wf_udp_receive(d);
 			} else if (fd == d->signal_fd) {
 				on_signal(d);
 			} else {
@@ -483,6 +481,7 @@ static void teardown(struct wf_daemon *d)
 	if (d->control)
 		wf_control_close(d->control);
 	wf_daemon_release(d);
+	wf_batch_free(d);
 	/* Closing the TUN fd removes the device, its addresses and routes. */
 	int fds[] = {d->tun_fd, d->udp_fd, d->epoll_fd, d->signal_fd, d->lock_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -512,8 +511,13 @@ int wf_daemon_run(const char *dir)
 		goto out;
 	}
 	setup_local_addrs(d);
-	if (!setup_bootstrap(d) || !open_udp(d) || !setup_tun(d) || !setup_events(d))
+	if (!setup_bootstrap(d) || !wf_udp_setup(d) || !setup_tun(d) || !setup_events(d))
 		goto out;
+	if (!wf_batch_alloc(d)) {
+		log_errorx("out of memory");
+		goto out;
+	}
+	log_offloads(d);
 	d->started_ms = d->last_gossip_ms = wf_now_ms();
 	{
 		char ep[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN];

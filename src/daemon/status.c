@@ -74,6 +74,30 @@ static cJSON *handshakes_object(const struct wf_daemon *d)
 	return o;
 }
 
+/* {"tun_tso": {"on": true, "why": null}, "udp_gso": {"on": false, "why": "weft.conf"}, ...} */
+static cJSON *offloads_object(const struct wf_offloads *off)
+{
+	const struct {
+		const char *name;
+		const struct wf_offload *o;
+	} all[] = {{"tun_tso", &off->tun_tso}, {"tun_uso", &off->tun_uso},
+		   {"tun_gro", &off->tun_gro}, {"udp_gso", &off->udp_gso},
+		   {"udp_gro", &off->udp_gro}};
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddBoolToObject(e, "on", all[i].o->on);
+		if (all[i].o->on)
+			cJSON_AddNullToObject(e, "why");
+		else
+			cJSON_AddStringToObject(e, "why", all[i].o->why);
+		cJSON_AddItemToObject(o, all[i].name, e);
+	}
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -88,6 +112,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddStringToObject(n, "listen", wf_endpoint_str(&d->cfg.listen, buf, sizeof(buf)));
 	cJSON_AddStringToObject(n, "public_key", key);
 	cJSON_AddNumberToObject(n, "mtu", d->mtu);
+	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
 	add_cert(n, &d->self);
 	add_time(n, "ca_not_after", d->ca.not_after);

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "core/offload.h"
 #include "daemon/tun.h"
 
 static const char tun_path[] = "/dev/net/tun";
@@ -53,10 +54,10 @@ const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-int wf_tun_open(char name[IFNAMSIZ])
+int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr)
 {
 	struct ifreq ifr;
-	int fd, err;
+	int fd, err, hdr_len = WF_VNET_HDR_LEN;
 
 	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
 		return -EINVAL;
@@ -70,21 +71,43 @@ int wf_tun_open(char name[IFNAMSIZ])
 	 * because a single-queue TUN accepts only one attached fd.
 	 *
 	 * Later: IFF_MULTI_QUEUE here (then call this once per worker and attach
-	 * every queue, and EBUSY no longer detects a second daemon: take a lock
-	 * file instead), and IFF_VNET_HDR with TUNSETVNETHDRSZ/TUNSETOFFLOAD right
-	 * after TUNSETIFF for segmentation offloads.
+	 * every queue, and EBUSY no longer detects a second daemon: the lock
+	 * file in the node directory does).
 	 */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = errno;
 		close(fd);
 		return setiff_error(name, err);
 	}
+	/* 10 is the kernel's default too; say it, so that nothing else can
+	 * have changed it on a persistent device. */
+	if (vnet_hdr && ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0) {
+		err = errno;
+		close(fd);
+		return -err;
+	}
 	/* The kernel NUL-terminates ifr_name; copy it back whole. */
 	memcpy(name, ifr.ifr_name, IFNAMSIZ);
 	name[IFNAMSIZ - 1] = '\0';
 	return fd;
+}
+
+unsigned wf_tun_set_offload(int fd, unsigned want, int *err)
+{
+	/* Kernels before 6.2 know no USO and refuse the whole request. */
+	const unsigned tries[] = {want, want & ~(unsigned)(WF_TUN_F_USO4 | WF_TUN_F_USO6)};
+
+	*err = 0;
+	for (unsigned i = 0; i < 2; i++) {
+		if (i && tries[i] == tries[0])
+			break;
+		if (ioctl(fd, TUNSETOFFLOAD, tries[i]) == 0)
+			return tries[i];
+		*err = errno;
+	}
+	return 0;
 }
 
 ssize_t wf_tun_read(int fd, void *buf, size_t len)

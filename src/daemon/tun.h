@@ -2,14 +2,29 @@
 /*
  * The TUN device: the daemon's side of the overlay interface. Layer 3 only
  * (IFF_TUN), no packet-information header (IFF_NO_PI): every read returns
- * one bare IPv4 or IPv6 packet and every write injects one.
+ * one IPv4 or IPv6 packet and every write injects one. With a virtio-net
+ * header (IFF_VNET_HDR) each packet has the 10-byte header of
+ * core/offload.h in front, and after wf_tun_set_offload the kernel hands over
+ * TCP (and UDP) super-packets of up to 64 KiB and packets whose checksum is
+ * left to us; writes may carry super-packets too.
  */
 #ifndef WEFT_TUN_H
 #define WEFT_TUN_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* TUNSETOFFLOAD flags (linux/if_tun.h; the USO ones are from Linux 6.2,
+ * newer than some headers). */
+enum {
+	WF_TUN_F_CSUM = 0x01,
+	WF_TUN_F_TSO4 = 0x02,
+	WF_TUN_F_TSO6 = 0x04,
+	WF_TUN_F_USO4 = 0x20,
+	WF_TUN_F_USO6 = 0x40,
+};
 
 /*
  * Create the TUN device called name, or attach to it if it already exists as
@@ -19,6 +34,8 @@
  *
  * Closing the last fd of a non-persistent device makes the kernel delete it,
  * with its addresses and routes: a crashed daemon leaves nothing behind.
+ *
+ * vnet_hdr: every read and write has the virtio-net header in front.
  *
  * Returns the fd or -errno; nothing is logged (wf_tun_strerror says it for a
  * user). Errors worth telling apart:
@@ -30,7 +47,10 @@
  *   -EPERM   missing CAP_NET_ADMIN, or not the owner of a persistent TUN;
  *   -ENOENT  no /dev/net/tun.
  */
-int wf_tun_open(char name[IFNAMSIZ]);
+int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr);
+/* Ask for the offloads in want (WF_TUN_F_*); returns those the kernel took:
+ * want, want without USO (a kernel before 6.2), or 0 with *err = errno. */
+unsigned wf_tun_set_offload(int fd, unsigned want, int *err);
 /* What a wf_tun_open error means for interface name, in words a user can act
  * on; written to buf, which is returned. */
 const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len);

@@ -5,8 +5,10 @@
  * tests/fuzz/fuzz_responder.c. The daemon is the real one (handshake.c,
  * data.c, membership.c, peer.c, timers.c), set up by wf_daemon_prepare.
  *
- * What it sends is captured by wrapping sendto() at link time (the binary is
- * linked with -Wl,--wrap=sendto); what it delivers to "TUN" goes into a pipe.
+ * What it sends is captured by wrapping sendto() and sendmmsg() at link time
+ * (the binary is linked with -Wl,--wrap=sendto,--wrap=sendmmsg; a
+ * UDP_SEGMENT message is cut as the kernel would); what it delivers to "TUN"
+ * goes into a socket pair that keeps each write apart.
  * Keys come from fixed seeds, so every run is the same: the CA, and members
  * made with hn_node(), who can initiate for real (hn_init), be forged by
  * someone without their key (hn_forge), read a response (hn_resp_keys) and
@@ -23,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "common/bytes.h"
@@ -47,28 +51,108 @@ static unsigned hn_n_out;
 static int hn_fail_errno;
 static unsigned hn_fail_count;
 
-ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
-		      socklen_t tolen);
-ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
-		      socklen_t tolen)
+/* sendmmsg calls, their messages, and those of them that were UDP_SEGMENT runs. */
+static unsigned hn_n_mmsg, hn_n_msgs, hn_n_gso;
+/* The next hn_gso_fail_count UDP_SEGMENT messages fail with hn_gso_errno. */
+static int hn_gso_errno;
+static unsigned hn_gso_fail_count;
+
+static inline bool hn_fail_now(void)
+{
+	if (!hn_fail_count)
+		return false;
+	hn_fail_count--;
+	errno = hn_fail_errno;
+	return true;
+}
+
+static inline void hn_record(const void *buf, size_t len, const struct sockaddr *to,
+			     socklen_t tolen)
 {
 	struct hn_sent *s = &hn_out[hn_n_out % HN_OUT_MAX];
 
-	(void)fd;
-	(void)flags;
-	if (hn_fail_count) {
-		hn_fail_count--;
-		errno = hn_fail_errno;
-		return -1;
-	}
 	if (len > sizeof(s->buf) || tolen > sizeof(s->to))
-		return -1;
+		abort();
 	memcpy(s->buf, buf, len);
 	s->len = len;
 	memset(&s->to, 0, sizeof(s->to));
 	memcpy(&s->to, to, tolen);
 	hn_n_out++;
+}
+
+ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+		      socklen_t tolen);
+ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,
+		      socklen_t tolen)
+{
+	(void)fd;
+	(void)flags;
+	if (hn_fail_now())
+		return -1;
+	hn_record(buf, len, to, tolen);
 	return (ssize_t)len;
+}
+
+/* The segment size of a UDP_SEGMENT message, 0 for a plain one. */
+static inline size_t hn_gso_size(const struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		uint16_t v;
+
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_SEGMENT) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v;
+		}
+	}
+	return 0;
+}
+
+/* One message: its bytes gathered, cut at the segment size, each recorded. */
+static inline int hn_send_msg(struct mmsghdr *m)
+{
+	static uint8_t all[65536];
+	const struct msghdr *mh = &m->msg_hdr;
+	size_t len = 0, seg = hn_gso_size(mh);
+
+	if (hn_fail_now())
+		return -1;
+	if (seg && hn_gso_fail_count) {
+		hn_gso_fail_count--;
+		errno = hn_gso_errno;
+		return -1;
+	}
+	for (size_t i = 0; i < mh->msg_iovlen; i++) {
+		if (len + mh->msg_iov[i].iov_len > sizeof(all))
+			abort();
+		memcpy(all + len, mh->msg_iov[i].iov_base, mh->msg_iov[i].iov_len);
+		len += mh->msg_iov[i].iov_len;
+	}
+	if (!seg || seg > len)
+		seg = len;
+	/* What the kernel refuses: a run of more than 64, or of nothing. */
+	if (!len || len / seg > 64)
+		abort();
+	hn_n_msgs++;
+	hn_n_gso += hn_gso_size(mh) != 0;
+	for (size_t off = 0; off < len; off += seg)
+		hn_record(all + off, len - off < seg ? len - off : seg, mh->msg_name,
+			  mh->msg_namelen);
+	m->msg_len = (unsigned)len;
+	return 0;
+}
+
+int __wrap_sendmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags);
+int __wrap_sendmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags)
+{
+	unsigned i;
+
+	(void)fd;
+	(void)flags;
+	hn_n_mmsg++;
+	for (i = 0; i < n; i++)
+		if (hn_send_msg(&msgs[i]) < 0)
+			return i ? (int)i : -1;
+	return (int)n;
 }
 
 /* The last datagram sent, or NULL; hn_clear forgets them all. */
@@ -79,7 +163,7 @@ static inline struct hn_sent *hn_last(void)
 
 static inline void hn_clear(void)
 {
-	hn_n_out = 0;
+	hn_n_out = hn_n_mmsg = hn_n_msgs = hn_n_gso = 0;
 }
 
 /* --- identities ----------------------------------------------------------- */
@@ -146,7 +230,7 @@ static inline bool hn_node(struct hn_node *n, const char *name, uint8_t seed, co
 
 /* --- the daemon ------------------------------------------------------------ */
 
-static int hn_tun[2] = {-1, -1}; /* [0] what the daemon delivered */
+static int hn_tun[2] = {-1, -1}; /* [0] what the daemon delivered, a write per read */
 
 /* A daemon playing `self`, listening at 198.18.0.1:51820, test timers. */
 static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
@@ -155,7 +239,8 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 
 	if (!d)
 		return NULL;
-	if (hn_tun[0] < 0 && pipe2(hn_tun, O_NONBLOCK | O_CLOEXEC) < 0)
+	if (hn_tun[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, hn_tun) < 0)
 		return NULL;
 	d->tun_fd = hn_tun[1];
 	d->udp_fd = 1000; /* never used: sendto is wrapped */
@@ -304,6 +389,66 @@ static inline size_t hn_seal(struct wf_keypair *kp, uint8_t type, const void *pl
 
 	memcpy(out + WF_DATA_HEADER_LEN, plain, len);
 	return wf_keypair_seal(kp, type, out, len, &n) ? n : 0;
+}
+
+/* --- sessions with the daemon ------------------------------------------------ */
+
+/* Feed one datagram to the daemon as the loop would. */
+static inline void hn_feed(struct wf_daemon *d, uint8_t *pkt, size_t len,
+			   const union wf_endpoint *from, int64_t now)
+{
+	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
+		wf_data_receive(d, pkt, len, from, now);
+	else
+		wf_handshake_receive(d, pkt, len, from, now);
+}
+
+/* n initiates for real to d from `from`; returns the keypair d answered
+ * with (NULL if it did not answer). */
+static inline struct wf_keypair *hn_handshake(struct wf_daemon *d, const struct hn_node *n,
+					      const union wf_endpoint *from, uint64_t ts,
+					      uint32_t idx)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_noise_handshake hs;
+	struct wf_keypair *kp = NULL;
+	struct hn_sent *r;
+	size_t len = hn_init(n, &hs, ts, idx, NULL, pkt, sizeof(pkt));
+
+	if (len < WF_INIT_MIN_LEN)
+		return NULL;
+	hn_clear();
+	hn_feed(d, pkt, len, from, HN_NOW);
+	r = hn_last();
+	if (r && r->buf[0] == WF_MSG_HANDSHAKE_RESP && wf_endpoint_equal(&r->to, from))
+		kp = hn_resp_keys(&hs, idx, r->buf, r->len);
+	wf_noise_handshake_clear(&hs);
+	return kp;
+}
+
+/* Send d a keepalive on kp from `from`: proves the initiation behind it. */
+static inline bool hn_keepalive(struct wf_daemon *d, struct wf_keypair *kp,
+				const union wf_endpoint *from)
+{
+	uint8_t pkt[WF_DATA_OVERHEAD];
+	size_t n = hn_seal(kp, WF_MSG_DATA, "", 0, pkt);
+
+	if (n)
+		hn_feed(d, pkt, n, from, HN_NOW);
+	return n != 0;
+}
+
+/* n, at `from`, with a proven session with d: the keypair n sends with. */
+static inline struct wf_keypair *hn_connect(struct wf_daemon *d, const struct hn_node *n,
+					    const union wf_endpoint *from, uint32_t idx)
+{
+	struct wf_keypair *kp = hn_handshake(d, n, from, wf_realtime_ns(), idx);
+
+	if (kp && !hn_keepalive(d, kp, from)) {
+		wf_keypair_free(kp);
+		return NULL;
+	}
+	return kp;
 }
 
 #endif

@@ -118,6 +118,9 @@ static const struct {
 	/* 50 */ {BASE "bootstrap = 198.18.0.300:5\n", P ":3: bad bootstrap address "
 							"'198.18.0.300:5' (expected HOST:PORT or "
 							"[IPV6]:PORT)"},
+	/* 51 */ {BASE "udp-gso = maybe\n", P ":3: bad udp-gso 'maybe' (yes or no)"},
+	/* 52 */ {BASE "tun-offload = 1\n", P ":3: bad tun-offload '1' (yes or no)"},
+	/* 53 */ {BASE "udp-gro = no\nudp-gro = yes\n", P ":4: duplicate key 'udp-gro' (first set on line 3)"},
 };
 
 static void test_bad(void **state)
@@ -155,6 +158,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, WF_LOG_INFO);
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 10000);
+	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
 	assert_int_equal(cfg.handshake_timeout_ms, 5000);
 }
 
@@ -173,7 +177,10 @@ static void test_all_keys(void **state)
 				   "log-level = debug\n"
 				   "rekey-interval = 2m\n"
 				   "keepalive-interval = 0\n"
-				   "handshake-timeout = 250ms\n";
+				   "handshake-timeout = 250ms\n"
+				   "tun-offload = no\n"
+				   "udp-gso = off\n"
+				   "udp-gro = false\n";
 	char ep[WF_ADDR_STRLEN];
 
 	assert_true(parse(text));
@@ -196,6 +203,9 @@ static void test_all_keys(void **state)
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 0);
 	assert_int_equal(cfg.handshake_timeout_ms, 250);
+	assert_false(cfg.tun_offload);
+	assert_false(cfg.udp_gso);
+	assert_false(cfg.udp_gro);
 }
 
 /* What `weft node init` writes, with its commented-out defaults. */

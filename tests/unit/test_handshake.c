@@ -31,47 +31,6 @@ static uint64_t now_ns(int64_t offset_ms)
 	return wf_realtime_ns() + (uint64_t)(offset_ms * 1000000);
 }
 
-/* Feed one datagram to the daemon as the loop would. */
-static void feed(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
-		 int64_t now)
-{
-	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
-		wf_data_receive(d, pkt, len, from, now);
-	else
-		wf_handshake_receive(d, pkt, len, from, now);
-}
-
-/* n initiates for real to d from `from`; returns the keypair d answered
- * with (NULL if it did not answer). */
-static struct wf_keypair *handshake(struct wf_daemon *d, const struct hn_node *n,
-				    const union wf_endpoint *from, uint64_t ts, uint32_t idx)
-{
-	static uint8_t pkt[WF_HANDSHAKE_MAX];
-	struct wf_noise_handshake hs;
-	struct wf_keypair *kp = NULL;
-	struct hn_sent *r;
-	size_t len = hn_init(n, &hs, ts, idx, NULL, pkt, sizeof(pkt));
-
-	assert_true(len >= WF_INIT_MIN_LEN);
-	hn_clear();
-	feed(d, pkt, len, from, HN_NOW);
-	r = hn_last();
-	if (r && r->buf[0] == WF_MSG_HANDSHAKE_RESP && wf_endpoint_equal(&r->to, from))
-		kp = hn_resp_keys(&hs, idx, r->buf, r->len);
-	wf_noise_handshake_clear(&hs);
-	return kp;
-}
-
-/* Send d a keepalive on kp from `from`: proves the initiation behind it. */
-static void keepalive(struct wf_daemon *d, struct wf_keypair *kp, const union wf_endpoint *from)
-{
-	uint8_t pkt[WF_DATA_OVERHEAD];
-	size_t n = hn_seal(kp, WF_MSG_DATA, "", 0, pkt);
-
-	assert_true(n);
-	feed(d, pkt, n, from, HN_NOW);
-}
-
 /* The member holding kp tells d about cert, reachable at `at` (MEMBER). */
 static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cert *cert,
 		 const char *at)
@@ -84,7 +43,7 @@ static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cer
 	n = wf_member_encode(enc, n, &ep, member, sizeof(member));
 	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
 	assert_true(n && len);
-	feed(d, msg, len, X_AT, HN_NOW);
+	hn_feed(d, msg, len, X_AT, HN_NOW);
 }
 
 static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
@@ -125,9 +84,9 @@ static struct wf_peer *with_x(struct wf_daemon *d, struct wf_keypair **kp)
 {
 	struct wf_peer *p;
 
-	*kp = handshake(d, &x, X_AT, now_ns(0), 0x100);
+	*kp = hn_handshake(d, &x, X_AT, now_ns(0), 0x100);
 	assert_non_null(*kp);
-	keepalive(d, *kp, X_AT);
+	hn_keepalive(d, *kp, X_AT);
 	p = wf_peer_find(d, x.cert.pubkey);
 	assert_non_null(p);
 	assert_true(p->proven);
@@ -138,7 +97,7 @@ static struct wf_peer *with_x(struct wf_daemon *d, struct wf_keypair **kp)
 static void test_proof(void **state)
 {
 	struct wf_daemon *d = *state;
-	struct wf_keypair *kp = handshake(d, &x, X_AT, now_ns(0), 0x11);
+	struct wf_keypair *kp = hn_handshake(d, &x, X_AT, now_ns(0), 0x11);
 	struct wf_peer *p = wf_peer_find(d, x.cert.pubkey);
 
 	/* 1: answered, but x is unproven: no route, no endpoint */
@@ -150,7 +109,7 @@ static void test_proof(void **state)
 	assert_false(p->has_endpoint);
 	assert_int_equal(p->session.proven_ts, 0);
 	/* 2: its first packet proves it: route, endpoint, bar */
-	keepalive(d, kp, X_AT);
+	hn_keepalive(d, kp, X_AT);
 	assert_true(p->proven);
 	assert_int_equal(d->n_unproven, 0);
 	assert_ptr_equal(owner(d, "100.64.0.2"), p);
@@ -163,7 +122,7 @@ static void test_proof(void **state)
 	/* 4: the certificate was verified once; x's again costs no verification */
 	{
 		uint64_t before = d->certs.verifications;
-		struct wf_keypair *again = handshake(d, &x, X_AT, now_ns(1), 0x12);
+		struct wf_keypair *again = hn_handshake(d, &x, X_AT, now_ns(1), 0x12);
 
 		assert_non_null(again);
 		assert_int_equal(d->certs.verifications, before);
@@ -186,7 +145,7 @@ static void test_forged_initiations(void **state)
 	/* 5: stamped far ahead: refused before anything is spent */
 	len = hn_forge(&x.cert, UINT64_MAX / 2, 1, true, pkt, sizeof(pkt));
 	hn_clear();
-	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 	assert_int_equal(hn_n_out, 0);
 	assert_int_equal(d->drops[WF_DROP_HS_CLOCK], 1);
 	/* 6: a second ahead: answered (we cannot tell), but only pending */
@@ -194,7 +153,7 @@ static void test_forged_initiations(void **state)
 		len = hn_forge(&x.cert, now_ns(1000) + (uint64_t)i, 2 + (uint32_t)i, true, pkt,
 			       sizeof(pkt));
 		hn_clear();
-		feed(d, pkt, len, EVIL_AT, HN_NOW);
+		hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 		assert_int_equal(hn_n_out, 1);
 		assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
 	}
@@ -205,10 +164,10 @@ static void test_forged_initiations(void **state)
 	assert_null(p->session.pending[0]);
 	/* 8: x's own next initiation, stamped now, from where x is: accepted,
 	 * in the slot nobody elsewhere can take, and proven */
-	kp2 = handshake(d, &x, X_AT, now_ns(0), 0x200);
+	kp2 = hn_handshake(d, &x, X_AT, now_ns(0), 0x200);
 	assert_non_null(kp2);
 	assert_non_null(p->session.pending[0]);
-	keepalive(d, kp2, X_AT);
+	hn_keepalive(d, kp2, X_AT);
 	assert_true(p->session.proven_ts > bar);
 	assert_int_equal(p->session.current->remote_index, 0x200);
 	/* 9: the forgeries stamped later are still pending, never proven */
@@ -219,9 +178,9 @@ static void test_forged_initiations(void **state)
 
 		len = hn_init(&x, &hs, now_ns(5), 0x300, NULL, pkt, sizeof(pkt));
 		wf_noise_handshake_clear(&hs);
-		feed(d, pkt, len, X_AT, HN_NOW);
+		hn_feed(d, pkt, len, X_AT, HN_NOW);
 		hn_clear();
-		feed(d, pkt, len, X_AT, HN_NOW);
+		hn_feed(d, pkt, len, X_AT, HN_NOW);
 		assert_int_equal(hn_n_out, 0);
 		assert_int_equal(d->drops[WF_DROP_HS_REPLAY], 1);
 	}
@@ -240,15 +199,15 @@ static void test_old_certificate(void **state)
 
 	/* 11: forged: a stranger, answered, unproven, with no route */
 	len = hn_forge(&xold.cert, now_ns(0), 7, true, pkt, sizeof(pkt));
-	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 	q = wf_peer_find(d, xold.cert.pubkey);
 	assert_non_null(q);
 	assert_false(q->proven);
 	assert_ptr_equal(owner(d, "100.64.0.2"), p);
 	/* 12: with the old key, proven: still the incumbent's address */
-	old = handshake(d, &xold, EVIL_AT, now_ns(1), 0x400);
+	old = hn_handshake(d, &xold, EVIL_AT, now_ns(1), 0x400);
 	assert_non_null(old);
-	keepalive(d, old, EVIL_AT);
+	hn_keepalive(d, old, EVIL_AT);
 	assert_true(q->proven);
 	assert_ptr_equal(owner(d, "100.64.0.2"), p);
 	/* 13: and what it sends from that address is not taken from it */
@@ -257,7 +216,7 @@ static void test_old_certificate(void **state)
 				  0, 1};
 
 		n = hn_seal(old, WF_MSG_DATA, ip, sizeof(ip), msg);
-		feed(d, msg, n, EVIL_AT, HN_NOW);
+		hn_feed(d, msg, n, EVIL_AT, HN_NOW);
 		assert_int_equal(q->drops[WF_DROP_BAD_SOURCE], 1);
 		assert_int_equal(hn_delivered(msg, sizeof(msg)), 0);
 	}
@@ -317,8 +276,8 @@ static void test_cryptokey_routing(void **state)
 	uint8_t got[64];
 	size_t n;
 
-	kc = handshake(d, &cover, &cover_at, now_ns(0), 0x500);
-	keepalive(d, kc, &cover_at);
+	kc = hn_handshake(d, &cover, &cover_at, now_ns(0), 0x500);
+	hn_keepalive(d, kc, &cover_at);
 	pc = wf_peer_find(d, cover.cert.pubkey);
 	assert_ptr_equal(owner(d, "100.64.0.2"), px);
 	assert_ptr_equal(owner(d, "100.64.0.9"), pc);
@@ -326,13 +285,13 @@ static void test_cryptokey_routing(void **state)
 		;
 	/* 19: from x's address, sent by cover: dropped, counted */
 	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
-	feed(d, msg, n, &cover_at, HN_NOW);
+	hn_feed(d, msg, n, &cover_at, HN_NOW);
 	assert_int_equal(pc->drops[WF_DROP_BAD_SOURCE], 1);
 	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
 	/* 20: from an address of its own subnet: delivered */
 	ip[15] = 9;
 	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
-	feed(d, msg, n, &cover_at, HN_NOW);
+	hn_feed(d, msg, n, &cover_at, HN_NOW);
 	assert_int_equal(hn_delivered(got, sizeof(got)), 20);
 	wf_keypair_free(kx);
 	wf_keypair_free(kc);
@@ -352,7 +311,7 @@ static void test_cookies(void **state)
 	d->hs_load.threshold = 0;
 	len = hn_init(&x, &hs, now_ns(0), 0x600, NULL, pkt, sizeof(pkt));
 	hn_clear();
-	feed(d, pkt, len, X_AT, HN_NOW);
+	hn_feed(d, pkt, len, X_AT, HN_NOW);
 	r = hn_last();
 	assert_non_null(r);
 	assert_int_equal(r->buf[0], WF_MSG_COOKIE);
@@ -364,13 +323,13 @@ static void test_cookies(void **state)
 	wf_noise_handshake_clear(&hs);
 	len = hn_init(&x, &hs, now_ns(1), 0x601, jar.cookie, pkt, sizeof(pkt));
 	hn_clear();
-	feed(d, pkt, len, X_AT, HN_NOW);
+	hn_feed(d, pkt, len, X_AT, HN_NOW);
 	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
 	wf_noise_handshake_clear(&hs);
 	/* 23: the same cookie from another address is no good */
 	len = hn_init(&x, &hs, now_ns(2), 0x602, jar.cookie, pkt, sizeof(pkt));
 	hn_clear();
-	feed(d, pkt, len, EVIL_AT, HN_NOW);
+	hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
 	wf_noise_handshake_clear(&hs);
 	d->hs_load.threshold = WF_HS_LOAD_PER_S;
@@ -380,7 +339,7 @@ static void test_cookies(void **state)
 	len = hn_forge(&x.cert, now_ns(3), 0x603, false, pkt, sizeof(pkt));
 	assert_true(len < WF_INIT_MIN_LEN);
 	hn_clear();
-	feed(d, pkt, len, EVIL_AT, HN_NOW + 5000);
+	hn_feed(d, pkt, len, EVIL_AT, HN_NOW + 5000);
 	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
 	assert_true(hn_last()->len < len);
 }
@@ -421,7 +380,7 @@ static void test_forged_response(void **state)
 		len = hn_finish(resp, WF_MSG_HANDSHAKE_RESP, 0x700 + (uint32_t)who,
 				wf_get_le32(init.buf + 4), 12 + nlen, NULL);
 		wf_noise_handshake_clear(&hs);
-		feed(d, resp, len, who ? X_AT : EVIL_AT, HN_NOW);
+		hn_feed(d, resp, len, who ? X_AT : EVIL_AT, HN_NOW);
 		if (!who)
 			assert_ptr_equal(p->hs, ours);
 	}
@@ -505,7 +464,7 @@ static void test_self(void **state)
 	hn_clear();
 	wf_handshake_bootstrap(d, &d->bootstrap[0], HN_NOW);
 	init = *hn_last();
-	feed(d, init.buf, init.len, &d->cfg.listen, HN_NOW);
+	hn_feed(d, init.buf, init.len, &d->cfg.listen, HN_NOW);
 	assert_true(d->bootstrap[0].is_self);
 	assert_null(d->bootstrap[0].hs);
 }

@@ -30,7 +30,10 @@ static const char example[] =
 	"          \"listen\": \"198.18.0.1:51820\", \"public_key\": \"AAAA\", \"mtu\": 1440,\n"
 	"          \"uptime_seconds\": 3725, \"serial\": \"0102030405060708\",\n"
 	"          \"groups\": [\"web\"], \"not_after\": \"2026-12-01T12:00:00Z\",\n"
-	"          \"ca_not_after\": \"2035-12-01T12:00:00Z\"},\n"
+	"          \"ca_not_after\": \"2035-12-01T12:00:00Z\",\n"
+	"          \"offloads\": {\"tun_tso\": {\"on\": true, \"why\": null},\n"
+	"                       \"udp_gso\": {\"on\": false, \"why\": \"weft.conf\"},\n"
+	"                       \"udp_gro\": {\"on\": true, \"why\": null}}},\n"
 	" \"peers\": [\n"
 	"  {\"name\": \"beta\", \"addresses\": [\"100.64.0.2\", \"fd00::2\"],\n"
 	"   \"routes\": [\"100.64.128.0/24\"], \"groups\": [\"db\"],\n"
@@ -51,6 +54,7 @@ static const char example_table[] =
 	"up 1h02m, mtu 1440, certificate 0102030405060708 valid until 2026-12-01T12:00:00Z (in "
 	"365d)\n"
 	"groups web\n"
+	"offloads: tun-tso udp-gro; off: udp-gso (weft.conf)\n"
 	"PEER             ADDRESSES            ENDPOINT          STATE       HANDSHAKE  RX         "
 	"  TX           DROPS  EXPIRES\n"
 	"beta             100.64.0.2, fd00::2  198.18.0.2:51820  up          12s ago    1.2 MiB/"
@@ -117,6 +121,13 @@ static void test_render(void **state)
 		      "node a?[2J (-) on ?, listening on ?, network ?\n"
 		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX     DROPS  EXPIRES\n"
 		      "b?    -          -         up     1d01h ago  4.5 TiB/0  0 B/0  0      ?\n");
+	/* 22: every offload off, and a reason from the network cut to a cell */
+	expect_render(22,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"offloads\":{\"udp_gso\":{\"on\":"
+		      "false,\"why\":\"x\\u0007\"},\"tun_tso\":{\"on\":false}}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "offloads: none; off: udp-gso (x?), tun-tso (?)\n"
+		      "no peers\n");
 	/* 3: time and size formatting boundaries */
 	expect_render(3,
 		      "{\"version\":1,\"node\":{},\"peers\":[{\"last_handshake_seconds\":59,"

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The UDP side of the packet path: the socket and its offloads, and
+ * datagrams in batches. Out: sealed datagrams wait in fixed slots
+ * (wf_txq_slot, wf_txq_commit) and leave with one sendmmsg per batch, each
+ * run of same-sized datagrams to one peer as one UDP_SEGMENT message, which
+ * the kernel (or the network card) cuts again. In: one recvmmsg fills up to
+ * 16 buffers of 64 KiB; with UDP_GRO each holds a run of datagrams from one
+ * sender, cut here at the size the kernel reports.
+ *
+ * Both offloads are probed at start; UDP segmentation is also self-tested,
+ * because some kernels take it and then corrupt it. Either falls back to one
+ * datagram per message by itself the first time the kernel refuses it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+enum {
+	UDP_BUFFER = 4 << 20,
+	RX_BUF = 65536,     /* a datagram, or a run of them with UDP_GRO */
+	RX_ROUNDS = 4,      /* recvmmsg calls before the loop looks elsewhere */
+	GSO_TOTAL_MAX = 65000, /* bytes in one UDP_SEGMENT message */
+	SELFTEST_SEG = 1200,
+	SELFTEST_SEGS = 4,
+	SELFTEST_LAST = 700,
+};
+
+/* --- the offloads' state ---------------------------------------------------- */
+
+void wf_offload_off(struct wf_offload *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->on = false;
+	va_start(ap, fmt);
+	vsnprintf(o->why, sizeof(o->why), fmt, ap);
+	va_end(ap);
+}
+
+/* Errors that mean "this kernel (or device) will not segment that". */
+static bool gso_refused(int e)
+{
+	return e == EINVAL || e == EIO || e == EMSGSIZE || e == EOPNOTSUPP || e == ENOPROTOOPT;
+}
+
+/* Errors an ICMP message from the network leaves pending on the socket
+ * (IP_RECVERR): the next send reports one, whatever its destination, and
+ * fails without sending. */
+static bool async_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == EPROTO || e == EMSGSIZE;
+}
+
+/* --- the start-up self-test of UDP segmentation ------------------------------ */
+
+static void selftest_fill(uint8_t *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(i * 7 + i / SELFTEST_SEG);
+}
+
+/* Did the datagrams arrive cut where they should, with their bytes intact? */
+static bool selftest_check(int rx, const uint8_t *sent)
+{
+	uint8_t got[SELFTEST_SEG + 64];
+
+	for (unsigned k = 0; k < SELFTEST_SEGS; k++) {
+		size_t want = k + 1 < SELFTEST_SEGS ? SELFTEST_SEG : SELFTEST_LAST;
+		struct pollfd pfd = {.fd = rx, .events = POLLIN};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 500) != 1)
+			return false;
+		n = recv(rx, got, sizeof(got), MSG_DONTWAIT);
+		if (n != (ssize_t)want || memcmp(got, sent + (size_t)k * SELFTEST_SEG, want))
+			return false;
+	}
+	return recv(rx, got, sizeof(got), MSG_DONTWAIT) < 0; /* nothing more */
+}
+
+static bool selftest_send(int tx, const union wf_endpoint *to, const uint8_t *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_name = (void *)&to->sa, .msg_namelen = wf_endpoint_len(to),
+			    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	uint16_t seg = SELFTEST_SEG;
+
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(seg));
+	memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	return sendmsg(tx, &mh, MSG_DONTWAIT) == (ssize_t)len;
+}
+
+/*
+ * Send one UDP_SEGMENT message of four datagrams over loopback and check
+ * that four arrive, cut and intact. On failure, why says what went wrong.
+ */
+static bool gso_selftest(int family, struct wf_offload *o)
+{
+	static uint8_t buf[(SELFTEST_SEGS - 1) * SELFTEST_SEG + SELFTEST_LAST];
+	union wf_endpoint to;
+	socklen_t tl = sizeof(to);
+	int tx, rx;
+	bool ok = false;
+
+	memset(&to, 0, sizeof(to));
+	to.sa.sa_family = (sa_family_t)family;
+	if (family == AF_INET)
+		to.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else
+		to.in6.sin6_addr = in6addr_loopback;
+	tx = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	rx = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (tx < 0 || rx < 0 || bind(rx, &to.sa, wf_endpoint_len(&to)) < 0 ||
+	    getsockname(rx, &to.sa, &tl) < 0) {
+		wf_offload_off(o, "the self-test could not run (%s: is the loopback interface up?)",
+			    strerror(errno));
+		goto out;
+	}
+	selftest_fill(buf, sizeof(buf));
+	if (!selftest_send(tx, &to, buf, sizeof(buf)))
+		wf_offload_off(o, "the kernel refused it (%s)", strerror(errno));
+	else if (!(ok = selftest_check(rx, buf)))
+		wf_offload_off(o, "%s", "the self-test received the datagrams wrong: this kernel "
+				     "corrupts UDP segmentation");
+out:
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	return ok;
+}
+
+/* --- the socket ---------------------------------------------------------------- */
+
+static void probe_offloads(struct wf_daemon *d)
+{
+	int on = 1;
+
+	d->off.udp_gso.on = d->off.udp_gro.on = false;
+	if (!d->cfg.udp_gso)
+		wf_offload_off(&d->off.udp_gso, "%s", "weft.conf");
+	else
+		d->off.udp_gso.on = gso_selftest(d->cfg.listen.sa.sa_family, &d->off.udp_gso);
+	if (!d->cfg.udp_gro)
+		wf_offload_off(&d->off.udp_gro, "%s", "weft.conf");
+	else if (setsockopt(d->udp_fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) < 0)
+		wf_offload_off(&d->off.udp_gro, "the kernel refused it (%s)", strerror(errno));
+	else
+		d->off.udp_gro.on = true;
+}
+
+static bool open_socket(struct wf_daemon *d)
+{
+	char ep[WF_ADDR_STRLEN];
+	int buf = UDP_BUFFER, off = 0, on = 1;
+
+	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
+	d->udp_fd = socket(d->cfg.listen.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->udp_fd < 0) {
+		log_error("socket");
+		return false;
+	}
+	if (d->cfg.listen.sa.sa_family == AF_INET6) {
+		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	}
+	/* Send failures reported, not swallowed (see wf_udp_drain_errors). */
+	setsockopt(d->udp_fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	/* Bursts of a fast flow must not overflow the default 200 KiB. */
+	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (bind(d->udp_fd, &d->cfg.listen.sa, wf_endpoint_len(&d->cfg.listen)) < 0) {
+		log_error("cannot listen on %s", ep);
+		return false;
+	}
+	return true;
+}
+
+bool wf_udp_setup(struct wf_daemon *d)
+{
+	if (!open_socket(d))
+		return false;
+	probe_offloads(d);
+	return true;
+}
+
+bool wf_batch_alloc(struct wf_daemon *d)
+{
+	struct wf_txq *q = &d->tx;
+
+	q->slot_size = (WF_DATA_HEADER_LEN + d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
+	q->slot_cap = q->slot_size - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN;
+	q->n = 0;
+	q->arena = malloc(WF_TX_SLOTS * q->slot_size);
+	q->big = malloc(WF_DATA_HEADER_LEN + WF_SUPER_MAX + WF_AEAD_TAG_LEN);
+	d->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
+	return q->arena && q->big && d->rx.arena;
+}
+
+void wf_batch_free(struct wf_daemon *d)
+{
+	free(d->tx.arena);
+	free(d->tx.big);
+	free(d->rx.arena);
+	d->tx.arena = d->tx.big = d->rx.arena = NULL;
+}
+
+/* --- sending ----------------------------------------------------------------- */
+
+static void send_failed(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
+			int e, unsigned datagrams)
+{
+	char ep[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < datagrams; i++)
+		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+	/* ENOBUFS where many peers share one link: the kernel's neighbour
+	 * table (ARP, NDP) is full; docs/deploy.md says how to grow it. */
+	log_warnx_rl("cannot send to %s%s%s: %s%s", wf_endpoint_str(to, ep, sizeof(ep)),
+		     p ? " for " : "", p ? p->cert.name : "", strerror(e),
+		     e == ENOBUFS ? " (a full neighbour table? see gc_thresh3 in deploy.md)" : "");
+}
+
+void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
+		 const uint8_t *pkt, size_t len)
+{
+	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+
+	/* That failure used up the pending error: once more, for this one. */
+	if (n < 0 && async_error(errno))
+		n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+	if (n < 0)
+		send_failed(d, p, to, errno, 1);
+}
+
+static uint8_t *slot(const struct wf_txq *q, unsigned i)
+{
+	return q->arena + (size_t)i * q->slot_size;
+}
+
+uint8_t *wf_txq_slot(struct wf_daemon *d)
+{
+	if (d->tx.n == WF_TX_SLOTS)
+		wf_txq_flush(d);
+	return slot(&d->tx, d->tx.n) + WF_DATA_HEADER_LEN;
+}
+
+void wf_txq_commit(struct wf_daemon *d, struct wf_peer *p, size_t len)
+{
+	d->tx.peer[d->tx.n] = p;
+	d->tx.len[d->tx.n] = (uint16_t)len;
+	d->tx.n++;
+}
+
+/* Where the message that starts at slot i ends: a run to the same peer of
+ * datagrams the size of the first, the last one maybe shorter. */
+static unsigned run_end(const struct wf_daemon *d, unsigned i)
+{
+	const struct wf_txq *q = &d->tx;
+	unsigned j = i + 1;
+	size_t total = q->len[i];
+
+	if (!d->off.udp_gso.on)
+		return j;
+	while (j < q->n && q->peer[j] == q->peer[i] && j - i < WF_UDP_GSO_SEGS &&
+	       q->len[j] <= q->len[i] && total + q->len[j] <= GSO_TOTAL_MAX) {
+		total += q->len[j++];
+		if (q->len[j - 1] < q->len[i])
+			break;
+	}
+	return j;
+}
+
+struct tx_batch {
+	struct mmsghdr msg[WF_TX_SLOTS];
+	struct iovec iov[WF_TX_SLOTS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[WF_TX_SLOTS];
+	unsigned first[WF_TX_SLOTS + 1]; /* the slots of message m: first[m] .. first[m+1] */
+	unsigned n;
+};
+
+static void add_message(struct wf_daemon *d, struct tx_batch *b, unsigned i, unsigned j)
+{
+	struct msghdr *mh = &b->msg[b->n].msg_hdr;
+	const union wf_endpoint *to = &d->tx.peer[i]->endpoint;
+
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = (void *)&to->sa;
+	mh->msg_namelen = wf_endpoint_len(to);
+	mh->msg_iov = &b->iov[i];
+	mh->msg_iovlen = j - i;
+	if (j - i > 1) {
+		struct cmsghdr *c;
+		uint16_t seg = d->tx.len[i];
+
+		mh->msg_control = b->ctl[b->n].buf;
+		mh->msg_controllen = sizeof(b->ctl[b->n].buf);
+		c = CMSG_FIRSTHDR(mh);
+		c->cmsg_level = IPPROTO_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+	}
+	b->first[b->n++] = i;
+}
+
+/* The kernel refused a segmented message: send its datagrams one by one,
+ * and no more segmentation from now on. */
+static void gso_fallback(struct wf_daemon *d, struct tx_batch *b, unsigned m, int e)
+{
+	struct wf_peer *p = d->tx.peer[b->first[m]];
+
+	wf_offload_off(&d->off.udp_gso, "the kernel refused it (%s)", strerror(e));
+	log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams one "
+		  "by one from now on", strerror(e));
+	for (unsigned i = b->first[m]; i < b->first[m + 1]; i++)
+		wf_udp_send(d, p, &p->endpoint, b->iov[i].iov_base, b->iov[i].iov_len);
+}
+
+static void send_batch(struct wf_daemon *d, struct tx_batch *b)
+{
+	unsigned done = 0;
+	bool retried = false;
+
+	while (done < b->n) {
+		int r = sendmmsg(d->udp_fd, b->msg + done, b->n - done, MSG_DONTWAIT);
+		unsigned segs;
+		int e = errno;
+
+		if (r > 0) {
+			done += (unsigned)r;
+			retried = false;
+			continue;
+		}
+		/* That failure used up a pending ICMP error: once more. */
+		if (async_error(e) && !retried) {
+			retried = true;
+			continue;
+		}
+		segs = b->first[done + 1] - b->first[done];
+		if (segs > 1 && gso_refused(e)) {
+			gso_fallback(d, b, done, e);
+		} else {
+			struct wf_peer *p = d->tx.peer[b->first[done]];
+
+			send_failed(d, p, &p->endpoint, e, segs);
+		}
+		done++;
+		retried = false;
+	}
+}
+
+void wf_txq_flush(struct wf_daemon *d)
+{
+	static struct tx_batch b; /* one thread sends; too big for the stack */
+	struct wf_txq *q = &d->tx;
+
+	if (!q->n)
+		return;
+	b.n = 0;
+	for (unsigned i = 0; i < q->n; i++) {
+		b.iov[i].iov_base = slot(q, i);
+		b.iov[i].iov_len = q->len[i];
+	}
+	for (unsigned i = 0, j; i < q->n; i = j) {
+		j = run_end(d, i);
+		add_message(d, &b, i, j);
+	}
+	b.first[b.n] = q->n;
+	send_batch(d, &b);
+	q->n = 0;
+}
+
+/* --- receiving ----------------------------------------------------------------- */
+
+void wf_udp_drain_errors(struct wf_daemon *d)
+{
+	uint8_t buf[256], ctl[512];
+
+	for (int i = 0; i < 64; i++) {
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+
+		if (recvmsg(d->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			struct sock_extended_err ee;
+
+			if (c->cmsg_type != IP_RECVERR && c->cmsg_type != IPV6_RECVERR)
+				continue;
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+			log_debug("udp: the network reported %s", strerror((int)ee.ee_errno));
+		}
+	}
+}
+
+static void rx_datagram(struct wf_daemon *d, uint8_t *pkt, size_t len,
+			const union wf_endpoint *from, int64_t now)
+{
+	if (len < sizeof(struct wf_msg_header) || pkt[1] != WF_PROTO_VERSION) {
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		return;
+	}
+	switch (pkt[0]) {
+	case WF_MSG_HANDSHAKE_INIT:
+	case WF_MSG_HANDSHAKE_RESP:
+	case WF_MSG_COOKIE:
+		wf_handshake_receive(d, pkt, len, from, now);
+		break;
+	case WF_MSG_DATA:
+	case WF_MSG_CONTROL:
+		wf_data_receive(d, pkt, len, from, now);
+		break;
+	default:
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+	}
+}
+
+/* The size UDP_GRO cut a run at (0: one datagram). */
+static size_t gro_size(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		int v;
+
+		if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(v))) {
+			memcpy(&v, CMSG_DATA(c), sizeof(v));
+			return v > 0 ? (size_t)v : 0;
+		}
+	}
+	return 0;
+}
+
+static void rx_message(struct wf_daemon *d, uint8_t *buf, struct mmsghdr *m,
+		       const union wf_endpoint *from, int64_t now)
+{
+	size_t len = m->msg_len, seg = gro_size(&m->msg_hdr);
+
+	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		return;
+	}
+	if (!seg || seg > len)
+		seg = len;
+	for (size_t off = 0; off < len; off += seg)
+		rx_datagram(d, buf + off, len - off < seg ? len - off : seg, from, now);
+}
+
+struct rx_batch {
+	struct mmsghdr msg[WF_RX_MSGS];
+	struct iovec iov[WF_RX_MSGS];
+	union wf_endpoint from[WF_RX_MSGS];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[WF_RX_MSGS];
+};
+
+static void rx_prepare(struct wf_daemon *d, struct rx_batch *b)
+{
+	for (unsigned i = 0; i < WF_RX_MSGS; i++) {
+		struct msghdr *mh = &b->msg[i].msg_hdr;
+
+		b->iov[i].iov_base = d->rx.arena + (size_t)i * RX_BUF;
+		b->iov[i].iov_len = RX_BUF;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_name = &b->from[i];
+		mh->msg_namelen = sizeof(b->from[i]);
+		mh->msg_iov = &b->iov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = b->ctl[i].buf;
+		mh->msg_controllen = sizeof(b->ctl[i].buf);
+	}
+}
+
+void wf_udp_receive(struct wf_daemon *d)
+{
+	static struct rx_batch b; /* one thread receives */
+
+	for (int round = 0, errors = 0; round < RX_ROUNDS; round++) {
+		int n;
+		int64_t now;
+
+		rx_prepare(d, &b);
+		n = recvmmsg(d->udp_fd, b.msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
+			/* An ICMP error reported (IP_RECVERR): read on. */
+			wf_udp_drain_errors(d);
+			continue;
+		}
+		if (n <= 0)
+			break;
+		now = wf_now_ms(); /* one clock read per batch is precise enough */
+		wf_data_rx_begin(d);
+		for (int i = 0; i < n; i++)
+			rx_message(d, b.iov[i].iov_base, &b.msg[i], &b.from[i], now);
+		wf_data_rx_flush(d);
+		if (n < WF_RX_MSGS)
+			break;
+	}
+}

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batched, offloaded packet path of a real daemon (v, 100.64.0.1), with
+ * members x (100.64.0.2) and y (100.64.0.3) connected to it, without a TUN
+ * device: what the TUN device would hand over is fed to wf_data_from_tun,
+ * what leaves is captured by wrapping sendmmsg and sendto (a UDP_SEGMENT
+ * message is cut as the kernel cuts it: tests/common/harness.h) and opened
+ * with the member's keys; what x sends is fed to wf_data_receive in a batch,
+ * and what the daemon writes to "TUN" (a socket pair) is read back. The
+ * receive side is also run through a real UDP socket on loopback, with
+ * UDP_GRO, to check the cutting of received runs.
+ *
+ * Every segment is checked field by field with the naive checksums of
+ * tests/common/packets.h, and the payloads reassembled against the original.
+ * Cases are numbered.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <netinet/udp.h>
+
+#include "../common/harness.h"
+#include "../common/packets.h"
+
+static struct hn_node v, x, y;
+static union wf_endpoint x_at, y_at;
+static struct wf_keypair *kx, *ky; /* what x and y send with, and open ours with */
+static struct wf_daemon *d;
+
+static uint8_t super[WF_SUPER_MAX];
+
+/* A second address for n's certificate (hn_node gives one), signed again. */
+static bool add_addr(struct hn_node *n, const char *addr)
+{
+	struct wf_cert *c = &n->cert;
+
+	return wf_addr_parse(&c->addrs[c->n_addrs++], addr) && wf_cert_sign(c, hn_ca_priv);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	wf_crypto_init();
+	wf_log_set_level(WF_LOG_ERROR);
+	if (!hn_network() || !hn_node(&v, "v", 1, "100.64.0.1", NULL, 60) ||
+	    !hn_node(&x, "x", 2, "100.64.0.2", NULL, 60) ||
+	    !hn_node(&y, "y", 3, "100.64.0.3", NULL, 60) || !add_addr(&x, "fd00::2"))
+		return -1;
+	x_at = hn_ep("198.18.0.2:51820");
+	y_at = hn_ep("198.18.0.3:51820");
+	d = hn_daemon(&v);
+	if (!d)
+		return -1;
+	d->mtu = 1440;
+	if (!wf_batch_alloc(d))
+		return -1;
+	kx = hn_connect(d, &x, &x_at, 0x100);
+	ky = hn_connect(d, &y, &y_at, 0x200);
+	return kx && ky ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	wf_keypair_free(kx);
+	wf_keypair_free(ky);
+	wf_batch_free(d);
+	hn_daemon_free(d);
+	return 0;
+}
+
+/* Offloads as a kernel that has them all would leave them. */
+static void offloads(bool on)
+{
+	d->off.vnet = d->off.tun_tso.on = d->off.tun_gro.on = d->off.udp_gso.on = on;
+}
+
+/* A super-packet to `to` (the last byte of 100.64.0.x): TCP or UDP, IPv4 or
+ * IPv6, plen payload bytes, cut at gso; its header in *h. */
+static size_t make_super(struct wf_vnet_hdr *h, bool v6, uint8_t proto, size_t plen, uint16_t gso,
+			 uint8_t to)
+{
+	size_t len = make_packet(super, v6, proto, plen, 7, 40000), ip = v6 ? 40 : 20;
+	uint32_t sum;
+
+	/* From v to x (make_packet's addresses are .1 and .2). */
+	super[v6 ? 39 : 19] = to;
+	memset(h, 0, sizeof(*h));
+	h->flags = WF_VNET_F_NEEDS_CSUM;
+	h->gso_type = proto == IPPROTO_UDP ? WF_GSO_UDP_L4 : v6 ? WF_GSO_TCPV6 : WF_GSO_TCPV4;
+	h->gso_size = gso;
+	h->hdr_len = (uint16_t)(ip + (proto == IPPROTO_TCP ? 32 : 8));
+	h->csum_start = (uint16_t)ip;
+	h->csum_offset = proto == IPPROTO_TCP ? 16 : 6;
+	/* The field holds the pseudo-header's sum, as the kernel leaves it. */
+	sum = wf_csum_pseudo(super + (v6 ? 8 : 12), super + (v6 ? 24 : 16), v6 ? 16 : 4, proto,
+			     len - ip);
+	put16(super + ip + h->csum_offset, wf_csum_partial(sum));
+	return len;
+}
+
+/* Feed a read from the TUN device as the loop would: a packet that fits a
+ * slot is read into it, anything else into the big buffer. */
+static void from_tun(const uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h)
+{
+	uint8_t *slot = wf_txq_slot(d), *big = d->tx.big + WF_DATA_HEADER_LEN;
+	uint8_t *at = len > d->tx.slot_cap || h->gso_type ? big : slot;
+
+	memmove(at, pkt, len);
+	wf_data_from_tun(d, at, len, h, HN_NOW);
+}
+
+/* Datagram i of those captured, opened with kp: its plaintext into out. */
+static size_t open_sent(unsigned i, struct wf_keypair *kp, uint8_t *out)
+{
+	struct hn_sent *s = &hn_out[i % HN_OUT_MAX];
+	uint8_t *plain;
+	size_t n;
+	bool replayed;
+
+	if (!wf_keypair_open(kp, s->buf, s->len, &plain, &n, &replayed))
+		fail_msg("datagram %u does not open", i);
+	memcpy(out, plain, n);
+	return n;
+}
+
+/* The captured datagrams are the segments of the super-packet in super
+ * (len bytes, as make_super made it), in order: check every field. */
+static void check_segments(int casen, bool v6, uint8_t proto, size_t len, uint16_t gso)
+{
+	static uint8_t seg[2048], joined[WF_SUPER_MAX];
+	size_t ip = v6 ? 40 : 20, hl = ip + (proto == IPPROTO_TCP ? 32 : 8), got = 0;
+	unsigned n = (unsigned)((len - hl + gso - 1) / gso);
+
+	if (hn_n_out != n)
+		fail_msg("case %d: %u datagrams, want %u", casen, hn_n_out, n);
+	for (unsigned i = 0; i < n; i++) {
+		size_t sl = open_sent(i, kx, seg), pl = sl - hl;
+
+		if (!wf_endpoint_equal(&hn_out[i].to, &x_at) || sl > d->mtu || !naive_l4_ok(seg, sl))
+			fail_msg("case %d: segment %u: destination, length %zu or checksum", casen,
+				 i, sl);
+		if (!v6 && (get16(seg + 2) != sl || !naive_ip4_ok(seg) ||
+			    get16(seg + 4) != (uint16_t)(0x1234 + i)))
+			fail_msg("case %d: segment %u: IPv4 length, checksum or ID", casen, i);
+		if (v6 && get16(seg + 4) != sl - 40)
+			fail_msg("case %d: segment %u: IPv6 payload length", casen, i);
+		if (proto == IPPROTO_TCP && get32(seg + ip + 4) != 0x10000000u + i * gso)
+			fail_msg("case %d: segment %u: sequence number", casen, i);
+		memcpy(joined + got, seg + hl, pl);
+		got += pl;
+	}
+	if (got != len - hl || memcmp(joined, super + hl, got))
+		fail_msg("case %d: the payloads do not add up to the original", casen);
+}
+
+/* 1-6: super-packets leave as segments, in one UDP_SEGMENT message each. */
+static void test_tx_segments(void **state)
+{
+	static const struct {
+		bool v6;
+		uint8_t proto;
+		size_t plen;
+		uint16_t gso;
+	} c[] = {
+		{false, IPPROTO_TCP, 65000, 1388}, /* 1: TSO, IPv4, 47 segments */
+		{true, IPPROTO_TCP, 60000, 1368},  /* 2: TSO, IPv6 */
+		{false, IPPROTO_TCP, 2776, 1388},  /* 3: exactly two */
+		{false, IPPROTO_UDP, 30000, 1400}, /* 4: USO, IPv4 */
+		{true, IPPROTO_UDP, 1000, 1380},   /* 5: USO, one segment */
+		{false, IPPROTO_TCP, 1389, 1388},  /* 6: a last segment of one byte */
+	};
+	struct wf_vnet_hdr h;
+
+	(void)state;
+	offloads(true);
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		size_t len = make_super(&h, c[i].v6, c[i].proto, c[i].plen, c[i].gso, 2);
+		size_t ip = c[i].v6 ? 40 : 20, hl = ip + (c[i].proto == IPPROTO_TCP ? 32 : 8);
+		unsigned segs = (unsigned)((c[i].plen + c[i].gso - 1) / c[i].gso), per, want_msgs;
+
+		hn_clear();
+		from_tun(super, len, &h);
+		wf_txq_flush(d);
+		check_segments((int)i + 1, c[i].v6, c[i].proto, len, c[i].gso);
+		/* Equal segments go in one message of at most 64 of them and
+		 * 65000 bytes; a last shorter one ends it. */
+		per = 65000 / (unsigned)(hl + c[i].gso + WF_DATA_OVERHEAD);
+		per = per > 64 ? 64 : per;
+		want_msgs = (segs + per - 1) / per;
+		if (hn_n_mmsg != 1 || hn_n_msgs != want_msgs)
+			fail_msg("case %zu: %u sendmmsg, %u messages", (size_t)i + 1, hn_n_mmsg,
+				 hn_n_msgs);
+	}
+}
+
+/* 7-9: without UDP segmentation, one message per datagram; a kernel that
+ * refuses it turns it off, and nothing is lost. */
+static void test_tx_fallback(void **state)
+{
+	struct wf_vnet_hdr h;
+	size_t len;
+
+	(void)state;
+	offloads(true);
+	d->off.udp_gso.on = false;
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	check_segments(7, false, IPPROTO_TCP, len, 1388);
+	assert_int_equal(hn_n_msgs, 15);
+	assert_int_equal(hn_n_gso, 0);
+
+	/* 8: EIO for a segmented send: sent one by one, and no more GSO */
+	d->off.udp_gso.on = true;
+	hn_gso_errno = EIO;
+	hn_gso_fail_count = 1;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	check_segments(8, false, IPPROTO_TCP, len, 1388);
+	assert_false(d->off.udp_gso.on);
+	assert_non_null(strstr(d->off.udp_gso.why, "refused"));
+	/* 9: and the next batch goes without */
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	check_segments(9, false, IPPROTO_TCP, len, 1388);
+	assert_int_equal(hn_n_gso, 0);
+	hn_gso_fail_count = 0;
+}
+
+/* 10-13: runs: never across peers, never past a shorter datagram; the
+ * queue flushes by itself when full, in order. */
+static void test_tx_runs(void **state)
+{
+	static const size_t sizes[] = {1000, 1000, 500, 1000, 1000};
+	uint8_t pkt[1100], plain[2048];
+	struct wf_vnet_hdr none = {0};
+
+	(void)state;
+	offloads(true);
+	hn_clear();
+	for (unsigned i = 0; i < 5; i++) {
+		size_t len = make_packet(pkt, false, IPPROTO_UDP, sizes[i] - 28, i, 9);
+
+		pkt[11] = pkt[10] = 0;
+		from_tun(pkt, len, &none);
+	}
+	wf_txq_flush(d);
+	/* 10: [1000 1000 500] [1000 1000] */
+	assert_int_equal(hn_n_out, 5);
+	assert_int_equal(hn_n_msgs, 2);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(open_sent(i, kx, plain), sizes[i]);
+
+	/* 11: x, y, x: three messages, each to its peer */
+	hn_clear();
+	for (unsigned i = 0; i < 3; i++) {
+		size_t len = make_packet(pkt, false, IPPROTO_UDP, 600, i, 9);
+
+		pkt[19] = i == 1 ? 3 : 2;
+		from_tun(pkt, len, &none);
+	}
+	wf_txq_flush(d);
+	assert_int_equal(hn_n_msgs, 3);
+	assert_true(wf_endpoint_equal(&hn_out[1].to, &y_at));
+	assert_int_equal(open_sent(1, ky, plain), 628);
+	assert_int_equal(open_sent(0, kx, plain), 628);
+	assert_int_equal(open_sent(2, kx, plain), 628);
+
+	/* 12: 200 packets, more than the queue holds: all leave, in order (the
+	 * counters of the last HN_OUT_MAX captured follow each other) */
+	hn_clear();
+	for (unsigned i = 0; i < 200; i++) {
+		size_t len = make_packet(pkt, false, IPPROTO_UDP, 100, i, 9);
+
+		from_tun(pkt, len, &none);
+	}
+	wf_txq_flush(d);
+	assert_int_equal(hn_n_out, 200);
+	for (unsigned i = 200 - HN_OUT_MAX + 1; i < 200; i++)
+		assert_true(wf_get_le64(hn_out[i % HN_OUT_MAX].buf + 8) ==
+			    wf_get_le64(hn_out[(i - 1) % HN_OUT_MAX].buf + 8) + 1);
+	/* 13: at most 64 to a message */
+	assert_true(hn_n_msgs >= 4);
+	hn_clear();
+}
+
+/* 14-16: checksums left to us are completed; a packet larger than a slot
+ * leaves whole. */
+static void test_tx_single(void **state)
+{
+	static uint8_t plain[4096];
+	struct wf_vnet_hdr h;
+	size_t len, n;
+
+	(void)state;
+	offloads(true);
+	/* 14: UDP, NEEDS_CSUM, no GSO */
+	len = make_super(&h, false, IPPROTO_UDP, 1000, 1400, 2);
+	h.gso_type = WF_GSO_NONE;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	assert_int_equal(hn_n_out, 1);
+	n = open_sent(0, kx, plain);
+	assert_int_equal(n, len);
+	assert_true(naive_l4_ok(plain, n));
+	/* 15: TCP over IPv6 likewise */
+	len = make_super(&h, true, IPPROTO_TCP, 1200, 1400, 2);
+	h.gso_type = WF_GSO_NONE;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	n = open_sent(0, kx, plain);
+	assert_true(n == len && naive_l4_ok(plain, n));
+	/* 16: 3000 bytes, no GSO (an MTU raised by hand): one datagram */
+	len = make_packet(super, false, IPPROTO_UDP, 2972, 1, 9);
+	memset(&h, 0, sizeof(h));
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(d);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(open_sent(0, kx, plain), 3000);
+	assert_memory_equal(plain, super, 3000);
+}
+
+/* 17-25: what the TUN device must never hand over is dropped and counted,
+ * and nothing leaves. */
+static void test_tx_malformed(void **state)
+{
+	struct wf_vnet_hdr h, bad;
+	uint64_t before;
+	size_t len;
+
+	(void)state;
+	offloads(true);
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
+	for (int c = 17; c <= 25; c++) {
+		size_t n = len;
+
+		bad = h;
+		switch (c) {
+		case 17: bad.gso_type = WF_GSO_TCPV6; break; /* the wrong family */
+		case 18: bad.csum_start = 24; break;         /* not where TCP starts */
+		case 19: bad.gso_size = 0; break;
+		case 20: bad.csum_offset = 6; break;         /* UDP's field in TCP */
+		case 21: bad.gso_type = 3; break;            /* UFO: no such thing here */
+		case 22: bad.gso_size = 1500; break;         /* segments larger than the MTU */
+		case 23: bad.gso_size = 100; break;          /* more than 128 segments */
+		case 24: n = 40; break;                      /* no payload */
+		case 25: bad.gso_size = 1500; n = 52 + 1400; break; /* one segment, over the MTU */
+		}
+		before = d->drops[WF_DROP_MALFORMED];
+		hn_clear();
+		from_tun(super, n, &bad);
+		wf_txq_flush(d);
+		if (d->drops[WF_DROP_MALFORMED] != before + 1 || hn_n_out)
+			fail_msg("case %d: not dropped as malformed", c);
+	}
+}
+
+/* --- receive ------------------------------------------------------------------ */
+
+/* x sends pkt (len bytes) to d, sealed on kx, into dgram. */
+static size_t seal_from_x(const uint8_t *pkt, size_t len, uint8_t *dgram)
+{
+	size_t n = hn_seal(kx, WF_MSG_DATA, pkt, len, dgram);
+
+	assert_true(n);
+	return n;
+}
+
+/* A TCP segment from x to v: make_packet's addresses swapped. */
+static size_t tcp_from_x(uint8_t *b, uint32_t seq, size_t plen, uint8_t flags)
+{
+	size_t len = tcp_seg(b, false, 5201, seq, plen, flags);
+	uint8_t a[4];
+
+	memcpy(a, b + 12, 4);
+	memcpy(b + 12, b + 16, 4);
+	memcpy(b + 16, a, 4);
+	/* Swapping the addresses leaves both checksums right. */
+	return len;
+}
+
+/* 26-29: a batch of in-order segments is written as one super-packet. */
+static void test_rx_coalesce(void **state)
+{
+	static uint8_t dg[20][2048], pkt[2048], got[WF_SUPER_MAX];
+	size_t dl[20], len = 0, n;
+	struct wf_vnet_hdr h;
+
+	(void)state;
+	offloads(true);
+	for (unsigned i = 0; i < 20; i++) {
+		size_t pl = tcp_from_x(pkt, 1000 + (uint32_t)i * 1388, 1388, 0x10);
+
+		dl[i] = seal_from_x(pkt, pl, dg[i]);
+	}
+	wf_data_rx_begin(d);
+	for (unsigned i = 0; i < 20; i++)
+		wf_data_receive(d, dg[i], dl[i], &x_at, HN_NOW);
+	wf_data_rx_flush(d);
+	/* 26: one write, with a header that asks for TCPv4 segmentation */
+	n = hn_delivered(got, sizeof(got));
+	assert_int_equal(n, WF_VNET_HDR_LEN + 20 + 32 + 20 * 1388);
+	assert_int_equal(hn_delivered(pkt, sizeof(pkt)), 0);
+	wf_vnet_hdr_get(&h, got);
+	assert_int_equal(h.gso_type, WF_GSO_TCPV4);
+	assert_int_equal(h.gso_size, 1388);
+	assert_int_equal(h.flags, WF_VNET_F_NEEDS_CSUM);
+	/* 27: the IP header says the whole length and its checksum holds */
+	assert_int_equal(get16(got + WF_VNET_HDR_LEN + 2), n - WF_VNET_HDR_LEN);
+	assert_true(naive_ip4_ok(got + WF_VNET_HDR_LEN));
+	/* 28: the payload is the segments' in order */
+	for (unsigned i = 0; i < 20; i++) {
+		tcp_from_x(pkt, 1000 + (uint32_t)i * 1388, 1388, 0x10);
+		len = WF_VNET_HDR_LEN + 52 + (size_t)i * 1388;
+		if (memcmp(got + len, pkt + 52, 1388))
+			fail_msg("case 28: segment %u's payload", i);
+	}
+	/* 29: completed as the header asks, the checksum is right */
+	assert_true(wf_csum_complete(&h, got + WF_VNET_HDR_LEN, n - WF_VNET_HDR_LEN));
+	assert_true(naive_l4_ok(got + WF_VNET_HDR_LEN, n - WF_VNET_HDR_LEN));
+}
+
+/* 30-32: without coalescing, or outside a batch, each packet is a write of
+ * its own; without a vnet header, a bare one. */
+static void test_rx_plain(void **state)
+{
+	static uint8_t dg[2048], pkt[2048], got[4096];
+	size_t pl, n;
+
+	(void)state;
+	offloads(true);
+	d->off.tun_gro.on = false;
+	wf_data_rx_begin(d);
+	for (unsigned i = 0; i < 3; i++) {
+		pl = tcp_from_x(pkt, 5000 + i * 100, 100, 0x10);
+		n = seal_from_x(pkt, pl, dg);
+		wf_data_receive(d, dg, n, &x_at, HN_NOW);
+	}
+	wf_data_rx_flush(d);
+	/* 30: three writes, each a zero header and the packet */
+	for (unsigned i = 0; i < 3; i++) {
+		static const uint8_t zero[WF_VNET_HDR_LEN];
+
+		n = hn_delivered(got, sizeof(got));
+		assert_int_equal(n, WF_VNET_HDR_LEN + pl);
+		assert_memory_equal(got, zero, WF_VNET_HDR_LEN);
+	}
+	/* 31: no vnet header: the bare packet */
+	offloads(false);
+	n = seal_from_x(pkt, pl, dg);
+	wf_data_receive(d, dg, n, &x_at, HN_NOW);
+	assert_int_equal(hn_delivered(got, sizeof(got)), pl);
+	assert_memory_equal(got, pkt, pl);
+	/* 32: and nothing else was written */
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+}
+
+/* 33-35: through a real UDP socket with UDP_GRO: a run sent as one
+ * UDP_SEGMENT message is cut where the kernel says, and coalesced. */
+static void test_rx_socket(void **state)
+{
+	static uint8_t dg[8 * 2048], pkt[2048], got[WF_SUPER_MAX];
+	union wf_endpoint at, from;
+	socklen_t al = sizeof(at), fl = sizeof(from);
+	int rx, tx, on = 1;
+	size_t total = 0, seg = 0, n;
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh = {0};
+	struct cmsghdr *c;
+	uint16_t gso;
+
+	(void)state;
+	memset(&at, 0, sizeof(at));
+	at.in4.sin_family = AF_INET;
+	at.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	from = at;
+	if (rx < 0 || tx < 0 || bind(rx, &at.sa, wf_endpoint_len(&at)) < 0 ||
+	    getsockname(rx, &at.sa, &al) < 0 || bind(tx, &from.sa, wf_endpoint_len(&from)) < 0 ||
+	    getsockname(tx, &from.sa, &fl) < 0)
+		skip(); /* no loopback here */
+	if (setsockopt(rx, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) < 0)
+		skip(); /* a kernel without UDP_GRO (before 5.0) */
+	for (unsigned i = 0; i < 8; i++) {
+		size_t pl = tcp_from_x(pkt, 90000 + i * 1388, 1388, 0x10);
+
+		seg = seal_from_x(pkt, pl, dg + total);
+		total += seg;
+	}
+	iov = (struct iovec){.iov_base = dg, .iov_len = total};
+	mh.msg_name = &at.sa;
+	mh.msg_namelen = wf_endpoint_len(&at);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = IPPROTO_UDP;
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(gso));
+	gso = (uint16_t)seg;
+	memcpy(CMSG_DATA(c), &gso, sizeof(gso));
+	assert_int_equal(sendmsg(tx, &mh, 0), (ssize_t)total);
+	offloads(true);
+	d->udp_fd = rx;
+	usleep(20000);
+	wf_udp_receive(d);
+	d->udp_fd = 1000;
+	/* 33: all eight arrived, as one coalesced write */
+	n = hn_delivered(got, sizeof(got));
+	assert_int_equal(n, WF_VNET_HDR_LEN + 52 + 8 * 1388);
+	/* 34: nothing was dropped */
+	assert_int_equal(hn_delivered(pkt, sizeof(pkt)), 0);
+	/* 35: x was heard from there: that is its endpoint now; put it back */
+	assert_true(wf_endpoint_equal(&wf_peer_find(d, x.cert.pubkey)->endpoint, &from));
+	wf_peer_find(d, x.cert.pubkey)->endpoint = x_at;
+	close(rx);
+	close(tx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback),
+		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
+		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
+		cmocka_unit_test(test_rx_plain),    cmocka_unit_test(test_rx_socket),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
