@@ -249,6 +249,12 @@ struct wf_daemon {
 	bool stop;
 
 	struct wf_offloads off;
+	struct {
+		uint64_t tun_super;  /* super-packets read from TUN and cut */
+		uint64_t gso_sends;  /* UDP_SEGMENT messages sent */
+		uint64_t gro_runs;   /* receives that held a run of datagrams */
+		uint64_t tun_joined; /* coalesced writes to TUN */
+	} batch;
 	struct wf_txq tx;
 	struct wf_rxq rx;
 };

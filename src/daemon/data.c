@@ -258,6 +258,7 @@ void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, const struc
 		return;
 	kp = tx_keys(d, p, now);
 	if (h->gso_type != WF_GSO_NONE) {
+		d->batch.tun_super++;
 		tx_segments(d, p, kp, &plan, pkt, len);
 	} else if (pkt != d->tx.big + WF_DATA_HEADER_LEN || !kp) {
 		tx_slot(d, p, kp, pkt, len);
@@ -428,8 +429,10 @@ static void tun_write_chain(struct wf_daemon *d, const struct wf_gro *g,
 
 		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
 	}
-	if (writev(d->tun_fd, iov, (int)k) >= 0)
+	if (writev(d->tun_fd, iov, (int)k) >= 0) {
+		d->batch.tun_joined += w->n > 1;
 		return;
+	}
 	e = errno;
 	for (unsigned i = 0; i < w->n; i++)
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);

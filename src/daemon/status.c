@@ -98,6 +98,18 @@ static cJSON *offloads_object(const struct wf_offloads *off)
 	return o;
 }
 
+/* How much the offloads were used since the start. */
+static cJSON *offload_counts(const struct wf_daemon *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "tun_super_packets", (double)d->batch.tun_super);
+	cJSON_AddNumberToObject(o, "udp_gso_sends", (double)d->batch.gso_sends);
+	cJSON_AddNumberToObject(o, "udp_gro_runs", (double)d->batch.gro_runs);
+	cJSON_AddNumberToObject(o, "tun_coalesced_writes", (double)d->batch.tun_joined);
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -113,6 +125,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddStringToObject(n, "public_key", key);
 	cJSON_AddNumberToObject(n, "mtu", d->mtu);
 	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
+	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
 	add_cert(n, &d->self);
 	add_time(n, "ca_not_after", d->ca.not_after);

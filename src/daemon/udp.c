@@ -354,6 +354,8 @@ static void send_batch(struct wf_daemon *d, struct tx_batch *b)
 		int e = errno;
 
 		if (r > 0) {
+			for (unsigned m = done; m < done + (unsigned)r; m++)
+				d->batch.gso_sends += b->first[m + 1] - b->first[m] > 1;
 			done += (unsigned)r;
 			retried = false;
 			continue;
@@ -467,8 +469,10 @@ static void rx_message(struct wf_daemon *d, uint8_t *buf, struct mmsghdr *m,
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
-	if (!seg || seg > len)
+	if (!seg || seg >= len)
 		seg = len;
+	else
+		d->batch.gro_runs++;
 	for (size_t off = 0; off < len; off += seg)
 		rx_datagram(d, buf + off, len - off < seg ? len - off : seg, from, now);
 }

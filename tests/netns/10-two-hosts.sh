@@ -38,7 +38,7 @@ got=$(tail -n 1 "$BG_LOG")
 echo "sent:     $sent"
 echo "received: $got"
 [ "$sent" = "$got" ] || fail "transfer corrupted or incomplete"
-[ "${sent%% *}" -ge 100000000 ] || fail "sent less than 100 MB"
+[ "$(echo "$sent" | cut -d" " -f2)" -ge 100000000 ] || fail "sent less than 100 MB"
 
 # No peer owns 100.64.0.99: dropped, counted, and answered with ICMP unreachable.
 nr0=$(status_field a 'd["drops"].get("no_route", 0)')

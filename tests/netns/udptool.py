@@ -13,6 +13,11 @@
   udptool.py replay ADDR PORT FILE [N]     send FILE's bytes N times
   udptool.py hostile ADDR PORT FILE        corrupted and truncated packets of every type
   udptool.py garbage ADDR PORT SECONDS [FILE...]   random and mutated datagrams, ~2000/s
+  udptool.py echo ADDR PORT                answer each datagram "ok LEN" if intact, else "bad LEN"
+  udptool.py sweep ADDR PORT MIN MAX       one datagram of every size MIN..MAX to an echo,
+                                           each answered: "sizes N ok K bad B lost L"
+  udptool.py segmented ADDR PORT SIZE N    N datagrams of SIZE in one UDP_SEGMENT send to an
+                                           echo: "segmented N ok K"
 """
 import os
 import random
@@ -20,6 +25,8 @@ import socket
 import struct
 import sys
 import time
+
+import pcapfile
 
 
 def family(addr):
@@ -80,15 +87,7 @@ def send(addr, port, text, n=1):
 
 def pcap_packets(path):
     """Yield the UDP payloads of IPv4 packets in a pcap (Ethernet or Linux SLL)."""
-    data = open(path, "rb").read()
-    magic = struct.unpack("<I", data[:4])[0]
-    endian = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
-    linktype = struct.unpack(endian + "I", data[20:24])[0]
-    off = 24
-    while off + 16 <= len(data):
-        _, _, caplen, _ = struct.unpack(endian + "IIII", data[off:off + 16])
-        pkt = data[off + 16:off + 16 + caplen]
-        off += 16 + caplen
+    for linktype, pkt in pcapfile.records(path):
         if linktype == 1:       # Ethernet
             if pkt[12:14] != b"\x08\x00":
                 continue
@@ -183,9 +182,78 @@ def garbage(addr, port, seconds, *files):
     print(sent)
 
 
+PATTERN = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(65536))
+
+
+def content(n):
+    """What a datagram of n bytes carries: its length, then the pattern."""
+    head = struct.pack("!I", n)[:n]
+    return head + PATTERN[len(head):n]
+
+
+def echo(addr, port):
+    """Answer each datagram with "ok LEN" if it carries content(LEN), else "bad LEN"."""
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    s.bind((addr, port))
+    s.settimeout(300)
+    print("listening", flush=True)
+    while True:
+        try:
+            b, peer = s.recvfrom(65536)
+        except socket.timeout:
+            return
+        s.sendto(b"%s %d" % (b"ok" if b == content(len(b)) else b"bad", len(b)), peer)
+
+
+def sweep(addr, port, lo, hi):
+    """Send one datagram of every size from lo to hi and wait for each answer
+    (up to 5 tries): print "sizes N ok K bad B lost L"."""
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(0.5)
+    ok = bad = lost = 0
+    for n in range(int(lo), int(hi) + 1):
+        msg = content(n)
+        for _ in range(5):
+            s.sendto(msg, (addr, port))
+            try:
+                while True:
+                    r = s.recv(64).split()
+                    if int(r[1]) == n:
+                        break
+            except socket.timeout:
+                continue
+            ok += r[0] == b"ok"
+            bad += r[0] != b"ok"
+            break
+        else:
+            lost += 1
+    print("sizes %d ok %d bad %d lost %d" % (int(hi) - int(lo) + 1, ok, bad, lost), flush=True)
+
+
+def segmented(addr, port, size, n):
+    """One send of n datagrams of size bytes with UDP_SEGMENT (a UDP
+    super-packet for the TUN device to hand over whole); print how many
+    answers came back "ok"."""
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(1)
+    size, n = int(size), int(n)
+    s.sendmsg([content(size) * n], [(socket.SOL_UDP, 103, struct.pack("=H", size))],
+               0, (addr, port))
+    ok = 0
+    try:
+        for _ in range(n):
+            ok += s.recv(64).split()[0] == b"ok"
+    except socket.timeout:
+        pass
+    print("segmented %d ok %d" % (n, ok), flush=True)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    if cmd in ("listen", "send", "replay", "hostile", "garbage", "ticks", "stamps"):
+    if cmd in ("listen", "send", "replay", "hostile", "garbage", "ticks", "stamps", "echo",
+               "sweep", "segmented"):
         args[1] = int(args[1])
     {"listen": listen, "send": send, "extract": extract, "replay": replay,
-     "hostile": hostile, "garbage": garbage, "ticks": ticks, "stamps": stamps}[cmd](*args)
+     "hostile": hostile, "garbage": garbage, "ticks": ticks, "stamps": stamps, "echo": echo,
+     "sweep": sweep, "segmented": segmented}[cmd](*args)
