@@ -50,7 +50,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format
+.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -125,6 +125,18 @@ check: all
 
 unit: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --only unit
+
+# Benchmarks: never part of the suite (no timing is ever a test).
+$(BUILD)/bench/micro: bench/micro.c $(LIBWEFT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  BENCH   $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBWEFT) $(LIBS)
+
+bench-micro: $(BUILD)/bench/micro
+	$(Q)$(BUILD)/bench/micro
+
+bench: all
+	$(Q)BUILD=$(BUILD) bench/run.sh
 
 demo: $(BUILD)/weft
 	$(Q)BUILD=$(BUILD) scripts/demo.sh

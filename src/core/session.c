@@ -32,8 +32,8 @@ struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY
 
 	if (!kp)
 		return NULL;
-	kp->send = wf_aead_new(cipher, initiator ? c1 : c2);
-	kp->recv = wf_aead_new(cipher, initiator ? c2 : c1);
+	kp->send = wf_aead_new_dir(cipher, initiator ? c1 : c2, WF_AEAD_SEAL);
+	kp->recv = wf_aead_new_dir(cipher, initiator ? c2 : c1, WF_AEAD_OPEN);
 	if (!kp->send || !kp->recv) {
 		wf_keypair_free(kp);
 		return NULL;

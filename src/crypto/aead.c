@@ -3,10 +3,17 @@
  * AES-256-GCM and ChaCha20-Poly1305 through OpenSSL EVP. The key schedule is
  * done once, when the context is made; every packet only sets the IV, which
  * is what lets OpenSSL's AES-NI/VAES code run at full speed on small records.
+ *
+ * The tag goes through EVP_CIPHER_CTX_get_params/set_params with a parameter
+ * built on the stack, not EVP_CIPHER_CTX_ctrl: in OpenSSL 3 the ctrl call
+ * builds the same OSSL_PARAM array itself and costs about 45 more cycles a
+ * packet (of some 500 for a whole seal; bench/micro measures it).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "crypto/crypto.h"
 
@@ -76,26 +83,34 @@ bool wf_aead_rekey(struct wf_aead *a, const uint8_t key[WF_KEY_LEN])
 {
 	const EVP_CIPHER *ec = evp_cipher(a->cipher);
 
-	return setup(a->enc, ec, key, 1) && setup(a->dec, ec, key, 0);
+	return (!a->enc || setup(a->enc, ec, key, 1)) && (!a->dec || setup(a->dec, ec, key, 0));
 }
 
-struct wf_aead *wf_aead_new(enum wf_cipher cipher, const uint8_t key[WF_KEY_LEN])
+struct wf_aead *wf_aead_new_dir(enum wf_cipher cipher, const uint8_t key[WF_KEY_LEN],
+				unsigned dirs)
 {
 	struct wf_aead *a;
 
-	if (!evp_cipher(cipher))
+	if (!evp_cipher(cipher) || !(dirs & (WF_AEAD_SEAL | WF_AEAD_OPEN)))
 		return NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->cipher = cipher;
-	a->enc = EVP_CIPHER_CTX_new();
-	a->dec = EVP_CIPHER_CTX_new();
-	if (!a->enc || !a->dec || !wf_aead_rekey(a, key)) {
+	/* Only the contexts that will be used get a key schedule. */
+	a->enc = dirs & WF_AEAD_SEAL ? EVP_CIPHER_CTX_new() : NULL;
+	a->dec = dirs & WF_AEAD_OPEN ? EVP_CIPHER_CTX_new() : NULL;
+	if ((dirs & WF_AEAD_SEAL && !a->enc) || (dirs & WF_AEAD_OPEN && !a->dec) ||
+	    !wf_aead_rekey(a, key)) {
 		wf_aead_free(a);
 		return NULL;
 	}
 	return a;
+}
+
+struct wf_aead *wf_aead_new(enum wf_cipher cipher, const uint8_t key[WF_KEY_LEN])
+{
+	return wf_aead_new_dir(cipher, key, WF_AEAD_SEAL | WF_AEAD_OPEN);
 }
 
 void wf_aead_free(struct wf_aead *a)
@@ -108,12 +123,22 @@ void wf_aead_free(struct wf_aead *a)
 	free(a);
 }
 
+/* Get the tag of what was sealed, or set the one to check. */
+static bool tag_param(EVP_CIPHER_CTX *ctx, uint8_t *tag, bool set)
+{
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag,
+							     WF_AEAD_TAG_LEN),
+			   OSSL_PARAM_construct_end()};
+
+	return (set ? EVP_CIPHER_CTX_set_params(ctx, p) : EVP_CIPHER_CTX_get_params(ctx, p)) == 1;
+}
+
 bool wf_aead_seal_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
 		     size_t ad_len, uint8_t *buf, size_t len)
 {
 	int outl;
 
-	if (len > INT32_MAX || ad_len > INT32_MAX)
+	if (!a->enc || len > INT32_MAX || ad_len > INT32_MAX)
 		return false;
 	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, iv) != 1)
 		return false;
@@ -123,7 +148,7 @@ bool wf_aead_seal_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], con
 		return false;
 	if (EVP_EncryptFinal_ex(a->enc, buf + len, &outl) != 1)
 		return false;
-	return EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG, WF_AEAD_TAG_LEN, buf + len) == 1;
+	return tag_param(a->enc, buf + len, false);
 }
 
 bool wf_aead_open_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], const uint8_t *ad,
@@ -131,7 +156,7 @@ bool wf_aead_open_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], con
 {
 	int outl;
 
-	if (len < WF_AEAD_TAG_LEN || len > INT32_MAX || ad_len > INT32_MAX)
+	if (!a->dec || len < WF_AEAD_TAG_LEN || len > INT32_MAX || ad_len > INT32_MAX)
 		return false;
 	len -= WF_AEAD_TAG_LEN;
 	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, iv) != 1)
@@ -140,7 +165,7 @@ bool wf_aead_open_iv(struct wf_aead *a, const uint8_t iv[WF_AEAD_NONCE_LEN], con
 		return false;
 	if (len && EVP_DecryptUpdate(a->dec, buf, &outl, buf, (int)len) != 1)
 		return false;
-	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG, WF_AEAD_TAG_LEN, buf + len) != 1)
+	if (!tag_param(a->dec, buf + len, true))
 		return false;
 	return EVP_DecryptFinal_ex(a->dec, buf + len, &outl) == 1;
 }

@@ -41,15 +41,22 @@ enum wf_hash {
 void wf_crypto_init(void);
 
 /* --- AEAD --------------------------------------------------------------
- * One struct wf_aead holds a key and one OpenSSL context per direction, set
- * up once; sealing and opening only change the nonce. The nonce is built from
+ * One struct wf_aead holds a key and one OpenSSL context per direction it
+ * is made for, set up once; sealing and opening only change the nonce. The nonce is built from
  * a 64-bit counter the way the Noise spec says for each cipher: 4 zero bytes
  * then the counter big-endian (AESGCM) or little-endian (ChaChaPoly).
  * A wf_aead is not thread-safe: use one per thread per key.
  */
 struct wf_aead;
 
+enum { WF_AEAD_SEAL = 1, WF_AEAD_OPEN = 2 };
+
+/* A context for both directions (handshakes, cookies)... */
 struct wf_aead *wf_aead_new(enum wf_cipher cipher, const uint8_t key[WF_KEY_LEN]);
+/* ...or only for those in dirs (a session's keys: one seals, one opens);
+ * the other direction then fails. */
+struct wf_aead *wf_aead_new_dir(enum wf_cipher cipher, const uint8_t key[WF_KEY_LEN],
+				unsigned dirs);
 /* Replace the key of an existing context (cheaper than free + new). */
 bool wf_aead_rekey(struct wf_aead *a, const uint8_t key[WF_KEY_LEN]) WF_MUST_CHECK;
 void wf_aead_free(struct wf_aead *a);

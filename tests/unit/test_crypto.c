@@ -555,6 +555,40 @@ static void test_aead_rekey(void **state)
 	}
 }
 
+/* 54-56: a context made for one direction does that one, as the two-way
+ * one does, and refuses the other; none for no direction. */
+static void test_aead_dir(void **state)
+{
+	uint8_t key[32], pt[100], ref[116], buf[116];
+
+	(void)state;
+	fill(key, 32, 13);
+	fill(pt, sizeof(pt), 14);
+	for (size_t ci = 0; ci < 2; ci++) {
+		struct wf_aead *both = wf_aead_new(ciphers[ci], key);
+		struct wf_aead *s = wf_aead_new_dir(ciphers[ci], key, WF_AEAD_SEAL);
+		struct wf_aead *o = wf_aead_new_dir(ciphers[ci], key, WF_AEAD_OPEN);
+
+		assert_true(both && s && o);
+		memcpy(ref, pt, sizeof(pt));
+		assert_true(wf_aead_seal(both, 9, key, 16, ref, sizeof(pt)));
+		memcpy(buf, pt, sizeof(pt));
+		assert_true(wf_aead_seal(s, 9, key, 16, buf, sizeof(pt)));
+		expect_mem(54, buf, ref, sizeof(ref));
+		assert_true(wf_aead_open(o, 9, key, 16, buf, sizeof(buf)));
+		expect_mem(55, buf, pt, sizeof(pt));
+		/* 56: the other direction fails, without touching the data */
+		memcpy(buf, ref, sizeof(ref));
+		assert_false(wf_aead_open(s, 9, key, 16, buf, sizeof(buf)));
+		assert_false(wf_aead_seal(o, 9, key, 16, buf, sizeof(pt)));
+		expect_mem(56, buf, ref, sizeof(ref));
+		assert_null(wf_aead_new_dir(ciphers[ci], key, 0));
+		wf_aead_free(both);
+		wf_aead_free(s);
+		wf_aead_free(o);
+	}
+}
+
 static void test_aead_names(void **state)
 {
 	uint8_t key[32] = {0};
@@ -762,6 +796,7 @@ int main(void)
 	    cmocka_unit_test(test_aead_rekey),
 	    cmocka_unit_test(test_aead_names),
 	    cmocka_unit_test(test_hashes),
+	    cmocka_unit_test(test_aead_dir),
 	    cmocka_unit_test(test_hmac_rfc4231),
 	    cmocka_unit_test(test_hkdf),
 	    cmocka_unit_test(test_util),
