@@ -179,3 +179,16 @@ bool wf_hs_mac1_ok(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t 
 	wf_hs_mac1(key, msg, len - 16, want);
 	return wf_memeq(want, msg + len - 16, 16);
 }
+
+unsigned wf_overlay_mtu(unsigned underlay, int family, bool overlay_ipv6)
+{
+	/* IPv4's total length counts its header; IPv6's payload length not. */
+	unsigned ip = family == AF_INET6 ? WF_UDP_IP6_OVERHEAD : WF_UDP_IP4_OVERHEAD;
+	unsigned most = 65535 - (family == AF_INET6 ? 8 : ip) - WF_DATA_OVERHEAD;
+	unsigned least = overlay_ipv6 ? 1280 : 576;
+	unsigned mtu = underlay > ip + WF_DATA_OVERHEAD ? underlay - ip - WF_DATA_OVERHEAD : 0;
+
+	if (mtu > most)
+		mtu = most;
+	return mtu < least ? least : mtu;
+}

@@ -59,4 +59,14 @@ void wf_hs_mac1(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len
  * An initiation has mac2 after mac1: pass its length without mac2. */
 bool wf_hs_mac1_ok(const uint8_t key[WF_SHA256_LEN], const uint8_t *msg, size_t len);
 
+/*
+ * The overlay MTU that fits an underlay MTU (of the path, or of an
+ * interface) whose datagrams are of family (AF_INET, AF_INET6): the
+ * underlay minus IP, UDP and weft's data overhead, at most what one UDP
+ * datagram carries, and at least 1280 when the overlay has IPv6 addresses
+ * (IPv6 requires it; the underlay then fragments what does not fit), else at
+ * least 576.
+ */
+unsigned wf_overlay_mtu(unsigned underlay, int family, bool overlay_ipv6);
+
 #endif

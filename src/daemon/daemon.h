@@ -147,6 +147,9 @@ struct wf_peer {
 	enum wf_ep_source ep_source;
 	char ep_via[WF_CERT_NAME_MAX + 1]; /* hearsay: the member who told us */
 	unsigned ep_tries; /* initiations to the endpoint since it last answered */
+	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
+	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
+	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
 
 	struct wf_session session;
 	struct wf_handshake *hs; /* our initiation in flight, or NULL */
@@ -386,6 +389,15 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall);
 void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall);
 void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall);
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+
+/* mtu.c */
+/* The device's MTU: the largest that fits an underlay interface. */
+unsigned wf_mtu_device(const struct wf_daemon *d);
+/* Look at the path to p's endpoint: give p routes with its MTU if it is
+ * smaller than the device's (netlink: from the tick, never the packet path). */
+void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p);
+/* Remove p's MTU routes (its certificate changes, it goes away). */
+void wf_mtu_forget(struct wf_daemon *d, struct wf_peer *p);
 
 /* status.c */
 char *wf_status_json(struct wf_daemon *d);

@@ -109,21 +109,6 @@ static bool load_identity(struct wf_daemon *d)
 	return true;
 }
 
-static unsigned auto_mtu(struct wf_daemon *d)
-{
-	int under = 1500;
-
-	/* The underlay MTU on the way to the first bootstrap node. */
-	if (d->n_bootstrap && d->bootstrap[0].endpoint.sa.sa_family != AF_UNSPEC) {
-		int m = wf_nl_route_mtu_to(&d->bootstrap[0].endpoint);
-
-		if (m > 0)
-			under = m;
-	}
-	return (unsigned)under - WF_DATA_OVERHEAD -
-	       (d->cfg.listen.sa.sa_family == AF_INET6 ? WF_UDP_IP6_OVERHEAD : WF_UDP_IP4_OVERHEAD);
-}
-
 static bool own_family(const struct wf_daemon *d, int family)
 {
 	for (unsigned i = 0; i < d->self.n_addrs; i++)
@@ -208,7 +193,7 @@ static bool setup_tun(struct wf_daemon *d)
 		log_debug("%s: cannot set accept_local; ICMP errors come from the address asked "
 			  "for", d->ifname);
 	tun_offloads(d);
-	d->mtu = d->cfg.mtu ? d->cfg.mtu : auto_mtu(d);
+	d->mtu = d->cfg.mtu ? d->cfg.mtu : wf_mtu_device(d);
 	if ((err = wf_nl_link_set_mtu_up(d->ifname, d->mtu)) < 0) {
 		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->ifname, d->mtu,
 			   strerror(-err));

@@ -159,6 +159,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		if (cert)
 			p->cert = *cert;
 		p->proven = true;
+		p->mtu_check = true;
 		d->n_unproven--;
 		claim_routes(d, p, wall);
 		log_info("peer %s added (%u known)", p->cert.name, d->n_peers - d->n_unproven);
@@ -174,6 +175,8 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		return;
 	}
 	wf_routes_remove_value(d->routes, p);
+	wf_mtu_forget(d, p); /* its addresses may change */
+	p->mtu_check = true;
 	p->cert = *cert;
 	claim_routes(d, p, wall);
 	log_info("peer %s: certificate %016llx now in use", p->cert.name,
@@ -196,6 +199,7 @@ void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	p->has_endpoint = true;
 	p->ep_source = WF_EP_AUTHENTIC;
 	p->ep_via[0] = '\0';
+	p->mtu_check = true;
 }
 
 bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep)
@@ -252,6 +256,7 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 
 	wf_routes_remove_value(d->routes, p);
+	wf_mtu_forget(d, p);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs);
 	wf_session_clear(&p->session, dropped);

@@ -156,6 +156,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		cJSON_AddNullToObject(o, "endpoint_via");
 	cJSON_AddBoolToObject(o, "proven", p->proven);
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
+	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->mtu);
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",
 					(double)((now - p->last_handshake_ms) / 1000));

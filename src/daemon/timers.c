@@ -151,6 +151,8 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	for (struct wf_peer *p = d->peers, *next; p; p = next) {
 		next = p->next;
 		peer_tick(d, p, now);
+		if (p->mtu_check)
+			wf_mtu_check(d, p);
 		if (stranger_gone(p))
 			wf_peer_remove(d, p);
 	}

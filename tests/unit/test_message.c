@@ -499,6 +499,40 @@ static void test_mac1_ok(void **state)
 	assert_false(wf_hs_mac1_ok(key, msg, 15));
 }
 
+/* The naive overlay MTU: the underlay minus 20 or 40 (IP), 8 (UDP), 32
+ * (weft), between the floor and the largest datagram's payload. */
+static unsigned naive_mtu(unsigned under, int family, bool v6)
+{
+	long m = (long)under - (family == AF_INET ? 20 : 40) - 8 - 16 - 16;
+	long most = family == AF_INET ? 65535 - 20 - 8 - 32 : 65535 - 8 - 32;
+
+	m = m > most ? most : m;
+	m = m < (v6 ? 1280 : 576) ? (v6 ? 1280 : 576) : m;
+	return (unsigned)m;
+}
+
+/* 38-44: the overlay MTU for an underlay MTU */
+static void test_overlay_mtu(void **state)
+{
+	(void)state;
+	assert_int_equal(wf_overlay_mtu(1500, AF_INET, true), 1440);   /* 38 */
+	assert_int_equal(wf_overlay_mtu(1500, AF_INET6, true), 1420);  /* 39 */
+	assert_int_equal(wf_overlay_mtu(9000, AF_INET, true), 8940);   /* 40: jumbo */
+	assert_int_equal(wf_overlay_mtu(1280, AF_INET6, true), 1280);  /* 41: the IPv6 floor */
+	assert_int_equal(wf_overlay_mtu(1280, AF_INET6, false), 1200); /* 42: no IPv6 inside */
+	assert_int_equal(wf_overlay_mtu(65536, AF_INET, false), 65475); /* 43: one datagram */
+	/* 44: every underlay MTU, both families, against the naive sum */
+	for (unsigned u = 0; u <= 70000; u++)
+		for (int f = 0; f < 2; f++)
+			for (int v6 = 0; v6 < 2; v6++) {
+				int fam = f ? AF_INET6 : AF_INET;
+
+				if (wf_overlay_mtu(u, fam, v6) != naive_mtu(u, fam, v6))
+					fail_msg("case 44: %u %d %d: %u, want %u", u, fam, v6,
+						 wf_overlay_mtu(u, fam, v6), naive_mtu(u, fam, v6));
+			}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,7 +541,7 @@ int main(void)
 	    cmocka_unit_test(test_payload_refused),    cmocka_unit_test(test_payload_truncated),
 	    cmocka_unit_test(test_member_round_trip),  cmocka_unit_test(test_member_length),
 	    cmocka_unit_test(test_member_refused),     cmocka_unit_test(test_prologue),
-	    cmocka_unit_test(test_protocol_name),
+	    cmocka_unit_test(test_protocol_name),      cmocka_unit_test(test_overlay_mtu),
 	    cmocka_unit_test(test_mac1_value),	       cmocka_unit_test(test_mac1_ok),
 	};
 
