@@ -118,15 +118,22 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p)
 	int path;
 	unsigned mtu;
 
-	p->mtu_check = false;
-	if (!d->ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC)
+	if (!d->ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC) {
+		p->mtu_check = false;
 		return;
+	}
 	path = wf_nl_route_mtu_to(&p->endpoint);
-	if (path <= 0)
+	if (path <= 0) {
+		/* Asked again at the next tick, until the kernel answers. */
+		log_debug("peer %s: no MTU for its path yet: %s", p->cert.name, strerror(-path));
 		return;
+	}
+	p->mtu_check = false;
 	mtu = wf_overlay_mtu((unsigned)path, datagram_family(&p->endpoint), overlay_ipv6(d));
 	if (mtu > d->mtu)
 		mtu = d->mtu;
+	log_debug("peer %s: path MTU %d: %u inside (the device's %u)", p->cert.name, path, mtu,
+		  d->mtu);
 	if (mtu == p->mtu)
 		return;
 	if (p->mtu)

@@ -46,7 +46,12 @@ echo "devices: a $(dev_mtu a), b $(dev_mtu b), c $(dev_mtu c)"
 [ "$(dev_mtu a)" = 8940 ] && [ "$(dev_mtu b)" = 8940 ] && [ "$(dev_mtu c)" = 1440 ] ||
 	fail "device MTUs do not follow the underlay"
 # The route comes from the tick after the session: wait for it.
-wait_for 5 test "$(route_mtu a 100.64.0.3)" = 1440
+if ! wait_for 15 test "$(route_mtu a 100.64.0.3)" = 1440; then
+	ns_exec a ip route show dev weft0
+	ns_exec a ip route get 100.64.0.3
+	ns_exec a ip -6 route show dev weft0
+	fail "c's address has no MTU route at a"
+fi
 echo "a's routes: to c $(route_mtu a 100.64.0.3) and $(route_mtu a fd00::3); to b $(route_mtu a 100.64.0.2)"
 [ "$(route_mtu a fd00::3)" = 1440 ] || fail "c's IPv6 address has no MTU route at a"
 [ -z "$(route_mtu a 100.64.0.2)" ] || fail "b got an MTU route it does not need"
