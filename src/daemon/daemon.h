@@ -111,6 +111,33 @@ struct wf_rxq {
 	bool open;      /* a batch is being coalesced: deliver adds to gro */
 };
 
+enum { WF_WORKERS_MAX = 16 };
+
+struct wf_daemon;
+
+/*
+ * A data-plane worker: a queue of the TUN device, a UDP socket, and the
+ * batches and counters of the packets through them. Today the daemon has
+ * one, worker 0, whose descriptors are also the daemon's own (d->tun_fd,
+ * d->udp_fd: what the control side writes and sends with), run by the main
+ * loop; docs/threading.md says how it becomes one per core.
+ */
+struct wf_worker {
+	struct wf_daemon *d;
+	unsigned id;
+	int tun_fd, udp_fd;
+	struct wf_txq tx;
+	struct wf_rxq rx;
+	struct {
+		uint64_t tun_super;  /* super-packets read from TUN and cut */
+		uint64_t gso_sends;  /* UDP_SEGMENT messages sent */
+		uint64_t gro_runs;   /* receives that held a run of datagrams */
+		uint64_t tun_joined; /* coalesced writes to TUN */
+	} batch;
+	int64_t icmp_window_ms; /* rate limit for ICMP unreachable: */
+	unsigned icmp_sent;     /* errors sent in the current second */
+};
+
 /* How we know where a peer is. */
 enum wf_ep_source {
 	WF_EP_HEARSAY,   /* another member told us (MEMBER): a hint until it answers */
@@ -247,19 +274,11 @@ struct wf_daemon {
 		uint64_t completed; /* responses to our initiations accepted */
 		uint64_t cookies;   /* cookie replies sent */
 	} hs_count;
-	int64_t icmp_window_ms; /* rate limit for ICMP unreachable: */
-	unsigned icmp_sent;     /* errors sent in the current second */
 	bool stop;
 
 	struct wf_offloads off;
-	struct {
-		uint64_t tun_super;  /* super-packets read from TUN and cut */
-		uint64_t gso_sends;  /* UDP_SEGMENT messages sent */
-		uint64_t gro_runs;   /* receives that held a run of datagrams */
-		uint64_t tun_joined; /* coalesced writes to TUN */
-	} batch;
-	struct wf_txq tx;
-	struct wf_rxq rx;
+	struct wf_worker w[WF_WORKERS_MAX];
+	unsigned n_workers;
 };
 
 /* The value our own addresses have in d->routes: no peer may claim them. */
@@ -324,9 +343,9 @@ void wf_handshake_teardown(struct wf_daemon *d);
 /* A read from the TUN device: pkt is a packet in the free TX slot, or (in
  * d->tx.big) one that did not fit there or a super-packet to be cut as h
  * says (h all zero without offloads). */
-void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
+void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
 		      int64_t now);
-void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now);
 /* A session with p came up (a response to our initiation, or the proof of
  * one we answered): send what waited, tell the mesh if p was down. */
@@ -341,11 +360,11 @@ void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now);
  * the TUN device are coalesced (when the device takes super-packets) and
  * written at the flush; outside one, each is written at once. Every packet
  * of the batch must stay where it is until the flush. */
-void wf_data_rx_begin(struct wf_daemon *d);
-void wf_data_rx_flush(struct wf_daemon *d);
-/* Write one packet to the TUN device (with a plain virtio-net header when the
- * device has them). */
-bool wf_tun_put(struct wf_daemon *d, const uint8_t *pkt, size_t len);
+void wf_data_rx_begin(struct wf_worker *w);
+void wf_data_rx_flush(struct wf_worker *w);
+/* Write one packet to the worker's queue of the TUN device (with a plain
+ * virtio-net header when the device has them). */
+bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len);
 
 /* udp.c */
 /* Mark an offload off, saying why. */
@@ -353,23 +372,23 @@ void wf_offload_off(struct wf_offload *o, const char *fmt, ...) __attribute__((f
 /* Open the UDP socket, allocate the batches, probe and self-test the UDP
  * offloads the configuration allows. */
 bool wf_udp_setup(struct wf_daemon *d) WF_MUST_CHECK;
-/* Allocate the send and receive batches for d->mtu (also for tests). */
-bool wf_batch_alloc(struct wf_daemon *d) WF_MUST_CHECK;
-void wf_batch_free(struct wf_daemon *d);
+/* Allocate a worker's send and receive batches for d->mtu (also for tests). */
+bool wf_batch_alloc(struct wf_worker *w) WF_MUST_CHECK;
+void wf_batch_free(struct wf_worker *w);
 /* Send one datagram now (handshakes, keepalives, control messages). */
 void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
 		 const uint8_t *pkt, size_t len);
-/* The free slot's plaintext (WF_DATA_HEADER_LEN into it; d->tx.slot_cap
+/* The free slot's plaintext (WF_DATA_HEADER_LEN into it; w->tx.slot_cap
  * bytes), flushing first when all are taken. */
-uint8_t *wf_txq_slot(struct wf_daemon *d);
+uint8_t *wf_txq_slot(struct wf_worker *w);
 /* The datagram sealed in the free slot (len bytes from the slot's start) is
  * for p: queue it. */
-void wf_txq_commit(struct wf_daemon *d, struct wf_peer *p, size_t len);
-void wf_txq_flush(struct wf_daemon *d);
-/* Read from the UDP socket until it is empty or a budget is spent. */
-void wf_udp_receive(struct wf_daemon *d);
-/* Empty the socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
-void wf_udp_drain_errors(struct wf_daemon *d);
+void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, size_t len);
+void wf_txq_flush(struct wf_worker *w);
+/* Read from the worker's UDP socket until it is empty or a budget is spent. */
+void wf_udp_receive(struct wf_worker *w);
+/* Empty a socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
+void wf_udp_drain_errors(int fd);
 
 /* membership.c */
 /* p is reachable again (or for the first time): exchange what we know. Not
@@ -404,6 +423,8 @@ char *wf_status_json(struct wf_daemon *d);
 
 /* loop.c */
 int wf_daemon_run(const char *dir);
+/* Worker id of d, on the given queue of the device and socket. */
+void wf_worker_init(struct wf_daemon *d, unsigned id, int tun_fd, int udp_fd);
 /* The daemon's state that needs no file, socket or device, for a daemon
  * whose cfg (timers), ca, self and static_priv are set: session limits,
  * handshake keys and budgets, the route table. wf_daemon_run uses it, and

@@ -99,21 +99,22 @@ static void own_address(const struct wf_daemon *d, int family, const uint8_t *fa
 	memcpy(out, fallback, len);
 }
 
-static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len, int64_t now)
+static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len, int64_t now)
 {
+	struct wf_daemon *d = w->d;
 	uint8_t out[40 + 8 + 1232];
 	bool v4 = (pkt[0] >> 4) == 4;
 	size_t hl = v4 ? 20 : 40, quote, total;
 	uint32_t sum;
 
 	/* At most 20 a second: enough for a person, useless for a flood. */
-	if (now - d->icmp_window_ms >= 1000) {
-		d->icmp_window_ms = now;
-		d->icmp_sent = 0;
+	if (now - w->icmp_window_ms >= 1000) {
+		w->icmp_window_ms = now;
+		w->icmp_sent = 0;
 	}
-	if (d->icmp_sent >= 20 || must_not_answer(pkt, len))
+	if (w->icmp_sent >= 20 || must_not_answer(pkt, len))
 		return;
-	d->icmp_sent++;
+	w->icmp_sent++;
 	quote = len < (v4 ? 548 : sizeof(out) - 48) ? len : (v4 ? 548 : sizeof(out) - 48);
 	total = hl + 8 + quote;
 	memset(out, 0, hl + 8);
@@ -149,7 +150,7 @@ static void icmp_unreachable(struct wf_daemon *d, const uint8_t *pkt, size_t len
 	}
 	out[hl + 2] = (uint8_t)(wf_csum_fold(sum) >> 8);
 	out[hl + 3] = (uint8_t)wf_csum_fold(sum);
-	if (!wf_tun_put(d, out, total))
+	if (!wf_tun_put(w, out, total))
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
 }
 
@@ -164,9 +165,10 @@ static bool is_multicast(const uint8_t *pkt)
 
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
-static struct wf_peer *tx_peer(struct wf_daemon *d, const uint8_t *pkt, size_t len, int family,
+static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
 			       int64_t now)
 {
+	struct wf_daemon *d = w->d;
 	struct wf_peer *p = wf_routes_lookup(d->routes, family, pkt + (family == AF_INET ? 16 : 24));
 
 	if (p == WF_ROUTE_SELF(d))
@@ -179,7 +181,7 @@ static struct wf_peer *tx_peer(struct wf_daemon *d, const uint8_t *pkt, size_t l
 	}
 	if (!p) {
 		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
-		icmp_unreachable(d, pkt, len, now);
+		icmp_unreachable(w, pkt, len, now);
 	}
 	return p;
 }
@@ -204,9 +206,10 @@ static struct wf_keypair *tx_keys(struct wf_daemon *d, struct wf_peer *p, int64_
 
 /* Seal the packet in the free TX slot (len bytes) for p and queue it; stage
  * it (wherever it is) when there are no keys yet. */
-static void tx_slot(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t *pkt,
+static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp, uint8_t *pkt,
 		    size_t len)
 {
+	struct wf_daemon *d = w->d;
 	size_t out;
 
 	if (!kp) {
@@ -218,19 +221,19 @@ static void tx_slot(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *k
 		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
 		return;
 	}
-	wf_txq_commit(d, p, out);
+	wf_txq_commit(w, p, out);
 	p->tx_bytes += len;
 	p->tx_packets++;
 }
 
 /* A super-packet: cut it into the TX slots, each segment sealed there. */
-static void tx_segments(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
+static void tx_segments(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp,
 			const struct wf_gso_plan *plan, const uint8_t *pkt, size_t len)
 {
 	for (unsigned i = 0; i < plan->n_segs; i++) {
-		uint8_t *seg = wf_txq_slot(d);
+		uint8_t *seg = wf_txq_slot(w);
 
-		tx_slot(d, p, kp, seg, wf_gso_segment(plan, pkt, len, i, seg));
+		tx_slot(w, p, kp, seg, wf_gso_segment(plan, pkt, len, i, seg));
 	}
 }
 
@@ -240,32 +243,33 @@ static size_t seg_max(const struct wf_gso_plan *plan, size_t len)
 	return plan->n_segs > 1 ? plan->hdr_len + (size_t)plan->gso_size : len;
 }
 
-void wf_data_from_tun(struct wf_daemon *d, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
+void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h,
 		      int64_t now)
 {
+	struct wf_daemon *d = w->d;
 	struct wf_gso_plan plan;
 	struct wf_keypair *kp;
 	struct wf_peer *p;
 
 	if (!wf_gso_plan(h, pkt, len, &plan) || (plan.family == AF_INET6 && len < 40) ||
 	    (h->gso_type == WF_GSO_NONE && !wf_csum_complete(h, pkt, len)) ||
-	    (h->gso_type != WF_GSO_NONE && seg_max(&plan, len) > d->tx.slot_cap)) {
+	    (h->gso_type != WF_GSO_NONE && seg_max(&plan, len) > w->tx.slot_cap)) {
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
-	p = tx_peer(d, pkt, len, plan.family, now);
+	p = tx_peer(w, pkt, len, plan.family, now);
 	if (!p)
 		return;
 	kp = tx_keys(d, p, now);
 	if (h->gso_type != WF_GSO_NONE) {
-		d->batch.tun_super++;
-		tx_segments(d, p, kp, &plan, pkt, len);
-	} else if (pkt != d->tx.big + WF_DATA_HEADER_LEN || !kp) {
-		tx_slot(d, p, kp, pkt, len);
+		w->batch.tun_super++;
+		tx_segments(w, p, kp, &plan, pkt, len);
+	} else if (pkt != w->tx.big + WF_DATA_HEADER_LEN || !kp) {
+		tx_slot(w, p, kp, pkt, len);
 	} else {
 		/* Larger than a slot (an interface MTU raised by hand): sent
 		 * whole, for IP to fragment, after what is queued. */
-		wf_txq_flush(d);
+		wf_txq_flush(w);
 		wf_data_send(d, p, kp, WF_MSG_DATA, pkt, len, now);
 	}
 }
@@ -321,8 +325,9 @@ static void prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypa
 	wf_data_session_up(d, p, false, now);
 }
 
-static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t len)
+static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len)
 {
+	struct wf_daemon *d = w->d;
 	size_t n = inner_len(pkt, len);
 	bool v4;
 
@@ -341,21 +346,22 @@ static void deliver(struct wf_daemon *d, struct wf_peer *p, uint8_t *pkt, size_t
 	}
 	p->rx_bytes += n;
 	p->rx_packets++;
-	if (d->rx.open) {
-		if (!wf_gro_add(&d->rx.gro, pkt, n)) {
-			wf_data_rx_flush(d);
-			wf_data_rx_begin(d);
-			(void)wf_gro_add(&d->rx.gro, pkt, n);
+	if (w->rx.open) {
+		if (!wf_gro_add(&w->rx.gro, pkt, n)) {
+			wf_data_rx_flush(w);
+			wf_data_rx_begin(w);
+			(void)wf_gro_add(&w->rx.gro, pkt, n);
 		}
 		return;
 	}
-	if (!wf_tun_put(d, pkt, n))
+	if (!wf_tun_put(w, pkt, n))
 		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
 }
 
-void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now)
 {
+	struct wf_daemon *d = w->d;
 	struct wf_index_entry *e;
 	struct wf_keypair *kp;
 	struct wf_peer *p;
@@ -387,34 +393,35 @@ void wf_data_receive(struct wf_daemon *d, uint8_t *pkt, size_t len, const union 
 	if (pkt[0] == WF_MSG_CONTROL)
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)
-		deliver(d, p, plain, plain_len);
+		deliver(w, p, plain, plain_len);
 }
 
 /* --- writing to the TUN device ------------------------------------------------ */
 
-bool wf_tun_put(struct wf_daemon *d, const uint8_t *pkt, size_t len)
+bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
 {
 	static const uint8_t plain[WF_VNET_HDR_LEN];
 	struct iovec iov[2] = {{.iov_base = (void *)plain, .iov_len = sizeof(plain)},
 			       {.iov_base = (void *)pkt, .iov_len = len}};
 
-	if (d->off.vnet)
-		return writev(d->tun_fd, iov, 2) >= 0;
-	return write(d->tun_fd, pkt, len) >= 0;
+	if (w->d->off.vnet)
+		return writev(w->tun_fd, iov, 2) >= 0;
+	return write(w->tun_fd, pkt, len) >= 0;
 }
 
-void wf_data_rx_begin(struct wf_daemon *d)
+void wf_data_rx_begin(struct wf_worker *w)
 {
 	/* Only a device that takes super-packets gets them. */
-	d->rx.open = d->off.tun_gro.on;
-	if (d->rx.open)
-		wf_gro_begin(&d->rx.gro);
+	w->rx.open = w->d->off.tun_gro.on;
+	if (w->rx.open)
+		wf_gro_begin(&w->rx.gro);
 }
 
 /* One write of the batch: a packet, or a chain as one super-packet. */
-static void tun_write_chain(struct wf_daemon *d, const struct wf_gro *g,
+static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
 			    const struct wf_gro_write *w)
 {
+	struct wf_daemon *d = wk->d;
 	struct iovec iov[WF_GRO_MAX_SEGS + 2];
 	uint8_t hdr[WF_VNET_HDR_LEN];
 	unsigned k = 2;
@@ -429,8 +436,8 @@ static void tun_write_chain(struct wf_daemon *d, const struct wf_gro *g,
 
 		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
 	}
-	if (writev(d->tun_fd, iov, (int)k) >= 0) {
-		d->batch.tun_joined += w->n > 1;
+	if (writev(wk->tun_fd, iov, (int)k) >= 0) {
+		wk->batch.tun_joined += w->n > 1;
 		return;
 	}
 	e = errno;
@@ -443,14 +450,14 @@ static void tun_write_chain(struct wf_daemon *d, const struct wf_gro *g,
 	}
 }
 
-void wf_data_rx_flush(struct wf_daemon *d)
+void wf_data_rx_flush(struct wf_worker *w)
 {
-	struct wf_gro *g = &d->rx.gro;
+	struct wf_gro *g = &w->rx.gro;
 
-	if (!d->rx.open)
+	if (!w->rx.open)
 		return;
-	d->rx.open = false;
+	w->rx.open = false;
 	wf_gro_end(g);
 	for (unsigned i = 0; i < g->n_writes; i++)
-		tun_write_chain(d, g, &g->writes[i]);
+		tun_write_chain(w, g, &g->writes[i]);
 }

@@ -315,19 +315,33 @@ static bool setup_events(struct wf_daemon *d)
 	return true;
 }
 
-/* One read from the TUN device into the free TX slot, what does not fit
- * there (a super-packet) running on into d->tx.big. False when empty. */
-static bool tun_read(struct wf_daemon *d, int64_t now)
+void wf_worker_init(struct wf_daemon *d, unsigned id, int tun_fd, int udp_fd)
 {
-	uint8_t hdr[WF_VNET_HDR_LEN], *slot = wf_txq_slot(d);
-	uint8_t *big = d->tx.big + WF_DATA_HEADER_LEN, *pkt = slot;
-	size_t cap = d->tx.slot_cap;
+	struct wf_worker *w = &d->w[id];
+
+	w->d = d;
+	w->id = id;
+	w->tun_fd = tun_fd;
+	w->udp_fd = udp_fd;
+	if (id >= d->n_workers)
+		d->n_workers = id + 1;
+}
+
+/* One read from the worker's queue of the TUN device into the free TX slot,
+ * what does not fit there (a super-packet) running on into w->tx.big. False
+ * when empty. */
+static bool tun_read(struct wf_worker *w, int64_t now)
+{
+	struct wf_daemon *d = w->d;
+	uint8_t hdr[WF_VNET_HDR_LEN], *slot = wf_txq_slot(w);
+	uint8_t *big = w->tx.big + WF_DATA_HEADER_LEN, *pkt = slot;
+	size_t cap = w->tx.slot_cap;
 	struct iovec iov[3] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
 			       {.iov_base = slot, .iov_len = cap},
 			       {.iov_base = big + cap, .iov_len = WF_SUPER_MAX - cap}};
 	struct wf_vnet_hdr h;
 	int skip = d->off.vnet ? 0 : 1;
-	ssize_t n = readv(d->tun_fd, iov + skip, 3 - skip);
+	ssize_t n = readv(w->tun_fd, iov + skip, 3 - skip);
 
 	if (n <= 0)
 		return false;
@@ -345,17 +359,17 @@ static bool tun_read(struct wf_daemon *d, int64_t now)
 		memcpy(big, slot, (size_t)n < cap ? (size_t)n : cap);
 		pkt = big;
 	}
-	wf_data_from_tun(d, pkt, (size_t)n, &h, now);
+	wf_data_from_tun(w, pkt, (size_t)n, &h, now);
 	return true;
 }
 
-static void on_tun(struct wf_daemon *d)
+static void on_tun(struct wf_worker *w)
 {
 	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
 
-	for (int i = 0; i < BURST && tun_read(d, now); i++)
+	for (int i = 0; i < BURST && tun_read(w, now); i++)
 		;
-	wf_txq_flush(d);
+	wf_txq_flush(w);
 }
 
 static void on_signal(struct wf_daemon *d)
@@ -408,13 +422,13 @@ static bool run(struct wf_daemon *d)
 			int fd = ev[i].data.fd;
 
 			if (fd == d->tun_fd) {
-				on_tun(d);
+				on_tun(&d->w[0]);
 			} else if (fd == d->udp_fd) {
 				/* Level-triggered: an error queue left full would
 				 * wake us for ever. */
 				if (ev[i].events & EPOLLERR)
-					wf_udp_drain_errors(d);
-				wf_udp_receive(d);
+					wf_udp_drain_errors(d->udp_fd);
+				wf_udp_receive(&d->w[0]);
 			} else if (fd == d->signal_fd) {
 				on_signal(d);
 			} else {
@@ -466,7 +480,8 @@ static void teardown(struct wf_daemon *d)
 	if (d->control)
 		wf_control_close(d->control);
 	wf_daemon_release(d);
-	wf_batch_free(d);
+	for (unsigned i = 0; i < d->n_workers; i++)
+		wf_batch_free(&d->w[i]);
 	/* Closing the TUN fd removes the device, its addresses and routes. */
 	int fds[] = {d->tun_fd, d->udp_fd, d->epoll_fd, d->signal_fd, d->lock_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -498,7 +513,8 @@ int wf_daemon_run(const char *dir)
 	setup_local_addrs(d);
 	if (!setup_bootstrap(d) || !wf_udp_setup(d) || !setup_tun(d) || !setup_events(d))
 		goto out;
-	if (!wf_batch_alloc(d)) {
+	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
+	if (!wf_batch_alloc(&d->w[0])) {
 		log_errorx("out of memory");
 		goto out;
 	}

@@ -102,11 +102,19 @@ static cJSON *offloads_object(const struct wf_offloads *off)
 static cJSON *offload_counts(const struct wf_daemon *d)
 {
 	cJSON *o = cJSON_CreateObject();
+	uint64_t c[4] = {0};
 
-	cJSON_AddNumberToObject(o, "tun_super_packets", (double)d->batch.tun_super);
-	cJSON_AddNumberToObject(o, "udp_gso_sends", (double)d->batch.gso_sends);
-	cJSON_AddNumberToObject(o, "udp_gro_runs", (double)d->batch.gro_runs);
-	cJSON_AddNumberToObject(o, "tun_coalesced_writes", (double)d->batch.tun_joined);
+	/* Each worker counts its own; the sum is the node's. */
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		c[0] += d->w[i].batch.tun_super;
+		c[1] += d->w[i].batch.gso_sends;
+		c[2] += d->w[i].batch.gro_runs;
+		c[3] += d->w[i].batch.tun_joined;
+	}
+	cJSON_AddNumberToObject(o, "tun_super_packets", (double)c[0]);
+	cJSON_AddNumberToObject(o, "udp_gso_sends", (double)c[1]);
+	cJSON_AddNumberToObject(o, "udp_gro_runs", (double)c[2]);
+	cJSON_AddNumberToObject(o, "tun_coalesced_writes", (double)c[3]);
 	return o;
 }
 

@@ -207,25 +207,25 @@ bool wf_udp_setup(struct wf_daemon *d)
 	return true;
 }
 
-bool wf_batch_alloc(struct wf_daemon *d)
+bool wf_batch_alloc(struct wf_worker *w)
 {
-	struct wf_txq *q = &d->tx;
+	struct wf_txq *q = &w->tx;
 
-	q->slot_size = (WF_DATA_HEADER_LEN + d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
+	q->slot_size = (WF_DATA_HEADER_LEN + w->d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
 	q->slot_cap = q->slot_size - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN;
 	q->n = 0;
 	q->arena = malloc(WF_TX_SLOTS * q->slot_size);
 	q->big = malloc(WF_DATA_HEADER_LEN + WF_SUPER_MAX + WF_AEAD_TAG_LEN);
-	d->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
-	return q->arena && q->big && d->rx.arena;
+	w->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
+	return q->arena && q->big && w->rx.arena;
 }
 
-void wf_batch_free(struct wf_daemon *d)
+void wf_batch_free(struct wf_worker *w)
 {
-	free(d->tx.arena);
-	free(d->tx.big);
-	free(d->rx.arena);
-	d->tx.arena = d->tx.big = d->rx.arena = NULL;
+	free(w->tx.arena);
+	free(w->tx.big);
+	free(w->rx.arena);
+	w->tx.arena = w->tx.big = w->rx.arena = NULL;
 }
 
 /* --- sending ----------------------------------------------------------------- */
@@ -244,16 +244,23 @@ static void send_failed(struct wf_daemon *d, struct wf_peer *p, const union wf_e
 		     e == ENOBUFS ? " (a full neighbour table? see gc_thresh3 in deploy.md)" : "");
 }
 
-void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
-		 const uint8_t *pkt, size_t len)
+/* One datagram on socket fd, now. */
+static void send_one(struct wf_daemon *d, int fd, struct wf_peer *p, const union wf_endpoint *to,
+		     const uint8_t *pkt, size_t len)
 {
-	ssize_t n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
 
 	/* That failure used up the pending error: once more, for this one. */
 	if (n < 0 && async_error(errno))
-		n = sendto(d->udp_fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
+		n = sendto(fd, pkt, len, MSG_DONTWAIT, &to->sa, wf_endpoint_len(to));
 	if (n < 0)
 		send_failed(d, p, to, errno, 1);
+}
+
+void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *to,
+		 const uint8_t *pkt, size_t len)
+{
+	send_one(d, d->udp_fd, p, to, pkt, len);
 }
 
 static uint8_t *slot(const struct wf_txq *q, unsigned i)
@@ -261,29 +268,29 @@ static uint8_t *slot(const struct wf_txq *q, unsigned i)
 	return q->arena + (size_t)i * q->slot_size;
 }
 
-uint8_t *wf_txq_slot(struct wf_daemon *d)
+uint8_t *wf_txq_slot(struct wf_worker *w)
 {
-	if (d->tx.n == WF_TX_SLOTS)
-		wf_txq_flush(d);
-	return slot(&d->tx, d->tx.n) + WF_DATA_HEADER_LEN;
+	if (w->tx.n == WF_TX_SLOTS)
+		wf_txq_flush(w);
+	return slot(&w->tx, w->tx.n) + WF_DATA_HEADER_LEN;
 }
 
-void wf_txq_commit(struct wf_daemon *d, struct wf_peer *p, size_t len)
+void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, size_t len)
 {
-	d->tx.peer[d->tx.n] = p;
-	d->tx.len[d->tx.n] = (uint16_t)len;
-	d->tx.n++;
+	w->tx.peer[w->tx.n] = p;
+	w->tx.len[w->tx.n] = (uint16_t)len;
+	w->tx.n++;
 }
 
 /* Where the message that starts at slot i ends: a run to the same peer of
  * datagrams the size of the first, the last one maybe shorter. */
-static unsigned run_end(const struct wf_daemon *d, unsigned i)
+static unsigned run_end(const struct wf_worker *w, unsigned i)
 {
-	const struct wf_txq *q = &d->tx;
+	const struct wf_txq *q = &w->tx;
 	unsigned j = i + 1;
 	size_t total = q->len[i];
 
-	if (!d->off.udp_gso.on)
+	if (!w->d->off.udp_gso.on)
 		return j;
 	while (j < q->n && q->peer[j] == q->peer[i] && j - i < WF_UDP_GSO_SEGS &&
 	       q->len[j] <= q->len[i] && total + q->len[j] <= GSO_TOTAL_MAX) {
@@ -305,10 +312,10 @@ struct tx_batch {
 	unsigned n;
 };
 
-static void add_message(struct wf_daemon *d, struct tx_batch *b, unsigned i, unsigned j)
+static void add_message(struct wf_worker *w, struct tx_batch *b, unsigned i, unsigned j)
 {
 	struct msghdr *mh = &b->msg[b->n].msg_hdr;
-	const union wf_endpoint *to = &d->tx.peer[i]->endpoint;
+	const union wf_endpoint *to = &w->tx.peer[i]->endpoint;
 
 	memset(mh, 0, sizeof(*mh));
 	mh->msg_name = (void *)&to->sa;
@@ -317,7 +324,7 @@ static void add_message(struct wf_daemon *d, struct tx_batch *b, unsigned i, uns
 	mh->msg_iovlen = j - i;
 	if (j - i > 1) {
 		struct cmsghdr *c;
-		uint16_t seg = d->tx.len[i];
+		uint16_t seg = w->tx.len[i];
 
 		mh->msg_control = b->ctl[b->n].buf;
 		mh->msg_controllen = sizeof(b->ctl[b->n].buf);
@@ -332,30 +339,30 @@ static void add_message(struct wf_daemon *d, struct tx_batch *b, unsigned i, uns
 
 /* The kernel refused a segmented message: send its datagrams one by one,
  * and no more segmentation from now on. */
-static void gso_fallback(struct wf_daemon *d, struct tx_batch *b, unsigned m, int e)
+static void gso_fallback(struct wf_worker *w, struct tx_batch *b, unsigned m, int e)
 {
-	struct wf_peer *p = d->tx.peer[b->first[m]];
+	struct wf_peer *p = w->tx.peer[b->first[m]];
 
-	wf_offload_off(&d->off.udp_gso, "the kernel refused it (%s)", strerror(e));
+	wf_offload_off(&w->d->off.udp_gso, "the kernel refused it (%s)", strerror(e));
 	log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams one "
 		  "by one from now on", strerror(e));
 	for (unsigned i = b->first[m]; i < b->first[m + 1]; i++)
-		wf_udp_send(d, p, &p->endpoint, b->iov[i].iov_base, b->iov[i].iov_len);
+		send_one(w->d, w->udp_fd, p, &p->endpoint, b->iov[i].iov_base, b->iov[i].iov_len);
 }
 
-static void send_batch(struct wf_daemon *d, struct tx_batch *b)
+static void send_batch(struct wf_worker *w, struct tx_batch *b)
 {
 	unsigned done = 0;
 	bool retried = false;
 
 	while (done < b->n) {
-		int r = sendmmsg(d->udp_fd, b->msg + done, b->n - done, MSG_DONTWAIT);
+		int r = sendmmsg(w->udp_fd, b->msg + done, b->n - done, MSG_DONTWAIT);
 		unsigned segs;
 		int e = errno;
 
 		if (r > 0) {
 			for (unsigned m = done; m < done + (unsigned)r; m++)
-				d->batch.gso_sends += b->first[m + 1] - b->first[m] > 1;
+				w->batch.gso_sends += b->first[m + 1] - b->first[m] > 1;
 			done += (unsigned)r;
 			retried = false;
 			continue;
@@ -367,21 +374,21 @@ static void send_batch(struct wf_daemon *d, struct tx_batch *b)
 		}
 		segs = b->first[done + 1] - b->first[done];
 		if (segs > 1 && gso_refused(e)) {
-			gso_fallback(d, b, done, e);
+			gso_fallback(w, b, done, e);
 		} else {
-			struct wf_peer *p = d->tx.peer[b->first[done]];
+			struct wf_peer *p = w->tx.peer[b->first[done]];
 
-			send_failed(d, p, &p->endpoint, e, segs);
+			send_failed(w->d, p, &p->endpoint, e, segs);
 		}
 		done++;
 		retried = false;
 	}
 }
 
-void wf_txq_flush(struct wf_daemon *d)
+void wf_txq_flush(struct wf_worker *w)
 {
 	static struct tx_batch b; /* one thread sends; too big for the stack */
-	struct wf_txq *q = &d->tx;
+	struct wf_txq *q = &w->tx;
 
 	if (!q->n)
 		return;
@@ -391,17 +398,17 @@ void wf_txq_flush(struct wf_daemon *d)
 		b.iov[i].iov_len = q->len[i];
 	}
 	for (unsigned i = 0, j; i < q->n; i = j) {
-		j = run_end(d, i);
-		add_message(d, &b, i, j);
+		j = run_end(w, i);
+		add_message(w, &b, i, j);
 	}
 	b.first[b.n] = q->n;
-	send_batch(d, &b);
+	send_batch(w, &b);
 	q->n = 0;
 }
 
 /* --- receiving ----------------------------------------------------------------- */
 
-void wf_udp_drain_errors(struct wf_daemon *d)
+void wf_udp_drain_errors(int fd)
 {
 	uint8_t buf[256], ctl[512];
 
@@ -410,7 +417,7 @@ void wf_udp_drain_errors(struct wf_daemon *d)
 		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 				    .msg_controllen = sizeof(ctl)};
 
-		if (recvmsg(d->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
@@ -423,9 +430,11 @@ void wf_udp_drain_errors(struct wf_daemon *d)
 	}
 }
 
-static void rx_datagram(struct wf_daemon *d, uint8_t *pkt, size_t len,
+static void rx_datagram(struct wf_worker *w, uint8_t *pkt, size_t len,
 			const union wf_endpoint *from, int64_t now)
 {
+	struct wf_daemon *d = w->d;
+
 	if (len < sizeof(struct wf_msg_header) || pkt[1] != WF_PROTO_VERSION) {
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
@@ -438,7 +447,7 @@ static void rx_datagram(struct wf_daemon *d, uint8_t *pkt, size_t len,
 		break;
 	case WF_MSG_DATA:
 	case WF_MSG_CONTROL:
-		wf_data_receive(d, pkt, len, from, now);
+		wf_data_receive(w, pkt, len, from, now);
 		break;
 	default:
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
@@ -460,21 +469,21 @@ static size_t gro_size(struct msghdr *mh)
 	return 0;
 }
 
-static void rx_message(struct wf_daemon *d, uint8_t *buf, struct mmsghdr *m,
+static void rx_message(struct wf_worker *w, uint8_t *buf, struct mmsghdr *m,
 		       const union wf_endpoint *from, int64_t now)
 {
 	size_t len = m->msg_len, seg = gro_size(&m->msg_hdr);
 
 	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
-		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+		wf_count_drop(w->d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
 	if (!seg || seg >= len)
 		seg = len;
 	else
-		d->batch.gro_runs++;
+		w->batch.gro_runs++;
 	for (size_t off = 0; off < len; off += seg)
-		rx_datagram(d, buf + off, len - off < seg ? len - off : seg, from, now);
+		rx_datagram(w, buf + off, len - off < seg ? len - off : seg, from, now);
 }
 
 struct rx_batch {
@@ -487,12 +496,12 @@ struct rx_batch {
 	} ctl[WF_RX_MSGS];
 };
 
-static void rx_prepare(struct wf_daemon *d, struct rx_batch *b)
+static void rx_prepare(struct wf_worker *w, struct rx_batch *b)
 {
 	for (unsigned i = 0; i < WF_RX_MSGS; i++) {
 		struct msghdr *mh = &b->msg[i].msg_hdr;
 
-		b->iov[i].iov_base = d->rx.arena + (size_t)i * RX_BUF;
+		b->iov[i].iov_base = w->rx.arena + (size_t)i * RX_BUF;
 		b->iov[i].iov_len = RX_BUF;
 		memset(mh, 0, sizeof(*mh));
 		mh->msg_name = &b->from[i];
@@ -504,7 +513,7 @@ static void rx_prepare(struct wf_daemon *d, struct rx_batch *b)
 	}
 }
 
-void wf_udp_receive(struct wf_daemon *d)
+void wf_udp_receive(struct wf_worker *w)
 {
 	static struct rx_batch b; /* one thread receives */
 
@@ -512,20 +521,20 @@ void wf_udp_receive(struct wf_daemon *d)
 		int n;
 		int64_t now;
 
-		rx_prepare(d, &b);
-		n = recvmmsg(d->udp_fd, b.msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
+		rx_prepare(w, &b);
+		n = recvmmsg(w->udp_fd, b.msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
 			/* An ICMP error reported (IP_RECVERR): read on. */
-			wf_udp_drain_errors(d);
+			wf_udp_drain_errors(w->udp_fd);
 			continue;
 		}
 		if (n <= 0)
 			break;
 		now = wf_now_ms(); /* one clock read per batch is precise enough */
-		wf_data_rx_begin(d);
+		wf_data_rx_begin(w);
 		for (int i = 0; i < n; i++)
-			rx_message(d, b.iov[i].iov_base, &b.msg[i], &b.from[i], now);
-		wf_data_rx_flush(d);
+			rx_message(w, b.iov[i].iov_base, &b.msg[i], &b.from[i], now);
+		wf_data_rx_flush(w);
 		if (n < WF_RX_MSGS)
 			break;
 	}

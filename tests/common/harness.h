@@ -244,6 +244,7 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 		return NULL;
 	d->tun_fd = hn_tun[1];
 	d->udp_fd = 1000; /* never used: sendto is wrapped */
+	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
 	d->epoll_fd = d->signal_fd = d->lock_fd = -1;
 	d->cfg.rekey_interval_ms = 120000;
 	d->cfg.keepalive_interval_ms = 1000;
@@ -398,7 +399,7 @@ static inline void hn_feed(struct wf_daemon *d, uint8_t *pkt, size_t len,
 			   const union wf_endpoint *from, int64_t now)
 {
 	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
-		wf_data_receive(d, pkt, len, from, now);
+		wf_data_receive(&d->w[0], pkt, len, from, now);
 	else
 		wf_handshake_receive(d, pkt, len, from, now);
 }

@@ -26,6 +26,7 @@ static struct hn_node v, x;
 static union wf_endpoint x_at;
 static struct wf_keypair *kx;
 static struct wf_daemon *d;
+#define W (&d->w[0]) /* the one worker */
 
 static bool setup(void)
 {
@@ -42,7 +43,7 @@ static bool setup(void)
 	if (!d)
 		return false;
 	d->mtu = 1440;
-	if (!wf_batch_alloc(d))
+	if (!wf_batch_alloc(W))
 		return false;
 	kx = hn_connect(d, &x, &x_at, 0x100);
 	return kx != NULL;
@@ -84,16 +85,16 @@ static void from_tun(const uint8_t *in, size_t n)
 	len = n - WF_VNET_HDR_LEN;
 	if (len > WF_SUPER_MAX - WF_VNET_HDR_LEN)
 		return;
-	slot = wf_txq_slot(d);
-	pkt = len > d->tx.slot_cap || h.gso_type ? d->tx.big + WF_DATA_HEADER_LEN : slot;
+	slot = wf_txq_slot(W);
+	pkt = len > W->tx.slot_cap || h.gso_type ? W->tx.big + WF_DATA_HEADER_LEN : slot;
 	memcpy(pkt, in + WF_VNET_HDR_LEN, len);
 	if (len >= 20 && pkt[0] >> 4 == 4)
 		memcpy(pkt + 16, x.cert.addrs[0].addr, 4);
 	else if (len >= 40 && pkt[0] >> 4 == 6)
 		memcpy(pkt + 24, x.cert.addrs[1].addr, 16);
 	hn_clear();
-	wf_data_from_tun(d, pkt, len, &h, HN_NOW);
-	wf_txq_flush(d);
+	wf_data_from_tun(W, pkt, len, &h, HN_NOW);
+	wf_txq_flush(W);
 	check_sent(h.gso_type != WF_GSO_NONE);
 }
 
@@ -119,7 +120,7 @@ static void rx_batch(const uint8_t *in, size_t n)
 	static uint8_t dg[64][2048];
 	unsigned k = 0;
 
-	wf_data_rx_begin(d);
+	wf_data_rx_begin(W);
 	while (n >= 2 && k < 64) {
 		size_t len = (size_t)(in[0] << 8 | in[1]) % 1500, sl;
 
@@ -129,11 +130,11 @@ static void rx_batch(const uint8_t *in, size_t n)
 			len = n;
 		sl = hn_seal(kx, WF_MSG_DATA, in, len, dg[k]);
 		if (sl)
-			wf_data_receive(d, dg[k++], sl, &x_at, HN_NOW);
+			wf_data_receive(W, dg[k++], sl, &x_at, HN_NOW);
 		in += len;
 		n -= len;
 	}
-	wf_data_rx_flush(d);
+	wf_data_rx_flush(W);
 	check_tun();
 }
 

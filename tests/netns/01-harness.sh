@@ -2,7 +2,8 @@
 # The harness's own positive control (hardening item 7): a test whose daemon
 # prints a sanitizer report, or exits non-zero on SIGTERM, must fail even if
 # its own checks all pass; one whose daemon exits cleanly must not. The
-# "daemon" here is a stand-in script run exactly as mesh_up runs weft.
+# "daemon" here is a stand-in script run exactly as mesh_up runs weft. And
+# wait_until must evaluate its condition anew at each poll.
 . "$(dirname "$0")/lib.sh.inc"
 need_netns
 
@@ -33,3 +34,15 @@ rc=$(run_inner 'exit 3')
 [ "$rc" = 1 ] || fail "a daemon exiting 3 on SIGTERM did not fail the test ($rc)"
 grep -q "exited with status 3" "$WF_TMP/inner.log" || fail "the status was not named"
 echo "harness: daemon failures fail the test"
+
+# wait_until evaluates its condition at every poll: a counter that reaches 3
+# only after some polls is seen; one that never does times out.
+polls=$WF_TMP/polls
+echo 0 >"$polls"
+bump() { echo $(($(cat "$polls") + 1)) >"$polls"; cat "$polls"; }
+wait_until 5 '[ "$(bump)" -ge 3 ]' || fail "wait_until did not see a condition that became true"
+[ "$(cat "$polls")" = 3 ] || fail "wait_until did not poll again ($(cat "$polls") polls)"
+if wait_until 0.3 '[ "$(cat "$polls")" -ge 100 ]' 2>/dev/null; then
+	fail "wait_until passed a condition that never held"
+fi
+echo "harness: wait_until polls its condition"

@@ -46,7 +46,7 @@ echo "devices: a $(dev_mtu a), b $(dev_mtu b), c $(dev_mtu c)"
 [ "$(dev_mtu a)" = 8940 ] && [ "$(dev_mtu b)" = 8940 ] && [ "$(dev_mtu c)" = 1440 ] ||
 	fail "device MTUs do not follow the underlay"
 # The route comes from the tick after the session: wait for it.
-if ! wait_for 15 test "$(route_mtu a 100.64.0.3)" = 1440; then
+if ! wait_until 15 '[ "$(route_mtu a 100.64.0.3)" = 1440 ]'; then
 	ns_exec a ip route show dev weft0
 	ns_exec a ip route get 100.64.0.3
 	ns_exec a ip -6 route show dev weft0

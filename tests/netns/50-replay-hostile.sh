@@ -43,7 +43,7 @@ field() { status_field b "$1"; }
 replays() { field 'next(p for p in d["peers"] if p["name"] == "a")["drops"].get("replay", 0)'; }
 r0=$(replays)
 ns_exec x python3 "$UDPTOOL" replay 198.18.6.2 51820 "$pkt" 5
-wait_for 3 test "$(replays)" -ge $((r0 + 5))
+wait_until 3 '[ "$(replays)" -ge $((r0 + 5)) ]'
 sleep 0.5
 echo "delivered: $(cat "$WF_TMP/count"), replay drops: $r0 -> $(replays)"
 [ "$(cat "$WF_TMP/count")" = 1 ] || fail "a replayed packet was delivered"

@@ -48,7 +48,8 @@ wait_for 5 test -e "$WF_TMP/stamps"
 before=$(status_field v 'd["handshakes"]["answered"]')
 ns_exec a "$FORGE" --ca "$WF_TMP/ca/ca.crt" --cert "$WF_TMP/x/node.crt" --to 198.18.9.1:51820 \
 	--ts now >/dev/null
-wait_for 3 test "$(status_field v 'd["handshakes"]["answered"]')" -gt "$before" ||
+answered() { status_field v 'd["handshakes"]["answered"]'; }
+wait_until 3 '[ "$(answered)" -gt "$before" ]' ||
 	fail "V did not answer a forged initiation: the attack is not being tried"
 
 bg x python3 "$UDPTOOL" ticks 100.64.0.1 7000 "$SECS"

@@ -44,7 +44,8 @@ sleep 1 # it was proven: x sent on its keys at once
 field() { status_field v "$1"; }
 r0=$(field 'd["drops"]["handshake_replay"]')
 ns_exec a "$FORGE" --replay "$init" --to 198.18.12.1:51820 --count 20 --interval 50 >/dev/null
-wait_for 3 test "$(field 'd["drops"]["handshake_replay"]')" -ge $((r0 + 20)) ||
+replay_drops() { field 'd["drops"]["handshake_replay"]'; }
+wait_until 3 '[ "$(replay_drops)" -ge $((r0 + 20)) ]' ||
 	fail "replays at a low rate were not recognised as replays"
 echo "20 replays at 20/s: all counted as handshake_replay"
 

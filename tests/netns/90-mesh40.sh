@@ -46,7 +46,7 @@ send_errors() { # the sum of every node's send_error drops
 # Phase 1: a neighbour table too small for the mesh. Its drops must show.
 if [ "$(sysctl -n $ARP.gc_thresh3)" -lt $((N * (N - 1))) ]; then
 	all_up
-	wait_for 20 test "$(send_errors)" -gt 0 ||
+	wait_until 20 '[ "$(send_errors)" -gt 0 ]' ||
 		fail "the kernel dropped datagrams (neighbour table full) and no node counted it"
 	echo "neighbour table full: $(send_errors) send errors counted"
 	grep -qh "No buffer space available" "${WF_LOGS[@]}" || fail "no node logged the send errors"

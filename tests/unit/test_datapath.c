@@ -29,6 +29,7 @@ static struct hn_node v, x, y;
 static union wf_endpoint x_at, y_at;
 static struct wf_keypair *kx, *ky; /* what x and y send with, and open ours with */
 static struct wf_daemon *d;
+#define W (&d->w[0]) /* the one worker */
 
 static uint8_t super[WF_SUPER_MAX];
 
@@ -55,7 +56,7 @@ static int setup(void **state)
 	if (!d)
 		return -1;
 	d->mtu = 1440;
-	if (!wf_batch_alloc(d))
+	if (!wf_batch_alloc(W))
 		return -1;
 	kx = hn_connect(d, &x, &x_at, 0x100);
 	ky = hn_connect(d, &y, &y_at, 0x200);
@@ -67,7 +68,7 @@ static int teardown(void **state)
 	(void)state;
 	wf_keypair_free(kx);
 	wf_keypair_free(ky);
-	wf_batch_free(d);
+	wf_batch_free(W);
 	hn_daemon_free(d);
 	return 0;
 }
@@ -106,11 +107,11 @@ static size_t make_super(struct wf_vnet_hdr *h, bool v6, uint8_t proto, size_t p
  * slot is read into it, anything else into the big buffer. */
 static void from_tun(const uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h)
 {
-	uint8_t *slot = wf_txq_slot(d), *big = d->tx.big + WF_DATA_HEADER_LEN;
-	uint8_t *at = len > d->tx.slot_cap || h->gso_type ? big : slot;
+	uint8_t *slot = wf_txq_slot(W), *big = W->tx.big + WF_DATA_HEADER_LEN;
+	uint8_t *at = len > W->tx.slot_cap || h->gso_type ? big : slot;
 
 	memmove(at, pkt, len);
-	wf_data_from_tun(d, at, len, h, HN_NOW);
+	wf_data_from_tun(W, at, len, h, HN_NOW);
 }
 
 /* Datagram i of those captured, opened with kp: its plaintext into out. */
@@ -184,7 +185,7 @@ static void test_tx_segments(void **state)
 
 		hn_clear();
 		from_tun(super, len, &h);
-		wf_txq_flush(d);
+		wf_txq_flush(W);
 		check_segments((int)i + 1, c[i].v6, c[i].proto, len, c[i].gso);
 		/* Equal segments go in one message of at most 64 of them and
 		 * 65000 bytes; a last shorter one ends it. */
@@ -210,7 +211,7 @@ static void test_tx_fallback(void **state)
 	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	check_segments(7, false, IPPROTO_TCP, len, 1388);
 	assert_int_equal(hn_n_msgs, 15);
 	assert_int_equal(hn_n_gso, 0);
@@ -221,14 +222,14 @@ static void test_tx_fallback(void **state)
 	hn_gso_fail_count = 1;
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	check_segments(8, false, IPPROTO_TCP, len, 1388);
 	assert_false(d->off.udp_gso.on);
 	assert_non_null(strstr(d->off.udp_gso.why, "refused"));
 	/* 9: and the next batch goes without */
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	check_segments(9, false, IPPROTO_TCP, len, 1388);
 	assert_int_equal(hn_n_gso, 0);
 	hn_gso_fail_count = 0;
@@ -251,7 +252,7 @@ static void test_tx_runs(void **state)
 		pkt[11] = pkt[10] = 0;
 		from_tun(pkt, len, &none);
 	}
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	/* 10: [1000 1000 500] [1000 1000] */
 	assert_int_equal(hn_n_out, 5);
 	assert_int_equal(hn_n_msgs, 2);
@@ -266,7 +267,7 @@ static void test_tx_runs(void **state)
 		pkt[19] = i == 1 ? 3 : 2;
 		from_tun(pkt, len, &none);
 	}
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	assert_int_equal(hn_n_msgs, 3);
 	assert_true(wf_endpoint_equal(&hn_out[1].to, &y_at));
 	assert_int_equal(open_sent(1, ky, plain), 628);
@@ -281,7 +282,7 @@ static void test_tx_runs(void **state)
 
 		from_tun(pkt, len, &none);
 	}
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	assert_int_equal(hn_n_out, 200);
 	for (unsigned i = 200 - HN_OUT_MAX + 1; i < 200; i++)
 		assert_true(wf_get_le64(hn_out[i % HN_OUT_MAX].buf + 8) ==
@@ -306,7 +307,7 @@ static void test_tx_single(void **state)
 	h.gso_type = WF_GSO_NONE;
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	assert_int_equal(hn_n_out, 1);
 	n = open_sent(0, kx, plain);
 	assert_int_equal(n, len);
@@ -316,7 +317,7 @@ static void test_tx_single(void **state)
 	h.gso_type = WF_GSO_NONE;
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	n = open_sent(0, kx, plain);
 	assert_true(n == len && naive_l4_ok(plain, n));
 	/* 16: 3000 bytes, no GSO (an MTU raised by hand): one datagram */
@@ -324,7 +325,7 @@ static void test_tx_single(void **state)
 	memset(&h, 0, sizeof(h));
 	hn_clear();
 	from_tun(super, len, &h);
-	wf_txq_flush(d);
+	wf_txq_flush(W);
 	assert_int_equal(hn_n_out, 1);
 	assert_int_equal(open_sent(0, kx, plain), 3000);
 	assert_memory_equal(plain, super, 3000);
@@ -359,7 +360,7 @@ static void test_tx_malformed(void **state)
 		before = d->drops[WF_DROP_MALFORMED];
 		hn_clear();
 		from_tun(super, n, &bad);
-		wf_txq_flush(d);
+		wf_txq_flush(W);
 		if (d->drops[WF_DROP_MALFORMED] != before + 1 || hn_n_out)
 			fail_msg("case %d: not dropped as malformed", c);
 	}
@@ -403,10 +404,10 @@ static void test_rx_coalesce(void **state)
 
 		dl[i] = seal_from_x(pkt, pl, dg[i]);
 	}
-	wf_data_rx_begin(d);
+	wf_data_rx_begin(W);
 	for (unsigned i = 0; i < 20; i++)
-		wf_data_receive(d, dg[i], dl[i], &x_at, HN_NOW);
-	wf_data_rx_flush(d);
+		wf_data_receive(W, dg[i], dl[i], &x_at, HN_NOW);
+	wf_data_rx_flush(W);
 	/* 26: one write, with a header that asks for TCPv4 segmentation */
 	n = hn_delivered(got, sizeof(got));
 	assert_int_equal(n, WF_VNET_HDR_LEN + 20 + 32 + 20 * 1388);
@@ -440,13 +441,13 @@ static void test_rx_plain(void **state)
 	(void)state;
 	offloads(true);
 	d->off.tun_gro.on = false;
-	wf_data_rx_begin(d);
+	wf_data_rx_begin(W);
 	for (unsigned i = 0; i < 3; i++) {
 		pl = tcp_from_x(pkt, 5000 + i * 100, 100, 0x10);
 		n = seal_from_x(pkt, pl, dg);
-		wf_data_receive(d, dg, n, &x_at, HN_NOW);
+		wf_data_receive(W, dg, n, &x_at, HN_NOW);
 	}
-	wf_data_rx_flush(d);
+	wf_data_rx_flush(W);
 	/* 30: three writes, each a zero header and the packet */
 	for (unsigned i = 0; i < 3; i++) {
 		static const uint8_t zero[WF_VNET_HDR_LEN];
@@ -458,7 +459,7 @@ static void test_rx_plain(void **state)
 	/* 31: no vnet header: the bare packet */
 	offloads(false);
 	n = seal_from_x(pkt, pl, dg);
-	wf_data_receive(d, dg, n, &x_at, HN_NOW);
+	wf_data_receive(W, dg, n, &x_at, HN_NOW);
 	assert_int_equal(hn_delivered(got, sizeof(got)), pl);
 	assert_memory_equal(got, pkt, pl);
 	/* 32: and nothing else was written */
@@ -517,10 +518,10 @@ static void test_rx_socket(void **state)
 	memcpy(CMSG_DATA(c), &gso, sizeof(gso));
 	assert_int_equal(sendmsg(tx, &mh, 0), (ssize_t)total);
 	offloads(true);
-	d->udp_fd = rx;
+	W->udp_fd = rx;
 	usleep(20000);
-	wf_udp_receive(d);
-	d->udp_fd = 1000;
+	wf_udp_receive(W);
+	W->udp_fd = 1000;
 	/* 33: all eight arrived, as one coalesced write */
 	n = hn_delivered(got, sizeof(got));
 	assert_int_equal(n, WF_VNET_HDR_LEN + 52 + 8 * 1388);
