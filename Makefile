@@ -5,6 +5,8 @@
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
 #   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
+#   make bench           the side-by-side benchmark (bench/README.md; never with the tests)
+#   make bench-micro     the packet path, stage by stage, in cycles per byte
 #   V=1                  show full command lines
 
 CC      ?= cc

@@ -237,8 +237,8 @@ static bool peer_allowed(int fd)
 	}
 	if (cred.uid == 0 || cred.uid == geteuid())
 		return true;
-	log_warnx("%s: refused a control connection from uid %u (pid %d)", __func__,
-		  (unsigned)cred.uid, (int)cred.pid);
+	log_warnx("control socket: refused a connection from uid %u (pid %d): only root and "
+		  "the daemon's own user may ask", (unsigned)cred.uid, (int)cred.pid);
 	return false;
 }
 
