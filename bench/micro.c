@@ -148,7 +148,7 @@ static bool run(int r, struct wf_keypair *tx, struct wf_keypair *rx, struct wf_a
 			seg_len[i] = wf_gso_segment(&plan, pkt, len, i, slots[i] + WF_DATA_HEADER_LEN);
 		t[1] = now_cycles();
 		for (unsigned i = 0; i < plan.n_segs; i++)
-			if (!wf_keypair_seal(tx, WF_MSG_DATA, slots[i], seg_len[i], &out))
+			if (!wf_keypair_seal(tx, 0, WF_MSG_DATA, slots[i], seg_len[i], &out))
 				return false;
 		t[2] = now_cycles();
 		for (unsigned i = 0; i < plan.n_segs; i++) {
@@ -156,7 +156,7 @@ static bool run(int r, struct wf_keypair *tx, struct wf_keypair *rx, struct wf_a
 			size_t pl;
 			bool replayed;
 
-			if (!wf_keypair_open(rx, slots[i], seg_len[i] + WF_DATA_OVERHEAD, &plain, &pl,
+			if (!wf_keypair_open(rx, 0, slots[i], seg_len[i] + WF_DATA_OVERHEAD, &plain, &pl,
 					     &replayed))
 				return false;
 		}
@@ -200,8 +200,8 @@ static bool bench(enum wf_cipher c, unsigned mtu)
 
 	memset(k1, 1, sizeof(k1));
 	memset(k2, 2, sizeof(k2));
-	tx = wf_keypair_new(c, k1, k2, true, 1, 2, 0);
-	rx = wf_keypair_new(c, k1, k2, false, 2, 1, 0);
+	tx = wf_keypair_new(c, k1, k2, true, 1, 2, 0, 1);
+	rx = wf_keypair_new(c, k1, k2, false, 2, 1, 0, 1);
 	aead = wf_aead_new(c, k1);
 	if (!tx || !rx || !aead)
 		return false;

@@ -89,6 +89,37 @@ void wf_routes_free(struct wf_routes *t)
 	free(t);
 }
 
+/* A copy of the subtree at n in *out; false (and nothing left) on failure. */
+static bool copy_tree(const struct node *n, struct node **out)
+{
+	*out = NULL;
+	if (!n)
+		return true;
+	*out = malloc(sizeof(**out));
+	if (!*out)
+		return false;
+	**out = *n;
+	(*out)->child[0] = (*out)->child[1] = NULL;
+	if (copy_tree(n->child[0], &(*out)->child[0]) && copy_tree(n->child[1], &(*out)->child[1]))
+		return true;
+	free_tree(*out);
+	*out = NULL;
+	return false;
+}
+
+struct wf_routes *wf_routes_clone(const struct wf_routes *t)
+{
+	struct wf_routes *c = wf_routes_new();
+
+	if (!c)
+		return NULL;
+	c->count = t->count;
+	if (copy_tree(t->root4, &c->root4) && copy_tree(t->root6, &c->root6))
+		return c;
+	wf_routes_free(c);
+	return NULL;
+}
+
 static struct node *node_new(const uint8_t *bits, unsigned cidr, void *value)
 {
 	struct node *n = calloc(1, sizeof(*n));

@@ -4,7 +4,9 @@
  * address to a value (a peer). One path-compressed binary trie per family.
  *
  * Writers (insert/remove) must be serialized by the caller. Lookups never
- * allocate nor write, so they can later be made lock-free readers.
+ * allocate nor write. The daemon's workers read a copy (wf_routes_clone)
+ * that nobody changes: the control thread publishes a new copy after each
+ * change and frees the old one once no worker can still be reading it.
  */
 #ifndef WEFT_ROUTES_H
 #define WEFT_ROUTES_H
@@ -18,6 +20,8 @@
 struct wf_routes;
 
 struct wf_routes *wf_routes_new(void);
+/* A deep copy of t (same values), or NULL when out of memory. */
+struct wf_routes *wf_routes_clone(const struct wf_routes *t);
 /* Frees the table, not the values. NULL is a no-op. */
 void wf_routes_free(struct wf_routes *t);
 /* Insert or replace prefix -> value (the caller decides conflicts between

@@ -26,17 +26,21 @@ int64_t wf_handshake_backoff_ms(int64_t timeout_ms, unsigned attempts, uint32_t 
 
 struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 				  const uint8_t c2[WF_KEY_LEN], bool initiator,
-				  uint32_t local_index, uint32_t remote_index, int64_t now_ms)
+				  uint32_t local_index, uint32_t remote_index, int64_t now_ms,
+				  unsigned n_ctx)
 {
-	struct wf_keypair *kp = calloc(1, sizeof(*kp));
+	struct wf_keypair *kp;
 
-	if (!kp)
+	if (!n_ctx || n_ctx > WF_KEYPAIR_CTX_MAX || !(kp = calloc(1, sizeof(*kp))))
 		return NULL;
-	kp->send = wf_aead_new_dir(cipher, initiator ? c1 : c2, WF_AEAD_SEAL);
-	kp->recv = wf_aead_new_dir(cipher, initiator ? c2 : c1, WF_AEAD_OPEN);
-	if (!kp->send || !kp->recv) {
-		wf_keypair_free(kp);
-		return NULL;
+	kp->n_ctx = n_ctx;
+	for (unsigned i = 0; i < n_ctx; i++) {
+		kp->send[i] = wf_aead_new_dir(cipher, initiator ? c1 : c2, WF_AEAD_SEAL);
+		kp->recv[i] = wf_aead_new_dir(cipher, initiator ? c2 : c1, WF_AEAD_OPEN);
+		if (!kp->send[i] || !kp->recv[i]) {
+			wf_keypair_free(kp);
+			return NULL;
+		}
 	}
 	wf_replay_init(&kp->replay);
 	kp->initiator = initiator;
@@ -51,49 +55,87 @@ void wf_keypair_free(struct wf_keypair *kp)
 {
 	if (!kp)
 		return;
-	wf_aead_free(kp->send);
-	wf_aead_free(kp->recv);
+	for (unsigned i = 0; i < kp->n_ctx; i++) {
+		wf_aead_free(kp->send[i]);
+		wf_aead_free(kp->recv[i]);
+	}
 	free(kp);
 }
 
-bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len,
+static uint64_t send_counter(const struct wf_keypair *kp)
+{
+	return __atomic_load_n(&kp->send_counter, __ATOMIC_RELAXED);
+}
+
+bool wf_keypair_seal(struct wf_keypair *kp, unsigned ctx, uint8_t type, uint8_t *pkt, size_t len,
 		     size_t *out_len)
 {
-	uint64_t n = kp->send_counter;
+	/* Reserved first: a nonce is never used twice, whoever else sends. */
+	uint64_t n = __atomic_fetch_add(&kp->send_counter, 1, __ATOMIC_RELAXED);
 
-	if (n >= WF_REJECT_AFTER_MESSAGES)
+	if (n >= WF_REJECT_AFTER_MESSAGES || ctx >= kp->n_ctx) {
+		/* Keep it at the limit, so that it can never wrap. */
+		__atomic_store_n(&kp->send_counter, WF_REJECT_AFTER_MESSAGES, __ATOMIC_RELAXED);
 		return false;
-	kp->send_counter = n + 1;
+	}
 	pkt[0] = type;
 	pkt[1] = WF_PROTO_VERSION;
 	pkt[2] = pkt[3] = 0;
 	wf_put_le32(pkt + 4, kp->remote_index);
 	wf_put_le64(pkt + 8, n);
-	if (!wf_aead_seal(kp->send, n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN, len))
+	if (!wf_aead_seal(kp->send[ctx], n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN, len))
 		return false;
 	*out_len = WF_DATA_HEADER_LEN + len + WF_AEAD_TAG_LEN;
 	return true;
 }
 
-bool wf_keypair_open(struct wf_keypair *kp, uint8_t *pkt, size_t len, uint8_t **plain,
-		     size_t *plain_len, bool *replayed)
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* The replay window's lock: taken for a check or an update, nothing else. */
+static void replay_lock(struct wf_keypair *kp)
+{
+	while (__atomic_exchange_n(&kp->replay_lock, true, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&kp->replay_lock, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static void replay_unlock(struct wf_keypair *kp)
+{
+	__atomic_store_n(&kp->replay_lock, false, __ATOMIC_RELEASE);
+}
+
+bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t len,
+		     uint8_t **plain, size_t *plain_len, bool *replayed)
 {
 	uint64_t n;
+	bool fresh;
 
 	*replayed = false;
-	if (len < WF_DATA_OVERHEAD)
+	if (len < WF_DATA_OVERHEAD || ctx >= kp->n_ctx)
 		return false;
 	n = wf_get_le64(pkt + 8);
 	/* Cheap check first: do not spend an AEAD operation on a replay. */
-	if (!wf_replay_check(&kp->replay, n)) {
+	replay_lock(kp);
+	fresh = wf_replay_check(&kp->replay, n);
+	replay_unlock(kp);
+	if (!fresh) {
 		*replayed = true;
 		return false;
 	}
-	if (!wf_aead_open(kp->recv, n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN,
+	if (!wf_aead_open(kp->recv[ctx], n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN,
 			  len - WF_DATA_HEADER_LEN))
 		return false;
-	/* Only an authentic packet may move the window. */
-	if (!wf_replay_update(&kp->replay, n)) {
+	/* Only an authentic packet may move the window; another thread may
+	 * have taken the same counter meanwhile, so check again. */
+	replay_lock(kp);
+	fresh = wf_replay_update(&kp->replay, n);
+	replay_unlock(kp);
+	if (!fresh) {
 		*replayed = true;
 		return false;
 	}
@@ -195,16 +237,17 @@ bool wf_session_defer(const struct wf_session *s, int64_t now_ms, int64_t timeou
 	return false;
 }
 
-static bool usable(const struct wf_keypair *kp, const struct wf_session_limits *l, int64_t now_ms)
+bool wf_keypair_usable(const struct wf_keypair *kp, const struct wf_session_limits *l,
+		       int64_t now_ms)
 {
 	return kp && now_ms - kp->created_ms < l->reject_after_ms &&
-	       kp->send_counter < WF_REJECT_AFTER_MESSAGES;
+	       send_counter(kp) < WF_REJECT_AFTER_MESSAGES;
 }
 
 struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
 				       int64_t now_ms)
 {
-	return usable(s->current, l, now_ms) ? s->current : NULL;
+	return wf_keypair_usable(s->current, l, now_ms) ? s->current : NULL;
 }
 
 bool wf_session_wants_rekey(const struct wf_session *s, const struct wf_session_limits *l,
@@ -219,7 +262,7 @@ bool wf_session_wants_rekey(const struct wf_session *s, const struct wf_session_
 	 * usually start crossing handshakes at the same moment. */
 	if (!kp->initiator)
 		after += after / 10;
-	return now_ms - kp->created_ms >= after || kp->send_counter >= l->rekey_after_messages;
+	return now_ms - kp->created_ms >= after || send_counter(kp) >= l->rekey_after_messages;
 }
 
 /* Every slot of the session, in the order expire and clear report them. */

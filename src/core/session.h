@@ -37,16 +37,30 @@ enum {
 	WF_INIT_HASH_LEN = 16, /* what tells an exact copy of an initiation */
 	/* The most keypairs one call can hand back. */
 	WF_SESSION_DROP_MAX = 2 + WF_PENDING_SLOTS,
+	/* AEAD contexts per direction a keypair can have: one per thread that
+	 * seals or opens with it (an OpenSSL context is for one thread). */
+	WF_KEYPAIR_CTX_MAX = 17,
 };
 
 /* An initiation stamped further than this ahead of our clock is refused. */
 #define WF_INIT_AHEAD_MAX_NS (600ULL * 1000000000ULL)
 
+/*
+ * Threads: a keypair is made and freed by one thread (the daemon's control
+ * thread), and sealed and opened by several at once, each with its own AEAD
+ * contexts (ctx: 0 .. n_ctx-1). The send counter is reserved with an atomic
+ * add, so no two threads ever use one nonce; the replay window is checked and
+ * updated under a spinlock that is held for nothing else (the AEAD runs
+ * outside it). Everything else is written before the keypair is published
+ * and only read after.
+ */
 struct wf_keypair {
 	uint32_t local_index;  /* receivers put this in their data packets to us */
 	uint32_t remote_index; /* we put this in our data packets to the peer */
-	struct wf_aead *send, *recv;
-	uint64_t send_counter; /* next nonce to use; reserved before encrypting */
+	unsigned n_ctx;
+	struct wf_aead *send[WF_KEYPAIR_CTX_MAX], *recv[WF_KEYPAIR_CTX_MAX];
+	uint64_t send_counter; /* next nonce to use (atomic); reserved before encrypting */
+	bool replay_lock;      /* atomic: held while the window is read or moved */
 	struct wf_replay replay;
 	int64_t created_ms;
 	bool initiator; /* we sent the handshake initiation */
@@ -82,27 +96,34 @@ int64_t wf_handshake_backoff_ms(int64_t timeout_ms, unsigned attempts, uint32_t 
 
 /* Make a keypair from the two Split() keys. The initiator sends with c1, the
  * responder with c2. An initiator's keypair is proven, a responder's not.
- * Returns NULL on allocation or key-setup failure. */
+ * n_ctx (1 .. WF_KEYPAIR_CTX_MAX) threads may use it at once. Returns NULL on
+ * allocation or key-setup failure, or a bad n_ctx. */
 struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 				  const uint8_t c2[WF_KEY_LEN], bool initiator,
-				  uint32_t local_index, uint32_t remote_index, int64_t now_ms);
+				  uint32_t local_index, uint32_t remote_index, int64_t now_ms,
+				  unsigned n_ctx);
 void wf_keypair_free(struct wf_keypair *kp);
 
 /*
  * Encrypt a data or control message in place. pkt points to a buffer with
  * WF_DATA_HEADER_LEN bytes of header room, then len bytes of plaintext, and
  * 16 bytes of tail room for the tag. Fills the header; *out_len is the whole
- * datagram. Fails when the keypair is exhausted (counter at its limit).
+ * datagram. Fails when the keypair is exhausted (counter at its limit). ctx
+ * is the calling thread's context number.
  */
-bool wf_keypair_seal(struct wf_keypair *kp, uint8_t type, uint8_t *pkt, size_t len,
+bool wf_keypair_seal(struct wf_keypair *kp, unsigned ctx, uint8_t type, uint8_t *pkt, size_t len,
 		     size_t *out_len) WF_MUST_CHECK;
 /*
  * Decrypt a received data/control datagram (header included) in place. On
  * success *plain points into pkt at the plaintext and *plain_len is its length;
  * the replay window is updated. *replayed tells a replay from a forgery.
  */
-bool wf_keypair_open(struct wf_keypair *kp, uint8_t *pkt, size_t len, uint8_t **plain,
-		     size_t *plain_len, bool *replayed) WF_MUST_CHECK;
+bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t len,
+		     uint8_t **plain, size_t *plain_len, bool *replayed) WF_MUST_CHECK;
+/* Can kp still be sent with at now (not too old, counter not at its end)?
+ * Safe while other threads send with it. */
+bool wf_keypair_usable(const struct wf_keypair *kp, const struct wf_session_limits *l,
+		       int64_t now_ms);
 
 /* What to do with a new initiation claiming this session's peer. */
 enum wf_init_verdict {

@@ -260,6 +260,21 @@ static bool set_mtu(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
+static bool set_workers(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n = 0;
+	char *end = NULL;
+
+	errno = 0;
+	if (isdigit((unsigned char)v[0]))
+		n = strtoul(v, &end, 10);
+	if (!end || errno || *end || n > WF_CONFIG_WORKERS_MAX)
+		return fail(p, "bad workers '%s' (1 to %d, or 0 for one per core)", v,
+			    WF_CONFIG_WORKERS_MAX);
+	p->cfg->workers = (unsigned)n;
+	return true;
+}
+
 static bool set_private_key(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, p->cfg->private_key);
@@ -358,6 +373,7 @@ static const struct key keys[] = {
 	{"tun-offload", set_tun_offload, false},
 	{"udp-gso", set_udp_gso, false},
 	{"udp-gro", set_udp_gro, false},
+	{"workers", set_workers, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 

@@ -24,6 +24,8 @@ enum {
 	WF_CONFIG_MAX_FILE = 65536,
 };
 
+enum { WF_CONFIG_WORKERS_MAX = 16 };
+
 struct wf_config {
 	char path[PATH_MAX]; /* the file, for messages */
 	char dir[PATH_MAX];  /* NODEDIR: relative paths below are resolved against it */
@@ -47,6 +49,10 @@ struct wf_config {
 	 * where the kernel refuses it): super-packets through the TUN device,
 	 * UDP segmentation on send, UDP coalescing on receive. */
 	bool tun_offload, udp_gso, udp_gro;
+	/* Data-plane threads, each with a queue of the TUN device and a UDP
+	 * socket of its own; 0 (the default): one per core, at most
+	 * WF_CONFIG_WORKERS_MAX. */
+	unsigned workers;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The daemon's state. In this first version one thread runs everything from
- * one epoll loop (loop.c): the TUN device, the UDP socket, the control
- * socket, signals and timers. The packet path allocates nothing and takes no
- * lock; docs/threading.md says how this splits into a control thread and
- * data-plane workers later.
+ * The daemon's state. One control thread (loop.c) runs handshakes, timers,
+ * membership, the control socket and signals, and is the only writer of the
+ * peers, the index table, the routes and the sessions; N data-plane workers
+ * (threads.c), each with a queue of the TUN device and a UDP socket of its
+ * own, move packets, reading what the control thread publishes without a
+ * lock. docs/threading.md says who owns what and why it is safe.
  */
 #ifndef WEFT_DAEMON_H
 #define WEFT_DAEMON_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -43,6 +45,7 @@ enum wf_drop {
 	WF_DROP_RATE_LIMIT,  /* over a budget: handshakes per source under load, MEMBER messages */
 	WF_DROP_SEND_ERROR,  /* sendto() failed */
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
+	WF_DROP_BUSY,        /* for the control thread, whose queue from a worker was full */
 	WF_DROP_MAX
 };
 
@@ -66,7 +69,8 @@ enum {
 
 /* A segmentation offload: in use, or why not (for weft status and the log). */
 struct wf_offload {
-	bool on;
+	bool on;      /* atomic: a worker may turn it off (wf_offload_off) */
+	bool claimed; /* atomic: turned off, why is written (once) */
 	char why[96]; /* when off: "weft.conf", "the kernel refused it (...)", ... */
 };
 
@@ -98,6 +102,7 @@ struct wf_txq {
 	size_t slot_cap;  /* the plaintext one slot takes */
 	unsigned n;
 	struct wf_peer *peer[WF_TX_SLOTS];
+	union wf_endpoint to[WF_TX_SLOTS]; /* the peer's endpoint when it was queued */
 	uint16_t len[WF_TX_SLOTS];
 	/* The second half of a read from the TUN device: what does not fit
 	 * one slot (super-packets), with header room before. */
@@ -111,23 +116,60 @@ struct wf_rxq {
 	bool open;      /* a batch is being coalesced: deliver adds to gro */
 };
 
-enum { WF_WORKERS_MAX = 16 };
+enum { WF_WORKERS_MAX = WF_CONFIG_WORKERS_MAX };
+
+/* What a worker hands to the control thread. */
+enum wf_handover {
+	WF_HO_DATAGRAM, /* a handshake message, or data on keys not proven yet */
+	WF_HO_MEMBER,   /* the plaintext of an authentic MEMBER message */
+	WF_HO_SEEN,     /* an authentic packet came from another endpoint */
+	WF_HO_TUN,      /* a packet from TUN for a peer we have no keys for */
+};
+
+struct wf_ctl_msg {
+	uint8_t kind;
+	uint16_t len;
+	uint32_t index;   /* MEMBER, SEEN: the receiver index it came on... */
+	const void *kp;   /* ...and that index's keypair: compared, never followed */
+	union wf_endpoint from;
+	uint8_t data[];
+};
+
+enum { WF_CTLQ_DEPTH = 256 };
+
+/* One worker's queue to the control thread: single producer (the worker),
+ * single consumer (the control thread), fixed slots, no allocation. */
+struct wf_ctlq {
+	uint8_t *arena;  /* WF_CTLQ_DEPTH slots of slot_size */
+	size_t slot_size, data_max;
+	unsigned head;   /* atomic: the next slot the control thread reads */
+	unsigned tail;   /* atomic: the next slot the worker fills */
+};
 
 struct wf_daemon;
 
 /*
  * A data-plane worker: a queue of the TUN device, a UDP socket, and the
- * batches and counters of the packets through them. Today the daemon has
- * one, worker 0, whose descriptors are also the daemon's own (d->tun_fd,
- * d->udp_fd: what the control side writes and sends with), run by the main
- * loop; docs/threading.md says how it becomes one per core.
+ * batches and counters of the packets through them. Workers run on threads
+ * of their own (threads.c); the control thread has one too (d->ctl, with
+ * control set), on worker 0's descriptors, for what the workers hand over
+ * and what it sends itself. id is also the worker's AEAD context in every
+ * keypair (the control thread's is d->n_workers).
  */
 struct wf_worker {
 	struct wf_daemon *d;
 	unsigned id;
+	bool control; /* the control thread's: it does itself what a worker hands over */
 	int tun_fd, udp_fd;
 	struct wf_txq tx;
 	struct wf_rxq rx;
+	void *txb, *rxb;  /* sendmmsg and recvmmsg arrays (udp.c) */
+	struct wf_ctlq q; /* workers: to the control thread */
+	bool q_signal;    /* something was queued: wake the control thread */
+	uint64_t qs;      /* atomic: quiescent-state count, odd while in a batch */
+	int epoll_fd;
+	pthread_t thread;
+	bool started;
 	struct {
 		uint64_t tun_super;  /* super-packets read from TUN and cut */
 		uint64_t gso_sends;  /* UDP_SEGMENT messages sent */
@@ -177,6 +219,15 @@ struct wf_peer {
 	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
 	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
 	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
+	/* What the workers read: the endpoint under a sequence lock (written
+	 * by the control thread only, family 0 for none), the keypair to send
+	 * with (atomic). Both follow endpoint and session (wf_peer_publish). */
+	struct {
+		unsigned seq;
+		uint32_t w[sizeof(union wf_endpoint) / 4];
+	} ep_pub;
+	struct wf_keypair *tx_kp;
+	bool removed; /* unlinked: waits for the workers to let go of it */
 
 	struct wf_session session;
 	struct wf_handshake *hs; /* our initiation in flight, or NULL */
@@ -214,9 +265,17 @@ struct wf_bootstrap {
 /* What a receiver index points to. */
 enum wf_index_kind { WF_INDEX_HANDSHAKE, WF_INDEX_KEYPAIR };
 
+/* What workers may do with a receiver index (atomic, set last). */
+enum wf_index_live {
+	WF_LIVE_NONE,    /* a handshake: no data on it yet */
+	WF_LIVE_PENDING, /* an unproven keypair: its data goes to the control thread */
+	WF_LIVE_READY,   /* a proven keypair, ptr and peer: open it */
+};
+
 struct wf_index_entry {
-	struct wf_index_entry *next;
+	struct wf_index_entry *next; /* atomic: workers walk the bucket */
 	uint32_t index;
+	int live; /* enum wf_index_live, atomic */
 	enum wf_index_kind kind;
 	void *ptr; /* struct wf_handshake * or struct wf_keypair * */
 	struct wf_peer *peer;
@@ -249,8 +308,9 @@ struct wf_daemon {
 	struct wf_peer *peers;
 	struct wf_peer *by_key[WF_PEER_BUCKETS];
 	unsigned n_peers, n_unproven;
-	struct wf_routes *routes;
-	struct wf_index_entry *index[WF_INDEX_BUCKETS];
+	struct wf_routes *routes;     /* the control thread's, changed in place */
+	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
+	struct wf_index_entry *index[WF_INDEX_BUCKETS]; /* heads atomic */
 	struct wf_bootstrap *bootstrap;
 	unsigned n_bootstrap;
 	union wf_endpoint local_addrs[WF_LOCAL_ADDRS_MAX]; /* port 0: any port */
@@ -279,10 +339,48 @@ struct wf_daemon {
 	struct wf_offloads off;
 	struct wf_worker w[WF_WORKERS_MAX];
 	unsigned n_workers;
+	struct wf_worker ctl; /* the control thread's share of the packet path */
+	int wake_fd;          /* eventfd: a worker queued something */
+	int stop_fd;          /* eventfd: the workers are to stop */
+	bool threads;         /* workers run: what is unlinked waits for them */
+	struct wf_retired *retired; /* unlinked, freed when no worker can hold it */
 };
 
 /* The value our own addresses have in d->routes: no peer may claim them. */
 #define WF_ROUTE_SELF(d) ((void *)&(d)->self)
+
+/* threads.c: the workers, and what they share with the control thread */
+/* Start d->n_workers threads on the workers' descriptors; false (none left
+ * running) if one cannot be started. */
+bool wf_threads_start(struct wf_daemon *d) WF_MUST_CHECK;
+void wf_threads_stop(struct wf_daemon *d);
+/* Free ptr with fn once no worker can still hold it (at once when no
+ * workers run). */
+void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *));
+/* Free what no worker can hold any more; all of it with force (threads stopped). */
+void wf_reclaim(struct wf_daemon *d, bool force);
+/* Read the worker's queue of the TUN device (a burst), send what it made. */
+void wf_worker_tun(struct wf_worker *w);
+/* Hand a datagram or packet to the control thread; false when its queue is
+ * full (then counted as busy) or it does not fit. */
+bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,
+		 const union wf_endpoint *from, uint32_t index, const void *kp);
+/* The control thread: take what the workers handed over. */
+void wf_ctl_drain(struct wf_daemon *d, int64_t now);
+/* Publish p's endpoint and sending keypair to the workers (after any change
+ * of p->endpoint, p->has_endpoint or p->session, before freeing keypairs). */
+void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p);
+/* Read what wf_peer_publish published: false when p has no endpoint. */
+bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out);
+/* Publish a copy of d->routes for the workers; false when out of memory
+ * (the workers keep the copy they have). */
+bool wf_routes_publish(struct wf_daemon *d);
+/* The routes a worker reads. */
+const struct wf_routes *wf_routes_read(const struct wf_daemon *d);
+/* Relaxed atomic counters and times shared by threads. */
+#define WF_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
+#define WF_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WF_SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
 /* loop.c: clocks */
 int64_t wf_now_ms(void);
@@ -367,11 +465,14 @@ void wf_data_rx_flush(struct wf_worker *w);
 bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len);
 
 /* udp.c */
-/* Mark an offload off, saying why. */
+/* Mark an offload off, saying why; from any thread, the first reason stays. */
 void wf_offload_off(struct wf_offload *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Open the UDP socket, allocate the batches, probe and self-test the UDP
- * offloads the configuration allows. */
-bool wf_udp_setup(struct wf_daemon *d) WF_MUST_CHECK;
+/* Is the offload in use (from any thread)? */
+bool wf_offload_on(const struct wf_offload *o);
+/* Open n UDP sockets on the listening address (SO_REUSEPORT when n > 1, one
+ * per worker, fds[0] also d->udp_fd), probe and self-test the UDP offloads
+ * the configuration allows. */
+bool wf_udp_setup(struct wf_daemon *d, int *fds, unsigned n) WF_MUST_CHECK;
 /* Allocate a worker's send and receive batches for d->mtu (also for tests). */
 bool wf_batch_alloc(struct wf_worker *w) WF_MUST_CHECK;
 void wf_batch_free(struct wf_worker *w);
@@ -382,11 +483,15 @@ void wf_udp_send(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint
  * bytes), flushing first when all are taken. */
 uint8_t *wf_txq_slot(struct wf_worker *w);
 /* The datagram sealed in the free slot (len bytes from the slot's start) is
- * for p: queue it. */
-void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, size_t len);
+ * for p at to: queue it. */
+void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoint *to, size_t len);
 void wf_txq_flush(struct wf_worker *w);
 /* Read from the worker's UDP socket until it is empty or a budget is spent. */
 void wf_udp_receive(struct wf_worker *w);
+/* One datagram: a handshake message (a worker hands it to the control
+ * thread), or data. */
+void wf_udp_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+		     int64_t now);
 /* Empty a socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
 void wf_udp_drain_errors(int fd);
 
@@ -425,6 +530,10 @@ char *wf_status_json(struct wf_daemon *d);
 int wf_daemon_run(const char *dir);
 /* Worker id of d, on the given queue of the device and socket. */
 void wf_worker_init(struct wf_daemon *d, unsigned id, int tun_fd, int udp_fd);
+/* The control thread's share of the packet path, on those descriptors
+ * (worker 0's); call after the workers' wf_worker_init. Tests that drive the
+ * handlers on one thread use it alone. */
+void wf_control_worker_init(struct wf_daemon *d, int tun_fd, int udp_fd);
 /* The daemon's state that needs no file, socket or device, for a daemon
  * whose cfg (timers), ca, self and static_priv are set: session limits,
  * handshake keys and budgets, the route table. wf_daemon_run uses it, and

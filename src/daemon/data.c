@@ -7,6 +7,13 @@
  * staging while a handshake is under way), and every drop is counted by
  * reason. The first authentic packet on a keypair we answered with proves
  * its initiation (prove), and only that makes the peer's claims count.
+ *
+ * The same code runs on the workers and, for what they hand over, on the
+ * control thread (w->control). A worker reads only what the control thread
+ * publishes (the published routes, the index table, p->tx_kp, the endpoint
+ * through wf_peer_endpoint) and hands over what would change anything else:
+ * data on keys not yet proven, MEMBER messages, a new endpoint, packets for
+ * a peer without keys. The control thread reads its own state directly.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,24 +28,38 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 
-bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
-		  uint8_t *pkt, size_t len, int64_t now)
+static void count_tx(struct wf_peer *p, size_t len, int64_t now)
+{
+	WF_ADD(p->tx_bytes, len);
+	WF_ADD(p->tx_packets, 1);
+	if (WF_GET(p->last_tx_ms) != now)
+		WF_SET(p->last_tx_ms, now);
+}
+
+/* Seal and send one datagram now, from thread w, to `to`. */
+static bool send_now(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
+		     uint8_t *pkt, size_t len, const union wf_endpoint *to, int64_t now)
 {
 	uint8_t *dgram = pkt - WF_DATA_HEADER_LEN;
 	size_t out;
 
-	if (!wf_keypair_seal(kp, type, dgram, len, &out)) {
-		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+	if (!wf_keypair_seal(kp, w->id, type, dgram, len, &out)) {
+		wf_count_drop(w->d, p, WF_DROP_SEND_ERROR);
 		return false;
 	}
-	wf_udp_send(d, p, &p->endpoint, dgram, out);
+	wf_udp_send(w->d, p, to, dgram, out);
 	/* Counters are of overlay traffic, like rx: no keepalives or control. */
-	if (type == WF_MSG_DATA && len) {
-		p->tx_bytes += len;
-		p->tx_packets++;
-	}
-	p->last_tx_ms = now;
+	if (type == WF_MSG_DATA && len)
+		count_tx(p, len, now);
+	else
+		WF_SET(p->last_tx_ms, now);
 	return true;
+}
+
+bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
+		  uint8_t *pkt, size_t len, int64_t now)
+{
+	return send_now(&d->ctl, p, kp, type, pkt, len, &p->endpoint, now);
 }
 
 void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now)
@@ -165,11 +186,17 @@ static bool is_multicast(const uint8_t *pkt)
 
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
+/* The routes thread w reads: the control thread its own, a worker the copy. */
+static const struct wf_routes *routes_of(const struct wf_worker *w)
+{
+	return w->control ? w->d->routes : wf_routes_read(w->d);
+}
+
 static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
 			       int64_t now)
 {
 	struct wf_daemon *d = w->d;
-	struct wf_peer *p = wf_routes_lookup(d->routes, family, pkt + (family == AF_INET ? 16 : 24));
+	struct wf_peer *p = wf_routes_lookup(routes_of(w), family, pkt + (family == AF_INET ? 16 : 24));
 
 	if (p == WF_ROUTE_SELF(d))
 		p = NULL; /* the kernel delivers our own addresses; never to TUN */
@@ -186,12 +213,20 @@ static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t l
 	return p;
 }
 
-/* The keys to send to p with, or NULL: then the packets wait (staged) for
- * the handshake this starts. */
-static struct wf_keypair *tx_keys(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+/* The keys to send to p with and where to (*to), or NULL: then the packets
+ * wait (staged) for the handshake this starts. A worker takes what is
+ * published; rekeying is the timers' (control thread) business. */
+static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union wf_endpoint *to,
+				  int64_t now)
 {
-	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+	struct wf_daemon *d = w->d;
+	struct wf_keypair *kp;
 
+	if (!w->control) {
+		kp = __atomic_load_n(&p->tx_kp, __ATOMIC_ACQUIRE);
+		return wf_keypair_usable(kp, &d->limits, now) && wf_peer_endpoint(p, to) ? kp : NULL;
+	}
+	kp = wf_session_sendable(&p->session, &d->limits, now);
 	if (!kp || !p->has_endpoint) {
 		if (!p->hs && now >= p->hs_next_ms)
 			wf_handshake_initiate(d, p, now);
@@ -201,39 +236,45 @@ static struct wf_keypair *tx_keys(struct wf_daemon *d, struct wf_peer *p, int64_
 	 * new handshake runs. */
 	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->limits, now))
 		wf_handshake_initiate(d, p, now);
+	*to = p->endpoint;
 	return kp;
 }
 
 /* Seal the packet in the free TX slot (len bytes) for p and queue it; stage
- * it (wherever it is) when there are no keys yet. */
-static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp, uint8_t *pkt,
-		    size_t len)
+ * it (wherever it is) when there are no keys yet: a worker hands it to the
+ * control thread, which stages it and starts the handshake. */
+static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp,
+		    const union wf_endpoint *to, uint8_t *pkt, size_t len, int64_t now)
 {
 	struct wf_daemon *d = w->d;
 	size_t out;
 
+	if (!kp && !w->control) {
+		(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
+		return;
+	}
 	if (!kp) {
 		if (!wf_peer_stage(p, pkt, len))
 			wf_count_drop(d, p, WF_DROP_NO_SESSION);
 		return;
 	}
-	if (!wf_keypair_seal(kp, WF_MSG_DATA, pkt - WF_DATA_HEADER_LEN, len, &out)) {
+	if (!wf_keypair_seal(kp, w->id, WF_MSG_DATA, pkt - WF_DATA_HEADER_LEN, len, &out)) {
 		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
 		return;
 	}
-	wf_txq_commit(w, p, out);
-	p->tx_bytes += len;
-	p->tx_packets++;
+	wf_txq_commit(w, p, to, out);
+	count_tx(p, len, now);
 }
 
 /* A super-packet: cut it into the TX slots, each segment sealed there. */
 static void tx_segments(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *kp,
-			const struct wf_gso_plan *plan, const uint8_t *pkt, size_t len)
+			const union wf_endpoint *to, const struct wf_gso_plan *plan,
+			const uint8_t *pkt, size_t len, int64_t now)
 {
 	for (unsigned i = 0; i < plan->n_segs; i++) {
 		uint8_t *seg = wf_txq_slot(w);
 
-		tx_slot(w, p, kp, seg, wf_gso_segment(plan, pkt, len, i, seg));
+		tx_slot(w, p, kp, to, seg, wf_gso_segment(plan, pkt, len, i, seg), now);
 	}
 }
 
@@ -248,6 +289,7 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 {
 	struct wf_daemon *d = w->d;
 	struct wf_gso_plan plan;
+	union wf_endpoint to;
 	struct wf_keypair *kp;
 	struct wf_peer *p;
 
@@ -260,17 +302,20 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 	p = tx_peer(w, pkt, len, plan.family, now);
 	if (!p)
 		return;
-	kp = tx_keys(d, p, now);
+	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {
-		w->batch.tun_super++;
-		tx_segments(w, p, kp, &plan, pkt, len);
-	} else if (pkt != w->tx.big + WF_DATA_HEADER_LEN || !kp) {
-		tx_slot(w, p, kp, pkt, len);
+		WF_ADD(w->batch.tun_super, 1);
+		tx_segments(w, p, kp, &to, &plan, pkt, len, now);
+	} else if (pkt != w->tx.big + WF_DATA_HEADER_LEN || (!kp && w->control)) {
+		tx_slot(w, p, kp, &to, pkt, len, now);
+	} else if (!kp) {
+		/* Larger than a slot and no keys: too big to hand over. */
+		wf_count_drop(d, p, WF_DROP_NO_SESSION);
 	} else {
 		/* Larger than a slot (an interface MTU raised by hand): sent
 		 * whole, for IP to fragment, after what is queued. */
 		wf_txq_flush(w);
-		wf_data_send(d, p, kp, WF_MSG_DATA, pkt, len, now);
+		send_now(w, p, kp, WF_MSG_DATA, pkt, len, &to, now);
 	}
 }
 
@@ -316,10 +361,14 @@ static void prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypa
 	e->offered = NULL;
 	d->hs_count.proven++;
 	wf_session_prove(&p->session, kp, dropped);
-	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	p->defer_ok = true;
 	wf_peer_proven(d, p, offered, now);
 	free(offered);
+	/* The routes first (wf_peer_proven published them), then the keys:
+	 * a worker that finds the index ready finds the routes too. */
+	wf_peer_publish(d, p);
+	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
 	wf_data_session_up(d, p, false, now);
@@ -340,12 +389,12 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 	 * packet is taken only from the peer its source address routes to. A
 	 * certificate's claim that lost a conflict, or a routed subnet that
 	 * covers another member's address, speaks for nothing. */
-	if (wf_routes_lookup(d->routes, v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8)) != p) {
+	if (wf_routes_lookup(routes_of(w), v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8)) != p) {
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
-	p->rx_bytes += n;
-	p->rx_packets++;
+	WF_ADD(p->rx_bytes, n);
+	WF_ADD(p->rx_packets, 1);
 	if (w->rx.open) {
 		if (!wf_gro_add(&w->rx.gro, pkt, n)) {
 			wf_data_rx_flush(w);
@@ -358,6 +407,22 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
 }
 
+/* An authentic packet on a worker: what changes state goes to the control
+ * thread (a new endpoint, a MEMBER message); data goes to TUN. */
+static void rx_worker_side(struct wf_worker *w, const struct wf_index_entry *e, struct wf_peer *p,
+			   const union wf_endpoint *from, uint8_t type, uint8_t *plain,
+			   size_t plain_len)
+{
+	union wf_endpoint ep;
+
+	if (!wf_peer_endpoint(p, &ep) || !wf_endpoint_equal(&ep, from))
+		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, e->ptr);
+	if (type == WF_MSG_CONTROL)
+		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e->ptr);
+	else if (plain_len)
+		deliver(w, p, plain, plain_len);
+}
+
 void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now)
 {
@@ -368,26 +433,38 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	uint8_t *plain;
 	size_t plain_len;
 	bool replayed;
+	int live;
 
 	if (len < WF_DATA_OVERHEAD || pkt[2] || pkt[3]) {
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
 	e = wf_index_find(d, wf_get_le32(pkt + 4));
-	if (!e || e->kind != WF_INDEX_KEYPAIR || !e->ptr) {
+	live = e ? __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) : WF_LIVE_NONE;
+	if (live == WF_LIVE_PENDING && !w->control) {
+		/* Perhaps the proof of an initiation: the control thread's. */
+		(void)wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, NULL);
+		return;
+	}
+	if (live == WF_LIVE_NONE) {
 		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
 		return;
 	}
 	kp = e->ptr;
 	p = e->peer;
-	if (!wf_keypair_open(kp, pkt, len, &plain, &plain_len, &replayed)) {
+	if (!wf_keypair_open(kp, w->id, pkt, len, &plain, &plain_len, &replayed)) {
 		wf_count_drop(d, p, replayed ? WF_DROP_REPLAY : WF_DROP_DECRYPT);
 		return;
 	}
 	/* Authentic from here on: this is where the peer is, and if the
 	 * keypair was pending, its initiation is now proven. */
+	if (WF_GET(p->last_rx_ms) != now)
+		WF_SET(p->last_rx_ms, now);
+	if (!w->control) {
+		rx_worker_side(w, e, p, from, pkt[0], plain, plain_len);
+		return;
+	}
 	wf_peer_seen_at(d, p, from);
-	p->last_rx_ms = now;
 	if (!kp->proven)
 		prove(d, e, kp, now);
 	if (pkt[0] == WF_MSG_CONTROL)
@@ -412,7 +489,7 @@ bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
 void wf_data_rx_begin(struct wf_worker *w)
 {
 	/* Only a device that takes super-packets gets them. */
-	w->rx.open = w->d->off.tun_gro.on;
+	w->rx.open = wf_offload_on(&w->d->off.tun_gro);
 	if (w->rx.open)
 		wf_gro_begin(&w->rx.gro);
 }
@@ -437,13 +514,13 @@ static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
 		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
 	}
 	if (writev(wk->tun_fd, iov, (int)k) >= 0) {
-		wk->batch.tun_joined += w->n > 1;
+		WF_ADD(wk->batch.tun_joined, w->n > 1);
 		return;
 	}
 	e = errno;
 	for (unsigned i = 0; i < w->n; i++)
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
-	if (w->n > 1 && e == EINVAL && d->off.tun_gro.on) {
+	if (w->n > 1 && e == EINVAL && wf_offload_on(&d->off.tun_gro)) {
 		wf_offload_off(&d->off.tun_gro, "the kernel refused it (%s)", strerror(e));
 		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
 			  "by one from now on", strerror(e));

@@ -144,6 +144,7 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		log_info("peer %s: %s (as %s said) never answered; forgetting that address",
 			 p->cert.name, ep, p->ep_via);
 		p->has_endpoint = false;
+		wf_peer_publish(d, p);
 		return;
 	}
 	if (p->hs)
@@ -181,7 +182,8 @@ static struct wf_keypair *split(struct wf_daemon *d, struct wf_noise_handshake *
 	struct wf_keypair *kp = NULL;
 
 	if (wf_noise_split(hs, c1, c2, NULL))
-		kp = wf_keypair_new(d->ca.cipher, c1, c2, initiator, local, remote, now);
+		kp = wf_keypair_new(d->ca.cipher, c1, c2, initiator, local, remote, now,
+				    d->n_workers + 1); /* the workers' contexts, then ours */
 	wf_wipe(c1, sizeof(c1));
 	wf_wipe(c2, sizeof(c2));
 	return kp;
@@ -328,6 +330,8 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	kp->from_endpoint = slot == 0;
 	memcpy(kp->init_hash, m->hash, WF_INIT_HASH_LEN);
 	wf_session_add_pending(&p->session, slot, kp, &evicted);
+	/* Data on it goes to us until a packet proves it (data.c, prove). */
+	__atomic_store_n(&e->live, WF_LIVE_PENDING, __ATOMIC_RELEASE);
 	wf_peer_drop_keypair(d, evicted);
 	resp[0] = WF_MSG_HANDSHAKE_RESP;
 	resp[1] = WF_PROTO_VERSION;
@@ -496,6 +500,10 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	d->hs_count.completed++;
 	wf_peer_proven(d, p, &cert, now);
 	wf_peer_seen_at(d, p, from);
+	/* Routes (wf_peer_proven), endpoint and keys published: now the
+	 * workers may take data on it. */
+	wf_peer_publish(d, p);
+	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
 	wf_data_session_up(d, p, true, now);
 out:
 	wf_noise_handshake_clear(&noise);

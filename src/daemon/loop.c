@@ -29,7 +29,7 @@
 #include "daemon/netlink.h"
 #include "daemon/tun.h"
 
-enum { TICK_MS = 100, BURST = 64 };
+enum { TICK_MS = 100 };
 
 int64_t wf_now_ms(void)
 {
@@ -169,25 +169,41 @@ static void tun_offloads(struct wf_daemon *d)
 	d->off.tun_gro.on = true;
 }
 
-static bool setup_tun(struct wf_daemon *d)
+/* The device, one queue per worker (a multi-queue device when more than
+ * one: the kernel keeps each flow on one queue). */
+static bool open_queues(struct wf_daemon *d, int *fds, unsigned n)
 {
-	int err;
+	bool multi = n > 1;
+	int fd;
 
 	snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
 	d->off.vnet = d->cfg.tun_offload;
-	d->tun_fd = wf_tun_open(d->ifname, d->off.vnet);
-	if (d->tun_fd < 0 && d->off.vnet) {
+	fd = wf_tun_open(d->ifname, d->off.vnet, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
+	if (fd < 0 && d->off.vnet && fd != -EBUSY) {
 		/* A kernel without the header: the device works without. */
 		snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
 		d->off.vnet = false;
-		d->tun_fd = wf_tun_open(d->ifname, false);
+		fd = wf_tun_open(d->ifname, false, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
 	}
-	if (d->tun_fd < 0) {
-		char why[256];
+	for (unsigned i = 0; fd >= 0;) {
+		fds[i++] = fd;
+		if (i == n)
+			return true;
+		fd = wf_tun_open(d->ifname, d->off.vnet, WF_TUN_MORE);
+	}
+	char why[256];
 
-		log_errorx("%s", wf_tun_strerror(d->tun_fd, d->ifname, why, sizeof(why)));
+	log_errorx("%s", wf_tun_strerror(fd, d->ifname, why, sizeof(why)));
+	return false;
+}
+
+static bool setup_tun(struct wf_daemon *d, int *fds, unsigned n)
+{
+	int err;
+
+	if (!open_queues(d, fds, n))
 		return false;
-	}
+	d->tun_fd = fds[0];
 	d->accept_local = set_accept_local(d->ifname);
 	if (!d->accept_local)
 		log_debug("%s: cannot set accept_local; ICMP errors come from the address asked "
@@ -254,7 +270,7 @@ static bool setup_routes(struct wf_daemon *d)
 	for (unsigned i = 0; i < d->self.n_addrs; i++)
 		if (!wf_routes_insert(d->routes, &d->self.addrs[i], WF_ROUTE_SELF(d)))
 			return false;
-	return true;
+	return wf_routes_publish(d);
 }
 
 static bool setup_bootstrap(struct wf_daemon *d)
@@ -300,8 +316,6 @@ static bool setup_events(struct wf_daemon *d)
 		log_error("%s", __func__);
 		return false;
 	}
-	fds[n++] = d->tun_fd;
-	fds[n++] = d->udp_fd;
 	fds[n++] = d->signal_fd;
 	fds[n++] = wf_control_fd(d->control);
 	for (int i = 0; i < n; i++) {
@@ -323,53 +337,21 @@ void wf_worker_init(struct wf_daemon *d, unsigned id, int tun_fd, int udp_fd)
 	w->id = id;
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
+	w->epoll_fd = -1;
 	if (id >= d->n_workers)
 		d->n_workers = id + 1;
 }
 
-/* One read from the worker's queue of the TUN device into the free TX slot,
- * what does not fit there (a super-packet) running on into w->tx.big. False
- * when empty. */
-static bool tun_read(struct wf_worker *w, int64_t now)
+void wf_control_worker_init(struct wf_daemon *d, int tun_fd, int udp_fd)
 {
-	struct wf_daemon *d = w->d;
-	uint8_t hdr[WF_VNET_HDR_LEN], *slot = wf_txq_slot(w);
-	uint8_t *big = w->tx.big + WF_DATA_HEADER_LEN, *pkt = slot;
-	size_t cap = w->tx.slot_cap;
-	struct iovec iov[3] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
-			       {.iov_base = slot, .iov_len = cap},
-			       {.iov_base = big + cap, .iov_len = WF_SUPER_MAX - cap}};
-	struct wf_vnet_hdr h;
-	int skip = d->off.vnet ? 0 : 1;
-	ssize_t n = readv(w->tun_fd, iov + skip, 3 - skip);
+	struct wf_worker *c = &d->ctl;
 
-	if (n <= 0)
-		return false;
-	memset(&h, 0, sizeof(h));
-	if (d->off.vnet) {
-		if (n < WF_VNET_HDR_LEN) {
-			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-			return true;
-		}
-		wf_vnet_hdr_get(&h, hdr);
-		n -= WF_VNET_HDR_LEN;
-	}
-	/* A super-packet is cut from one piece of memory. */
-	if ((size_t)n > cap || h.gso_type != WF_GSO_NONE) {
-		memcpy(big, slot, (size_t)n < cap ? (size_t)n : cap);
-		pkt = big;
-	}
-	wf_data_from_tun(w, pkt, (size_t)n, &h, now);
-	return true;
-}
-
-static void on_tun(struct wf_worker *w)
-{
-	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
-
-	for (int i = 0; i < BURST && tun_read(w, now); i++)
-		;
-	wf_txq_flush(w);
+	c->d = d;
+	c->id = d->n_workers; /* its AEAD contexts come after the workers' */
+	c->control = true;
+	c->tun_fd = tun_fd;
+	c->udp_fd = udp_fd;
+	c->epoll_fd = -1;
 }
 
 static void on_signal(struct wf_daemon *d)
@@ -421,21 +403,16 @@ static bool run(struct wf_daemon *d)
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 
-			if (fd == d->tun_fd) {
-				on_tun(&d->w[0]);
-			} else if (fd == d->udp_fd) {
-				/* Level-triggered: an error queue left full would
-				 * wake us for ever. */
-				if (ev[i].events & EPOLLERR)
-					wf_udp_drain_errors(d->udp_fd);
-				wf_udp_receive(&d->w[0]);
-			} else if (fd == d->signal_fd) {
+			if (fd == d->signal_fd)
 				on_signal(d);
-			} else {
+			else if (fd == wf_control_fd(d->control))
 				wf_control_handle(d->control);
-			}
+			/* the wake_fd: read by wf_ctl_drain */
 		}
 		now = wf_now_ms();
+		/* What the workers handed over, then what they let go of. */
+		wf_ctl_drain(d, now);
+		wf_reclaim(d, false);
 		if (now - d->last_tick_ms >= TICK_MS) {
 			d->last_tick_ms = now;
 			wf_timers_tick(d, now);
@@ -463,6 +440,8 @@ void wf_daemon_release(struct wf_daemon *d)
 	if (d->routes)
 		wf_routes_free(d->routes);
 	d->routes = NULL;
+	wf_routes_free(d->routes_pub);
+	d->routes_pub = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
 		while (d->index[i]) {
@@ -472,32 +451,90 @@ void wf_daemon_release(struct wf_daemon *d)
 			free(e->offered);
 			free(e);
 		}
+	wf_reclaim(d, true);
 	wf_wipe(d->static_priv, sizeof(d->static_priv));
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static void teardown(struct wf_daemon *d)
 {
+	/* The workers first: nothing is freed under them. */
+	wf_threads_stop(d);
 	if (d->control)
 		wf_control_close(d->control);
 	wf_daemon_release(d);
-	for (unsigned i = 0; i < d->n_workers; i++)
+	wf_batch_free(&d->ctl);
+	for (unsigned i = 0; i < d->n_workers; i++) {
 		wf_batch_free(&d->w[i]);
-	/* Closing the TUN fd removes the device, its addresses and routes. */
-	int fds[] = {d->tun_fd, d->udp_fd, d->epoll_fd, d->signal_fd, d->lock_fd};
+		close_fd(d->w[i].epoll_fd);
+		/* Queue 0 and socket 0 are d->tun_fd and d->udp_fd. */
+		if (i) {
+			close_fd(d->w[i].tun_fd);
+			close_fd(d->w[i].udp_fd);
+		}
+	}
+	/* Closing the TUN fds removes the device, its addresses and routes. */
+	int fds[] = {d->tun_fd,	  d->udp_fd,  d->epoll_fd, d->signal_fd,
+		     d->lock_fd, d->wake_fd, d->stop_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
+		close_fd(fds[i]);
+}
+
+/* workers = 0: one per core. */
+static unsigned worker_count(const struct wf_daemon *d)
+{
+	long n = d->cfg.workers ? (long)d->cfg.workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > WF_WORKERS_MAX ? WF_WORKERS_MAX : (unsigned)n;
+}
+
+/* The workers on their queues and sockets, the control thread's share, and
+ * the threads started; false if any of it cannot be had. */
+static bool setup_workers(struct wf_daemon *d, const int *tun, const int *udp, unsigned n)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	for (unsigned i = 0; i < n; i++) {
+		wf_worker_init(d, i, tun[i], udp[i]);
+		if (!wf_batch_alloc(&d->w[i])) {
+			log_errorx("out of memory");
+			return false;
+		}
+	}
+	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
+	if (!wf_batch_alloc(&d->ctl)) {
+		log_errorx("out of memory");
+		return false;
+	}
+	if (!wf_threads_start(d))
+		return false;
+	ev.data.fd = d->wake_fd;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->wake_fd, &ev) < 0) {
+		log_error("epoll_ctl");
+		return false;
+	}
+	return true;
 }
 
 int wf_daemon_run(const char *dir)
 {
 	struct wf_daemon *d = calloc(1, sizeof(*d));
+	int tun[WF_WORKERS_MAX], udp[WF_WORKERS_MAX];
 	char err[WF_ERR_MAX];
+	unsigned n;
 	int rc = 1;
 
 	if (!d)
 		return 1;
 	d->tun_fd = d->udp_fd = d->epoll_fd = d->signal_fd = d->lock_fd = -1;
+	d->wake_fd = d->stop_fd = -1;
+	for (unsigned i = 0; i < WF_WORKERS_MAX; i++)
+		tun[i] = udp[i] = -1;
 	wf_crypto_init();
 	if (!wf_config_load(&d->cfg, dir, err, sizeof(err))) {
 		log_errorx("%s", err);
@@ -511,24 +548,31 @@ int wf_daemon_run(const char *dir)
 		goto out;
 	}
 	setup_local_addrs(d);
-	if (!setup_bootstrap(d) || !wf_udp_setup(d) || !setup_tun(d) || !setup_events(d))
+	n = worker_count(d);
+	if (!setup_bootstrap(d) || !wf_udp_setup(d, udp, n) || !setup_tun(d, tun, n) ||
+	    !setup_events(d))
+		goto out_fds;
+	if (!setup_workers(d, tun, udp, n))
 		goto out;
-	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
-	if (!wf_batch_alloc(&d->w[0])) {
-		log_errorx("out of memory");
-		goto out;
-	}
 	log_offloads(d);
 	d->started_ms = d->last_gossip_ms = wf_now_ms();
 	{
 		char ep[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN];
 
-		log_info("node %s (%s) up on %s, mtu %u, listening on %s, network %s, %s",
+		log_info("node %s (%s) up on %s, mtu %u, listening on %s, network %s, %s, %u "
+			 "worker%s",
 			 d->self.name, wf_prefix_str(&d->self.addrs[0], true, a, sizeof(a)), d->ifname,
 			 d->mtu, wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep)), d->ca.network,
-			 wf_cipher_name(d->ca.cipher));
+			 wf_cipher_name(d->ca.cipher), d->n_workers, d->n_workers == 1 ? "" : "s");
 	}
 	rc = run(d) ? 0 : 1;
+	goto out;
+out_fds:
+	/* Opened before the workers that would own them were set up. */
+	for (unsigned i = 1; i < WF_WORKERS_MAX; i++) {
+		close_fd(tun[i]);
+		close_fd(udp[i]);
+	}
 out:
 	teardown(d);
 	free(d);

@@ -35,15 +35,17 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_RATE_LIMIT] = "rate_limit",
 		[WF_DROP_SEND_ERROR] = "send_error",
 		[WF_DROP_TUN_ERROR] = "tun_error",
+		[WF_DROP_BUSY] = "control_busy",
 	};
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }
 
 void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why)
 {
-	d->drops[why]++;
+	/* From any thread. */
+	WF_ADD(d->drops[why], 1);
 	if (p)
-		p->drops[why]++;
+		WF_ADD(p->drops[why], 1);
 }
 
 /* Keys in the table are CA-certified, so nobody can pick them to collide. */
@@ -97,6 +99,7 @@ static void claim_routes(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		claim(d, p, &p->cert.addrs[i], now);
 	for (unsigned i = 0; i < p->cert.n_routes; i++)
 		claim(d, p, &p->cert.routes[i], now);
+	(void)wf_routes_publish(d);
 }
 
 /* --- adding, proving, removing ----------------------------------------- */
@@ -200,6 +203,7 @@ void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	p->ep_source = WF_EP_AUTHENTIC;
 	p->ep_via[0] = '\0';
 	p->mtu_check = true;
+	wf_peer_publish(d, p);
 }
 
 bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep)
@@ -234,15 +238,28 @@ bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	p->ep_source = WF_EP_HEARSAY;
 	p->ep_tries = 0;
 	snprintf(p->ep_via, sizeof(p->ep_via), "%s", via);
+	wf_peer_publish(d, p);
 	return true;
+}
+
+static void keypair_free(void *kp)
+{
+	wf_keypair_free(kp);
 }
 
 void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
 {
+	struct wf_index_entry *e;
+
 	if (!kp)
 		return;
+	/* No worker may find it from here on: not as the peer's keys to send
+	 * with, not by its index. Then it waits for those that hold it. */
+	e = wf_index_find(d, kp->local_index);
+	if (e && e->peer && __atomic_load_n(&e->peer->tx_kp, __ATOMIC_RELAXED) == kp)
+		wf_peer_publish(d, e->peer);
 	wf_index_del(d, kp->local_index);
-	wf_keypair_free(kp);
+	wf_retire(d, kp, keypair_free);
 }
 
 void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, int n)
@@ -255,15 +272,20 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 {
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 
+	p->removed = true;
 	wf_routes_remove_value(d->routes, p);
+	(void)wf_routes_publish(d);
 	wf_mtu_forget(d, p);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs);
 	wf_session_clear(&p->session, dropped);
+	wf_peer_publish(d, p);
 	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	for (unsigned i = 0; i < p->n_staged; i++)
 		free(p->staged[i]);
-	free(p);
+	p->n_staged = 0;
+	/* Workers may still hold it from the routes they read. */
+	wf_retire(d, p, free);
 }
 
 static void unlink_peer(struct wf_daemon *d, struct wf_peer *p)
@@ -304,9 +326,14 @@ static unsigned bucket(uint32_t index)
 	return (index * 2654435761u) >> 20 & (WF_INDEX_BUCKETS - 1);
 }
 
+/* Workers walk the buckets while the control thread changes them: every
+ * link is read with acquire and written with release, an entry is complete
+ * before it is linked, and an unlinked one is freed only after the workers
+ * let go of it (wf_retire). */
 struct wf_index_entry *wf_index_find(struct wf_daemon *d, uint32_t index)
 {
-	for (struct wf_index_entry *e = d->index[bucket(index)]; e; e = e->next)
+	for (struct wf_index_entry *e = __atomic_load_n(&d->index[bucket(index)], __ATOMIC_ACQUIRE);
+	     e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
 		if (e->index == index)
 			return e;
 	return NULL;
@@ -330,9 +357,18 @@ uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, s
 	e->ptr = ptr;
 	e->peer = peer;
 	e->bootstrap = b;
+	e->live = WF_LIVE_NONE;
 	e->next = d->index[bucket(index)];
-	d->index[bucket(index)] = e;
+	__atomic_store_n(&d->index[bucket(index)], e, __ATOMIC_RELEASE);
 	return index;
+}
+
+static void index_entry_free(void *ptr)
+{
+	struct wf_index_entry *e = ptr;
+
+	free(e->offered);
+	free(e);
 }
 
 void wf_index_del(struct wf_daemon *d, uint32_t index)
@@ -341,9 +377,8 @@ void wf_index_del(struct wf_daemon *d, uint32_t index)
 		if ((*ep)->index == index) {
 			struct wf_index_entry *e = *ep;
 
-			*ep = e->next;
-			free(e->offered);
-			free(e);
+			__atomic_store_n(ep, e->next, __ATOMIC_RELEASE);
+			wf_retire(d, e, index_entry_free);
 			return;
 		}
 	}
@@ -355,7 +390,7 @@ bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t 
 {
 	int64_t ka = d->cfg.keepalive_interval_ms;
 
-	return ka && now - p->last_rx_ms > 3 * ka + (int64_t)d->cfg.handshake_timeout_ms;
+	return ka && now - WF_GET(p->last_rx_ms) > 3 * ka + (int64_t)d->cfg.handshake_timeout_ms;
 }
 
 const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)

@@ -56,8 +56,8 @@ static cJSON *drops_object(const uint64_t *drops, bool all)
 	cJSON *o = cJSON_CreateObject();
 
 	for (int i = 0; i < WF_DROP_MAX; i++)
-		if (all || drops[i])
-			cJSON_AddNumberToObject(o, wf_drop_name(i), (double)drops[i]);
+		if (all || WF_GET(drops[i]))
+			cJSON_AddNumberToObject(o, wf_drop_name(i), (double)WF_GET(drops[i]));
 	return o;
 }
 
@@ -88,8 +88,10 @@ static cJSON *offloads_object(const struct wf_offloads *off)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		cJSON *e = cJSON_CreateObject();
 
-		cJSON_AddBoolToObject(e, "on", all[i].o->on);
-		if (all[i].o->on)
+		bool on = wf_offload_on(all[i].o);
+
+		cJSON_AddBoolToObject(e, "on", on);
+		if (on)
 			cJSON_AddNullToObject(e, "why");
 		else
 			cJSON_AddStringToObject(e, "why", all[i].o->why);
@@ -104,12 +106,15 @@ static cJSON *offload_counts(const struct wf_daemon *d)
 	cJSON *o = cJSON_CreateObject();
 	uint64_t c[4] = {0};
 
-	/* Each worker counts its own; the sum is the node's. */
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		c[0] += d->w[i].batch.tun_super;
-		c[1] += d->w[i].batch.gso_sends;
-		c[2] += d->w[i].batch.gro_runs;
-		c[3] += d->w[i].batch.tun_joined;
+	/* Each worker counts its own (and the control thread what it sends
+	 * for them); the sum is the node's. */
+	for (unsigned i = 0; i <= d->n_workers; i++) {
+		const struct wf_worker *w = i < d->n_workers ? &d->w[i] : &d->ctl;
+
+		c[0] += WF_GET(w->batch.tun_super);
+		c[1] += WF_GET(w->batch.gso_sends);
+		c[2] += WF_GET(w->batch.gro_runs);
+		c[3] += WF_GET(w->batch.tun_joined);
 	}
 	cJSON_AddNumberToObject(o, "tun_super_packets", (double)c[0]);
 	cJSON_AddNumberToObject(o, "udp_gso_sends", (double)c[1]);
@@ -132,6 +137,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddStringToObject(n, "listen", wf_endpoint_str(&d->cfg.listen, buf, sizeof(buf)));
 	cJSON_AddStringToObject(n, "public_key", key);
 	cJSON_AddNumberToObject(n, "mtu", d->mtu);
+	cJSON_AddNumberToObject(n, "workers", d->n_workers);
 	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
@@ -170,10 +176,10 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 					(double)((now - p->last_handshake_ms) / 1000));
 	else
 		cJSON_AddNullToObject(o, "last_handshake_seconds");
-	cJSON_AddNumberToObject(o, "rx_bytes", (double)p->rx_bytes);
-	cJSON_AddNumberToObject(o, "tx_bytes", (double)p->tx_bytes);
-	cJSON_AddNumberToObject(o, "rx_packets", (double)p->rx_packets);
-	cJSON_AddNumberToObject(o, "tx_packets", (double)p->tx_packets);
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)WF_GET(p->rx_bytes));
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)WF_GET(p->tx_bytes));
+	cJSON_AddNumberToObject(o, "rx_packets", (double)WF_GET(p->rx_packets));
+	cJSON_AddNumberToObject(o, "tx_packets", (double)WF_GET(p->tx_packets));
 	cJSON_AddItemToObject(o, "drops", drops_object(p->drops, false));
 	return o;
 }

@@ -71,7 +71,7 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	p->last_handshake_ms = now;
 	p->hs_attempts = 0;
 	p->hs_next_ms = 0;
-	p->last_rx_ms = now;
+	WF_SET(p->last_rx_ms, now);
 }
 
 static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
@@ -79,6 +79,8 @@ static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 	int n = wf_session_expire(&p->session, &d->limits, now, dropped);
 
+	if (n)
+		wf_peer_publish(d, p);
 	wf_peer_drop_keypairs(d, dropped, n);
 }
 
@@ -117,7 +119,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		wf_handshake_initiate(d, p, now);
 	}
 	if (kp && d->cfg.keepalive_interval_ms &&
-	    now - p->last_tx_ms >= (int64_t)d->cfg.keepalive_interval_ms)
+	    now - WF_GET(p->last_tx_ms) >= (int64_t)d->cfg.keepalive_interval_ms)
 		wf_data_send_keepalive(d, p, now);
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -54,13 +55,41 @@ const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr)
+/* Does a TUN device called name exist without IFF_PERSIST (so that some
+ * fd holds it)? */
+static bool attached_elsewhere(const char *name)
+{
+	char path[64 + IFNAMSIZ], buf[32];
+	unsigned long flags;
+	ssize_t n;
+	int fd;
+
+	if (!name[0] || strchr(name, '%'))
+		return false;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/tun_flags", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	flags = strtoul(buf, NULL, 0);
+	return !(flags & IFF_PERSIST);
+}
+
+int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr, enum wf_tun_queue queue)
 {
 	struct ifreq ifr;
 	int fd, err, hdr_len = WF_VNET_HDR_LEN;
 
 	if (strnlen(name, IFNAMSIZ) >= IFNAMSIZ)
 		return -EINVAL;
+	/* A single-queue device says EBUSY by itself; a multi-queue one would
+	 * take another queue from us. */
+	if (queue == WF_TUN_FIRST && attached_elsewhere(name))
+		return -EBUSY;
 	fd = open(tun_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -68,13 +97,11 @@ int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr)
 	/*
 	 * No IFF_TUN_EXCL: it would also refuse an unattached persistent TUN the
 	 * administrator created for us. A device in use still fails with EBUSY,
-	 * because a single-queue TUN accepts only one attached fd.
-	 *
-	 * Later: IFF_MULTI_QUEUE here (then call this once per worker and attach
-	 * every queue, and EBUSY no longer detects a second daemon: the lock
-	 * file in the node directory does).
+	 * because a single-queue TUN accepts only one attached fd (a
+	 * multi-queue one: attached_elsewhere, above).
 	 */
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (vnet_hdr ? IFF_VNET_HDR : 0) |
+			(queue != WF_TUN_SINGLE ? IFF_MULTI_QUEUE : 0);
 	memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ));
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		err = errno;

@@ -37,17 +37,27 @@ enum {
  *
  * vnet_hdr: every read and write has the virtio-net header in front.
  *
+ * queue: WF_TUN_SINGLE, a device with one queue; WF_TUN_FIRST, the first
+ * queue of a multi-queue device (one per worker: the kernel puts each flow
+ * on one queue), then WF_TUN_MORE for each further queue of that device
+ * (name as written back). A multi-queue device in use by someone else is
+ * refused too (-EBUSY): one that exists and is not persistent has a queue
+ * attached, since the kernel deletes it with its last one.
+ *
  * Returns the fd or -errno; nothing is logged (wf_tun_strerror says it for a
  * user). Errors worth telling apart:
  *   -EBUSY   the device is attached to another fd: another daemon (or
  *            another instance of this one) is running for this interface;
- *   -EEXIST  an interface by that name exists but is not a single-queue TUN
- *            (a veth, a TAP, a multi-queue TUN, ...);
+ *   -EEXIST  an interface by that name exists but is not a TUN of that
+ *            kind (a veth, a TAP, a TUN with one queue where many are
+ *            asked for, or the other way round...);
  *   -EINVAL  the name does not fit IFNAMSIZ;
  *   -EPERM   missing CAP_NET_ADMIN, or not the owner of a persistent TUN;
  *   -ENOENT  no /dev/net/tun.
  */
-int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr);
+enum wf_tun_queue { WF_TUN_SINGLE, WF_TUN_FIRST, WF_TUN_MORE };
+
+int wf_tun_open(char name[IFNAMSIZ], bool vnet_hdr, enum wf_tun_queue queue);
 /* Ask for the offloads in want (WF_TUN_F_*); returns those the kernel took:
  * want, want without USO (a kernel before 6.2), or 0 with *err = errno. */
 unsigned wf_tun_set_offload(int fd, unsigned want, int *err);

@@ -43,10 +43,22 @@ void wf_offload_off(struct wf_offload *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	o->on = false;
-	va_start(ap, fmt);
-	vsnprintf(o->why, sizeof(o->why), fmt, ap);
-	va_end(ap);
+	/* Two workers refused at once: one says why. The reason is written
+	 * before the offload shows off, and status reads it only after. */
+	if (__atomic_exchange_n(&o->claimed, true, __ATOMIC_ACQUIRE))
+		return;
+	if (!o->why[0] || __atomic_load_n(&o->on, __ATOMIC_RELAXED)) {
+		va_start(ap, fmt);
+		vsnprintf(o->why, sizeof(o->why), fmt, ap);
+		va_end(ap);
+	}
+	__atomic_store_n(&o->on, false, __ATOMIC_RELEASE);
+	__atomic_store_n(&o->claimed, false, __ATOMIC_RELEASE);
+}
+
+bool wf_offload_on(const struct wf_offload *o)
+{
+	return __atomic_load_n(&o->on, __ATOMIC_ACQUIRE);
 }
 
 /* Errors that mean "this kernel (or device) will not segment that". */
@@ -153,7 +165,7 @@ out:
 
 /* --- the socket ---------------------------------------------------------------- */
 
-static void probe_offloads(struct wf_daemon *d)
+static void probe_offloads(struct wf_daemon *d, const int *fds, unsigned n)
 {
 	int on = 1;
 
@@ -162,70 +174,84 @@ static void probe_offloads(struct wf_daemon *d)
 		wf_offload_off(&d->off.udp_gso, "%s", "weft.conf");
 	else
 		d->off.udp_gso.on = gso_selftest(d->cfg.listen.sa.sa_family, &d->off.udp_gso);
-	if (!d->cfg.udp_gro)
+	if (!d->cfg.udp_gro) {
 		wf_offload_off(&d->off.udp_gro, "%s", "weft.conf");
-	else if (setsockopt(d->udp_fd, IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) < 0)
-		wf_offload_off(&d->off.udp_gro, "the kernel refused it (%s)", strerror(errno));
-	else
-		d->off.udp_gro.on = true;
+		return;
+	}
+	d->off.udp_gro.on = true;
+	for (unsigned i = 0; i < n && d->off.udp_gro.on; i++)
+		if (setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) < 0)
+			wf_offload_off(&d->off.udp_gro, "the kernel refused it (%s)", strerror(errno));
+	/* All or none: a socket without it gets runs it cannot cut. */
+	for (unsigned i = 0, no = 0; i < n && !d->off.udp_gro.on; i++)
+		setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &no, sizeof(no));
 }
 
-static bool open_socket(struct wf_daemon *d)
+/* A socket on at (one of a group of n sharing the port when n > 1). */
+static int open_socket(const union wf_endpoint *at, unsigned n)
 {
-	char ep[WF_ADDR_STRLEN];
 	int buf = UDP_BUFFER, off = 0, on = 1;
+	int fd = socket(at->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
-	d->udp_fd = socket(d->cfg.listen.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->udp_fd < 0) {
-		log_error("socket");
-		return false;
-	}
-	if (d->cfg.listen.sa.sa_family == AF_INET6) {
-		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-		setsockopt(d->udp_fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+	if (fd < 0)
+		return -1;
+	if (at->sa.sa_family == AF_INET6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
 	}
 	/* Send failures reported, not swallowed (see wf_udp_drain_errors). */
-	setsockopt(d->udp_fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
+	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	/* Bursts of a fast flow must not overflow the default 200 KiB. */
-	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(d->udp_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	if (setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
-		setsockopt(d->udp_fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
-	if (bind(d->udp_fd, &d->cfg.listen.sa, wf_endpoint_len(&d->cfg.listen)) < 0) {
-		log_error("cannot listen on %s", ep);
-		return false;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* The kernel spreads the senders over the group by address and port,
+	 * so one peer's datagrams all reach one worker, in order. */
+	if ((n > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) ||
+	    bind(fd, &at->sa, wf_endpoint_len(at)) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
 	}
+	return fd;
+}
+
+bool wf_udp_setup(struct wf_daemon *d, int *fds, unsigned n)
+{
+	char ep[WF_ADDR_STRLEN];
+	union wf_endpoint at = d->cfg.listen;
+	socklen_t len = sizeof(at);
+	int probe;
+
+	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
+	for (unsigned i = 0; i < n; i++)
+		fds[i] = -1;
+	/* A group of sockets would let a second daemon on the same port join
+	 * it: bind once alone first, so that an owner already there is seen. */
+	if (n > 1) {
+		probe = open_socket(&at, 1);
+		if (probe < 0) {
+			log_error("cannot listen on %s", ep);
+			return false;
+		}
+		/* Port 0: the group takes the one the kernel chose. */
+		if (getsockname(probe, &at.sa, &len) < 0)
+			at = d->cfg.listen;
+		close(probe);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		fds[i] = open_socket(&at, n);
+		if (fds[i] < 0) {
+			log_error("cannot listen on %s", ep);
+			return false;
+		}
+	}
+	d->udp_fd = fds[0];
+	probe_offloads(d, fds, n);
 	return true;
-}
-
-bool wf_udp_setup(struct wf_daemon *d)
-{
-	if (!open_socket(d))
-		return false;
-	probe_offloads(d);
-	return true;
-}
-
-bool wf_batch_alloc(struct wf_worker *w)
-{
-	struct wf_txq *q = &w->tx;
-
-	q->slot_size = (WF_DATA_HEADER_LEN + w->d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
-	q->slot_cap = q->slot_size - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN;
-	q->n = 0;
-	q->arena = malloc(WF_TX_SLOTS * q->slot_size);
-	q->big = malloc(WF_DATA_HEADER_LEN + WF_SUPER_MAX + WF_AEAD_TAG_LEN);
-	w->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
-	return q->arena && q->big && w->rx.arena;
-}
-
-void wf_batch_free(struct wf_worker *w)
-{
-	free(w->tx.arena);
-	free(w->tx.big);
-	free(w->rx.arena);
-	w->tx.arena = w->tx.big = w->rx.arena = NULL;
 }
 
 /* --- sending ----------------------------------------------------------------- */
@@ -275,9 +301,10 @@ uint8_t *wf_txq_slot(struct wf_worker *w)
 	return slot(&w->tx, w->tx.n) + WF_DATA_HEADER_LEN;
 }
 
-void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, size_t len)
+void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoint *to, size_t len)
 {
 	w->tx.peer[w->tx.n] = p;
+	w->tx.to[w->tx.n] = *to;
 	w->tx.len[w->tx.n] = (uint16_t)len;
 	w->tx.n++;
 }
@@ -290,7 +317,7 @@ static unsigned run_end(const struct wf_worker *w, unsigned i)
 	unsigned j = i + 1;
 	size_t total = q->len[i];
 
-	if (!w->d->off.udp_gso.on)
+	if (!wf_offload_on(&w->d->off.udp_gso))
 		return j;
 	while (j < q->n && q->peer[j] == q->peer[i] && j - i < WF_UDP_GSO_SEGS &&
 	       q->len[j] <= q->len[i] && total + q->len[j] <= GSO_TOTAL_MAX) {
@@ -315,7 +342,7 @@ struct tx_batch {
 static void add_message(struct wf_worker *w, struct tx_batch *b, unsigned i, unsigned j)
 {
 	struct msghdr *mh = &b->msg[b->n].msg_hdr;
-	const union wf_endpoint *to = &w->tx.peer[i]->endpoint;
+	const union wf_endpoint *to = &w->tx.to[i];
 
 	memset(mh, 0, sizeof(*mh));
 	mh->msg_name = (void *)&to->sa;
@@ -341,13 +368,16 @@ static void add_message(struct wf_worker *w, struct tx_batch *b, unsigned i, uns
  * and no more segmentation from now on. */
 static void gso_fallback(struct wf_worker *w, struct tx_batch *b, unsigned m, int e)
 {
-	struct wf_peer *p = w->tx.peer[b->first[m]];
+	unsigned first = b->first[m];
+	struct wf_peer *p = w->tx.peer[first];
 
+	if (wf_offload_on(&w->d->off.udp_gso))
+		log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams "
+			  "one by one from now on", strerror(e));
 	wf_offload_off(&w->d->off.udp_gso, "the kernel refused it (%s)", strerror(e));
-	log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams one "
-		  "by one from now on", strerror(e));
-	for (unsigned i = b->first[m]; i < b->first[m + 1]; i++)
-		send_one(w->d, w->udp_fd, p, &p->endpoint, b->iov[i].iov_base, b->iov[i].iov_len);
+	for (unsigned i = first; i < b->first[m + 1]; i++)
+		send_one(w->d, w->udp_fd, p, &w->tx.to[first], b->iov[i].iov_base,
+			 b->iov[i].iov_len);
 }
 
 static void send_batch(struct wf_worker *w, struct tx_batch *b)
@@ -362,7 +392,7 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 
 		if (r > 0) {
 			for (unsigned m = done; m < done + (unsigned)r; m++)
-				w->batch.gso_sends += b->first[m + 1] - b->first[m] > 1;
+				WF_ADD(w->batch.gso_sends, b->first[m + 1] - b->first[m] > 1);
 			done += (unsigned)r;
 			retried = false;
 			continue;
@@ -376,9 +406,9 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 		if (segs > 1 && gso_refused(e)) {
 			gso_fallback(w, b, done, e);
 		} else {
-			struct wf_peer *p = w->tx.peer[b->first[done]];
+			unsigned first = b->first[done];
 
-			send_failed(w->d, p, &p->endpoint, e, segs);
+			send_failed(w->d, w->tx.peer[first], &w->tx.to[first], e, segs);
 		}
 		done++;
 		retried = false;
@@ -387,22 +417,22 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 
 void wf_txq_flush(struct wf_worker *w)
 {
-	static struct tx_batch b; /* one thread sends; too big for the stack */
+	struct tx_batch *b = w->txb; /* the worker's own: too big for the stack */
 	struct wf_txq *q = &w->tx;
 
 	if (!q->n)
 		return;
-	b.n = 0;
+	b->n = 0;
 	for (unsigned i = 0; i < q->n; i++) {
-		b.iov[i].iov_base = slot(q, i);
-		b.iov[i].iov_len = q->len[i];
+		b->iov[i].iov_base = slot(q, i);
+		b->iov[i].iov_len = q->len[i];
 	}
 	for (unsigned i = 0, j; i < q->n; i = j) {
 		j = run_end(w, i);
-		add_message(w, &b, i, j);
+		add_message(w, b, i, j);
 	}
-	b.first[b.n] = q->n;
-	send_batch(w, &b);
+	b->first[b->n] = q->n;
+	send_batch(w, b);
 	q->n = 0;
 }
 
@@ -430,8 +460,8 @@ void wf_udp_drain_errors(int fd)
 	}
 }
 
-static void rx_datagram(struct wf_worker *w, uint8_t *pkt, size_t len,
-			const union wf_endpoint *from, int64_t now)
+void wf_udp_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+		     int64_t now)
 {
 	struct wf_daemon *d = w->d;
 
@@ -443,7 +473,10 @@ static void rx_datagram(struct wf_worker *w, uint8_t *pkt, size_t len,
 	case WF_MSG_HANDSHAKE_INIT:
 	case WF_MSG_HANDSHAKE_RESP:
 	case WF_MSG_COOKIE:
-		wf_handshake_receive(d, pkt, len, from, now);
+		if (w->control)
+			wf_handshake_receive(d, pkt, len, from, now);
+		else
+			(void)wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, NULL);
 		break;
 	case WF_MSG_DATA:
 	case WF_MSG_CONTROL:
@@ -481,9 +514,9 @@ static void rx_message(struct wf_worker *w, uint8_t *buf, struct mmsghdr *m,
 	if (!seg || seg >= len)
 		seg = len;
 	else
-		w->batch.gro_runs++;
+		WF_ADD(w->batch.gro_runs, 1);
 	for (size_t off = 0; off < len; off += seg)
-		rx_datagram(w, buf + off, len - off < seg ? len - off : seg, from, now);
+		wf_udp_dispatch(w, buf + off, len - off < seg ? len - off : seg, from, now);
 }
 
 struct rx_batch {
@@ -515,14 +548,14 @@ static void rx_prepare(struct wf_worker *w, struct rx_batch *b)
 
 void wf_udp_receive(struct wf_worker *w)
 {
-	static struct rx_batch b; /* one thread receives */
+	struct rx_batch *b = w->rxb; /* the worker's own */
 
 	for (int round = 0, errors = 0; round < RX_ROUNDS; round++) {
 		int n;
 		int64_t now;
 
-		rx_prepare(w, &b);
-		n = recvmmsg(w->udp_fd, b.msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
+		rx_prepare(w, b);
+		n = recvmmsg(w->udp_fd, b->msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
 			/* An ICMP error reported (IP_RECVERR): read on. */
 			wf_udp_drain_errors(w->udp_fd);
@@ -533,9 +566,38 @@ void wf_udp_receive(struct wf_worker *w)
 		now = wf_now_ms(); /* one clock read per batch is precise enough */
 		wf_data_rx_begin(w);
 		for (int i = 0; i < n; i++)
-			rx_message(w, b.iov[i].iov_base, &b.msg[i], &b.from[i], now);
+			rx_message(w, b->iov[i].iov_base, &b->msg[i], &b->from[i], now);
 		wf_data_rx_flush(w);
 		if (n < WF_RX_MSGS)
 			break;
 	}
+}
+
+/* --- the batches ------------------------------------------------------------ */
+
+bool wf_batch_alloc(struct wf_worker *w)
+{
+	struct wf_txq *q = &w->tx;
+
+	q->slot_size = (WF_DATA_HEADER_LEN + w->d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
+	q->slot_cap = q->slot_size - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN;
+	q->n = 0;
+	q->arena = malloc(WF_TX_SLOTS * q->slot_size);
+	q->big = malloc(WF_DATA_HEADER_LEN + WF_SUPER_MAX + WF_AEAD_TAG_LEN);
+	w->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
+	w->txb = malloc(sizeof(struct tx_batch));
+	w->rxb = malloc(sizeof(struct rx_batch));
+	return q->arena && q->big && w->rx.arena && w->txb && w->rxb;
+}
+
+void wf_batch_free(struct wf_worker *w)
+{
+	free(w->tx.arena);
+	free(w->tx.big);
+	free(w->rx.arena);
+	free(w->txb);
+	free(w->rxb);
+	free(w->q.arena);
+	w->tx.arena = w->tx.big = w->rx.arena = w->q.arena = NULL;
+	w->txb = w->rxb = NULL;
 }

@@ -244,8 +244,8 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 		return NULL;
 	d->tun_fd = hn_tun[1];
 	d->udp_fd = 1000; /* never used: sendto is wrapped */
-	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
-	d->epoll_fd = d->signal_fd = d->lock_fd = -1;
+	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
+	d->epoll_fd = d->signal_fd = d->lock_fd = d->wake_fd = d->stop_fd = -1;
 	d->cfg.rekey_interval_ms = 120000;
 	d->cfg.keepalive_interval_ms = 1000;
 	d->cfg.handshake_timeout_ms = 1000;
@@ -379,7 +379,7 @@ static inline struct wf_keypair *hn_resp_keys(struct wf_noise_handshake *hs, uin
 	    !wf_noise_split(hs, c1, c2, NULL))
 		return NULL;
 	return wf_keypair_new(hn_ca_cert.cipher, c1, c2, true, our_index, wf_get_le32(pkt + 4),
-			      HN_NOW);
+			      HN_NOW, 1);
 }
 
 /* Seal len bytes of plain on kp as a datagram of type into out. */
@@ -389,7 +389,7 @@ static inline size_t hn_seal(struct wf_keypair *kp, uint8_t type, const void *pl
 	size_t n;
 
 	memcpy(out + WF_DATA_HEADER_LEN, plain, len);
-	return wf_keypair_seal(kp, type, out, len, &n) ? n : 0;
+	return wf_keypair_seal(kp, 0, type, out, len, &n) ? n : 0;
 }
 
 /* --- sessions with the daemon ------------------------------------------------ */
@@ -399,7 +399,7 @@ static inline void hn_feed(struct wf_daemon *d, uint8_t *pkt, size_t len,
 			   const union wf_endpoint *from, int64_t now)
 {
 	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
-		wf_data_receive(&d->w[0], pkt, len, from, now);
+		wf_data_receive(&d->ctl, pkt, len, from, now);
 	else
 		wf_handshake_receive(d, pkt, len, from, now);
 }

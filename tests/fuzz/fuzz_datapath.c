@@ -26,7 +26,7 @@ static struct hn_node v, x;
 static union wf_endpoint x_at;
 static struct wf_keypair *kx;
 static struct wf_daemon *d;
-#define W (&d->w[0]) /* the one worker */
+#define W (&d->ctl) /* the control thread's share: no workers, one thread */
 
 static bool setup(void)
 {
@@ -67,7 +67,7 @@ static void check_sent(bool cut)
 
 		if (s->buf[0] != WF_MSG_DATA)
 			continue;
-		if (!wf_keypair_open(kx, s->buf, s->len, &plain, &n, &replayed) ||
+		if (!wf_keypair_open(kx, 0, s->buf, s->len, &plain, &n, &replayed) ||
 		    n > (cut ? d->mtu : 65535u))
 			__builtin_trap();
 	}

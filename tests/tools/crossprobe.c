@@ -74,7 +74,7 @@ static struct wf_keypair *split(struct wf_noise_handshake *hs, const struct prob
 
 	if (!wf_noise_split(hs, c1, c2, NULL))
 		return NULL;
-	return wf_keypair_new(p->net.ca.cipher, c1, c2, initiator, local, remote, probe_now_ms());
+	return wf_keypair_new(p->net.ca.cipher, c1, c2, initiator, local, remote, probe_now_ms(), 1);
 }
 
 /* Write our Noise message for hs after a header of hl bytes; its length. */
@@ -156,7 +156,7 @@ static int run(struct probe *p, struct in_addr src, struct in_addr dst)
 
 	/* 4. A ping on our keypair; the reply comes on A's. */
 	n = probe_build_ping(pkt + WF_DATA_HEADER_LEN, src, dst, ICMP_ID);
-	if (!wf_keypair_seal(p->ours, WF_MSG_DATA, pkt, n, &n) ||
+	if (!wf_keypair_seal(p->ours, 0, WF_MSG_DATA, pkt, n, &n) ||
 	    sendto(p->fd, pkt, n, 0, &a.sa, wf_endpoint_len(&a)) < 0)
 		return 2;
 	for (;;) {
@@ -170,7 +170,7 @@ static int run(struct probe *p, struct in_addr src, struct in_addr dst)
 			return 1;
 		}
 		if (wf_get_le32(pkt + 4) == OUR_RESP_INDEX &&
-		    wf_keypair_open(p->theirs, pkt, n, &plain, &plain_len, &replayed) &&
+		    wf_keypair_open(p->theirs, 0, pkt, n, &plain, &plain_len, &replayed) &&
 		    probe_is_echo_reply(plain, plain_len, dst, ICMP_ID))
 			break;
 	}

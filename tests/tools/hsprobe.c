@@ -72,7 +72,7 @@ static int check_response(struct probe *p, uint8_t *pkt, size_t len)
 	    !probe_peer(&p->net, payload, plen, &peer) || !wf_noise_split(&p->hs, c1, c2, NULL))
 		return 3;
 	p->kp = wf_keypair_new(p->net.ca.cipher, c1, c2, true, OUR_INDEX, wf_get_le32(pkt + 4),
-			       probe_now_ms());
+			       probe_now_ms(), 1);
 	printf("accepted by %s\n", peer.name);
 	return p->kp ? 0 : 2;
 }
@@ -82,7 +82,7 @@ static bool send_sealed(struct probe *p, uint8_t type, uint8_t *pkt, size_t len)
 {
 	size_t n;
 
-	return wf_keypair_seal(p->kp, type, pkt, len, &n) &&
+	return wf_keypair_seal(p->kp, 0, type, pkt, len, &n) &&
 	       sendto(p->fd, pkt, n, 0, &p->to.sa, wf_endpoint_len(&p->to)) >= 0;
 }
 
@@ -136,7 +136,7 @@ static int ping(struct probe *p)
 			break;
 		r = recv(p->fd, pkt, sizeof(pkt), 0);
 		if (r > 0 && pkt[0] == WF_MSG_DATA &&
-		    wf_keypair_open(p->kp, pkt, (size_t)r, &plain, &plain_len, &replayed) &&
+		    wf_keypair_open(p->kp, 0, pkt, (size_t)r, &plain, &plain_len, &replayed) &&
 		    probe_is_echo_reply(plain, plain_len, dst, ICMP_ID)) {
 			printf("echo reply from %s\n", p->ping);
 			return 0;

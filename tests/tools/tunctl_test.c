@@ -206,7 +206,7 @@ static int cmd_up(int argc, char **argv)
 
 	if (argc < 2 || !name_arg(name, argv[0]))
 		return 2;
-	fd = wf_tun_open(name, false);
+	fd = wf_tun_open(name, false, WF_TUN_SINGLE);
 	if (fd < 0)
 		return report_tun(fd, name), 1;
 	if (!configure(name, argc - 1, argv + 1)) {
@@ -227,11 +227,11 @@ static int cmd_busy(const char *arg)
 
 	if (!name_arg(name, arg))
 		return 2;
-	fd = wf_tun_open(name, false);
+	fd = wf_tun_open(name, false, WF_TUN_SINGLE);
 	if (fd < 0)
 		return report_tun(fd, name), 1;
 	memcpy(again, name, sizeof(again));
-	fd2 = wf_tun_open(again, false);
+	fd2 = wf_tun_open(again, false, WF_TUN_SINGLE);
 	printf("second open: ");
 	report_tun(fd2, again);
 	if (fd2 >= 0)
@@ -247,7 +247,7 @@ static int cmd_open(const char *arg)
 
 	if (!name_arg(name, arg))
 		return 2;
-	fd = wf_tun_open(name, false);
+	fd = wf_tun_open(name, false, WF_TUN_SINGLE);
 	if (fd < 0)
 		return report_tun(fd, name), 1;
 	printf("opened %s\n", name);

@@ -29,7 +29,7 @@ static struct hn_node v, x, y;
 static union wf_endpoint x_at, y_at;
 static struct wf_keypair *kx, *ky; /* what x and y send with, and open ours with */
 static struct wf_daemon *d;
-#define W (&d->w[0]) /* the one worker */
+#define W (&d->ctl) /* the control thread's share: no workers, one thread */
 
 static uint8_t super[WF_SUPER_MAX];
 
@@ -122,7 +122,7 @@ static size_t open_sent(unsigned i, struct wf_keypair *kp, uint8_t *out)
 	size_t n;
 	bool replayed;
 
-	if (!wf_keypair_open(kp, s->buf, s->len, &plain, &n, &replayed))
+	if (!wf_keypair_open(kp, 0, s->buf, s->len, &plain, &n, &replayed))
 		fail_msg("datagram %u does not open", i);
 	memcpy(out, plain, n);
 	return n;

@@ -482,12 +482,13 @@ static void remove_random(struct wf_routes *t, struct naive *nv, int n)
 
 static void test_differential(void **state)
 {
-	struct naive *nv = calloc(1, sizeof(*nv));
-	struct wf_routes *t = wf_routes_new();
+	struct naive *nv = calloc(1, sizeof(*nv)), *nv_snap = calloc(1, sizeof(*nv));
+	struct wf_routes *t = wf_routes_new(), *snap;
 	long hits = 0;
 
 	(void)state;
 	assert_non_null(nv);
+	assert_non_null(nv_snap);
 	assert_non_null(t);
 	for (int f = 0; f < 2; f++)
 		for (int c = 0; c < N_CLUSTERS; c++)
@@ -495,7 +496,16 @@ static void test_differential(void **state)
 
 	insert_random(t, nv, 3000);
 	check_lookups(t, nv, LOOKUPS, &hits);
+	/* A clone (what the daemon's workers read) answers as the original,
+	 * and goes on doing so while the original changes. */
+	snap = wf_routes_clone(t);
+	assert_non_null(snap);
+	assert_int_equal(wf_routes_count(snap), nv->n);
+	*nv_snap = *nv;
+	check_lookups(snap, nv_snap, LOOKUPS, &hits);
 	remove_random(t, nv, 1500);
+	check_lookups(snap, nv_snap, LOOKUPS / 10, &hits);
+	wf_routes_free(snap);
 	for (int v = 1; v <= 4; v++) {
 		wf_routes_remove_value(t, peer(v));
 		naive_remove_value(nv, v);
@@ -519,6 +529,7 @@ static void test_differential(void **state)
 	assert_true(hits > LOOKUPS);
 	wf_routes_free(t);
 	free(nv);
+	free(nv_snap);
 }
 
 int main(void)

@@ -47,8 +47,8 @@ static void pair_new(struct pair *p, enum wf_cipher cipher, uint8_t seed, int64_
 		c1[i] = (uint8_t)(seed + i);
 		c2[i] = (uint8_t)(seed * 7 + 3 * i + 1);
 	}
-	p->ini = wf_keypair_new(cipher, c1, c2, true, IDX_INI, IDX_RESP, now);
-	p->resp = wf_keypair_new(cipher, c1, c2, false, IDX_RESP, IDX_INI, now);
+	p->ini = wf_keypair_new(cipher, c1, c2, true, IDX_INI, IDX_RESP, now, 1);
+	p->resp = wf_keypair_new(cipher, c1, c2, false, IDX_RESP, IDX_INI, now, 1);
 	assert_non_null(p->ini);
 	assert_non_null(p->resp);
 }
@@ -77,7 +77,7 @@ static void seal(struct wf_keypair *kp, uint8_t type, size_t len, struct dgram *
 	assert_true(len <= MAX_PLAIN);
 	d->counter = kp->send_counter;
 	fill(d->b + WF_DATA_HEADER_LEN, len, (uint32_t)d->counter);
-	assert_true(wf_keypair_seal(kp, type, d->b, len, &d->len));
+	assert_true(wf_keypair_seal(kp, 0, type, d->b, len, &d->len));
 	assert_int_equal(d->len, WF_DATA_OVERHEAD + len);
 }
 
@@ -98,7 +98,7 @@ static bool open_copy(struct wf_keypair *kp, const struct dgram *d, bool *replay
 	size_t plain_len = 0, len = d->len - WF_DATA_OVERHEAD;
 
 	memcpy(buf, d->b, d->len);
-	if (!wf_keypair_open(kp, buf, d->len, &plain, &plain_len, replayed))
+	if (!wf_keypair_open(kp, 0, buf, d->len, &plain, &plain_len, replayed))
 		return false;
 	fill(want, len, (uint32_t)d->counter);
 	assert_ptr_equal(plain, buf + WF_DATA_HEADER_LEN);
@@ -208,7 +208,7 @@ static void test_header_and_keys(void **state)
 	accept_ok(aes.resp, &d, 7);
 	/* 8: no keypair without a real cipher */
 	assert_null(wf_keypair_new(WF_CIPHER_NONE, (uint8_t[WF_KEY_LEN]){0},
-				   (uint8_t[WF_KEY_LEN]){0}, true, 1, 2, 0));
+				   (uint8_t[WF_KEY_LEN]){0}, true, 1, 2, 0, 1));
 	pair_free(&p);
 	pair_free(&other);
 	pair_free(&aes);
@@ -239,7 +239,7 @@ static void test_replay(void **state)
 		for (size_t len = 0; len < WF_DATA_OVERHEAD; len++) {
 			replayed = true;
 			assert_false(
-			    wf_keypair_open(p.resp, e.b, len, &plain, &plain_len, &replayed));
+			    wf_keypair_open(p.resp, 0, e.b, len, &plain, &plain_len, &replayed));
 			assert_false(replayed);
 		}
 		pair_free(&p);
@@ -337,8 +337,8 @@ static void test_counter_limit(void **state)
 	assert_int_equal(d.counter, LIM - 1);
 	accept_ok(p.resp, &d, 20);
 	/* 21: at the limit, seal refuses and does not move the counter */
-	assert_false(wf_keypair_seal(p.ini, WF_MSG_DATA, d.b, 20, &len));
-	assert_false(wf_keypair_seal(p.ini, WF_MSG_DATA, d.b, 20, &len));
+	assert_false(wf_keypair_seal(p.ini, 0, WF_MSG_DATA, d.b, 20, &len));
+	assert_false(wf_keypair_seal(p.ini, 0, WF_MSG_DATA, d.b, 20, &len));
 	assert_int_equal(p.ini->send_counter, LIM);
 	assert_int_equal(len, 12345);
 	/* 22: an exhausted keypair is not sendable and wants a rekey */
@@ -618,7 +618,7 @@ static void test_judge(void **state)
 	for (int i = 0; i < 8; i++) {
 		uint8_t c1[WF_KEY_LEN] = {(uint8_t)i}, c2[WF_KEY_LEN] = {0};
 
-		kp[i] = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, false, 0, 0, 100 + i);
+		kp[i] = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, false, 0, 0, 100 + i, 1);
 		assert_non_null(kp[i]);
 	}
 	memset(hash, 0x77, sizeof(hash));
@@ -738,8 +738,8 @@ static void test_defer(void **state)
 	struct wf_session s = {0};
 	struct wf_keypair *out;
 	uint8_t c[WF_KEY_LEN] = {0};
-	struct wf_keypair *a = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1000);
-	struct wf_keypair *b = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1500);
+	struct wf_keypair *a = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1000, 1);
+	struct wf_keypair *b = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1500, 1);
 	bool credit = true;
 
 	(void)state;
@@ -959,7 +959,7 @@ static void check_slots(const struct wf_session *s, const struct tracker *t, lon
 static struct wf_keypair *tracked_new(struct tracker *t, bool initiator, int64_t now)
 {
 	uint8_t key[WF_KEY_LEN] = {0};
-	struct wf_keypair *kp = wf_keypair_new(WF_CIPHER_CHACHAPOLY, key, key, initiator, 0, 0, now);
+	struct wf_keypair *kp = wf_keypair_new(WF_CIPHER_CHACHAPOLY, key, key, initiator, 0, 0, now, 1);
 
 	assert_non_null(kp);
 	t->kp[t->n] = kp;

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data-plane workers, and what they share with the control thread.
+ *
+ * Each worker is a thread with an epoll of its own over its queue of the TUN
+ * device and its UDP socket. It reads what the control thread publishes
+ * without a lock: the receiver-index table (atomic bucket heads and links),
+ * the routes (a copy, replaced whole), each peer's keypair to send with (an
+ * atomic pointer) and its endpoint (a sequence lock). What the control
+ * thread unlinks it frees only once every worker has been idle, or between
+ * two batches, since (quiescent-state reclamation: wf_retire, wf_reclaim).
+ *
+ * What a worker must not do itself (a handshake, the first packet on keys
+ * nobody proved yet, a MEMBER message, a new endpoint, a packet for a peer
+ * without keys) it copies into its queue to the control thread, a ring of
+ * fixed slots with one producer and one consumer, and goes on.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+enum { BURST = 64 };
+
+/* --- freeing what a worker may still hold ------------------------------- */
+
+struct wf_retired {
+	struct wf_retired *next;
+	void *ptr;
+	void (*fn)(void *);
+	uint64_t qs[WF_WORKERS_MAX]; /* each worker's count when it was unlinked */
+};
+
+static uint64_t qs_load(const struct wf_worker *w)
+{
+	return __atomic_load_n(&w->qs, __ATOMIC_SEQ_CST);
+}
+
+/* Has every worker been idle, or finished a batch, since qs[] was taken?
+ * An even count is idle: it held nothing then, and whatever it reads later
+ * no longer leads to what was unlinked before. */
+static bool all_passed(const struct wf_daemon *d, const uint64_t qs[WF_WORKERS_MAX])
+{
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if ((qs[i] & 1) && qs_load(&d->w[i]) == qs[i])
+			return false;
+	return true;
+}
+
+static void snapshot(const struct wf_daemon *d, uint64_t qs[WF_WORKERS_MAX])
+{
+	/* The unlinking stores come before the counts we read. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < d->n_workers; i++)
+		qs[i] = qs_load(&d->w[i]);
+}
+
+void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *))
+{
+	struct wf_retired *r;
+
+	if (!ptr)
+		return;
+	if (!d->threads) {
+		fn(ptr);
+		return;
+	}
+	r = malloc(sizeof(*r));
+	if (!r) {
+		/* No memory to wait with: wait here (workers are never long
+		 * in a batch). */
+		uint64_t qs[WF_WORKERS_MAX];
+
+		snapshot(d, qs);
+		while (!all_passed(d, qs))
+			sched_yield();
+		fn(ptr);
+		return;
+	}
+	r->ptr = ptr;
+	r->fn = fn;
+	snapshot(d, r->qs);
+	r->next = d->retired;
+	d->retired = r;
+}
+
+void wf_reclaim(struct wf_daemon *d, bool force)
+{
+	struct wf_retired **rp = &d->retired, *r;
+
+	while ((r = *rp)) {
+		if (force || all_passed(d, r->qs)) {
+			*rp = r->next;
+			r->fn(r->ptr);
+			free(r);
+		} else {
+			rp = &r->next;
+		}
+	}
+}
+
+/* --- what workers read: endpoints, sending keys, routes -------------------- */
+
+void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p)
+{
+	union wf_endpoint ep;
+	uint32_t w[sizeof(p->ep_pub.w) / 4];
+	unsigned seq = WF_GET(p->ep_pub.seq);
+
+	(void)d;
+	memset(&ep, 0, sizeof(ep));
+	if (p->has_endpoint && !p->removed)
+		ep = p->endpoint;
+	memcpy(w, &ep, sizeof(w));
+	WF_SET(p->ep_pub.seq, seq + 1);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t i = 0; i < sizeof(w) / 4; i++)
+		WF_SET(p->ep_pub.w[i], w[i]);
+	__atomic_store_n(&p->ep_pub.seq, seq + 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&p->tx_kp, p->removed ? NULL : p->session.current, __ATOMIC_RELEASE);
+}
+
+bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
+{
+	uint32_t w[sizeof(p->ep_pub.w) / 4];
+	unsigned s1, s2;
+
+	do {
+		s1 = __atomic_load_n(&p->ep_pub.seq, __ATOMIC_ACQUIRE);
+		for (size_t i = 0; i < sizeof(w) / 4; i++)
+			w[i] = WF_GET(p->ep_pub.w[i]);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s2 = WF_GET(p->ep_pub.seq);
+	} while ((s1 & 1) || s1 != s2);
+	memcpy(out, w, sizeof(w));
+	return out->sa.sa_family != AF_UNSPEC;
+}
+
+static void routes_free(void *t)
+{
+	wf_routes_free(t);
+}
+
+bool wf_routes_publish(struct wf_daemon *d)
+{
+	struct wf_routes *copy = wf_routes_clone(d->routes), *old;
+
+	if (!copy) {
+		log_warnx("%s: out of memory; the workers keep the routes they have", __func__);
+		return false;
+	}
+	old = __atomic_exchange_n(&d->routes_pub, copy, __ATOMIC_ACQ_REL);
+	wf_retire(d, old, routes_free);
+	return true;
+}
+
+const struct wf_routes *wf_routes_read(const struct wf_daemon *d)
+{
+	return __atomic_load_n(&d->routes_pub, __ATOMIC_ACQUIRE);
+}
+
+/* --- the queues to the control thread ----------------------------------------- */
+
+static bool ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q)
+{
+	/* A handshake message, or a datagram or packet of the MTU in use. */
+	size_t data = d->mtu + WF_DATA_OVERHEAD + 64;
+
+	if (data < 2048)
+		data = 2048;
+	q->data_max = data;
+	q->slot_size = (sizeof(struct wf_ctl_msg) + data + 63) & ~(size_t)63;
+	q->head = q->tail = 0;
+	q->arena = malloc(WF_CTLQ_DEPTH * q->slot_size);
+	return q->arena != NULL;
+}
+
+static struct wf_ctl_msg *ctlq_slot(const struct wf_ctlq *q, unsigned i)
+{
+	return (struct wf_ctl_msg *)(void *)(q->arena + (size_t)(i % WF_CTLQ_DEPTH) * q->slot_size);
+}
+
+bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,
+		 const union wf_endpoint *from, uint32_t index, const void *kp)
+{
+	struct wf_ctlq *q = &w->q;
+	unsigned tail = WF_GET(q->tail);
+	struct wf_ctl_msg *m;
+
+	if (tail - __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) >= WF_CTLQ_DEPTH ||
+	    len > q->data_max) {
+		wf_count_drop(w->d, NULL, WF_DROP_BUSY);
+		return false;
+	}
+	m = ctlq_slot(q, tail);
+	m->kind = (uint8_t)kind;
+	m->len = (uint16_t)len;
+	m->index = index;
+	m->kp = kp;
+	if (from)
+		m->from = *from;
+	else
+		memset(&m->from, 0, sizeof(m->from));
+	memcpy(m->data, data, len);
+	__atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
+	w->q_signal = true;
+	return true;
+}
+
+/* The peer of an index that still names the keypair a worker saw. */
+static struct wf_peer *ctl_peer(struct wf_daemon *d, const struct wf_ctl_msg *m)
+{
+	struct wf_index_entry *e = wf_index_find(d, m->index);
+
+	if (!e || e->kind != WF_INDEX_KEYPAIR || e->ptr != m->kp || !e->peer || e->peer->removed)
+		return NULL;
+	return e->peer;
+}
+
+static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
+{
+	struct wf_worker *c = &d->ctl;
+	struct wf_vnet_hdr plain;
+	struct wf_peer *p;
+
+	switch (m->kind) {
+	case WF_HO_DATAGRAM:
+		wf_udp_dispatch(c, m->data, m->len, &m->from, now);
+		break;
+	case WF_HO_TUN:
+		/* Into a slot of our own, which has the room sealing needs. */
+		if (m->len > c->tx.slot_cap)
+			break;
+		memset(&plain, 0, sizeof(plain));
+		memcpy(wf_txq_slot(c), m->data, m->len);
+		wf_data_from_tun(c, wf_txq_slot(c), m->len, &plain, now);
+		break;
+	case WF_HO_SEEN:
+		if ((p = ctl_peer(d, m)))
+			wf_peer_seen_at(d, p, &m->from);
+		break;
+	case WF_HO_MEMBER:
+		if ((p = ctl_peer(d, m)))
+			wf_members_receive(d, p, m->data, m->len, now);
+		break;
+	}
+}
+
+void wf_ctl_drain(struct wf_daemon *d, int64_t now)
+{
+	uint64_t n;
+
+	if (d->wake_fd >= 0 && read(d->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_debug("%s: %s", __func__, strerror(errno));
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct wf_ctlq *q = &d->w[i].q;
+		unsigned head = WF_GET(q->head), tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
+
+		if (!q->arena)
+			continue;
+		for (; head != tail; head++) {
+			ctl_take(d, ctlq_slot(q, head), now);
+			__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
+		}
+	}
+	wf_txq_flush(&d->ctl);
+}
+
+/* --- the workers ------------------------------------------------------------ */
+
+/* One read from the worker's queue of the TUN device into the free TX slot,
+ * the rest (a super-packet) into the big buffer after it. */
+static bool tun_read(struct wf_worker *w, int64_t now)
+{
+	struct wf_daemon *d = w->d;
+	uint8_t hdr[WF_VNET_HDR_LEN], *slot = wf_txq_slot(w);
+	uint8_t *big = w->tx.big + WF_DATA_HEADER_LEN, *pkt = slot;
+	size_t cap = w->tx.slot_cap;
+	struct iovec iov[3] = {{.iov_base = hdr, .iov_len = sizeof(hdr)},
+			       {.iov_base = slot, .iov_len = cap},
+			       {.iov_base = big + cap, .iov_len = WF_SUPER_MAX - cap}};
+	struct wf_vnet_hdr h;
+	int skip = d->off.vnet ? 0 : 1;
+	ssize_t n = readv(w->tun_fd, iov + skip, 3 - skip);
+
+	if (n <= 0)
+		return false;
+	memset(&h, 0, sizeof(h));
+	if (d->off.vnet) {
+		if (n < WF_VNET_HDR_LEN) {
+			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
+			return true;
+		}
+		wf_vnet_hdr_get(&h, hdr);
+		n -= WF_VNET_HDR_LEN;
+	}
+	/* A super-packet is cut from one piece of memory. */
+	if ((size_t)n > cap || h.gso_type != WF_GSO_NONE) {
+		memcpy(big, slot, (size_t)n < cap ? (size_t)n : cap);
+		pkt = big;
+	}
+	wf_data_from_tun(w, pkt, (size_t)n, &h, now);
+	return true;
+}
+
+void wf_worker_tun(struct wf_worker *w)
+{
+	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
+
+	for (int i = 0; i < BURST && tun_read(w, now); i++)
+		;
+	wf_txq_flush(w);
+}
+
+static void qs_step(struct wf_worker *w)
+{
+	__atomic_store_n(&w->qs, w->qs + 1, __ATOMIC_SEQ_CST);
+}
+
+static void *worker_main(void *arg)
+{
+	struct wf_worker *w = arg;
+	struct wf_daemon *d = w->d;
+	struct epoll_event ev[4];
+
+	for (;;) {
+		int n = epoll_wait(w->epoll_fd, ev, 4, -1);
+
+		qs_step(w); /* odd: in a batch, may hold what it reads */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		for (int i = 0; i < n; i++) {
+			int fd = ev[i].data.fd;
+
+			if (fd == d->stop_fd) {
+				qs_step(w);
+				return NULL;
+			}
+			if (fd == w->tun_fd) {
+				wf_worker_tun(w);
+			} else {
+				/* Level-triggered: an error queue left full
+				 * would wake us for ever. */
+				if (ev[i].events & EPOLLERR)
+					wf_udp_drain_errors(w->udp_fd);
+				wf_udp_receive(w);
+			}
+		}
+		if (w->q_signal) {
+			uint64_t one = 1;
+
+			w->q_signal = false;
+			if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+				log_debug("%s: %s", __func__, strerror(errno));
+		}
+		qs_step(w); /* even: idle, holds nothing */
+	}
+}
+
+static bool worker_events(struct wf_daemon *d, struct wf_worker *w)
+{
+	int fds[] = {w->tun_fd, w->udp_fd, d->stop_fd};
+
+	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epoll_fd < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fds[i]};
+
+		if (epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
+			return false;
+	}
+	return true;
+}
+
+bool wf_threads_start(struct wf_daemon *d)
+{
+	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->wake_fd < 0 || d->stop_fd < 0) {
+		log_error("eventfd");
+		return false;
+	}
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if (!ctlq_alloc(d, &d->w[i].q) || !worker_events(d, &d->w[i])) {
+			log_error("worker %u", i);
+			return false;
+		}
+	d->threads = true;
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		int e = pthread_create(&d->w[i].thread, NULL, worker_main, &d->w[i]);
+
+		if (e) {
+			log_errorx("cannot start worker %u: %s", i, strerror(e));
+			wf_threads_stop(d);
+			return false;
+		}
+		d->w[i].started = true;
+	}
+	return true;
+}
+
+void wf_threads_stop(struct wf_daemon *d)
+{
+	uint64_t one = 1;
+
+	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
+		log_error("%s", __func__);
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		if (d->w[i].started)
+			pthread_join(d->w[i].thread, NULL);
+		d->w[i].started = false;
+	}
+	d->threads = false;
+	wf_reclaim(d, true);
+}
