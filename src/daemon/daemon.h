@@ -361,6 +361,9 @@ void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *));
 void wf_reclaim(struct wf_daemon *d, bool force);
 /* Read the worker's queue of the TUN device (a burst), send what it made. */
 void wf_worker_tun(struct wf_worker *w);
+/* A worker's queue to the control thread (for d->mtu); false when out of
+ * memory. wf_threads_start makes them; tests too. */
+bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q) WF_MUST_CHECK;
 /* Hand a datagram or packet to the control thread; false when its queue is
  * full (then counted as busy) or it does not fit. */
 bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,

@@ -168,7 +168,7 @@ const struct wf_routes *wf_routes_read(const struct wf_daemon *d)
 
 /* --- the queues to the control thread ----------------------------------------- */
 
-static bool ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q)
+bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q)
 {
 	/* A handshake message, or a datagram or packet of the MTU in use. */
 	size_t data = d->mtu + WF_DATA_OVERHEAD + 64;
@@ -388,7 +388,7 @@ bool wf_threads_start(struct wf_daemon *d)
 		return false;
 	}
 	for (unsigned i = 0; i < d->n_workers; i++)
-		if (!ctlq_alloc(d, &d->w[i].q) || !worker_events(d, &d->w[i])) {
+		if (!wf_ctlq_alloc(d, &d->w[i].q) || !worker_events(d, &d->w[i])) {
 			log_error("worker %u", i);
 			return false;
 		}

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The split between a data-plane worker and the control thread, on one
+ * thread: a real daemon (v, 100.64.0.1) with one worker (w[0], AEAD context
+ * 0) and its control thread's share (d->ctl, context 1), members x and y
+ * connected to it. Datagrams are fed to the worker as its socket would hand
+ * them over; what it must not do itself has to land in its queue, change
+ * nothing until the control thread drains it (wf_ctl_drain), and then have
+ * the effect it has on a daemon without workers. What the worker reads (the
+ * published routes, sending keys and endpoints) is checked against the
+ * control thread's own state, and reclamation against a worker that is in a
+ * batch. Cases are numbered.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../common/harness.h"
+#include "../common/packets.h"
+
+static struct hn_node v, x, y, z;
+static union wf_endpoint x_at, y_at, z_at;
+static struct wf_keypair *kx, *ky;
+static struct wf_daemon *d;
+#define WK (&d->w[0])
+
+static int setup(void **state)
+{
+	(void)state;
+	wf_crypto_init();
+	wf_log_set_level(WF_LOG_ERROR);
+	if (!hn_network() || !hn_node(&v, "v", 1, "100.64.0.1", NULL, 60) ||
+	    !hn_node(&x, "x", 2, "100.64.0.2", NULL, 60) ||
+	    !hn_node(&y, "y", 3, "100.64.0.3", NULL, 60) ||
+	    !hn_node(&z, "z", 4, "100.64.0.4", NULL, 60))
+		return -1;
+	x_at = hn_ep("198.18.0.2:51820");
+	y_at = hn_ep("198.18.0.3:51820");
+	z_at = hn_ep("198.18.0.4:51820");
+	d = hn_daemon(&v);
+	if (!d) {
+		print_error("setup: no daemon\n");
+		return -1;
+	}
+	d->mtu = 1440;
+	/* One worker, then the control thread's share after it. */
+	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
+	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
+	if (!wf_batch_alloc(WK) || !wf_batch_alloc(&d->ctl) || !wf_ctlq_alloc(d, &WK->q)) {
+		print_error("setup: out of memory\n");
+		return -1;
+	}
+	kx = hn_connect(d, &x, &x_at, 0x100);
+	ky = hn_connect(d, &y, &y_at, 0x200);
+	if (!kx || !ky)
+		print_error("setup: connect %p %p\n", (void *)kx, (void *)ky);
+	return kx && ky ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	wf_keypair_free(kx);
+	wf_keypair_free(ky);
+	wf_batch_free(WK);
+	wf_batch_free(&d->ctl);
+	hn_daemon_free(d);
+	return 0;
+}
+
+static unsigned queued(void)
+{
+	return WF_GET(WK->q.tail) - WF_GET(WK->q.head);
+}
+
+static const struct wf_ctl_msg *queued_msg(unsigned i)
+{
+	return (const void *)(WK->q.arena + (size_t)((WK->q.head + i) % WF_CTLQ_DEPTH) *
+						    WK->q.slot_size);
+}
+
+static struct wf_peer *peer_of(const struct hn_node *n)
+{
+	return wf_peer_find(d, n->cert.pubkey);
+}
+
+/* x sends an ICMP-sized packet to v on kp, from `from`, to the worker. */
+static void x_sends(struct wf_keypair *kp, uint8_t type, const uint8_t *plain, size_t len,
+		    const union wf_endpoint *from)
+{
+	static uint8_t pkt[2048];
+	size_t n = hn_seal(kp, type, plain, len, pkt);
+
+	assert_true(n > 0);
+	wf_data_rx_begin(WK);
+	wf_data_receive(WK, pkt, n, from, HN_NOW);
+	wf_data_rx_flush(WK);
+}
+
+/* A packet from member `from` (the last byte of 100.64.0.x) to v. */
+static size_t packet_from(uint8_t *b, uint8_t from, uint32_t seed)
+{
+	size_t len = make_packet(b, false, IPPROTO_UDP, 100, seed, 40000);
+
+	memcpy(b + 12, "\x64\x40\x00\x00\x64\x40\x00\x01", 8);
+	b[15] = from;
+	return len;
+}
+
+static size_t x_packet(uint8_t *b, uint32_t seed)
+{
+	return packet_from(b, 2, seed);
+}
+
+/* 1. Data on proven keys goes straight to TUN: nothing for the control thread. */
+static void test_1_data_direct(void **state)
+{
+	uint8_t pkt[256], got[2048];
+	size_t len = x_packet(pkt, 1);
+
+	(void)state;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	x_sends(kx, WF_MSG_DATA, pkt, len, &x_at);
+	assert_int_equal(queued(), 0);
+	assert_int_equal(hn_delivered(got, sizeof(got)), len);
+	assert_memory_equal(got, pkt, len);
+}
+
+/* 2. A handshake message is handed over as it came, and answered only when
+ * the control thread takes it. */
+static void test_2_handshake_handed_over(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_noise_handshake hs;
+	uint64_t answered = d->hs_count.answered;
+	size_t len = hn_init(&z, &hs, wf_realtime_ns(), 0x400, NULL, pkt, sizeof(pkt));
+
+	(void)state;
+	assert_true(len >= WF_INIT_MIN_LEN);
+	hn_clear();
+	wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_DATAGRAM);
+	assert_int_equal(queued_msg(0)->len, len);
+	assert_true(wf_endpoint_equal(&queued_msg(0)->from, &z_at));
+	assert_int_equal(d->hs_count.answered, answered);
+	assert_int_equal(hn_n_out, 0);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(queued(), 0);
+	assert_int_equal(d->hs_count.answered, answered + 1);
+	assert_non_null(hn_last());
+	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
+	wf_noise_handshake_clear(&hs);
+}
+
+/* 3. The first packet on keys nobody proved yet goes to the control thread,
+ * which proves them; from then on the worker takes that index itself. */
+static void test_3_proof_by_control(void **state)
+{
+	uint8_t pkt[256], got[2048];
+	size_t len = packet_from(pkt, 4, 3);
+	struct wf_keypair *kz = hn_handshake(d, &z, &z_at, wf_realtime_ns(), 0x500);
+	struct wf_index_entry *e;
+	struct wf_peer *p;
+
+	(void)state;
+	assert_non_null(kz);
+	e = wf_index_find(d, kz->remote_index);
+	assert_non_null(e);
+	assert_int_equal(WF_GET(e->live), WF_LIVE_PENDING);
+	p = peer_of(&z);
+	assert_non_null(p);
+	assert_false(p->proven);
+	assert_null(WF_GET(p->tx_kp));
+	while (hn_delivered(got, sizeof(got)))
+		;
+	{
+		static uint8_t dg[2048];
+		size_t n = hn_seal(kz, WF_MSG_DATA, pkt, len, dg);
+
+		wf_data_receive(WK, dg, n, &z_at, HN_NOW);
+	}
+	assert_int_equal(queued(), 1);
+	assert_false(p->proven);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	wf_ctl_drain(d, HN_NOW);
+	assert_true(p->proven);
+	assert_int_equal(WF_GET(e->live), WF_LIVE_READY);
+	assert_ptr_equal(WF_GET(p->tx_kp), p->session.current);
+	assert_ptr_equal(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr), p);
+	/* The next one the worker takes itself. */
+	{
+		static uint8_t dg[2048];
+		size_t n = hn_seal(kz, WF_MSG_DATA, pkt, len, dg);
+
+		wf_data_receive(WK, dg, n, &z_at, HN_NOW);
+	}
+	assert_int_equal(queued(), 0);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	wf_keypair_free(kz);
+}
+
+/* 4. A MEMBER message is the control thread's: nothing happens (here: the
+ * count of a malformed one) until it is drained. */
+static void test_4_member_handed_over(void **state)
+{
+	static const uint8_t junk[8] = {1, 2, 3};
+	struct wf_peer *p = peer_of(&x);
+	uint64_t before = WF_GET(p->drops[WF_DROP_MALFORMED]);
+
+	(void)state;
+	x_sends(kx, WF_MSG_CONTROL, junk, sizeof(junk), &x_at);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_MEMBER);
+	assert_int_equal(queued_msg(0)->len, sizeof(junk));
+	assert_int_equal(WF_GET(p->drops[WF_DROP_MALFORMED]), before);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(WF_GET(p->drops[WF_DROP_MALFORMED]), before + 1);
+}
+
+/* 5. Roaming: an authentic packet from elsewhere is delivered at once, and
+ * the new endpoint reaches the peer (and what workers read) by the control
+ * thread. */
+static void test_5_roaming(void **state)
+{
+	union wf_endpoint moved = hn_ep("198.18.0.22:40000"), pub;
+	uint8_t pkt[256], got[2048];
+	size_t len = x_packet(pkt, 5);
+	struct wf_peer *p = peer_of(&x);
+
+	(void)state;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	x_sends(kx, WF_MSG_DATA, pkt, len, &moved);
+	assert_int_equal(hn_delivered(got, sizeof(got)), len);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_SEEN);
+	assert_true(wf_endpoint_equal(&p->endpoint, &x_at));
+	wf_ctl_drain(d, HN_NOW);
+	assert_true(wf_endpoint_equal(&p->endpoint, &moved));
+	assert_true(wf_peer_endpoint(p, &pub));
+	assert_true(wf_endpoint_equal(&pub, &moved));
+	/* Back home, for the cases after. */
+	x_sends(kx, WF_MSG_DATA, pkt, len, &x_at);
+	wf_ctl_drain(d, HN_NOW);
+	assert_true(wf_endpoint_equal(&p->endpoint, &x_at));
+	while (hn_delivered(got, sizeof(got)))
+		;
+}
+
+/* 6. A packet from TUN for a peer without keys: handed over, then staged by
+ * the control thread, which starts the handshake. A packet for a peer with
+ * keys leaves from the worker, sealed with the worker's context. */
+static void test_6_tun_without_keys(void **state)
+{
+	uint8_t pkt[256], plain[2048];
+	size_t len = make_packet(pkt, false, IPPROTO_UDP, 80, 6, 40000), n;
+	struct wf_peer *p = peer_of(&y);
+	struct wf_vnet_hdr h;
+	struct wf_keypair *kept;
+	uint64_t initiated = d->hs_count.initiated;
+	uint8_t *slot, *out;
+	bool replayed;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x03", 8); /* to y */
+	put16(pkt + 10, 0);
+	/* y's keys gone from what the workers read (as after an expiry). */
+	kept = p->session.current;
+	p->session.current = NULL;
+	wf_peer_publish(d, p);
+	hn_clear();
+	slot = wf_txq_slot(WK);
+	memcpy(slot, pkt, len);
+	wf_data_from_tun(WK, slot, len, &h, HN_NOW);
+	wf_txq_flush(WK);
+	assert_int_equal(hn_n_out, 0);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_TUN);
+	assert_int_equal(p->n_staged, 0);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(p->n_staged, 1);
+	assert_int_equal(d->hs_count.initiated, initiated + 1);
+	/* Keys back: the worker sends on its own. */
+	wf_handshake_abort(d, p->hs);
+	p->session.current = kept;
+	wf_peer_publish(d, p);
+	hn_clear();
+	slot = wf_txq_slot(WK);
+	memcpy(slot, pkt, len);
+	wf_data_from_tun(WK, slot, len, &h, HN_NOW);
+	wf_txq_flush(WK);
+	assert_int_equal(queued(), 0);
+	assert_int_equal(hn_n_out, 1);
+	out = hn_out[0].buf;
+	assert_true(wf_endpoint_equal(&hn_out[0].to, &y_at));
+	assert_true(wf_keypair_open(ky, 0, out, hn_out[0].len, &slot, &n, &replayed));
+	memcpy(plain, slot, n);
+	assert_int_equal(n, len);
+	assert_memory_equal(plain, pkt, len);
+	for (unsigned i = 0; i < p->n_staged; i++)
+		free(p->staged[i]);
+	p->n_staged = 0;
+}
+
+/* 7. The worker and the control thread seal with the same keys at once
+ * (their own contexts): every nonce is used once, and both open. */
+static void test_7_two_contexts_one_counter(void **state)
+{
+	struct wf_peer *p = peer_of(&x);
+	struct wf_keypair *kp = p->session.current;
+	uint8_t a[64], b[64], *plain;
+	uint64_t seen[16];
+	size_t n;
+	bool replayed;
+
+	(void)state;
+	for (int i = 0; i < 16; i++) {
+		uint8_t *buf = i & 1 ? a : b;
+
+		memcpy(buf + WF_DATA_HEADER_LEN, "ping", 4);
+		assert_true(wf_keypair_seal(kp, i & 1 ? WK->id : d->ctl.id, WF_MSG_DATA, buf, 4, &n));
+		seen[i] = wf_get_le64(buf + 8);
+		for (int j = 0; j < i; j++)
+			assert_true(seen[j] != seen[i]);
+		/* x opens what either sealed. */
+		assert_true(wf_keypair_open(kx, 0, buf, n, &plain, &n, &replayed));
+		assert_memory_equal(plain, "ping", 4);
+	}
+	assert_int_equal(d->ctl.id, 1);
+	assert_int_equal(kp->n_ctx, 2);
+	/* A context past the keypair's is refused, never used. */
+	assert_false(wf_keypair_seal(kp, 2, WF_MSG_DATA, a, 4, &n));
+}
+
+/* 8. The queue is bounded: past its depth, packets are counted as busy and
+ * dropped; nothing already queued is lost. */
+static void test_8_queue_bounded(void **state)
+{
+	uint64_t busy = WF_GET(d->drops[WF_DROP_BUSY]);
+	uint8_t junk[WF_DATA_OVERHEAD] = {WF_MSG_HANDSHAKE_INIT, WF_PROTO_VERSION};
+
+	(void)state;
+	for (int i = 0; i < WF_CTLQ_DEPTH + 10; i++)
+		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	assert_int_equal(queued(), WF_CTLQ_DEPTH);
+	assert_int_equal(WF_GET(d->drops[WF_DROP_BUSY]), busy + 10);
+	/* Too big for a slot: refused the same way. */
+	{
+		static uint8_t big[8192];
+
+		assert_false(wf_ctl_push(WK, WF_HO_DATAGRAM, big, sizeof(big), &z_at, 0, NULL));
+	}
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(queued(), 0);
+}
+
+static int freed;
+static void count_free(void *p)
+{
+	(void)p;
+	freed++;
+}
+
+/* 9. Reclamation: what is retired while the worker is in a batch waits for
+ * it to finish; what is retired while it is idle needs no wait. */
+static void test_9_reclaim(void **state)
+{
+	int token;
+
+	(void)state;
+	freed = 0;
+	d->threads = true; /* as if the worker ran */
+	WK->qs = 5;        /* in a batch */
+	wf_retire(d, &token, count_free);
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 0);
+	WK->qs = 6; /* idle: let go of everything */
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 1);
+	WK->qs = 7;
+	wf_retire(d, &token, count_free);
+	WK->qs = 9; /* another batch: passed a quiescent point */
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 2);
+	WK->qs = 8;
+	wf_retire(d, &token, count_free);
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 3);
+	d->threads = false;
+	WK->qs = 0;
+}
+
+/* 10. A removed peer: nothing left for a worker to send with, and no route
+ * to it in what they read. */
+static void test_10_removed_peer_unpublished(void **state)
+{
+	struct wf_peer *p = peer_of(&y);
+
+	(void)state;
+	assert_ptr_equal(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr), p);
+	d->threads = true; /* keep it readable until reclaimed */
+	WK->qs = 11;
+	wf_peer_remove(d, p);
+	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
+	assert_null(WF_GET(p->tx_kp)); /* still readable: retired, not freed */
+	{
+		union wf_endpoint ep;
+
+		assert_false(wf_peer_endpoint(p, &ep));
+	}
+	WK->qs = 12;
+	wf_reclaim(d, false);
+	assert_null(d->retired);
+	d->threads = false;
+	WK->qs = 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_1_data_direct),
+	    cmocka_unit_test(test_2_handshake_handed_over),
+	    cmocka_unit_test(test_3_proof_by_control),
+	    cmocka_unit_test(test_4_member_handed_over),
+	    cmocka_unit_test(test_5_roaming),
+	    cmocka_unit_test(test_6_tun_without_keys),
+	    cmocka_unit_test(test_7_two_contexts_one_counter),
+	    cmocka_unit_test(test_8_queue_bounded),
+	    cmocka_unit_test(test_9_reclaim),
+	    cmocka_unit_test(test_10_removed_peer_unpublished),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
