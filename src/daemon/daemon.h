@@ -123,14 +123,18 @@ enum wf_handover {
 	WF_HO_DATAGRAM, /* a handshake message, or data on keys not proven yet */
 	WF_HO_MEMBER,   /* the plaintext of an authentic MEMBER message */
 	WF_HO_SEEN,     /* an authentic packet came from another endpoint */
+	WF_HO_PROVEN,   /* an authentic packet on a pending keypair of a proven peer */
 	WF_HO_TUN,      /* a packet from TUN for a peer we have no keys for */
 };
 
 struct wf_ctl_msg {
 	uint8_t kind;
 	uint16_t len;
-	uint32_t index;   /* MEMBER, SEEN: the receiver index it came on... */
-	const void *kp;   /* ...and that index's keypair: compared, never followed */
+	uint32_t index;   /* MEMBER, SEEN: the receiver index it came on */
+	/* The index entry (data, MEMBER, SEEN) or the peer (TUN) the worker
+	 * found: nothing a queued message refers to is freed before the
+	 * control thread took it (wf_reclaim). */
+	void *ref;
 	union wf_endpoint from;
 	uint8_t data[];
 };
@@ -171,6 +175,8 @@ struct wf_worker {
 	pthread_t thread;
 	bool started;
 	struct {
+		uint64_t tun_reads;  /* reads from its TUN queue: packets, super-packets */
+		uint64_t udp_reads;  /* datagrams (or runs of them) from its socket */
 		uint64_t tun_super;  /* super-packets read from TUN and cut */
 		uint64_t gso_sends;  /* UDP_SEGMENT messages sent */
 		uint64_t gro_runs;   /* receives that held a run of datagrams */
@@ -226,7 +232,11 @@ struct wf_peer {
 		unsigned seq;
 		uint32_t w[sizeof(union wf_endpoint) / 4];
 	} ep_pub;
-	struct wf_keypair *tx_kp;
+	struct wf_keypair *tx_kp; /* NULL while packets are staged: they go first */
+	/* Atomic: packets from TUN a worker handed over and the control thread
+	 * has not taken yet; while there are any, the worker hands over the
+	 * following ones too, so that a flow stays in order. */
+	unsigned tx_handed;
 	bool removed; /* unlinked: waits for the workers to let go of it */
 
 	struct wf_session session;
@@ -276,6 +286,14 @@ struct wf_index_entry {
 	struct wf_index_entry *next; /* atomic: workers walk the bucket */
 	uint32_t index;
 	int live; /* enum wf_index_live, atomic */
+	/* Atomic: datagrams on it a worker handed over that the control
+	 * thread has not taken yet (while any, the following ones go too). */
+	unsigned handed;
+	/* A pending keypair (a rekey) of a peer that was proven already, with
+	 * nothing new to adopt: a worker takes its data itself and only tells
+	 * the control thread of the proof (set before live, then fixed). */
+	bool direct;
+	bool noted; /* atomic: that proof was handed over */
 	enum wf_index_kind kind;
 	void *ptr; /* struct wf_handshake * or struct wf_keypair * */
 	struct wf_peer *peer;
@@ -367,7 +385,7 @@ bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q) WF_MUST_CHECK;
 /* Hand a datagram or packet to the control thread; false when its queue is
  * full (then counted as busy) or it does not fit. */
 bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,
-		 const union wf_endpoint *from, uint32_t index, const void *kp);
+		 const union wf_endpoint *from, uint32_t index, void *ref);
 /* The control thread: take what the workers handed over. */
 void wf_ctl_drain(struct wf_daemon *d, int64_t now);
 /* Publish p's endpoint and sending keypair to the workers (after any change
@@ -451,6 +469,10 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 /* A session with p came up (a response to our initiation, or the proof of
  * one we answered): send what waited, tell the mesh if p was down. */
 void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now);
+/* The first authentic packet on pending keypair kp (of index entry e)
+ * proves the initiation behind it (the control thread's). */
+void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
+		   int64_t now);
 /* Encrypt and send len bytes at d->buf + WF_DATA_HEADER_LEN (or a staged
  * buffer) to p with kp. */
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,

@@ -83,6 +83,7 @@ void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		p->staged[i] = NULL;
 	}
 	p->n_staged = 0;
+	wf_peer_publish(d, p); /* now the workers may send */
 }
 
 /* --- ICMP unreachable for packets no peer owns --------------------------- */
@@ -223,6 +224,9 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 	struct wf_keypair *kp;
 
 	if (!w->control) {
+		/* What it handed over first goes first. */
+		if (__atomic_load_n(&p->tx_handed, __ATOMIC_ACQUIRE))
+			return NULL;
 		kp = __atomic_load_n(&p->tx_kp, __ATOMIC_ACQUIRE);
 		return wf_keypair_usable(kp, &d->limits, now) && wf_peer_endpoint(p, to) ? kp : NULL;
 	}
@@ -250,7 +254,9 @@ static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *k
 	size_t out;
 
 	if (!kp && !w->control) {
-		(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
+		WF_ADD(p->tx_handed, 1);
+		if (!wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, p))
+			WF_ADD(p->tx_handed, -1u);
 		return;
 	}
 	if (!kp) {
@@ -351,8 +357,8 @@ void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiate
 
 /* The first authentic packet on a keypair we answered with: the initiation
  * behind it is proven, and with it the peer's key and certificate. */
-static void prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
-		  int64_t now)
+void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
+		   int64_t now)
 {
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
 	struct wf_peer *p = e->peer;
@@ -416,9 +422,9 @@ static void rx_worker_side(struct wf_worker *w, const struct wf_index_entry *e, 
 	union wf_endpoint ep;
 
 	if (!wf_peer_endpoint(p, &ep) || !wf_endpoint_equal(&ep, from))
-		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, e->ptr);
+		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, (void *)e);
 	if (type == WF_MSG_CONTROL)
-		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e->ptr);
+		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, (void *)e);
 	else if (plain_len)
 		deliver(w, p, plain, plain_len);
 }
@@ -441,9 +447,14 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	}
 	e = wf_index_find(d, wf_get_le32(pkt + 4));
 	live = e ? __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) : WF_LIVE_NONE;
-	if (live == WF_LIVE_PENDING && !w->control) {
-		/* Perhaps the proof of an initiation: the control thread's. */
-		(void)wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, NULL);
+	if (!w->control && ((live == WF_LIVE_PENDING && !e->direct) ||
+			    (live == WF_LIVE_READY && __atomic_load_n(&e->handed, __ATOMIC_ACQUIRE)))) {
+		/* Perhaps the proof of an initiation: the control thread's.
+		 * Those after it follow it there until it took them all, so
+		 * that nothing overtakes them. */
+		WF_ADD(e->handed, 1);
+		if (!wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, e))
+			WF_ADD(e->handed, -1u);
 		return;
 	}
 	if (live == WF_LIVE_NONE) {
@@ -461,12 +472,16 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (WF_GET(p->last_rx_ms) != now)
 		WF_SET(p->last_rx_ms, now);
 	if (!w->control) {
+		/* A rekey proven: once, the control thread rotates the keys. */
+		if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
+		    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
+			__atomic_store_n(&e->noted, false, __ATOMIC_RELEASE);
 		rx_worker_side(w, e, p, from, pkt[0], plain, plain_len);
 		return;
 	}
 	wf_peer_seen_at(d, p, from);
 	if (!kp->proven)
-		prove(d, e, kp, now);
+		wf_data_prove(d, e, kp, now);
 	if (pkt[0] == WF_MSG_CONTROL)
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)

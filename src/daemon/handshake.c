@@ -330,7 +330,9 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	kp->from_endpoint = slot == 0;
 	memcpy(kp->init_hash, m->hash, WF_INIT_HASH_LEN);
 	wf_session_add_pending(&p->session, slot, kp, &evicted);
-	/* Data on it goes to us until a packet proves it (data.c, prove). */
+	/* Data on it goes to us until a packet proves it (data.c, prove);
+	 * a rekey's the workers take, and tell us of the proof. */
+	e->direct = p->proven && !e->offered;
 	__atomic_store_n(&e->live, WF_LIVE_PENDING, __ATOMIC_RELEASE);
 	wf_peer_drop_keypair(d, evicted);
 	resp[0] = WF_MSG_HANDSHAKE_RESP;

@@ -100,6 +100,28 @@ static cJSON *offloads_object(const struct wf_offloads *off)
 	return o;
 }
 
+/* What one worker did: [{"tun_super_packets": N, ...}, ...], the control
+ * thread's share not among them. */
+static cJSON *worker_counts(const struct wf_daemon *d)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		const struct wf_worker *w = &d->w[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(o, "tun_reads", (double)WF_GET(w->batch.tun_reads));
+		cJSON_AddNumberToObject(o, "udp_reads", (double)WF_GET(w->batch.udp_reads));
+		cJSON_AddNumberToObject(o, "tun_super_packets", (double)WF_GET(w->batch.tun_super));
+		cJSON_AddNumberToObject(o, "udp_gso_sends", (double)WF_GET(w->batch.gso_sends));
+		cJSON_AddNumberToObject(o, "udp_gro_runs", (double)WF_GET(w->batch.gro_runs));
+		cJSON_AddNumberToObject(o, "tun_coalesced_writes",
+					(double)WF_GET(w->batch.tun_joined));
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 /* How much the offloads were used since the start. */
 static cJSON *offload_counts(const struct wf_daemon *d)
 {
@@ -138,6 +160,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddStringToObject(n, "public_key", key);
 	cJSON_AddNumberToObject(n, "mtu", d->mtu);
 	cJSON_AddNumberToObject(n, "workers", d->n_workers);
+	cJSON_AddItemToObject(n, "worker_counts", worker_counts(d));
 	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));

@@ -36,6 +36,8 @@ struct wf_retired {
 	void *ptr;
 	void (*fn)(void *);
 	uint64_t qs[WF_WORKERS_MAX]; /* each worker's count when it was unlinked */
+	bool passed;                  /* every worker let go of it since... */
+	unsigned tail[WF_WORKERS_MAX]; /* ...but may have queued a message about it */
 };
 
 static uint64_t qs_load(const struct wf_worker *w)
@@ -86,9 +88,35 @@ void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *))
 	}
 	r->ptr = ptr;
 	r->fn = fn;
+	r->passed = false;
 	snapshot(d, r->qs);
 	r->next = d->retired;
 	d->retired = r;
+}
+
+/* Were the messages queued before tail[] all taken? */
+static bool all_taken(const struct wf_daemon *d, const unsigned tail[WF_WORKERS_MAX])
+{
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if ((int)(__atomic_load_n(&d->w[i].q.head, __ATOMIC_ACQUIRE) - tail[i]) < 0)
+			return false;
+	return true;
+}
+
+/*
+ * Two steps: once every worker passed a quiescent point, none can find the
+ * object any more, but a message it queued before may still refer to it;
+ * so the tails of the queues are taken then, and the object is freed once
+ * the control thread took everything up to them.
+ */
+static bool reclaimable(const struct wf_daemon *d, struct wf_retired *r)
+{
+	if (!r->passed && all_passed(d, r->qs)) {
+		r->passed = true;
+		for (unsigned i = 0; i < d->n_workers; i++)
+			r->tail[i] = __atomic_load_n(&d->w[i].q.tail, __ATOMIC_ACQUIRE);
+	}
+	return r->passed && all_taken(d, r->tail);
 }
 
 void wf_reclaim(struct wf_daemon *d, bool force)
@@ -96,7 +124,7 @@ void wf_reclaim(struct wf_daemon *d, bool force)
 	struct wf_retired **rp = &d->retired, *r;
 
 	while ((r = *rp)) {
-		if (force || all_passed(d, r->qs)) {
+		if (force || reclaimable(d, r)) {
 			*rp = r->next;
 			r->fn(r->ptr);
 			free(r);
@@ -124,7 +152,9 @@ void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p)
 	for (size_t i = 0; i < sizeof(w) / 4; i++)
 		WF_SET(p->ep_pub.w[i], w[i]);
 	__atomic_store_n(&p->ep_pub.seq, seq + 2, __ATOMIC_RELEASE);
-	__atomic_store_n(&p->tx_kp, p->removed ? NULL : p->session.current, __ATOMIC_RELEASE);
+	/* Staged packets leave first (wf_data_flush_staged publishes again). */
+	__atomic_store_n(&p->tx_kp, p->removed || p->n_staged ? NULL : p->session.current,
+			 __ATOMIC_RELEASE);
 }
 
 bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
@@ -188,7 +218,7 @@ static struct wf_ctl_msg *ctlq_slot(const struct wf_ctlq *q, unsigned i)
 }
 
 bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,
-		 const union wf_endpoint *from, uint32_t index, const void *kp)
+		 const union wf_endpoint *from, uint32_t index, void *ref)
 {
 	struct wf_ctlq *q = &w->q;
 	unsigned tail = WF_GET(q->tail);
@@ -203,7 +233,7 @@ bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data
 	m->kind = (uint8_t)kind;
 	m->len = (uint16_t)len;
 	m->index = index;
-	m->kp = kp;
+	m->ref = ref;
 	if (from)
 		m->from = *from;
 	else
@@ -214,12 +244,12 @@ bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data
 	return true;
 }
 
-/* The peer of an index that still names the keypair a worker saw. */
+/* The peer of the index entry a worker saw, if the entry is still linked. */
 static struct wf_peer *ctl_peer(struct wf_daemon *d, const struct wf_ctl_msg *m)
 {
 	struct wf_index_entry *e = wf_index_find(d, m->index);
 
-	if (!e || e->kind != WF_INDEX_KEYPAIR || e->ptr != m->kp || !e->peer || e->peer->removed)
+	if (!e || e != m->ref || e->kind != WF_INDEX_KEYPAIR || !e->peer || e->peer->removed)
 		return NULL;
 	return e->peer;
 }
@@ -228,19 +258,25 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 {
 	struct wf_worker *c = &d->ctl;
 	struct wf_vnet_hdr plain;
+	struct wf_index_entry *e;
 	struct wf_peer *p;
 
 	switch (m->kind) {
 	case WF_HO_DATAGRAM:
 		wf_udp_dispatch(c, m->data, m->len, &m->from, now);
+		if (m->ref) /* data on an index: delivered, the next may go direct */
+			WF_ADD(((struct wf_index_entry *)m->ref)->handed, -1u);
 		break;
 	case WF_HO_TUN:
 		/* Into a slot of our own, which has the room sealing needs. */
-		if (m->len > c->tx.slot_cap)
-			break;
-		memset(&plain, 0, sizeof(plain));
-		memcpy(wf_txq_slot(c), m->data, m->len);
-		wf_data_from_tun(c, wf_txq_slot(c), m->len, &plain, now);
+		if (m->len <= c->tx.slot_cap) {
+			memset(&plain, 0, sizeof(plain));
+			memcpy(wf_txq_slot(c), m->data, m->len);
+			wf_data_from_tun(c, wf_txq_slot(c), m->len, &plain, now);
+		}
+		/* Sent (on its way, in our batch) or staged: either way before
+		 * anything the worker sends after. */
+		WF_ADD(((struct wf_peer *)m->ref)->tx_handed, -1u);
 		break;
 	case WF_HO_SEEN:
 		if ((p = ctl_peer(d, m)))
@@ -249,6 +285,13 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 	case WF_HO_MEMBER:
 		if ((p = ctl_peer(d, m)))
 			wf_members_receive(d, p, m->data, m->len, now);
+		break;
+	case WF_HO_PROVEN:
+		e = m->ref;
+		if ((p = ctl_peer(d, m)) && e->ptr && !((struct wf_keypair *)e->ptr)->proven) {
+			wf_peer_seen_at(d, p, &m->from);
+			wf_data_prove(d, e, e->ptr, now);
+		}
 		break;
 	}
 }
@@ -292,6 +335,7 @@ static bool tun_read(struct wf_worker *w, int64_t now)
 
 	if (n <= 0)
 		return false;
+	WF_ADD(w->batch.tun_reads, 1);
 	memset(&h, 0, sizeof(h));
 	if (d->off.vnet) {
 		if (n < WF_VNET_HDR_LEN) {

@@ -563,6 +563,7 @@ void wf_udp_receive(struct wf_worker *w)
 		}
 		if (n <= 0)
 			break;
+		WF_ADD(w->batch.udp_reads, (uint64_t)n);
 		now = wf_now_ms(); /* one clock read per batch is precise enough */
 		wf_data_rx_begin(w);
 		for (int i = 0; i < n; i++)

@@ -286,10 +286,17 @@ static void test_6_tun_without_keys(void **state)
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(p->n_staged, 1);
 	assert_int_equal(d->hs_count.initiated, initiated + 1);
-	/* Keys back: the worker sends on its own. */
-	wf_handshake_abort(d, p->hs);
+	/* While a packet is staged, the workers get no keys: it goes first. */
 	p->session.current = kept;
 	wf_peer_publish(d, p);
+	assert_null(WF_GET(p->tx_kp));
+	/* Keys back, nothing staged: the worker sends on its own. */
+	wf_handshake_abort(d, p->hs);
+	for (unsigned i = 0; i < p->n_staged; i++)
+		free(p->staged[i]);
+	p->n_staged = 0;
+	wf_peer_publish(d, p);
+	assert_ptr_equal(WF_GET(p->tx_kp), kept);
 	hn_clear();
 	slot = wf_txq_slot(WK);
 	memcpy(slot, pkt, len);
@@ -303,9 +310,6 @@ static void test_6_tun_without_keys(void **state)
 	memcpy(plain, slot, n);
 	assert_int_equal(n, len);
 	assert_memory_equal(plain, pkt, len);
-	for (unsigned i = 0; i < p->n_staged; i++)
-		free(p->staged[i]);
-	p->n_staged = 0;
 }
 
 /* 7. The worker and the control thread seal with the same keys at once
@@ -421,6 +425,42 @@ static void test_10_removed_peer_unpublished(void **state)
 	WK->qs = 0;
 }
 
+/* 11. A rekey of a proven peer: the worker takes the data on the new keys
+ * itself, at once, and hands over only the proof, once; the keys rotate
+ * when the control thread takes it. */
+static void test_11_rekey_proof_direct(void **state)
+{
+	uint8_t pkt[256], got[2048];
+	size_t len = x_packet(pkt, 11);
+	struct wf_peer *p = peer_of(&x);
+	struct wf_keypair *old = p->session.current, *kx2;
+	struct wf_index_entry *e;
+
+	(void)state;
+	kx2 = hn_handshake(d, &x, &x_at, wf_realtime_ns(), 0x600);
+	assert_non_null(kx2);
+	e = wf_index_find(d, kx2->remote_index);
+	assert_non_null(e);
+	assert_int_equal(WF_GET(e->live), WF_LIVE_PENDING);
+	assert_true(e->direct);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	for (int i = 0; i < 2; i++) {
+		x_sends(kx2, WF_MSG_DATA, pkt, len, &x_at);
+		assert_int_equal(hn_delivered(got, sizeof(got)), len);
+	}
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_PROVEN);
+	assert_ptr_equal(p->session.current, old);
+	wf_ctl_drain(d, HN_NOW);
+	assert_ptr_not_equal(p->session.current, old);
+	assert_int_equal(p->session.current->local_index, kx2->remote_index);
+	assert_int_equal(WF_GET(e->live), WF_LIVE_READY);
+	assert_ptr_equal(WF_GET(p->tx_kp), p->session.current);
+	wf_keypair_free(kx);
+	kx = kx2;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +474,7 @@ int main(void)
 	    cmocka_unit_test(test_8_queue_bounded),
 	    cmocka_unit_test(test_9_reclaim),
 	    cmocka_unit_test(test_10_removed_peer_unpublished),
+	    cmocka_unit_test(test_11_rekey_proof_direct),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
