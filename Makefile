@@ -2,6 +2,7 @@
 #   make                 build ./build/weft
 #   make check           build and run every test (unit, vectors, CLI, short fuzz, netns)
 #   make check SAN=address,undefined   the same under sanitizers (build-san/)
+#   make check-tsan      the threads under ThreadSanitizer (build-tsan/)
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
 #   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
@@ -19,7 +20,7 @@ BUILD   := build
 SANFLAGS :=
 HARDEN  := -D_FORTIFY_SOURCE=3
 else
-BUILD   := build-san
+BUILD   := $(if $(filter thread,$(SAN)),build-tsan,build-san)
 SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 HARDEN  :=
 endif
@@ -52,7 +53,7 @@ TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro
+.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN)
 
 $(BUILD)/%.o: %.c
@@ -129,6 +130,18 @@ check: all
 unit: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --only unit
 
+# The threads under ThreadSanitizer (build-tsan/): the unit tests, and the
+# namespace tests that load both workers, rekey, roam and flood. A report
+# ends a daemon with status 66, which fails its test.
+TSAN_NETNS ?= 10 16 60 80 87
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all SAN=thread
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" BUILD=build-tsan \
+		tests/run.sh --only unit
+	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" BUILD=build-tsan \
+		tests/run.sh --only netns --netns "$(TSAN_NETNS)"
+
+
 # Benchmarks: never part of the suite (no timing is ever a test).
 $(BUILD)/bench/micro: bench/micro.c $(LIBWEFT)
 	@mkdir -p $(dir $@)
@@ -163,6 +176,6 @@ format:
 	clang-format -i $(LIB_SRC) $(DAEMON_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard src/*/*.h include/weft/*.h)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--only unit|vectors|cli|netns|fuzz]
+#   tests/run.sh [--fuzz] [--only unit|vectors|cli|netns|fuzz] [--netns 'NN NN ...']
 # Prints one line per test and a closing "N passed, N failed, N skipped".
+# --netns: only the namespace tests whose numbers are listed.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD WEFT="$PWD/$BUILD/weft"
 fuzz=0
 only=
+netns_only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fuzz) fuzz=1 ;;
 	--only) only=$2; shift ;;
-	*) echo "usage: $0 [--fuzz] [--only unit|vectors|cli|netns|fuzz]" >&2; exit 2 ;;
+	--netns) netns_only=" $2 "; shift ;;
+	*) echo "usage: $0 [--fuzz] [--only unit|vectors|cli|netns|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -68,7 +71,9 @@ if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
 fi
 if want netns; then
 	for t in tests/netns/[0-9]*.sh; do
-		[ -f "$t" ] && run "netns/$(basename "$t" .sh)" bash "$t"
+		n=$(basename "$t" .sh)
+		[ -z "$netns_only" ] || [[ $netns_only == *" ${n%%-*} "* ]] || continue
+		[ -f "$t" ] && run "netns/$n" bash "$t"
 	done
 fi
 

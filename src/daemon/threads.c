@@ -45,6 +45,13 @@ static uint64_t qs_load(const struct wf_worker *w)
 	return __atomic_load_n(&w->qs, __ATOMIC_SEQ_CST);
 }
 
+/* The same, as a read-modify-write: a full barrier, so that the unlinking
+ * stores before it are seen before the count is. */
+static uint64_t qs_load_fenced(struct wf_worker *w)
+{
+	return __atomic_fetch_add(&w->qs, 0, __ATOMIC_SEQ_CST);
+}
+
 /* Has every worker been idle, or finished a batch, since qs[] was taken?
  * An even count is idle: it held nothing then, and whatever it reads later
  * no longer leads to what was unlinked before. */
@@ -56,12 +63,10 @@ static bool all_passed(const struct wf_daemon *d, const uint64_t qs[WF_WORKERS_M
 	return true;
 }
 
-static void snapshot(const struct wf_daemon *d, uint64_t qs[WF_WORKERS_MAX])
+static void snapshot(struct wf_daemon *d, uint64_t qs[WF_WORKERS_MAX])
 {
-	/* The unlinking stores come before the counts we read. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < d->n_workers; i++)
-		qs[i] = qs_load(&d->w[i]);
+		qs[i] = qs_load_fenced(&d->w[i]);
 }
 
 void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *))
@@ -147,10 +152,10 @@ void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p)
 	if (p->has_endpoint && !p->removed)
 		ep = p->endpoint;
 	memcpy(w, &ep, sizeof(w));
+	/* Release stores: no reader sees a new word before the odd count. */
 	WF_SET(p->ep_pub.seq, seq + 1);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	for (size_t i = 0; i < sizeof(w) / 4; i++)
-		WF_SET(p->ep_pub.w[i], w[i]);
+		__atomic_store_n(&p->ep_pub.w[i], w[i], __ATOMIC_RELEASE);
 	__atomic_store_n(&p->ep_pub.seq, seq + 2, __ATOMIC_RELEASE);
 	/* Staged packets leave first (wf_data_flush_staged publishes again). */
 	__atomic_store_n(&p->tx_kp, p->removed || p->n_staged ? NULL : p->session.current,
@@ -164,9 +169,9 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
 
 	do {
 		s1 = __atomic_load_n(&p->ep_pub.seq, __ATOMIC_ACQUIRE);
+		/* Acquire loads: the second count is read after the words. */
 		for (size_t i = 0; i < sizeof(w) / 4; i++)
-			w[i] = WF_GET(p->ep_pub.w[i]);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			w[i] = __atomic_load_n(&p->ep_pub.w[i], __ATOMIC_ACQUIRE);
 		s2 = WF_GET(p->ep_pub.seq);
 	} while ((s1 & 1) || s1 != s2);
 	memcpy(out, w, sizeof(w));
@@ -363,9 +368,11 @@ void wf_worker_tun(struct wf_worker *w)
 	wf_txq_flush(w);
 }
 
+/* A read-modify-write, a full barrier: the count is out before anything
+ * the worker reads next. */
 static void qs_step(struct wf_worker *w)
 {
-	__atomic_store_n(&w->qs, w->qs + 1, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&w->qs, 1, __ATOMIC_SEQ_CST);
 }
 
 static void *worker_main(void *arg)
@@ -378,7 +385,6 @@ static void *worker_main(void *arg)
 		int n = epoll_wait(w->epoll_fd, ev, 4, -1);
 
 		qs_step(w); /* odd: in a batch, may hold what it reads */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 

@@ -168,7 +168,7 @@ static void test_render_errors(void **state)
 
 /* --- the client against a real control socket ------------------------- */
 
-static volatile bool stop;
+static bool stop; /* atomic: set by the test, read by the server thread */
 
 static char *handler(const char *req, void *arg)
 {
@@ -179,7 +179,7 @@ static void *serve(void *arg)
 {
 	struct pollfd pfd = {.fd = wf_control_fd(arg), .events = POLLIN};
 
-	while (!stop)
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE))
 		if (poll(&pfd, 1, 20) > 0)
 			wf_control_handle(arg);
 	return NULL;
@@ -208,7 +208,7 @@ static void test_query(void **state)
 
 	c = wf_control_open(path, handler, NULL, err, sizeof(err));
 	assert_non_null(c);
-	stop = false;
+	__atomic_store_n(&stop, false, __ATOMIC_RELEASE);
 	assert_int_equal(pthread_create(&th, NULL, serve, c), 0);
 	resp = wf_status_query(path, "status", err, sizeof(err));
 	assert_non_null(resp);
@@ -224,7 +224,7 @@ static void test_query(void **state)
 	optind = 0;
 	assert_int_equal(cmd_status(4, argv_extra), CLI_EXIT_USAGE);
 	fflush(stdout);
-	stop = true;
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 	wf_control_close(c);
 	assert_int_equal(rmdir(tmp), 0);
