@@ -336,6 +336,8 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 		fprintf(out, "up %s", t);
 		if (jnum(node, "mtu", &v))
 			fprintf(out, ", mtu %.0f", v);
+		if (jnum(node, "workers", &v))
+			fprintf(out, ", %.0f worker%s", v, v == 1 ? "" : "s");
 		if (jstr(node, "serial", NULL)) {
 			cell_set(serial, jstr(node, "serial", "?"));
 			cell_set(until, jstr(node, "not_after", "?"));

@@ -121,6 +121,10 @@ static const struct {
 	/* 51 */ {BASE "udp-gso = maybe\n", P ":3: bad udp-gso 'maybe' (yes or no)"},
 	/* 52 */ {BASE "tun-offload = 1\n", P ":3: bad tun-offload '1' (yes or no)"},
 	/* 53 */ {BASE "udp-gro = no\nudp-gro = yes\n", P ":4: duplicate key 'udp-gro' (first set on line 3)"},
+	/* 54 */ {BASE "workers = 17\n", P ":3: bad workers '17' (1 to 16, or 0 for one per core)"},
+	/* 55 */ {BASE "workers = -1\n", P ":3: bad workers '-1' (1 to 16, or 0 for one per core)"},
+	/* 56 */ {BASE "workers = two\n", P ":3: bad workers 'two' (1 to 16, or 0 for one per core)"},
+	/* 57 */ {BASE "workers = 2x\n", P ":3: bad workers '2x' (1 to 16, or 0 for one per core)"},
 };
 
 static void test_bad(void **state)
@@ -159,6 +163,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 10000);
 	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
+	assert_int_equal(cfg.workers, 0); /* one per core */
 	assert_int_equal(cfg.handshake_timeout_ms, 5000);
 }
 
@@ -180,7 +185,8 @@ static void test_all_keys(void **state)
 				   "handshake-timeout = 250ms\n"
 				   "tun-offload = no\n"
 				   "udp-gso = off\n"
-				   "udp-gro = false\n";
+				   "udp-gro = false\n"
+				   "workers = 16\n";
 	char ep[WF_ADDR_STRLEN];
 
 	assert_true(parse(text));
@@ -206,6 +212,7 @@ static void test_all_keys(void **state)
 	assert_false(cfg.tun_offload);
 	assert_false(cfg.udp_gso);
 	assert_false(cfg.udp_gro);
+	assert_int_equal(cfg.workers, 16);
 }
 
 /* What `weft node init` writes, with its commented-out defaults. */
