@@ -4,12 +4,15 @@
  * (src/daemon/data.c, udp.c): a real daemon v with a session to member x,
  * every offload on, driven in memory through tests/common/harness.h.
  *
- * The first byte picks what the rest becomes:
- *   0: a read from the TUN device: a virtio-net header (10 bytes), then the
- *      packet, addressed to x (bytes 16-19 or 24-39 are forced to x's
- *      address, so that it gets past the route lookup);
- *   1: a receive batch: the rest cut into packets (a 2-byte length before
- *      each) that x seals and sends, delivered to TUN as one batch.
+ * The first byte picks what the rest becomes (bit 0) and who takes it (bit 1):
+ *   bit 0 clear: a read from the TUN device: a virtio-net header (10 bytes),
+ *      then the packet, addressed to x (bytes 16-19 or 24-39 are forced to
+ *      x's address, so that it gets past the route lookup);
+ *   bit 0 set: a receive batch: the rest cut into packets (a 2-byte length
+ *      before each) that x seals and sends, delivered to TUN as one batch;
+ *   bit 1 clear: the control thread's share of the path (as without workers);
+ *   bit 1 set: the daemon's one worker, then the control thread drains what
+ *      it handed over (wf_ctl_drain), on this one thread.
  * Whatever happens, the daemon must not crash or touch memory it should not
  * (ASan, UBSan); every datagram it sends must open with x's keys into at
  * most an MTU; every write to the TUN device must be a header the kernel
@@ -26,7 +29,7 @@ static struct hn_node v, x;
 static union wf_endpoint x_at;
 static struct wf_keypair *kx;
 static struct wf_daemon *d;
-#define W (&d->ctl) /* the control thread's share: no workers, one thread */
+static struct wf_worker *W; /* d->ctl or d->w[0], by the input */
 
 static bool setup(void)
 {
@@ -43,7 +46,9 @@ static bool setup(void)
 	if (!d)
 		return false;
 	d->mtu = 1440;
-	if (!wf_batch_alloc(W))
+	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
+	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
+	if (!wf_batch_alloc(&d->w[0]) || !wf_batch_alloc(&d->ctl) || !wf_ctlq_alloc(d, &d->w[0].q))
 		return false;
 	kx = hn_connect(d, &x, &x_at, 0x100);
 	return kx != NULL;
@@ -95,6 +100,7 @@ static void from_tun(const uint8_t *in, size_t n)
 	hn_clear();
 	wf_data_from_tun(W, pkt, len, &h, HN_NOW);
 	wf_txq_flush(W);
+	wf_ctl_drain(d, HN_NOW);
 	check_sent(h.gso_type != WF_GSO_NONE);
 }
 
@@ -135,6 +141,7 @@ static void rx_batch(const uint8_t *in, size_t n)
 		n -= len;
 	}
 	wf_data_rx_flush(W);
+	wf_ctl_drain(d, HN_NOW);
 	check_tun();
 }
 
@@ -150,6 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	offloads_on();
+	W = data[0] & 2 ? &d->w[0] : &d->ctl;
 	if (data[0] & 1)
 		rx_batch(data + 1, size - 1);
 	else
