@@ -139,7 +139,12 @@ struct wf_ctl_msg {
 	uint8_t data[];
 };
 
-enum { WF_CTLQ_DEPTH = 256 };
+enum {
+	WF_CTLQ_DEPTH = 256,
+	/* Under load when this many messages wait behind the one taken (an
+	 * eighth of the queue, as WireGuard's handshake queue): cookies. */
+	WF_CTLQ_LOAD = WF_CTLQ_DEPTH / 8,
+};
 
 /* One worker's queue to the control thread: single producer (the worker),
  * single consumer (the control thread), fixed slots, no allocation. */
@@ -290,8 +295,9 @@ struct wf_index_entry {
 	 * thread has not taken yet (while any, the following ones go too). */
 	unsigned handed;
 	/* A pending keypair (a rekey) of a peer that was proven already, with
-	 * nothing new to adopt: a worker takes its data itself and only tells
-	 * the control thread of the proof (set before live, then fixed). */
+	 * nothing new to adopt: a worker takes its data itself, if it comes
+	 * from the peer's endpoint, and only tells the control thread of the
+	 * proof (set before live, then fixed). */
 	bool direct;
 	bool noted; /* atomic: that proof was handed over */
 	enum wf_index_kind kind;
@@ -362,6 +368,7 @@ struct wf_daemon {
 	int stop_fd;          /* eventfd: the workers are to stop */
 	bool threads;         /* workers run: what is unlinked waits for them */
 	struct wf_retired *retired; /* unlinked, freed when no worker can hold it */
+	unsigned ctl_backlog; /* while draining: messages behind the one taken */
 };
 
 /* The value our own addresses have in d->routes: no peer may claim them. */

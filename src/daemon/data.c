@@ -413,18 +413,47 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
 }
 
-/* An authentic packet on a worker: what changes state goes to the control
- * thread (a new endpoint, a MEMBER message); data goes to TUN. */
-static void rx_worker_side(struct wf_worker *w, const struct wf_index_entry *e, struct wf_peer *p,
-			   const union wf_endpoint *from, uint8_t type, uint8_t *plain,
-			   size_t plain_len)
+/* A rekey the worker may prove itself: a proven peer, where it was. From
+ * elsewhere (a restarted peer, a new port) the control thread must prove it
+ * first, so that what we answer goes to the new place on the new keys. */
+static bool rx_direct(const struct wf_index_entry *e, const union wf_endpoint *from)
 {
 	union wf_endpoint ep;
 
+	return e->direct && wf_peer_endpoint(e->peer, &ep) && wf_endpoint_equal(&ep, from);
+}
+
+/* On a worker: does this datagram on entry e go to the control thread whole?
+ * Data on keys not proven yet (but a rekey's), and, so that nothing overtakes
+ * them, whatever follows such data while the control thread has not taken it. */
+static bool rx_hand_over(struct wf_worker *w, struct wf_index_entry *e, int live,
+			 const uint8_t *pkt, size_t len, const union wf_endpoint *from)
+{
+	if (!(live == WF_LIVE_PENDING && !rx_direct(e, from)) &&
+	    !(live == WF_LIVE_READY && __atomic_load_n(&e->handed, __ATOMIC_ACQUIRE)))
+		return false;
+	WF_ADD(e->handed, 1);
+	if (!wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, e))
+		WF_ADD(e->handed, -1u);
+	return true;
+}
+
+/* An authentic packet on a worker: what changes state goes to the control
+ * thread (the proof of a rekey, once; a new endpoint; a MEMBER message);
+ * data goes to TUN. */
+static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int live,
+			   struct wf_peer *p, const union wf_endpoint *from, uint8_t type,
+			   uint8_t *plain, size_t plain_len)
+{
+	union wf_endpoint ep;
+
+	if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
+	    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
+		__atomic_store_n(&e->noted, false, __ATOMIC_RELEASE); /* the next one tells */
 	if (!wf_peer_endpoint(p, &ep) || !wf_endpoint_equal(&ep, from))
-		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, (void *)e);
+		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, e);
 	if (type == WF_MSG_CONTROL)
-		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, (void *)e);
+		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e);
 	else if (plain_len)
 		deliver(w, p, plain, plain_len);
 }
@@ -447,16 +476,8 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	}
 	e = wf_index_find(d, wf_get_le32(pkt + 4));
 	live = e ? __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) : WF_LIVE_NONE;
-	if (!w->control && ((live == WF_LIVE_PENDING && !e->direct) ||
-			    (live == WF_LIVE_READY && __atomic_load_n(&e->handed, __ATOMIC_ACQUIRE)))) {
-		/* Perhaps the proof of an initiation: the control thread's.
-		 * Those after it follow it there until it took them all, so
-		 * that nothing overtakes them. */
-		WF_ADD(e->handed, 1);
-		if (!wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, e))
-			WF_ADD(e->handed, -1u);
+	if (!w->control && e && rx_hand_over(w, e, live, pkt, len, from))
 		return;
-	}
 	if (live == WF_LIVE_NONE) {
 		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
 		return;
@@ -472,11 +493,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (WF_GET(p->last_rx_ms) != now)
 		WF_SET(p->last_rx_ms, now);
 	if (!w->control) {
-		/* A rekey proven: once, the control thread rotates the keys. */
-		if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
-		    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
-			__atomic_store_n(&e->noted, false, __ATOMIC_RELEASE);
-		rx_worker_side(w, e, p, from, pkt[0], plain, plain_len);
+		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len);
 		return;
 	}
 	wf_peer_seen_at(d, p, from);

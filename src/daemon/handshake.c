@@ -404,7 +404,9 @@ static bool mac2_present(const uint8_t *pkt, size_t len)
 static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			 const union wf_endpoint *from, int64_t now)
 {
-	bool under = wf_load_note(&d->hs_load, now);
+	/* Under load: many handshakes a second, or many waiting behind this
+	 * one in a worker's queue. */
+	bool under = wf_load_note(&d->hs_load, now) | (d->ctl_backlog >= WF_CTLQ_LOAD);
 	bool validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->cookies, from, pkt, len, now);
 
 	if (under && !validated) {

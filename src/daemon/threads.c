@@ -314,10 +314,12 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now)
 		if (!q->arena)
 			continue;
 		for (; head != tail; head++) {
+			d->ctl_backlog = tail - head - 1;
 			ctl_take(d, ctlq_slot(q, head), now);
 			__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
 		}
 	}
+	d->ctl_backlog = 0;
 	wf_txq_flush(&d->ctl);
 }
 

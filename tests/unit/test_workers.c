@@ -461,6 +461,68 @@ static void test_11_rekey_proof_direct(void **state)
 	kx = kx2;
 }
 
+/* 12. A backlog in a worker's queue is load: an initiation taken with
+ * WF_CTLQ_LOAD or more behind it gets a cookie reply, not an answer. */
+static void test_12_backlog_is_load(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_noise_handshake hs;
+	uint64_t cookies = d->hs_count.cookies, answered = d->hs_count.answered;
+	size_t len = hn_init(&z, &hs, wf_realtime_ns(), 0x700, NULL, pkt, sizeof(pkt));
+
+	(void)state;
+	assert_true(len >= WF_INIT_MIN_LEN);
+	/* Two: answered (the copy is a duplicate), no cookie. */
+	for (int i = 0; i < 2; i++)
+		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(d->hs_count.cookies, cookies);
+	assert_int_equal(d->hs_count.answered, answered + 1);
+	/* One more than the load mark: the first taken is asked for a cookie. */
+	for (int i = 0; i < WF_CTLQ_LOAD + 1; i++)
+		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(d->hs_count.cookies, cookies + 1);
+	assert_int_equal(d->hs_count.answered, answered + 1);
+	assert_int_equal(d->ctl_backlog, 0);
+	wf_noise_handshake_clear(&hs);
+}
+
+/* 13. A proven peer handshakes again from elsewhere (restarted, a new port):
+ * its first data waits for the control thread, which proves the keys and
+ * moves the endpoint before delivering it, so that the answer goes to the
+ * new place on the new keys. */
+static void test_13_new_place_proven_first(void **state)
+{
+	union wf_endpoint moved = hn_ep("198.18.0.2:40001"), pub;
+	uint8_t pkt[256], got[2048];
+	size_t len = x_packet(pkt, 13);
+	struct wf_peer *p = peer_of(&x);
+	struct wf_keypair *kx2 = hn_handshake(d, &x, &moved, wf_realtime_ns(), 0x800);
+	struct wf_index_entry *e;
+
+	(void)state;
+	assert_non_null(kx2);
+	e = wf_index_find(d, kx2->remote_index);
+	assert_non_null(e);
+	assert_true(e->direct);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	x_sends(kx2, WF_MSG_DATA, pkt, len, &moved);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	assert_int_equal(queued(), 1);
+	assert_int_equal(queued_msg(0)->kind, WF_HO_DATAGRAM);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(hn_delivered(got, sizeof(got)), len);
+	assert_true(wf_peer_endpoint(p, &pub));
+	assert_true(wf_endpoint_equal(&pub, &moved));
+	assert_int_equal(p->session.current->local_index, kx2->remote_index);
+	assert_ptr_equal(WF_GET(p->tx_kp), p->session.current);
+	wf_keypair_free(kx);
+	kx = kx2;
+	x_at = moved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +537,8 @@ int main(void)
 	    cmocka_unit_test(test_9_reclaim),
 	    cmocka_unit_test(test_10_removed_peer_unpublished),
 	    cmocka_unit_test(test_11_rekey_proof_direct),
+	    cmocka_unit_test(test_12_backlog_is_load),
+	    cmocka_unit_test(test_13_new_place_proven_first),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
