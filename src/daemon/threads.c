@@ -243,7 +243,8 @@ bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data
 		m->from = *from;
 	else
 		memset(&m->from, 0, sizeof(m->from));
-	memcpy(m->data, data, len);
+	if (len)
+		memcpy(m->data, data, len);
 	__atomic_store_n(&q->tail, tail + 1, __ATOMIC_RELEASE);
 	w->q_signal = true;
 	return true;
