@@ -86,14 +86,14 @@ class World:
 
     # processes
     def spawn(self, ns, argv, logpath, env=None):
-        """Run argv in namespace ns (ip netns exec execs: the PID is argv's),
-        in its own session so a Ctrl-C reaches us, not it."""
+        """Run argv in namespace ns (ip netns exec execs: the PID is argv's;
+        None: here), in its own session so a Ctrl-C reaches us, not it."""
         logf = open(logpath, "ab")
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
         p = subprocess.Popen(
-            ["ip", "netns", "exec", ns] + list(argv),
+            (["ip", "netns", "exec", ns] if ns else []) + list(argv),
             stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
             env=full_env, start_new_session=True, cwd=self.tmp,
         )
@@ -751,6 +751,7 @@ def run_test(w, cfg, test, opts, rss):
         m0 = machine_cpu()
         t0 = time.monotonic()
         cli = w.spawn(w.ns_a, args, out)
+        perfs = start_perf(w, cfg, test, opts)
         pinger = None
         if test == "tcp1":  # latency under load
             plog = f"{cfg.dir}/ping-load.log"
@@ -774,6 +775,7 @@ def run_test(w, cfg, test, opts, rss):
             res["ping"] = parse_ping(open(pinger.logpath).read())
         w.stop(cli)
         w.stop(srv, grace=2)
+        res["perf"] = finish_perf(w, perfs)
         try:
             # iperf3 may print a warning line before its JSON (e.g. "UDP block
             # size exceeds TCP MSS", which compares with the control connection)
@@ -804,6 +806,41 @@ def run_test(w, cfg, test, opts, rss):
             w.unshape()
     cfg.check_alive()
     return res
+
+
+def start_perf(w, cfg, test, opts):
+    """BENCH_PERF: a profile of each daemon (its threads together) during the
+    run, with perf record; the run's figures then carry perf's cost."""
+    if not opts.perf or not isinstance(cfg, Weft):
+        return []
+    perfs = []
+    for side, pid in zip("ab", cfg.pids()):
+        data = f"{cfg.dir}/perf-{test}-{side}.data"
+        p = w.spawn(None, ["perf", "record", "-q", "-F", "499", "-g", "-p", str(pid), "-o", data,
+                           "--", "sleep", str(opts.seconds)], data + ".log")
+        perfs.append((side, data, p))
+    return perfs
+
+
+def finish_perf(w, perfs):
+    """The top of each profile: {side: [(percent, symbol)]}, also in the log."""
+    out = {}
+    for side, data, p in perfs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            w.stop(p)
+        r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                            "--percent-limit", "1.5", "--sort", "dso,symbol"],
+                           capture_output=True, text=True, timeout=120)
+        rows = []
+        for line in r.stdout.splitlines():
+            m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(.*)", line)
+            if m:
+                rows.append((float(m.group(1)), f"{m.group(3).strip()} ({m.group(2)})"))
+        out[side] = rows
+        log(f"  perf {side}: " + "; ".join(f"{pct:.1f}% {sym}" for pct, sym in rows[:12]))
+    return out
 
 
 def idle_ping(w, cfg, opts, rss):
@@ -947,6 +984,7 @@ def main():
     opts.udp_len = int(os.environ.get("BENCH_UDP_LEN", "1372"))
     opts.shape_rate = os.environ.get("BENCH_SHAPE", "1gbit")
     opts.idle_pings = int(os.environ.get("BENCH_IDLE_PINGS", "20"))
+    opts.perf = os.environ.get("BENCH_PERF", "") not in ("", "0")
     only = [x.strip() for x in os.environ.get("BENCH_ONLY", "").split(",") if x.strip()]
     tests = [x.strip() for x in os.environ.get("BENCH_TESTS", ",".join(TESTS)).split(",") if x.strip()]
     for t in tests:

@@ -72,21 +72,26 @@ static int64_t mono_ms(void)
 void wf_log_limited(struct wf_log_limit *l, enum wf_log_level level, const char *fmt, ...)
 {
 	const int64_t interval = WF_LOG_LIMIT_S * 1000, burst = (WF_LOG_LIMIT_BURST - 1) * interval;
-	int64_t now = mono_ms(), t = l->tat_ms > now ? l->tat_ms : now;
+	int64_t now = mono_ms(), old = __atomic_load_n(&l->tat_ms, __ATOMIC_RELAXED), t;
 	char suffix[64] = "";
+	unsigned left_out;
 	va_list ap;
 
 	if (level > cur_level)
 		return;
-	/* The same budget arithmetic as core/ratelimit.c (GCRA), in ms. */
-	if (t - now > burst) {
-		l->suppressed++;
-		return;
-	}
-	l->tat_ms = t + interval;
-	if (l->suppressed)
-		snprintf(suffix, sizeof(suffix), " (%u similar messages left out)", l->suppressed);
-	l->suppressed = 0;
+	/* The same budget arithmetic as core/ratelimit.c (GCRA), in ms; one
+	 * call site may be reached from several threads at once. */
+	do {
+		t = old > now ? old : now;
+		if (t - now > burst) {
+			__atomic_fetch_add(&l->suppressed, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	} while (!__atomic_compare_exchange_n(&l->tat_ms, &old, t + interval, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	left_out = __atomic_exchange_n(&l->suppressed, 0, __ATOMIC_RELAXED);
+	if (left_out)
+		snprintf(suffix, sizeof(suffix), " (%u similar messages left out)", left_out);
 	va_start(ap, fmt);
 	vlog(level, false, suffix, fmt, ap);
 	va_end(ap);

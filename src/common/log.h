@@ -31,7 +31,7 @@ void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
  */
 enum { WF_LOG_LIMIT_BURST = 5, WF_LOG_LIMIT_S = 10 };
 
-struct wf_log_limit {
+struct wf_log_limit { /* atomic: any thread may log through one */
 	int64_t tat_ms;
 	unsigned suppressed;
 };

@@ -480,8 +480,9 @@ void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiate
  * proves the initiation behind it (the control thread's). */
 void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
 		   int64_t now);
-/* Encrypt and send len bytes at d->buf + WF_DATA_HEADER_LEN (or a staged
- * buffer) to p with kp. */
+/* The control thread: encrypt and send the len bytes at pkt (with
+ * WF_DATA_HEADER_LEN bytes of room before, WF_AEAD_TAG_LEN after: a stack
+ * buffer, a staged packet) to p's endpoint with kp, now. */
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
 		  uint8_t *pkt, size_t len, int64_t now);
 void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now);

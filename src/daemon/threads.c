@@ -279,9 +279,10 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 			memset(&plain, 0, sizeof(plain));
 			memcpy(wf_txq_slot(c), m->data, m->len);
 			wf_data_from_tun(c, wf_txq_slot(c), m->len, &plain, now);
+			wf_txq_flush(c);
 		}
-		/* Sent (on its way, in our batch) or staged: either way before
-		 * anything the worker sends after. */
+		/* Sent or staged: either way before anything the worker sends
+		 * once it sees the count drop. */
 		WF_ADD(((struct wf_peer *)m->ref)->tx_handed, -1u);
 		break;
 	case WF_HO_SEEN:
