@@ -833,14 +833,42 @@ def finish_perf(w, perfs):
         r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
                             "--percent-limit", "1.5", "--sort", "dso,symbol"],
                            capture_output=True, text=True, timeout=120)
+        # Per object first (libcrypto's symbols are often unresolved and
+        # spread over many addresses, each too small to list).
+        rd = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                             "--percent-limit", "1", "--sort", "dso"],
+                            capture_output=True, text=True, timeout=120)
         rows = []
+        for line in rd.stdout.splitlines():
+            m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s*$", line)
+            if m:
+                rows.append((float(m.group(1)), f"[{m.group(2)} in all]"))
         for line in r.stdout.splitlines():
             m = re.match(r"\s*([0-9.]+)%\s+(\S+)\s+\[.\]\s+(.*)", line)
             if m:
-                rows.append((float(m.group(1)), f"{m.group(3).strip()} ({m.group(2)})"))
+                sym = re.sub(r"(\s+-)+\s*$", "", m.group(3)).strip()  # perf's empty IPC columns
+                rows.append((float(m.group(1)), f"{sym} ({m.group(2)})"))
         out[side] = rows
-        log(f"  perf {side}: " + "; ".join(f"{pct:.1f}% {sym}" for pct, sym in rows[:12]))
+        log(f"  perf {side}: " + "; ".join(f"{pct:.1f}% {sym}" for pct, sym in rows[:16]))
     return out
+
+
+def profiles(configs, results, tests):
+    """BENCH_PERF: each daemon's symbols above 1.5 % of its samples, per test
+    (the last round's), as lines of the results file."""
+    md = []
+    for c in configs:
+        for t in tests:
+            rs = [r for r in results[c.name].get(t, []) if r.get("perf")]
+            if not rs:
+                continue
+            if not md:
+                md = ["Profiles (BENCH_PERF: perf record -g on each daemon, all its threads; "
+                      "% of that daemon's samples, self time):", ""]
+            for side, rows in sorted(rs[-1]["perf"].items()):
+                who = "sender" if side == "a" else "receiver"
+                md.append(f"- {c.name} {t}, {who}: " + "; ".join(f"{pct:.1f}% {sym}" for pct, sym in rows))
+    return md + [""] if md else []
 
 
 def idle_ping(w, cfg, opts, rss):
@@ -1130,6 +1158,7 @@ def main():
         "",
         *notes,
         "",
+        *profiles(configs, results, tests),
     ]
     text = "\n".join(md)
     print()
