@@ -246,15 +246,22 @@ static bool set_bootstrap(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
-static bool set_mtu(struct parser *p, const char *key, const char *v)
+/* A whole decimal number, digits only (no sign, no space), into *n. */
+static bool parse_count(const char *v, unsigned long *n)
 {
-	unsigned long n = 0;
 	char *end = NULL;
 
 	errno = 0;
 	if (isdigit((unsigned char)v[0]))
-		n = strtoul(v, &end, 10);
-	if (!end || errno || *end || (n && (n < MIN_MTU || n > MAX_MTU)))
+		*n = strtoul(v, &end, 10);
+	return end && !errno && !*end;
+}
+
+static bool set_mtu(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n;
+
+	if (!parse_count(v, &n) || (n && (n < MIN_MTU || n > MAX_MTU)))
 		return fail(p, "bad mtu '%s' (%d to %d, or 0 for automatic)", v, MIN_MTU, MAX_MTU);
 	p->cfg->mtu = (unsigned)n;
 	return true;
@@ -262,13 +269,9 @@ static bool set_mtu(struct parser *p, const char *key, const char *v)
 
 static bool set_workers(struct parser *p, const char *key, const char *v)
 {
-	unsigned long n = 0;
-	char *end = NULL;
+	unsigned long n;
 
-	errno = 0;
-	if (isdigit((unsigned char)v[0]))
-		n = strtoul(v, &end, 10);
-	if (!end || errno || *end || n > WF_CONFIG_WORKERS_MAX)
+	if (!parse_count(v, &n) || n > WF_CONFIG_WORKERS_MAX)
 		return fail(p, "bad workers '%s' (1 to %d, or 0 for one per core)", v,
 			    WF_CONFIG_WORKERS_MAX);
 	p->cfg->workers = (unsigned)n;
