@@ -271,10 +271,11 @@ void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, i
 static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 {
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
+	bool unrouted;
 
 	p->removed = true;
 	wf_routes_remove_value(d->routes, p);
-	(void)wf_routes_publish(d);
+	unrouted = wf_routes_publish(d);
 	wf_mtu_forget(d, p);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs);
@@ -284,8 +285,13 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	for (unsigned i = 0; i < p->n_staged; i++)
 		free(p->staged[i]);
 	p->n_staged = 0;
-	/* Workers may still hold it from the routes they read. */
-	wf_retire(d, p, free);
+	/* Workers may still hold it from the routes they read. Out of memory
+	 * for a copy without it, their copy still names it: it stays. */
+	if (unrouted)
+		wf_retire(d, p, free);
+	else
+		log_warnx("peer %s: kept in memory, the workers' routes still name it",
+			  p->cert.name);
 }
 
 static void unlink_peer(struct wf_daemon *d, struct wf_peer *p)

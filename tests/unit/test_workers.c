@@ -20,6 +20,20 @@
 #include "../common/harness.h"
 #include "../common/packets.h"
 
+/* calloc, failing once on demand (linked with --wrap=calloc). */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+static int calloc_fail;
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fail) {
+		calloc_fail = 0;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
 static struct hn_node v, x, y, z;
 static union wf_endpoint x_at, y_at, z_at;
 static struct wf_keypair *kx, *ky;
@@ -523,6 +537,28 @@ static void test_13_new_place_proven_first(void **state)
 	x_at = moved;
 }
 
+/* 14. A peer removed when no copy of the routes without it can be made (out
+ * of memory): the workers' copy still names it, so it must stay readable
+ * (AddressSanitizer in the suite's second pass would see a use after free). */
+static void test_14_unroutable_peer_kept(void **state)
+{
+	struct wf_peer *p = peer_of(&z);
+
+	(void)state;
+	assert_non_null(p);
+	calloc_fail = 1; /* the copy's table */
+	wf_peer_remove(d, p);
+	assert_int_equal(calloc_fail, 0);
+	assert_null(peer_of(&z));
+	assert_ptr_equal(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr), p);
+	assert_true(p->removed);
+	assert_null(WF_GET(p->tx_kp));
+	/* Memory again: a copy without it, then it may go. */
+	assert_true(wf_routes_publish(d));
+	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +575,7 @@ int main(void)
 	    cmocka_unit_test(test_11_rekey_proof_direct),
 	    cmocka_unit_test(test_12_backlog_is_load),
 	    cmocka_unit_test(test_13_new_place_proven_first),
+	    cmocka_unit_test(test_14_unroutable_peer_kept),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
