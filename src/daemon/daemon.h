@@ -409,6 +409,8 @@ const struct wf_routes *wf_routes_read(const struct wf_daemon *d);
 #define WF_ADD(x, v) __atomic_fetch_add(&(x), (v), __ATOMIC_RELAXED)
 #define WF_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WF_SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+/* A counter with one writer (a worker's own): no read-modify-write needed. */
+#define WF_BUMP(x, v) WF_SET(x, WF_GET(x) + (v))
 
 /* loop.c: clocks */
 int64_t wf_now_ms(void);

@@ -310,7 +310,7 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		return;
 	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {
-		WF_ADD(w->batch.tun_super, 1);
+		WF_BUMP(w->batch.tun_super, 1);
 		tx_segments(w, p, kp, &to, &plan, pkt, len, now);
 	} else if (pkt != w->tx.big + WF_DATA_HEADER_LEN || (!kp && w->control)) {
 		tx_slot(w, p, kp, &to, pkt, len, now);
@@ -546,7 +546,7 @@ static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
 		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
 	}
 	if (writev(wk->tun_fd, iov, (int)k) >= 0) {
-		WF_ADD(wk->batch.tun_joined, w->n > 1);
+		WF_BUMP(wk->batch.tun_joined, w->n > 1);
 		return;
 	}
 	e = errno;

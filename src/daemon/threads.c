@@ -344,7 +344,7 @@ static bool tun_read(struct wf_worker *w, int64_t now)
 
 	if (n <= 0)
 		return false;
-	WF_ADD(w->batch.tun_reads, 1);
+	WF_BUMP(w->batch.tun_reads, 1);
 	memset(&h, 0, sizeof(h));
 	if (d->off.vnet) {
 		if (n < WF_VNET_HDR_LEN) {

@@ -392,7 +392,7 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 
 		if (r > 0) {
 			for (unsigned m = done; m < done + (unsigned)r; m++)
-				WF_ADD(w->batch.gso_sends, b->first[m + 1] - b->first[m] > 1);
+				WF_BUMP(w->batch.gso_sends, b->first[m + 1] - b->first[m] > 1);
 			done += (unsigned)r;
 			retried = false;
 			continue;
@@ -514,7 +514,7 @@ static void rx_message(struct wf_worker *w, uint8_t *buf, struct mmsghdr *m,
 	if (!seg || seg >= len)
 		seg = len;
 	else
-		WF_ADD(w->batch.gro_runs, 1);
+		WF_BUMP(w->batch.gro_runs, 1);
 	for (size_t off = 0; off < len; off += seg)
 		wf_udp_dispatch(w, buf + off, len - off < seg ? len - off : seg, from, now);
 }
@@ -563,7 +563,7 @@ void wf_udp_receive(struct wf_worker *w)
 		}
 		if (n <= 0)
 			break;
-		WF_ADD(w->batch.udp_reads, (uint64_t)n);
+		WF_BUMP(w->batch.udp_reads, (uint64_t)n);
 		now = wf_now_ms(); /* one clock read per batch is precise enough */
 		wf_data_rx_begin(w);
 		for (int i = 0; i < n; i++)
