@@ -77,6 +77,17 @@ ns_quiet a "$WEFT" up --dir "$WF_TMP/a2" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
 [ "$rc" = 1 ] && grep -q "^weft: error: interface weft0 is in use by another process" \
 	"$WF_TMP/second.err" || fail "second daemon on weft0 not refused in plain words"
+# ... or for the same port (the workers' sockets share it with SO_REUSEPORT,
+# which must not let another daemon join them).
+cp -a "$WF_TMP/a" "$WF_TMP/a3"
+rm -f "$WF_TMP/a3/weft.sock" "$WF_TMP/a3/weft.lock"
+sed -i '/^interface *=/d' "$WF_TMP/a3/weft.conf"
+echo "interface = weft9" >>"$WF_TMP/a3/weft.conf"
+rc=0
+ns_quiet a "$WEFT" up --dir "$WF_TMP/a3" 2>"$WF_TMP/second.err" || rc=$?
+cat "$WF_TMP/second.err"
+[ "$rc" = 1 ] && grep -q "^weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
+	"$WF_TMP/second.err" || fail "second daemon on a's port not refused"
 bg_alive "${MESH_PID[a]}" || fail "the first daemon died"
 ns_exec a ping -c 1 -W 2 100.64.0.2
 
