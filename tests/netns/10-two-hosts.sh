@@ -84,7 +84,8 @@ rm -f "$WF_TMP/a3/weft.sock" "$WF_TMP/a3/weft.lock"
 sed -i '/^interface *=/d' "$WF_TMP/a3/weft.conf"
 echo "interface = weft9" >>"$WF_TMP/a3/weft.conf"
 rc=0
-ns_quiet a "$WEFT" up --dir "$WF_TMP/a3" 2>"$WF_TMP/second.err" || rc=$?
+# (timeout: a daemon that wrongly starts must not hang the test)
+ns_quiet a timeout 10 "$WEFT" up --dir "$WF_TMP/a3" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
 [ "$rc" = 1 ] && grep -q "^weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
 	"$WF_TMP/second.err" || fail "second daemon on a's port not refused"
