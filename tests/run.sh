@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--only unit|vectors|cli|netns|fuzz] [--netns 'NN NN ...']
+#   tests/run.sh [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN NN ...']
 # Prints one line per test and a closing "N passed, N failed, N skipped".
 # --netns: only the namespace tests whose numbers are listed.
 set -u
@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
 	--fuzz) fuzz=1 ;;
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
-	*) echo "usage: $0 [--fuzz] [--only unit|vectors|cli|netns|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
+	*) echo "usage: $0 [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -60,6 +60,9 @@ fi
 if want vectors && [ -x "$BUILD/tests/noise_vectors" ]; then
 	run "vectors/noise-cacophony" "$BUILD/tests/noise_vectors" --require-ix \
 		"${WEFT_VECTORS:-../shared/vectors/noise/cacophony.txt}"
+fi
+if want sim && [ -x "$BUILD/tests/sim" ]; then
+	run "sim/1000-nodes" "$BUILD/tests/sim" -n 1000 --check
 fi
 if want cli; then
 	for t in tests/cli/*.sh; do

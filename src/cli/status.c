@@ -178,7 +178,16 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	join_strings(cJSON_GetObjectItemCaseSensitive(peer, "addresses"), buf, sizeof(buf));
 	cell_set(row[1], buf);
 	cell_set(row[2], jstr(peer, "endpoint", "-"));
-	cell_set(row[3], jstr(peer, "state", "?"));
+	/* The session's state, and gossip's verdict when it is not "alive". */
+	snprintf(buf, sizeof(buf), "%s", jstr(peer, "state", "?"));
+	{
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(peer, "member");
+		const char *ms = cJSON_IsObject(m) ? jstr(m, "state", "") : "";
+
+		if (ms[0] && strcmp(ms, "alive"))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " (%s)", ms);
+	}
+	cell_set(row[3], buf);
 	if (jnum(peer, "last_handshake_seconds", &secs)) {
 		fmt_duration(secs, t, sizeof(t));
 		snprintf(buf, sizeof(buf), "%s ago", t);

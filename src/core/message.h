@@ -31,6 +31,8 @@ bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len
 /* Control (membership) messages: the first plaintext byte is the kind. */
 enum wf_ctl_kind {
 	WF_CTL_MEMBER = 1, /* one member's certificate and the endpoint we reach it at */
+	/* 2-8: the gossip core's (core/gossip.h, enum wf_gossip_kind) */
+	WF_CTL_CERT_REQ = 9, /* key(32): send me that member's MEMBER message */
 };
 
 struct wf_member_msg {

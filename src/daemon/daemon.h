@@ -19,6 +19,7 @@
 #include "core/cert.h"
 #include "core/certcache.h"
 #include "core/cookie.h"
+#include "core/gossip.h"
 #include "core/noise.h"
 #include "core/offload.h"
 #include "core/ratelimit.h"
@@ -65,6 +66,7 @@ enum {
 	WF_HS_SOURCE_BURST = 5,
 	WF_MEMBER_PER_S = 200,     /* MEMBER messages taken from one peer */
 	WF_MEMBER_BURST = 2048,
+	WF_CACHE_SAVE_MS = 30000,  /* peers.cache written this often */
 };
 
 /* A segmentation offload: in use, or why not (for weft status and the log). */
@@ -219,6 +221,7 @@ struct wf_peer {
 	struct wf_cert cert;
 	bool proven;
 	bool mesh_up; /* told the mesh about it since its session last came up */
+	uint8_t member_state; /* what gossip holds of it (enum wf_gossip_state) */
 	bool defer_ok; /* may wait for an unproven initiation to be proven */
 	int64_t created_ms;
 
@@ -347,7 +350,15 @@ struct wf_daemon {
 	struct wf_srclimit *hs_sources;
 	struct wf_rate hs_source_rate, member_rate;
 
-	int64_t started_ms, last_tick_ms, last_gossip_ms;
+	/* Membership (membership.c): the core, what it last produced, and the
+	 * messages it asked for that no session could carry. */
+	struct wf_gossip gossip;
+	struct wf_gossip_out gossip_out;
+	uint64_t gossip_unsent, gossip_lost;
+	int64_t next_cert_ask_ms;
+	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) */
+
+	int64_t started_ms, last_tick_ms;
 	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */
 	bool self_expired;            /* said once, when our certificate ran out */
 	uint64_t drops[WF_DROP_MAX];
@@ -531,12 +542,21 @@ void wf_udp_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 void wf_udp_drain_errors(int fd);
 
 /* membership.c */
-/* p is reachable again (or for the first time): exchange what we know. Not
+bool wf_members_init(struct wf_daemon *d, int64_t now);
+void wf_members_release(struct wf_daemon *d);
+/* p is reachable again (or for the first time): a contact for the core. Not
  * called on rekeys, which change nothing the mesh needs to hear. */
 void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 			int64_t now);
+/* The core's timers (probes, gossip, comparisons, forgetting). */
 void wf_members_gossip(struct wf_daemon *d, int64_t now);
+/* A clean leave: tell the mesh before the sessions go. */
+void wf_members_leave(struct wf_daemon *d, int64_t now);
+
+/* cache.c: NODEDIR/peers.cache, what a restart rejoins from */
+unsigned wf_cache_load(struct wf_daemon *d, int64_t now);
+bool wf_cache_save(struct wf_daemon *d);
 
 /* timers.c */
 void wf_timers_tick(struct wf_daemon *d, int64_t now);

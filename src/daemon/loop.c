@@ -425,7 +425,8 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 {
 	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
 	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
-	return d->self_cert_len && wf_handshake_setup(d) && setup_routes(d);
+	return d->self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
+	       wf_members_init(d, wf_now_ms());
 }
 
 void wf_daemon_release(struct wf_daemon *d)
@@ -437,6 +438,7 @@ void wf_daemon_release(struct wf_daemon *d)
 	d->bootstrap = NULL;
 	d->n_bootstrap = 0;
 	wf_peer_free_all(d);
+	wf_members_release(d);
 	if (d->routes)
 		wf_routes_free(d->routes);
 	d->routes = NULL;
@@ -555,7 +557,8 @@ int wf_daemon_run(const char *dir)
 	if (!setup_workers(d, tun, udp, n))
 		goto out;
 	log_offloads(d);
-	d->started_ms = d->last_gossip_ms = wf_now_ms();
+	d->started_ms = wf_now_ms();
+	wf_cache_load(d, d->started_ms);
 	{
 		char ep[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN];
 
@@ -566,6 +569,8 @@ int wf_daemon_run(const char *dir)
 			 wf_cipher_name(d->ca.cipher), d->n_workers, d->n_workers == 1 ? "" : "s");
 	}
 	rc = run(d) ? 0 : 1;
+	wf_cache_save(d);
+	wf_members_leave(d, wf_now_ms());
 	goto out;
 out_fds:
 	/* Opened before the workers that would own them were set up. */

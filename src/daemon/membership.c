@@ -1,69 +1,245 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Forming the mesh. When a peer becomes reachable (its first session, or the
- * first after it went silent; never a mere rekey), both ends tell each other
- * the members they have live sessions with (certificate + the endpoint they
- * reach it at), and tell their other live peers about it. A node that learns
- * of a member handshakes with it directly, so one bootstrap address is enough
- * for a full mesh. A periodic push to one random peer repairs what a lost
- * message missed (anti-entropy); the membership issue replaces this with
- * SWIM-style gossip on the same WF_MSG_CONTROL messages.
+ * Membership in the daemon: src/core/gossip.c (SWIM with Lifeguard) wired to
+ * the sessions. The core decides; this file carries its messages inside the
+ * encrypted sessions (WF_MSG_CONTROL, kinds 2-8) and acts on its events.
  *
- * What a member says about a third node is hearsay: the certificate must
- * verify like any other, the node stays unproven (no routes) until it
- * answers a handshake of ours, and the endpoint is only a hint
- * (wf_peer_hearsay). So a member cannot make us route an address to anyone
- * who does not hold the key its certificate names.
+ * A session that comes up (never a mere rekey) is a contact: the core holds
+ * the peer alive and, if it is new or back from the dead, compares tables
+ * with it. A member learned by gossip is only a key and a hint of where it
+ * is: we ask whoever told us for its certificate (CERT_REQ, answered by a
+ * MEMBER message with the certificate and the endpoint it reaches it at).
+ * The certificate must verify like any other, the node stays unproven (no
+ * routes) until it answers a handshake of ours, and the endpoint is only a
+ * hint (wf_peer_hearsay). So a member cannot make us route an address to
+ * anyone who does not hold the key its certificate names.
+ *
+ * The core's verdicts change no session: a suspect or dead member keeps its
+ * session for as long as authentic packets arrive on it. A member that left
+ * is no longer called; a forgotten one (dead or left for an hour) is
+ * removed unless its session still lives.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
+#include "common/bytes.h"
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
 
-enum { GOSSIP_INTERVAL_MS = 30000, TIE_BREAK_DELAY_MS = 1000 };
+enum {
+	TIE_BREAK_DELAY_MS = 1000,
+	OUT_MSGS = 64,
+	OUT_EVENTS = 256,
+	CERT_RETRY_MS = 1000, /* members without a certificate: ask again this often */
+	CERT_ASKS = 32,       /* ... this many at most each time */
+};
+
+static struct wf_gossip_out *outbox(struct wf_daemon *d)
+{
+	return &d->gossip_out;
+}
+
+/* The core's opaque endpoint: family byte (4, 6), address, port. */
+static size_t ep_pack(const union wf_endpoint *ep, uint8_t *out)
+{
+	if (ep->sa.sa_family == AF_INET) {
+		out[0] = 4;
+		memcpy(out + 1, &ep->in4.sin_addr, 4);
+		memcpy(out + 5, &ep->in4.sin_port, 2);
+		return 7;
+	}
+	if (ep->sa.sa_family == AF_INET6) {
+		out[0] = 6;
+		memcpy(out + 1, &ep->in6.sin6_addr, 16);
+		memcpy(out + 17, &ep->in6.sin6_port, 2);
+		return 19;
+	}
+	return 0;
+}
+
+static bool ep_unpack(const uint8_t *in, size_t len, union wf_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (len == 7 && in[0] == 4) {
+		ep->in4.sin_family = AF_INET;
+		memcpy(&ep->in4.sin_addr, in + 1, 4);
+		memcpy(&ep->in4.sin_port, in + 5, 2);
+		return true;
+	}
+	if (len == 19 && in[0] == 6) {
+		ep->in6.sin6_family = AF_INET6;
+		memcpy(&ep->in6.sin6_addr, in + 1, 16);
+		memcpy(&ep->in6.sin6_port, in + 17, 2);
+		return true;
+	}
+	return false;
+}
+
+bool wf_members_init(struct wf_daemon *d, int64_t now)
+{
+	struct wf_gossip_cfg cfg;
+	struct timespec ts;
+	uint64_t inc;
+
+	wf_gossip_cfg_default(&cfg);
+	/* 1,200 bytes of plaintext (the default): with the data header, tag,
+	 * UDP and IPv6 headers, 1,288 bytes on the wire, which any path that
+	 * carries weft at all takes without fragments. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* Incarnations from the wall clock: a restarted node outlives what the
+	 * mesh remembers of its last life without having to store it. */
+	inc = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	d->gossip_out = (struct wf_gossip_out){
+		.msg = calloc(OUT_MSGS, sizeof(struct wf_gossip_msg)),
+		.ev = calloc(OUT_EVENTS, sizeof(struct wf_gossip_event)),
+		.cap = OUT_MSGS,
+		.ev_cap = OUT_EVENTS,
+	};
+	if (!d->gossip_out.msg || !d->gossip_out.ev ||
+	    !wf_gossip_init(&d->gossip, &cfg, d->self.pubkey, inc,
+			    (uint64_t)wf_random_u32() << 32 | wf_random_u32(), now)) {
+		wf_members_release(d);
+		return false;
+	}
+	return true;
+}
+
+void wf_members_release(struct wf_daemon *d)
+{
+	wf_gossip_free(&d->gossip);
+	free(d->gossip_out.msg);
+	free(d->gossip_out.ev);
+	memset(&d->gossip_out, 0, sizeof(d->gossip_out));
+}
 
 static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
 	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
 }
 
-/* Tell `to` about `m`. */
-static void announce(struct wf_daemon *d, struct wf_peer *to, const struct wf_peer *m, int64_t now)
+/* Send one control message to p, if a session with it can carry it. */
+static bool send_to(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
+		    int64_t now)
 {
-	uint8_t buf[WF_DATA_HEADER_LEN + WF_CERT_MAX_ENCODED + 64 + WF_AEAD_TAG_LEN];
-	uint8_t cert[WF_CERT_MAX_ENCODED];
-	struct wf_keypair *kp = wf_session_sendable(&to->session, &d->limits, now);
-	size_t clen, len;
+	uint8_t buf[WF_DATA_HEADER_LEN + WF_GOSSIP_MTU_MAX + WF_AEAD_TAG_LEN];
+	struct wf_keypair *kp;
 
-	if (!kp || !to->has_endpoint)
-		return;
-	clen = wf_cert_encode(&m->cert, cert, sizeof(cert));
-	len = clen ? wf_member_encode(cert, clen, &m->endpoint, buf + WF_DATA_HEADER_LEN,
-				      sizeof(buf) - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN)
-		   : 0;
-	if (len)
-		wf_data_send(d, to, kp, WF_MSG_CONTROL, buf + WF_DATA_HEADER_LEN, len, now);
+	if (!p || !p->has_endpoint || len > WF_GOSSIP_MTU_MAX)
+		return false;
+	kp = wf_session_sendable(&p->session, &d->limits, now);
+	if (!kp)
+		return false;
+	memcpy(buf + WF_DATA_HEADER_LEN, msg, len);
+	return wf_data_send(d, p, kp, WF_MSG_CONTROL, buf + WF_DATA_HEADER_LEN, len, now);
 }
 
-static void announce_all_to(struct wf_daemon *d, struct wf_peer *to, int64_t now)
+static void ask_cert(struct wf_daemon *d, const uint8_t *key, const uint8_t *from, int64_t now)
 {
-	for (struct wf_peer *m = d->peers; m; m = m->next)
-		if (m != to && live(d, m, now))
-			announce(d, to, m, now);
+	uint8_t req[1 + WF_KEY_LEN] = {WF_CTL_CERT_REQ};
+	struct wf_peer *via = wf_peer_find(d, from);
+
+	memcpy(req + 1, key, WF_KEY_LEN);
+	if (!send_to(d, via, req, sizeof(req), now))
+		d->gossip_unsent++;
+}
+
+static void on_state(struct wf_daemon *d, const struct wf_gossip_event *e)
+{
+	struct wf_peer *p = wf_peer_find(d, e->key);
+	const char *name = p ? p->cert.name : "(a member we hold no certificate of)";
+
+	if (p)
+		p->member_state = e->state;
+	if (e->state == WF_GS_ALIVE)
+		log_info("member %s is alive", name);
+	else
+		log_info("member %s is %s%s", name, wf_gossip_state_name(e->state),
+			 e->state == WF_GS_LEFT ? "" : " (its sessions stay while it answers)");
+}
+
+static void on_forget(struct wf_daemon *d, const struct wf_gossip_event *e, int64_t now)
+{
+	struct wf_peer *p = wf_peer_find(d, e->key);
+
+	if (!p || (live(d, p, now) && !wf_peer_silent(d, p, now)))
+		return;
+	log_info("member %s forgotten (dead or gone for %u s)", p->cert.name,
+		 d->gossip.cfg.forget_ms / 1000);
+	wf_peer_remove(d, p);
+}
+
+static void on_endpoint(struct wf_daemon *d, const struct wf_gossip_event *e)
+{
+	const struct wf_gmember *m = wf_gossip_find(&d->gossip, e->key);
+	struct wf_peer *p = wf_peer_find(d, e->key), *via = wf_peer_find(d, e->from);
+	union wf_endpoint ep;
+
+	if (p && m && via && ep_unpack(m->ep, m->ep_len, &ep))
+		wf_peer_hearsay(d, p, &ep, via->cert.name);
+}
+
+/* Act on what the core produced: send its messages, follow its events. */
+static void flush(struct wf_daemon *d, int64_t now)
+{
+	struct wf_gossip_out *o = outbox(d);
+
+	for (unsigned i = 0; i < o->n; i++)
+		if (!send_to(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
+			d->gossip_unsent++;
+	for (unsigned i = 0; i < o->n_ev; i++) {
+		const struct wf_gossip_event *e = &o->ev[i];
+
+		switch (e->kind) {
+		case WF_GE_NEW:
+			if (!wf_peer_find(d, e->key) && memcmp(e->key, e->from, WF_KEY_LEN))
+				ask_cert(d, e->key, e->from, now);
+			break;
+		case WF_GE_STATE:
+			on_state(d, e);
+			break;
+		case WF_GE_ENDPOINT:
+			on_endpoint(d, e);
+			break;
+		case WF_GE_FORGET:
+			on_forget(d, e, now);
+			break;
+		}
+	}
+	d->gossip_lost += o->dropped;
+	o->n = o->n_ev = 0;
+	o->dropped = 0;
 }
 
 void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
+	uint8_t ep[WF_GOSSIP_EP_MAX];
+
 	if (p->mesh_up)
 		return;
 	p->mesh_up = true;
-	announce_all_to(d, p, now);
-	for (struct wf_peer *q = d->peers; q; q = q->next)
-		if (q != p && live(d, q, now))
-			announce(d, q, p, now);
+	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep, p->has_endpoint ? ep_pack(&p->endpoint, ep) : 0,
+			  now, outbox(d));
+	flush(d, now);
+}
+
+/* Tell `to` about m: its certificate, and where we reach it. */
+static void send_member(struct wf_daemon *d, struct wf_peer *to, const struct wf_peer *m,
+			int64_t now)
+{
+	uint8_t buf[WF_CERT_MAX_ENCODED + 64];
+	uint8_t cert[WF_CERT_MAX_ENCODED];
+	size_t clen, len;
+
+	clen = wf_cert_encode(&m->cert, cert, sizeof(cert));
+	len = clen ? wf_member_encode(cert, clen, m->has_endpoint ? &m->endpoint : NULL, buf,
+				      sizeof(buf))
+		   : 0;
+	if (len)
+		send_to(d, to, buf, len, now);
 }
 
 /* A member we did not know of: unproven until it answers us. */
@@ -89,18 +265,14 @@ static void learned(struct wf_daemon *d, struct wf_peer *from, const struct wf_c
 		p->hs_next_ms = now + TIE_BREAK_DELAY_MS;
 }
 
-void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
-			int64_t now)
+static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
+		       int64_t now)
 {
 	char via[WF_CERT_NAME_MAX + 16];
 	struct wf_member_msg m;
 	struct wf_cert cert;
 	struct wf_peer *p;
 
-	if (!wf_rate_allow(&d->member_rate, &from->member_tat, now)) {
-		wf_count_drop(d, from, WF_DROP_RATE_LIMIT);
-		return;
-	}
 	if (!wf_member_decode(&m, msg, len)) {
 		wf_count_drop(d, from, WF_DROP_MALFORMED);
 		return;
@@ -126,18 +298,91 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 		wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
 }
 
-void wf_members_gossip(struct wf_daemon *d, int64_t now)
+void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
+			int64_t now)
+{
+	struct wf_peer *p;
+
+	if (!wf_rate_allow(&d->member_rate, &from->member_tat, now)) {
+		wf_count_drop(d, from, WF_DROP_RATE_LIMIT);
+		return;
+	}
+	if (!len) {
+		wf_count_drop(d, from, WF_DROP_MALFORMED);
+		return;
+	}
+	switch (msg[0]) {
+	case WF_CTL_MEMBER:
+		got_member(d, from, msg, len, now);
+		return;
+	case WF_CTL_CERT_REQ:
+		if (len != 1 + WF_KEY_LEN) {
+			wf_count_drop(d, from, WF_DROP_MALFORMED);
+			return;
+		}
+		/* Any certificate we verified will do: the asker verifies it
+		 * again, and the endpoint is a hint to it. */
+		p = wf_peer_find(d, msg + 1);
+		if (p && p != from)
+			send_member(d, from, p, now);
+		return;
+	default:
+		if (!wf_gossip_receive(&d->gossip, from->cert.pubkey, msg, len, now, outbox(d)))
+			wf_count_drop(d, from, WF_DROP_MALFORMED);
+		flush(d, now);
+		return;
+	}
+}
+
+/* A random peer with a live session, NULL if none. */
+static struct wf_peer *random_live_peer(struct wf_daemon *d, int64_t now)
 {
 	struct wf_peer *pick = NULL;
 	unsigned n = 0;
 
-	if (now - d->last_gossip_ms < GOSSIP_INTERVAL_MS)
-		return;
-	d->last_gossip_ms = now;
-	/* Reservoir-sample one live peer. */
 	for (struct wf_peer *p = d->peers; p; p = p->next)
 		if (live(d, p, now) && wf_random_u32() % ++n == 0)
 			pick = p;
-	if (pick)
-		announce_all_to(d, pick, now);
+	return pick;
+}
+
+/* Members the core knows and we hold no certificate of: the one who told us
+ * may not have had it yet, or the answer was lost. Ask a random live peer,
+ * a few members at a time, from a random place in the table. */
+static void cert_retry(struct wf_daemon *d, int64_t now)
+{
+	const struct wf_gossip *g = &d->gossip;
+	uint32_t start = g->n ? wf_random_u32() % g->n : 0;
+	unsigned asked = 0;
+
+	if (now < d->next_cert_ask_ms)
+		return;
+	d->next_cert_ask_ms = now + CERT_RETRY_MS;
+	for (uint32_t k = 0; k < g->n && asked < CERT_ASKS; k++) {
+		const struct wf_gmember *m = &g->m[(start + k) % g->n];
+		struct wf_peer *via;
+
+		if (m->state != WF_GS_ALIVE || m->how == WF_GH_SELF || wf_peer_find(d, m->key))
+			continue;
+		via = random_live_peer(d, now);
+		if (!via)
+			return;
+		ask_cert(d, m->key, via->cert.pubkey, now);
+		asked++;
+	}
+}
+
+void wf_members_gossip(struct wf_daemon *d, int64_t now)
+{
+	wf_gossip_tick(&d->gossip, now, outbox(d));
+	flush(d, now);
+	cert_retry(d, now);
+}
+
+void wf_members_leave(struct wf_daemon *d, int64_t now)
+{
+	if (!d->gossip.m)
+		return;
+	wf_gossip_leave(&d->gossip, now, outbox(d));
+	flush(d, now);
 }

@@ -145,6 +145,51 @@ static cJSON *offload_counts(const struct wf_daemon *d)
 	return o;
 }
 
+/* What gossip holds of a member: liveness, incarnation, how we learned it. */
+static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer *p)
+{
+	const struct wf_gmember *m = d->gossip.m ? wf_gossip_find(&d->gossip, p->cert.pubkey) : NULL;
+	cJSON *g;
+
+	if (!m) {
+		cJSON_AddNullToObject(o, "member");
+		return;
+	}
+	g = cJSON_CreateObject();
+	cJSON_AddStringToObject(g, "state", wf_gossip_state_name(m->state));
+	cJSON_AddNumberToObject(g, "incarnation", (double)m->inc);
+	cJSON_AddStringToObject(g, "learned", wf_gossip_how_name(m->how));
+	cJSON_AddItemToObject(o, "member", g);
+}
+
+/* The membership core's figures for this node. */
+static cJSON *gossip_object(const struct wf_daemon *d)
+{
+	const struct wf_gossip *g = &d->gossip;
+	cJSON *o = cJSON_CreateObject();
+	uint32_t known = 0;
+
+	for (uint32_t i = 0; g->m && i < g->n; i++)
+		known += g->m[i].state < WF_GS_MAX;
+	cJSON_AddNumberToObject(o, "members", known);
+	cJSON_AddNumberToObject(o, "live", g->n_live);
+	cJSON_AddNumberToObject(o, "incarnation", g->m ? (double)g->m[0].inc : 0);
+	cJSON_AddNumberToObject(o, "local_health", g->awareness);
+	cJSON_AddNumberToObject(o, "messages_sent", (double)g->st.msgs_out);
+	cJSON_AddNumberToObject(o, "bytes_sent", (double)g->st.bytes_out);
+	cJSON_AddNumberToObject(o, "messages_received", (double)g->st.msgs_in);
+	cJSON_AddNumberToObject(o, "malformed", (double)g->st.malformed);
+	cJSON_AddNumberToObject(o, "probes", (double)g->st.probes);
+	cJSON_AddNumberToObject(o, "probes_failed", (double)g->st.probes_failed);
+	cJSON_AddNumberToObject(o, "suspected", (double)g->st.suspected);
+	cJSON_AddNumberToObject(o, "died", (double)g->st.died);
+	cJSON_AddNumberToObject(o, "refuted", (double)g->st.refuted);
+	cJSON_AddNumberToObject(o, "syncs", (double)g->st.syncs);
+	cJSON_AddNumberToObject(o, "sync_refused", (double)g->st.sync_refused);
+	cJSON_AddNumberToObject(o, "unsent", (double)d->gossip_unsent);
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -164,6 +209,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
+	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
 	add_cert(n, &d->self);
 	add_time(n, "ca_not_after", d->ca.not_after);
 	return n;
@@ -193,6 +239,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		cJSON_AddNullToObject(o, "endpoint_via");
 	cJSON_AddBoolToObject(o, "proven", p->proven);
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
+	add_member(o, d, p);
 	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->mtu);
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",

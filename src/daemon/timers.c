@@ -107,6 +107,9 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 		p->mesh_up = false; /* tell the mesh again when it is back */
 	/* A peer that has gone silent is presumed dead: try a new handshake. */
 	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent;
+	/* A member that left said so: it is not called (it calls when back). */
+	if (p->member_state == WF_GS_LEFT && !kp)
+		need = false;
 	/* We answered an initiation from where the peer is a moment ago: let
 	 * its proof come rather than cross it, but not forever. */
 	if (need && wf_session_defer(&p->session, now, d->cfg.handshake_timeout_ms, &p->defer_ok))
@@ -160,5 +163,13 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	}
 	bootstrap_tick(d, now);
 	wf_members_gossip(d, now);
+	/* The cache is first written a period after the start: what was
+	 * loaded from it has had time to answer. */
+	if (!d->next_cache_ms) {
+		d->next_cache_ms = now + WF_CACHE_SAVE_MS;
+	} else if (now >= d->next_cache_ms) {
+		d->next_cache_ms = now + WF_CACHE_SAVE_MS;
+		wf_cache_save(d);
+	}
 	wf_timers_expiry(d, now, (int64_t)time(NULL));
 }

@@ -14,7 +14,8 @@
 
 Each connection's data comes from a generator seeded with its ID (sent first, 4
 bytes), so a transfer is reproducible; the two sides' lines must be equal.
-Bounded: a 120 s socket timeout on every connection.
+Bounded: a 120 s socket timeout on every connection. With TCPXFER_RATE=BYTES (per
+second, per connection) the sender paces itself: a long, slow stream.
 
 The order check relies on the sender's kernel numbering each TCP segment of a
 connection with the next IPv4 ID (Linux does, retransmissions included, and
@@ -22,11 +23,13 @@ weft's segmentation keeps the numbering): a packet that arrives after one with
 a later ID was reordered on the way.
 """
 import hashlib
+import os
 import random
 import selectors
 import socket
 import struct
 import sys
+import time
 
 import pcapfile
 
@@ -100,6 +103,12 @@ class Source:
         self.rng = random.Random(cid + 1)
         self.h, self.n = hashlib.sha256(), 0
         self.pending = memoryview(struct.pack("!I", cid))
+        self.rate = int(os.environ.get("TCPXFER_RATE", "0"))
+        self.start = time.monotonic()
+
+    def paced(self):
+        """True while the next chunk would go out ahead of the rate."""
+        return self.rate and time.monotonic() < self.start + self.n / self.rate
 
     def step(self):
         """Send what the socket takes; False once everything is sent."""
@@ -107,6 +116,8 @@ class Source:
             if not self.pending:
                 if not self.left:
                     return False
+                if self.paced():
+                    return True
                 b = self.rng.randbytes(CHUNK)
                 self.h.update(b)
                 self.n += len(b)
@@ -142,6 +153,8 @@ def send(addr, port, mbytes, n=1):
                 src.conn.recv(1)
                 src.conn.close()
                 active -= 1
+        if any(src.rate for src in sources):
+            time.sleep(0.01)  # paced: the socket is writable, the clock is not there yet
     for src in sources:
         print(src.id, src.n, src.h.hexdigest(), flush=True)
 

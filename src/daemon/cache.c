@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The peer cache, NODEDIR/peers.cache: what this node learned of the mesh
+ * (each peer's certificate and where it was reached, or where we were told
+ * it is: members that left are not kept), so that a
+ * restarted node rejoins even when every bootstrap host is down.
+ *
+ * The file is "WFPC", a version byte (1), then entries, each a 2-byte
+ * little-endian length and a MEMBER message (docs/protocol.md). It is written
+ * to peers.cache.tmp, synced and renamed over the old one, so a crash leaves
+ * either the old file or the new, never half of one. On start every entry is
+ * checked like a MEMBER from a peer: the certificate through the CA, the node
+ * unproven until it answers a handshake, the endpoint a hint. A file that does
+ * not parse is reported (file and byte offset) and the rest of it ignored.
+ * A mass restart does not storm: each cached peer is first called after a
+ * random delay of up to CACHE_JITTER_MS.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bytes.h"
+#include "common/log.h"
+#include "core/message.h"
+#include "daemon/daemon.h"
+
+enum { CACHE_VERSION = 1, CACHE_JITTER_MS = 3000, CACHE_MAX = 4 << 20 };
+
+static const char magic[4] = {'W', 'F', 'P', 'C'};
+
+static bool cache_path(const struct wf_daemon *d, const char *suffix, char *out, size_t cap)
+{
+	return snprintf(out, cap, "%s/peers.cache%s", d->cfg.dir, suffix) < (int)cap;
+}
+
+/* One entry: a peer we learn from the cache. */
+static void load_entry(struct wf_daemon *d, const uint8_t *msg, size_t len, int64_t now)
+{
+	struct wf_member_msg m;
+	struct wf_cert cert;
+	struct wf_peer *p;
+
+	if (!wf_member_decode(&m, msg, len) ||
+	    !wf_peer_cert_check(d, m.cert, m.cert_len, &cert, "(from peers.cache)"))
+		return;
+	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN) || wf_peer_find(d, cert.pubkey))
+		return;
+	p = wf_peer_add(d, &cert, now);
+	if (!p || !m.has_endpoint || !wf_peer_hearsay(d, p, &m.endpoint, "peers.cache"))
+		return;
+	p->hs_next_ms = now + wf_random_u32() % CACHE_JITTER_MS;
+}
+
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+
+	if (!f)
+		return NULL;
+	buf = malloc(CACHE_MAX);
+	*len = buf ? fread(buf, 1, CACHE_MAX, f) : 0;
+	fclose(f);
+	return buf;
+}
+
+unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
+{
+	char path[PATH_MAX];
+	unsigned n = 0;
+	size_t len, off;
+	uint8_t *buf;
+
+	if (!cache_path(d, "", path, sizeof(path)) || !(buf = read_all(path, &len)))
+		return 0;
+	if (len < 5 || memcmp(buf, magic, 4) || buf[4] != CACHE_VERSION) {
+		log_warnx("%s: not a peer cache of this version; ignored", path);
+		free(buf);
+		return 0;
+	}
+	for (off = 5; off < len; n++) {
+		size_t elen = len - off >= 2 ? wf_get_le16(buf + off) : SIZE_MAX;
+
+		if (elen == SIZE_MAX || elen > len - off - 2) {
+			log_warnx("%s: entry at byte %zu is cut short; the rest is ignored", path, off);
+			break;
+		}
+		load_entry(d, buf + off + 2, elen, now);
+		off += 2 + elen;
+	}
+	free(buf);
+	log_info("%s: %u peers", path, n);
+	return n;
+}
+
+static bool write_entries(struct wf_daemon *d, FILE *f)
+{
+	uint8_t cert[WF_CERT_MAX_ENCODED], msg[WF_CERT_MAX_ENCODED + 32], len[2];
+
+	if (fwrite(magic, 1, 4, f) != 4 || fputc(CACHE_VERSION, f) == EOF)
+		return false;
+	for (struct wf_peer *p = d->peers; p; p = p->next) {
+		size_t clen, mlen;
+
+		/* Proven peers, and those we were told of and still try (a
+		 * peer loaded from here that has not answered yet stays). */
+		if (!p->has_endpoint || p->member_state == WF_GS_LEFT)
+			continue;
+		clen = wf_cert_encode(&p->cert, cert, sizeof(cert));
+		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, msg, sizeof(msg)) : 0;
+		if (!mlen)
+			continue;
+		wf_put_le16(len, (uint16_t)mlen);
+		if (fwrite(len, 1, 2, f) != 2 || fwrite(msg, 1, mlen, f) != mlen)
+			return false;
+	}
+	return true;
+}
+
+bool wf_cache_save(struct wf_daemon *d)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	bool ok;
+	FILE *f;
+	int fd;
+
+	if (!cache_path(d, "", path, sizeof(path)) || !cache_path(d, ".tmp", tmp, sizeof(tmp)))
+		return false;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		log_warn("cannot write %s", tmp);
+		return false;
+	}
+	ok = write_entries(d, f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok = fclose(f) == 0 && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		log_warn("cannot write %s", path);
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
