@@ -2,7 +2,7 @@
 /*
  * The peer cache, NODEDIR/peers.cache: what this node learned of the mesh
  * (each peer's certificate and where it was reached, or where we were told
- * it is: members that left are not kept), so that a
+ * it is), so that a
  * restarted node rejoins even when every bootstrap host is down.
  *
  * The file is "WFPC", a version byte (1), then entries, each a 2-byte
@@ -13,7 +13,8 @@
  * unproven until it answers a handshake, the endpoint a hint. A file that does
  * not parse is reported (file and byte offset) and the rest of it ignored.
  * A mass restart does not storm: each cached peer is first called after a
- * random delay of up to CACHE_JITTER_MS.
+ * random delay of up to CACHE_JITTER_MS (one more if its key is the smaller:
+ * it is likely to call first).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +53,12 @@ static void load_entry(struct wf_daemon *d, const uint8_t *msg, size_t len, int6
 	p = wf_peer_add(d, &cert, now);
 	if (!p || !m.has_endpoint || !wf_peer_hearsay(d, p, &m.endpoint, "peers.cache"))
 		return;
+	/* Both ends of each pair restart from their caches at once, as in
+	 * learned() (membership.c): the smaller key calls first, within the
+	 * jitter; the other waits one jitter more, and is usually called. */
 	p->hs_next_ms = now + wf_random_u32() % CACHE_JITTER_MS;
+	if (memcmp(d->self.pubkey, cert.pubkey, WF_KEY_LEN) > 0)
+		p->hs_next_ms += CACHE_JITTER_MS;
 }
 
 static uint8_t *read_all(const char *path, size_t *len)
@@ -107,8 +113,10 @@ static bool write_entries(struct wf_daemon *d, FILE *f)
 		size_t clen, mlen;
 
 		/* Proven peers, and those we were told of and still try (a
-		 * peer loaded from here that has not answered yet stays). */
-		if (!p->has_endpoint || p->member_state == WF_GS_LEFT)
+		 * peer loaded from here that has not answered yet stays).
+		 * Members that left stay too: when a whole mesh restarts,
+		 * each node hears the others leave before it stops itself. */
+		if (!p->has_endpoint)
 			continue;
 		clen = wf_cert_encode(&p->cert, cert, sizeof(cert));
 		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, msg, sizeof(msg)) : 0;
