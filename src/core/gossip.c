@@ -107,21 +107,33 @@ static bool is_live(const struct wf_gmember *m)
 	return m->state == WF_GS_ALIVE || m->state == WF_GS_SUSPECT;
 }
 
-static uint32_t slot_of(const struct wf_gossip *g, const uint8_t *key)
+/* A slot holds the member's index + 1 in its low half (0: empty) and the
+ * top half of its key's hash above, so that a probe compares keys only when
+ * the hashes agree: one memory access per step, not two. */
+static uint64_t slot_make(uint32_t idx, uint64_t h) { return (h & ~UINT64_C(0xffffffff)) | (idx + 1); }
+static uint32_t slot_idx(uint64_t v) { return (uint32_t)v; } /* index + 1 */
+
+static uint32_t slot_find(const struct wf_gossip *g, const uint8_t *key, uint64_t h)
 {
-	uint32_t mask = g->n_slot - 1, i = (uint32_t)key_hash(g->hseed, key) & mask;
+	uint32_t mask = g->n_slot - 1, i = (uint32_t)h & mask;
 
 	for (;; i = (i + 1) & mask) {
-		uint32_t v = g->slot[i];
+		uint64_t v = g->slot[i];
 
-		if (!v || !memcmp(g->m[v - 1].key, key, WF_GOSSIP_KEY_LEN))
+		if (!v || ((v ^ h) >> 32 == 0 &&
+			   !memcmp(g->m[slot_idx(v) - 1].key, key, WF_GOSSIP_KEY_LEN)))
 			return i;
 	}
 }
 
+static uint32_t slot_of(const struct wf_gossip *g, const uint8_t *key)
+{
+	return slot_find(g, key, key_hash(g->hseed, key));
+}
+
 static uint32_t find(const struct wf_gossip *g, const uint8_t *key)
 {
-	return g->slot[slot_of(g, key)]; /* index + 1, or 0 */
+	return slot_idx(g->slot[slot_of(g, key)]); /* index + 1, or 0 */
 }
 
 const struct wf_gmember *wf_gossip_find(const struct wf_gossip *g, const uint8_t *key)
@@ -134,7 +146,8 @@ const struct wf_gmember *wf_gossip_find(const struct wf_gossip *g, const uint8_t
 static bool grow_slots(struct wf_gossip *g)
 {
 	uint32_t n = g->n_slot ? g->n_slot * 2 : 64;
-	uint32_t *old = g->slot, n_old = g->n_slot;
+	uint64_t *old = g->slot;
+	uint32_t n_old = g->n_slot;
 
 	g->slot = calloc(n, sizeof(*g->slot));
 	if (!g->slot) {
@@ -142,9 +155,14 @@ static bool grow_slots(struct wf_gossip *g)
 		return false;
 	}
 	g->n_slot = n;
-	for (uint32_t i = 0; i < n_old; i++)
-		if (old[i])
-			g->slot[slot_of(g, g->m[old[i] - 1].key)] = old[i];
+	for (uint32_t i = 0; i < n_old; i++) {
+		if (old[i]) {
+			const uint8_t *key = g->m[slot_idx(old[i]) - 1].key;
+			uint64_t h = key_hash(g->hseed, key);
+
+			g->slot[slot_find(g, key, h)] = slot_make(slot_idx(old[i]) - 1, h);
+		}
+	}
 	free(old);
 	return true;
 }
@@ -161,7 +179,7 @@ static void slot_delete(struct wf_gossip *g, uint32_t i)
 		j = (j + 1) & mask;
 		if (!g->slot[j])
 			return;
-		home = (uint32_t)key_hash(g->hseed, g->m[g->slot[j] - 1].key) & mask;
+		home = (uint32_t)key_hash(g->hseed, g->m[slot_idx(g->slot[j]) - 1].key) & mask;
 		/* Move j back into the hole at i unless its home lies in (i, j]. */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			g->slot[i] = g->slot[j];
@@ -230,7 +248,7 @@ static uint32_t add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64
 	m->state = WF_GS_ALIVE;
 	m->since_ms = now;
 	m->bq_tx = -1;
-	g->slot[slot_of(g, key)] = idx + 1;
+	g->slot[slot_of(g, key)] = slot_make(idx, key_hash(g->hseed, key));
 	g->digest[bucket(key)] ^= share(m);
 	g->n_live++;
 	if (idx)

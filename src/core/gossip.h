@@ -147,7 +147,7 @@ struct wf_gossip {
 	uint64_t rng;
 	struct wf_gmember *m; /* m[0] is this node */
 	uint32_t n, cap;
-	uint32_t *slot; /* open addressing by key: member index + 1, 0 empty */
+	uint64_t *slot; /* open addressing by key: hash tag, member index + 1; 0 empty */
 	uint32_t n_slot;
 	uint32_t n_live; /* alive or suspect, this node included */
 	uint32_t free_head; /* forgotten slots to reuse: index + 1, 0 none */
