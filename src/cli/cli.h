@@ -38,6 +38,8 @@ enum {
 int cmd_ca_init(int argc, char **argv);
 int cmd_ca_sign(int argc, char **argv);
 int cmd_ca_renew(int argc, char **argv);
+int cmd_ca_revoke(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_node_init(int argc, char **argv);
 int cmd_cert_show(int argc, char **argv);

@@ -17,11 +17,13 @@ static const struct {
     {"ca init", cmd_ca_init, "Create a network: its CA key and CA certificate"},
     {"ca sign", cmd_ca_sign, "Sign a node's public key into a node certificate"},
     {"ca renew", cmd_ca_renew, "Sign a new certificate like an old one, valid from now"},
+    {"ca revoke", cmd_ca_revoke, "Withdraw node certificates: the next revocation list"},
     {"keygen", cmd_keygen, "Generate a node's private and public key"},
     {"node init", cmd_node_init, "Set up a node: key, certificate, CA copy and weft.conf"},
     {"cert show", cmd_cert_show, "Print a certificate and check it against its CA"},
     {"up", cmd_up, "Run the daemon in the foreground"},
     {"status", cmd_status, "Show the running daemon's peers and sessions"},
+    {"revoke", cmd_revoke, "Give a node (and through it, the mesh) a revocation list"},
     {"reload", cmd_reload, NULL},
 };
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/keyfile.h"
+#include "core/revoke.h"
 
 enum {
 	FILE_MAX = 64 * 1024,
@@ -342,4 +343,40 @@ bool wf_cert_save(const char *path, const struct wf_cert *c, bool overwrite, cha
 		return false;
 	}
 	return write_file(path, text, CERT_FILE_MODE, overwrite, err, errlen);
+}
+
+/* --- Revocation lists ---------------------------------------------------- */
+
+bool wf_revoke_load(const char *path, struct wf_revoke *r, char *err, size_t errlen)
+{
+	uint8_t buf[WF_REVOKE_MAX_ENCODED];
+	enum wf_cert_err e;
+	size_t len = 0;
+	char *text = read_file(path, NULL, &len, err, errlen);
+	long n;
+
+	if (!text)
+		return false;
+	n = unarmor(path, "REVOCATION LIST", text, buf, sizeof(buf), err, errlen);
+	free_text(text, len);
+	if (n < 0)
+		return false;
+	e = wf_revoke_decode(r, buf, (size_t)n);
+	if (e != WF_CERT_OK)
+		seterr(err, errlen, "%s: %s", path,
+		       e == WF_CERT_ERR_MALFORMED ? "malformed revocation list" : wf_cert_strerror(e));
+	return e == WF_CERT_OK;
+}
+
+bool wf_revoke_save(const char *path, const struct wf_revoke *r, char *err, size_t errlen)
+{
+	uint8_t bin[WF_REVOKE_MAX_ENCODED];
+	char text[2 * WF_REVOKE_MAX_ENCODED + 256];
+	size_t n = wf_revoke_encode(r, bin, sizeof(bin));
+
+	if (!n || !wf_armor_encode("REVOCATION LIST", bin, n, text, sizeof(text))) {
+		seterr(err, errlen, "%s: cannot encode the revocation list", path);
+		return false;
+	}
+	return write_file(path, text, CERT_FILE_MODE, true, err, errlen);
 }

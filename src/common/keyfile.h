@@ -10,6 +10,7 @@
  *   node.key 0600  armored "NODE PRIVATE KEY" (32-byte X25519 private key)
  *   node.pub 0644  armored "NODE PUBLIC KEY"  (32-byte X25519 public key)
  *   node.crt 0644  armored "CERTIFICATE"      (type node)
+ *   revoked.list 0644 armored "REVOCATION LIST" (core/revoke.h)
  */
 #ifndef WEFT_KEYFILE_H
 #define WEFT_KEYFILE_H
@@ -36,6 +37,12 @@ bool wf_cert_load(const char *path, struct wf_cert *c, char *err, size_t errlen)
  * error; certificates may be renewed, so the CLI can ask to overwrite. */
 bool wf_cert_save(const char *path, const struct wf_cert *c, bool overwrite, char *err,
 		  size_t errlen);
+
+struct wf_revoke;
+/* Load and decode a revocation list (no signature check). */
+bool wf_revoke_load(const char *path, struct wf_revoke *r, char *err, size_t errlen);
+/* Write one, replacing the file atomically (a temporary file, renamed). */
+bool wf_revoke_save(const char *path, const struct wf_revoke *r, char *err, size_t errlen);
 
 /* Read a whole small text file (max 64 KiB) into a malloc'd NUL-terminated
  * buffer. */

@@ -33,6 +33,7 @@ enum wf_ctl_kind {
 	WF_CTL_MEMBER = 1, /* one member's certificate and the endpoint we reach it at */
 	/* 2-8: the gossip core's (core/gossip.h, enum wf_gossip_kind) */
 	WF_CTL_CERT_REQ = 9, /* key(32): send me that member's MEMBER message */
+	WF_CTL_REVOKED = 10, /* the revocation list (core/revoke.h encoding) */
 };
 
 struct wf_member_msg {

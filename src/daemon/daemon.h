@@ -23,6 +23,7 @@
 #include "core/noise.h"
 #include "core/offload.h"
 #include "core/ratelimit.h"
+#include "core/revoke.h"
 #include "core/routes.h"
 #include "core/session.h"
 #include "daemon/config.h"
@@ -356,6 +357,10 @@ struct wf_daemon {
 	struct wf_gossip_out gossip_out;
 	uint64_t gossip_unsent, gossip_lost;
 	int64_t next_cert_ask_ms;
+	/* The revocation list (revoked.c): the newest seen, and its encoding. */
+	struct wf_revoke revoked;
+	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
+	size_t revoked_len;
 	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) */
 
 	int64_t started_ms, last_tick_ms;
@@ -553,6 +558,18 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 void wf_members_gossip(struct wf_daemon *d, int64_t now);
 /* A clean leave: tell the mesh before the sessions go. */
 void wf_members_leave(struct wf_daemon *d, int64_t now);
+
+/* revoked.c: the revocation list */
+/* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
+ * does not parse or verify. msg also says what the node holds on success. */
+bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
+bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
+/* A WF_CTL_REVOKED message (kind byte first) from a peer. */
+void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
+			size_t len, int64_t now);
+void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* The control socket's "revoke": reread the file; a JSON answer (malloc'd). */
+char *wf_revoked_request(struct wf_daemon *d);
 
 /* cache.c: NODEDIR/peers.cache, what a restart rejoins from */
 unsigned wf_cache_load(struct wf_daemon *d, int64_t now);

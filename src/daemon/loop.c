@@ -53,6 +53,8 @@ static char *control_request(const char *req, void *arg)
 
 	if (!strcmp(req, "status"))
 		return wf_status_json(d);
+	if (!strcmp(req, "revoke"))
+		return wf_revoked_request(d);
 	return NULL;
 }
 
@@ -548,6 +550,16 @@ int wf_daemon_run(const char *dir)
 	if (!wf_daemon_prepare(d)) {
 		log_errorx("out of memory");
 		goto out;
+	}
+	{
+		char msg[WF_ERR_MAX];
+
+		/* A list that does not verify is an error, not a list to ignore:
+		 * starting without it would let revoked nodes back in. */
+		if (!wf_revoked_load(d, msg, sizeof(msg), wf_now_ms())) {
+			log_errorx("%s", msg);
+			goto out;
+		}
 	}
 	setup_local_addrs(d);
 	n = worker_count(d);

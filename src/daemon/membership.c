@@ -221,6 +221,7 @@ void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	if (p->mesh_up)
 		return;
 	p->mesh_up = true;
+	wf_revoked_peer_up(d, p, now);
 	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep, p->has_endpoint ? ep_pack(&p->endpoint, ep) : 0,
 			  now, outbox(d));
 	flush(d, now);
@@ -314,6 +315,9 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 	switch (msg[0]) {
 	case WF_CTL_MEMBER:
 		got_member(d, from, msg, len, now);
+		return;
+	case WF_CTL_REVOKED:
+		wf_revoked_receive(d, from, msg, len, now);
 		return;
 	case WF_CTL_CERT_REQ:
 		if (len != 1 + WF_KEY_LEN) {

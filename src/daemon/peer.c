@@ -439,8 +439,14 @@ bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, str
 	enum wf_cert_err err =
 	    wf_certcache_verify(&d->certs, &d->ca, enc, len, (int64_t)time(NULL), out, &repeat);
 
-	if (err == WF_CERT_OK)
+	if (err == WF_CERT_OK && !wf_revoked_has(d, out->serial))
 		return true;
+	if (err == WF_CERT_OK) {
+		log_warnx_rl("refused certificate of %s from %s: revoked (serial %016llx, list version "
+			     "%llu)", out->name, from, (unsigned long long)out->serial,
+			     (unsigned long long)d->revoked.version);
+		return false;
+	}
 	/* Once per certificate and reason; and never a flood. */
 	if (!repeat)
 		log_warnx_rl("refused certificate%s%s from %s: %s",

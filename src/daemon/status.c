@@ -210,6 +210,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
 	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
+	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->revoked.version);
 	add_cert(n, &d->self);
 	add_time(n, "ca_not_after", d->ca.not_after);
 	return n;

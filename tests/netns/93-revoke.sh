@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Revocation: four hosts in a full mesh; the CA revokes c and the list is
+# handed to a alone. Within seconds every other node has ended its sessions
+# with c (the list spread through the mesh), c reaches nobody, and the rest
+# still reach each other. b and d then restart: they kept the list
+# (NODEDIR/revoked.list) and still refuse c, which keeps calling them.
+#
+# A damaged list at start is an error naming the file.
+#
+# Positive control: before the revocation c pings everyone, so losing it is
+# the revocation's doing; and a newer list (version 2, revoking nothing more)
+# replaces version 1 everywhere.
+. "$(dirname "$0")/lib.sh.inc"
+. "$(dirname "$0")/mesh.sh.inc"
+need_netns
+need_bin "$WEFT"
+need_cmd python3
+
+hosts=(a b c d)
+declare -A num=([a]=1 [b]=2 [c]=3 [d]=4)
+bridge_create sw
+mesh_ca
+for h in "${hosts[@]}"; do
+	ns_create "$h"
+	bridge_attach sw "$h" "198.18.5.${num[$h]}/24"
+	if [ "$h" = a ]; then
+		mesh_node a 1 198.18.5.1
+	else
+		mesh_node "$h" "${num[$h]}" "198.18.5.${num[$h]}" 198.18.5.1:51820
+	fi
+done
+for h in "${hosts[@]}"; do mesh_up "$h"; done
+for x in "${hosts[@]}"; do
+	for y in "${hosts[@]}"; do
+		[ "$x" = "$y" ] || wait_for 15 pings "$x" "100.64.0.${num[$y]}" || fail "$x cannot ping $y"
+	done
+done
+echo "full mesh of 4; c reaches everyone"
+
+version() { status_field "$1" 'd["node"]["revocation_list_version"]'; }
+has_version() { [ "$(version "$1")" = "$2" ]; }
+no_c() { [ "$(peer_state "$1" c)" = absent ]; }
+
+"$WEFT" ca revoke --dir "$WF_TMP/ca" --name c || fail "ca revoke"
+t0=$SECONDS
+ns_exec a "$WEFT" revoke --dir "$WF_TMP/a" "$WF_TMP/ca/revoked.list" || fail "weft revoke"
+for h in a b d; do
+	wait_for 10 has_version "$h" 1 || fail "$h does not hold list version 1 ($(version "$h"))"
+	wait_for 10 no_c "$h" || fail "$h still has c as a peer ($(peer_state "$h" c))"
+done
+echo "c revoked everywhere after $((SECONDS - t0)) s"
+for y in a b d; do
+	! pings c "100.64.0.${num[$y]}" || fail "revoked c still reaches $y"
+done
+for x in a b d; do
+	for y in a b d; do
+		[ "$x" = "$y" ] || wait_for 5 pings "$x" "100.64.0.${num[$y]}" || fail "$x cannot ping $y"
+	done
+done
+[ -s "$WF_TMP/b/revoked.list" ] ||
+	fail "b did not keep the list"
+
+# b and d restart; c keeps calling; nobody lets it in.
+mesh_down b
+mesh_down d
+mesh_up b
+mesh_up d
+wait_for 15 pings b 100.64.0.4 || fail "b and d do not find each other after restarting"
+has_version b 1 || fail "b lost the list across its restart"
+sleep 5
+for y in a b d; do
+	! pings c "100.64.0.${num[$y]}" || fail "revoked c reaches $y after the restarts"
+	no_c "$y" || fail "$y has c as a peer again"
+done
+grep -q "refused certificate of c .*revoked" "${WF_LOGS[@]}" || fail "no node logged refusing c"
+
+# A newer list replaces the old one everywhere (given to d this time).
+"$WEFT" ca revoke --dir "$WF_TMP/ca" --serial 0123456789abcdef || fail "ca revoke v2"
+ns_exec d "$WEFT" revoke --dir "$WF_TMP/d" "$WF_TMP/ca/revoked.list" || fail "weft revoke v2"
+for h in a b d; do
+	wait_for 10 has_version "$h" 2 || fail "$h does not hold list version 2"
+done
+# A list that does not verify stops the daemon from starting, in words
+# naming the file: starting without it would let c back in.
+mesh_down d
+cp "$WF_TMP/d/revoked.list" "$WF_TMP/d/good.list"
+sed -i '3s/^./A/;3s/^A/B/' "$WF_TMP/d/revoked.list"
+if out=$(ns_quiet d timeout 10 "$WEFT" up --dir "$WF_TMP/d" 2>&1); then
+	fail "weft up started with a damaged revocation list"
+fi
+echo "$out" | tail -2
+echo "$out" | grep -q "error: .*d/revoked.list" || fail "the refusal does not name the file"
+
+echo "revocation: c is out everywhere, across restarts; version 2 replaced version 1"
