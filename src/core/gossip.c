@@ -36,9 +36,10 @@ void wf_gossip_cfg_default(struct wf_gossip_cfg *c)
 		.gossip_ms = 200,
 		.fanout = 3,
 		.retransmit_mult = 4,
+		.queue_max = 256,
 		.suspicion_mult = 4,
 		.suspicion_max = 6,
-		.sync_ms = 30000,
+		.sync_ms = 10000,
 		.sync_records = 512,
 		.sync_answers = 4,
 		.reconnect_ms = 10000,
@@ -330,10 +331,16 @@ static void bq_put(struct wf_gossip *g, uint32_t idx, unsigned tx)
 	g->n_bq++;
 }
 
-/* A member's record changed: send it afresh (replacing what was queued). */
+/* A member's record changed: send it afresh (replacing what was queued).
+ * A full queue drops the change sent most often: when a whole mesh changes
+ * at once (a mass join or restart), gossip would otherwise be busy for
+ * minutes with changes that table comparison repairs anyway. */
 static void enqueue(struct wf_gossip *g, uint32_t idx)
 {
 	bq_remove(g, idx);
+	for (unsigned b = WF_GOSSIP_TX_MAX; g->n_bq >= g->cfg.queue_max && b-- > 0;)
+		while (g->bq[b] && g->n_bq >= g->cfg.queue_max)
+			bq_remove(g, g->bq[b] - 1);
 	bq_put(g, idx, 0);
 }
 
@@ -962,13 +969,12 @@ void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out
 
 /* -- table comparison ------------------------------------------------------------ */
 
+/* Unlike memberlist's push-pull, a comparison costs one datagram of digests
+ * whatever the mesh's size (only what differs follows), so its period does
+ * not grow with the mesh. */
 static int64_t sync_period(const struct wf_gossip *g)
 {
-	double n = g->n_live, scale = 1;
-
-	if (n > 32)
-		scale = ceil(log2(n) - log2(32.0)) + 1;
-	return (int64_t)(g->cfg.sync_ms * scale);
+	return g->cfg.sync_ms;
 }
 
 static void send_digest(struct wf_gossip *g, uint32_t to, unsigned which,

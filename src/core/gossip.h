@@ -73,6 +73,7 @@ struct wf_gossip_cfg {
 	unsigned gossip_ms;        /* changes go out this often ... */
 	unsigned fanout;           /* ... to this many random members */
 	unsigned retransmit_mult;  /* a change is sent mult x ceil(log10(N+1)) times */
+	unsigned queue_max;        /* changes queued at most (the most sent dropped) */
 	unsigned suspicion_mult;   /* minimum suspicion: mult x log10(N) probe periods */
 	unsigned suspicion_max;    /* maximum suspicion: this many minimums */
 	unsigned sync_ms;          /* table comparison with one member (scaled up past 32) */

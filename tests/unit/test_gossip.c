@@ -732,6 +732,28 @@ static void test_outbox_full(void **state)
 	stop(6);
 }
 
+/* 26: the send queue holds at most queue_max changes, dropping the most
+ * sent first; the newest change is always queued. */
+static void test_queue_cap(void **state)
+{
+	(void)state;
+	start(1);
+	cfg.queue_max = 16;
+	wf_gossip_free(&g[0]);
+	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 1, 1, 0));
+	for (unsigned i = 0; i < 100; i++) {
+		uint8_t k[WF_GOSSIP_KEY_LEN] = {0};
+
+		wf_put_le32(k, i * 2654435761u + 7); /* (never node 0's own key) */
+		wf_gossip_contact(&g[0], k, NULL, 0, 0, &out);
+		reset_out();
+		assert_true(g[0].n_bq <= 16);
+		assert_int_equal(wf_gossip_find(&g[0], k)->bq_tx, 0);
+	}
+	assert_int_equal(g[0].n_bq, 16);
+	stop(1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +771,7 @@ int main(void)
 	    cmocka_unit_test(test_forget_leave),
 	    cmocka_unit_test(test_table_differential),
 	    cmocka_unit_test(test_outbox_full),
+	    cmocka_unit_test(test_queue_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
