@@ -145,7 +145,7 @@ unit: all
 # The threads under ThreadSanitizer (build-tsan/): the unit tests, and the
 # namespace tests that load both workers, rekey, roam and flood. A report
 # ends a daemon with status 66, which fails its test.
-TSAN_NETNS ?= 10 16 60 80 87
+TSAN_NETNS ?= 10 16 60 80 87 91
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all SAN=thread
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" BUILD=build-tsan \
