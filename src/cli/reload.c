@@ -1,23 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * weft reload: not there yet, and it says so. The daemon does not reread its
- * configuration while it runs (SIGHUP is logged and ignored); until it does,
- * the command is not listed in `weft --help`, and running it tells the user
- * what to do instead.
+ * weft reload: ask the running daemon to read weft.conf, its certificate,
+ * the CA file and the revocation list again (the control request "reload";
+ * SIGHUP does the same and logs the outcome). What it applies and what
+ * waits for a restart is in src/daemon/reload.c and weft(8).
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/status.h"
 
 static const char reload_usage[] =
     "Usage: weft reload [--dir NODEDIR]\n"
     "\n"
-    "Not implemented yet: a running daemon does not reread weft.conf, its\n"
-    "certificate or the CA file. To apply a change, restart it:\n"
-    "\n"
-    "    systemctl restart weft@NAME     (or stop and start 'weft up')\n"
-    "\n"
-    "Restarting closes the node's sessions; its peers reconnect within seconds.\n";
+    "Make the running daemon read weft.conf, its certificate, the CA file and\n"
+    "the revocation list again. Applied at once: log-level, keepalive-interval,\n"
+    "handshake-timeout, bootstrap, a renewed node certificate (weft ca renew:\n"
+    "every peer gets it by a new handshake; no session is reset), a renewed CA\n"
+    "certificate, a newer revocation list. Other changed keys (interface, listen,\n"
+    "mtu, workers, offloads, rekey-interval, file paths) are reported and take\n"
+    "effect at the next restart. A file that does not parse or verify changes\n"
+    "nothing: the error names it, and the daemon runs on as before.\n"
+    "(SIGHUP does the same; its outcome is logged.)\n";
 
 int cmd_reload(int argc, char **argv)
 {
@@ -27,11 +33,30 @@ int cmd_reload(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
+	char path[CLI_PATH_MAX], err[1024];
 	int rc = cli_parse(argc, argv, opts, reload_usage, cli_opt_dir, &dir);
+	char *resp, *text, *end;
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	cli_error("not implemented yet: restart the daemon to apply changes "
-		  "(systemctl restart weft@NAME)");
-	return CLI_EXIT_FAIL;
+	if (!wf_status_socket_path(dir, NULL, path, sizeof(path)))
+		return CLI_EXIT_FAIL;
+	resp = wf_status_query(path, "reload", err, sizeof(err));
+	if (!resp) {
+		cli_error("%s", err);
+		return CLI_EXIT_FAIL;
+	}
+	/* {"reloaded":"..."} or {"error":"..."}: print the words. */
+	text = strchr(resp, ':');
+	text = text && text[1] == '"' ? text + 2 : resp;
+	end = strrchr(text, '"');
+	if (end)
+		*end = '\0';
+	rc = strncmp(resp, "{\"error\"", 8) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	if (rc)
+		cli_error("not reloaded, nothing changed: %s", text);
+	else
+		printf("%s\n", text);
+	free(resp);
+	return rc;
 }

@@ -632,7 +632,7 @@ static bool default_dir(char *buf, size_t len)
 }
 
 /* The socket path: --socket, else the control key of NODEDIR/weft.conf. */
-static bool socket_path(const char *dir, const char *sock, char *buf, size_t len)
+bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len)
 {
 	static struct wf_config cfg; /* large; this runs once */
 	char err[WF_CONFIG_MAX_LINE], def[CLI_PATH_MAX];
@@ -685,7 +685,7 @@ int cmd_status(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!socket_path(a.dir, a.sock, path, sizeof(path)))
+	if (!wf_status_socket_path(a.dir, a.sock, path, sizeof(path)))
 		return CLI_EXIT_FAIL;
 	resp = wf_status_query(path, "status", err, sizeof(err));
 	if (!resp) {

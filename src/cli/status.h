@@ -23,4 +23,8 @@ bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_
  * errno set and a message in err. */
 char *wf_status_query(const char *path, const char *request, char *err, size_t errlen);
 
+/* The control socket of NODEDIR (dir; NULL: the one node directory under
+ * /etc/weft), or sock if given; prints why not and fails. */
+bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len);
+
 #endif

@@ -24,7 +24,7 @@ static const struct {
     {"up", cmd_up, "Run the daemon in the foreground"},
     {"status", cmd_status, "Show the running daemon's peers and sessions"},
     {"revoke", cmd_revoke, "Give a node (and through it, the mesh) a revocation list"},
-    {"reload", cmd_reload, NULL},
+    {"reload", cmd_reload, "Make the running daemon reread its configuration and certificates"},
 };
 
 enum { N_COMMANDS = sizeof(commands) / sizeof(commands[0]) };

@@ -7,17 +7,18 @@
 
 #include "common/log.h"
 
-static enum wf_log_level cur_level = WF_LOG_INFO;
+/* Atomic (relaxed): `weft reload` may change it while workers log. */
+static int cur_level = WF_LOG_INFO;
 static bool timestamps;
 
 void wf_log_set_level(enum wf_log_level level)
 {
-	cur_level = level;
+	__atomic_store_n(&cur_level, (int)level, __ATOMIC_RELAXED);
 }
 
 enum wf_log_level wf_log_get_level(void)
 {
-	return cur_level;
+	return (enum wf_log_level)__atomic_load_n(&cur_level, __ATOMIC_RELAXED);
 }
 
 void wf_log_set_timestamps(bool on)
@@ -54,7 +55,7 @@ void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level > cur_level)
+	if ((int)level > __atomic_load_n(&cur_level, __ATOMIC_RELAXED))
 		return;
 	va_start(ap, fmt);
 	vlog(level, with_errno, "", fmt, ap);
@@ -77,7 +78,7 @@ void wf_log_limited(struct wf_log_limit *l, enum wf_log_level level, const char 
 	unsigned left_out;
 	va_list ap;
 
-	if (level > cur_level)
+	if ((int)level > __atomic_load_n(&cur_level, __ATOMIC_RELAXED))
 		return;
 	/* The same budget arithmetic as core/ratelimit.c (GCRA), in ms; one
 	 * call site may be reached from several threads at once. */

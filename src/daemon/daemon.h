@@ -223,6 +223,7 @@ struct wf_peer {
 	bool proven;
 	bool mesh_up; /* told the mesh about it since its session last came up */
 	uint8_t member_state; /* what gossip holds of it (enum wf_gossip_state) */
+	bool cert_renew;      /* ours was renewed: hand it over by a handshake (reload.c) */
 	bool defer_ok; /* may wait for an unproven initiation to be proven */
 	int64_t created_ms;
 
@@ -570,6 +571,11 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 /* The control socket's "revoke": reread the file; a JSON answer (malloc'd). */
 char *wf_revoked_request(struct wf_daemon *d);
+
+/* reload.c: weft reload and SIGHUP */
+/* Reread what can change while running; false (msg says why) changes nothing. */
+bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
+char *wf_reload_request(struct wf_daemon *d);
 
 /* cache.c: NODEDIR/peers.cache, what a restart rejoins from */
 unsigned wf_cache_load(struct wf_daemon *d, int64_t now);

@@ -55,6 +55,8 @@ static char *control_request(const char *req, void *arg)
 		return wf_status_json(d);
 	if (!strcmp(req, "revoke"))
 		return wf_revoked_request(d);
+	if (!strcmp(req, "reload"))
+		return wf_reload_request(d);
 	return NULL;
 }
 
@@ -362,7 +364,10 @@ static void on_signal(struct wf_daemon *d)
 
 	while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: reload is not implemented yet; ignoring");
+			char msg[WF_CONFIG_MAX_LINE];
+
+			if (!wf_reload(d, msg, sizeof(msg), wf_now_ms()))
+				log_errorx("SIGHUP: not reloaded, nothing changed: %s", msg);
 			continue;
 		}
 		log_info("%s: shutting down", strsignal((int)si.ssi_signo));

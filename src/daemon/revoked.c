@@ -89,7 +89,7 @@ bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 		return false;
 	}
 	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		snprintf(msg, cap, "no %s", path);
+		snprintf(msg, cap, "no revocation list (no %s)", path);
 		return true;
 	}
 	if (!wf_revoke_load(path, &r, msg, cap))

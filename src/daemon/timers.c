@@ -69,6 +69,7 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	else
 		log_debug("session with %s renewed", p->cert.name);
 	p->last_handshake_ms = now;
+	p->cert_renew = false; /* it has our certificate as it is now */
 	p->hs_attempts = 0;
 	p->hs_next_ms = 0;
 	WF_SET(p->last_rx_ms, now);
@@ -106,7 +107,8 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	if (!kp || silent)
 		p->mesh_up = false; /* tell the mesh again when it is back */
 	/* A peer that has gone silent is presumed dead: try a new handshake. */
-	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent;
+	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent ||
+	       p->cert_renew;
 	/* A member that left said so: it is not called (it calls when back). */
 	if (p->member_state == WF_GS_LEFT && !kp)
 		need = false;

@@ -5,12 +5,13 @@
 
 for args in "--help" "-h" "help"; do
 	expect_ok "$WEFT" $args
-	for c in "ca init" "ca sign" "ca renew" keygen "node init" "cert show" up status; do
+	for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" up status \
+		reload revoke; do
 		expect_out "^  $c "
 	done
 	[ -s "$ERR" ] && fail "weft $args wrote to stderr"
 done
-for c in "ca init" "ca sign" "ca renew" keygen "node init" "cert show" reload; do
+for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" reload revoke; do
 	expect_ok "$WEFT" $c --help
 	expect_out "^Usage: weft $c"
 	[ -s "$ERR" ] && fail "weft $c --help wrote to stderr"
@@ -25,13 +26,10 @@ for g in ca node cert; do
 	expect_fail -c 2 "^weft: $g: missing command; commands: $g " "$WEFT" $g
 	expect_fail -c 2 "^weft: $g: unknown command 'frob'" "$WEFT" $g frob
 done
-# reload does not exist yet: not listed, but it explains itself.
-expect_ok "$WEFT" --help
-grep -q "reload" "$OUT" && fail "weft --help lists reload, which is not implemented"
-expect_ok "$WEFT" reload --help
-expect_out "^Usage: weft reload"
-expect_out "systemctl restart weft@NAME"
-expect_fail -c 1 "^weft: reload: not implemented yet: restart the daemon" "$WEFT" reload
+# reload with no daemon says so (netns/94 reloads a running one).
+mkdir -p n
+printf 'name = n\nlisten = 198.18.0.1:51820\n' >n/weft.conf
+expect_fail -c 1 "^weft: reload: the daemon is not running" "$WEFT" reload --dir n
 # --help wins over anything else on the line.
 expect_ok "$WEFT" ca sign --dir nowhere --help
 expect_out "^Usage: weft ca sign"

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * weft reload (the control request "reload", or SIGHUP): read weft.conf, the
+ * node certificate, the CA file and the revocation list again, and apply
+ * what can change while the daemon runs, all or nothing.
+ *
+ * Applied at once: log-level, keepalive-interval, handshake-timeout, the
+ * bootstrap list; a renewed node certificate (same name, key, addresses,
+ * routes and groups; later validity), which every peer is then handed by a
+ * new handshake (a rekey: no session is reset); a renewed CA certificate
+ * (same key); a newer revocation list. Everything else that changed
+ * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
+ * control) is reported as taking effect at the next restart. Anything that
+ * does not parse or verify changes nothing, and the answer says why, naming
+ * the file (and line).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/keyfile.h"
+#include "common/log.h"
+#include "daemon/daemon.h"
+
+/* The keys of weft.conf that only a restart applies, when they changed. */
+static void restart_keys(const struct wf_config *a, const struct wf_config *b, char *out,
+			 size_t cap)
+{
+	struct {
+		const char *key;
+		bool changed;
+	} k[] = {
+	    {"interface", strcmp(a->interface, b->interface) != 0},
+	    {"listen", !wf_endpoint_equal(&a->listen, &b->listen)},
+	    {"mtu", a->mtu != b->mtu},
+	    {"workers", a->workers != b->workers},
+	    {"rekey-interval", a->rekey_interval_ms != b->rekey_interval_ms},
+	    {"offloads", a->tun_offload != b->tun_offload || a->udp_gso != b->udp_gso ||
+			     a->udp_gro != b->udp_gro},
+	    {"private-key", strcmp(a->private_key, b->private_key) != 0},
+	    {"certificate", strcmp(a->certificate, b->certificate) != 0},
+	    {"ca", strcmp(a->ca, b->ca) != 0},
+	    {"control", strcmp(a->control, b->control) != 0},
+	    {"name", strcmp(a->name, b->name) != 0},
+	};
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
+		if (k[i].changed)
+			snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? ", " : "",
+				 k[i].key);
+}
+
+/* Is c our certificate renewed: the same in all but serial and validity? */
+static bool same_but_validity(const struct wf_cert *a, const struct wf_cert *b)
+{
+	struct wf_cert x = *a, y = *b;
+
+	x.serial = y.serial = 0;
+	x.not_before = y.not_before = x.not_after = y.not_after = 0;
+	memset(x.signature, 0, sizeof(x.signature));
+	memset(y.signature, 0, sizeof(y.signature));
+	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* Load and check the CA and node certificates named by cfg (the old paths:
+ * new ones apply at restart). */
+static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_cert *self,
+		       char *msg, size_t cap)
+{
+	enum wf_cert_err e;
+	int64_t wall = (int64_t)time(NULL);
+
+	if (!wf_cert_load(d->cfg.ca, ca, msg, cap) ||
+	    !wf_cert_load(d->cfg.certificate, self, msg, cap))
+		return false;
+	if ((e = wf_cert_verify_ca(ca, wall)) != WF_CERT_OK) {
+		snprintf(msg, cap, "%s: %s", d->cfg.ca, wf_cert_strerror(e));
+		return false;
+	}
+	if (memcmp(ca->pubkey, d->ca.pubkey, WF_KEY_LEN) || strcmp(ca->network, d->ca.network)) {
+		snprintf(msg, cap, "%s: another CA than the running one (a new network needs a "
+				   "restart)", d->cfg.ca);
+		return false;
+	}
+	if ((e = wf_cert_verify(self, ca, wall)) != WF_CERT_OK) {
+		snprintf(msg, cap, "%s: %s", d->cfg.certificate, wf_cert_strerror(e));
+		return false;
+	}
+	if (!same_but_validity(self, &d->self)) {
+		snprintf(msg, cap, "%s: not a renewal of the running certificate (its key, name, "
+				   "addresses, routes or groups differ: restart to apply it)",
+			 d->cfg.certificate);
+		return false;
+	}
+	return true;
+}
+
+static bool new_bootstrap(struct wf_daemon *d, const struct wf_config *cfg)
+{
+	struct wf_bootstrap *b = cfg->n_bootstrap ? calloc(cfg->n_bootstrap, sizeof(*b)) : NULL;
+
+	if (cfg->n_bootstrap && !b)
+		return false;
+	for (unsigned i = 0; i < d->n_bootstrap; i++)
+		if (d->bootstrap[i].hs)
+			wf_handshake_abort(d, d->bootstrap[i].hs);
+	free(d->bootstrap);
+	d->bootstrap = b;
+	d->n_bootstrap = cfg->n_bootstrap;
+	for (unsigned i = 0; i < cfg->n_bootstrap; i++) {
+		snprintf(b[i].spec, sizeof(b[i].spec), "%s", cfg->bootstrap[i]);
+		if (!wf_endpoint_parse(&b[i].endpoint, b[i].spec))
+			memset(&b[i].endpoint, 0, sizeof(b[i].endpoint));
+	}
+	return true;
+}
+
+/* Our renewed certificate: every peer gets it by a new handshake now. */
+static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now)
+{
+	uint8_t enc[WF_CERT_MAX_ENCODED];
+	size_t len = wf_cert_encode(c, enc, sizeof(enc));
+
+	if (!len)
+		return;
+	d->self.serial = c->serial;
+	d->self.not_before = c->not_before;
+	d->self.not_after = c->not_after;
+	memcpy(d->self.signature, c->signature, WF_SIG_LEN);
+	memcpy(d->self_cert_enc, enc, len);
+	d->self_cert_len = len;
+	d->self_expired = false;
+	for (struct wf_peer *p = d->peers; p; p = p->next) {
+		if (!p->proven)
+			continue;
+		p->cert_renew = true;
+		p->hs_next_ms = now + wf_random_u32() % 1000; /* not all at once */
+	}
+}
+
+bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+{
+	static struct wf_config cfg; /* large; the control thread only */
+	struct wf_cert ca, self;
+	char later[256], rev[WF_ERR_MAX], err[WF_CONFIG_MAX_LINE];
+	bool renewed;
+
+	if (!wf_config_load(&cfg, d->cfg.dir, err, sizeof(err))) {
+		snprintf(msg, cap, "%s", err);
+		return false;
+	}
+	if (!load_certs(d, &ca, &self, msg, cap))
+		return false;
+	if (!wf_revoked_load(d, rev, sizeof(rev), now)) {
+		snprintf(msg, cap, "%s", rev);
+		return false;
+	}
+	if (!new_bootstrap(d, &cfg)) {
+		snprintf(msg, cap, "out of memory");
+		return false;
+	}
+	restart_keys(&d->cfg, &cfg, later, sizeof(later));
+	wf_log_set_level(cfg.log_level);
+	d->cfg.log_level = cfg.log_level;
+	d->cfg.keepalive_interval_ms = cfg.keepalive_interval_ms;
+	d->cfg.handshake_timeout_ms = cfg.handshake_timeout_ms;
+	d->cfg.n_bootstrap = cfg.n_bootstrap;
+	memcpy(d->cfg.bootstrap, cfg.bootstrap, sizeof(cfg.bootstrap));
+	memcpy(d->cfg.bootstrap_ep, cfg.bootstrap_ep, sizeof(cfg.bootstrap_ep));
+	d->ca.not_before = ca.not_before;
+	d->ca.not_after = ca.not_after;
+	renewed = self.serial != d->self.serial;
+	if (renewed)
+		renew_self(d, &self, now);
+	if (renewed) {
+		char until[32];
+		time_t t = (time_t)self.not_after;
+		struct tm tm;
+
+		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		snprintf(msg, cap, "reloaded; certificate renewed (serial %016llx, valid until %s): "
+				   "each peer gets it by a new handshake; %s",
+			 (unsigned long long)self.serial, until, rev);
+	}
+	else
+		snprintf(msg, cap, "reloaded; %s", rev);
+	if (later[0])
+		snprintf(msg + strlen(msg), cap - strlen(msg), "; at the next restart: %s", later);
+	log_info("%s", msg);
+	return true;
+}
+
+char *wf_reload_request(struct wf_daemon *d)
+{
+	char msg[WF_CONFIG_MAX_LINE], out[WF_CONFIG_MAX_LINE + 64], *q;
+	bool ok = wf_reload(d, msg, sizeof(msg), wf_now_ms());
+
+	for (q = msg; *q; q++)
+		if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
+			*q = '?';
+	snprintf(out, sizeof(out), ok ? "{\"reloaded\":\"%s\"}\n" : "{\"error\":\"%s\"}\n", msg);
+	return strdup(out);
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# weft reload: a renewed certificate reaches the peer with no session reset
+# while a TCP stream runs; a weft.conf that does not parse, and a certificate
+# that is not a renewal, change nothing (the error names the file) and the
+# daemon runs on; a key that needs a restart is reported as such; SIGHUP
+# reloads too.
+#
+# Positive control: the peer's view of b's serial changes only after the
+# reload (it is checked unchanged right after the renewal is written).
+. "$(dirname "$0")/lib.sh.inc"
+. "$(dirname "$0")/mesh.sh.inc"
+need_netns
+need_bin "$WEFT"
+need_cmd python3
+
+XFER=$WF_ROOT/tests/netns/tcpxfer.py
+ns_create a b
+link_veth a 198.18.7.1/24 b 198.18.7.2/24
+mesh_ca
+mesh_node a 1 198.18.7.1
+mesh_node b 2 198.18.7.2 198.18.7.1:51820
+mesh_up a
+mesh_up b
+wait_for 10 pings a 100.64.0.2 || fail "a cannot reach b"
+
+serial_at_a() { status_field a 'next(p["serial"] for p in d["peers"] if p["name"] == "b")'; }
+serial_of() { "$WEFT" cert show --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])'; }
+a_sees() { [ "$(serial_at_a)" = "$1" ]; }
+
+bg b python3 "$XFER" recv 100.64.0.2 5001
+recv_pid=$BG_PID recv_log=$BG_LOG
+wait_for 5 grep -q listening "$recv_log"
+TCPXFER_RATE=1048576 bg a python3 "$XFER" send 100.64.0.2 5001 20
+send_pid=$BG_PID send_log=$BG_LOG
+
+# A renewal, written: nothing changes until the reload.
+s0=$(serial_at_a)
+"$WEFT" ca renew --dir "$WF_TMP/ca" --cert "$WF_TMP/b/node.crt" --out "$WF_TMP/b/node.crt" >/dev/null ||
+	fail "ca renew"
+s1=$(serial_of "$WF_TMP/b/node.crt")
+[ "$s1" != "$s0" ] || fail "the renewal has the old serial"
+sleep 2
+a_sees "$s0" || fail "a took b's new certificate before any reload"
+out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "weft reload failed: $out"
+echo "$out"
+echo "$out" | grep -q "certificate renewed" || fail "reload did not report the renewal"
+wait_for 10 a_sees "$s1" || fail "a still holds b's old certificate ($(serial_at_a), want $s1)"
+echo "a holds b's renewed certificate"
+
+# A weft.conf that does not parse: refused with its line, nothing changed.
+cp "$WF_TMP/b/weft.conf" "$WF_TMP/b/weft.conf.good"
+echo "bogus = 1" >>"$WF_TMP/b/weft.conf"
+if out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b" 2>&1); then
+	fail "reload took a bad weft.conf"
+fi
+echo "$out"
+echo "$out" | grep -q "weft.conf:[0-9]*: .*bogus" || fail "the error does not name weft.conf and its line"
+cp "$WF_TMP/b/weft.conf.good" "$WF_TMP/b/weft.conf"
+pings a 100.64.0.2 || fail "b stopped answering after a refused reload"
+
+# A certificate that is not a renewal (another address): refused.
+cp "$WF_TMP/b/node.crt" "$WF_TMP/b/node.crt.good"
+"$WEFT" ca sign --dir "$WF_TMP/ca" --pubkey "$WF_TMP/b/node.pub" --name b --address 100.64.0.9 \
+	--out "$WF_TMP/b/node.crt" --force >/dev/null || fail "ca sign"
+if out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b" 2>&1); then
+	fail "reload took a certificate with other addresses"
+fi
+echo "$out"
+echo "$out" | grep -q "node.crt: not a renewal" || fail "the error does not say why"
+cp "$WF_TMP/b/node.crt.good" "$WF_TMP/b/node.crt"
+a_sees "$s1" || fail "a refused reload changed b's certificate"
+
+# A key that needs a restart: reported, the rest applied.
+echo "mtu = 1400" >>"$WF_TMP/b/weft.conf"
+out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload with a new mtu failed: $out"
+echo "$out" | grep -q "at the next restart: mtu" || fail "the mtu change was not reported: $out"
+
+# SIGHUP: another renewal.
+"$WEFT" ca renew --dir "$WF_TMP/ca" --cert "$WF_TMP/b/node.crt" --out "$WF_TMP/b/node.crt" >/dev/null
+s2=$(serial_of "$WF_TMP/b/node.crt")
+kill -HUP "${MESH_PID[b]}"
+wait_for 10 a_sees "$s2" || fail "SIGHUP did not hand a the renewed certificate"
+
+bg_wait "$send_pid" || fail "the sender failed"
+wait "$recv_pid" || fail "the receiver failed"
+sent=$(tail -n 1 "$send_log") got=$(tail -n 1 "$recv_log")
+echo "sent:     $sent"
+echo "received: $got"
+[ "$sent" = "$got" ] || fail "the stream was corrupted or cut"
+for n in a b; do
+	for why in decrypt unknown_index; do
+		c=$(status_field $n "d['drops'].get('$why', 0)")
+		[ "$c" = 0 ] || fail "$n dropped $c packets as $why"
+	done
+done
+echo "reload: renewals taken twice without a reset; bad files refused"
