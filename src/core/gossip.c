@@ -388,29 +388,27 @@ static size_t piggyback(struct wf_gossip *g, uint8_t *buf, size_t len, size_t ca
 
 /* -- states ------------------------------------------------------------------ */
 
-static void list_drop(uint32_t *v, uint32_t *n, uint32_t idx)
+/* Suspicions and the dead are kept in arrays, each member knowing its place
+ * (pos), so that taking one out is O(1) even when half the mesh is cut off. */
+static void dead_drop(struct wf_gossip *g, uint32_t idx)
 {
-	for (uint32_t i = 0; i < *n; i++)
-		if (v[i] == idx) {
-			v[i] = v[--*n];
-			return;
-		}
+	uint32_t at = g->m[idx].pos, last = g->dead[--g->n_dead];
+
+	g->dead[at] = last;
+	g->m[last].pos = at;
 }
 
 static struct wf_gsuspect *suspicion(struct wf_gossip *g, uint32_t idx)
 {
-	for (uint32_t i = 0; i < g->n_susp; i++)
-		if (g->susp[i].member == idx)
-			return &g->susp[i];
-	return NULL;
+	return g->m[idx].state == WF_GS_SUSPECT ? &g->susp[g->m[idx].pos] : NULL;
 }
 
 static void suspicion_drop(struct wf_gossip *g, uint32_t idx)
 {
-	struct wf_gsuspect *s = suspicion(g, idx);
+	uint32_t at = g->m[idx].pos;
 
-	if (s)
-		*s = g->susp[--g->n_susp];
+	g->susp[at] = g->susp[--g->n_susp];
+	g->m[g->susp[at].member].pos = at;
 }
 
 int64_t wf_gossip_suspicion_ms(int64_t min_ms, int64_t max_ms, unsigned n_confirm, unsigned k)
@@ -442,7 +440,10 @@ static void suspicion_start(struct wf_gossip *g, uint32_t idx, int64_t now)
 
 	suspicion_bounds(g, &min, &max, &k);
 	s.deadline_ms = now + wf_gossip_suspicion_ms(min, max, 0, k);
-	vec_push(&g->susp, &g->n_susp, &g->cap_susp, sizeof(s), &s);
+	g->m[idx].pos = g->n_susp;
+	g->susp[g->n_susp++] = s; /* room reserved by set_state */
+	if (s.deadline_ms < g->next_deadline_ms || g->n_susp == 1)
+		g->next_deadline_ms = s.deadline_ms;
 }
 
 /* Another member suspects it too; true if that one is new. */
@@ -463,16 +464,45 @@ static bool suspicion_confirm(struct wf_gossip *g, uint32_t idx, const uint8_t *
 			return false;
 	s->confirm[s->n_confirm++] = h;
 	s->deadline_ms = s->start_ms + wf_gossip_suspicion_ms(min, max, s->n_confirm, k);
+	if (s->deadline_ms < g->next_deadline_ms)
+		g->next_deadline_ms = s->deadline_ms;
 	return true;
 }
 
 /* Move member idx to (state, inc): the one place a record changes. */
+/* Room for one more entry in a vector (so that a state change below cannot
+ * fail half-way). */
+static bool reserve(void *vp, uint32_t n, uint32_t *cap, size_t size)
+{
+	void **v = vp;
+	uint32_t nc = *cap ? *cap * 2 : 16;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = realloc(*v, (size_t)nc * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = nc;
+	return true;
+}
+
+static bool is_gone(unsigned state) { return state == WF_GS_DEAD || state == WF_GS_LEFT; }
+
+/* Move member idx to (state, inc): the one place a record changes. Out of
+ * memory for the suspicion or the list of the dead, nothing changes. */
 static void set_state(struct wf_gossip *g, uint32_t idx, unsigned state, uint64_t inc,
 		      int64_t now, struct wf_gossip_out *out)
 {
 	struct wf_gmember *m = &g->m[idx];
 	unsigned old = m->state;
 
+	if (old != state && ((state == WF_GS_SUSPECT &&
+			      !reserve(&g->susp, g->n_susp, &g->cap_susp, sizeof(*g->susp))) ||
+			     (is_gone(state) && !reserve(&g->dead, g->n_dead, &g->cap_dead,
+							 sizeof(*g->dead)))))
+		return;
 	g->digest[bucket(m->key)] ^= share(m);
 	m->state = (uint8_t)state;
 	m->inc = inc;
@@ -483,14 +513,15 @@ static void set_state(struct wf_gossip *g, uint32_t idx, unsigned state, uint64_
 	m->since_ms = now;
 	if (old == WF_GS_SUSPECT)
 		suspicion_drop(g, idx);
-	if (old == WF_GS_DEAD || old == WF_GS_LEFT)
-		list_drop(g->dead, &g->n_dead, idx);
+	if (is_gone(old) && idx)
+		dead_drop(g, idx);
 	if (is_live(m) != (old == WF_GS_ALIVE || old == WF_GS_SUSPECT))
 		g->n_live += is_live(m) ? 1 : (uint32_t)-1;
 	if (state == WF_GS_SUSPECT)
 		suspicion_start(g, idx, now);
-	if (state == WF_GS_DEAD || state == WF_GS_LEFT) {
-		vec_push(&g->dead, &g->n_dead, &g->cap_dead, sizeof(idx), &idx);
+	if (is_gone(state) && idx) { /* (this node leaving is never forgotten) */
+		m->pos = g->n_dead;
+		g->dead[g->n_dead++] = idx;
 		if (g->probe.target == idx)
 			g->probe.target = 0;
 	}
@@ -498,7 +529,7 @@ static void set_state(struct wf_gossip *g, uint32_t idx, unsigned state, uint64_
 		g->st.died++;
 	if (state == WF_GS_SUSPECT)
 		g->st.suspected++;
-	if (idx && is_live(m) && old >= WF_GS_DEAD)
+	if (idx && is_live(m) && is_gone(old))
 		order_add(g, idx);
 	if (idx)
 		event(out, WF_GE_STATE, m, NULL);
@@ -883,15 +914,22 @@ static void relay_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *o
 
 static void suspect_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
 {
+	int64_t next = INT64_MAX;
+
+	if (!g->n_susp || now < g->next_deadline_ms)
+		return;
 	for (uint32_t i = 0; i < g->n_susp;) {
 		uint32_t idx = g->susp[i].member;
 
 		if (now < g->susp[i].deadline_ms) {
+			if (g->susp[i].deadline_ms < next)
+				next = g->susp[i].deadline_ms;
 			i++;
 			continue;
 		}
 		set_state(g, idx, WF_GS_DEAD, g->m[idx].inc, now, out); /* drops susp[i] */
 	}
+	g->next_deadline_ms = next;
 }
 
 static void forget(struct wf_gossip *g, uint32_t idx, struct wf_gossip_out *out)
@@ -927,7 +965,7 @@ static void forget_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *
 			i++;
 			continue;
 		}
-		g->dead[i] = g->dead[--g->n_dead];
+		dead_drop(g, idx);
 		forget(g, idx, out);
 	}
 }

@@ -93,6 +93,7 @@ struct wf_gmember {
 	uint64_t inc;
 	int64_t since_ms; /* when it entered its state */
 	uint32_t bq_next, bq_prev; /* its change in the send queue (index + 1) ... */
+	uint32_t pos;              /* its place in susp[] while suspect, dead[] while dead or left */
 	int16_t bq_tx;             /* ... sent this many times; -1: not queued */
 	uint8_t state;    /* enum wf_gossip_state; WF_GS_MAX: a free slot */
 	uint8_t how;      /* enum wf_gossip_how */
@@ -158,6 +159,7 @@ struct wf_gossip {
 	uint32_t n_susp, cap_susp;
 	uint32_t *dead; /* dead or left, to be forgotten */
 	uint32_t n_dead, cap_dead;
+	int64_t next_deadline_ms; /* no suspicion ends before this */
 	int64_t next_forget_ms;
 
 	/* The probe round: members in a shuffled order. */

@@ -8,7 +8,8 @@
  * keys the harness knows, so that records may name the node itself, its
  * senders and strangers). Between steps the node's timers run. After each
  * step the table's invariants are checked against a naive recount: the live
- * count, every member found by its key, and no message larger than the MTU.
+ * count, every member found by its key, every suspect and dead member at its
+ * place in its list, and no message larger than the MTU.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -33,6 +34,12 @@ static void check(const struct wf_gossip *g, const struct wf_gossip_out *out)
 			continue;
 		live += m->state == WF_GS_ALIVE || m->state == WF_GS_SUSPECT;
 		if (wf_gossip_find(g, m->key) != m || m->ep_len > WF_GOSSIP_EP_MAX)
+			abort();
+		/* Each suspect and each dead or left member is where it says. */
+		if (m->state == WF_GS_SUSPECT && (m->pos >= g->n_susp || g->susp[m->pos].member != i))
+			abort();
+		if (i && (m->state == WF_GS_DEAD || m->state == WF_GS_LEFT) &&
+		    (m->pos >= g->n_dead || g->dead[m->pos] != i))
 			abort();
 	}
 	if (live != g->n_live)
