@@ -131,7 +131,7 @@ fuzz-short: $(FUZZ_TARGETS) build-fuzz/selftest/crash
 	$(Q)if FUZZ_ARTIFACTS=build-fuzz/selftest/ tests/fuzz/run.sh 10 build-fuzz/selftest/crash \
 		>build-fuzz/selftest/run.log 2>&1; then \
 		echo "tests/fuzz/run.sh passed a crashing harness"; exit 1; fi
-	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),15) $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),10) $(FUZZ_TARGETS)
 
 # Everything the suite runs; SAN= builds everything sanitized.  The fuzz
 # smoke run is skipped with NO_FUZZ=1 (the sanitizer pass uses it: the
@@ -145,7 +145,7 @@ unit: all
 # The threads under ThreadSanitizer (build-tsan/): the unit tests, and the
 # namespace tests that load both workers, rekey, roam and flood. A report
 # ends a daemon with status 66, which fails its test.
-TSAN_NETNS ?= 10 16 60 80 87 91
+TSAN_NETNS ?= 10 16 60 80 87
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all SAN=thread
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" BUILD=build-tsan \

@@ -9,5 +9,7 @@ sh scripts/deps.sh
 make -j"$(nproc)" all
 make check
 make -j"$(nproc)" all SAN=address,undefined
-make check SAN=address,undefined NO_FUZZ=1
+# (The sanitized daemons move 256 MiB each way in netns/15-bulk, not 1 GiB:
+# the volume is the plain pass's test, the paths are the same.)
+WEFT_BULK_MBYTES=256 make check SAN=address,undefined NO_FUZZ=1
 make check-tsan
