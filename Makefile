@@ -131,7 +131,7 @@ fuzz-short: $(FUZZ_TARGETS) build-fuzz/selftest/crash
 	$(Q)if FUZZ_ARTIFACTS=build-fuzz/selftest/ tests/fuzz/run.sh 10 build-fuzz/selftest/crash \
 		>build-fuzz/selftest/run.log 2>&1; then \
 		echo "tests/fuzz/run.sh passed a crashing harness"; exit 1; fi
-	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),10) $(FUZZ_TARGETS)
+	$(Q)tests/fuzz/run.sh $(or $(FUZZ_SHORT_SECONDS),5) $(FUZZ_TARGETS)
 
 # Everything the suite runs; SAN= builds everything sanitized.  The fuzz
 # smoke run is skipped with NO_FUZZ=1 (the sanitizer pass uses it: the

@@ -70,7 +70,7 @@ if want cli; then
 	done
 fi
 if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
-	run "fuzz/smoke" make --no-print-directory fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-10}"
+	run "fuzz/smoke" make --no-print-directory fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-5}"
 fi
 if want netns; then
 	for t in tests/netns/[0-9]*.sh; do

@@ -140,6 +140,13 @@ int cmd_ca_renew(int argc, char **argv)
 	if (!load_old(&ca, a.cert, &old))
 		goto out;
 	request_from(&old, a.valid, a.force, &req);
+	/* A renewal replaces the old certificate only if it starts later
+	 * (protocol.md, "Certificates that conflict"): within the same second
+	 * as the old one, start it a second after. */
+	if (now - CLI_CLOCK_SKEW <= old.not_before) {
+		req.has_not_before = true;
+		req.not_before = old.not_before + 1;
+	}
 	if (!cli_node_sign(&ca, &req, old.pubkey, now, &c))
 		goto out;
 	if (!wf_cert_save(a.out, &c, true, err, sizeof(err))) {

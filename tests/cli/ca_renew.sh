@@ -54,3 +54,15 @@ expect_fail "n1/node.crt: bad signature" "$WEFT" ca renew --dir other --cert n1/
 expect_fail -c 2 "--valid 90: give a unit" "$WEFT" ca renew --dir ca --cert n1/node.crt \
 	--out n1/node.crt --valid 90
 echo "all ca renew tests passed"
+
+# Renewed twice within a second: each renewal still starts later than the
+# one it replaces, or the peers would keep the old one (wf_cert_supersedes).
+expect_ok "$WEFT" node init --dir quick --ca ca --name quick --address 100.64.0.77 --listen 198.18.0.77:51820
+nb() { "$WEFT" cert show --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["not_before"])'; }
+b0=$(nb quick/node.crt)
+expect_ok "$WEFT" ca renew --dir ca --cert quick/node.crt --out quick/node.crt
+b1=$(nb quick/node.crt)
+expect_ok "$WEFT" ca renew --dir ca --cert quick/node.crt --out quick/node.crt
+b2=$(nb quick/node.crt)
+[[ "$b0" < "$b1" && "$b1" < "$b2" ]] || fail "not_before did not grow: $b0, $b1, $b2"
+echo "ca renew: ok"
