@@ -33,9 +33,9 @@ int cmd_reload(int argc, char **argv)
 	    {"dir", required_argument, NULL, 'd'},
 	    {NULL, 0, NULL, 0},
 	};
-	char path[CLI_PATH_MAX], err[1024];
+	char path[CLI_PATH_MAX], err[1024], text[4096];
 	int rc = cli_parse(argc, argv, opts, reload_usage, cli_opt_dir, &dir);
-	char *resp, *text, *end;
+	char *resp;
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
@@ -46,17 +46,11 @@ int cmd_reload(int argc, char **argv)
 		cli_error("%s", err);
 		return CLI_EXIT_FAIL;
 	}
-	/* {"reloaded":"..."} or {"error":"..."}: print the words. */
-	text = strchr(resp, ':');
-	text = text && text[1] == '"' ? text + 2 : resp;
-	end = strrchr(text, '"');
-	if (end)
-		*end = '\0';
-	rc = strncmp(resp, "{\"error\"", 8) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	rc = wf_status_answer(resp, "reloaded", text, sizeof(text)) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+	free(resp);
 	if (rc)
 		cli_error("not reloaded, nothing changed: %s", text);
 	else
 		printf("%s\n", text);
-	free(resp);
 	return rc;
 }

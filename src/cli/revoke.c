@@ -247,9 +247,9 @@ static bool install(const struct wf_config *cfg, const char *file, const struct 
 
 static int tell_daemon(const struct wf_config *cfg)
 {
-	char err[1024];
+	char err[1024], text[WF_ERR_MAX];
 	char *resp = wf_status_query(cfg->control, "revoke", err, sizeof(err));
-	int c;
+	bool ok;
 
 	if (!resp && (errno == ENOENT || errno == ECONNREFUSED)) {
 		printf("the daemon is not running; it takes the list when it starts\n");
@@ -259,10 +259,14 @@ static int tell_daemon(const struct wf_config *cfg)
 		cli_error("%s", err);
 		return CLI_EXIT_FAIL;
 	}
-	fputs(resp, stdout);
-	c = strstr(resp, "\"error\"") ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	ok = wf_status_answer(resp, "revocation_list", text, sizeof(text));
 	free(resp);
-	return c;
+	if (!ok) {
+		cli_error("the daemon did not take it: %s", text);
+		return CLI_EXIT_FAIL;
+	}
+	printf("the daemon holds %s\n", text);
+	return CLI_EXIT_OK;
 }
 
 int cmd_revoke(int argc, char **argv)

@@ -169,6 +169,19 @@ static void fmt_expiry(const cJSON *obj, int64_t now, char *buf, size_t len)
 		snprintf(buf, len, "in %lldd", (long long)(left / 86400));
 }
 
+/* The session's state, and gossip's verdict when it is not "alive":
+ * "up", "up (suspect)", "down (left)". */
+static void fmt_state(const cJSON *peer, char *buf, size_t len)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(peer, "member");
+	const char *ms = jstr(m, "state", "alive");
+
+	if (strcmp(ms, "alive"))
+		snprintf(buf, len, "%s (%s)", jstr(peer, "state", "?"), ms);
+	else
+		snprintf(buf, len, "%s", jstr(peer, "state", "?"));
+}
+
 static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 {
 	char buf[1024], t[32];
@@ -178,15 +191,7 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	join_strings(cJSON_GetObjectItemCaseSensitive(peer, "addresses"), buf, sizeof(buf));
 	cell_set(row[1], buf);
 	cell_set(row[2], jstr(peer, "endpoint", "-"));
-	/* The session's state, and gossip's verdict when it is not "alive". */
-	snprintf(buf, sizeof(buf), "%s", jstr(peer, "state", "?"));
-	{
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(peer, "member");
-		const char *ms = cJSON_IsObject(m) ? jstr(m, "state", "") : "";
-
-		if (ms[0] && strcmp(ms, "alive"))
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), " (%s)", ms);
-	}
+	fmt_state(peer, buf, sizeof(buf));
 	cell_set(row[3], buf);
 	if (jnum(peer, "last_handshake_seconds", &secs)) {
 		fmt_duration(secs, t, sizeof(t));
@@ -702,4 +707,15 @@ int cmd_status(int argc, char **argv)
 	if (!ok)
 		cli_error("%s", err);
 	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+bool wf_status_answer(const char *resp, const char *key, char *text, size_t cap)
+{
+	cJSON *root = cJSON_Parse(resp);
+	const char *ok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, key));
+	const char *bad = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "error"));
+
+	snprintf(text, cap, "%s", ok ? ok : bad ? bad : "the daemon's answer does not parse");
+	cJSON_Delete(root);
+	return ok != NULL;
 }

@@ -23,6 +23,10 @@ bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_
  * errno set and a message in err. */
 char *wf_status_query(const char *path, const char *request, char *err, size_t errlen);
 
+/* The words of a one-line answer: {"KEY":"TEXT"} is true, {"error":"TEXT"}
+ * (or anything else) false. */
+bool wf_status_answer(const char *resp, const char *key, char *text, size_t cap);
+
 /* The control socket of NODEDIR (dir; NULL: the one node directory under
  * /etc/weft), or sock if given; prints why not and fails. */
 bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len);

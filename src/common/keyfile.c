@@ -209,19 +209,28 @@ bool wf_key_load(const char *path, const char *label, uint8_t key[WF_KEY_LEN], c
 	return n == WF_KEY_LEN;
 }
 
-bool wf_cert_load(const char *path, struct wf_cert *c, char *err, size_t errlen)
+/* The decoded block labelled label of the file at path; -1 with err set. */
+static long load_armored(const char *path, const char *label, uint8_t *out, size_t cap, char *err,
+			 size_t errlen)
 {
-	uint8_t buf[WF_CERT_MAX_ENCODED];
-	const char *why = NULL;
-	enum wf_cert_err e;
 	size_t len = 0;
 	char *text = read_file(path, NULL, &len, err, errlen);
 	long n;
 
 	if (!text)
-		return false;
-	n = unarmor(path, "CERTIFICATE", text, buf, sizeof(buf), err, errlen);
+		return -1;
+	n = unarmor(path, label, text, out, cap, err, errlen);
 	free_text(text, len);
+	return n;
+}
+
+bool wf_cert_load(const char *path, struct wf_cert *c, char *err, size_t errlen)
+{
+	uint8_t buf[WF_CERT_MAX_ENCODED];
+	const char *why = NULL;
+	enum wf_cert_err e;
+	long n = load_armored(path, "CERTIFICATE", buf, sizeof(buf), err, errlen);
+
 	if (n < 0)
 		return false;
 	e = wf_cert_decode_ex(c, buf, (size_t)n, &why);
@@ -253,8 +262,8 @@ static bool write_all(int fd, const char *buf, size_t len)
 
 /* Writes text to a fresh temporary file next to path, with mode set
  * exactly (fchmod, so the umask cannot loosen or tighten it). */
-static bool write_temp(const char *path, char *tmp, size_t tmplen, const char *text, unsigned mode,
-		       char *err, size_t errlen)
+static bool write_temp(const char *path, char *tmp, size_t tmplen, const void *data, size_t len,
+		       unsigned mode, char *err, size_t errlen)
 {
 	int fd, n = snprintf(tmp, tmplen, "%s.tmp.XXXXXX", path);
 
@@ -269,7 +278,7 @@ static bool write_temp(const char *path, char *tmp, size_t tmplen, const char *t
 		       strerror(errno));
 		return false;
 	}
-	if (fchmod(fd, mode) < 0 || !write_all(fd, text, strlen(text)) || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || !write_all(fd, data, len) || fsync(fd) < 0) {
 		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -283,8 +292,8 @@ static bool write_temp(const char *path, char *tmp, size_t tmplen, const char *t
 	return true;
 }
 
-static bool write_file(const char *path, const char *text, unsigned mode, bool overwrite, char *err,
-		       size_t errlen)
+static bool write_file(const char *path, const void *data, size_t len, unsigned mode,
+		       bool overwrite, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
 	bool ok;
@@ -293,7 +302,7 @@ static bool write_file(const char *path, const char *text, unsigned mode, bool o
 		seterr(err, errlen, "%s already exists; refusing to overwrite", path);
 		return false;
 	}
-	if (!write_temp(path, tmp, sizeof(tmp), text, mode, err, errlen))
+	if (!write_temp(path, tmp, sizeof(tmp), data, len, mode, err, errlen))
 		return false;
 	/* link() fails if path exists, even if it appeared since access() */
 	ok = overwrite ? rename(tmp, path) == 0 : link(tmp, path) == 0;
@@ -316,7 +325,7 @@ bool wf_key_save(const char *path, const char *label, const uint8_t key[WF_KEY_L
 		seterr(err, errlen, "%s: cannot armor the key (label \"%s\")", path, label);
 		return false;
 	}
-	ok = write_file(path, text, mode & 07777, false, err, errlen);
+	ok = write_file(path, text, strlen(text), mode & 07777, false, err, errlen);
 	wf_wipe(text, sizeof(text));
 	return ok;
 }
@@ -342,7 +351,7 @@ bool wf_cert_save(const char *path, const struct wf_cert *c, bool overwrite, cha
 		seterr(err, errlen, "%s: cannot armor the certificate", path);
 		return false;
 	}
-	return write_file(path, text, CERT_FILE_MODE, overwrite, err, errlen);
+	return write_file(path, text, strlen(text), CERT_FILE_MODE, overwrite, err, errlen);
 }
 
 /* --- Revocation lists ---------------------------------------------------- */
@@ -351,14 +360,8 @@ bool wf_revoke_load(const char *path, struct wf_revoke *r, char *err, size_t err
 {
 	uint8_t buf[WF_REVOKE_MAX_ENCODED];
 	enum wf_cert_err e;
-	size_t len = 0;
-	char *text = read_file(path, NULL, &len, err, errlen);
-	long n;
+	long n = load_armored(path, "REVOCATION LIST", buf, sizeof(buf), err, errlen);
 
-	if (!text)
-		return false;
-	n = unarmor(path, "REVOCATION LIST", text, buf, sizeof(buf), err, errlen);
-	free_text(text, len);
 	if (n < 0)
 		return false;
 	e = wf_revoke_decode(r, buf, (size_t)n);
@@ -378,5 +381,11 @@ bool wf_revoke_save(const char *path, const struct wf_revoke *r, char *err, size
 		seterr(err, errlen, "%s: cannot encode the revocation list", path);
 		return false;
 	}
-	return write_file(path, text, CERT_FILE_MODE, true, err, errlen);
+	return write_file(path, text, strlen(text), CERT_FILE_MODE, true, err, errlen);
+}
+
+bool wf_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, char *err,
+			  size_t errlen)
+{
+	return write_file(path, data, len, mode, true, err, errlen);
 }

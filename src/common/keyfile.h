@@ -44,6 +44,11 @@ bool wf_revoke_load(const char *path, struct wf_revoke *r, char *err, size_t err
 /* Write one, replacing the file atomically (a temporary file, renamed). */
 bool wf_revoke_save(const char *path, const struct wf_revoke *r, char *err, size_t errlen);
 
+/* Replace path with len bytes at data, atomically: a temporary file beside
+ * it, synced, then renamed over it. */
+bool wf_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, char *err,
+			  size_t errlen);
+
 /* Read a whole small text file (max 64 KiB) into a malloc'd NUL-terminated
  * buffer. */
 char *wf_read_file(const char *path, size_t *len, char *err, size_t errlen);

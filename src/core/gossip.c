@@ -190,19 +190,30 @@ static void slot_delete(struct wf_gossip *g, uint32_t i)
 	}
 }
 
+/* Room for one more entry in a vector (set_state reserves before it changes anything, so
+ * that it cannot fail half-way). */
+static bool reserve(void *vp, uint32_t n, uint32_t *cap, size_t size)
+{
+	void **v = vp;
+	uint32_t nc = *cap ? *cap * 2 : 16;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = realloc(*v, (size_t)nc * size);
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = nc;
+	return true;
+}
+
 static bool vec_push(void *vp, uint32_t *n, uint32_t *cap, size_t size, const void *item)
 {
 	void **v = vp;
 
-	if (*n == *cap) {
-		uint32_t nc = *cap ? *cap * 2 : 16;
-		void *nv = realloc(*v, (size_t)nc * size);
-
-		if (!nv)
-			return false;
-		*v = nv;
-		*cap = nc;
-	}
+	if (!reserve(vp, *n, cap, size))
+		return false;
 	memcpy((char *)*v + (size_t)*n * size, item, size);
 	(*n)++;
 	return true;
@@ -252,6 +263,7 @@ static uint32_t add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64
 	g->slot[slot_of(g, key)] = slot_make(idx, key_hash(g->hseed, key));
 	g->digest[bucket(key)] ^= share(m);
 	g->n_live++;
+	g->n_known++;
 	if (idx)
 		order_add(g, idx);
 	return idx;
@@ -470,24 +482,6 @@ static bool suspicion_confirm(struct wf_gossip *g, uint32_t idx, const uint8_t *
 }
 
 /* Move member idx to (state, inc): the one place a record changes. */
-/* Room for one more entry in a vector (so that a state change below cannot
- * fail half-way). */
-static bool reserve(void *vp, uint32_t n, uint32_t *cap, size_t size)
-{
-	void **v = vp;
-	uint32_t nc = *cap ? *cap * 2 : 16;
-	void *nv;
-
-	if (n < *cap)
-		return true;
-	nv = realloc(*v, (size_t)nc * size);
-	if (!nv)
-		return false;
-	*v = nv;
-	*cap = nc;
-	return true;
-}
-
 static bool is_gone(unsigned state) { return state == WF_GS_DEAD || state == WF_GS_LEFT; }
 
 /* Move member idx to (state, inc): the one place a record changes. Out of
@@ -951,6 +945,7 @@ static void forget(struct wf_gossip *g, uint32_t idx, struct wf_gossip_out *out)
 	m->state = WF_GS_MAX;
 	m->bq_next = g->free_head;
 	g->free_head = idx + 1;
+	g->n_known--;
 }
 
 static void forget_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
@@ -1006,14 +1001,6 @@ void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out
 }
 
 /* -- table comparison ------------------------------------------------------------ */
-
-/* Unlike memberlist's push-pull, a comparison costs one datagram of digests
- * whatever the mesh's size (only what differs follows), so its period does
- * not grow with the mesh. */
-static int64_t sync_period(const struct wf_gossip *g)
-{
-	return g->cfg.sync_ms;
-}
 
 static void send_digest(struct wf_gossip *g, uint32_t to, unsigned which,
 			struct wf_gossip_out *out)
@@ -1076,8 +1063,8 @@ static void got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *digest, 
 	uint8_t pull[9] = {WF_GOSSIP_SYNC_PULL};
 	uint64_t mask;
 
-	if (now >= g->sync_period_end_ms) {
-		g->sync_period_end_ms = now + 1000;
+	if (now >= g->answers_reset_ms) {
+		g->answers_reset_ms = now + 1000;
 		g->sync_answered = 0;
 	}
 	if (g->sync_answered >= g->cfg.sync_answers) {
@@ -1120,7 +1107,10 @@ static void sync_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *ou
 	}
 	if (now < g->next_sync_ms)
 		return;
-	g->next_sync_ms = now + sync_period(g);
+	/* Unlike memberlist's push-pull, a comparison costs one datagram of
+	 * digests whatever the mesh's size (only what differs follows), so its
+	 * period does not grow with the mesh. */
+	g->next_sync_ms = now + g->cfg.sync_ms;
 	to = g->sync_soon && is_live(&g->m[g->sync_soon]) ? g->sync_soon : random_live(g, 0, false, now);
 	g->sync_soon = 0;
 	if (to)
@@ -1152,7 +1142,7 @@ bool wf_gossip_init(struct wf_gossip *g, const struct wf_gossip_cfg *cfg, const 
 	g->next_gossip_ms = now + rnd_below(g, g->cfg.gossip_ms);
 	g->next_sync_ms = now + rnd_below(g, g->cfg.sync_ms);
 	g->next_reconnect_ms = now + rnd_below(g, g->cfg.reconnect_ms);
-	g->sync_period_end_ms = now;
+	g->answers_reset_ms = now;
 	return true;
 }
 

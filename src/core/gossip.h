@@ -151,7 +151,8 @@ struct wf_gossip {
 	uint32_t n, cap;
 	uint64_t *slot; /* open addressing by key: hash tag, member index + 1; 0 empty */
 	uint32_t n_slot;
-	uint32_t n_live; /* alive or suspect, this node included */
+	uint32_t n_live;  /* alive or suspect, this node included */
+	uint32_t n_known; /* members in the table (any state), this node included */
 	uint32_t free_head; /* forgotten slots to reuse: index + 1, 0 none */
 	uint64_t hseed;     /* keys the slot hash */
 	uint64_t digest[WF_GOSSIP_BUCKETS];
@@ -188,7 +189,7 @@ struct wf_gossip {
 	uint32_t n_bq;
 	int64_t next_gossip_ms;
 
-	int64_t next_sync_ms, sync_period_end_ms, next_reconnect_ms;
+	int64_t next_sync_ms, answers_reset_ms, next_reconnect_ms;
 	uint32_t sync_soon; /* a member to compare with first (0: none) */
 	uint32_t sync_with[2]; /* whose SYNC_PULL we take: a live member, a dead one */
 	unsigned sync_answered;
@@ -217,8 +218,8 @@ void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out
 
 const struct wf_gmember *wf_gossip_find(const struct wf_gossip *g,
 					const uint8_t *key);
-/* The member count, this node included, and those alive or suspect. */
-static inline uint32_t wf_gossip_size(const struct wf_gossip *g) { return g->n; }
+/* Members in the table (any state, this node included). */
+static inline uint32_t wf_gossip_size(const struct wf_gossip *g) { return g->n_known; }
 const char *wf_gossip_state_name(unsigned state);
 const char *wf_gossip_how_name(unsigned how);
 

@@ -73,36 +73,65 @@ bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len
 	return p->cert != NULL;
 }
 
-/* MEMBER: kind(1) cert_len(2) cert family(1: 0, 4 or 6) addr(0, 4 or 16) port(2) */
+size_t wf_endpoint_pack(const union wf_endpoint *ep, uint8_t *out)
+{
+	int fam = ep ? ep->sa.sa_family : AF_UNSPEC;
+
+	if (fam == AF_INET) {
+		out[0] = 4;
+		memcpy(out + 1, &ep->in4.sin_addr, 4);
+		memcpy(out + 5, &ep->in4.sin_port, 2); /* network order on the wire */
+		return 7;
+	}
+	if (fam == AF_INET6) {
+		out[0] = 6;
+		memcpy(out + 1, &ep->in6.sin6_addr, 16);
+		memcpy(out + 17, &ep->in6.sin6_port, 2);
+		return 19;
+	}
+	out[0] = 0;
+	return 1;
+}
+
+bool wf_endpoint_unpack(const uint8_t *in, size_t len, union wf_endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (len == 1 && in[0] == 0)
+		return true;
+	if (len == 7 && in[0] == 4) {
+		ep->in4.sin_family = AF_INET;
+		memcpy(&ep->in4.sin_addr, in + 1, 4);
+		memcpy(&ep->in4.sin_port, in + 5, 2);
+		return true;
+	}
+	if (len == 19 && in[0] == 6) {
+		ep->in6.sin6_family = AF_INET6;
+		memcpy(&ep->in6.sin6_addr, in + 1, 16);
+		memcpy(&ep->in6.sin6_port, in + 17, 2);
+		return true;
+	}
+	return false;
+}
+
+/* MEMBER: kind(1) cert_len(2) cert, then the endpoint (wf_endpoint_pack) */
 size_t wf_member_encode(const uint8_t *cert, size_t cert_len, const union wf_endpoint *ep,
 			uint8_t *out, size_t cap)
 {
-	int fam = ep ? ep->sa.sa_family : AF_UNSPEC;
-	size_t alen = fam == AF_INET ? 4 : fam == AF_INET6 ? 16 : 0;
-	size_t need = 1 + 2 + cert_len + 1 + alen + (alen ? 2 : 0);
-	uint8_t *p = out;
+	uint8_t epb[WF_ENDPOINT_PACKED_MAX];
+	size_t elen = wf_endpoint_pack(ep, epb), need = 1 + 2 + cert_len + elen;
 
 	if (cert_len > UINT16_MAX || need > cap)
 		return 0;
-	*p++ = WF_CTL_MEMBER;
-	wf_put_le16(p, (uint16_t)cert_len);
-	memcpy(p + 2, cert, cert_len);
-	p += 2 + cert_len;
-	*p++ = (uint8_t)(alen == 4 ? 4 : alen == 16 ? 6 : 0);
-	if (alen == 4) {
-		memcpy(p, &ep->in4.sin_addr, 4);
-		memcpy(p + 4, &ep->in4.sin_port, 2); /* network order on the wire */
-	} else if (alen == 16) {
-		memcpy(p, &ep->in6.sin6_addr, 16);
-		memcpy(p + 16, &ep->in6.sin6_port, 2);
-	}
+	out[0] = WF_CTL_MEMBER;
+	wf_put_le16(out + 1, (uint16_t)cert_len);
+	memcpy(out + 3, cert, cert_len);
+	memcpy(out + 3 + cert_len, epb, elen);
 	return need;
 }
 
 bool wf_member_decode(struct wf_member_msg *m, const uint8_t *in, size_t len)
 {
-	size_t clen, alen;
-	uint8_t fam;
+	size_t clen;
 
 	memset(m, 0, sizeof(*m));
 	if (len < 4 || in[0] != WF_CTL_MEMBER)
@@ -112,25 +141,11 @@ bool wf_member_decode(struct wf_member_msg *m, const uint8_t *in, size_t len)
 		return false;
 	m->cert = in + 3;
 	m->cert_len = clen;
-	in += 3 + clen;
-	len -= 3 + clen;
-	fam = in[0];
-	alen = fam == 4 ? 4 : fam == 6 ? 16 : fam == 0 ? 0 : SIZE_MAX;
-	if (alen == SIZE_MAX || len != 1 + alen + (alen ? 2 : 0))
+	if (!wf_endpoint_unpack(in + 3 + clen, len - 3 - clen, &m->endpoint))
 		return false;
-	if (fam == 4) {
-		m->endpoint.in4.sin_family = AF_INET;
-		memcpy(&m->endpoint.in4.sin_addr, in + 1, 4);
-		memcpy(&m->endpoint.in4.sin_port, in + 5, 2);
-	} else if (fam == 6) {
-		m->endpoint.in6.sin6_family = AF_INET6;
-		memcpy(&m->endpoint.in6.sin6_addr, in + 1, 16);
-		memcpy(&m->endpoint.in6.sin6_port, in + 17, 2);
-	}
-	m->has_endpoint = fam != 0;
-	/* A member with port 0 cannot be reached: treat as unknown endpoint. */
-	if (m->has_endpoint && (fam == 4 ? m->endpoint.in4.sin_port : m->endpoint.in6.sin6_port) == 0)
-		m->has_endpoint = false;
+	/* No endpoint, or port 0, which cannot be reached: unknown endpoint. */
+	m->has_endpoint = m->endpoint.sa.sa_family == AF_INET ? m->endpoint.in4.sin_port != 0
+			  : m->endpoint.sa.sa_family == AF_INET6 && m->endpoint.in6.sin6_port != 0;
 	return true;
 }
 

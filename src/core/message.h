@@ -36,6 +36,14 @@ enum wf_ctl_kind {
 	WF_CTL_REVOKED = 10, /* the revocation list (core/revoke.h encoding) */
 };
 
+/* An endpoint on the wire (MEMBER, gossip records, peers.cache): family
+ * (0 none, 4, 6), then the address (4 or 16 bytes) and the port, in network
+ * order; 1, 7 or 19 bytes. NULL or another family packs as none. */
+enum { WF_ENDPOINT_PACKED_MAX = 19 };
+size_t wf_endpoint_pack(const union wf_endpoint *ep, uint8_t *out);
+/* Exactly len bytes of one; none gives family AF_UNSPEC. */
+bool wf_endpoint_unpack(const uint8_t *in, size_t len, union wf_endpoint *ep) WF_MUST_CHECK;
+
 struct wf_member_msg {
 	const uint8_t *cert;
 	size_t cert_len;

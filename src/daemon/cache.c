@@ -7,8 +7,9 @@
  *
  * The file is "WFPC", a version byte (1), then entries, each a 2-byte
  * little-endian length and a MEMBER message (docs/protocol.md). It is written
- * to peers.cache.tmp, synced and renamed over the old one, so a crash leaves
- * either the old file or the new, never half of one. On start every entry is
+ * to a temporary file, synced and renamed over the old one, so a crash leaves
+ * either the old file or the new, never half of one; and only when it would
+ * differ from what was written last. On start every entry is
  * checked like a MEMBER from a peer: the certificate through the CA, the node
  * unproven until it answers a handshake, the endpoint a hint. A file that does
  * not parse is reported (file and byte offset) and the rest of it ignored.
@@ -16,15 +17,13 @@
  * random delay of up to CACHE_JITTER_MS (one more if its key is the smaller:
  * it is likely to call first).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/bytes.h"
+#include "common/keyfile.h"
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
@@ -33,9 +32,9 @@ enum { CACHE_VERSION = 1, CACHE_JITTER_MS = 3000, CACHE_MAX = 4 << 20 };
 
 static const char magic[4] = {'W', 'F', 'P', 'C'};
 
-static bool cache_path(const struct wf_daemon *d, const char *suffix, char *out, size_t cap)
+static bool cache_path(const struct wf_daemon *d, char *out, size_t cap)
 {
-	return snprintf(out, cap, "%s/peers.cache%s", d->cfg.dir, suffix) < (int)cap;
+	return snprintf(out, cap, "%s/peers.cache", d->cfg.dir) < (int)cap;
 }
 
 /* One entry: a peer we learn from the cache. */
@@ -81,7 +80,7 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 	size_t len, off;
 	uint8_t *buf;
 
-	if (!cache_path(d, "", path, sizeof(path)) || !(buf = read_all(path, &len)))
+	if (!cache_path(d, path, sizeof(path)) || !(buf = read_all(path, &len)))
 		return 0;
 	if (len < 5 || memcmp(buf, magic, 4) || buf[4] != CACHE_VERSION) {
 		log_warnx("%s: not a peer cache of this version; ignored", path);
@@ -103,55 +102,67 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 	return n;
 }
 
-static bool write_entries(struct wf_daemon *d, FILE *f)
+/* Every peer we hold an endpoint of, as cache entries, into a malloc'd
+ * buffer: proven peers, and those we were told of and still try (a peer
+ * loaded from here that has not answered yet stays). Members that left stay
+ * too: when a whole mesh restarts, each node hears the others leave before
+ * it stops itself. */
+static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 {
-	uint8_t cert[WF_CERT_MAX_ENCODED], msg[WF_CERT_MAX_ENCODED + 32], len[2];
+	size_t cap = 5 + (size_t)d->n_peers * (2 + WF_CERT_MAX_ENCODED + 32), off = 5;
+	uint8_t cert[WF_CERT_MAX_ENCODED], *buf = malloc(cap);
 
-	if (fwrite(magic, 1, 4, f) != 4 || fputc(CACHE_VERSION, f) == EOF)
-		return false;
+	if (!buf)
+		return NULL;
+	memcpy(buf, magic, 4);
+	buf[4] = CACHE_VERSION;
 	for (struct wf_peer *p = d->peers; p; p = p->next) {
 		size_t clen, mlen;
 
-		/* Proven peers, and those we were told of and still try (a
-		 * peer loaded from here that has not answered yet stays).
-		 * Members that left stay too: when a whole mesh restarts,
-		 * each node hears the others leave before it stops itself. */
-		if (!p->has_endpoint)
+		if (!p->has_endpoint || cap - off < 2 + WF_CERT_MAX_ENCODED + 32)
 			continue;
 		clen = wf_cert_encode(&p->cert, cert, sizeof(cert));
-		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, msg, sizeof(msg)) : 0;
+		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, buf + off + 2,
+					       cap - off - 2)
+			    : 0;
 		if (!mlen)
 			continue;
-		wf_put_le16(len, (uint16_t)mlen);
-		if (fwrite(len, 1, 2, f) != 2 || fwrite(msg, 1, mlen, f) != mlen)
-			return false;
+		wf_put_le16(buf + off, (uint16_t)mlen);
+		off += 2 + mlen;
 	}
-	return true;
+	*len = off;
+	return buf;
+}
+
+/* A 64-bit FNV-1a of what was written last: an unchanged mesh is not written
+ * again every period. */
+static uint64_t fnv(const uint8_t *p, size_t len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	while (len--)
+		h = (h ^ *p++) * UINT64_C(0x100000001b3);
+	return h;
 }
 
 bool wf_cache_save(struct wf_daemon *d)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX], err[WF_ERR_MAX];
+	size_t len;
+	uint8_t *buf = serialize(d, &len);
+	uint64_t sum;
 	bool ok;
-	FILE *f;
-	int fd;
 
-	if (!cache_path(d, "", path, sizeof(path)) || !cache_path(d, ".tmp", tmp, sizeof(tmp)))
-		return false;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		log_warn("cannot write %s", tmp);
+	if (!buf || !cache_path(d, path, sizeof(path))) {
+		free(buf);
 		return false;
 	}
-	ok = write_entries(d, f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		log_warn("cannot write %s", path);
-		unlink(tmp);
-		return false;
-	}
-	return true;
+	sum = fnv(buf, len);
+	ok = sum == d->cache_sum || wf_write_file_atomic(path, buf, len, 0600, err, sizeof(err));
+	if (!ok)
+		log_warnx("%s", err);
+	else
+		d->cache_sum = sum;
+	free(buf);
+	return ok;
 }

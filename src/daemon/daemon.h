@@ -356,13 +356,14 @@ struct wf_daemon {
 	 * messages it asked for that no session could carry. */
 	struct wf_gossip gossip;
 	struct wf_gossip_out gossip_out;
-	uint64_t gossip_unsent, gossip_lost;
+	uint64_t gossip_unsent, gossip_overflow;
 	int64_t next_cert_ask_ms;
 	/* The revocation list (revoked.c): the newest seen, and its encoding. */
 	struct wf_revoke revoked;
 	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
 	size_t revoked_len;
-	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) */
+	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) ... */
+	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 
 	int64_t started_ms, last_tick_ms;
 	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */
@@ -555,6 +556,10 @@ void wf_members_release(struct wf_daemon *d);
 void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 			int64_t now);
+/* Send one control message (len <= WF_GOSSIP_MTU_MAX) to p, if a session
+ * with it can carry it now; false if not (nothing is queued). */
+bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
+		     int64_t now);
 /* The core's timers (probes, gossip, comparisons, forgetting). */
 void wf_members_gossip(struct wf_daemon *d, int64_t now);
 /* A clean leave: tell the mesh before the sessions go. */
@@ -602,6 +607,9 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p);
 void wf_mtu_forget(struct wf_daemon *d, struct wf_peer *p);
 
 /* status.c */
+/* An answer on the control socket: {"KEY":"TEXT"} (ok) or {"error":"TEXT"},
+ * a line, malloc'd; NULL if out of memory. */
+char *wf_control_answer(bool ok, const char *key, const char *text);
 char *wf_status_json(struct wf_daemon *d);
 
 /* loop.c */

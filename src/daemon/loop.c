@@ -113,6 +113,18 @@ static bool load_identity(struct wf_daemon *d)
 	return true;
 }
 
+/* A list that does not verify is an error, not a list to ignore: starting
+ * without it would let revoked nodes back in. */
+static bool load_revocations(struct wf_daemon *d)
+{
+	char msg[WF_ERR_MAX];
+
+	if (wf_revoked_load(d, msg, sizeof(msg), wf_now_ms()))
+		return true;
+	log_errorx("%s", msg);
+	return false;
+}
+
 static bool own_family(const struct wf_daemon *d, int family)
 {
 	for (unsigned i = 0; i < d->self.n_addrs; i++)
@@ -556,16 +568,8 @@ int wf_daemon_run(const char *dir)
 		log_errorx("out of memory");
 		goto out;
 	}
-	{
-		char msg[WF_ERR_MAX];
-
-		/* A list that does not verify is an error, not a list to ignore:
-		 * starting without it would let revoked nodes back in. */
-		if (!wf_revoked_load(d, msg, sizeof(msg), wf_now_ms())) {
-			log_errorx("%s", msg);
-			goto out;
-		}
-	}
+	if (!load_revocations(d))
+		goto out;
 	setup_local_addrs(d);
 	n = worker_count(d);
 	if (!setup_bootstrap(d) || !wf_udp_setup(d, udp, n) || !setup_tun(d, tun, n) ||

@@ -38,47 +38,6 @@ enum {
 	CERT_ASKS = 32,       /* ... this many at most each time */
 };
 
-static struct wf_gossip_out *outbox(struct wf_daemon *d)
-{
-	return &d->gossip_out;
-}
-
-/* The core's opaque endpoint: family byte (4, 6), address, port. */
-static size_t ep_pack(const union wf_endpoint *ep, uint8_t *out)
-{
-	if (ep->sa.sa_family == AF_INET) {
-		out[0] = 4;
-		memcpy(out + 1, &ep->in4.sin_addr, 4);
-		memcpy(out + 5, &ep->in4.sin_port, 2);
-		return 7;
-	}
-	if (ep->sa.sa_family == AF_INET6) {
-		out[0] = 6;
-		memcpy(out + 1, &ep->in6.sin6_addr, 16);
-		memcpy(out + 17, &ep->in6.sin6_port, 2);
-		return 19;
-	}
-	return 0;
-}
-
-static bool ep_unpack(const uint8_t *in, size_t len, union wf_endpoint *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (len == 7 && in[0] == 4) {
-		ep->in4.sin_family = AF_INET;
-		memcpy(&ep->in4.sin_addr, in + 1, 4);
-		memcpy(&ep->in4.sin_port, in + 5, 2);
-		return true;
-	}
-	if (len == 19 && in[0] == 6) {
-		ep->in6.sin6_family = AF_INET6;
-		memcpy(&ep->in6.sin6_addr, in + 1, 16);
-		memcpy(&ep->in6.sin6_port, in + 17, 2);
-		return true;
-	}
-	return false;
-}
-
 bool wf_members_init(struct wf_daemon *d, int64_t now)
 {
 	struct wf_gossip_cfg cfg;
@@ -121,9 +80,10 @@ static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now
 	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
 }
 
-/* Send one control message to p, if a session with it can carry it. */
-static bool send_to(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
-		    int64_t now)
+_Static_assert((int)WF_GOSSIP_EP_MAX >= (int)WF_ENDPOINT_PACKED_MAX, "gossip records carry endpoints");
+
+bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
+		     int64_t now)
 {
 	uint8_t buf[WF_DATA_HEADER_LEN + WF_GOSSIP_MTU_MAX + WF_AEAD_TAG_LEN];
 	struct wf_keypair *kp;
@@ -137,13 +97,12 @@ static bool send_to(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, 
 	return wf_data_send(d, p, kp, WF_MSG_CONTROL, buf + WF_DATA_HEADER_LEN, len, now);
 }
 
-static void ask_cert(struct wf_daemon *d, const uint8_t *key, const uint8_t *from, int64_t now)
+static void ask_cert(struct wf_daemon *d, const uint8_t *key, struct wf_peer *via, int64_t now)
 {
 	uint8_t req[1 + WF_KEY_LEN] = {WF_CTL_CERT_REQ};
-	struct wf_peer *via = wf_peer_find(d, from);
 
 	memcpy(req + 1, key, WF_KEY_LEN);
-	if (!send_to(d, via, req, sizeof(req), now))
+	if (!wf_members_send(d, via, req, sizeof(req), now))
 		d->gossip_unsent++;
 }
 
@@ -178,17 +137,17 @@ static void on_endpoint(struct wf_daemon *d, const struct wf_gossip_event *e)
 	struct wf_peer *p = wf_peer_find(d, e->key), *via = wf_peer_find(d, e->from);
 	union wf_endpoint ep;
 
-	if (p && m && via && ep_unpack(m->ep, m->ep_len, &ep))
-		wf_peer_hearsay(d, p, &ep, via->cert.name);
+	if (p && m && via && wf_endpoint_unpack(m->ep, m->ep_len, &ep))
+		wf_peer_hearsay(d, p, &ep, via->cert.name); /* (which refuses "none") */
 }
 
 /* Act on what the core produced: send its messages, follow its events. */
 static void flush(struct wf_daemon *d, int64_t now)
 {
-	struct wf_gossip_out *o = outbox(d);
+	struct wf_gossip_out *o = &d->gossip_out;
 
 	for (unsigned i = 0; i < o->n; i++)
-		if (!send_to(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
+		if (!wf_members_send(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
 			d->gossip_unsent++;
 	for (unsigned i = 0; i < o->n_ev; i++) {
 		const struct wf_gossip_event *e = &o->ev[i];
@@ -196,7 +155,7 @@ static void flush(struct wf_daemon *d, int64_t now)
 		switch (e->kind) {
 		case WF_GE_NEW:
 			if (!wf_peer_find(d, e->key) && memcmp(e->key, e->from, WF_KEY_LEN))
-				ask_cert(d, e->key, e->from, now);
+				ask_cert(d, e->key, wf_peer_find(d, e->from), now);
 			break;
 		case WF_GE_STATE:
 			on_state(d, e);
@@ -209,21 +168,21 @@ static void flush(struct wf_daemon *d, int64_t now)
 			break;
 		}
 	}
-	d->gossip_lost += o->dropped;
+	d->gossip_overflow += o->dropped;
 	o->n = o->n_ev = 0;
 	o->dropped = 0;
 }
 
 void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	uint8_t ep[WF_GOSSIP_EP_MAX];
+	uint8_t ep[WF_ENDPOINT_PACKED_MAX];
 
 	if (p->mesh_up)
 		return;
 	p->mesh_up = true;
 	wf_revoked_peer_up(d, p, now);
-	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep, p->has_endpoint ? ep_pack(&p->endpoint, ep) : 0,
-			  now, outbox(d));
+	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep,
+			  p->has_endpoint ? wf_endpoint_pack(&p->endpoint, ep) : 0, now, &d->gossip_out);
 	flush(d, now);
 }
 
@@ -240,7 +199,7 @@ static void send_member(struct wf_daemon *d, struct wf_peer *to, const struct wf
 				      sizeof(buf))
 		   : 0;
 	if (len)
-		send_to(d, to, buf, len, now);
+		wf_members_send(d, to, buf, len, now);
 }
 
 /* A member we did not know of: unproven until it answers us. */
@@ -331,7 +290,7 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 			send_member(d, from, p, now);
 		return;
 	default:
-		if (!wf_gossip_receive(&d->gossip, from->cert.pubkey, msg, len, now, outbox(d)))
+		if (!wf_gossip_receive(&d->gossip, from->cert.pubkey, msg, len, now, &d->gossip_out))
 			wf_count_drop(d, from, WF_DROP_MALFORMED);
 		flush(d, now);
 		return;
@@ -351,34 +310,32 @@ static struct wf_peer *random_live_peer(struct wf_daemon *d, int64_t now)
 }
 
 /* Members the core knows and we hold no certificate of: the one who told us
- * may not have had it yet, or the answer was lost. Ask a random live peer,
- * a few members at a time, from a random place in the table. */
+ * may not have had it yet, or the answer was lost. Ask one random live peer,
+ * for a few members at a time, from a random place in the table. */
 static void cert_retry(struct wf_daemon *d, int64_t now)
 {
 	const struct wf_gossip *g = &d->gossip;
 	uint32_t start = g->n ? wf_random_u32() % g->n : 0;
+	struct wf_peer *via;
 	unsigned asked = 0;
 
 	if (now < d->next_cert_ask_ms)
 		return;
 	d->next_cert_ask_ms = now + CERT_RETRY_MS;
-	for (uint32_t k = 0; k < g->n && asked < CERT_ASKS; k++) {
+	via = random_live_peer(d, now);
+	for (uint32_t k = 0; via && k < g->n && asked < CERT_ASKS; k++) {
 		const struct wf_gmember *m = &g->m[(start + k) % g->n];
-		struct wf_peer *via;
 
 		if (m->state != WF_GS_ALIVE || m->how == WF_GH_SELF || wf_peer_find(d, m->key))
 			continue;
-		via = random_live_peer(d, now);
-		if (!via)
-			return;
-		ask_cert(d, m->key, via->cert.pubkey, now);
+		ask_cert(d, m->key, via, now);
 		asked++;
 	}
 }
 
 void wf_members_gossip(struct wf_daemon *d, int64_t now)
 {
-	wf_gossip_tick(&d->gossip, now, outbox(d));
+	wf_gossip_tick(&d->gossip, now, &d->gossip_out);
 	flush(d, now);
 	cert_retry(d, now);
 }
@@ -387,6 +344,6 @@ void wf_members_leave(struct wf_daemon *d, int64_t now)
 {
 	if (!d->gossip.m)
 		return;
-	wf_gossip_leave(&d->gossip, now, outbox(d));
+	wf_gossip_leave(&d->gossip, now, &d->gossip_out);
 	flush(d, now);
 }

@@ -97,23 +97,35 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 	return true;
 }
 
+/* The bootstrap list of cfg; an address that was there already keeps its
+ * state (answered, backoff), so that a reload does not call the bootstrap
+ * hosts again. A handshake in flight is aborted all the same (its index
+ * entry points into the old array) and retried at its time. */
 static bool new_bootstrap(struct wf_daemon *d, const struct wf_config *cfg)
 {
 	struct wf_bootstrap *b = cfg->n_bootstrap ? calloc(cfg->n_bootstrap, sizeof(*b)) : NULL;
 
 	if (cfg->n_bootstrap && !b)
 		return false;
-	for (unsigned i = 0; i < d->n_bootstrap; i++)
-		if (d->bootstrap[i].hs)
-			wf_handshake_abort(d, d->bootstrap[i].hs);
+	for (unsigned i = 0; i < cfg->n_bootstrap; i++) {
+		snprintf(b[i].spec, sizeof(b[i].spec), "%s", cfg->bootstrap[i]);
+		for (unsigned k = 0; k < d->n_bootstrap; k++) {
+			if (d->bootstrap[k].spec[0] && !strcmp(d->bootstrap[k].spec, b[i].spec)) {
+				b[i] = d->bootstrap[k];
+				b[i].hs = NULL;
+				d->bootstrap[k].spec[0] = '\0'; /* taken over */
+				break;
+			}
+		}
+		if (!b[i].answered && !wf_endpoint_parse(&b[i].endpoint, b[i].spec))
+			memset(&b[i].endpoint, 0, sizeof(b[i].endpoint));
+	}
+	for (unsigned k = 0; k < d->n_bootstrap; k++)
+		if (d->bootstrap[k].hs)
+			wf_handshake_abort(d, d->bootstrap[k].hs);
 	free(d->bootstrap);
 	d->bootstrap = b;
 	d->n_bootstrap = cfg->n_bootstrap;
-	for (unsigned i = 0; i < cfg->n_bootstrap; i++) {
-		snprintf(b[i].spec, sizeof(b[i].spec), "%s", cfg->bootstrap[i]);
-		if (!wf_endpoint_parse(&b[i].endpoint, b[i].spec))
-			memset(&b[i].endpoint, 0, sizeof(b[i].endpoint));
-	}
 	return true;
 }
 
@@ -194,12 +206,8 @@ bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 
 char *wf_reload_request(struct wf_daemon *d)
 {
-	char msg[WF_CONFIG_MAX_LINE], out[WF_CONFIG_MAX_LINE + 64], *q;
+	char msg[WF_CONFIG_MAX_LINE];
 	bool ok = wf_reload(d, msg, sizeof(msg), wf_now_ms());
 
-	for (q = msg; *q; q++)
-		if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
-			*q = '?';
-	snprintf(out, sizeof(out), ok ? "{\"reloaded\":\"%s\"}\n" : "{\"error\":\"%s\"}\n", msg);
-	return strdup(out);
+	return wf_control_answer(ok, "reloaded", msg);
 }

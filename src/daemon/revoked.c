@@ -31,19 +31,19 @@ static bool list_path(const struct wf_daemon *d, char *buf, size_t cap)
 
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial)
 {
-	return d->revoked.version && wf_revoke_has(&d->revoked, serial);
+	return wf_revoke_has(&d->revoked, serial); /* (no list: n is 0) */
 }
+
+_Static_assert(1 + WF_REVOKE_MAX_ENCODED <= WF_GOSSIP_MTU_MAX, "a list fits one control message");
 
 static void send_list(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	uint8_t buf[WF_DATA_HEADER_LEN + 1 + WF_REVOKE_MAX_ENCODED + WF_AEAD_TAG_LEN];
-	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+	uint8_t msg[1 + WF_REVOKE_MAX_ENCODED] = {WF_CTL_REVOKED};
 
-	if (!kp || !p->has_endpoint || !d->revoked_len)
+	if (!d->revoked_len)
 		return;
-	buf[WF_DATA_HEADER_LEN] = WF_CTL_REVOKED;
-	memcpy(buf + WF_DATA_HEADER_LEN + 1, d->revoked_enc, d->revoked_len);
-	wf_data_send(d, p, kp, WF_MSG_CONTROL, buf + WF_DATA_HEADER_LEN, 1 + d->revoked_len, now);
+	memcpy(msg + 1, d->revoked_enc, d->revoked_len);
+	wf_members_send(d, p, msg, 1 + d->revoked_len, now);
 }
 
 /* Remove every peer the list names. */
@@ -136,14 +136,8 @@ void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 char *wf_revoked_request(struct wf_daemon *d)
 {
-	char msg[WF_ERR_MAX], out[WF_ERR_MAX + 64], *q;
+	char msg[WF_ERR_MAX];
 	bool ok = wf_revoked_load(d, msg, sizeof(msg), wf_now_ms());
 
-	/* msg is a path or our own words: escape what JSON needs. */
-	for (q = msg; *q; q++)
-		if (*q == '"' || *q == '\\' || (unsigned char)*q < 0x20)
-			*q = '?';
-	snprintf(out, sizeof(out), ok ? "{\"revocation_list\":\"%s\"}\n" : "{\"error\":\"%s\"}\n",
-		 msg);
-	return strdup(out);
+	return wf_control_answer(ok, "revocation_list", msg);
 }

@@ -167,11 +167,8 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 {
 	const struct wf_gossip *g = &d->gossip;
 	cJSON *o = cJSON_CreateObject();
-	uint32_t known = 0;
 
-	for (uint32_t i = 0; g->m && i < g->n; i++)
-		known += g->m[i].state < WF_GS_MAX;
-	cJSON_AddNumberToObject(o, "members", known);
+	cJSON_AddNumberToObject(o, "members", wf_gossip_size(g));
 	cJSON_AddNumberToObject(o, "live", g->n_live);
 	cJSON_AddNumberToObject(o, "incarnation", g->m ? (double)g->m[0].inc : 0);
 	cJSON_AddNumberToObject(o, "local_health", g->awareness);
@@ -187,6 +184,7 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "syncs", (double)g->st.syncs);
 	cJSON_AddNumberToObject(o, "sync_refused", (double)g->st.sync_refused);
 	cJSON_AddNumberToObject(o, "unsent", (double)d->gossip_unsent);
+	cJSON_AddNumberToObject(o, "outbox_overflow", (double)d->gossip_overflow);
 	return o;
 }
 
@@ -291,5 +289,26 @@ char *wf_status_json(struct wf_daemon *d)
 	cJSON_AddItemToObject(root, "handshakes", handshakes_object(d));
 	out = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
+	return out;
+}
+
+char *wf_control_answer(bool ok, const char *key, const char *text)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *json, *out;
+	size_t n;
+
+	cJSON_AddStringToObject(root, ok ? key : "error", text);
+	json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!json)
+		return NULL;
+	n = strlen(json);
+	out = malloc(n + 2);
+	if (out) {
+		memcpy(out, json, n);
+		memcpy(out + n, "\n", 2);
+	}
+	cJSON_free(json);
 	return out;
 }

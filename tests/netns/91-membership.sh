@@ -125,4 +125,9 @@ for x in "${live[@]}"; do
 		pairs=$((pairs + 1))
 	done
 done
+# What status says of gossip adds up: a probed, a full table, nothing lost.
+ok=$(status_field a 'all([d["node"]["gossip"]["probes"] > 10, d["node"]["gossip"]["messages_received"] > 10,
+	d["node"]["gossip"]["members"] == 10, d["node"]["gossip"]["live"] == 8,
+	d["node"]["gossip"]["outbox_overflow"] == 0])')
+[ "$ok" = True ] || fail "a's gossip figures do not add up: $(status_field a 'd["node"]["gossip"]')"
 echo "membership: the stream is intact, all $pairs live pairs ping"

@@ -146,6 +146,15 @@ static size_t updates(uint8_t *buf, int who, uint64_t inc, unsigned state)
 	return 2 + rec(buf + 2, who, inc, state);
 }
 
+/* Node `at` gets the ACK of `ping` (one of its own PINGs) from its target. */
+static void answer(int at, const struct wf_gossip_msg *ping, int64_t t)
+{
+	uint8_t ack[5] = {WF_GOSSIP_ACK};
+
+	memcpy(ack + 1, ping->buf + 1, 4);
+	assert_true(wf_gossip_receive(&g[at], ping->to, ack, sizeof(ack), t, &out));
+}
+
 /* 1-3: a node alone; a contact; a PING is answered. */
 static void test_basics(void **state)
 {
@@ -184,7 +193,6 @@ static void test_basics(void **state)
 static void test_probe(void **state)
 {
 	struct wf_gossip_msg ping, req;
-	uint8_t ack[5] = {WF_GOSSIP_ACK};
 	bool suspected = false;
 
 	(void)state;
@@ -220,12 +228,9 @@ static void test_probe(void **state)
 	for (int64_t t = 0; t <= 20000; t += 10) {
 		reset_out();
 		wf_gossip_tick(&g[0], t, &out);
-		for (unsigned i = 0; i < out.n; i++) {
-			if (out.msg[i].buf[0] != WF_GOSSIP_PING)
-				continue;
-			memcpy(ack + 1, out.msg[i].buf + 1, 4);
-			assert_true(wf_gossip_receive(&g[0], out.msg[i].to, ack, 5, t, &out));
-		}
+		for (unsigned i = 0; i < out.n; i++)
+			if (out.msg[i].buf[0] == WF_GOSSIP_PING)
+				answer(0, &out.msg[i], t);
 	}
 	assert_true(g[0].st.probes >= 15);
 	assert_int_equal(g[0].st.probes_failed, 0);
@@ -472,12 +477,9 @@ static void test_retransmit(void **state)
 		n = out.n;
 		for (unsigned i = 0; i < n; i++) {
 			const uint8_t *b = out.msg[i].buf;
-			uint8_t ack[5] = {WF_GOSSIP_ACK};
 
-			if (b[0] == WF_GOSSIP_PING) { /* answered at once: no suspicion */
-				memcpy(ack + 1, b + 1, 4);
-				assert_true(wf_gossip_receive(&g[0], out.msg[i].to, ack, 5, t, &out));
-			}
+			if (b[0] == WF_GOSSIP_PING) /* answered at once: no suspicion */
+				answer(0, &out.msg[i], t);
 			size_t off = b[0] == WF_GOSSIP_UPDATES ? 2 : b[0] == WF_GOSSIP_PING_REQ ? 37 : 5;
 
 			if (out.msg[i].len > biggest)
@@ -708,6 +710,13 @@ static void test_table_differential(void **state)
 			in[i] = false;
 		}
 		reset_out();
+		{
+			unsigned want = 2; /* this node and key[1] */
+
+			for (int k = 0; k < KEYS; k++)
+				want += in[k];
+			assert_int_equal(wf_gossip_size(&g[0]), want);
+		}
 		for (int k = 0; k < KEYS; k++) {
 			const struct wf_gmember *m = wf_gossip_find(&g[0], keys[k]);
 

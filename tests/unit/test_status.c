@@ -128,6 +128,20 @@ static void test_render(void **state)
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "offloads: none; off: udp-gso (x?), tun-tso (?)\n"
 		      "no peers\n");
+	/* 5: gossip's verdict beside the session's state, unless "alive" (or
+	 * unknown: member null or absent) */
+	expect_render(5,
+		      "{\"version\":1,\"node\":{},\"peers\":[{\"name\":\"a\",\"state\":\"up\","
+		      "\"member\":{\"state\":\"suspect\"}},{\"name\":\"b\",\"state\":\"down\","
+		      "\"member\":{\"state\":\"left\"}},{\"name\":\"c\",\"state\":\"up\","
+		      "\"member\":{\"state\":\"alive\"}},{\"name\":\"d\",\"state\":\"up\","
+		      "\"member\":null}]}",
+		      "node ? (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE         HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "a     -          -         up (suspect)  never      0 B/0  0 B/0  0      ?\n"
+		      "b     -          -         down (left)   never      0 B/0  0 B/0  0      ?\n"
+		      "c     -          -         up            never      0 B/0  0 B/0  0      ?\n"
+		      "d     -          -         up            never      0 B/0  0 B/0  0      ?\n");
 	/* 3: time and size formatting boundaries */
 	expect_render(3,
 		      "{\"version\":1,\"node\":{},\"peers\":[{\"last_handshake_seconds\":59,"
