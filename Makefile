@@ -54,7 +54,7 @@ SIM_BIN   := $(BUILD)/tests/sim
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim
+.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN) $(SIM_BIN)
 
 $(BUILD)/%.o: %.c
@@ -100,6 +100,11 @@ $(SIM_BIN): tests/sim/sim.c $(LIBWEFT)
 SIM_NODES ?= 10000
 sim: $(SIM_BIN)
 	$(Q)$(SIM_BIN) -n $(SIM_NODES) --check | tee $(BUILD)/sim-$(SIM_NODES).txt
+
+# The same past full-mesh-max (sessions on demand, gossip over those kept).
+SIM_SPARSE_NODES ?= 1000
+sim-sparse: $(SIM_BIN)
+	$(Q)$(SIM_BIN) -n $(SIM_SPARSE_NODES) --sparse --check | tee $(BUILD)/sim-sparse-$(SIM_SPARSE_NODES).txt
 
 # libFuzzer harnesses: always clang, always ASan+UBSan, in their own tree.
 FUZZ_CC     ?= clang

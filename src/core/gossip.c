@@ -21,6 +21,7 @@ enum {
 	GOSSIP_TO_DEAD_MS = 30000, /* the dead still hear changes this long */
 	SYNC_AGAIN_MS = 1000,      /* an exchange that taught us something: soon again */
 	FORGET_CHECK_MS = 1000,
+	LINKS_MS = 1000, /* sparse: who to keep sessions with, looked at this often */
 	UPD_SYNC = 1, /* UPDATES flag: these answer a table comparison */
 	SYNC_REQUEST = 1,
 };
@@ -46,6 +47,8 @@ void wf_gossip_cfg_default(struct wf_gossip_cfg *c)
 		.awareness_max = 8,
 		.forget_ms = 3600 * 1000,
 		.mtu = 1200,
+		.ring = 3,
+		.chords = 2,
 	};
 }
 
@@ -108,6 +111,19 @@ static bool is_live(const struct wf_gmember *m)
 	return m->state == WF_GS_ALIVE || m->state == WF_GS_SUSPECT;
 }
 
+/* May messages of our own choosing go to m (gossip, comparisons, a relayed
+ * probe)? In a full mesh any member; sparse, those a session reaches. */
+static bool probe_ok(const struct wf_gossip *g, const struct wf_gmember *m)
+{
+	return !g->sparse || (m->flags & WF_GM_LINK);
+}
+
+/* Is m one this node probes? Sparse, its ring neighbours with a session. */
+static bool target_ok(const struct wf_gossip *g, const struct wf_gmember *m)
+{
+	return !g->sparse || (m->flags & (WF_GM_LINK | WF_GM_RING)) == (WF_GM_LINK | WF_GM_RING);
+}
+
 /* A slot holds the member's index + 1 in its low half (0: empty) and the
  * top half of its key's hash above, so that a probe compares keys only when
  * the hashes agree: one memory access per step, not two. */
@@ -134,6 +150,8 @@ static uint32_t slot_of(const struct wf_gossip *g, const uint8_t *key)
 
 static uint32_t find(const struct wf_gossip *g, const uint8_t *key)
 {
+	if (!g->slot)
+		return 0; /* (not started) */
 	return slot_idx(g->slot[slot_of(g, key)]); /* index + 1, or 0 */
 }
 
@@ -241,6 +259,8 @@ static uint32_t new_slot(struct wf_gossip *g)
 }
 
 static void order_add(struct wf_gossip *g, uint32_t idx);
+static void links_forget(struct wf_gossip *g, uint32_t idx);
+static void links_tick(struct wf_gossip *g, int64_t now);
 
 /* A new member, alive or suspect; UINT32_MAX if out of memory. */
 static uint32_t add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64_t now)
@@ -264,8 +284,8 @@ static uint32_t add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64
 	g->digest[bucket(key)] ^= share(m);
 	g->n_live++;
 	g->n_known++;
-	if (idx)
-		order_add(g, idx);
+	if (idx && !g->sparse)
+		order_add(g, idx); /* (sparse: when its session comes up) */
 	return idx;
 }
 
@@ -523,7 +543,7 @@ static void set_state(struct wf_gossip *g, uint32_t idx, unsigned state, uint64_
 		g->st.died++;
 	if (state == WF_GS_SUSPECT)
 		g->st.suspected++;
-	if (idx && is_live(m) && is_gone(old))
+	if (idx && is_live(m) && is_gone(old) && target_ok(g, m))
 		order_add(g, idx);
 	if (idx)
 		event(out, WF_GE_STATE, m, NULL);
@@ -701,7 +721,7 @@ static void order_shuffle(struct wf_gossip *g)
 		g->cap_order = g->n;
 	}
 	for (uint32_t i = 1; i < g->n; i++)
-		if (is_live(&g->m[i]))
+		if (is_live(&g->m[i]) && target_ok(g, &g->m[i]))
 			g->order[n++] = i;
 	for (uint32_t i = n; i > 1; i--) {
 		uint32_t j = rnd_below(g, i), t = g->order[i - 1];
@@ -720,7 +740,7 @@ static uint32_t next_target(struct wf_gossip *g)
 		while (g->order_pos < g->n_order) {
 			uint32_t idx = g->order[g->order_pos++];
 
-			if (idx < g->n && idx && is_live(&g->m[idx]))
+			if (idx < g->n && idx && is_live(&g->m[idx]) && target_ok(g, &g->m[idx]))
 				return idx;
 		}
 		order_shuffle(g);
@@ -785,14 +805,32 @@ static void probe_start(struct wf_gossip *g, int64_t now, struct wf_gossip_out *
  * few times, which is enough: most members are live. */
 static uint32_t random_live(struct wf_gossip *g, uint32_t but, bool dead_too, int64_t now)
 {
-	for (int tries = 0; tries < 8 && g->n > 1; tries++) {
-		uint32_t i = 1 + rnd_below(g, g->n - 1);
+	for (int tries = 0; tries < 8 && g->n > 1 && (!g->sparse || g->n_lnk); tries++) {
+		/* Sparse: only members a session reaches. */
+		uint32_t i = g->sparse ? g->lnk[rnd_below(g, g->n_lnk)] : 1 + rnd_below(g, g->n - 1);
 		const struct wf_gmember *m = &g->m[i];
 
 		if (i == but || !in_use(m))
 			continue;
 		if (is_live(m) || (dead_too && m->state == WF_GS_DEAD &&
 				   now - m->since_ms < GOSSIP_TO_DEAD_MS))
+			return i;
+	}
+	return 0;
+}
+
+static bool ring_near(const struct wf_gossip *g, uint32_t a, uint32_t b);
+
+/* Sparse: a random member with a session that is also the target's ring
+ * neighbour (it has a session with it), 0 if none. */
+static uint32_t random_helper(struct wf_gossip *g, uint32_t target)
+{
+	uint32_t start = g->n_lnk ? rnd_below(g, g->n_lnk) : 0;
+
+	for (uint32_t k = 0; k < g->n_lnk; k++) {
+		uint32_t i = g->lnk[(start + k) % g->n_lnk];
+
+		if (i != target && is_live(&g->m[i]) && ring_near(g, i, target))
 			return i;
 	}
 	return 0;
@@ -806,7 +844,8 @@ static void probe_indirect(struct wf_gossip *g, struct wf_gossip_out *out)
 
 	g->probe.indirect_sent = true;
 	for (unsigned tries = 0; n < want && tries < want * 4; tries++) {
-		uint32_t i = random_live(g, g->probe.target, false, 0);
+		uint32_t i = g->sparse ? random_helper(g, g->probe.target)
+				       : random_live(g, g->probe.target, false, 0);
 		bool dup = false;
 
 		for (unsigned k = 0; k < n; k++)
@@ -877,6 +916,11 @@ static void got_ping_req(struct wf_gossip *g, uint32_t seq, uint32_t origin, con
 
 	if (!v || v == 1 || v - 1 == origin || !is_live(&g->m[v - 1]))
 		return;
+	if (!probe_ok(g, &g->m[v - 1])) {
+		/* Sparse, no session with it: say so now rather than not at all. */
+		send_short(g, origin, WF_GOSSIP_NACK, seq, out);
+		return;
+	}
 	for (unsigned i = 0; i < WF_GOSSIP_RELAYS; i++) {
 		if (g->relay[i].nack_ms)
 			continue;
@@ -939,6 +983,7 @@ static void forget(struct wf_gossip *g, uint32_t idx, struct wf_gossip_out *out)
 			g->relay[i].nack_ms = 0;
 	if (g->sync_soon == idx)
 		g->sync_soon = 0;
+	links_forget(g, idx);
 	for (unsigned i = 0; i < 2; i++)
 		if (g->sync_with[i] == idx)
 			g->sync_with[i] = 0;
@@ -1102,7 +1147,9 @@ static void sync_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *ou
 	if (now >= g->next_reconnect_ms) {
 		g->next_reconnect_ms = now + g->cfg.reconnect_ms;
 		to = random_dead(g);
-		if (to)
+		if (g->sparse)
+			g->reach = to; /* no session with it: call it (wf_gossip_wanted) */
+		else if (to)
 			send_digest(g, to, 1, out);
 	}
 	if (now < g->next_sync_ms)
@@ -1111,10 +1158,205 @@ static void sync_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *ou
 	 * digests whatever the mesh's size (only what differs follows), so its
 	 * period does not grow with the mesh. */
 	g->next_sync_ms = now + g->cfg.sync_ms;
-	to = g->sync_soon && is_live(&g->m[g->sync_soon]) ? g->sync_soon : random_live(g, 0, false, now);
+	to = g->sync_soon && is_live(&g->m[g->sync_soon]) && probe_ok(g, &g->m[g->sync_soon])
+		     ? g->sync_soon
+		     : random_live(g, 0, false, now);
 	g->sync_soon = 0;
 	if (to)
 		send_digest(g, to, 0, out);
+}
+
+/* -- sparse meshes: who this node keeps sessions with ------------------------------ */
+
+/* A key's place on the ring: its first 8 bytes (keys are random). */
+static uint64_t ring_pos(const uint8_t *key)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | key[i];
+	return v;
+}
+
+static void want_add(struct wf_gossip *g, uint32_t idx)
+{
+	if (!idx || idx >= g->n || (g->m[idx].flags & WF_GM_WANT) || g->n_want == WF_GOSSIP_WANT_MAX)
+		return;
+	g->m[idx].flags |= WF_GM_WANT;
+	g->want[g->n_want++] = idx;
+}
+
+static void want_clear(struct wf_gossip *g)
+{
+	for (uint32_t i = 0; i < g->n_want; i++)
+		g->m[g->want[i]].flags &= (uint8_t)~(WF_GM_WANT | WF_GM_RING);
+	g->n_want = 0;
+}
+
+/* Are live members a and b within `ring` of each other in key order (is
+ * each the other's ring neighbour)? O(N): only for indirect probes. */
+static bool ring_near(const struct wf_gossip *g, uint32_t a, uint32_t b)
+{
+	uint64_t pa = ring_pos(g->m[a].key), fwd = ring_pos(g->m[b].key) - pa;
+	unsigned ahead = 0, behind = 0;
+
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint64_t d = ring_pos(g->m[i].key) - pa;
+
+		if (i == a || i == b || !is_live(&g->m[i]))
+			continue;
+		ahead += d < fwd;  /* between a and b, going up from a */
+		behind += d > fwd; /* between b and a, going on */
+	}
+	return ahead < g->cfg.ring || behind < g->cfg.ring;
+}
+
+/* Keep idx in best[] (n of at most k, by dist[] ascending) if it is closer. */
+static void closest_put(uint32_t *best, uint64_t *dist, unsigned *n, unsigned k, uint32_t idx,
+			uint64_t d)
+{
+	unsigned at = *n < k ? (*n)++ : k;
+
+	if (at == k && d >= dist[k - 1])
+		return;
+	if (at == k)
+		at = k - 1;
+	for (; at > 0 && dist[at - 1] > d; at--) {
+		best[at] = best[at - 1];
+		dist[at] = dist[at - 1];
+	}
+	best[at] = idx;
+	dist[at] = d;
+}
+
+/* The `ring` live members after this node in key order, and before it. */
+static void want_ring(struct wf_gossip *g)
+{
+	uint32_t succ[WF_GOSSIP_RING_MAX], pred[WF_GOSSIP_RING_MAX];
+	uint64_t ds[WF_GOSSIP_RING_MAX], dp[WF_GOSSIP_RING_MAX], self = ring_pos(g->m[0].key);
+	unsigned k = g->cfg.ring < WF_GOSSIP_RING_MAX ? g->cfg.ring : WF_GOSSIP_RING_MAX, ns = 0, np = 0;
+
+	if (!k)
+		return;
+	for (uint32_t i = 1; i < g->n; i++) {
+		uint64_t pos = ring_pos(g->m[i].key);
+
+		if (!is_live(&g->m[i]))
+			continue;
+		closest_put(succ, ds, &ns, k, i, pos - self);
+		closest_put(pred, dp, &np, k, i, self - pos);
+	}
+	for (unsigned i = 0; i < ns; i++)
+		want_add(g, succ[i]), g->m[succ[i]].flags |= WF_GM_RING;
+	for (unsigned i = 0; i < np; i++)
+		want_add(g, pred[i]), g->m[pred[i]].flags |= WF_GM_RING;
+}
+
+/* Chords: random live members, kept while they live (few paths change). */
+static void want_chords(struct wf_gossip *g)
+{
+	unsigned k = g->cfg.chords < WF_GOSSIP_CHORDS_MAX ? g->cfg.chords : WF_GOSSIP_CHORDS_MAX;
+
+	for (unsigned c = 0; c < k; c++) {
+		uint32_t idx = g->chord[c];
+
+		for (int tries = 0; tries < 8 && g->n > 1 &&
+				    (!idx || !is_live(&g->m[idx]) || (g->m[idx].flags & WF_GM_WANT));
+		     tries++)
+			idx = 1 + rnd_below(g, g->n - 1);
+		if (idx && is_live(&g->m[idx]) && !(g->m[idx].flags & WF_GM_WANT)) {
+			g->chord[c] = idx;
+			want_add(g, idx);
+		} else {
+			g->chord[c] = 0;
+		}
+	}
+}
+
+static void links_tick(struct wf_gossip *g, int64_t now)
+{
+	if (!g->sparse || now < g->next_links_ms)
+		return;
+	g->next_links_ms = now + LINKS_MS;
+	want_clear(g);
+	want_ring(g);
+	want_chords(g);
+	if (g->reach && g->m[g->reach].state == WF_GS_DEAD)
+		want_add(g, g->reach);
+	else
+		g->reach = 0;
+}
+
+static void lnk_remove(struct wf_gossip *g, uint32_t idx)
+{
+	for (uint32_t i = 0; i < g->n_lnk; i++)
+		if (g->lnk[i] == idx) {
+			g->lnk[i] = g->lnk[--g->n_lnk];
+			return;
+		}
+}
+
+/* A forgotten member's slot will be reused: nothing of it may stay. */
+static void links_forget(struct wf_gossip *g, uint32_t idx)
+{
+	if (g->m[idx].flags & WF_GM_LINK)
+		lnk_remove(g, idx);
+	for (uint32_t i = 0; i < g->n_want; i++)
+		if (g->want[i] == idx)
+			g->want[i--] = g->want[--g->n_want];
+	for (unsigned c = 0; c < WF_GOSSIP_CHORDS_MAX; c++)
+		if (g->chord[c] == idx)
+			g->chord[c] = 0;
+	if (g->reach == idx)
+		g->reach = 0;
+	g->m[idx].flags = 0;
+}
+
+void wf_gossip_set_sparse(struct wf_gossip *g, bool sparse, int64_t now)
+{
+	if (g->sparse == sparse)
+		return;
+	g->sparse = sparse;
+	g->order_pos = g->n_order; /* a new round, of the members now allowed */
+	if (g->probe.target && !probe_ok(g, &g->m[g->probe.target]))
+		g->probe.target = 0;
+	want_clear(g);
+	g->next_links_ms = now;
+	links_tick(g, now);
+}
+
+void wf_gossip_link(struct wf_gossip *g, const uint8_t *key, bool up)
+{
+	uint32_t v = find(g, key), idx = v - 1;
+	struct wf_gmember *m;
+
+	if (v <= 1)
+		return;
+	m = &g->m[idx];
+	if (!(m->flags & WF_GM_LINK) == !up)
+		return;
+	if (!up) {
+		lnk_remove(g, idx);
+		m->flags &= (uint8_t)~WF_GM_LINK;
+		/* Its session went, not (we know) the member: no verdict. */
+		if (g->sparse && g->probe.target == idx)
+			g->probe.target = 0;
+		return;
+	}
+	if (!vec_push(&g->lnk, &g->n_lnk, &g->cap_lnk, sizeof(idx), &idx))
+		return; /* out of memory: not a target, which is safe */
+	m->flags |= WF_GM_LINK;
+	if (g->sparse && is_live(m) && target_ok(g, m))
+		order_add(g, idx);
+}
+
+bool wf_gossip_wanted(const struct wf_gossip *g, const uint8_t *key)
+{
+	uint32_t v = find(g, key);
+
+	if (!g->sparse)
+		return true;
+	return v > 1 && (g->m[v - 1].flags & WF_GM_WANT);
 }
 
 /* -- entry points -------------------------------------------------------------------- */
@@ -1153,6 +1395,7 @@ void wf_gossip_free(struct wf_gossip *g)
 	free(g->order);
 	free(g->susp);
 	free(g->dead);
+	free(g->lnk);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -1164,6 +1407,7 @@ void wf_gossip_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
 	gossip_tick(g, now, out);
 	sync_tick(g, now, out);
 	forget_tick(g, now, out);
+	links_tick(g, now);
 }
 
 void wf_gossip_contact(struct wf_gossip *g, const uint8_t *key, const uint8_t *ep, size_t ep_len,

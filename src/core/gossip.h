@@ -47,6 +47,9 @@ enum {
 	WF_GOSSIP_TX_MAX = 32,  /* retransmission limit, at most */
 	WF_GOSSIP_CONFIRM_MAX = 8,
 	WF_GOSSIP_RELAYS = 64,  /* indirect probes this node runs for others at once */
+	WF_GOSSIP_RING_MAX = 8,   /* sparse: ring neighbours on each side, at most */
+	WF_GOSSIP_CHORDS_MAX = 8, /* sparse: random members kept besides, at most */
+	WF_GOSSIP_WANT_MAX = 2 * WF_GOSSIP_RING_MAX + WF_GOSSIP_CHORDS_MAX + 1,
 };
 
 /* Message kinds, the first byte (shared with the daemon's WF_CTL_ kinds). */
@@ -83,6 +86,10 @@ struct wf_gossip_cfg {
 	unsigned awareness_max;    /* local health multiplier: 0 .. max - 1 */
 	unsigned forget_ms;        /* a dead or left member is forgotten after this */
 	unsigned mtu;              /* no message larger (<= WF_GOSSIP_MTU_MAX) */
+	/* A sparse mesh (wf_gossip_set_sparse): the members this node keeps
+	 * sessions with, the only ones it probes and gossips to. */
+	unsigned ring;             /* its neighbours by key order, on each side (probed) */
+	unsigned chords;           /* random members besides (short paths) */
 };
 
 /* The defaults (memberlist's LAN figures, forget after an hour). */
@@ -99,6 +106,13 @@ struct wf_gmember {
 	uint8_t how;      /* enum wf_gossip_how */
 	uint8_t ep_len;
 	uint8_t ep[WF_GOSSIP_EP_MAX]; /* a hint: where the last teller reaches it */
+	uint8_t flags;    /* WF_GM_LINK, WF_GM_WANT */
+};
+
+enum {
+	WF_GM_LINK = 1, /* a session with it can carry messages (wf_gossip_link) */
+	WF_GM_WANT = 2, /* sparse: this node keeps a session with it */
+	WF_GM_RING = 4, /* sparse: ... as a ring neighbour (probed by us) */
 };
 
 /* A suspicion this node holds: when the member dies unless refuted. */
@@ -194,6 +208,18 @@ struct wf_gossip {
 	uint32_t sync_with[2]; /* whose SYNC_PULL we take: a live member, a dead one */
 	unsigned sync_answered;
 
+	/* Who messages can go to (wf_gossip_link), and in a sparse mesh who
+	 * this node keeps sessions with: the ring, the chords, and one dead
+	 * member called back each reconnect period (reach). */
+	bool sparse;
+	uint32_t *lnk;
+	uint32_t n_lnk, cap_lnk;
+	uint32_t want[WF_GOSSIP_WANT_MAX];
+	uint32_t n_want;
+	uint32_t chord[WF_GOSSIP_CHORDS_MAX];
+	uint32_t reach;
+	int64_t next_links_ms;
+
 	struct wf_gossip_stats st;
 };
 
@@ -215,6 +241,24 @@ void wf_gossip_contact(struct wf_gossip *g, const uint8_t *key,
 		       const uint8_t *ep, size_t ep_len, int64_t now, struct wf_gossip_out *out);
 /* A clean leave: tell up to 2 x fanout members now. */
 void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out);
+
+/*
+ * Sparse meshes. In a full mesh (the default) every member has a session and
+ * any may be probed or told. Sparse, this node keeps sessions only with the
+ * members wf_gossip_wanted names (its `ring` neighbours on each side in key
+ * order, `chords` random members, and a dead member to call back now and
+ * then: partitions heal), and tells and compares with only those whose
+ * session is up (wf_gossip_link). It probes its ring neighbours (each member
+ * is probed by its 2 x ring neighbours), indirectly through those of its
+ * own that are the target's neighbours too. A member asked to probe one it
+ * has no session with answers NACK at once; a probe of a member whose
+ * session went away ends without a verdict.
+ */
+void wf_gossip_set_sparse(struct wf_gossip *g, bool sparse, int64_t now);
+/* A session with key can carry messages (up), or no longer. */
+void wf_gossip_link(struct wf_gossip *g, const uint8_t *key, bool up);
+/* Does this node keep a session with key? Every member, in a full mesh. */
+bool wf_gossip_wanted(const struct wf_gossip *g, const uint8_t *key);
 
 const struct wf_gmember *wf_gossip_find(const struct wf_gossip *g,
 					const uint8_t *key);

@@ -49,7 +49,7 @@ static void load_entry(struct wf_daemon *d, const uint8_t *msg, size_t len, int6
 		return;
 	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN) || wf_peer_find(d, cert.pubkey))
 		return;
-	p = wf_peer_add(d, &cert, now);
+	p = wf_peer_add_told(d, &cert, now);
 	if (!p || !m.has_endpoint || !wf_peer_hearsay(d, p, &m.endpoint, "peers.cache"))
 		return;
 	/* Both ends of each pair restart from their caches at once, as in
@@ -99,6 +99,9 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 	}
 	free(buf);
 	log_info("%s: %u peers", path, n);
+	/* Past full-mesh-max, not everyone: a few, who tell us the rest. */
+	if (d->n_peers + 1 > d->cfg.full_mesh_max)
+		wf_peer_call_some(d, WF_COLD_CALLS);
 	return n;
 }
 

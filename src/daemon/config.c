@@ -278,6 +278,17 @@ static bool set_workers(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
+static bool set_full_mesh_max(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n;
+
+	if (!parse_count(v, &n) || n > WF_CONFIG_FULL_MESH_MAX)
+		return fail(p, "bad full-mesh-max '%s' (0 to %d members; 0: sessions only on demand)",
+			    v, WF_CONFIG_FULL_MESH_MAX);
+	p->cfg->full_mesh_max = (unsigned)n;
+	return true;
+}
+
 static bool set_private_key(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, p->cfg->private_key);
@@ -377,6 +388,7 @@ static const struct key keys[] = {
 	{"udp-gso", set_udp_gso, false},
 	{"udp-gro", set_udp_gro, false},
 	{"workers", set_workers, false},
+	{"full-mesh-max", set_full_mesh_max, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -503,6 +515,7 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->rekey_interval_ms = 120 * 1000;
 	cfg->keepalive_interval_ms = 10 * 1000;
 	cfg->handshake_timeout_ms = 5 * 1000;
+	cfg->full_mesh_max = 128;
 	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
 	return set_path(p, "private-key", "node.key", cfg->private_key) &&
 	       set_path(p, "certificate", "node.crt", cfg->certificate) &&

@@ -24,7 +24,7 @@ enum {
 	WF_CONFIG_MAX_FILE = 65536,
 };
 
-enum { WF_CONFIG_WORKERS_MAX = 16 };
+enum { WF_CONFIG_WORKERS_MAX = 16, WF_CONFIG_FULL_MESH_MAX = 1000000 };
 
 struct wf_config {
 	char path[PATH_MAX]; /* the file, for messages */
@@ -53,6 +53,10 @@ struct wf_config {
 	 * socket of its own; 0 (the default): one per core, at most
 	 * WF_CONFIG_WORKERS_MAX. */
 	unsigned workers;
+	/* Up to this many members every member keeps a session with every
+	 * other (a full mesh); above it, sessions are made when traffic needs
+	 * them and end when idle, besides a few kept for gossip. */
+	unsigned full_mesh_max;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -68,6 +68,8 @@ enum {
 	WF_MEMBER_PER_S = 200,     /* MEMBER messages taken from one peer */
 	WF_MEMBER_BURST = 2048,
 	WF_CACHE_SAVE_MS = 30000,  /* peers.cache written this often */
+	WF_COLD_CALLS = 8,         /* on demand, cut off: members called at once */
+	WF_COLD_CALL_MS = 10000,   /* ... and again this often while cut off */
 };
 
 /* A segmentation offload: in use, or why not (for weft status and the log). */
@@ -221,10 +223,15 @@ struct wf_peer {
 	struct wf_peer *hnext; /* d->by_key bucket */
 	struct wf_cert cert;
 	bool proven;
+	/* Told of by a member (or our cache), its certificate verified: not
+	 * one of the strangers WF_UNPROVEN_MAX bounds; routed by a hint
+	 * (d->hints) until proven, so that traffic for it starts a handshake. */
+	bool told;
 	bool mesh_up; /* told the mesh about it since its session last came up */
 	uint8_t member_state; /* what gossip holds of it (enum wf_gossip_state) */
 	bool cert_renew;      /* ours was renewed: hand it over by a handshake (reload.c) */
 	bool defer_ok; /* may wait for an unproven initiation to be proven */
+	bool call;     /* on demand: call it all the same (a cold start's few) */
 	int64_t created_ms;
 
 	bool has_endpoint;
@@ -257,6 +264,7 @@ struct wf_peer {
 	int64_t hs_next_ms;      /* earliest time for the next initiation (0 = now) */
 	int64_t last_handshake_ms; /* monotonic time a session was last established; 0 = never */
 	int64_t last_rx_ms, last_tx_ms;
+	uint64_t data_mark; /* rx + tx packets when the session last came up */
 	int64_t member_tat;      /* MEMBER budget (core/ratelimit.h) */
 
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
@@ -339,6 +347,12 @@ struct wf_daemon {
 	unsigned n_peers, n_unproven;
 	struct wf_routes *routes;     /* the control thread's, changed in place */
 	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
+	/* The addresses of members told of but not proven yet: only to start a
+	 * handshake with them (control thread's; routes win). */
+	struct wf_routes *hints;
+	/* Atomic: the mesh is past full-mesh-max, sessions are made on demand:
+	 * a worker hands what it has no route for to the control thread. */
+	bool on_demand;
 	struct wf_index_entry *index[WF_INDEX_BUCKETS]; /* heads atomic */
 	struct wf_bootstrap *bootstrap;
 	unsigned n_bootstrap;
@@ -358,6 +372,7 @@ struct wf_daemon {
 	struct wf_gossip_out gossip_out;
 	uint64_t gossip_unsent, gossip_overflow;
 	int64_t next_cert_ask_ms;
+	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
 	/* The revocation list (revoked.c): the newest seen, and its encoding. */
 	struct wf_revoke revoked;
 	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
@@ -440,6 +455,19 @@ struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LE
  * out of memory, or when WF_UNPROVEN_MAX unproven peers exist and none can
  * make room. */
 struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
+/* A peer a member told us of, or our cache holds (its certificate verified):
+ * not bounded by WF_UNPROVEN_MAX (the gossip table bounds it), and its
+ * addresses are hints until it proves its key. NULL when out of memory. */
+struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
+/* Past full-mesh-max, is p a member we keep no session with unless traffic
+ * needs one? */
+bool wf_peer_on_demand(const struct wf_daemon *d, const struct wf_peer *p);
+/* Did data (not keepalives, not gossip) go either way since p's session
+ * last came up? */
+bool wf_peer_used(const struct wf_peer *p);
+/* Call n random members with a known endpoint, on demand or not (a node cut
+ * off from the mesh, or a cold start past full-mesh-max). */
+void wf_peer_call_some(struct wf_daemon *d, unsigned n);
 /* The peer proved its key, presenting cert (NULL: the one we hold). It
  * becomes proven and claims its routes; a different certificate replaces
  * ours only by wf_cert_supersedes. */

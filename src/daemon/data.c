@@ -207,6 +207,14 @@ static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t l
 		wf_count_drop(d, NULL, WF_DROP_MULTICAST);
 		return NULL;
 	}
+	/* On demand: a member we were told of and have not reached yet. Its
+	 * hint only starts a handshake; the packet waits for its proof. */
+	if (!p && w->control)
+		p = wf_routes_lookup(d->hints, family, pkt + (family == AF_INET ? 16 : 24));
+	if (!p && WF_GET(d->on_demand) && !w->control) {
+		(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL); /* (busy: counted) */
+		return NULL;
+	}
 	if (!p) {
 		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
 		icmp_unreachable(w, pkt, len, now);
@@ -479,6 +487,10 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (!w->control && e && rx_hand_over(w, e, live, pkt, len, from))
 		return;
 	if (live == WF_LIVE_NONE) {
+		/* (Keys that ran out at this end first; or garbage.) */
+		if (wf_log_get_level() >= WF_LOG_DEBUG)
+			log_limited(WF_LOG_DEBUG, "data on receiver index %08x, which is not ours (any "
+				    "more): dropped", wf_get_le32(pkt + 4));
 		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
 		return;
 	}

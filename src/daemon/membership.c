@@ -206,7 +206,7 @@ static void send_member(struct wf_daemon *d, struct wf_peer *to, const struct wf
 static void learned(struct wf_daemon *d, struct wf_peer *from, const struct wf_cert *cert,
 		    const struct wf_member_msg *m, int64_t now)
 {
-	struct wf_peer *p = wf_peer_add(d, cert, now);
+	struct wf_peer *p = wf_peer_add_told(d, cert, now);
 
 	if (!p)
 		return;
@@ -297,14 +297,23 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 	}
 }
 
-/* A random peer with a live session, NULL if none. */
+/* Does gossip send to p (wf_gossip_link)? Not an idle on-demand session
+ * near its end, whose keys the other end may drop first. */
+static bool linked(const struct wf_daemon *d, const struct wf_peer *p)
+{
+	const struct wf_gmember *m = wf_gossip_find(&d->gossip, p->cert.pubkey);
+
+	return m && (m->flags & WF_GM_LINK);
+}
+
+/* A random peer with a live session gossip uses, NULL if none. */
 static struct wf_peer *random_live_peer(struct wf_daemon *d, int64_t now)
 {
 	struct wf_peer *pick = NULL;
 	unsigned n = 0;
 
 	for (struct wf_peer *p = d->peers; p; p = p->next)
-		if (live(d, p, now) && wf_random_u32() % ++n == 0)
+		if (live(d, p, now) && linked(d, p) && wf_random_u32() % ++n == 0)
 			pick = p;
 	return pick;
 }
@@ -333,8 +342,32 @@ static void cert_retry(struct wf_daemon *d, int64_t now)
 	}
 }
 
+/* Past full-mesh-max members (in the table, or peers we hold), sessions
+ * are made on demand; gossip goes to the few kept for it. */
+static void choose_mode(struct wf_daemon *d, int64_t now)
+{
+	uint32_t n = wf_gossip_size(&d->gossip);
+	bool sparse;
+
+	if (d->n_peers + 1 > n)
+		n = d->n_peers + 1;
+	sparse = n > d->cfg.full_mesh_max;
+	if (sparse == d->gossip.sparse)
+		return;
+	if (sparse)
+		log_info("%u members, more than full-mesh-max (%u): sessions are made on demand, and "
+			 "kept with %u for gossip",
+			 n, d->cfg.full_mesh_max, 2 * d->gossip.cfg.ring + d->gossip.cfg.chords);
+	else
+		log_info("%u members, at most full-mesh-max (%u): every member gets a session", n,
+			 d->cfg.full_mesh_max);
+	wf_gossip_set_sparse(&d->gossip, sparse, now);
+	WF_SET(d->on_demand, sparse);
+}
+
 void wf_members_gossip(struct wf_daemon *d, int64_t now)
 {
+	choose_mode(d, now);
 	wf_gossip_tick(&d->gossip, now, &d->gossip_out);
 	flush(d, now);
 	cert_retry(d, now);

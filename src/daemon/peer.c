@@ -120,18 +120,11 @@ static bool make_room(struct wf_daemon *d)
 	return oldest != NULL;
 }
 
-struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
+static struct wf_peer *peer_new(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
 {
-	struct wf_peer *p;
+	struct wf_peer *p = calloc(1, sizeof(*p));
 	unsigned b = key_bucket(cert->pubkey);
 
-	if (!make_room(d)) {
-		log_warnx_rl("%d nodes claim to be members without having proved it; not taking "
-			     "more",
-			     WF_UNPROVEN_MAX);
-		return NULL;
-	}
-	p = calloc(1, sizeof(*p));
 	if (!p) {
 		log_warnx("%s: out of memory", __func__);
 		return NULL;
@@ -144,8 +137,75 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
 	p->hnext = d->by_key[b];
 	d->by_key[b] = p;
 	d->n_peers++;
-	d->n_unproven++;
 	return p;
+}
+
+struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
+{
+	struct wf_peer *p;
+
+	if (!make_room(d)) {
+		log_warnx_rl("%d nodes claim to be members without having proved it; not taking "
+			     "more",
+			     WF_UNPROVEN_MAX);
+		return NULL;
+	}
+	p = peer_new(d, cert, now);
+	if (p)
+		d->n_unproven++;
+	return p;
+}
+
+/* Its addresses as hints, where no other member's hint is. */
+static void hint_routes(struct wf_daemon *d, struct wf_peer *p)
+{
+	for (unsigned i = 0; d->hints && i < p->cert.n_routes; i++)
+		if (!wf_routes_get(d->hints, &p->cert.routes[i]) &&
+		    !wf_routes_insert(d->hints, &p->cert.routes[i], p))
+			log_warnx_rl("%s: out of memory", __func__); /* no hint: no traffic starts it */
+}
+
+struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
+{
+	struct wf_peer *p = peer_new(d, cert, now);
+
+	if (!p)
+		return NULL;
+	p->told = true;
+	hint_routes(d, p);
+	return p;
+}
+
+bool wf_peer_on_demand(const struct wf_daemon *d, const struct wf_peer *p)
+{
+	return d->gossip.sparse && !wf_gossip_wanted(&d->gossip, p->cert.pubkey);
+}
+
+void wf_peer_call_some(struct wf_daemon *d, unsigned n)
+{
+	struct wf_peer *pick[WF_COLD_CALLS];
+	unsigned seen = 0, k = 0;
+
+	if (n > WF_COLD_CALLS)
+		n = WF_COLD_CALLS;
+	for (struct wf_peer *p = d->peers; p && n; p = p->next) {
+		unsigned j;
+
+		if (!p->has_endpoint || !(p->told || p->proven) || p->member_state == WF_GS_LEFT)
+			continue;
+		j = seen++;
+		if (k < n)
+			pick[k++] = p;
+		else if ((j = wf_random_u32() % seen) < n)
+			pick[j] = p;
+	}
+	for (unsigned i = 0; i < k; i++)
+		pick[i]->call = true;
+}
+
+bool wf_peer_used(const struct wf_peer *p)
+{
+	return WF_GET(p->rx_packets) + WF_GET(p->tx_packets) != p->data_mark;
 }
 
 static bool same_cert(const struct wf_cert *a, const struct wf_cert *b)
@@ -163,7 +223,8 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 			p->cert = *cert;
 		p->proven = true;
 		p->mtu_check = true;
-		d->n_unproven--;
+		if (!p->told)
+			d->n_unproven--;
 		claim_routes(d, p, wall);
 		log_info("peer %s added (%u known)", p->cert.name, d->n_peers - d->n_unproven);
 		wf_warn_peer_expiry(p, wall);
@@ -274,6 +335,9 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	bool unrouted;
 
 	p->removed = true;
+	if (d->hints)
+		wf_routes_remove_value(d->hints, p);
+	wf_gossip_link(&d->gossip, p->cert.pubkey, false);
 	wf_routes_remove_value(d->routes, p);
 	unrouted = wf_routes_publish(d);
 	wf_mtu_forget(d, p);
@@ -309,7 +373,7 @@ static void unlink_peer(struct wf_daemon *d, struct wf_peer *p)
 			break;
 		}
 	d->n_peers--;
-	if (!p->proven)
+	if (!p->proven && !p->told)
 		d->n_unproven--;
 }
 
@@ -403,6 +467,9 @@ const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, in
 {
 	if (wf_session_sendable(&p->session, &d->limits, now) && !wf_peer_silent(d, p, now))
 		return "up";
+	/* Past full-mesh-max: no session until traffic needs one. */
+	if (wf_peer_on_demand(d, p) && !p->hs && !p->n_staged && !p->call)
+		return "idle";
 	/* The full mesh: every member we can reach is being handshaked with. */
 	if (p->has_endpoint && p->hs_attempts < WF_HS_ATTEMPTS_DOWN)
 		return "connecting";

@@ -4,8 +4,8 @@
  * node certificate, the CA file and the revocation list again, and apply
  * what can change while the daemon runs, all or nothing.
  *
- * Applied at once: log-level, keepalive-interval, handshake-timeout, the
- * bootstrap list; a renewed node certificate (same name, key, addresses,
+ * Applied at once: log-level, keepalive-interval, handshake-timeout,
+ * full-mesh-max, the bootstrap list; a renewed node certificate (same name, key, addresses,
  * routes and groups; later validity), which every peer is then handed by a
  * new handshake (a rekey: no session is reset); a renewed CA certificate
  * (same key); a newer revocation list. Everything else that changed
@@ -178,6 +178,7 @@ bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 	d->cfg.log_level = cfg.log_level;
 	d->cfg.keepalive_interval_ms = cfg.keepalive_interval_ms;
 	d->cfg.handshake_timeout_ms = cfg.handshake_timeout_ms;
+	d->cfg.full_mesh_max = cfg.full_mesh_max;
 	d->cfg.n_bootstrap = cfg.n_bootstrap;
 	memcpy(d->cfg.bootstrap, cfg.bootstrap, sizeof(cfg.bootstrap));
 	memcpy(d->cfg.bootstrap_ep, cfg.bootstrap_ep, sizeof(cfg.bootstrap_ep));

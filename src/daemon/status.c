@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The control socket's "status" answer; the contract is docs/status-json.md. */
+#include <malloc.h>
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/allocator_interface.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +163,7 @@ static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer
 	cJSON_AddStringToObject(g, "state", wf_gossip_state_name(m->state));
 	cJSON_AddNumberToObject(g, "incarnation", (double)m->inc);
 	cJSON_AddStringToObject(g, "learned", wf_gossip_how_name(m->how));
+	cJSON_AddBoolToObject(g, "kept", wf_gossip_wanted(&d->gossip, p->cert.pubkey));
 	cJSON_AddItemToObject(o, "member", g);
 }
 
@@ -188,6 +193,39 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 	return o;
 }
 
+/* The bytes the daemon has allocated now (its heap in use). */
+static double heap_in_use(void)
+{
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	return (double)__sanitizer_get_current_allocated_bytes();
+#else
+	struct mallinfo2 mi = mallinfo2();
+
+	return (double)(mi.uordblks + mi.hblkhd);
+#endif
+}
+
+/* Full mesh or on demand, and what the sessions cost. */
+static cJSON *sessions_object(struct wf_daemon *d, int64_t now)
+{
+	cJSON *o = cJSON_CreateObject();
+	unsigned up = 0, idle = 0;
+
+	for (struct wf_peer *p = d->peers; p; p = p->next) {
+		const char *s = wf_peer_state(d, p, now);
+
+		up += !strcmp(s, "up");
+		idle += !strcmp(s, "idle");
+	}
+	cJSON_AddStringToObject(o, "mode", d->gossip.sparse ? "on demand" : "full mesh");
+	cJSON_AddNumberToObject(o, "full_mesh_max", d->cfg.full_mesh_max);
+	cJSON_AddNumberToObject(o, "up", up);
+	cJSON_AddNumberToObject(o, "idle", idle);
+	cJSON_AddNumberToObject(o, "kept_for_gossip", d->gossip.sparse ? d->gossip.n_want : up);
+	cJSON_AddNumberToObject(o, "heap_bytes", heap_in_use());
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -208,6 +246,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
 	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
+	cJSON_AddItemToObject(n, "sessions", sessions_object(d, now));
 	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->revoked.version);
 	add_cert(n, &d->self);
 	add_time(n, "ca_not_after", d->ca.not_after);

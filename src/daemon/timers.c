@@ -5,6 +5,7 @@
  * keepalives, dead-peer detection and bootstrap retries.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -72,6 +73,8 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	p->cert_renew = false; /* it has our certificate as it is now */
 	p->hs_attempts = 0;
 	p->hs_next_ms = 0;
+	p->call = false;
+	p->data_mark = WF_GET(p->rx_packets) + WF_GET(p->tx_packets);
 	WF_SET(p->last_rx_ms, now);
 }
 
@@ -96,19 +99,58 @@ static bool stranger_gone(const struct wf_peer *p)
 	return true;
 }
 
+/*
+ * Past full-mesh-max, a member we keep no session with for gossip: a session
+ * is made when a packet waits for one (or we were told to call it), and
+ * renewed while data goes through it; otherwise its keys run out (idle). Gave
+ * up calling: what waited is dropped, and it is not called again until
+ * traffic asks.
+ */
+static bool on_demand_need(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
+			   int64_t now)
+{
+	if (p->hs_attempts >= WF_HS_ATTEMPTS_DOWN && !kp && (p->n_staged || p->call)) {
+		log_info("peer %s is not answering; %u packets that waited for it dropped",
+			 p->cert.name, p->n_staged);
+		for (unsigned i = 0; i < p->n_staged; i++)
+			free(p->staged[i]);
+		p->drops[WF_DROP_NO_SESSION] += p->n_staged;
+		d->drops[WF_DROP_NO_SESSION] += p->n_staged;
+		p->n_staged = 0;
+		p->call = false;
+		p->hs_attempts = 0;
+	}
+	if (!kp)
+		return p->n_staged || p->call;
+	return wf_session_wants_rekey(&p->session, &d->limits, now) && wf_peer_used(p);
+}
+
+/* Can gossip choose to send to p? A session that is up, and (sparse) one we
+ * keep, or one not near its end: an idle one is let go before it ends. */
+static bool gossip_link(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
+			bool silent, bool on_demand, int64_t now)
+{
+	return kp && !silent && p->proven &&
+	       !(on_demand && wf_session_wants_rekey(&p->session, &d->limits, now));
+}
+
 static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	struct wf_keypair *kp;
-	bool need, silent;
+	bool need, silent, on_demand = wf_peer_on_demand(d, p);
 
 	expire(d, p, now);
 	kp = wf_session_sendable(&p->session, &d->limits, now);
 	silent = wf_peer_silent(d, p, now);
 	if (!kp || silent)
 		p->mesh_up = false; /* tell the mesh again when it is back */
+	wf_gossip_link(&d->gossip, p->cert.pubkey, gossip_link(d, p, kp, silent, on_demand, now));
 	/* A peer that has gone silent is presumed dead: try a new handshake. */
-	need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent ||
-	       p->cert_renew;
+	if (on_demand)
+		need = on_demand_need(d, p, kp, now);
+	else
+		need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent ||
+		       p->cert_renew;
 	/* A member that left said so: it is not called (it calls when back). */
 	if (p->member_state == WF_GS_LEFT && !kp)
 		need = false;
@@ -123,7 +165,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 			log_info("peer %s is not answering; retrying with backoff", p->cert.name);
 		wf_handshake_initiate(d, p, now);
 	}
-	if (kp && d->cfg.keepalive_interval_ms &&
+	if (kp && (!on_demand || wf_peer_used(p)) && d->cfg.keepalive_interval_ms &&
 	    now - WF_GET(p->last_tx_ms) >= (int64_t)d->cfg.keepalive_interval_ms)
 		wf_data_send_keepalive(d, p, now);
 }
@@ -139,6 +181,12 @@ static bool any_live(struct wf_daemon *d, int64_t now)
 static void bootstrap_tick(struct wf_daemon *d, int64_t now)
 {
 	bool alone = !any_live(d, now);
+
+	/* On demand, cut off from every member: call a few we know. */
+	if (alone && d->gossip.sparse && now >= d->next_cold_call_ms) {
+		d->next_cold_call_ms = now + WF_COLD_CALL_MS;
+		wf_peer_call_some(d, WF_COLD_CALLS);
+	}
 
 	for (unsigned i = 0; i < d->n_bootstrap; i++) {
 		struct wf_bootstrap *b = &d->bootstrap[i];

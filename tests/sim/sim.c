@@ -24,6 +24,14 @@
  *             (the daemon's cache), with a later incarnation: the time until
  *             the table is whole again
  *
+ * With --sparse, every node is past full-mesh-max (wf_gossip_set_sparse): a
+ * session (what the daemon's handshake makes) joins two nodes when either
+ * wants it (its ring and chords, a dead member called back), gossip goes
+ * only over sessions, and a session ends when neither end has wanted it for
+ * IDLE_MS (keys running out) or the other end has been out of reach for
+ * SILENT_MS (the daemon's silence detection). A restart ends a node's
+ * sessions.
+ *
  * With --check, the run fails (exit 1) if a scenario misses its bound; the
  * bounds are properties of the protocol in simulated time, not of this
  * machine's speed.
@@ -45,6 +53,15 @@ enum {
 	OUT_CAP = 256,
 	EV_CAP = 1024,
 	WIRE_OVERHEAD = 20 + 8 + 16 + 16, /* IPv4, UDP, weft data header, tag */
+	SESS_MS = 100,      /* sparse: sessions looked at this often */
+	IDLE_MS = 180000,   /* ... end this long after neither end wanted them */
+	SILENT_MS = 35000,  /* ... or after the other end is out of reach this long */
+};
+
+/* A session between two nodes (sparse), kept at both ends. */
+struct sess {
+	uint32_t peer;
+	int64_t wanted_ms, bad_ms; /* last wanted; out of reach since (0: no) */
 };
 
 struct node {
@@ -52,6 +69,8 @@ struct node {
 	bool up, slow;
 	int group;
 	uint64_t false_suspect, false_dead; /* verdicts on up nodes */
+	struct sess *ss;
+	uint32_t n_ss, cap_ss;
 };
 
 struct msg {
@@ -76,7 +95,9 @@ struct sim {
 	size_t n_heap, cap_heap;
 	struct wf_gossip_out out;
 	uint64_t delivered, lost;
-	bool check, failed, verbose;
+	bool check, failed, verbose, sparse;
+	int64_t next_sess_ms;
+	uint64_t sessions_opened;
 };
 
 static uint64_t rnd(struct sim *s)
@@ -217,6 +238,116 @@ static void deliver(struct sim *s, struct msg *m)
 	free(m->buf);
 }
 
+/* -- sessions (sparse) ------------------------------------------------------------ */
+
+static struct sess *sess_find(struct node *nd, uint32_t peer)
+{
+	for (uint32_t k = 0; k < nd->n_ss; k++)
+		if (nd->ss[k].peer == peer)
+			return &nd->ss[k];
+	return NULL;
+}
+
+static void sess_push(struct sim *s, uint32_t a, uint32_t b)
+{
+	struct node *nd = &s->node[a];
+
+	if (nd->n_ss == nd->cap_ss) {
+		nd->cap_ss = nd->cap_ss ? 2 * nd->cap_ss : 16;
+		nd->ss = realloc(nd->ss, nd->cap_ss * sizeof(*nd->ss));
+		if (!nd->ss)
+			abort();
+	}
+	nd->ss[nd->n_ss++] = (struct sess){.peer = b, .wanted_ms = s->now};
+	wf_gossip_link(&nd->g, s->key[b], true);
+}
+
+/* A handshake between a and b: both ends link, and (as the daemon does when
+ * a session comes up) tell their cores of the contact. */
+static void sess_open(struct sim *s, uint32_t a, uint32_t b)
+{
+	if (sess_find(&s->node[a], b))
+		return;
+	s->sessions_opened++;
+	wf_gossip_contact(&s->node[a].g, s->key[b], NULL, 0, s->now, &s->out);
+	drain(s, a);
+	wf_gossip_contact(&s->node[b].g, s->key[a], NULL, 0, s->now, &s->out);
+	drain(s, b);
+	sess_push(s, a, b); /* (links after the contact: the core knows it then) */
+	sess_push(s, b, a);
+}
+
+static void sess_drop(struct sim *s, uint32_t a, uint32_t b)
+{
+	struct node *nd = &s->node[a];
+	struct sess *x = sess_find(nd, b);
+
+	if (!x)
+		return;
+	*x = nd->ss[--nd->n_ss];
+	if (nd->up)
+		wf_gossip_link(&nd->g, s->key[b], false);
+}
+
+static void sess_close(struct sim *s, uint32_t a, uint32_t b)
+{
+	sess_drop(s, a, b);
+	sess_drop(s, b, a);
+}
+
+static void sess_close_all(struct sim *s, uint32_t a)
+{
+	while (s->node[a].n_ss)
+		sess_close(s, a, s->node[a].ss[0].peer);
+}
+
+static bool reachable(const struct sim *s, uint32_t a, uint32_t b)
+{
+	return s->node[a].up && s->node[b].up && !link_down(s, a, b);
+}
+
+/* What each node wants gets a session; what nobody wants, or cannot reach,
+ * ends in time. */
+static void sessions_tick(struct sim *s)
+{
+	if (!s->sparse || s->now < s->next_sess_ms)
+		return;
+	s->next_sess_ms = s->now + SESS_MS;
+	for (uint32_t i = 0; i < s->n; i++) {
+		const struct wf_gossip *g = &s->node[i].g;
+
+		for (uint32_t k = 0; s->node[i].up && k < g->n_want; k++) {
+			uint32_t j = node_of(g->m[g->want[k]].key);
+			struct sess *x;
+
+			if (j >= s->n || !reachable(s, i, j))
+				continue;
+			sess_open(s, i, j);
+			if ((x = sess_find(&s->node[i], j)))
+				x->wanted_ms = s->now;
+			if ((x = sess_find(&s->node[j], i)))
+				x->wanted_ms = s->now;
+		}
+	}
+	for (uint32_t i = 0; i < s->n; i++) {
+		for (uint32_t k = 0; k < s->node[i].n_ss;) {
+			struct sess *x = &s->node[i].ss[k];
+			uint32_t j = x->peer;
+
+			if (reachable(s, i, j))
+				x->bad_ms = 0;
+			else if (!x->bad_ms)
+				x->bad_ms = s->now;
+			if (s->now - x->wanted_ms > IDLE_MS ||
+			    (x->bad_ms && s->now - x->bad_ms > SILENT_MS)) {
+				sess_close(s, i, j);
+				continue; /* (k now holds another) */
+			}
+			k++;
+		}
+	}
+}
+
 /* Advance the clock to `until`, delivering and ticking on the way. */
 static void run(struct sim *s, int64_t until)
 {
@@ -231,6 +362,7 @@ static void run(struct sim *s, int64_t until)
 			deliver(s, &m);
 		}
 		s->now = next;
+		sessions_tick(s);
 		for (uint32_t i = 0; i < s->n; i++) {
 			struct node *nd = &s->node[i];
 
@@ -250,9 +382,11 @@ static void node_start(struct sim *s, uint32_t i)
 	 * records of its last life. */
 	uint64_t inc = 1000000 + (uint64_t)s->now;
 
+	sess_close_all(s, i); /* (a restart: the others' sessions with it end) */
 	if (!wf_gossip_init(&s->node[i].g, &s->cfg, s->key[i], inc, rnd(s), s->now))
 		abort();
 	s->node[i].up = true;
+	wf_gossip_set_sparse(&s->node[i].g, s->sparse, s->now);
 }
 
 /* A session between a and b came up (what the daemon tells the core). */
@@ -260,6 +394,10 @@ static void contact(struct sim *s, uint32_t a, uint32_t b)
 {
 	if (!s->node[a].up || !s->node[b].up || link_down(s, a, b))
 		return;
+	if (s->sparse) {
+		sess_open(s, a, b);
+		return;
+	}
 	wf_gossip_contact(&s->node[a].g, s->key[b], NULL, 0, s->now, &s->out);
 	drain(s, a);
 	wf_gossip_contact(&s->node[b].g, s->key[a], NULL, 0, s->now, &s->out);
@@ -502,18 +640,40 @@ static void scenario_restart(struct sim *s)
 	bound(s, t >= 0 && t <= 60000, "whole again within 60 s");
 }
 
+/* Sparse: sessions a node holds now (the daemon's memory and keepalives). */
+static void report_sessions(struct sim *s)
+{
+	uint64_t sum = 0;
+	uint32_t most = 0, up = 0;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (!s->node[i].up)
+			continue;
+		up++;
+		sum += s->node[i].n_ss;
+		most = s->node[i].n_ss > most ? s->node[i].n_ss : most;
+	}
+	printf("sessions   %.1f a node on average, %u at most (a full mesh: %u); %" PRIu64
+	       " made in the whole run\n",
+	       (double)sum / up, most, up - 1, s->sessions_opened);
+	bound(s, most < up - 1 && sum / up <= 4 * (2 * s->cfg.ring + s->cfg.chords),
+	      "sessions far fewer than a full mesh");
+}
+
 static void usage(void)
 {
 	fputs("usage: sim [-n NODES] [-s SEED] [-l LOSS] [-d DELAY_MS] [-j JITTER_MS]\n"
-	      "           [-a AWARENESS_MAX] [--check]\n"
-	      "  -a 1 turns Lifeguard's local health off (for comparison)\n",
+	      "           [-a AWARENESS_MAX] [--sparse] [--check]\n"
+	      "  -a 1 turns Lifeguard's local health off (for comparison)\n"
+	      "  --sparse: past full-mesh-max, gossip only over the sessions kept\n",
 	      stderr);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"check", no_argument, NULL, 'c'}, {0}};
+	static const struct option opts[] = {
+	    {"check", no_argument, NULL, 'c'}, {"sparse", no_argument, NULL, 'S'}, {0}};
 	struct sim s = {.n = 1000, .rng = 1, .loss = 0.01, .delay_ms = 1, .jitter_ms = 4};
 	unsigned awareness = 0;
 	uint64_t seed;
@@ -528,6 +688,7 @@ int main(int argc, char **argv)
 		case 'j': s.jitter_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'a': awareness = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'c': s.check = true; break;
+		case 'S': s.sparse = true; break;
 		default: usage();
 		}
 	}
@@ -548,8 +709,9 @@ int main(int argc, char **argv)
 	s.out.ev_cap = EV_CAP;
 	for (uint32_t i = 0; i < s.n; i++)
 		make_key(&s, i);
-	printf("sim: %u nodes, seed %" PRIu64 ", loss %.1f %%, delay %u-%u ms, gossip every %u ms\n",
-	       s.n, seed, s.loss * 100, s.delay_ms, s.delay_ms + s.jitter_ms, s.cfg.gossip_ms);
+	printf("sim: %u nodes, seed %" PRIu64 ", loss %.1f %%, delay %u-%u ms, gossip every %u ms%s\n",
+	       s.n, seed, s.loss * 100, s.delay_ms, s.delay_ms + s.jitter_ms, s.cfg.gossip_ms,
+	       s.sparse ? ", sparse (sessions on demand)" : "");
 	scenario_join(&s);
 	run(&s, s.now + 30000); /* the join's changes finish spreading */
 	scenario_steady(&s, "steady", 30);
@@ -562,13 +724,17 @@ int main(int argc, char **argv)
 	scenario_one_join(&s);
 	printf("network: %" PRIu64 " messages delivered, %" PRIu64 " lost; outbox overflows %lu\n",
 	       s.delivered, s.lost, s.out.dropped);
+	if (s.sparse)
+		report_sessions(&s);
 	while (s.n_heap) {
 		struct msg m = heap_pop(&s);
 
 		free(m.buf);
 	}
-	for (uint32_t i = 0; i < s.n; i++)
+	for (uint32_t i = 0; i < s.n; i++) {
 		wf_gossip_free(&s.node[i].g);
+		free(s.node[i].ss);
+	}
 	free(s.heap);
 	free(s.node);
 	free(s.key);

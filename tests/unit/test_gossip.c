@@ -129,6 +129,19 @@ static unsigned state_of(int at, int who)
 	return m ? m->state : WF_GS_MAX;
 }
 
+enum { REC_DEAD_LEN = 2 + 42 };
+
+/* An UPDATES saying the member with key k is dead at incarnation 2^40. */
+static void dead_rec(uint8_t *r, const uint8_t *k)
+{
+	r[0] = WF_GOSSIP_UPDATES;
+	r[1] = 0;
+	memcpy(r + 2, k, WF_GOSSIP_KEY_LEN);
+	wf_put_le64(r + 2 + 32, UINT64_C(1) << 40);
+	r[2 + 40] = WF_GS_DEAD;
+	r[2 + 41] = 0;
+}
+
 static size_t rec(uint8_t *p, int who, uint64_t inc, unsigned state)
 {
 	memcpy(p, key[who], WF_GOSSIP_KEY_LEN);
@@ -770,6 +783,253 @@ static void test_queue_cap(void **state)
 	stop(1);
 }
 
+/* A table of n members beside node 0 with random keys, all alive. */
+static void sparse_table(struct wf_gossip *t, uint8_t (*k)[WF_GOSSIP_KEY_LEN], unsigned n,
+			 uint64_t seed)
+{
+	for (unsigned i = 0; i <= n; i++)
+		for (unsigned b = 0; b < WF_GOSSIP_KEY_LEN; b++)
+			k[i][b] = (uint8_t)((seed = seed * 6364136223846793005u + 1442695040888963407u) >> 56);
+	assert_true(wf_gossip_init(t, &cfg, k[0], 1, seed, 0));
+	for (unsigned i = 1; i <= n; i++)
+		wf_gossip_contact(t, k[i], NULL, 0, 0, &out);
+	reset_out();
+}
+
+static uint64_t pos_of(const uint8_t *k)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | k[i];
+	return v;
+}
+
+/* The naive ring: is member b among the r nearest after member a, or
+ * before it, counting every live key (a sort by distance, in full)? */
+static bool naive_near(uint8_t (*k)[WF_GOSSIP_KEY_LEN], const bool *live, unsigned n, unsigned a,
+		       unsigned b, unsigned r)
+{
+	unsigned after = 0, before = 0;
+	uint64_t self = pos_of(k[a]), fwd = pos_of(k[b]) - self, back = self - pos_of(k[b]);
+
+	for (unsigned i = 0; i <= n; i++) {
+		if (!live[i] || i == a || i == b)
+			continue;
+		after += pos_of(k[i]) - self < fwd;
+		before += self - pos_of(k[i]) < back;
+	}
+	return after < r || before < r;
+}
+
+static bool naive_ring(uint8_t (*k)[WF_GOSSIP_KEY_LEN], bool *live, unsigned n, unsigned j,
+		       unsigned r)
+{
+	bool self = live[0], near;
+
+	live[0] = false;
+	near = naive_near(k, live, n, 0, j, r);
+	live[0] = self;
+	return near;
+}
+
+/* 27-28: sparse, this node wants its ring neighbours (against the naive
+ * ring, over random tables, with some members dead) and `chords` live
+ * others, nothing else; in a full mesh it wants everyone. */
+static void test_sparse_wanted(void **state)
+{
+	static uint8_t k[201][WF_GOSSIP_KEY_LEN];
+	bool live[201];
+	struct wf_gossip t;
+
+	(void)state;
+	wf_gossip_cfg_default(&cfg);
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		unsigned n = 3 + (unsigned)(seed * 37 % 198), ring = 0, chords = 0;
+
+		cfg.ring = 1 + seed % 4;
+		cfg.chords = seed % 3;
+		sparse_table(&t, k, n, seed);
+		/* 28: a full mesh wants everyone */
+		assert_true(wf_gossip_wanted(&t, k[1 + seed % n]));
+		for (unsigned i = 1; i <= n; i++) {
+			live[i] = (i * seed) % 5 != 0;
+			if (!live[i]) {
+				uint8_t r[REC_DEAD_LEN];
+
+				dead_rec(r, k[i]);
+				assert_true(wf_gossip_receive(&t, k[1 + (i % n)], r, sizeof(r), 1, &out));
+			}
+		}
+		live[0] = false;
+		reset_out();
+		wf_gossip_set_sparse(&t, true, 2);
+		/* 27 */
+		for (unsigned i = 1; i <= n; i++) {
+			bool want = wf_gossip_wanted(&t, k[i]);
+			bool in_ring = live[i] && naive_ring(k, live, n, i, cfg.ring);
+
+			if (in_ring)
+				assert_true(want), ring++;
+			else if (want)
+				assert_true(live[i]), chords++;
+		}
+		assert_true(chords <= cfg.chords);
+		assert_int_equal(t.n_want, ring + chords);
+		wf_gossip_set_sparse(&t, false, 3);
+		assert_true(wf_gossip_wanted(&t, k[1 + seed % n]));
+		wf_gossip_free(&t);
+	}
+}
+
+/* 29: sparse, probes go only to linked ring neighbours, and updates and
+ * comparisons only to linked members (answers still go to whoever asked);
+ * a failed direct probe asks only linked members that are the target's
+ * ring neighbours too (against the naive ring). */
+static void test_sparse_targets(void **state)
+{
+	static uint8_t k[41][WF_GOSSIP_KEY_LEN];
+	bool live[41];
+	struct wf_gossip t;
+	unsigned pings = 0, other = 0, reqs = 0;
+
+	(void)state;
+	wf_gossip_cfg_default(&cfg);
+	sparse_table(&t, k, 40, 7);
+	wf_gossip_set_sparse(&t, true, 0);
+	for (unsigned i = 0; i <= 40; i++)
+		live[i] = true;
+	for (unsigned i = 1; i <= 40; i++)
+		if (wf_gossip_wanted(&t, k[i]) || i % 8 == 0)
+			wf_gossip_link(&t, k[i], true);
+	/* 30 s: suspects, none dead yet (the ring stays) */
+	for (int64_t now = 0; now < 30000; now += 20) {
+		wf_gossip_tick(&t, now, &out);
+		for (unsigned i = 0; i < out.n; i++) {
+			const struct wf_gmember *m = wf_gossip_find(&t, out.msg[i].to);
+			unsigned kind = out.msg[i].buf[0], to = 0;
+
+			assert_non_null(m);
+			for (unsigned j = 1; j <= 40; j++)
+				to = memcmp(k[j], m->key, WF_GOSSIP_KEY_LEN) ? to : j;
+			if (!(m->flags & WF_GM_LINK))
+				fail_msg("kind %u to an unlinked member", kind);
+			if (kind == WF_GOSSIP_PING && !(m->flags & WF_GM_RING))
+				fail_msg("a probe of a member not in the ring");
+			if (kind == WF_GOSSIP_PING_REQ) {
+				int target = -1;
+
+				for (unsigned j = 1; j <= 40; j++)
+					if (!memcmp(k[j], out.msg[i].buf + 5, WF_GOSSIP_KEY_LEN))
+						target = (int)j;
+				assert_true(target > 0);
+				/* the helper holds the target in its ring */
+				assert_true(naive_near(k, live, 40, to, (unsigned)target, cfg.ring));
+				reqs++;
+			}
+			pings += kind == WF_GOSSIP_PING;
+			other += kind != WF_GOSSIP_PING;
+		}
+		reset_out();
+	}
+	/* (unanswered, local health slows the probes down: a few) */
+	if (pings < 5 || other < 10)
+		fail_msg("pings %u other %u reqs %u", pings, other, reqs);
+	assert_true(reqs > 0); /* (unanswered, every probe asked for help) */
+	/* positive control: in a full mesh the unlinked are probed too */
+	wf_gossip_set_sparse(&t, false, 30000);
+	for (int64_t now = 30000, n = 0; !n; now += 20) {
+		assert_true(now < 90000);
+		wf_gossip_tick(&t, now, &out);
+		for (unsigned i = 0; i < out.n; i++)
+			n += !(wf_gossip_find(&t, out.msg[i].to)->flags & WF_GM_LINK);
+		reset_out();
+	}
+	wf_gossip_free(&t);
+}
+
+/* 30-31: sparse: a probe of a member whose session goes away ends with no
+ * verdict (30; positive control: left alone it makes the member suspect);
+ * asked to probe a member it has no session with, a node says NACK at once
+ * (31; linked, it pings it). */
+static void test_sparse_unlink(void **state)
+{
+	uint8_t req[5 + WF_GOSSIP_KEY_LEN] = {WF_GOSSIP_PING_REQ, 9, 0, 0, 0};
+
+	(void)state;
+	for (int unlink = 1; unlink >= 0; unlink--) {
+		start(3);
+		mesh(3);
+		wf_gossip_set_sparse(&g[0], true, 0);
+		wf_gossip_link(&g[0], key[1], true);
+		for (int64_t now = 0; !count_to(1, WF_GOSSIP_PING); now += 20) {
+			reset_out();
+			wf_gossip_tick(&g[0], now, &out);
+			assert_true(now < 5000);
+		}
+		reset_out();
+		if (unlink)
+			wf_gossip_link(&g[0], key[1], false);
+		for (int64_t now = 2000; now < 4000; now += 20) {
+			wf_gossip_tick(&g[0], now, &out);
+			reset_out();
+		}
+		/* 30 */
+		assert_int_equal(state_of(0, 1), unlink ? WF_GS_ALIVE : WF_GS_SUSPECT);
+		stop(3);
+	}
+	start(3);
+	mesh(3);
+	wf_gossip_set_sparse(&g[1], true, 0);
+	memcpy(req + 5, key[2], WF_GOSSIP_KEY_LEN);
+	/* 31 */
+	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 0, &out));
+	assert_int_equal(count_to(0, WF_GOSSIP_NACK), 1);
+	assert_int_equal(count_to(2, WF_GOSSIP_PING), 0);
+	reset_out();
+	wf_gossip_link(&g[1], key[2], true);
+	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 0, &out));
+	assert_int_equal(count_to(0, WF_GOSSIP_NACK), 0);
+	assert_int_equal(count_to(2, WF_GOSSIP_PING), 1);
+	stop(3);
+}
+
+/* 32: sparse, a dead member is called back (wanted) after a reconnect
+ * period; a forgotten member's slot keeps none of its links or wants. */
+static void test_sparse_reach_forget(void **state)
+{
+	uint8_t r[REC_DEAD_LEN];
+
+	(void)state;
+	start(3);
+	cfg.ring = 0;
+	cfg.chords = 0;
+	wf_gossip_free(&g[0]);
+	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 100, 5, 0));
+	mesh(3);
+	wf_gossip_set_sparse(&g[0], true, 0);
+	wf_gossip_link(&g[0], key[1], true);
+	dead_rec(r, key[1]);
+	assert_true(wf_gossip_receive(&g[0], key[2], r, sizeof(r), 0, &out));
+	reset_out();
+	assert_false(wf_gossip_wanted(&g[0], key[1]));
+	for (int64_t now = 0; now <= (int64_t)cfg.reconnect_ms + 2000; now += 100) {
+		wf_gossip_tick(&g[0], now, &out);
+		reset_out();
+	}
+	assert_true(wf_gossip_wanted(&g[0], key[1]));
+	for (int64_t now = 0; now <= (int64_t)cfg.forget_ms + 2000; now += 1000) {
+		wf_gossip_tick(&g[0], now, &out);
+		reset_out();
+	}
+	assert_null(wf_gossip_find(&g[0], key[1]));
+	assert_int_equal(g[0].n_lnk, 0);
+	assert_int_equal(g[0].n_want, 0);
+	for (uint32_t i = 0; i < g[0].n; i++)
+		assert_int_equal(g[0].m[i].flags, 0);
+	stop(3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -788,6 +1048,10 @@ int main(void)
 	    cmocka_unit_test(test_table_differential),
 	    cmocka_unit_test(test_outbox_full),
 	    cmocka_unit_test(test_queue_cap),
+	    cmocka_unit_test(test_sparse_wanted),
+	    cmocka_unit_test(test_sparse_targets),
+	    cmocka_unit_test(test_sparse_unlink),
+	    cmocka_unit_test(test_sparse_reach_forget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
