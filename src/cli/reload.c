@@ -17,12 +17,13 @@ static const char reload_usage[] =
     "\n"
     "Make the running daemon read weft.conf, its certificate, the CA file and\n"
     "the revocation list again. Applied at once: log-level, keepalive-interval,\n"
-    "handshake-timeout, bootstrap, a renewed node certificate (weft ca renew:\n"
-    "every peer gets it by a new handshake; no session is reset), a renewed CA\n"
-    "certificate, a newer revocation list. Other changed keys (interface, listen,\n"
-    "mtu, workers, offloads, rekey-interval, file paths) are reported and take\n"
-    "effect at the next restart. A file that does not parse or verify changes\n"
-    "nothing: the error names it, and the daemon runs on as before.\n"
+    "handshake-timeout, full-mesh-max, bootstrap, a renewed node certificate\n"
+    "(weft ca renew: every peer gets it by a new handshake; no session is\n"
+    "reset), a renewed CA certificate, a newer revocation list. Other changed\n"
+    "keys (interface, listen, mtu, workers, offloads, rekey-interval, file\n"
+    "paths) are reported and take effect at the next restart. A file that does\n"
+    "not parse or verify changes nothing: the error names it, and the daemon\n"
+    "runs on as before.\n"
     "(SIGHUP does the same; its outcome is logged.)\n";
 
 int cmd_reload(int argc, char **argv)

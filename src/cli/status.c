@@ -332,6 +332,23 @@ static void print_offloads(FILE *out, const cJSON *offloads)
 
 /* "node alpha (100.64.0.1, fd00::1) on weft0, listening on ..., network demo",
  * then uptime, MTU, certificate, and routes and groups if any. */
+/* Past full-mesh-max: "sessions on demand (more than 128 members): 7 up, 1,200
+ * idle, 8 kept for gossip". Nothing for a full mesh. */
+static void print_sessions(FILE *out, const cJSON *s)
+{
+	double max = 0, up = 0, idle = 0, kept = 0;
+
+	if (!s || strcmp(jstr(s, "mode", ""), "on demand"))
+		return;
+	jnum(s, "full_mesh_max", &max);
+	jnum(s, "up", &up);
+	jnum(s, "idle", &idle);
+	jnum(s, "kept_for_gossip", &kept);
+	fprintf(out, "sessions on demand (more than %.0f members): %.0f up, %.0f idle, %.0f kept for "
+		"gossip\n",
+		max, up, idle, kept);
+}
+
 static void print_node(FILE *out, const cJSON *node, int64_t now)
 {
 	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32], extras[2048];
@@ -365,6 +382,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 		cell_set(name, extras);
 		fprintf(out, "%s\n", name);
 	}
+	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 }
 

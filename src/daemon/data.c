@@ -240,7 +240,8 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 	}
 	kp = wf_session_sendable(&p->session, &d->limits, now);
 	if (!kp || !p->has_endpoint) {
-		if (!p->hs && now >= p->hs_next_ms)
+		/* (A first call for traffic does not wait out a tie-break.) */
+		if (!p->hs && (now >= p->hs_next_ms || !p->hs_attempts))
 			wf_handshake_initiate(d, p, now);
 		return NULL;
 	}

@@ -156,13 +156,26 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
 	return p;
 }
 
-/* Its addresses as hints, where no other member's hint is. */
+/* A prefix of p's certificate as a hint, where no other member's hint is,
+ * or one whose certificate p's supersedes (the same rule as routes). */
+static void hint(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx, int64_t wall)
+{
+	const struct wf_peer *holder = wf_routes_get(d->hints, pfx);
+
+	if (holder && !wf_cert_supersedes(&p->cert, &holder->cert, wall))
+		return;
+	if (!wf_routes_insert(d->hints, pfx, p))
+		log_warnx_rl("%s: out of memory", __func__); /* no hint: no traffic starts it */
+}
+
 static void hint_routes(struct wf_daemon *d, struct wf_peer *p)
 {
+	int64_t wall = (int64_t)time(NULL);
+
+	for (unsigned i = 0; d->hints && i < p->cert.n_addrs; i++)
+		hint(d, p, &p->cert.addrs[i], wall);
 	for (unsigned i = 0; d->hints && i < p->cert.n_routes; i++)
-		if (!wf_routes_get(d->hints, &p->cert.routes[i]) &&
-		    !wf_routes_insert(d->hints, &p->cert.routes[i], p))
-			log_warnx_rl("%s: out of memory", __func__); /* no hint: no traffic starts it */
+		hint(d, p, &p->cert.routes[i], wall);
 }
 
 struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)

@@ -102,14 +102,17 @@ static bool stranger_gone(const struct wf_peer *p)
 /*
  * Past full-mesh-max, a member we keep no session with for gossip: a session
  * is made when a packet waits for one (or we were told to call it), and
- * renewed while data goes through it; otherwise its keys run out (idle). Gave
- * up calling: what waited is dropped, and it is not called again until
- * traffic asks.
+ * renewed while data goes through it; otherwise its keys run out (idle). No
+ * answer to WF_HS_ATTEMPTS_DOWN initiations, or nowhere to call: what waited
+ * is dropped, and it is not called again until traffic asks.
  */
 static bool on_demand_need(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
 			   int64_t now)
 {
-	if (p->hs_attempts >= WF_HS_ATTEMPTS_DOWN && !kp && (p->n_staged || p->call)) {
+	bool gave_up = !p->has_endpoint ||
+		       (p->hs_attempts >= WF_HS_ATTEMPTS_DOWN && now >= p->hs_next_ms);
+
+	if (gave_up && !kp && (p->n_staged || p->call)) {
 		log_info("peer %s is not answering; %u packets that waited for it dropped",
 			 p->cert.name, p->n_staged);
 		for (unsigned i = 0; i < p->n_staged; i++)
@@ -119,6 +122,8 @@ static bool on_demand_need(struct wf_daemon *d, struct wf_peer *p, struct wf_key
 		p->n_staged = 0;
 		p->call = false;
 		p->hs_attempts = 0;
+		if (p->hs)
+			wf_handshake_abort(d, p->hs); /* (its answer would come too late) */
 	}
 	if (!kp)
 		return p->n_staged || p->call;

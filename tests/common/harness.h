@@ -249,6 +249,7 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 	d->cfg.rekey_interval_ms = 120000;
 	d->cfg.keepalive_interval_ms = 1000;
 	d->cfg.handshake_timeout_ms = 1000;
+	d->cfg.full_mesh_max = 128;
 	(void)wf_endpoint_parse(&d->cfg.listen, "198.18.0.1:51820");
 	d->ca = hn_ca_cert;
 	d->self = self->cert;

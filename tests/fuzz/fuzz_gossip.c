@@ -9,7 +9,10 @@
  * senders and strangers). Between steps the node's timers run. After each
  * step the table's invariants are checked against a naive recount: the live
  * count, every member found by its key, every suspect and dead member at its
- * place in its list, and no message larger than the MTU.
+ * place in its list, and no message larger than the MTU. The header's first
+ * byte also switches the sparse mesh on or off (bit 3) and links the sender
+ * up (bit 4) or down (bit 5): the links and the wanted members must match
+ * their flags, and only members in use may be either.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +25,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct wf_gossip_msg msgs[256];
 static struct wf_gossip_event evs[1024];
+
+/* The sparse mesh's lists and the flags they mirror agree. */
+static void check_links(const struct wf_gossip *g)
+{
+	uint32_t links = 0, wants = 0;
+
+	for (uint32_t i = 0; i < g->n; i++) {
+		const struct wf_gmember *m = &g->m[i];
+
+		if (m->flags && (m->state >= WF_GS_MAX || !i))
+			abort(); /* a forgotten slot, or this node, with flags */
+		if ((m->flags & WF_GM_RING) && !(m->flags & WF_GM_WANT))
+			abort();
+		links += !!(m->flags & WF_GM_LINK);
+		wants += !!(m->flags & WF_GM_WANT);
+	}
+	if (links != g->n_lnk || wants != g->n_want || (!g->sparse && g->n_want))
+		abort();
+	for (uint32_t k = 0; k < g->n_lnk; k++)
+		if (g->lnk[k] >= g->n || !(g->m[g->lnk[k]].flags & WF_GM_LINK))
+			abort();
+	for (uint32_t k = 0; k < g->n_want; k++)
+		if (g->want[k] >= g->n || !(g->m[g->want[k]].flags & WF_GM_WANT))
+			abort();
+}
 
 static void check(const struct wf_gossip *g, const struct wf_gossip_out *out)
 {
@@ -44,6 +72,7 @@ static void check(const struct wf_gossip *g, const struct wf_gossip_out *out)
 	}
 	if (live != g->n_live)
 		abort();
+	check_links(g);
 	for (unsigned i = 0; i < out->n; i++)
 		if (out->msg[i].len > g->cfg.mtu)
 			abort();
@@ -75,6 +104,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size)
 			len = (unsigned)size;
 		out.n = out.n_ev = 0;
+		if (data[-4] & 8)
+			wf_gossip_set_sparse(&g, !g.sparse, now);
+		if (data[-4] & 0x30)
+			wf_gossip_link(&g, keys[from], data[-4] & 0x10);
+		check(&g, &out);
 		wf_gossip_receive(&g, keys[from], data, len, now, &out);
 		check(&g, &out);
 		out.n = out.n_ev = 0;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "../common/harness.h"
+#include "common/csum.h"
 
 static struct hn_node v, x, xold, cover, m;
 static const union wf_endpoint *X_AT, *EVIL_AT;
@@ -451,6 +452,122 @@ static void test_send_errors(void **state)
 	wf_keypair_free(kp);
 }
 
+/* An IPv4 UDP packet from v to dst, through the control thread's TX path. */
+static void from_tun(struct wf_daemon *d, uint8_t last_octet)
+{
+	uint8_t ip[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 1, 100, 64, 0, 0};
+	struct wf_vnet_hdr h;
+	uint32_t sum;
+
+	ip[19] = last_octet;
+	sum = wf_csum_add(0, ip, 20);
+	ip[10] = (uint8_t)(wf_csum_fold(sum) >> 8);
+	ip[11] = (uint8_t)wf_csum_fold(sum);
+	memset(&h, 0, sizeof(h));
+	memcpy(wf_txq_slot(&d->ctl), ip, sizeof(ip));
+	wf_data_from_tun(&d->ctl, wf_txq_slot(&d->ctl), sizeof(ip), &h, HN_NOW);
+	wf_txq_flush(&d->ctl);
+}
+
+/* 32-37: on demand, a member told of is routed by a hint until it proves
+ * its key: traffic for it waits and starts a handshake; a hint never beats
+ * a route; a newer certificate of the same name takes the hint over; a
+ * member that never answers has what waited dropped, and is left alone. */
+static void test_hints(void **state)
+{
+	struct wf_daemon *d = *state;
+	struct wf_keypair *kp;
+	struct wf_peer *p = with_x(d, &kp), *q, *o;
+	uint8_t buf[256];
+	struct wf_prefix pm, px;
+	unsigned unproven = d->n_unproven, sent;
+
+	assert_true(wf_addr_parse(&pm, "100.64.0.3") && wf_addr_parse(&px, "100.64.0.2"));
+	assert_true(wf_batch_alloc(&d->ctl));
+	/* 32: told of m: unproven, not a stranger, its address a hint only */
+	tell(d, kp, &m.cert, "198.18.0.66:51820");
+	q = wf_peer_find(d, m.cert.pubkey);
+	assert_non_null(q);
+	assert_true(q->told && !q->proven);
+	assert_int_equal(d->n_unproven, unproven);
+	assert_null(owner(d, "100.64.0.3"));
+	assert_ptr_equal(wf_routes_lookup(d->hints, pm.family, pm.addr), q);
+	/* 33: a packet for it waits, and a handshake goes to where it is said
+	 * to be; nothing of the packet leaves, no ICMP error comes back */
+	hn_clear();
+	from_tun(d, 3);
+	assert_int_equal(q->n_staged, 1);
+	assert_non_null(hn_last());
+	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_INIT);
+	assert_true(wf_endpoint_equal(&hn_last()->to, &q->endpoint));
+	assert_int_equal(hn_delivered(buf, sizeof(buf)), 0);
+	assert_int_equal(d->drops[WF_DROP_NO_ROUTE], 0);
+	/* 34: x's older certificate (another key), told: no hint over the
+	 * route x holds, and a packet for x goes to x */
+	tell(d, kp, &xold.cert, "198.18.0.67:51820");
+	o = wf_peer_find(d, xold.cert.pubkey);
+	assert_non_null(o);
+	hn_clear();
+	from_tun(d, 2);
+	assert_int_equal(o->n_staged, 0);
+	assert_non_null(hn_last());
+	assert_int_equal(hn_last()->buf[0], WF_MSG_DATA);
+	assert_true(wf_endpoint_equal(&hn_last()->to, X_AT));
+	/* 35: of two certificates of a name, the hint goes to the newer, in
+	 * either order (the older first here: the newer takes it over) */
+	assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr), o);
+	tell(d, kp, &x.cert, "198.18.0.2:51820"); /* (x itself: no new peer) */
+	wf_routes_remove_value(d->hints, o);
+	wf_peer_remove(d, o);
+	wf_routes_remove_value(d->hints, p);
+	tell(d, kp, &xold.cert, "198.18.0.67:51820");
+	o = wf_peer_find(d, xold.cert.pubkey);
+	assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr), o);
+	{
+		/* a newer certificate of x's name with yet another key */
+		struct hn_node xnew;
+
+		assert_true(hn_node(&xnew, "x", 6, "100.64.0.2", NULL, 30));
+		tell(d, kp, &xnew.cert, "198.18.0.68:51820");
+		assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr),
+				 wf_peer_find(d, xnew.cert.pubkey));
+		tell(d, kp, &xold.cert, "198.18.0.67:51820"); /* again: no change */
+		assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr),
+				 wf_peer_find(d, xnew.cert.pubkey));
+	}
+	/* 36: on demand, m never answers: after 8 initiations (or once its
+	 * told address is given up) what waited is dropped and counted, and m
+	 * is idle (or, with no address left, forgotten until told again) */
+	d->cfg.full_mesh_max = 0;
+	{
+		uint64_t before = d->drops[WF_DROP_NO_SESSION];
+		int64_t t = HN_NOW;
+
+		for (; t < HN_NOW + 600000; t += 500) {
+			wf_timers_tick(d, t);
+			q = wf_peer_find(d, m.cert.pubkey);
+			if (!q || !q->n_staged)
+				break;
+		}
+		assert_true(t < HN_NOW + 600000);
+		assert_int_equal(d->drops[WF_DROP_NO_SESSION], before + 1);
+		if (q)
+			assert_string_equal(wf_peer_state(d, q, t), "idle");
+	}
+	/* 37: and it is not called again until traffic asks */
+	sent = hn_n_out;
+	for (int64_t t = HN_NOW + 600000; t < HN_NOW + 900000; t += 500)
+		wf_timers_tick(d, t);
+	{
+		union wf_endpoint at_m = hn_ep("198.18.0.66:51820");
+
+		for (unsigned i = sent; i < hn_n_out; i++)
+			assert_false(wf_endpoint_equal(&hn_out[i].to, &at_m));
+	}
+	wf_batch_free(&d->ctl);
+	wf_keypair_free(kp);
+}
+
 /* 27: a bootstrap address that is this node: noticed, not asked again. */
 static void test_self(void **state)
 {
@@ -475,6 +592,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_proof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hearsay_endpoints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cryptokey_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),

@@ -142,6 +142,19 @@ static void test_render(void **state)
 		      "b     -          -         down (left)   never      0 B/0  0 B/0  0      ?\n"
 		      "c     -          -         up            never      0 B/0  0 B/0  0      ?\n"
 		      "d     -          -         up            never      0 B/0  0 B/0  0      ?\n");
+	/* 6: past full-mesh-max, a line on the sessions; none for a full mesh */
+	expect_render(6,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"sessions\":{\"mode\":\"on demand\","
+		      "\"full_mesh_max\":8,\"up\":7,\"idle\":16,\"kept_for_gossip\":8}},"
+		      "\"peers\":[{\"name\":\"b\",\"state\":\"idle\"}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "sessions on demand (more than 8 members): 7 up, 16 idle, 8 kept for gossip\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "b     -          -         idle   never      0 B/0  0 B/0  0      ?\n");
+	expect_render(6,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"sessions\":{\"mode\":\"full mesh\","
+		      "\"up\":1}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
 	/* 3: time and size formatting boundaries */
 	expect_render(3,
 		      "{\"version\":1,\"node\":{},\"peers\":[{\"last_handshake_seconds\":59,"
