@@ -459,6 +459,8 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
  * not bounded by WF_UNPROVEN_MAX (the gossip table bounds it), and its
  * addresses are hints until it proves its key. NULL when out of memory. */
 struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
+/* A member told us of p (a stranger until then, or proven already). */
+void wf_peer_told(struct wf_daemon *d, struct wf_peer *p);
 /* Past full-mesh-max, is p a member we keep no session with unless traffic
  * needs one? */
 bool wf_peer_on_demand(const struct wf_daemon *d, const struct wf_peer *p);

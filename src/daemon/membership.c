@@ -251,9 +251,10 @@ static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t 
 		learned(d, from, &cert, &m, now);
 		return;
 	}
-	/* Of a node we know, a member can tell us only where to look for it,
-	 * and only if we do not know that already. Its certificate changes
-	 * when it presents a new one to us itself. */
+	/* Of a node we know, a member can tell us only that it is a member,
+	 * and where to look for it, if we do not know that already. Its
+	 * certificate changes when it presents a new one to us itself. */
+	wf_peer_told(d, p);
 	if (m.has_endpoint)
 		wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
 }
@@ -346,11 +347,12 @@ static void cert_retry(struct wf_daemon *d, int64_t now)
  * are made on demand; gossip goes to the few kept for it. */
 static void choose_mode(struct wf_daemon *d, int64_t now)
 {
-	uint32_t n = wf_gossip_size(&d->gossip);
+	uint32_t n = wf_gossip_size(&d->gossip), held = d->n_peers - d->n_unproven + 1;
 	bool sparse;
 
-	if (d->n_peers + 1 > n)
-		n = d->n_peers + 1;
+	/* (Members: not the strangers whose initiations were never proven.) */
+	if (held > n)
+		n = held;
 	sparse = n > d->cfg.full_mesh_max;
 	if (sparse == d->gossip.sparse)
 		return;

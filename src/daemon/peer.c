@@ -178,14 +178,24 @@ static void hint_routes(struct wf_daemon *d, struct wf_peer *p)
 		hint(d, p, &p->cert.routes[i], wall);
 }
 
+void wf_peer_told(struct wf_daemon *d, struct wf_peer *p)
+{
+	if (p->told)
+		return;
+	if (!p->proven)
+		d->n_unproven--; /* a member now, not a stranger */
+	p->told = true;
+	hint_routes(d, p);
+}
+
 struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
 {
 	struct wf_peer *p = peer_new(d, cert, now);
 
 	if (!p)
 		return NULL;
-	p->told = true;
-	hint_routes(d, p);
+	d->n_unproven++; /* (wf_peer_told takes it off) */
+	wf_peer_told(d, p);
 	return p;
 }
 

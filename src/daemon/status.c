@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The control socket's "status" answer; the contract is docs/status-json.md. */
 #include <malloc.h>
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#include <sanitizer/allocator_interface.h>
-#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +189,12 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "outbox_overflow", (double)d->gossip_overflow);
 	return o;
 }
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+/* The sanitizers' allocator keeps the count (their header is not always
+ * installed: the declaration of <sanitizer/allocator_interface.h>). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+#endif
 
 /* The bytes the daemon has allocated now (its heap in use). */
 static double heap_in_use(void)

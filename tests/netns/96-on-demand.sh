@@ -16,7 +16,10 @@
 #     no decrypt drop and no data arriving on keys an end let go first, and
 #     traffic makes a new one;
 #  4. memory: the heap of a daemon holding the 23 members idle, against the
-#     same daemon holding none, a member's cost printed (and bounded: 8 KiB).
+#     same daemon holding none, a member's cost printed (and bounded: 8 KiB);
+#  5. all restart at once with the bootstrap host down: each calls a few
+#     members from its cache (on demand, not all of them), and the mesh is
+#     whole again (with none called, none would be).
 . "$(dirname "$0")/lib.sh.inc"
 . "$(dirname "$0")/mesh.sh.inc"
 need_netns
@@ -188,3 +191,26 @@ per=$(( (h1 - h0) / (N - 1) ))
 echo "memory: heap $h0 bytes with no member, $h1 with $((N - 1)) idle: $per bytes a member"
 [ "$h1" -gt "$h0" ] || fail "no heap measured for the members ($h0, $h1)"
 [ "$per" -lt 8192 ] || fail "an idle member costs $per bytes, more than 8 KiB"
+
+# 5. every node restarts at once with the bootstrap host (h1) down: each
+# calls a few members from its cache (not all 23), and they converge again:
+# every node holds the 22 others alive, with sessions on demand.
+for i in $(seq 2 "$N"); do
+	[ "$i" = 20 ] || mesh_down "h$i" >/dev/null
+done
+mesh_down h1 >/dev/null
+t0=$SECONDS
+for i in $(seq 2 "$N"); do
+	mesh_up "h$i" >/dev/null
+done
+rejoined() { # every node but h1: on demand, N-1 live members (itself too), a session up
+	local i
+	for i in $(seq 2 "$N"); do
+		status_field "h$i" 'd["node"]["sessions"]["mode"] == "on demand" and d["node"]["gossip"]["live"] == '$((N - 1))' and d["node"]["sessions"]["up"] > 0' 2>/dev/null |
+			grep -q True || return 1
+	done
+}
+status_json() { ns_quiet "${2:-$1}" "$WEFT" status --dir "$WF_TMP/$1" --json; }
+wait_until 90 rejoined || { census; fail "no mesh again from the caches with h1 down"; }
+echo "restarted from their caches with the bootstrap host down: whole again after $((SECONDS - t0)) s"
+wait_for 5 pings h2 "100.64.0.$N" || fail "h2 cannot reach h$N after the restart"

@@ -568,6 +568,36 @@ static void test_hints(void **state)
 	wf_keypair_free(kp);
 }
 
+/* 38-39: what makes a mesh "on demand": members (told of, or proven), never
+ * strangers whose initiations were not proven (anyone can send those). */
+static void test_mode(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_daemon *d = *state;
+	const struct wf_cert *strangers[] = {&xold.cert, &cover.cert, &m.cert};
+	struct wf_keypair *kp;
+	size_t len;
+
+	d->cfg.full_mesh_max = 2;
+	/* 38: three forged initiations: three unproven strangers, a full mesh */
+	for (unsigned i = 0; i < 3; i++) {
+		len = hn_forge(strangers[i], now_ns(0), 70 + i, true, pkt, sizeof(pkt));
+		hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
+	}
+	assert_int_equal(d->n_unproven, 3);
+	wf_timers_tick(d, HN_NOW + 100);
+	assert_false(d->gossip.sparse);
+	assert_false(WF_GET(d->on_demand));
+	/* 39: x proven and two members told: past 2, on demand */
+	with_x(d, &kp);
+	tell(d, kp, &m.cert, "198.18.0.66:51820");
+	tell(d, kp, &cover.cert, "198.18.0.7:51820");
+	wf_timers_tick(d, HN_NOW + 200);
+	assert_true(d->gossip.sparse);
+	assert_true(WF_GET(d->on_demand));
+	wf_keypair_free(kp);
+}
+
 /* 27: a bootstrap address that is this node: noticed, not asked again. */
 static void test_self(void **state)
 {
@@ -593,6 +623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hearsay_endpoints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cryptokey_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
