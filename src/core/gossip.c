@@ -1252,25 +1252,20 @@ static void want_ring(struct wf_gossip *g)
 		want_add(g, pred[i]), g->m[pred[i]].flags |= WF_GM_RING;
 }
 
-/* Chords: random live members, kept while they live (few paths change). */
+/* Chords: the pairs whose shared hash falls under chords / N, so that each
+ * member has `chords` of them on average, at random, and both ends of a pair
+ * agree (each computes the same), so that both keep the session. */
 static void want_chords(struct wf_gossip *g)
 {
 	unsigned k = g->cfg.chords < WF_GOSSIP_CHORDS_MAX ? g->cfg.chords : WF_GOSSIP_CHORDS_MAX;
+	uint64_t self = ring_pos(g->m[0].key), limit;
 
-	for (unsigned c = 0; c < k; c++) {
-		uint32_t idx = g->chord[c];
-
-		for (int tries = 0; tries < 8 && g->n > 1 &&
-				    (!idx || !is_live(&g->m[idx]) || (g->m[idx].flags & WF_GM_WANT));
-		     tries++)
-			idx = 1 + rnd_below(g, g->n - 1);
-		if (idx && is_live(&g->m[idx]) && !(g->m[idx].flags & WF_GM_WANT)) {
-			g->chord[c] = idx;
-			want_add(g, idx);
-		} else {
-			g->chord[c] = 0;
-		}
-	}
+	if (!k || g->n_live < 2)
+		return;
+	limit = UINT64_MAX / g->n_live * k;
+	for (uint32_t i = 1; i < g->n; i++)
+		if (is_live(&g->m[i]) && mix64(self ^ ring_pos(g->m[i].key)) < limit)
+			want_add(g, i);
 }
 
 static void links_tick(struct wf_gossip *g, int64_t now)
@@ -1304,9 +1299,6 @@ static void links_forget(struct wf_gossip *g, uint32_t idx)
 	for (uint32_t i = 0; i < g->n_want; i++)
 		if (g->want[i] == idx)
 			g->want[i--] = g->want[--g->n_want];
-	for (unsigned c = 0; c < WF_GOSSIP_CHORDS_MAX; c++)
-		if (g->chord[c] == idx)
-			g->chord[c] = 0;
 	if (g->reach == idx)
 		g->reach = 0;
 	g->m[idx].flags = 0;

@@ -48,8 +48,8 @@ enum {
 	WF_GOSSIP_CONFIRM_MAX = 8,
 	WF_GOSSIP_RELAYS = 64,  /* indirect probes this node runs for others at once */
 	WF_GOSSIP_RING_MAX = 8,   /* sparse: ring neighbours on each side, at most */
-	WF_GOSSIP_CHORDS_MAX = 8, /* sparse: random members kept besides, at most */
-	WF_GOSSIP_WANT_MAX = 2 * WF_GOSSIP_RING_MAX + WF_GOSSIP_CHORDS_MAX + 1,
+	WF_GOSSIP_CHORDS_MAX = 8, /* sparse: random members kept besides, on average, at most */
+	WF_GOSSIP_WANT_MAX = 2 * WF_GOSSIP_RING_MAX + 4 * WF_GOSSIP_CHORDS_MAX + 1,
 };
 
 /* Message kinds, the first byte (shared with the daemon's WF_CTL_ kinds). */
@@ -89,7 +89,7 @@ struct wf_gossip_cfg {
 	/* A sparse mesh (wf_gossip_set_sparse): the members this node keeps
 	 * sessions with, the only ones it probes and gossips to. */
 	unsigned ring;             /* its neighbours by key order, on each side (probed) */
-	unsigned chords;           /* random members besides (short paths) */
+	unsigned chords;           /* random members besides, on average (short paths) */
 };
 
 /* The defaults (memberlist's LAN figures, forget after an hour). */
@@ -216,7 +216,6 @@ struct wf_gossip {
 	uint32_t n_lnk, cap_lnk;
 	uint32_t want[WF_GOSSIP_WANT_MAX];
 	uint32_t n_want;
-	uint32_t chord[WF_GOSSIP_CHORDS_MAX];
 	uint32_t reach;
 	int64_t next_links_ms;
 
@@ -246,7 +245,8 @@ void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out
  * Sparse meshes. In a full mesh (the default) every member has a session and
  * any may be probed or told. Sparse, this node keeps sessions only with the
  * members wf_gossip_wanted names (its `ring` neighbours on each side in key
- * order, `chords` random members, and a dead member to call back now and
+ * order, `chords` random members on average, chosen by a hash of the pair so
+ * that both ends want the session, and a dead member to call back now and
  * then: partitions heal), and tells and compares with only those whose
  * session is up (wf_gossip_link). It probes its ring neighbours (each member
  * is probed by its 2 x ring neighbours), indirectly through those of its

@@ -99,6 +99,22 @@ static bool stranger_gone(const struct wf_peer *p)
 	return true;
 }
 
+/* Nobody answered the calls made for p's traffic: drop what waited. */
+static void give_up(struct wf_daemon *d, struct wf_peer *p)
+{
+	log_info("peer %s is not answering; %u packets that waited for it dropped", p->cert.name,
+		 p->n_staged);
+	for (unsigned i = 0; i < p->n_staged; i++)
+		free(p->staged[i]);
+	p->drops[WF_DROP_NO_SESSION] += p->n_staged;
+	d->drops[WF_DROP_NO_SESSION] += p->n_staged;
+	p->n_staged = 0;
+	p->call = false;
+	p->hs_attempts = 0;
+	if (p->hs)
+		wf_handshake_abort(d, p->hs); /* (its answer would come too late) */
+}
+
 /*
  * Past full-mesh-max, a member we keep no session with for gossip: a session
  * is made when a packet waits for one (or we were told to call it), and
@@ -112,19 +128,8 @@ static bool on_demand_need(struct wf_daemon *d, struct wf_peer *p, struct wf_key
 	bool gave_up = !p->has_endpoint ||
 		       (p->hs_attempts >= WF_HS_ATTEMPTS_DOWN && now >= p->hs_next_ms);
 
-	if (gave_up && !kp && (p->n_staged || p->call)) {
-		log_info("peer %s is not answering; %u packets that waited for it dropped",
-			 p->cert.name, p->n_staged);
-		for (unsigned i = 0; i < p->n_staged; i++)
-			free(p->staged[i]);
-		p->drops[WF_DROP_NO_SESSION] += p->n_staged;
-		d->drops[WF_DROP_NO_SESSION] += p->n_staged;
-		p->n_staged = 0;
-		p->call = false;
-		p->hs_attempts = 0;
-		if (p->hs)
-			wf_handshake_abort(d, p->hs); /* (its answer would come too late) */
-	}
+	if (gave_up && !kp && (p->n_staged || p->call))
+		give_up(d, p);
 	if (!kp)
 		return p->n_staged || p->call;
 	return wf_session_wants_rekey(&p->session, &d->limits, now) && wf_peer_used(p);

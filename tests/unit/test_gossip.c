@@ -834,8 +834,8 @@ static bool naive_ring(uint8_t (*k)[WF_GOSSIP_KEY_LEN], bool *live, unsigned n, 
 }
 
 /* 27-28: sparse, this node wants its ring neighbours (against the naive
- * ring, over random tables, with some members dead) and `chords` live
- * others, nothing else; in a full mesh it wants everyone. */
+ * ring, over random tables, with some members dead) and a few live others
+ * (the chords), nothing else; in a full mesh it wants everyone. */
 static void test_sparse_wanted(void **state)
 {
 	static uint8_t k[201][WF_GOSSIP_KEY_LEN];
@@ -874,7 +874,7 @@ static void test_sparse_wanted(void **state)
 			else if (want)
 				assert_true(live[i]), chords++;
 		}
-		assert_true(chords <= cfg.chords);
+		assert_true(chords <= 4 * cfg.chords + 4);
 		assert_int_equal(t.n_want, ring + chords);
 		wf_gossip_set_sparse(&t, false, 3);
 		assert_true(wf_gossip_wanted(&t, k[1 + seed % n]));
@@ -1030,6 +1030,45 @@ static void test_sparse_reach_forget(void **state)
 	stop(3);
 }
 
+/* 33: sparse, wanting is mutual: in 60 nodes that know each other, each
+ * wants those that want it (the ring, and chords chosen by a hash of the
+ * pair); chords are about `chords` a node on average. */
+static void test_sparse_mutual(void **state)
+{
+	enum { M = 60 };
+	static uint8_t k[M][WF_GOSSIP_KEY_LEN];
+	static struct wf_gossip t[M];
+	unsigned wants = 0;
+
+	(void)state;
+	wf_gossip_cfg_default(&cfg);
+	for (unsigned i = 0; i < M; i++)
+		for (unsigned b = 0; b < WF_GOSSIP_KEY_LEN; b++)
+			k[i][b] = (uint8_t)(i * 131 + b * 7 + (i * b) % 251) ^ (uint8_t)(i >> 1);
+	for (unsigned i = 0; i < M; i++) {
+		assert_true(wf_gossip_init(&t[i], &cfg, k[i], 1, i + 1, 0));
+		for (unsigned j = 0; j < M; j++)
+			if (j != i)
+				wf_gossip_contact(&t[i], k[j], NULL, 0, 0, &out);
+		reset_out();
+		wf_gossip_set_sparse(&t[i], true, 0);
+	}
+	for (unsigned i = 0; i < M; i++)
+		for (unsigned j = 0; j < M; j++) {
+			if (i == j)
+				continue;
+			if (wf_gossip_wanted(&t[i], k[j]) != wf_gossip_wanted(&t[j], k[i]))
+				fail_msg("%u wants %u: %d, the other way: %d", i, j,
+					 wf_gossip_wanted(&t[i], k[j]), wf_gossip_wanted(&t[j], k[i]));
+			wants += wf_gossip_wanted(&t[i], k[j]);
+		}
+	/* the ring: 2 x ring a node; chords: about `chords` more */
+	assert_true(wants >= M * 2 * cfg.ring + M * cfg.chords / 2);
+	assert_true(wants <= M * 2 * cfg.ring + M * cfg.chords * 2);
+	for (unsigned i = 0; i < M; i++)
+		wf_gossip_free(&t[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1052,6 +1091,7 @@ int main(void)
 	    cmocka_unit_test(test_sparse_targets),
 	    cmocka_unit_test(test_sparse_unlink),
 	    cmocka_unit_test(test_sparse_reach_forget),
+	    cmocka_unit_test(test_sparse_mutual),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
