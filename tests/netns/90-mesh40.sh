@@ -21,17 +21,8 @@ need_cmd python3
 N=${MESH_N:-40}
 MESH_TIMERS="# default timers"
 ARP=net.ipv4.neigh.default
-bridge_create sw
 mesh_ca
-for i in $(seq 1 "$N"); do
-	ns_create "h$i"
-	bridge_attach sw "h$i" "198.18.8.$i/24" >/dev/null
-	if [ "$i" = 1 ]; then
-		mesh_node h1 1 198.18.8.1
-	else
-		mesh_node "h$i" "$i" "198.18.8.$i" 198.18.8.1:51820
-	fi
-done
+mesh_star "$N" 198.18.8
 all_up() { for i in $(seq 1 "$N"); do mesh_up "h$i" >/dev/null; done; }
 all_down() { for i in $(seq 1 "$N"); do mesh_down "h$i" >/dev/null; done; }
 send_errors() { # the sum of every node's send_error drops

@@ -32,17 +32,8 @@ MESH_TIMERS="keepalive-interval = 1s
 handshake-timeout = 1s
 rekey-interval = 4s
 full-mesh-max = 8"
-bridge_create sw
 mesh_ca
-for i in $(seq 1 "$N"); do
-	ns_create "h$i"
-	bridge_attach sw "h$i" "198.18.9.$i/24" >/dev/null
-	if [ "$i" = 1 ]; then
-		mesh_node h1 1 198.18.9.1
-	else
-		mesh_node "h$i" "$i" "198.18.9.$i" 198.18.9.1:51820
-	fi
-done
+mesh_star "$N" 198.18.9
 
 # One line a node: "NAME MODE MEMBERS CERTS UP IDLE KEPT" where KEPT are the
 # peers this node keeps for gossip, UP those it has a session with, IDLE those
