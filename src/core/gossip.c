@@ -821,38 +821,42 @@ static uint32_t random_live(struct wf_gossip *g, uint32_t but, bool dead_too, in
 
 static bool ring_near(const struct wf_gossip *g, uint32_t a, uint32_t b);
 
-/* Sparse: a random member with a session that is also the target's ring
- * neighbour (it has a session with it), 0 if none. */
-static uint32_t random_helper(struct wf_gossip *g, uint32_t target)
+/* Up to `want` random live members to probe target for us; sparse, members
+ * with a session that are the target's ring neighbours too (they have a
+ * session with it), in one pass from a random place. */
+static unsigned pick_helpers(struct wf_gossip *g, uint32_t target, uint32_t *asked, unsigned want)
 {
-	uint32_t start = g->n_lnk ? rnd_below(g, g->n_lnk) : 0;
+	uint32_t start = g->sparse && g->n_lnk ? rnd_below(g, g->n_lnk) : 0;
+	unsigned n = 0;
 
-	for (uint32_t k = 0; k < g->n_lnk; k++) {
+	for (unsigned tries = 0; !g->sparse && n < want && tries < want * 4; tries++) {
+		uint32_t i = random_live(g, target, false, 0);
+		bool dup = !i;
+
+		for (unsigned k = 0; k < n; k++)
+			dup |= asked[k] == i;
+		if (!dup)
+			asked[n++] = i;
+	}
+	for (uint32_t k = 0; g->sparse && n < want && k < g->n_lnk; k++) {
 		uint32_t i = g->lnk[(start + k) % g->n_lnk];
 
 		if (i != target && is_live(&g->m[i]) && ring_near(g, i, target))
-			return i;
+			asked[n++] = i;
 	}
-	return 0;
+	return n;
 }
 
 static void probe_indirect(struct wf_gossip *g, struct wf_gossip_out *out)
 {
 	uint8_t buf[WF_GOSSIP_MTU_MAX];
 	uint32_t asked[16];
-	unsigned n = 0, want = g->cfg.indirect < 16 ? g->cfg.indirect : 16;
+	unsigned n = pick_helpers(g, g->probe.target, asked, g->cfg.indirect < 16 ? g->cfg.indirect : 16);
 
 	g->probe.indirect_sent = true;
-	for (unsigned tries = 0; n < want && tries < want * 4; tries++) {
-		uint32_t i = g->sparse ? random_helper(g, g->probe.target)
-				       : random_live(g, g->probe.target, false, 0);
-		bool dup = false;
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t i = asked[k];
 
-		for (unsigned k = 0; k < n; k++)
-			dup |= asked[k] == i;
-		if (!i || dup)
-			continue;
-		asked[n++] = i;
 		put_head(buf, WF_GOSSIP_PING_REQ, g->probe.seq);
 		memcpy(buf + 5, g->m[g->probe.target].key, WF_GOSSIP_KEY_LEN);
 		emit(g, out, i, buf, piggyback(g, buf, 5 + WF_GOSSIP_KEY_LEN, g->cfg.mtu, UINT32_MAX));
@@ -1178,12 +1182,14 @@ static uint64_t ring_pos(const uint8_t *key)
 	return v;
 }
 
-static void want_add(struct wf_gossip *g, uint32_t idx)
+/* Want a session with idx; flags: WF_GM_RING for a ring neighbour. */
+static void want_add(struct wf_gossip *g, uint32_t idx, uint8_t flags)
 {
-	if (!idx || idx >= g->n || (g->m[idx].flags & WF_GM_WANT) || g->n_want == WF_GOSSIP_WANT_MAX)
+	if (!idx || idx >= g->n || g->n_want == WF_GOSSIP_WANT_MAX)
 		return;
-	g->m[idx].flags |= WF_GM_WANT;
-	g->want[g->n_want++] = idx;
+	if (!(g->m[idx].flags & WF_GM_WANT))
+		g->want[g->n_want++] = idx;
+	g->m[idx].flags |= WF_GM_WANT | flags;
 }
 
 static void want_clear(struct wf_gossip *g)
@@ -1247,9 +1253,9 @@ static void want_ring(struct wf_gossip *g)
 		closest_put(pred, dp, &np, k, i, self - pos);
 	}
 	for (unsigned i = 0; i < ns; i++)
-		want_add(g, succ[i]), g->m[succ[i]].flags |= WF_GM_RING;
+		want_add(g, succ[i], WF_GM_RING);
 	for (unsigned i = 0; i < np; i++)
-		want_add(g, pred[i]), g->m[pred[i]].flags |= WF_GM_RING;
+		want_add(g, pred[i], WF_GM_RING);
 }
 
 /* Chords: the pairs whose shared hash falls under chords / N, so that each
@@ -1265,7 +1271,7 @@ static void want_chords(struct wf_gossip *g)
 	limit = UINT64_MAX / g->n_live * k;
 	for (uint32_t i = 1; i < g->n; i++)
 		if (is_live(&g->m[i]) && mix64(self ^ ring_pos(g->m[i].key)) < limit)
-			want_add(g, i);
+			want_add(g, i, 0);
 }
 
 static void links_tick(struct wf_gossip *g, int64_t now)
@@ -1277,7 +1283,7 @@ static void links_tick(struct wf_gossip *g, int64_t now)
 	want_ring(g);
 	want_chords(g);
 	if (g->reach && g->m[g->reach].state == WF_GS_DEAD)
-		want_add(g, g->reach);
+		want_add(g, g->reach, 0);
 	else
 		g->reach = 0;
 }
@@ -1310,7 +1316,7 @@ void wf_gossip_set_sparse(struct wf_gossip *g, bool sparse, int64_t now)
 		return;
 	g->sparse = sparse;
 	g->order_pos = g->n_order; /* a new round, of the members now allowed */
-	if (g->probe.target && !probe_ok(g, &g->m[g->probe.target]))
+	if (g->probe.target && !target_ok(g, &g->m[g->probe.target]))
 		g->probe.target = 0;
 	want_clear(g);
 	g->next_links_ms = now;

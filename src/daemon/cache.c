@@ -100,7 +100,7 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 	free(buf);
 	log_info("%s: %u peers", path, n);
 	/* Past full-mesh-max, not everyone: a few, who tell us the rest. */
-	if (d->n_peers - d->n_unproven + 1 > d->cfg.full_mesh_max)
+	if (wf_members_count(d) > d->cfg.full_mesh_max)
 		wf_peer_call_some(d, WF_COLD_CALLS);
 	return n;
 }

@@ -426,6 +426,9 @@ bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q) WF_MUST_CHECK;
  * full (then counted as busy) or it does not fit. */
 bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data, size_t len,
 		 const union wf_endpoint *from, uint32_t index, void *ref);
+/* Is the worker's queue to the control thread short (under WF_CTLQ_LOAD)?
+ * What is not needed for a handshake is handed over only then. */
+bool wf_ctl_quiet(const struct wf_worker *w);
 /* The control thread: take what the workers handed over. */
 void wf_ctl_drain(struct wf_daemon *d, int64_t now);
 /* Publish p's endpoint and sending keypair to the workers (after any change
@@ -590,6 +593,9 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
  * with it can carry it now; false if not (nothing is queued). */
 bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
 		     int64_t now);
+/* The mesh's size: members in the gossip table, or peers proven or told of
+ * (this node included), whichever is more; never unproven strangers. */
+unsigned wf_members_count(const struct wf_daemon *d);
 /* The core's timers (probes, gossip, comparisons, forgetting). */
 void wf_members_gossip(struct wf_daemon *d, int64_t now);
 /* A clean leave: tell the mesh before the sessions go. */

@@ -343,17 +343,21 @@ static void cert_retry(struct wf_daemon *d, int64_t now)
 	}
 }
 
-/* Past full-mesh-max members (in the table, or peers we hold), sessions
- * are made on demand; gossip goes to the few kept for it. */
+unsigned wf_members_count(const struct wf_daemon *d)
+{
+	/* (Members: not the strangers whose initiations were never proven.) */
+	unsigned held = d->n_peers - d->n_unproven + 1;
+
+	return held > wf_gossip_size(&d->gossip) ? held : wf_gossip_size(&d->gossip);
+}
+
+/* Past full-mesh-max members, sessions are made on demand; gossip goes to
+ * the few kept for it. */
 static void choose_mode(struct wf_daemon *d, int64_t now)
 {
-	uint32_t n = wf_gossip_size(&d->gossip), held = d->n_peers - d->n_unproven + 1;
-	bool sparse;
+	unsigned n = wf_members_count(d);
+	bool sparse = n > d->cfg.full_mesh_max;
 
-	/* (Members: not the strangers whose initiations were never proven.) */
-	if (held > n)
-		n = held;
-	sparse = n > d->cfg.full_mesh_max;
 	if (sparse == d->gossip.sparse)
 		return;
 	if (sparse)

@@ -192,10 +192,10 @@ struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert
 {
 	struct wf_peer *p = peer_new(d, cert, now);
 
-	if (!p)
-		return NULL;
-	d->n_unproven++; /* (wf_peer_told takes it off) */
-	wf_peer_told(d, p);
+	if (p) {
+		p->told = true; /* (never a stranger: not counted) */
+		hint_routes(d, p);
+	}
 	return p;
 }
 
@@ -216,7 +216,7 @@ void wf_peer_call_some(struct wf_daemon *d, unsigned n)
 
 		if (!p->has_endpoint || !(p->told || p->proven) || p->member_state == WF_GS_LEFT)
 			continue;
-		j = seen++;
+		seen++; /* (reservoir sampling) */
 		if (k < n)
 			pick[k++] = p;
 		else if ((j = wf_random_u32() % seen) < n)

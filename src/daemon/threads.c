@@ -250,6 +250,11 @@ bool wf_ctl_push(struct wf_worker *w, enum wf_handover kind, const uint8_t *data
 	return true;
 }
 
+bool wf_ctl_quiet(const struct wf_worker *w)
+{
+	return WF_GET(w->q.tail) - __atomic_load_n(&w->q.head, __ATOMIC_ACQUIRE) < WF_CTLQ_LOAD;
+}
+
 /* The peer of the index entry a worker saw, if the entry is still linked. */
 static struct wf_peer *ctl_peer(struct wf_daemon *d, const struct wf_ctl_msg *m)
 {

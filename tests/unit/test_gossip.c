@@ -43,6 +43,13 @@ static void start(unsigned n)
 	}
 }
 
+/* Node 0 again, with the cfg as changed since start(): incarnation, seed. */
+static void restart0(uint64_t inc, uint64_t seed)
+{
+	wf_gossip_free(&g[0]);
+	assert_true(wf_gossip_init(&g[0], &cfg, key[0], inc, seed, 0));
+}
+
 static void stop(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -510,8 +517,7 @@ static void test_retransmit(void **state)
 	/* 16: 2000 members queued, MTU 600: nothing larger */
 	start(1);
 	cfg.mtu = 600;
-	wf_gossip_free(&g[0]);
-	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 1, 1, 0));
+	restart0(1, 1);
 	for (unsigned i = 0; i < 2000; i++) {
 		uint8_t k[WF_GOSSIP_KEY_LEN] = {0};
 
@@ -687,8 +693,7 @@ static void test_table_differential(void **state)
 	/* No probe, so no suspicion, within the test's time; forgetting soon. */
 	cfg.probe_ms = 1000000000;
 	cfg.forget_ms = 1000;
-	wf_gossip_free(&g[0]);
-	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 1, 7, 0));
+	restart0(1, 7);
 	for (int i = 0; i < KEYS; i++) {
 		for (int b = 0; b < WF_GOSSIP_KEY_LEN; b += 8)
 			wf_put_le64(keys[i] + b, rnd());
@@ -768,8 +773,7 @@ static void test_queue_cap(void **state)
 	(void)state;
 	start(1);
 	cfg.queue_max = 16;
-	wf_gossip_free(&g[0]);
-	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 1, 1, 0));
+	restart0(1, 1);
 	for (unsigned i = 0; i < 100; i++) {
 		uint8_t k[WF_GOSSIP_KEY_LEN] = {0};
 
@@ -1004,8 +1008,7 @@ static void test_sparse_reach_forget(void **state)
 	start(3);
 	cfg.ring = 0;
 	cfg.chords = 0;
-	wf_gossip_free(&g[0]);
-	assert_true(wf_gossip_init(&g[0], &cfg, key[0], 100, 5, 0));
+	restart0(100, 5);
 	mesh(3);
 	wf_gossip_set_sparse(&g[0], true, 0);
 	wf_gossip_link(&g[0], key[1], true);
