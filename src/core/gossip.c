@@ -17,7 +17,7 @@
 enum {
 	REC_FIXED = WF_GOSSIP_KEY_LEN + 8 + 1 + 1, /* key inc state ep_len */
 	REC_MAX = REC_FIXED + WF_GOSSIP_EP_MAX,
-	DIGEST_LEN = 1 + 1 + 4 + WF_GOSSIP_BUCKETS * 8,
+	DIGEST_LEN = WF_GOSSIP_SYNC_LEN,
 	GOSSIP_TO_DEAD_MS = 30000, /* the dead still hear changes this long */
 	SYNC_AGAIN_MS = 1000,      /* an exchange that taught us something: soon again */
 	FORGET_CHECK_MS = 1000,
@@ -291,20 +291,23 @@ static uint32_t add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64
 
 /* -- events and messages out ------------------------------------------------ */
 
-static void event(struct wf_gossip_out *out, unsigned kind, const struct wf_gmember *m,
-		  const uint8_t *from)
+/* An event about m; NULL (counted) when the outbox has no room. */
+static struct wf_gossip_event *event(struct wf_gossip_out *out, unsigned kind,
+				     const struct wf_gmember *m, const uint8_t *from)
 {
 	struct wf_gossip_event *e;
 
 	if (out->n_ev == out->ev_cap) {
 		out->dropped++;
-		return;
+		return NULL;
 	}
 	e = &out->ev[out->n_ev++];
 	e->kind = (uint8_t)kind;
 	e->state = m->state;
 	memcpy(e->key, m->key, WF_GOSSIP_KEY_LEN);
 	memcpy(e->from, from ? from : m->key, WF_GOSSIP_KEY_LEN);
+	e->value = 0;
+	return e;
 }
 
 static void emit(struct wf_gossip *g, struct wf_gossip_out *out, uint32_t to, const uint8_t *buf,
@@ -1059,8 +1062,9 @@ static void send_digest(struct wf_gossip *g, uint32_t to, unsigned which,
 	buf[0] = WF_GOSSIP_SYNC;
 	buf[1] = SYNC_REQUEST;
 	wf_put_le32(buf + 2, g->n_live);
+	wf_put_le64(buf + 6, g->epoch);
 	for (unsigned b = 0; b < WF_GOSSIP_BUCKETS; b++)
-		wf_put_le64(buf + 6 + 8 * b, g->digest[b]);
+		wf_put_le64(buf + WF_GOSSIP_SYNC_DIGESTS + 8 * b, g->digest[b]);
 	emit(g, out, to, buf, sizeof(buf));
 	g->sync_with[which] = to;
 	g->st.syncs++;
@@ -1106,11 +1110,12 @@ static uint64_t digest_diff(const struct wf_gossip *g, const uint8_t *theirs)
 	return mask;
 }
 
-static void got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *digest, int64_t now,
+static void got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int64_t now,
 		     struct wf_gossip_out *out)
 {
 	uint8_t pull[9] = {WF_GOSSIP_SYNC_PULL};
-	uint64_t mask;
+	uint64_t mask, epoch = wf_get_le64(msg + 6);
+	struct wf_gossip_event *e;
 
 	if (now >= g->answers_reset_ms) {
 		g->answers_reset_ms = now + 1000;
@@ -1121,7 +1126,9 @@ static void got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *digest, 
 		return;
 	}
 	g->sync_answered++;
-	mask = digest_diff(g, digest);
+	if (epoch != g->epoch && (e = event(out, WF_GE_EPOCH, &g->m[from], NULL)))
+		e->value = epoch;
+	mask = digest_diff(g, msg + WF_GOSSIP_SYNC_DIGESTS);
 	if (!mask)
 		return;
 	send_buckets(g, from, mask, out);
@@ -1499,7 +1506,7 @@ static void dispatch(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int
 		break;
 	case WF_GOSSIP_SYNC:
 		if (msg[1] & SYNC_REQUEST)
-			got_sync(g, from, msg + 6, now, out);
+			got_sync(g, from, msg, now, out);
 		break;
 	case WF_GOSSIP_SYNC_PULL:
 		for (unsigned i = 0; i < 2; i++)

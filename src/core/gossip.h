@@ -50,6 +50,9 @@ enum {
 	WF_GOSSIP_RING_MAX = 8,   /* sparse: ring neighbours on each side, at most */
 	WF_GOSSIP_CHORDS_MAX = 8, /* sparse: random members kept besides, on average, at most */
 	WF_GOSSIP_WANT_MAX = 2 * WF_GOSSIP_RING_MAX + 4 * WF_GOSSIP_CHORDS_MAX + 1,
+	/* SYNC: kind, flags, live count (4), epoch (8), then the digests. */
+	WF_GOSSIP_SYNC_DIGESTS = 1 + 1 + 4 + 8,
+	WF_GOSSIP_SYNC_LEN = WF_GOSSIP_SYNC_DIGESTS + WF_GOSSIP_BUCKETS * 8,
 };
 
 /* Message kinds, the first byte (shared with the daemon's WF_CTL_ kinds). */
@@ -128,12 +131,14 @@ enum wf_gossip_event_kind {
 	WF_GE_STATE,    /* a member's state changed */
 	WF_GE_ENDPOINT, /* a member's endpoint hint changed */
 	WF_GE_FORGET,   /* a dead or left member was forgotten */
+	WF_GE_EPOCH,    /* `from` compared tables with another epoch (value: theirs) */
 };
 
 struct wf_gossip_event {
 	uint8_t kind, state;
 	uint8_t key[WF_GOSSIP_KEY_LEN];
 	uint8_t from[WF_GOSSIP_KEY_LEN];
+	uint64_t value;
 };
 
 struct wf_gossip_msg {
@@ -219,6 +224,11 @@ struct wf_gossip {
 	uint32_t reach;
 	int64_t next_links_ms;
 
+	/* Opaque to the core, carried in every SYNC (the daemon's revocation
+	 * list version): a comparison with a member whose epoch differs is
+	 * an event, so that the newer side hands the older its list. */
+	uint64_t epoch;
+
 	struct wf_gossip_stats st;
 };
 
@@ -238,6 +248,8 @@ bool wf_gossip_receive(struct wf_gossip *g, const uint8_t *from,
  * member, alive, reached at ep; tables are compared with it first. */
 void wf_gossip_contact(struct wf_gossip *g, const uint8_t *key,
 		       const uint8_t *ep, size_t ep_len, int64_t now, struct wf_gossip_out *out);
+/* The epoch this node's SYNCs carry (wf_gossip.epoch). */
+static inline void wf_gossip_set_epoch(struct wf_gossip *g, uint64_t epoch) { g->epoch = epoch; }
 /* A clean leave: tell up to 2 x fanout members now. */
 void wf_gossip_leave(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out);
 

@@ -542,7 +542,7 @@ static void test_retransmit(void **state)
  * beyond the budget are refused and counted. */
 static void test_sync(void **state)
 {
-	uint8_t digest[6 + WF_GOSSIP_BUCKETS * 8];
+	uint8_t digest[WF_GOSSIP_SYNC_LEN];
 	const struct wf_gossip_msg *m;
 
 	(void)state;
@@ -577,7 +577,7 @@ static void test_sync(void **state)
 	assert_memory_equal(g[0].digest, g[1].digest, sizeof(g[0].digest));
 	/* 18: node 1 answers sync_answers comparisons a second, no more */
 	for (unsigned i = 0; i < cfg.sync_answers + 2; i++) {
-		digest[6] ^= 1; /* differ */
+		digest[WF_GOSSIP_SYNC_DIGESTS] ^= 1; /* differ */
 		assert_true(wf_gossip_receive(&g[1], key[0], digest, sizeof(digest), 5000, &out));
 	}
 	assert_int_equal(g[1].st.sync_refused, 2);
@@ -754,12 +754,12 @@ static void test_outbox_full(void **state)
 	struct wf_gossip_msg small[2];
 	struct wf_gossip_event ev[1];
 	struct wf_gossip_out tiny = {small, ev, 0, 1, 0, 1, 0};
-	uint8_t digest[6 + WF_GOSSIP_BUCKETS * 8] = {WF_GOSSIP_SYNC, 1};
+	uint8_t digest[WF_GOSSIP_SYNC_LEN] = {WF_GOSSIP_SYNC, 1};
 
 	(void)state;
 	start(6);
 	mesh(6);
-	memset(digest + 6, 0xa5, sizeof(digest) - 6);
+	memset(digest + WF_GOSSIP_SYNC_DIGESTS, 0xa5, sizeof(digest) - WF_GOSSIP_SYNC_DIGESTS);
 	assert_true(wf_gossip_receive(&g[0], key[1], digest, sizeof(digest), 0, &tiny));
 	assert_int_equal(tiny.n, 1);
 	assert_true(tiny.dropped >= 1);
