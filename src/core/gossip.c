@@ -35,6 +35,11 @@ void wf_gossip_cfg_default(struct wf_gossip_cfg *c)
 		.mtu = 1200,
 		.ring = 3,
 		.chords = 2,
+		.wait_ms = 15000,
+		.wait_teller = 1024,
+		.wait_max = 8192,
+		.sync_gap_ms = 800,
+		.relay_per = 3,
 	};
 }
 
@@ -62,11 +67,13 @@ static void merge_self(struct wf_gossip *g, const struct rec *r)
 		wfg_refute(g, r->inc);
 }
 
-/* One record about member r->key, from `from`, learned `how`; true if our
- * table changed. */
-static bool merge(struct wf_gossip *g, const struct rec *r, const uint8_t *from, unsigned how,
+/* One record about member r->key, from member `teller`, learned `how`; true
+ * if we learned something (our table changed, or a new key waits for its
+ * certificate). */
+static bool merge(struct wf_gossip *g, const struct rec *r, uint32_t teller, unsigned how,
 		  int64_t now, struct wf_gossip_out *out)
 {
+	const uint8_t *from = g->m[teller].key;
 	uint32_t v = wfg_find(g, r->key), idx;
 	struct wf_gmember *m;
 
@@ -77,15 +84,8 @@ static bool merge(struct wf_gossip *g, const struct rec *r, const uint8_t *from,
 	if (!v) {
 		if (r->state != WF_GS_ALIVE)
 			return false; /* news of the death of a stranger: nothing to do */
-		idx = wfg_add(g, r->key, r->inc, now);
-		if (idx == UINT32_MAX)
-			return false;
-		g->m[idx].how = (uint8_t)how;
-		memcpy(g->m[idx].ep, r->ep, r->ep_len);
-		g->m[idx].ep_len = r->ep_len;
-		wfg_enqueue(g, idx);
-		wfg_event(out, WF_GE_NEW, &g->m[idx], from);
-		return true;
+		/* Only the CA makes members: it waits for its certificate. */
+		return wfg_wait_add(g, r, teller, how, now, out);
 	}
 	idx = v - 1;
 	m = &g->m[idx];
@@ -116,7 +116,7 @@ static bool merge(struct wf_gossip *g, const struct rec *r, const uint8_t *from,
 	}
 }
 
-static void recs_merge(struct wf_gossip *g, const uint8_t *p, size_t len, const uint8_t *from,
+static void recs_merge(struct wf_gossip *g, const uint8_t *p, size_t len, uint32_t teller,
 		       unsigned how, int64_t now, struct wf_gossip_out *out)
 {
 	while (len) {
@@ -126,7 +126,7 @@ static void recs_merge(struct wf_gossip *g, const uint8_t *p, size_t len, const 
 		if (!wfg_rec_get(&r, p, len, &used))
 			return;
 		/* A comparison that teaches us something: compare again soon. */
-		if (merge(g, &r, from, how, now, out) && how == WF_GH_SYNC &&
+		if (merge(g, &r, teller, how, now, out) && how == WF_GH_SYNC &&
 		    g->next_sync_ms > now + SYNC_AGAIN_MS)
 			g->next_sync_ms = now + SYNC_AGAIN_MS;
 		p += used;
@@ -193,6 +193,7 @@ void wf_gossip_free(struct wf_gossip *g)
 	free(g->susp);
 	free(g->dead);
 	free(g->lnk);
+	free(g->wait);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -204,6 +205,7 @@ void wf_gossip_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
 	gossip_tick(g, now, out);
 	wfg_sync_tick(g, now, out);
 	wfg_forget_tick(g, now, out);
+	wfg_wait_tick(g, now, out);
 	wfg_links_tick(g, now);
 }
 
@@ -221,7 +223,9 @@ void wf_gossip_contact(struct wf_gossip *g, const uint8_t *key, const uint8_t *e
 		return;
 	}
 	if (!v) {
-		idx = wfg_add(g, key, 0, now);
+		/* Records of it that waited for a certificate: its session
+		 * proved the key; the latest incarnation told stays. */
+		idx = wfg_add(g, key, wfg_wait_take(g, key, NULL), now);
 		if (idx == UINT32_MAX)
 			return;
 		g->m[idx].how = WF_GH_DIRECT;
@@ -296,7 +300,7 @@ bool wf_gossip_receive(struct wf_gossip *g, const uint8_t *from, const uint8_t *
 	}
 	head = wfg_head_len(msg[0], &recs);
 	if (recs)
-		recs_merge(g, msg + head, len - head, from,
+		recs_merge(g, msg + head, len - head, v - 1,
 			   msg[0] == WF_GOSSIP_UPDATES && (msg[1] & UPD_SYNC) ? WF_GH_SYNC : WF_GH_GOSSIP,
 			   now, out);
 	dispatch(g, v - 1, msg, now, out);

@@ -50,6 +50,7 @@ enum {
 	WF_GOSSIP_RING_MAX = 8,   /* sparse: ring neighbours on each side, at most */
 	WF_GOSSIP_CHORDS_MAX = 8, /* sparse: random members kept besides, on average, at most */
 	WF_GOSSIP_WANT_MAX = 2 * WF_GOSSIP_RING_MAX + 4 * WF_GOSSIP_CHORDS_MAX + 1,
+	WF_GOSSIP_WAIT_TICK_MS = 250, /* records waiting for a certificate: looked at this often */
 	/* SYNC: kind, flags, live count (4), epoch (8), then the digests. */
 	WF_GOSSIP_SYNC_DIGESTS = 1 + 1 + 4 + 8,
 	WF_GOSSIP_SYNC_LEN = WF_GOSSIP_SYNC_DIGESTS + WF_GOSSIP_BUCKETS * 8,
@@ -93,6 +94,12 @@ struct wf_gossip_cfg {
 	 * sessions with, the only ones it probes and gossips to. */
 	unsigned ring;             /* its neighbours by key order, on each side (probed) */
 	unsigned chords;           /* random members besides, on average (short paths) */
+	/* Records of keys this node holds no certificate of wait for one
+	 * (wf_gossip_certified) this long, at most wait_teller of them from
+	 * one member and wait_max in all. */
+	unsigned wait_ms, wait_teller, wait_max;
+	unsigned sync_gap_ms;  /* one member's comparisons answered at most this often */
+	unsigned relay_per;    /* probes relayed at once for one member, at most */
 };
 
 /* The defaults (memberlist's LAN figures, forget after an hour). */
@@ -110,6 +117,24 @@ struct wf_gmember {
 	uint8_t ep_len;
 	uint8_t ep[WF_GOSSIP_EP_MAX]; /* a hint: where the last teller reaches it */
 	uint8_t flags;    /* WF_GM_LINK, WF_GM_WANT */
+	uint16_t told;    /* its records of others that wait for a certificate */
+	uint32_t sync_at; /* when we last answered its comparison ((uint32_t)ms, 0: never) */
+};
+
+/* A record of a key this node holds no certificate of: it waits apart from
+ * the table (no size, ring, digest or probe sees it) until the caller has
+ * verified the key's certificate, and is dropped after cfg.wait_ms. */
+struct wf_gwait {
+	uint8_t key[WF_GOSSIP_KEY_LEN];
+	uint64_t inc;
+	int64_t since_ms;
+	int64_t ask_ms;  /* when to ask (again) for its certificate */
+	uint32_t teller; /* the member who told us (its index) */
+	uint8_t how;     /* enum wf_gossip_how */
+	uint8_t asks;    /* times the certificate was asked for */
+	bool teller_asked;
+	uint8_t ep_len;
+	uint8_t ep[WF_GOSSIP_EP_MAX];
 };
 
 enum {
@@ -132,6 +157,7 @@ enum wf_gossip_event_kind {
 	WF_GE_ENDPOINT, /* a member's endpoint hint changed */
 	WF_GE_FORGET,   /* a dead or left member was forgotten */
 	WF_GE_EPOCH,    /* `from` compared tables with another epoch (value: theirs) */
+	WF_GE_CERT,     /* a record of `key` waits for its certificate: ask `from` for it */
 };
 
 struct wf_gossip_event {
@@ -161,6 +187,7 @@ struct wf_gossip_stats {
 	uint64_t msgs_out, bytes_out, msgs_in, bytes_in;
 	uint64_t malformed, probes, probes_failed, indirect_ok;
 	uint64_t suspected, died, refuted, syncs, sync_refused;
+	uint64_t waited, wait_refused, wait_expired, certified, relay_refused;
 };
 
 struct wf_gossip {
@@ -224,6 +251,11 @@ struct wf_gossip {
 	uint32_t reach;
 	int64_t next_links_ms;
 
+	/* Records waiting for a certificate (gossip_wait.c), unordered. */
+	struct wf_gwait *wait;
+	uint32_t n_wait, cap_wait;
+	int64_t next_wait_ms;
+
 	/* Opaque to the core, carried in every SYNC (the daemon's revocation
 	 * list version): a comparison with a member whose epoch differs is
 	 * an event, so that the newer side hands the older its list. */
@@ -248,6 +280,26 @@ bool wf_gossip_receive(struct wf_gossip *g, const uint8_t *from,
  * member, alive, reached at ep; tables are compared with it first. */
 void wf_gossip_contact(struct wf_gossip *g, const uint8_t *key,
 		       const uint8_t *ep, size_t ep_len, int64_t now, struct wf_gossip_out *out);
+/*
+ * Only the CA makes members. A record of a key that is not in the table
+ * waits (struct wf_gwait) and the core asks for its certificate (WF_GE_CERT:
+ * of the member who told it, then of others); the caller verifies the
+ * certificate and says so with wf_gossip_certified, which makes the key a
+ * member from its best waiting record. Records never certified go after
+ * cfg.wait_ms; a member may have at most cfg.wait_teller waiting at once.
+ * wf_gossip_contact needs no certificate: its caller proved the key.
+ */
+/* The caller holds a verified certificate of key: what waits of it is taken.
+ * True if key is a member now. */
+bool wf_gossip_certified(struct wf_gossip *g, const uint8_t *key, int64_t now,
+			 struct wf_gossip_out *out);
+/* Does a record of key wait for its certificate? */
+bool wf_gossip_waiting(const struct wf_gossip *g, const uint8_t *key);
+/* The caller no longer vouches for key (its certificate was revoked or
+ * expired): it leaves the table at once, with what waits of it and what it
+ * told that waits. No event. */
+void wf_gossip_drop(struct wf_gossip *g, const uint8_t *key);
+
 /* The epoch this node's SYNCs carry (wf_gossip.epoch). */
 static inline void wf_gossip_set_epoch(struct wf_gossip *g, uint64_t epoch) { g->epoch = epoch; }
 /* A clean leave: tell up to 2 x fanout members now. */

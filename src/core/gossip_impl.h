@@ -124,4 +124,15 @@ bool wfg_ring_near(const struct wf_gossip *g, uint32_t a, uint32_t b);
 void wfg_links_tick(struct wf_gossip *g, int64_t now);
 void wfg_links_forget(struct wf_gossip *g, uint32_t idx);
 
+/* gossip_wait.c */
+/* A record of a key not in the table, alive, told by member teller: it waits
+ * for its certificate. True if it waits now and did not before. */
+bool wfg_wait_add(struct wf_gossip *g, const struct rec *r, uint32_t teller, unsigned how,
+		  int64_t now, struct wf_gossip_out *out);
+uint64_t wfg_wait_take(struct wf_gossip *g, const uint8_t *key, struct wf_gwait *best);
+void wfg_wait_forget_teller(struct wf_gossip *g, uint32_t idx);
+void wfg_wait_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out);
+/* gossip_suspect.c */
+void wfg_unstate(struct wf_gossip *g, uint32_t idx);
+
 #endif

@@ -212,9 +212,18 @@ void wfg_got_ping_req(struct wf_gossip *g, uint32_t seq, uint32_t origin, const 
 			 int64_t now, struct wf_gossip_out *out)
 {
 	uint32_t v = wfg_find(g, key);
+	unsigned held = 0;
 
 	if (!v || v == 1 || v - 1 == origin || !is_live(&g->m[v - 1]))
 		return;
+	/* One member's probes run at once, at most relay_per: an honest one
+	 * has one probe in flight, asking `indirect` members one each. */
+	for (unsigned i = 0; i < WF_GOSSIP_RELAYS; i++)
+		held += g->relay[i].nack_ms && g->relay[i].origin == origin;
+	if (held >= g->cfg.relay_per) {
+		g->st.relay_refused++;
+		return;
+	}
 	if (!probe_ok(g, &g->m[v - 1])) {
 		/* Sparse, no session with it: say so now rather than not at all. */
 		wfg_send_short(g, origin, WF_GOSSIP_NACK, seq, out);

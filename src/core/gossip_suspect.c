@@ -184,6 +184,22 @@ void wfg_suspect_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *ou
 	g->next_deadline_ms = next;
 }
 
+/* Take member idx out of whatever state list it is in, before it is
+ * forgotten though not dead (wf_gossip_drop). */
+void wfg_unstate(struct wf_gossip *g, uint32_t idx)
+{
+	struct wf_gmember *m = &g->m[idx];
+
+	if (m->state == WF_GS_SUSPECT)
+		suspicion_drop(g, idx);
+	if (is_gone(m->state))
+		dead_drop(g, idx);
+	if (is_live(m))
+		g->n_live--;
+	if (g->probe.target == idx)
+		g->probe.target = 0;
+}
+
 void wfg_forget_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
 {
 	if (now < g->next_forget_ms)

@@ -196,11 +196,15 @@ uint32_t wfg_add(struct wf_gossip *g, const uint8_t *key, uint64_t inc, int64_t 
 	return idx;
 }
 
+/* Member idx (dead or left, or taken out of its state by wfg_unstate) is
+ * forgotten: its slot is free; an event unless out is NULL. */
 void wfg_forget(struct wf_gossip *g, uint32_t idx, struct wf_gossip_out *out)
 {
 	struct wf_gmember *m = &g->m[idx];
 
-	wfg_event(out, WF_GE_FORGET, m, NULL);
+	if (out)
+		wfg_event(out, WF_GE_FORGET, m, NULL);
+	wfg_wait_forget_teller(g, idx);
 	wfg_bq_remove(g, idx);
 	g->digest[bucket(m->key)] ^= wfg_share(m);
 	slot_delete(g, slot_of(g, m->key));

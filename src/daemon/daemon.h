@@ -48,6 +48,7 @@ enum wf_drop {
 	WF_DROP_SEND_ERROR,  /* sendto() failed */
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
 	WF_DROP_BUSY,        /* for the control thread, whose queue from a worker was full */
+	WF_DROP_UNSOLICITED, /* a MEMBER message that answers nothing we asked */
 	WF_DROP_MAX
 };
 
@@ -239,6 +240,9 @@ struct wf_peer {
 	enum wf_ep_source ep_source;
 	char ep_via[WF_CERT_NAME_MAX + 1]; /* hearsay: the member who told us */
 	unsigned ep_tries; /* initiations to the endpoint since it last answered */
+	/* Told endpoints given up (never answered): not taken again. */
+	union wf_endpoint ep_retired[2];
+	int64_t asked_ms; /* when we asked a member where it is (0: never) */
 	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
 	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
 	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
@@ -371,7 +375,6 @@ struct wf_daemon {
 	struct wf_gossip gossip;
 	struct wf_gossip_out gossip_out;
 	uint64_t gossip_unsent, gossip_overflow;
-	int64_t next_cert_ask_ms;
 	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
 	/* The revocation list (revoked.c): the newest seen, and its encoding. */
 	struct wf_revoke revoked;
@@ -480,6 +483,8 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		    int64_t now);
 /* An authentic packet came from `from`: that is where the peer is. */
 void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from);
+/* p's told endpoint never answered: it goes, and is not taken again. */
+void wf_peer_retire_endpoint(struct wf_daemon *d, struct wf_peer *p);
 /* Take an endpoint another member told us of, if it is worth trying. */
 bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *ep,
 		     const char *via);
@@ -589,6 +594,9 @@ void wf_members_release(struct wf_daemon *d);
 void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 			int64_t now);
+/* p's told endpoint was given up: ask another member where p is (CERT_REQ,
+ * answered by a MEMBER message with its endpoint). */
+void wf_members_ask_endpoint(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 /* Send one control message (len <= WF_GOSSIP_MTU_MAX) to p, if a session
  * with it can carry it now; false if not (nothing is queued). */
 bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,

@@ -143,8 +143,8 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	if (p->ep_source == WF_EP_HEARSAY && p->ep_tries >= WF_HEARSAY_TRIES) {
 		log_info("peer %s: %s (as %s said) never answered; forgetting that address",
 			 p->cert.name, ep, p->ep_via);
-		p->has_endpoint = false;
-		wf_peer_publish(d, p);
+		wf_peer_retire_endpoint(d, p);
+		wf_members_ask_endpoint(d, p, now);
 		return;
 	}
 	if (p->hs)

@@ -6,13 +6,17 @@
  *
  * A session that comes up (never a mere rekey) is a contact: the core holds
  * the peer alive and, if it is new or back from the dead, compares tables
- * with it. A member learned by gossip is only a key and a hint of where it
- * is: we ask whoever told us for its certificate (CERT_REQ, answered by a
- * MEMBER message with the certificate and the endpoint it reaches it at).
- * The certificate must verify like any other, the node stays unproven (no
- * routes) until it answers a handshake of ours, and the endpoint is only a
- * hint (wf_peer_hearsay). So a member cannot make us route an address to
- * anyone who does not hold the key its certificate names.
+ * with it. A key learned by gossip is not a member until its certificate is
+ * verified here: the core keeps the record waiting (core/gossip_wait.c) and
+ * asks us to fetch the certificate (WF_GE_CERT): from what we hold already,
+ * or with a CERT_REQ to whoever told us, answered by a MEMBER message with
+ * the certificate and the endpoint it reaches the member at. Only the answer
+ * to a question is taken (a MEMBER nobody asked for is dropped and counted
+ * as `unsolicited`). The certificate must verify like any other; the node
+ * stays unproven until it answers a handshake of ours, and the endpoint is
+ * only a hint (wf_peer_hearsay). So a member can neither make us count a key
+ * no CA signed, nor route an address to anyone who does not hold the key
+ * its certificate names.
  *
  * The core's verdicts change no session: a suspect or dead member keeps its
  * session for as long as authentic packets arrive on it. A member that left
@@ -34,8 +38,7 @@ enum {
 	TIE_BREAK_DELAY_MS = 1000,
 	OUT_MSGS = 64,
 	OUT_EVENTS = 256,
-	CERT_RETRY_MS = 1000, /* members without a certificate: ask again this often */
-	CERT_ASKS = 32,       /* ... this many at most each time */
+	ASKED_MS = 5000, /* a MEMBER about a known peer answers us this long after we asked */
 };
 
 bool wf_members_init(struct wf_daemon *d, int64_t now)
@@ -141,21 +144,32 @@ static void on_endpoint(struct wf_daemon *d, const struct wf_gossip_event *e)
 		wf_peer_hearsay(d, p, &ep, via->cert.name); /* (which refuses "none") */
 }
 
-/* Act on what the core produced: send its messages, follow its events. */
+/* The core waits for key's certificate: vouch for it if we hold it
+ * verified already, else ask the member named for it. */
+static void on_cert(struct wf_daemon *d, const struct wf_gossip_event *e, int64_t now)
+{
+	struct wf_peer *p = wf_peer_find(d, e->key);
+
+	if (p) {
+		wf_peer_told(d, p); /* (a stranger until a member told of it) */
+		wf_gossip_certified(&d->gossip, e->key, now, &d->gossip_out);
+		return;
+	}
+	ask_cert(d, e->key, wf_peer_find(d, e->from), now);
+}
+
+/* Act on what the core produced: follow its events (which may make more),
+ * then send its messages. */
 static void flush(struct wf_daemon *d, int64_t now)
 {
 	struct wf_gossip_out *o = &d->gossip_out;
 
-	for (unsigned i = 0; i < o->n; i++)
-		if (!wf_members_send(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
-			d->gossip_unsent++;
 	for (unsigned i = 0; i < o->n_ev; i++) {
 		const struct wf_gossip_event *e = &o->ev[i];
 
 		switch (e->kind) {
-		case WF_GE_NEW:
-			if (!wf_peer_find(d, e->key) && memcmp(e->key, e->from, WF_KEY_LEN))
-				ask_cert(d, e->key, wf_peer_find(d, e->from), now);
+		case WF_GE_CERT:
+			on_cert(d, e, now);
 			break;
 		case WF_GE_STATE:
 			on_state(d, e);
@@ -168,6 +182,9 @@ static void flush(struct wf_daemon *d, int64_t now)
 			break;
 		}
 	}
+	for (unsigned i = 0; i < o->n; i++)
+		if (!wf_members_send(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
+			d->gossip_unsent++;
 	d->gossip_overflow += o->dropped;
 	o->n = o->n_ev = 0;
 	o->dropped = 0;
@@ -225,6 +242,22 @@ static void learned(struct wf_daemon *d, struct wf_peer *from, const struct wf_c
 		p->hs_next_ms = now + TIE_BREAK_DELAY_MS;
 }
 
+/* Did we ask for p's MEMBER message lately (its told endpoint was given up)? */
+static bool asked(const struct wf_peer *p, int64_t now)
+{
+	return p->asked_ms && now - p->asked_ms < ASKED_MS;
+}
+
+/* Is a MEMBER message about key an answer: to the core's question about a
+ * key it was told of, or to ours about a member whose told endpoint we gave
+ * up? */
+static bool solicited(struct wf_daemon *d, const uint8_t *key, int64_t now)
+{
+	const struct wf_peer *p = wf_peer_find(d, key);
+
+	return wf_gossip_waiting(&d->gossip, key) || (p && asked(p, now));
+}
+
 static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 		       int64_t now)
 {
@@ -233,8 +266,13 @@ static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t 
 	struct wf_cert cert;
 	struct wf_peer *p;
 
-	if (!wf_member_decode(&m, msg, len)) {
+	if (!wf_member_decode(&m, msg, len) || wf_cert_decode(&cert, m.cert, m.cert_len)) {
 		wf_count_drop(d, from, WF_DROP_MALFORMED);
+		return;
+	}
+	/* What nobody asked for costs no signature check. */
+	if (!solicited(d, cert.pubkey, now)) {
+		wf_count_drop(d, from, WF_DROP_UNSOLICITED);
 		return;
 	}
 	/* Hearsay is checked like a handshake: only the CA makes members. A
@@ -244,19 +282,20 @@ static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t 
 		wf_count_drop(d, NULL, WF_DROP_CERT);
 		return;
 	}
-	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN))
-		return;
 	p = wf_peer_find(d, cert.pubkey);
 	if (!p) {
 		learned(d, from, &cert, &m, now);
-		return;
+	} else {
+		/* Of a node we know, a member can tell us only that it is a
+		 * member, and where to look for it, if we do not know that
+		 * already. Its certificate changes when it presents a new one
+		 * to us itself. */
+		wf_peer_told(d, p);
+		if (m.has_endpoint)
+			wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
 	}
-	/* Of a node we know, a member can tell us only that it is a member,
-	 * and where to look for it, if we do not know that already. Its
-	 * certificate changes when it presents a new one to us itself. */
-	wf_peer_told(d, p);
-	if (m.has_endpoint)
-		wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
+	wf_gossip_certified(&d->gossip, cert.pubkey, now, &d->gossip_out);
+	flush(d, now);
 }
 
 void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
@@ -307,40 +346,21 @@ static bool linked(const struct wf_daemon *d, const struct wf_peer *p)
 	return m && (m->flags & WF_GM_LINK);
 }
 
-/* A random peer with a live session gossip uses, NULL if none. */
-static struct wf_peer *random_live_peer(struct wf_daemon *d, int64_t now)
+void wf_members_ask_endpoint(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	struct wf_peer *pick = NULL;
+	struct wf_peer *via = NULL;
 	unsigned n = 0;
 
-	for (struct wf_peer *p = d->peers; p; p = p->next)
-		if (live(d, p, now) && linked(d, p) && wf_random_u32() % ++n == 0)
-			pick = p;
-	return pick;
-}
-
-/* Members the core knows and we hold no certificate of: the one who told us
- * may not have had it yet, or the answer was lost. Ask one random live peer,
- * for a few members at a time, from a random place in the table. */
-static void cert_retry(struct wf_daemon *d, int64_t now)
-{
-	const struct wf_gossip *g = &d->gossip;
-	uint32_t start = g->n ? wf_random_u32() % g->n : 0;
-	struct wf_peer *via;
-	unsigned asked = 0;
-
-	if (now < d->next_cert_ask_ms)
+	/* Another member than the one whose word we gave up, at random. */
+	for (struct wf_peer *q = d->peers; q; q = q->next)
+		if (q != p && live(d, q, now) && linked(d, q) && strcmp(q->cert.name, p->ep_via) &&
+		    wf_random_u32() % ++n == 0)
+			via = q;
+	if (!via)
 		return;
-	d->next_cert_ask_ms = now + CERT_RETRY_MS;
-	via = random_live_peer(d, now);
-	for (uint32_t k = 0; via && k < g->n && asked < CERT_ASKS; k++) {
-		const struct wf_gmember *m = &g->m[(start + k) % g->n];
-
-		if (m->state != WF_GS_ALIVE || m->how == WF_GH_SELF || wf_peer_find(d, m->key))
-			continue;
-		ask_cert(d, m->key, via, now);
-		asked++;
-	}
+	log_debug("asking %s where %s is", via->cert.name, p->cert.name);
+	p->asked_ms = now;
+	ask_cert(d, p->cert.pubkey, via, now);
 }
 
 unsigned wf_members_count(const struct wf_daemon *d)
@@ -376,7 +396,6 @@ void wf_members_gossip(struct wf_daemon *d, int64_t now)
 	choose_mode(d, now);
 	wf_gossip_tick(&d->gossip, now, &d->gossip_out);
 	flush(d, now);
-	cert_retry(d, now);
 }
 
 void wf_members_leave(struct wf_daemon *d, int64_t now)

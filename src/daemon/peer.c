@@ -36,6 +36,7 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_SEND_ERROR] = "send_error",
 		[WF_DROP_TUN_ERROR] = "tun_error",
 		[WF_DROP_BUSY] = "control_busy",
+		[WF_DROP_UNSOLICITED] = "unsolicited",
 	};
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }
@@ -308,14 +309,31 @@ bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep)
 	return false;
 }
 
+static bool retired(const struct wf_peer *p, const union wf_endpoint *ep)
+{
+	for (unsigned i = 0; i < sizeof(p->ep_retired) / sizeof(p->ep_retired[0]); i++)
+		if (wf_endpoint_equal(&p->ep_retired[i], ep))
+			return true;
+	return false;
+}
+
+void wf_peer_retire_endpoint(struct wf_daemon *d, struct wf_peer *p)
+{
+	memmove(&p->ep_retired[1], &p->ep_retired[0], sizeof(p->ep_retired[0]));
+	p->ep_retired[0] = p->endpoint;
+	p->has_endpoint = false;
+	wf_peer_publish(d, p);
+}
+
 bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *ep,
 		     const char *via)
 {
 	/* What we saw ourselves beats what we were told; a told endpoint may
-	 * only replace one that was told too and has been given up. */
+	 * only replace one that was told too and has been given up, and one
+	 * given up is not taken again (telling it again renews nothing). */
 	if (p->has_endpoint)
 		return false;
-	if (!wf_endpoint_usable(ep) || wf_peer_is_local(d, ep))
+	if (!wf_endpoint_usable(ep) || wf_peer_is_local(d, ep) || retired(p, ep))
 		return false;
 	p->endpoint = *ep;
 	p->has_endpoint = true;
@@ -360,7 +378,8 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	p->removed = true;
 	if (d->hints)
 		wf_routes_remove_value(d->hints, p);
-	wf_gossip_link(&d->gossip, p->cert.pubkey, false);
+	/* Gossip holds only members whose certificate we hold. */
+	wf_gossip_drop(&d->gossip, p->cert.pubkey);
 	wf_routes_remove_value(d->routes, p);
 	unrouted = wf_routes_publish(d);
 	wf_mtu_forget(d, p);

@@ -161,7 +161,24 @@ static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer
 	cJSON_AddNumberToObject(g, "incarnation", (double)m->inc);
 	cJSON_AddStringToObject(g, "learned", wf_gossip_how_name(m->how));
 	cJSON_AddBoolToObject(g, "kept", wf_gossip_wanted(&d->gossip, p->cert.pubkey));
+	cJSON_AddNumberToObject(g, "told_waiting", m->told);
 	cJSON_AddItemToObject(o, "member", g);
+}
+
+/* Records of keys we hold no certificate of, waiting for one. */
+static cJSON *waiting_object(const struct wf_gossip *g)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "records", g->n_wait);
+	cJSON_AddNumberToObject(o, "bytes", (double)g->cap_wait * sizeof(*g->wait));
+	cJSON_AddNumberToObject(o, "max", g->cfg.wait_max);
+	cJSON_AddNumberToObject(o, "max_per_member", g->cfg.wait_teller);
+	cJSON_AddNumberToObject(o, "waited", (double)g->st.waited);
+	cJSON_AddNumberToObject(o, "certified", (double)g->st.certified);
+	cJSON_AddNumberToObject(o, "expired", (double)g->st.wait_expired);
+	cJSON_AddNumberToObject(o, "refused", (double)g->st.wait_refused);
+	return o;
 }
 
 /* The membership core's figures for this node. */
@@ -185,6 +202,8 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "refuted", (double)g->st.refuted);
 	cJSON_AddNumberToObject(o, "syncs", (double)g->st.syncs);
 	cJSON_AddNumberToObject(o, "sync_refused", (double)g->st.sync_refused);
+	cJSON_AddNumberToObject(o, "relay_refused", (double)g->st.relay_refused);
+	cJSON_AddItemToObject(o, "waiting", waiting_object(g));
 	cJSON_AddNumberToObject(o, "unsent", (double)d->gossip_unsent);
 	cJSON_AddNumberToObject(o, "outbox_overflow", (double)d->gossip_overflow);
 	return o;

@@ -211,10 +211,29 @@ static void bootstrap_tick(struct wf_daemon *d, int64_t now)
 	}
 }
 
+/* A certificate that ended: its holder is no longer a member (its sessions
+ * end, gossip forgets it, its addresses are free). */
+static bool expired(const struct wf_peer *p, int64_t wall)
+{
+	char when[32];
+
+	if (p->cert.not_after >= wall)
+		return false;
+	log_warnx("the certificate of %s ended at %s: it is no longer a member", p->cert.name,
+		  utc(p->cert.not_after, when));
+	return true;
+}
+
 void wf_timers_tick(struct wf_daemon *d, int64_t now)
 {
+	int64_t wall = (int64_t)time(NULL);
+
 	for (struct wf_peer *p = d->peers, *next; p; p = next) {
 		next = p->next;
+		if (expired(p, wall)) {
+			wf_peer_remove(d, p);
+			continue;
+		}
 		peer_tick(d, p, now);
 		if (p->mtu_check)
 			wf_mtu_check(d, p);
@@ -231,5 +250,5 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 		d->next_cache_ms = now + WF_CACHE_SAVE_MS;
 		wf_cache_save(d);
 	}
-	wf_timers_expiry(d, now, (int64_t)time(NULL));
+	wf_timers_expiry(d, now, wall);
 }

@@ -12,7 +12,11 @@
  * place in its list, and no message larger than the MTU. The header's first
  * byte also switches the sparse mesh on or off (bit 3) and links the sender
  * up (bit 4) or down (bit 5): the links and the wanted members must match
- * their flags, and only members in use may be either.
+ * their flags, and only members in use may be either. Bit 6 certifies every
+ * key the step's events asked a certificate for, bit 7 drops the sender (its
+ * certificate revoked). The records waiting for a certificate are checked
+ * too: within their bounds, each told by a member in use whose count agrees,
+ * none of a key in the table.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +55,43 @@ static void check_links(const struct wf_gossip *g)
 			abort();
 }
 
+/* What waits for a certificate: bounded, counted right, never a member. */
+static void check_waiting(const struct wf_gossip *g)
+{
+	uint32_t told = 0;
+
+	if (g->n_wait > g->cfg.wait_max)
+		abort();
+	for (uint32_t k = 0; k < g->n_wait; k++) {
+		const struct wf_gwait *w = &g->wait[k];
+
+		if (w->teller >= g->n || g->m[w->teller].state >= WF_GS_MAX ||
+		    wf_gossip_find(g, w->key))
+			abort();
+	}
+	for (uint32_t i = 0; i < g->n; i++) {
+		uint32_t n = 0;
+
+		if (g->m[i].state >= WF_GS_MAX)
+			continue;
+		for (uint32_t k = 0; k < g->n_wait; k++)
+			n += g->wait[k].teller == i;
+		if (n != g->m[i].told || n > g->cfg.wait_teller)
+			abort();
+		told += n;
+	}
+	if (told != g->n_wait)
+		abort();
+}
+
+/* Certify every key this step asked a certificate for. */
+static void certify(struct wf_gossip *g, struct wf_gossip_out *out, int64_t now)
+{
+	for (unsigned i = 0; i < out->n_ev; i++)
+		if (out->ev[i].kind == WF_GE_CERT)
+			wf_gossip_certified(g, out->ev[i].key, now, out);
+}
+
 static void check(const struct wf_gossip *g, const struct wf_gossip_out *out)
 {
 	uint32_t live = 0;
@@ -73,6 +114,7 @@ static void check(const struct wf_gossip *g, const struct wf_gossip_out *out)
 	if (live != g->n_live)
 		abort();
 	check_links(g);
+	check_waiting(g);
 	for (unsigned i = 0; i < out->n; i++)
 		if (out->msg[i].len > g->cfg.mtu)
 			abort();
@@ -92,6 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	wf_gossip_cfg_default(&cfg);
 	cfg.mtu = 300; /* small: many messages split */
+	cfg.wait_teller = 6; /* small: the bounds are reached */
+	cfg.wait_max = 20;
 	if (!wf_gossip_init(&g, &cfg, keys[0], 1000, 1, now))
 		return 0;
 	wf_gossip_contact(&g, keys[1], (const uint8_t *)"\4\1\2\3\4\0\1", 7, now, &out);
@@ -111,8 +155,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(&g, &out);
 		wf_gossip_receive(&g, keys[from], data, len, now, &out);
 		check(&g, &out);
+		if (data[-4] & 0x40)
+			certify(&g, &out, now);
 		out.n = out.n_ev = 0;
 		wf_gossip_tick(&g, now, &out);
+		check(&g, &out);
+		if (data[-4] & 0x40)
+			certify(&g, &out, now);
+		if (data[-4] & 0x80)
+			wf_gossip_drop(&g, keys[from]);
 		check(&g, &out);
 		data += len;
 		size -= len;

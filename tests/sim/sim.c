@@ -32,6 +32,13 @@
  * SILENT_MS (the daemon's silence detection). A restart ends a node's
  * sessions.
  *
+ * Certificates: a record of a key a node holds no certificate of waits for
+ * one (only the CA makes members). The simulator plays the daemon's part:
+ * asked (WF_GE_CERT), the node sends CERT_REQ over the simulated network to
+ * the member named; that member, if up and a member itself of the key's
+ * table, answers with a MEMBER message of a certificate's size; its arrival
+ * certifies the key (wf_gossip_certified). Both can be lost, as any message.
+ *
  * With --check, the run fails (exit 1) if a scenario misses its bound; the
  * bounds are properties of the protocol in simulated time, not of this
  * machine's speed.
@@ -53,6 +60,9 @@ enum {
 	OUT_CAP = 256,
 	EV_CAP = 1024,
 	WIRE_OVERHEAD = 20 + 8 + 16 + 16, /* IPv4, UDP, weft data header, tag */
+	CTL_CERT_REQ = 9, /* the daemon's kinds: CERT_REQ, its answer MEMBER */
+	CTL_MEMBER = 1,
+	MEMBER_LEN = 1 + 2 + 300 + 7, /* kind, length, a certificate, an endpoint */
 	SESS_MS = 100,      /* sparse: sessions looked at this often */
 	IDLE_MS = 180000,   /* ... end this long after neither end wanted them */
 	SILENT_MS = 35000,  /* ... or after the other end is out of reach this long */
@@ -205,6 +215,21 @@ static void transmit(struct sim *s, uint32_t from, const struct wf_gossip_msg *m
 	heap_push(s, e);
 }
 
+/* A CERT_REQ (kind, key) to `to`, or a MEMBER answer of a certificate's
+ * size (kind, key, padding). */
+static void send_ctl(struct sim *s, uint32_t from, const uint8_t *to, unsigned kind,
+		     const uint8_t *key)
+{
+	static struct wf_gossip_msg m;
+
+	memcpy(m.to, to, WF_GOSSIP_KEY_LEN);
+	memset(m.buf, 0, MEMBER_LEN);
+	m.buf[0] = (uint8_t)kind;
+	memcpy(m.buf + 1, key, WF_GOSSIP_KEY_LEN);
+	m.len = kind == CTL_MEMBER ? MEMBER_LEN : 1 + WF_GOSSIP_KEY_LEN;
+	transmit(s, from, &m);
+}
+
 /* Act on what node i's last call produced: send, and score verdicts. */
 static void drain(struct sim *s, uint32_t i)
 {
@@ -214,6 +239,8 @@ static void drain(struct sim *s, uint32_t i)
 		const struct wf_gossip_event *e = &s->out.ev[k];
 		uint32_t who = node_of(e->key);
 
+		if (e->kind == WF_GE_CERT)
+			send_ctl(s, i, e->from, CTL_CERT_REQ, e->key);
 		if (e->kind != WF_GE_STATE || who >= s->n || !s->node[who].up)
 			continue;
 		if (link_down(s, i, who))
@@ -231,7 +258,12 @@ static void deliver(struct sim *s, struct msg *m)
 	struct node *to = &s->node[m->to];
 
 	if (to->up && !link_down(s, m->from, m->to)) {
-		wf_gossip_receive(&to->g, s->key[m->from], m->buf, m->len, s->now, &s->out);
+		if (m->buf[0] == CTL_CERT_REQ && wf_gossip_find(&to->g, m->buf + 1))
+			send_ctl(s, m->to, s->key[m->from], CTL_MEMBER, m->buf + 1);
+		else if (m->buf[0] == CTL_MEMBER)
+			wf_gossip_certified(&to->g, m->buf + 1, s->now, &s->out);
+		else if (m->buf[0] != CTL_CERT_REQ)
+			wf_gossip_receive(&to->g, s->key[m->from], m->buf, m->len, s->now, &s->out);
 		drain(s, m->to);
 		s->delivered++;
 	}

@@ -64,6 +64,28 @@ static int node_of(const uint8_t *k)
 	return -1;
 }
 
+/* The test network's CA signed every key but the fakes (ending "fake"): a
+ * record that waits for its certificate is certified at once, as the daemon
+ * would once it fetched and verified it. */
+static bool is_fake(const uint8_t *k) { return !memcmp(k + 28, "fake", 4); }
+
+static void vouch(int at, unsigned from_ev, int64_t now)
+{
+	for (unsigned k = from_ev; k < out.n_ev; k++)
+		if (out.ev[k].kind == WF_GE_CERT && !is_fake(out.ev[k].key))
+			wf_gossip_certified(&g[at], out.ev[k].key, now, &out);
+}
+
+/* Node `at` receives msg from the member with key `from`. */
+static bool recv(int at, const uint8_t *from, const uint8_t *msg, size_t len, int64_t now)
+{
+	unsigned ev = out.n_ev;
+	bool ok = wf_gossip_receive(&g[at], from, msg, len, now, &out);
+
+	vouch(at, ev, now);
+	return ok;
+}
+
 /* The messages in `out` that go to node `to` of kind `kind`. */
 static unsigned count_to(int to, unsigned kind)
 {
@@ -106,7 +128,7 @@ static void pump(int from, int rounds, int blackhole, int64_t now)
 			if (to < 0 || to == blackhole)
 				continue;
 			reset_out();
-			assert_true(wf_gossip_receive(&g[to], key[q_from[i]], q[i].buf, q[i].len, now, &out));
+			assert_true(recv(to, key[q_from[i]], q[i].buf, q[i].len, now));
 			for (unsigned k = 0; k < out.n && m < OUT; k++) {
 				next[m] = out.msg[k];
 				next_from[m++] = to;
@@ -172,7 +194,7 @@ static void answer(int at, const struct wf_gossip_msg *ping, int64_t t)
 	uint8_t ack[5] = {WF_GOSSIP_ACK};
 
 	memcpy(ack + 1, ping->buf + 1, 4);
-	assert_true(wf_gossip_receive(&g[at], ping->to, ack, sizeof(ack), t, &out));
+	assert_true(recv(at, ping->to, ack, sizeof(ack), t));
 }
 
 /* 1-3: a node alone; a contact; a PING is answered. */
@@ -200,7 +222,7 @@ static void test_basics(void **state)
 	assert_int_equal(count_to(1, WF_GOSSIP_SYNC), 1);
 	reset_out();
 	/* 3: a PING from a member is ACKed with its sequence number */
-	assert_true(wf_gossip_receive(&g[1], key[0], ping, sizeof(ping), 20, &out));
+	assert_true(recv(1, key[0], ping, sizeof(ping), 20));
 	m = first(WF_GOSSIP_ACK);
 	assert_non_null(m);
 	assert_int_equal(node_of(m->to), 0);
@@ -284,16 +306,16 @@ static void test_suspicion(void **state)
 	mesh(6);
 	/* Node 0 hears from node 1 that node 5 is suspect. */
 	len = updates(buf, 5, 100, WF_GS_SUSPECT);
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, len, 0, &out));
+	assert_true(recv(0, key[1], buf, len, 0));
 	assert_int_equal(state_of(0, 5), WF_GS_SUSPECT);
 	/* n_live 6: min = 4 x 1 x 1 s (log10 6 < 1), max 24 s, k = 2; one
 	 * confirmation (node 1's own): 24 - 20 x log 2 / log 3 = 11.38 s */
 	min = 4000;
 	assert_int_equal(g[0].susp[0].deadline_ms, wf_gossip_suspicion_ms(min, 6 * min, 1, 2));
 	/* 8: node 1 again: no change; node 2: the minimum */
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, len, 100, &out));
+	assert_true(recv(0, key[1], buf, len, 100));
 	assert_int_equal(g[0].susp[0].n_confirm, 1);
-	assert_true(wf_gossip_receive(&g[0], key[2], buf, len, 200, &out));
+	assert_true(recv(0, key[2], buf, len, 200));
 	assert_int_equal(g[0].susp[0].n_confirm, 2);
 	assert_int_equal(g[0].susp[0].deadline_ms, min);
 	/* 9: it dies at the deadline, not before */
@@ -320,10 +342,10 @@ static void test_refute(void **state)
 	mesh(3);
 	/* Node 0 holds node 2 suspect at 100. */
 	len = updates(buf, 2, 100, WF_GS_SUSPECT);
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, len, 0, &out));
+	assert_true(recv(0, key[1], buf, len, 0));
 	assert_int_equal(state_of(0, 2), WF_GS_SUSPECT);
 	/* 10: node 2 hears it and refutes: incarnation 101, queued */
-	assert_true(wf_gossip_receive(&g[2], key[1], buf, len, 0, &out));
+	assert_true(recv(2, key[1], buf, len, 0));
 	assert_int_equal(wf_gossip_find(&g[2], key[2])->inc, 101);
 	assert_int_equal(g[2].st.refuted, 1);
 	assert_int_equal(g[2].awareness, 1);
@@ -333,16 +355,16 @@ static void test_refute(void **state)
 		wf_gossip_tick(&g[2], t, &out);
 	m = first(WF_GOSSIP_UPDATES);
 	assert_non_null(m);
-	assert_true(wf_gossip_receive(&g[0], key[2], m->buf, m->len, 400, &out));
+	assert_true(recv(0, key[2], m->buf, m->len, 400));
 	assert_int_equal(state_of(0, 2), WF_GS_ALIVE);
 	assert_int_equal(wf_gossip_find(&g[0], key[2])->inc, 101);
 	/* 11: an old suspicion (at 100) no longer applies */
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, len, 500, &out));
+	assert_true(recv(0, key[1], buf, len, 500));
 	assert_int_equal(state_of(0, 2), WF_GS_ALIVE);
 	/* ... nor can a claim at the top of the range be outlived: it is ignored
 	 * (an incarnation is below 2^63 on the wire) */
 	len = updates(buf, 2, (UINT64_C(1) << 63) - 1, WF_GS_SUSPECT);
-	assert_true(wf_gossip_receive(&g[2], key[1], buf, len, 600, &out));
+	assert_true(recv(2, key[1], buf, len, 600));
 	assert_int_equal(wf_gossip_find(&g[2], key[2])->inc, 101);
 	stop(3);
 }
@@ -406,8 +428,7 @@ static void test_precedence_differential(void **state)
 			const struct wf_gmember *m;
 
 			naive_apply(&n, j, t);
-			assert_true(wf_gossip_receive(&g[0], key[1], buf, updates(buf, 2, j, t), step,
-						      &out));
+			assert_true(recv(0, key[1], buf, updates(buf, 2, j, t), step));
 			reset_out();
 			m = wf_gossip_find(&g[0], key[2]);
 			if (!n.known) {
@@ -441,7 +462,7 @@ static void test_malformed(void **state)
 	for (size_t cut = 0; cut < len; cut++) {
 		if (cut == 2 || cut == 2 + REC)
 			continue;
-		assert_false(wf_gossip_receive(&g[0], key[1], buf, cut, 0, &out));
+		assert_false(recv(0, key[1], buf, cut, 0));
 	}
 	assert_memory_equal(digest, g[0].digest, sizeof(digest));
 	assert_int_equal(state_of(0, 2), WF_GS_ALIVE);
@@ -453,24 +474,24 @@ static void test_malformed(void **state)
 
 		assert_non_null(two);
 		memcpy(two, buf, 2);
-		assert_true(wf_gossip_receive(&g[0], key[1], two, 2, 0, &out));
+		assert_true(recv(0, key[1], two, 2, 0));
 		free(two);
 	}
 	/* 14: a bad state, an incarnation of 2^63, an endpoint over 19 bytes,
 	 * an unknown kind, a NACK with a tail: all refused, nothing changed */
 	buf[2 + 40] = WF_GS_MAX;
-	assert_false(wf_gossip_receive(&g[0], key[1], buf, len, 0, &out));
+	assert_false(recv(0, key[1], buf, len, 0));
 	updates(buf, 2, UINT64_C(1) << 63, WF_GS_DEAD);
-	assert_false(wf_gossip_receive(&g[0], key[1], buf, 2 + REC, 0, &out));
+	assert_false(recv(0, key[1], buf, 2 + REC, 0));
 	updates(buf, 2, 200, WF_GS_DEAD);
 	buf[2 + 41] = WF_GOSSIP_EP_MAX + 1;
 	memset(buf + 2 + REC, 0, 32);
-	assert_false(wf_gossip_receive(&g[0], key[1], buf, 2 + REC + 20, 0, &out));
+	assert_false(recv(0, key[1], buf, 2 + REC + 20, 0));
 	buf[0] = 99;
-	assert_false(wf_gossip_receive(&g[0], key[1], buf, 8, 0, &out));
+	assert_false(recv(0, key[1], buf, 8, 0));
 	memset(buf, 0, 8);
 	buf[0] = WF_GOSSIP_NACK;
-	assert_false(wf_gossip_receive(&g[0], key[1], buf, 6, 0, &out));
+	assert_false(recv(0, key[1], buf, 6, 0));
 	assert_memory_equal(digest, g[0].digest, sizeof(digest));
 	assert_int_equal(g[0].st.malformed, len - 2 + 5);
 	assert_int_equal(state_of(0, 2), WF_GS_ALIVE);
@@ -575,12 +596,18 @@ static void test_sync(void **state)
 		assert_int_equal(state_of(1, k), WF_GS_ALIVE);
 	}
 	assert_memory_equal(g[0].digest, g[1].digest, sizeof(g[0].digest));
-	/* 18: node 1 answers sync_answers comparisons a second, no more */
-	for (unsigned i = 0; i < cfg.sync_answers + 2; i++) {
+	/* 18: node 1 answers one member's comparisons at most once every
+	 * sync_gap_ms (0 asks three times), and sync_answers a second in all
+	 * (0, 2, 3 and 4 are answered, 5 is not) */
+	for (unsigned i = 0; i < 3; i++) {
 		digest[WF_GOSSIP_SYNC_DIGESTS] ^= 1; /* differ */
-		assert_true(wf_gossip_receive(&g[1], key[0], digest, sizeof(digest), 5000, &out));
+		assert_true(recv(1, key[0], digest, sizeof(digest), 5000 + i));
 	}
 	assert_int_equal(g[1].st.sync_refused, 2);
+	for (int k = 2; k < 6; k++)
+		assert_true(recv(1, key[k], digest, sizeof(digest), 5010));
+	assert_int_equal(cfg.sync_answers, 4);
+	assert_int_equal(g[1].st.sync_refused, 3);
 	reset_out();
 	stop(6);
 }
@@ -601,8 +628,8 @@ static void test_digest_order(void **state)
 	{
 		uint8_t buf[64];
 
-		assert_true(wf_gossip_receive(&g[0], key[1], buf, updates(buf, 1, 100, 0), 0, &out));
-		assert_true(wf_gossip_receive(&g[1], key[0], buf, updates(buf, 0, 100, 0), 0, &out));
+		assert_true(recv(0, key[1], buf, updates(buf, 1, 100, 0), 0));
+		assert_true(recv(1, key[0], buf, updates(buf, 0, 100, 0), 0));
 	}
 	assert_memory_equal(g[0].digest, g[1].digest, sizeof(g[0].digest));
 	stop(6);
@@ -621,20 +648,20 @@ static void test_relay(void **state)
 	mesh(3);
 	memcpy(req + 5, key[2], WF_GOSSIP_KEY_LEN);
 	/* 20: node 1 asked by 0 to probe 2 */
-	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 0, &out));
+	assert_true(recv(1, key[0], req, sizeof(req), 0));
 	m = first(WF_GOSSIP_PING);
 	assert_non_null(m);
 	assert_int_equal(node_of(m->to), 2);
 	memcpy(ack + 1, m->buf + 1, 4);
 	reset_out();
-	assert_true(wf_gossip_receive(&g[1], key[2], ack, 5, 10, &out));
+	assert_true(recv(1, key[2], ack, 5, 10));
 	m = first(WF_GOSSIP_ACK);
 	assert_non_null(m);
 	assert_int_equal(node_of(m->to), 0);
 	assert_int_equal(wf_get_le32(m->buf + 1), 9);
 	reset_out();
 	/* 21: again, unanswered: a NACK at 80 % of the probe timeout */
-	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 1000, &out));
+	assert_true(recv(1, key[0], req, sizeof(req), 1000));
 	reset_out();
 	wf_gossip_tick(&g[1], 1000 + cfg.probe_timeout_ms * 8 / 10 - 10, &out);
 	assert_int_equal(count_to(0, WF_GOSSIP_NACK), 0);
@@ -653,7 +680,7 @@ static void test_forget_leave(void **state)
 	(void)state;
 	start(3);
 	mesh(3);
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, updates(buf, 2, 0, WF_GS_DEAD), 0, &out));
+	assert_true(recv(0, key[1], buf, updates(buf, 2, 0, WF_GS_DEAD), 0));
 	assert_int_equal(state_of(0, 2), WF_GS_DEAD);
 	/* 22 */
 	reset_out();
@@ -666,8 +693,7 @@ static void test_forget_leave(void **state)
 	assert_true(forgot);
 	assert_null(wf_gossip_find(&g[0], key[2]));
 	/* ... and news of its death, now of a stranger, brings nothing back */
-	assert_true(wf_gossip_receive(&g[0], key[1], buf, updates(buf, 2, 0, WF_GS_DEAD),
-				      cfg.forget_ms + 2000, &out));
+	assert_true(recv(0, key[1], buf, updates(buf, 2, 0, WF_GS_DEAD), cfg.forget_ms + 2000));
 	assert_null(wf_gossip_find(&g[0], key[2]));
 	/* 23: node 1 leaves: a later incarnation, told at once */
 	reset_out();
@@ -712,7 +738,7 @@ static void test_table_differential(void **state)
 			wf_put_le64(buf + 34, 1);
 			buf[42] = WF_GS_ALIVE;
 			buf[43] = 0;
-			assert_true(wf_gossip_receive(&g[0], key[1], buf, 44, now, &out));
+			assert_true(recv(0, key[1], buf, 44, now));
 			in[i] = true;
 		} else if (in[i]) {
 			buf[0] = WF_GOSSIP_UPDATES;
@@ -721,7 +747,7 @@ static void test_table_differential(void **state)
 			wf_put_le64(buf + 34, 1);
 			buf[42] = WF_GS_DEAD;
 			buf[43] = 0;
-			assert_true(wf_gossip_receive(&g[0], key[1], buf, 44, now, &out));
+			assert_true(recv(0, key[1], buf, 44, now));
 			now += cfg.forget_ms + 2000;
 			reset_out();
 			wf_gossip_tick(&g[0], now, &out);
@@ -987,12 +1013,12 @@ static void test_sparse_unlink(void **state)
 	wf_gossip_set_sparse(&g[1], true, 0);
 	memcpy(req + 5, key[2], WF_GOSSIP_KEY_LEN);
 	/* 31 */
-	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 0, &out));
+	assert_true(recv(1, key[0], req, sizeof(req), 0));
 	assert_int_equal(count_to(0, WF_GOSSIP_NACK), 1);
 	assert_int_equal(count_to(2, WF_GOSSIP_PING), 0);
 	reset_out();
 	wf_gossip_link(&g[1], key[2], true);
-	assert_true(wf_gossip_receive(&g[1], key[0], req, sizeof(req), 0, &out));
+	assert_true(recv(1, key[0], req, sizeof(req), 0));
 	assert_int_equal(count_to(0, WF_GOSSIP_NACK), 0);
 	assert_int_equal(count_to(2, WF_GOSSIP_PING), 1);
 	stop(3);
@@ -1013,7 +1039,7 @@ static void test_sparse_reach_forget(void **state)
 	wf_gossip_set_sparse(&g[0], true, 0);
 	wf_gossip_link(&g[0], key[1], true);
 	dead_rec(r, key[1]);
-	assert_true(wf_gossip_receive(&g[0], key[2], r, sizeof(r), 0, &out));
+	assert_true(recv(0, key[2], r, sizeof(r), 0));
 	reset_out();
 	assert_false(wf_gossip_wanted(&g[0], key[1]));
 	for (int64_t now = 0; now <= (int64_t)cfg.reconnect_ms + 2000; now += 100) {
@@ -1072,6 +1098,340 @@ static void test_sparse_mutual(void **state)
 		wf_gossip_free(&t[i]);
 }
 
+/* A fake: a key no CA signed, numbered n, placed at ring position `pos` (its
+ * first 8 bytes), ending "fake". */
+static void fake_key(uint8_t *k, unsigned n, uint64_t pos)
+{
+	memset(k, 0, WF_GOSSIP_KEY_LEN);
+	for (int b = 0; b < 8; b++)
+		k[b] = (uint8_t)(pos >> (56 - 8 * b));
+	wf_put_le32(k + 20, n);
+	memcpy(k + 28, "fake", 4);
+}
+
+/* An UPDATES of count ALIVE records of fakes first..first+count-1 at pos
+ * (and on), each with a 7-byte endpoint. */
+static size_t fakes(uint8_t *buf, unsigned first, unsigned count, uint64_t pos)
+{
+	size_t len = 2;
+
+	buf[0] = WF_GOSSIP_UPDATES;
+	buf[1] = 0;
+	for (unsigned i = 0; i < count; i++) {
+		fake_key(buf + len, first + i, pos + i);
+		wf_put_le64(buf + len + 32, 7);
+		buf[len + 40] = WF_GS_ALIVE;
+		buf[len + 41] = 7;
+		memcpy(buf + len + 42, "\4\xc6\x12\0\x09\xca\x6c", 7);
+		len += REC + 7;
+	}
+	return len;
+}
+
+static unsigned events(unsigned kind)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < out.n_ev; i++)
+		n += out_ev[i].kind == kind;
+	return n;
+}
+
+/* 34-36: only the CA makes members: a record of a key without a certificate
+ * waits apart from the table (nothing counts it) and its certificate is
+ * asked for; certified, it is a member as the record said; never
+ * certified, it is asked of others, then goes. */
+static void test_uncertified(void **state)
+{
+	uint8_t buf[WF_GOSSIP_MTU_MAX], digest[WF_GOSSIP_BUCKETS * 8], k[WF_GOSSIP_KEY_LEN];
+	const struct wf_gmember *m;
+	uint64_t asked_of = 0;
+
+	(void)state;
+	start(4);
+	mesh(4);
+	memcpy(digest, g[0].digest, sizeof(digest));
+	/* 34: node 1 tells node 0 of a fake */
+	assert_true(wf_gossip_receive(&g[0], key[1], buf, fakes(buf, 1, 1, 0x4000000000000000ULL), 0,
+				      &out));
+	fake_key(k, 1, 0x4000000000000000ULL);
+	assert_null(wf_gossip_find(&g[0], k));
+	assert_int_equal(wf_gossip_size(&g[0]), 4);
+	assert_int_equal(g[0].n_live, 4);
+	assert_memory_equal(digest, g[0].digest, sizeof(digest));
+	assert_true(wf_gossip_waiting(&g[0], k));
+	assert_int_equal(events(WF_GE_CERT), 1);
+	assert_memory_equal(out_ev[0].key, k, WF_GOSSIP_KEY_LEN);
+	assert_memory_equal(out_ev[0].from, key[1], WF_GOSSIP_KEY_LEN);
+	assert_int_equal(events(WF_GE_NEW), 0);
+	assert_int_equal(wf_gossip_find(&g[0], key[1])->told, 1);
+	reset_out();
+	/* ... and is not in what node 0 sends in a comparison */
+	wf_gossip_contact(&g[0], key[1], NULL, 0, 0, &out); /* (compare with 1 now) */
+	for (int64_t t = 0; t < 100 && !first(WF_GOSSIP_SYNC); t += 10)
+		wf_gossip_tick(&g[0], t, &out);
+	pump(0, 4, -1, 100);
+	assert_null(wf_gossip_find(&g[1], k));
+	/* 35: certified: a member, alive at the record's incarnation, with its
+	 * endpoint, told by node 1; the digest now counts it */
+	assert_true(wf_gossip_certified(&g[0], k, 200, &out));
+	m = wf_gossip_find(&g[0], k);
+	assert_non_null(m);
+	assert_int_equal(m->state, WF_GS_ALIVE);
+	assert_int_equal(m->inc, 7);
+	assert_int_equal(m->ep_len, 7);
+	assert_int_equal(m->how, WF_GH_GOSSIP);
+	assert_int_equal(events(WF_GE_NEW), 1);
+	assert_memory_equal(out_ev[out.n_ev - 1].from, key[1], WF_GOSSIP_KEY_LEN);
+	assert_false(wf_gossip_waiting(&g[0], k));
+	assert_int_equal(wf_gossip_find(&g[0], key[1])->told, 0);
+	assert_memory_not_equal(digest, g[0].digest, sizeof(digest));
+	assert_int_equal(g[0].st.certified, 1);
+	/* ... a certificate for what nobody told us of makes nothing */
+	fake_key(k, 2, 0x4100000000000000ULL);
+	assert_false(wf_gossip_certified(&g[0], k, 200, &out));
+	assert_null(wf_gossip_find(&g[0], k));
+	reset_out();
+	/* 36: never certified: asked of other members (not the teller), at
+	 * most three times in all, and gone after wait_ms */
+	assert_true(wf_gossip_receive(&g[0], key[2], buf, fakes(buf, 2, 1, 0x4100000000000000ULL), 1000,
+				      &out));
+	reset_out();
+	for (int64_t t = 1000; t <= 1000 + (int64_t)cfg.wait_ms + 1000; t += 100) {
+		wf_gossip_tick(&g[0], t, &out);
+		for (unsigned i = 0; i < out.n_ev; i++)
+			if (out_ev[i].kind == WF_GE_CERT) {
+				assert_memory_equal(out_ev[i].key, k, WF_GOSSIP_KEY_LEN);
+				assert_int_not_equal(node_of(out_ev[i].from), 2);
+				asked_of++;
+			}
+		reset_out();
+		if (t < 1000 + (int64_t)cfg.wait_ms)
+			assert_true(wf_gossip_waiting(&g[0], k));
+	}
+	assert_int_equal(asked_of, 2);
+	assert_false(wf_gossip_waiting(&g[0], k));
+	assert_int_equal(g[0].st.wait_expired, 1);
+	assert_int_equal(g[0].n_wait, 0);
+	assert_int_equal(wf_gossip_find(&g[0], key[2])->told, 0);
+	assert_int_equal(wf_gossip_size(&g[0]), 5);
+	stop(4);
+}
+
+/* 37: what waits is bounded: wait_teller records from one member (the rest
+ * refused before they are looked at), wait_max in all; another member's
+ * still wait; the records a member told go with it; and sparse, fakes placed
+ * next to this node's key on the ring take no place there. */
+static void test_wait_bounds(void **state)
+{
+	uint8_t buf[WF_GOSSIP_MTU_MAX], k[WF_GOSSIP_KEY_LEN];
+	uint64_t self_pos;
+	unsigned sent = 0;
+
+	(void)state;
+	start(6);
+	cfg.wait_teller = 40;
+	cfg.wait_max = 70;
+	cfg.ring = 1;
+	cfg.chords = 0;
+	restart0(100, 3);
+	mesh(6);
+	self_pos = (uint64_t)key[0][0] << 56;
+	/* node 1 sends 100 fakes, ring-placed right after node 0's key */
+	while (sent < 100) {
+		unsigned n = 100 - sent < 20 ? 100 - sent : 20;
+
+		assert_true(wf_gossip_receive(&g[0], key[1], buf, fakes(buf, sent, n, self_pos + 1 + sent),
+					      0, &out));
+		sent += n;
+		reset_out();
+	}
+	assert_int_equal(g[0].n_wait, 40);
+	assert_int_equal(wf_gossip_find(&g[0], key[1])->told, 40);
+	assert_int_equal(g[0].st.wait_refused, 60);
+	assert_int_equal(wf_gossip_size(&g[0]), 6);
+	/* node 2's fakes still wait, up to wait_max in all */
+	assert_true(wf_gossip_receive(&g[0], key[2], buf, fakes(buf, 500, 20, 1), 0, &out));
+	assert_true(wf_gossip_receive(&g[0], key[2], buf, fakes(buf, 520, 20, 100), 0, &out));
+	assert_int_equal(g[0].n_wait, 70);
+	assert_int_equal(wf_gossip_find(&g[0], key[2])->told, 30);
+	reset_out();
+	/* sparse: the ring neighbours are real members only */
+	wf_gossip_set_sparse(&g[0], true, 1);
+	for (int i = 1; i < 6; i++) {
+		bool next = i == 1 || i == 5; /* key[0]'s neighbours on the ring */
+
+		assert_int_equal(wf_gossip_wanted(&g[0], key[i]), next);
+	}
+	fake_key(k, 0, self_pos + 1);
+	assert_false(wf_gossip_wanted(&g[0], k));
+	wf_gossip_set_sparse(&g[0], false, 2);
+	/* the teller's records go with it */
+	wf_gossip_drop(&g[0], key[1]);
+	assert_int_equal(g[0].n_wait, 30);
+	fake_key(k, 0, self_pos + 1);
+	assert_false(wf_gossip_waiting(&g[0], k));
+	stop(6);
+}
+
+/* 38: a member the caller no longer vouches for (revoked, expired) leaves
+ * the table at once, whatever its state: size, live count, digests,
+ * suspicions, probes; and a member's probes relayed at once are bounded,
+ * so that one member cannot take every relay slot. */
+static void test_drop_relay(void **state)
+{
+	uint8_t digest[WF_GOSSIP_BUCKETS * 8], buf[64];
+	uint8_t req[5 + WF_GOSSIP_KEY_LEN] = {WF_GOSSIP_PING_REQ};
+
+	(void)state;
+	start(5);
+	mesh(4); /* 0-3 */
+	memcpy(digest, g[0].digest, sizeof(digest));
+	wf_gossip_contact(&g[0], key[4], NULL, 0, 0, &out);
+	assert_true(recv(0, key[1], buf, updates(buf, 4, 0, WF_GS_SUSPECT), 0));
+	assert_int_equal(state_of(0, 4), WF_GS_SUSPECT);
+	assert_int_equal(g[0].n_susp, 1);
+	wf_gossip_drop(&g[0], key[4]);
+	assert_null(wf_gossip_find(&g[0], key[4]));
+	assert_int_equal(wf_gossip_size(&g[0]), 4);
+	assert_int_equal(g[0].n_live, 4);
+	assert_int_equal(g[0].n_susp, 0);
+	assert_memory_equal(digest, g[0].digest, sizeof(digest));
+	wf_gossip_drop(&g[0], key[0]); /* (this node: nothing) */
+	assert_int_equal(wf_gossip_size(&g[0]), 4);
+	for (int64_t t = 0; t < 30000; t += 100) { /* no verdict on what is gone */
+		reset_out();
+		wf_gossip_tick(&g[0], t, &out);
+		for (unsigned i = 0; i < out.n_ev; i++)
+			assert_int_not_equal(node_of(out_ev[i].key), 4);
+	}
+	stop(5);
+	/* relays: node 1 asks node 0 ten times at once; relay_per run */
+	start(4);
+	mesh(4);
+	memcpy(req + 5, key[2], WF_GOSSIP_KEY_LEN);
+	for (uint32_t i = 0; i < 10; i++) {
+		wf_put_le32(req + 1, 100 + i);
+		assert_true(recv(0, key[1], req, sizeof(req), 40000));
+	}
+	assert_int_equal(count_to(2, WF_GOSSIP_PING), cfg.relay_per);
+	assert_int_equal(g[0].st.relay_refused, 10 - cfg.relay_per);
+	reset_out();
+	memcpy(req + 5, key[1], WF_GOSSIP_KEY_LEN);
+	assert_true(recv(0, key[3], req, sizeof(req), 40000));
+	assert_int_equal(count_to(1, WF_GOSSIP_PING), 1);
+	stop(4);
+}
+
+/* 39: the waiting records against a naive list: random records of
+ * certified and fake keys from random members, certificates arriving,
+ * members dropped, time passing; what waits, who told it, and who is a
+ * member agree with the naive model throughout. */
+static void test_wait_differential(void **state)
+{
+	enum { KEYS = 40, TELLERS = 4, STEPS = 6000 };
+	static uint8_t keys[KEYS][WF_GOSSIP_KEY_LEN];
+	struct { bool waits; int64_t since; uint64_t inc; } nv[KEYS][TELLERS];
+	bool member[KEYS] = {false}, dropped[TELLERS] = {false};
+	int64_t now = 0, next_tick = 0; /* (the core looks at what waits every tick) */
+
+	(void)state;
+	start(1 + TELLERS);
+	cfg.wait_teller = 12;
+	cfg.wait_max = 30;
+	cfg.probe_ms = 1000000000; /* no probes: nothing but the waiting changes */
+	cfg.sync_ms = 1000000000;
+	cfg.reconnect_ms = 1000000000;
+	restart0(100, 11);
+	for (int t = 1; t <= TELLERS; t++)
+		wf_gossip_contact(&g[0], key[t], NULL, 0, 0, &out);
+	memset(nv, 0, sizeof(nv));
+	for (int i = 0; i < KEYS; i++)
+		fake_key(keys[i], (unsigned)i, rnd());
+	for (int step = 0; step < STEPS; step++) {
+		int i = (int)(rnd() % KEYS), t = 1 + (int)(rnd() % TELLERS);
+		unsigned what = (unsigned)(rnd() % 10), n_all = 0, n_t = 0;
+		uint8_t buf[64];
+
+		for (int a = 0; a < KEYS; a++)
+			for (int b = 0; b < TELLERS; b++) {
+				n_all += nv[a][b].waits;
+				n_t += nv[a][b].waits && b == t - 1;
+			}
+		if (what < 6 && !dropped[t - 1]) { /* t tells of key i */
+			uint64_t inc = rnd() % 5;
+
+			buf[0] = WF_GOSSIP_UPDATES;
+			buf[1] = 0;
+			memcpy(buf + 2, keys[i], 32);
+			wf_put_le64(buf + 34, inc);
+			buf[42] = WF_GS_ALIVE;
+			buf[43] = 0;
+			assert_true(wf_gossip_receive(&g[0], key[t], buf, 44, now, &out));
+			if (!member[i] && n_t < cfg.wait_teller) {
+				if (nv[i][t - 1].waits) {
+					if (inc > nv[i][t - 1].inc)
+						nv[i][t - 1].inc = inc;
+				} else if (n_all < cfg.wait_max) {
+					nv[i][t - 1].waits = true;
+					nv[i][t - 1].since = now;
+					nv[i][t - 1].inc = inc;
+				}
+			}
+		} else if (what < 8) { /* key i's certificate arrives */
+			bool waits = false;
+			uint64_t inc = 0;
+
+			for (int b = 0; b < TELLERS; b++)
+				if (nv[i][b].waits) {
+					inc = waits && inc > nv[i][b].inc ? inc : nv[i][b].inc;
+					waits = true;
+					nv[i][b].waits = false;
+				}
+			assert_int_equal(wf_gossip_certified(&g[0], keys[i], now, &out),
+					 waits || member[i]);
+			if (waits && !member[i])
+				assert_int_equal(wf_gossip_find(&g[0], keys[i])->inc, inc);
+			member[i] |= waits;
+		} else if (what == 8 && !dropped[t - 1] && rnd() % 50 == 0) { /* t revoked */
+			wf_gossip_drop(&g[0], key[t]);
+			dropped[t - 1] = true;
+			for (int a = 0; a < KEYS; a++)
+				nv[a][t - 1].waits = false;
+		} else { /* time passes */
+			now += 500;
+			wf_gossip_tick(&g[0], now, &out);
+			for (int a = 0; now >= next_tick && a < KEYS; a++)
+				for (int b = 0; b < TELLERS; b++)
+					if (nv[a][b].waits && now - nv[a][b].since >= (int64_t)cfg.wait_ms)
+						nv[a][b].waits = false;
+			if (now >= next_tick)
+				next_tick = now + WF_GOSSIP_WAIT_TICK_MS;
+		}
+		reset_out();
+		for (int a = 0; a < KEYS; a++) {
+			bool waits = false;
+
+			for (int b = 0; b < TELLERS; b++)
+				waits |= nv[a][b].waits;
+			if (wf_gossip_waiting(&g[0], keys[a]) != waits ||
+			    (wf_gossip_find(&g[0], keys[a]) != NULL) != member[a])
+				fail_msg("step %d: key %d: naive waits %d member %d, core %d %d", step, a,
+					 waits, member[a], wf_gossip_waiting(&g[0], keys[a]),
+					 wf_gossip_find(&g[0], keys[a]) != NULL);
+		}
+		for (int b = 0; b < TELLERS; b++) {
+			unsigned n = 0;
+			const struct wf_gmember *m = wf_gossip_find(&g[0], key[b + 1]);
+
+			for (int a = 0; a < KEYS; a++)
+				n += nv[a][b].waits;
+			assert_int_equal(m ? m->told : 0, n);
+		}
+	}
+	stop(1 + TELLERS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1095,6 +1455,10 @@ int main(void)
 	    cmocka_unit_test(test_sparse_unlink),
 	    cmocka_unit_test(test_sparse_reach_forget),
 	    cmocka_unit_test(test_sparse_mutual),
+	    cmocka_unit_test(test_uncertified),
+	    cmocka_unit_test(test_wait_bounds),
+	    cmocka_unit_test(test_drop_relay),
+	    cmocka_unit_test(test_wait_differential),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -32,9 +32,9 @@ static uint64_t now_ns(int64_t offset_ms)
 	return wf_realtime_ns() + (uint64_t)(offset_ms * 1000000);
 }
 
-/* The member holding kp tells d about cert, reachable at `at` (MEMBER). */
-static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cert *cert,
-		 const char *at)
+/* The member holding kp sends d a MEMBER message: cert, reachable at `at`. */
+static void member_msg(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cert *cert,
+		       const char *at)
 {
 	static uint8_t msg[WF_DATA_OVERHEAD + 2048];
 	uint8_t enc[WF_CERT_MAX_ENCODED], member[1200];
@@ -45,6 +45,31 @@ static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cer
 	len = hn_seal(kp, WF_MSG_CONTROL, member, n, msg);
 	assert_true(n && len);
 	hn_feed(d, msg, len, X_AT, HN_NOW);
+}
+
+/* ... a gossip record: key is alive (incarnation 1), no endpoint. */
+static void alive_rec(struct wf_daemon *d, struct wf_keypair *kp, const uint8_t *key)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 64];
+	uint8_t upd[2 + 42] = {WF_GOSSIP_UPDATES, 0};
+	size_t len;
+
+	memcpy(upd + 2, key, WF_KEY_LEN);
+	wf_put_le64(upd + 34, 1);
+	upd[42] = WF_GS_ALIVE;
+	len = hn_seal(kp, WF_MSG_CONTROL, upd, sizeof(upd), msg);
+	assert_true(len);
+	hn_feed(d, msg, len, X_AT, HN_NOW);
+}
+
+/* The member holding kp tells d about cert, reachable at `at`, as members
+ * do: a gossip record of its key, and (d asks for the certificate) the
+ * MEMBER message that answers. */
+static void tell(struct wf_daemon *d, struct wf_keypair *kp, const struct wf_cert *cert,
+		 const char *at)
+{
+	alive_rec(d, kp, cert->pubkey);
+	member_msg(d, kp, cert, at);
 }
 
 static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
@@ -399,7 +424,7 @@ static void test_member_budget(void **state)
 	struct wf_peer *p = with_x(d, &kp);
 
 	for (int i = 0; i < WF_MEMBER_BURST + 10; i++)
-		tell(d, kp, &m.cert, "198.18.0.3:51820");
+		member_msg(d, kp, &m.cert, "198.18.0.3:51820");
 	assert_int_equal(p->drops[WF_DROP_RATE_LIMIT], 10);
 	/* and the one certificate was verified once, not 2048 times */
 	assert_true(d->certs.verifications <= 3);
@@ -539,6 +564,7 @@ static void test_hints(void **state)
 	 * told address is given up) what waited is dropped and counted, and m
 	 * is idle (or, with no address left, forgotten until told again) */
 	d->cfg.full_mesh_max = 0;
+	d->gossip.cfg.ring = d->gossip.cfg.chords = 0; /* (m is no ring neighbour) */
 	{
 		uint64_t before = d->drops[WF_DROP_NO_SESSION];
 		int64_t t = HN_NOW;
