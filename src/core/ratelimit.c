@@ -29,10 +29,9 @@ void wf_srclimit_init(struct wf_srclimit *t, uint64_t key)
 	t->key = key | 1;
 }
 
-/* The part of an address that names its owner: IPv4 whole, IPv6 its /64. */
-static void source_of(const union wf_endpoint *from, uint8_t out[9])
+void wf_source_of(const union wf_endpoint *from, uint8_t out[WF_SOURCE_LEN])
 {
-	memset(out, 0, 9);
+	memset(out, 0, WF_SOURCE_LEN);
 	out[0] = (uint8_t)from->sa.sa_family;
 	if (from->sa.sa_family == AF_INET)
 		memcpy(out + 1, &from->in4.sin_addr, 4);
@@ -42,11 +41,11 @@ static void source_of(const union wf_endpoint *from, uint8_t out[9])
 
 /* A keyed multiply-xorshift hash: spreads sources over the slots in a way
  * that someone without the key cannot predict. */
-static unsigned slot_of(const struct wf_srclimit *t, const uint8_t src[9])
+static unsigned slot_of(const struct wf_srclimit *t, const uint8_t src[WF_SOURCE_LEN])
 {
 	uint64_t h = t->key;
 
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < WF_SOURCE_LEN; i++) {
 		h ^= src[i];
 		h *= 0x100000001b3ULL;
 		h ^= h >> 29;
@@ -58,10 +57,10 @@ static unsigned slot_of(const struct wf_srclimit *t, const uint8_t src[9])
 bool wf_srclimit_allow(struct wf_srclimit *t, const struct wf_rate *r,
 		       const union wf_endpoint *from, int64_t now_ms)
 {
-	uint8_t src[9];
+	uint8_t src[WF_SOURCE_LEN];
 	unsigned i;
 
-	source_of(from, src);
+	wf_source_of(from, src);
 	i = slot_of(t, src);
 	if (memcmp(t->slot[i].addr, src, sizeof(src))) {
 		memcpy(t->slot[i].addr, src, sizeof(src));

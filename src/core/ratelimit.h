@@ -31,12 +31,18 @@ struct wf_rate wf_rate_make(unsigned per_second, unsigned burst);
 /* May one more event happen at now? If so it is counted against *tat. */
 bool wf_rate_allow(const struct wf_rate *r, int64_t *tat, int64_t now_ms);
 
-enum { WF_SRCLIMIT_SLOTS = 4096 };
+enum {
+	WF_SRCLIMIT_SLOTS = 4096,
+	WF_SOURCE_LEN = 9, /* family byte, then the IPv4 address or the IPv6 /64 */
+};
+
+/* The part of an address that names its owner: IPv4 whole, IPv6 its /64. */
+void wf_source_of(const union wf_endpoint *from, uint8_t out[WF_SOURCE_LEN]);
 
 struct wf_srclimit {
 	uint64_t key; /* random: an attacker cannot aim at another's slot */
 	struct {
-		uint8_t addr[9]; /* family byte, then 4 bytes or the /64 */
+		uint8_t addr[WF_SOURCE_LEN];
 		int64_t tat;
 	} slot[WF_SRCLIMIT_SLOTS];
 };

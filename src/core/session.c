@@ -144,34 +144,59 @@ bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t l
 	return true;
 }
 
-enum wf_init_verdict wf_session_judge(const struct wf_session *s,
-				      const uint8_t hash[WF_INIT_HASH_LEN], uint64_t ts,
-				      uint64_t now_ns, bool from_endpoint, int *slot)
+/* The shared slot for an initiation from another place than the peer's
+ * endpoint: its source's own, a free one, or -1. */
+static int shared_slot(const struct wf_session *s, const uint8_t *source)
 {
-	int oldest = 1;
+	int free_slot = -1;
 
-	if (ts <= s->proven_ts)
+	for (int i = 1; i < WF_PENDING_SLOTS; i++) {
+		if (!s->pending[i]) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (!memcmp(s->pending[i]->source, source, WF_SOURCE_LEN)) {
+			return i;
+		}
+	}
+	return free_slot;
+}
+
+/* All shared slots are other sources': the one a proved address may take. */
+static int evictable(const struct wf_session *s)
+{
+	int oldest = 1, unproved = -1;
+
+	for (int i = 1; i < WF_PENDING_SLOTS; i++) {
+		const struct wf_keypair *kp = s->pending[i];
+
+		if (kp->created_ms < s->pending[oldest]->created_ms)
+			oldest = i;
+		if (!kp->validated && (unproved < 0 || kp->created_ms < s->pending[unproved]->created_ms))
+			unproved = i;
+	}
+	return unproved >= 0 ? unproved : oldest;
+}
+
+enum wf_init_verdict wf_session_judge(const struct wf_session *s, const struct wf_init_seen *in,
+				      uint64_t now_ns, int *slot)
+{
+	if (in->ts <= s->proven_ts)
 		return WF_INIT_REPLAY;
 	for (int i = 0; i < WF_PENDING_SLOTS; i++)
-		if (s->pending[i] && !memcmp(s->pending[i]->init_hash, hash, WF_INIT_HASH_LEN))
+		if (s->pending[i] && !memcmp(s->pending[i]->init_hash, in->hash, WF_INIT_HASH_LEN))
 			return WF_INIT_DUPLICATE;
-	if (ts > now_ns + WF_INIT_AHEAD_MAX_NS)
+	if (in->ts > now_ns + WF_INIT_AHEAD_MAX_NS)
 		return WF_INIT_FUTURE;
-	if (from_endpoint) {
+	if (in->from_endpoint) {
 		*slot = 0;
 		return WF_INIT_ACCEPT;
 	}
-	/* A free shared slot, else the oldest: a sender elsewhere can only
-	 * push out what came from elsewhere. */
-	for (int i = 1; i < WF_PENDING_SLOTS; i++) {
-		if (!s->pending[i]) {
-			*slot = i;
-			return WF_INIT_ACCEPT;
-		}
-		if (s->pending[i]->created_ms < s->pending[oldest]->created_ms)
-			oldest = i;
-	}
-	*slot = oldest;
+	*slot = shared_slot(s, in->source);
+	if (*slot > 0)
+		return WF_INIT_ACCEPT;
+	if (!in->validated)
+		return WF_INIT_BUSY;
+	*slot = evictable(s);
 	return WF_INIT_ACCEPT;
 }
 

@@ -16,8 +16,9 @@
  *             member's public certificate can make one), so a pending keypair
  *             changes nothing a genuine peer relies on: not current, not
  *             previous, not the replay bar, not another pending keypair that
- *             came from where the peer really is. The first authentic packet
- *             on one proves it (wf_session_prove).
+ *             came from where the peer really is, nor one that came from
+ *             another source address. The first authentic packet on one
+ *             proves it (wf_session_prove).
  *
  * Pure: no I/O; time is passed in, monotonic milliseconds for key ages and
  * wall-clock nanoseconds for handshake timestamps. Core decides, the caller
@@ -29,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/ratelimit.h"
 #include "core/replay.h"
 #include "crypto/crypto.h"
 
@@ -67,6 +69,8 @@ struct wf_keypair {
 	bool proven;    /* initiator keypairs always; responder ones once used */
 	/* Responder keypairs: the initiation they answer. */
 	bool from_endpoint; /* it came from the endpoint the peer proved itself at */
+	bool validated;     /* its mac2 proved it receives at its source */
+	uint8_t source[WF_SOURCE_LEN]; /* its source address (IPv6: the /64) */
 	uint64_t hs_timestamp;
 	uint8_t init_hash[WF_INIT_HASH_LEN];
 };
@@ -131,19 +135,33 @@ enum wf_init_verdict {
 	WF_INIT_REPLAY,    /* not newer than the newest proven initiation */
 	WF_INIT_DUPLICATE, /* an exact copy of one already pending */
 	WF_INIT_FUTURE,    /* stamped more than WF_INIT_AHEAD_MAX_NS ahead of now */
+	WF_INIT_BUSY,      /* every slot it may take is another source's: prove the address */
+};
+
+/* An initiation as the responder sees it before spending anything on it. */
+struct wf_init_seen {
+	const uint8_t *hash;   /* WF_INIT_HASH_LEN bytes: tells the message */
+	uint64_t ts;           /* its timestamp */
+	const uint8_t *source; /* WF_SOURCE_LEN bytes: who sent it (wf_source_of) */
+	bool from_endpoint;    /* from the endpoint the peer last proved itself at */
+	bool validated;        /* its mac2 proved it receives at its source */
 };
 
 /*
- * Judge an initiation before spending anything on it: hash identifies the
- * message, ts is its timestamp, now_ns our wall clock, from_endpoint whether it
- * came from the endpoint the peer last proved itself at. On WF_INIT_ACCEPT,
- * *slot is the pending slot its keypair will take: slot 0 only for
- * initiations from that endpoint (so nobody elsewhere can evict one that came
- * from there), otherwise a free shared slot or the oldest one.
+ * Judge an initiation before spending anything on it (now_ns: our wall
+ * clock). On WF_INIT_ACCEPT, *slot is the pending slot its keypair will take:
+ *   slot 0, only for initiations from the peer's proven endpoint (so nobody
+ *   elsewhere can evict the one that came from there);
+ *   else the shared slot its source holds already (one a source: a sender
+ *   pushes out only its own), or a free one;
+ *   else, all taken by other sources: an initiation that proved its address
+ *   (validated) takes the oldest that did not, or the oldest of all; one that
+ *   did not is WF_INIT_BUSY: answer with a cookie, so that a genuine
+ *   initiator comes back with its address proved and gets in, while a forger
+ *   from spoofed addresses never can.
  */
-enum wf_init_verdict wf_session_judge(const struct wf_session *s,
-				      const uint8_t hash[WF_INIT_HASH_LEN], uint64_t ts,
-				      uint64_t now_ns, bool from_endpoint, int *slot);
+enum wf_init_verdict wf_session_judge(const struct wf_session *s, const struct wf_init_seen *in,
+				      uint64_t now_ns, int *slot);
 /* Put an unproven responder keypair in the slot wf_session_judge chose. The
  * keypair that was there, if any, is handed back in *dropped. */
 void wf_session_add_pending(struct wf_session *s, int slot, struct wf_keypair *kp,

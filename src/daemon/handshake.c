@@ -236,31 +236,48 @@ static void initiated_by_us(struct wf_daemon *d, uint32_t sender)
 	wf_handshake_abort(d, e->ptr);
 }
 
-/* Can we answer before anything else is spent? Counts and logs why not. */
-static bool judge(struct wf_daemon *d, struct wf_peer *p, const struct init_msg *m,
-		  bool from_endpoint, int *slot)
+static bool from_proven_endpoint(const struct wf_peer *p, const union wf_endpoint *from)
+{
+	return p && p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC &&
+	       wf_endpoint_equal(&p->endpoint, from);
+}
+
+/* Can we answer before anything else is spent? Counts and logs why not;
+ * WF_INIT_BUSY is left to the caller (a cookie reply). */
+static enum wf_init_verdict judge(struct wf_daemon *d, struct wf_peer *p, const struct init_msg *m,
+				  const union wf_endpoint *from, bool validated, int *slot)
 {
 	static const struct wf_session none;
 	uint64_t now = wf_realtime_ns();
+	uint8_t source[WF_SOURCE_LEN];
+	struct wf_init_seen in = {
+	    .hash = m->hash,
+	    .ts = m->payload.timestamp,
+	    .source = source,
+	    .from_endpoint = from_proven_endpoint(p, from),
+	    .validated = validated,
+	};
+	enum wf_init_verdict v;
 
-	switch (wf_session_judge(p ? &p->session : &none, m->hash, m->payload.timestamp, now,
-				 from_endpoint, slot)) {
+	wf_source_of(from, source);
+	switch ((v = wf_session_judge(p ? &p->session : &none, &in, now, slot))) {
 	case WF_INIT_ACCEPT:
-		return true;
+	case WF_INIT_BUSY:
+		break;
 	case WF_INIT_REPLAY:
 	case WF_INIT_DUPLICATE:
 		log_debug("handshake from %s: replayed initiation", m->from);
 		wf_count_drop(d, p, WF_DROP_HS_REPLAY);
-		return false;
+		break;
 	case WF_INIT_FUTURE:
 		log_warnx_rl("handshake from %s%s%s: stamped %llu s ahead of our clock, refused "
 			     "(is the clock right on both hosts?)",
 			     m->from, p ? " for " : "", p ? p->cert.name : "",
 			     (unsigned long long)((m->payload.timestamp - now) / 1000000000ULL));
 		wf_count_drop(d, p, WF_DROP_HS_CLOCK);
-		return false;
+		break;
 	}
-	return false;
+	return v;
 }
 
 /* Not rate-limited, as in WireGuard: a budget here would let a flood from
@@ -328,6 +345,8 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	}
 	kp->hs_timestamp = m->payload.timestamp;
 	kp->from_endpoint = slot == 0;
+	kp->validated = m->validated;
+	wf_source_of(from, kp->source);
 	memcpy(kp->init_hash, m->hash, WF_INIT_HASH_LEN);
 	wf_session_add_pending(&p->session, slot, kp, &evicted);
 	/* Data on it goes to us until a packet proves it (data.c, prove);
@@ -353,12 +372,6 @@ static size_t resp_len(const struct wf_daemon *d)
 	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->self_cert_len + 3 + 8) + WF_MAC_LEN;
 }
 
-static bool from_proven_endpoint(const struct wf_peer *p, const union wf_endpoint *from)
-{
-	return p && p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC &&
-	       wf_endpoint_equal(&p->endpoint, from);
-}
-
 static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			const union wf_endpoint *from, bool validated, int64_t now)
 {
@@ -368,6 +381,7 @@ static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	int slot = -1;
 
 	memset(&m, 0, sizeof(m));
+	m.validated = validated;
 	wf_endpoint_str(from, m.from, sizeof(m.from));
 	if (!read_init(d, pkt, len, &m)) {
 		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
@@ -378,7 +392,20 @@ static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 		goto out;
 	}
 	p = wf_peer_find(d, m.hs.rs);
-	if (!judge(d, p, &m, from_proven_endpoint(p, from), &slot) || !init_cert(d, &m, &cert))
+	switch (judge(d, p, &m, from, validated, &slot)) {
+	case WF_INIT_ACCEPT:
+		break;
+	case WF_INIT_BUSY:
+		/* Other sources hold every slot for this key: only an
+		 * initiator that proves its address may push one out. */
+		send_cookie(d, pkt, len, from, now);
+		goto out;
+	case WF_INIT_REPLAY:
+	case WF_INIT_DUPLICATE:
+	case WF_INIT_FUTURE:
+		goto out;
+	}
+	if (!init_cert(d, &m, &cert))
 		goto out;
 	/* No amplification: an answer larger than the question goes only to
 	 * an address that proved it receives (a cookie, much smaller, else). */

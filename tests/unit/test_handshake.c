@@ -594,6 +594,83 @@ static void test_hints(void **state)
 	wf_keypair_free(kp);
 }
 
+/* A forger's initiation claiming cert, stamped now + n ns, from `at`. */
+static void forge_from(struct wf_daemon *d, const struct wf_cert *cert, unsigned n,
+		       const char *at)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	union wf_endpoint from = hn_ep(at);
+	size_t len = hn_forge(cert, now_ns(0) + n, 0x900 + n, true, pkt, sizeof(pkt));
+
+	assert_true(len);
+	hn_feed(d, pkt, len, &from, HN_NOW);
+}
+
+/* 40-42: the lock-out before proof. x has never been proven here (a first
+ * contact: no endpoint to reserve a slot for), and forged initiations claim
+ * its key between x's initiation and its first packet. */
+static void test_first_contact(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	struct wf_daemon *d = *state;
+	struct wf_noise_handshake hs;
+	struct wf_cookie_jar jar = {0};
+	struct wf_keypair *kp;
+	struct wf_peer *p;
+	size_t len;
+
+	/* 40: a forger at one address, as fast as it likes: x still proves
+	 * the initiation it made (the forger only ever replaced its own) */
+	forge_from(d, &x.cert, 1, "198.18.0.9:4444");
+	kp = hn_handshake(d, &x, X_AT, now_ns(0), 0xa00);
+	assert_non_null(kp);
+	for (unsigned i = 2; i < 200; i++)
+		forge_from(d, &x.cert, i, "198.18.0.9:4444");
+	p = wf_peer_find(d, x.cert.pubkey);
+	assert_non_null(p);
+	assert_false(p->proven);
+	assert_true(hn_keepalive(d, kp, X_AT));
+	assert_true(p->proven);
+	wf_keypair_free(kp);
+	wf_peer_remove(d, p);
+	/* 41: forgeries from three spoofed addresses hold every shared slot:
+	 * x (from a fourth) is asked for a cookie, not answered ... */
+	for (unsigned i = 0; i < 3; i++) {
+		char at[32];
+
+		snprintf(at, sizeof(at), "198.18.1.%u:4444", 10 + i);
+		forge_from(d, &x.cert, 300 + i, at);
+	}
+	len = hn_init(&x, &hs, now_ns(1), 0xa01, NULL, pkt, sizeof(pkt));
+	hn_clear();
+	hn_feed(d, pkt, len, X_AT, HN_NOW);
+	assert_non_null(hn_last());
+	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
+	/* ... and, its address proved with the cookie, it gets in and proves
+	 * itself; more spoofed forgeries meanwhile change nothing */
+	assert_true(wf_cookie_take(&d->cookies, hn_last()->buf, hn_last()->len,
+				   pkt + len - WF_INIT_MACS_LEN, &jar, HN_NOW));
+	wf_noise_handshake_clear(&hs);
+	len = hn_init(&x, &hs, now_ns(2), 0xa02, jar.cookie, pkt, sizeof(pkt));
+	hn_clear();
+	hn_feed(d, pkt, len, X_AT, HN_NOW);
+	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
+	kp = hn_resp_keys(&hs, 0xa02, hn_last()->buf, hn_last()->len);
+	assert_non_null(kp);
+	wf_noise_handshake_clear(&hs);
+	for (unsigned i = 0; i < 50; i++) {
+		char at[32];
+
+		snprintf(at, sizeof(at), "198.18.2.%u:4444", i);
+		forge_from(d, &x.cert, 400 + i, at);
+	}
+	/* 42 */
+	p = wf_peer_find(d, x.cert.pubkey);
+	assert_true(hn_keepalive(d, kp, X_AT));
+	assert_true(p->proven);
+	wf_keypair_free(kp);
+}
+
 /* 38-39: what makes a mesh "on demand": members (told of, or proven), never
  * strangers whose initiations were not proven (anyone can send those). */
 static void test_mode(void **state)
@@ -647,6 +724,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_proof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_first_contact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mode, setup, teardown),

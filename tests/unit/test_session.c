@@ -369,13 +369,27 @@ static void assert_dropped(struct wf_keypair *const *dropped, int n, struct wf_k
 		assert_ptr_equal(dropped[i], want[i]);
 }
 
+/* Judge an initiation (hash, ts) from source `src` (one byte names it), its
+ * address proved (validated) or not. */
+static enum wf_init_verdict judge(const struct wf_session *s, const uint8_t *hash, uint64_t ts,
+				  uint64_t now, bool from_endpoint, uint8_t src, bool validated,
+				  int *slot)
+{
+	uint8_t source[WF_SOURCE_LEN] = {4, src};
+	struct wf_init_seen in = {hash, ts, source, from_endpoint, validated};
+
+	return wf_session_judge(s, &in, now, slot);
+}
+
 /* A responder keypair as the daemon makes one: the initiation's timestamp and
- * hash (from seed), and where it came from. */
+ * hash (from seed), and where it came from (source 0xe0 unless said). */
 static void answered(struct wf_keypair *kp, uint64_t ts, uint8_t seed, bool from_endpoint)
 {
 	kp->hs_timestamp = ts;
 	memset(kp->init_hash, seed, WF_INIT_HASH_LEN);
 	kp->from_endpoint = from_endpoint;
+	kp->source[0] = 4;
+	kp->source[1] = 0xe0;
 }
 
 /* Judge kp's initiation and, if accepted, make it pending; the slot, or -1. */
@@ -384,8 +398,8 @@ static int answer(struct wf_session *s, struct wf_keypair *kp, uint64_t now_ns)
 	struct wf_keypair *out = NULL;
 	int slot = -1;
 
-	if (wf_session_judge(s, kp->init_hash, kp->hs_timestamp, now_ns, kp->from_endpoint,
-			     &slot) != WF_INIT_ACCEPT)
+	if (judge(s, kp->init_hash, kp->hs_timestamp, now_ns, kp->from_endpoint, kp->source[1],
+		  kp->validated, &slot) != WF_INIT_ACCEPT)
 		return -1;
 	wf_session_add_pending(s, slot, kp, &out);
 	assert_null(out);
@@ -447,7 +461,7 @@ static void test_rotation(void **state)
 	{
 		int slot;
 
-		assert_int_equal(wf_session_judge(&them, a.resp->init_hash, 100, 100, false, &slot),
+		assert_int_equal(judge(&them, a.resp->init_hash, 100, 100, false, 0xe0, false, &slot),
 				 WF_INIT_REPLAY);
 	}
 
@@ -623,35 +637,46 @@ static void test_judge(void **state)
 	}
 	memset(hash, 0x77, sizeof(hash));
 	/* 57: not newer than the bar: a replay, whatever else */
-	assert_int_equal(wf_session_judge(&s, hash, now - 5000, now, true, &slot), WF_INIT_REPLAY);
-	assert_int_equal(wf_session_judge(&s, hash, now - 9000, now, false, &slot), WF_INIT_REPLAY);
+	assert_int_equal(judge(&s, hash, now - 5000, now, true, 0xe0, false, &slot), WF_INIT_REPLAY);
+	assert_int_equal(judge(&s, hash, now - 9000, now, false, 0xe0, false, &slot), WF_INIT_REPLAY);
 	/* 58: just newer is fine; far ahead of our clock is not */
-	assert_int_equal(wf_session_judge(&s, hash, now - 4999, now, false, &slot), WF_INIT_ACCEPT);
-	assert_int_equal(wf_session_judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS, now, false, &slot),
+	assert_int_equal(judge(&s, hash, now - 4999, now, false, 0xe0, false, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS, now, false, 0xe0, false, &slot),
 			 WF_INIT_ACCEPT);
 	assert_int_equal(
-	    wf_session_judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS + 1, now, false, &slot),
+	    judge(&s, hash, now + WF_INIT_AHEAD_MAX_NS + 1, now, false, 0xe0, false, &slot),
 	    WF_INIT_FUTURE);
-	assert_int_equal(wf_session_judge(&s, hash, UINT64_MAX, now, true, &slot), WF_INIT_FUTURE);
+	assert_int_equal(judge(&s, hash, UINT64_MAX, now, true, 0xe0, false, &slot), WF_INIT_FUTURE);
 	/* 59: from the peer's endpoint: slot 0; from elsewhere: a shared one */
-	assert_int_equal(wf_session_judge(&s, hash, now, now, true, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(judge(&s, hash, now, now, true, 0xe0, false, &slot), WF_INIT_ACCEPT);
 	assert_int_equal(slot, 0);
-	assert_int_equal(wf_session_judge(&s, hash, now, now, false, &slot), WF_INIT_ACCEPT);
+	assert_int_equal(judge(&s, hash, now, now, false, 0xe0, false, &slot), WF_INIT_ACCEPT);
 	assert_int_equal(slot, 1);
 	/* 60: the genuine initiation, from the endpoint, goes pending */
 	answered(kp[0], now, 0x10, true);
 	assert_int_equal(answer(&s, kp[0], now), 0);
 	/* 61: an exact copy of it is a duplicate, from anywhere */
-	assert_int_equal(wf_session_judge(&s, kp[0]->init_hash, now, now, false, &slot),
+	assert_int_equal(judge(&s, kp[0]->init_hash, now, now, false, 0xe0, false, &slot),
 			 WF_INIT_DUPLICATE);
-	assert_int_equal(wf_session_judge(&s, kp[0]->init_hash, now, now, true, &slot),
+	assert_int_equal(judge(&s, kp[0]->init_hash, now, now, true, 0xe0, false, &slot),
 			 WF_INIT_DUPLICATE);
-	/* 62: forgeries from elsewhere fill the shared slots, then evict the
-	 * oldest of them, never slot 0 */
+	/* 62: forgeries from elsewhere, each from another source, fill the
+	 * shared slots; then, the address unproved, they are asked to prove it
+	 * (busy), and with it proved each takes the oldest; never slot 0 */
 	for (int i = 1; i <= 6; i++) {
+		bool proved = i > 4;
+
 		answered(kp[i], now + (uint64_t)i * 1000000000ULL, (uint8_t)(0x20 + i), false);
-		assert_int_equal(wf_session_judge(&s, kp[i]->init_hash, kp[i]->hs_timestamp, now,
-						  false, &slot),
+		kp[i]->source[1] = (uint8_t)i;
+		kp[i]->validated = proved;
+		if (i == 4) {
+			assert_int_equal(judge(&s, kp[i]->init_hash, kp[i]->hs_timestamp, now, false,
+					       (uint8_t)i, false, &slot),
+					 WF_INIT_BUSY);
+			continue;
+		}
+		assert_int_equal(judge(&s, kp[i]->init_hash, kp[i]->hs_timestamp, now, false,
+				       (uint8_t)i, proved, &slot),
 				 WF_INIT_ACCEPT);
 		assert_int_not_equal(slot, 0);
 		wf_session_add_pending(&s, slot, kp[i], &one);
@@ -659,11 +684,13 @@ static void test_judge(void **state)
 			assert_int_equal(slot, i);
 			assert_null(one);
 		} else {
-			assert_ptr_equal(one, kp[i - 3]); /* the oldest shared one */
+			assert_ptr_equal(one, kp[i - 4]); /* the oldest shared one */
 			wf_keypair_free(one);
 		}
 		assert_ptr_equal(s.pending[0], kp[0]);
 	}
+	wf_keypair_free(kp[4]);
+	kp[4] = NULL;
 	/* 63: none of that moved the bar, current or previous */
 	assert_int_equal(s.proven_ts, now - 5000);
 	assert_ptr_equal(s.current, cur.ini);
@@ -696,7 +723,7 @@ static void test_judge(void **state)
 	{
 		int n = 0;
 
-		/* the three forgeries, and the old previous (cur.ini) */
+		/* the three forgeries left, and the old previous (cur.ini) */
 		for (int i = 0; i < WF_SESSION_DROP_MAX; i++) {
 			n += dropped[i] && dropped[i] != cur.ini;
 			wf_keypair_free(dropped[i]);
@@ -706,7 +733,7 @@ static void test_judge(void **state)
 	assert_ptr_equal(s.current, kp[7]);
 	assert_ptr_equal(s.previous, kp[0]);
 	/* 67: an initiation at the bar itself is a replay */
-	assert_int_equal(wf_session_judge(&s, hash, now + 10ULL * 1000000000ULL, now, true, &slot),
+	assert_int_equal(judge(&s, hash, now + 10ULL * 1000000000ULL, now, true, 0xe0, false, &slot),
 			 WF_INIT_REPLAY);
 	/* 68: expiry takes pending keypairs too, at reject_after */
 	{
@@ -726,6 +753,93 @@ static void test_judge(void **state)
 	}
 	for (int i = 0; i < 3; i++)
 		wf_keypair_free(dropped[i]);
+}
+
+/*
+ * 74-79: slots by source (the lock-out before proof). A node with no proven
+ * endpoint here yet shares the shared slots with anyone's forgeries claiming
+ * its key: a source may push out only its own, and when every slot is
+ * another source's, only an initiation that proved its address (a cookie's
+ * mac2) gets in, pushing out one that did not.
+ */
+static void test_sources(void **state)
+{
+	const uint64_t now = 1000ULL * 1000000000ULL;
+	struct wf_session s = {0};
+	struct wf_keypair *kp[8], *out;
+	int slot = -1;
+
+	(void)state;
+	for (int i = 0; i < 8; i++) {
+		uint8_t c1[WF_KEY_LEN] = {(uint8_t)i}, c2[WF_KEY_LEN] = {0};
+
+		kp[i] = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, false, 0, 0, 100 + i, 1);
+		assert_non_null(kp[i]);
+		answered(kp[i], now + (uint64_t)i, (uint8_t)(0x60 + i), false);
+	}
+	/* 74: a forger at one address (F), fast: it only ever replaces its own */
+	kp[0]->source[1] = kp[1]->source[1] = kp[2]->source[1] = 'F';
+	assert_int_equal(answer(&s, kp[0], now), 1);
+	assert_int_equal(judge(&s, kp[1]->init_hash, kp[1]->hs_timestamp, now, false, 'F', false,
+			       &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(slot, 1);
+	wf_session_add_pending(&s, slot, kp[1], &out);
+	assert_ptr_equal(out, kp[0]);
+	wf_keypair_free(out);
+	/* 75: the genuine node (X, first contact) gets a slot of its own, and
+	 * F's next forgery does not touch it */
+	kp[3]->source[1] = 'X';
+	assert_int_equal(answer(&s, kp[3], now), 2);
+	assert_int_equal(judge(&s, kp[2]->init_hash, kp[2]->hs_timestamp, now, false, 'F', false,
+			       &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(slot, 1);
+	wf_session_add_pending(&s, slot, kp[2], &out);
+	assert_ptr_equal(out, kp[1]);
+	wf_keypair_free(out);
+	assert_ptr_equal(s.pending[2], kp[3]);
+	/* 76: spoofed sources fill the last slot, then are busy (asked to
+	 * prove their address, which they cannot) */
+	kp[4]->source[1] = 'S';
+	assert_int_equal(answer(&s, kp[4], now), 3);
+	assert_int_equal(judge(&s, kp[5]->init_hash, kp[5]->hs_timestamp, now, false, 'T', false,
+			       &slot),
+			 WF_INIT_BUSY);
+	/* 77: X again, its address not proved: busy; proved, it gets in,
+	 * pushing out the oldest that did not prove one (F's, made at 102) */
+	assert_int_equal(judge(&s, kp[5]->init_hash, kp[5]->hs_timestamp, now, false, 'Y', false,
+			       &slot),
+			 WF_INIT_BUSY);
+	kp[5]->source[1] = 'Y';
+	kp[5]->validated = true;
+	assert_int_equal(judge(&s, kp[5]->init_hash, kp[5]->hs_timestamp, now, false, 'Y', true,
+			       &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(slot, 1);
+	wf_session_add_pending(&s, slot, kp[5], &out);
+	assert_ptr_equal(out, kp[2]);
+	wf_keypair_free(out);
+	/* 78: from the peer's endpoint: slot 0, whatever the others hold */
+	assert_int_equal(judge(&s, kp[6]->init_hash, kp[6]->hs_timestamp, now, true, 'Z', false,
+			       &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(slot, 0);
+	/* 79: every shared slot proved: a proved newcomer takes the oldest */
+	kp[3]->validated = kp[4]->validated = true;
+	assert_int_equal(judge(&s, kp[7]->init_hash, kp[7]->hs_timestamp, now, false, 'W', true,
+			       &slot),
+			 WF_INIT_ACCEPT);
+	assert_int_equal(slot, 2); /* kp[3], made at 103 */
+	{
+		struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
+
+		wf_session_clear(&s, dropped);
+		for (int i = 0; i < WF_SESSION_DROP_MAX; i++)
+			wf_keypair_free(dropped[i]);
+	}
+	wf_keypair_free(kp[6]);
+	wf_keypair_free(kp[7]);
 }
 
 /*
@@ -971,14 +1085,22 @@ static struct wf_keypair *tracked_new(struct tracker *t, bool initiator, int64_t
 static void random_answer(struct wf_session *s, struct tracker *t, int64_t now, long step)
 {
 	uint64_t ts = rng() % 4096, bar = s->proven_ts;
-	bool from = rng() % 2;
+	bool from = rng() % 2, proved = rng() % 2;
+	uint8_t src = (uint8_t)(rng() % 5);
+	enum wf_init_verdict v;
 	uint8_t hash[WF_INIT_HASH_LEN] = {0};
 	struct wf_keypair *kp, *out;
 	int slot;
 
 	wf_put_le64(hash, (uint64_t)step);
-	if (wf_session_judge(s, hash, ts, 2048, from, &slot) != WF_INIT_ACCEPT) {
-		if (ts > bar && ts <= 2048 + WF_INIT_AHEAD_MAX_NS) {
+	v = judge(s, hash, ts, 2048, from, src, proved, &slot);
+	if (v == WF_INIT_BUSY && (from || proved)) {
+		print_error("step %ld: busy for one from the endpoint or with its address proved\n",
+			    step);
+		fail();
+	}
+	if (v != WF_INIT_ACCEPT) {
+		if (ts > bar && ts <= 2048 + WF_INIT_AHEAD_MAX_NS && v != WF_INIT_BUSY) {
 			print_error("step %ld: a fresh initiation was refused\n", step);
 			fail();
 		}
@@ -990,7 +1112,21 @@ static void random_answer(struct wf_session *s, struct tracker *t, int64_t now, 
 	}
 	kp = tracked_new(t, false, now);
 	answered(kp, ts, 0, from);
+	kp->source[1] = src;
+	kp->validated = proved;
 	memcpy(kp->init_hash, hash, sizeof(hash));
+	/* One shared slot a source: what it pushes out is its own, or (its
+	 * address proved) what did not prove one, if anything */
+	if (slot && s->pending[slot] && s->pending[slot]->source[1] != src) {
+		bool any_unproved = false;
+
+		for (int i = 1; i < WF_PENDING_SLOTS; i++)
+			any_unproved |= !s->pending[i]->validated;
+		if (!proved || (any_unproved && s->pending[slot]->validated)) {
+			print_error("step %ld: source %u pushed out another's\n", step, src);
+			fail();
+		}
+	}
 	wf_session_add_pending(s, slot, kp, &out);
 	dropped_one(t, out, step);
 	if (s->proven_ts != bar) {
@@ -1129,7 +1265,8 @@ int main(void)
 	    cmocka_unit_test(test_window),	   cmocka_unit_test(test_counter_limit),
 	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
 	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_crossing_both_ends),
-	    cmocka_unit_test(test_judge),	   cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_judge),
+	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_defer),
 	    cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
 	    cmocka_unit_test(test_backoff),
