@@ -225,8 +225,8 @@ struct wf_peer {
 	struct wf_cert cert;
 	bool proven;
 	/* Told of by a member (or our cache), its certificate verified: not
-	 * one of the strangers WF_UNPROVEN_MAX bounds; routed by a hint
-	 * (d->hints) until proven, so that traffic for it starts a handshake. */
+	 * one of the strangers WF_UNPROVEN_MAX bounds; its routes are its own
+	 * before it is proven (traffic for it starts a handshake). */
 	bool told;
 	bool mesh_up; /* told the mesh about it since its session last came up */
 	uint8_t member_state; /* what gossip holds of it (enum wf_gossip_state) */
@@ -351,12 +351,6 @@ struct wf_daemon {
 	unsigned n_peers, n_unproven;
 	struct wf_routes *routes;     /* the control thread's, changed in place */
 	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
-	/* The addresses of members told of but not proven yet: only to start a
-	 * handshake with them (control thread's; routes win). */
-	struct wf_routes *hints;
-	/* Atomic: the mesh is past full-mesh-max, sessions are made on demand:
-	 * a worker hands what it has no route for to the control thread. */
-	bool on_demand;
 	struct wf_index_entry *index[WF_INDEX_BUCKETS]; /* heads atomic */
 	struct wf_bootstrap *bootstrap;
 	unsigned n_bootstrap;
@@ -463,7 +457,9 @@ struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LE
 struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
 /* A peer a member told us of, or our cache holds (its certificate verified):
  * not bounded by WF_UNPROVEN_MAX (the gossip table bounds it), and its
- * addresses are hints until it proves its key. NULL when out of memory. */
+ * addresses are its own (routed to it) before it proves its key, so that
+ * nobody else's claim takes them and traffic for them starts a handshake.
+ * NULL when out of memory. */
 struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now);
 /* A member told us of p (a stranger until then, or proven already). */
 void wf_peer_told(struct wf_daemon *d, struct wf_peer *p);

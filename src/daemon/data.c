@@ -207,19 +207,8 @@ static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t l
 		wf_count_drop(d, NULL, WF_DROP_MULTICAST);
 		return NULL;
 	}
-	/* On demand: a member we were told of and have not reached yet. Its
-	 * hint only starts a handshake; the packet waits for its proof. */
-	if (!p && w->control)
-		p = wf_routes_lookup(d->hints, family, pkt + (family == AF_INET ? 16 : 24));
-	if (!p && WF_GET(d->on_demand) && !w->control) {
-		/* Only into a short queue: a local flood to addresses nobody
-		 * holds must not crowd out the handshakes. (busy: counted) */
-		if (!wf_ctl_quiet(w))
-			wf_count_drop(d, NULL, WF_DROP_BUSY);
-		else
-			(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
-		return NULL;
-	}
+	/* (A member we were told of and have not reached yet has its routes:
+	 * with no keys, the packet waits for the handshake that starts.) */
 	if (!p) {
 		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
 		icmp_unreachable(w, pkt, len, now);

@@ -281,8 +281,7 @@ static void setup_local_addrs(struct wf_daemon *d)
 static bool setup_routes(struct wf_daemon *d)
 {
 	d->routes = wf_routes_new();
-	d->hints = wf_routes_new();
-	if (!d->routes || !d->hints)
+	if (!d->routes)
 		return false;
 	for (unsigned i = 0; i < d->self.n_addrs; i++)
 		if (!wf_routes_insert(d->routes, &d->self.addrs[i], WF_ROUTE_SELF(d)))
@@ -464,8 +463,6 @@ void wf_daemon_release(struct wf_daemon *d)
 	d->routes = NULL;
 	wf_routes_free(d->routes_pub);
 	d->routes_pub = NULL;
-	wf_routes_free(d->hints);
-	d->hints = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
 		while (d->index[i]) {

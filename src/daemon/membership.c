@@ -388,7 +388,6 @@ static void choose_mode(struct wf_daemon *d, int64_t now)
 		log_info("%u members, at most full-mesh-max (%u): every member gets a session", n,
 			 d->cfg.full_mesh_max);
 	wf_gossip_set_sparse(&d->gossip, sparse, now);
-	WF_SET(d->on_demand, sparse);
 }
 
 void wf_members_gossip(struct wf_daemon *d, int64_t now)

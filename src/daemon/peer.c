@@ -5,8 +5,14 @@
  * overlay route on the packet path; both tables are fixed arrays of buckets.
  *
  * What a peer claims changes our state only once it has proved its key
- * (wf_peer_proven): routes are claimed then, and a conflict between two
- * claims on an address is settled by one rule, wf_cert_supersedes.
+ * (wf_peer_proven), or once a member told us of it (its certificate verified:
+ * wf_peer_told, or the peer cache): its routes are claimed then, and a
+ * conflict between two claims on an address is settled by one rule,
+ * wf_cert_supersedes, whether the holder is proven or not. So an address in
+ * a known member's certificate is that member's before it is proven: a
+ * covering route or an older certificate does not take it, and a packet
+ * from it is accepted only under its owner's key. A stranger (a node that
+ * only sent initiations) claims nothing until proven.
  */
 #include <stdlib.h>
 #include <stdio.h>
@@ -157,36 +163,15 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
 	return p;
 }
 
-/* A prefix of p's certificate as a hint, where no other member's hint is,
- * or one whose certificate p's supersedes (the same rule as routes). */
-static void hint(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx, int64_t wall)
-{
-	const struct wf_peer *holder = wf_routes_get(d->hints, pfx);
-
-	if (holder && !wf_cert_supersedes(&p->cert, &holder->cert, wall))
-		return;
-	if (!wf_routes_insert(d->hints, pfx, p))
-		log_warnx_rl("%s: out of memory", __func__); /* no hint: no traffic starts it */
-}
-
-static void hint_routes(struct wf_daemon *d, struct wf_peer *p)
-{
-	int64_t wall = (int64_t)time(NULL);
-
-	for (unsigned i = 0; d->hints && i < p->cert.n_addrs; i++)
-		hint(d, p, &p->cert.addrs[i], wall);
-	for (unsigned i = 0; d->hints && i < p->cert.n_routes; i++)
-		hint(d, p, &p->cert.routes[i], wall);
-}
-
 void wf_peer_told(struct wf_daemon *d, struct wf_peer *p)
 {
 	if (p->told)
 		return;
-	if (!p->proven)
-		d->n_unproven--; /* a member now, not a stranger */
 	p->told = true;
-	hint_routes(d, p);
+	if (p->proven)
+		return;
+	d->n_unproven--; /* a member now, not a stranger */
+	claim_routes(d, p, (int64_t)time(NULL));
 }
 
 struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
@@ -195,7 +180,7 @@ struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert
 
 	if (p) {
 		p->told = true; /* (never a stranger: not counted) */
-		hint_routes(d, p);
+		claim_routes(d, p, (int64_t)time(NULL));
 	}
 	return p;
 }
@@ -243,8 +228,12 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 	int64_t wall = (int64_t)time(NULL);
 
 	if (!p->proven) {
-		if (cert)
+		/* A told member's certificate stays unless the proof's is newer. */
+		if (cert && !same_cert(cert, &p->cert) &&
+		    (!p->told || wf_cert_supersedes(cert, &p->cert, wall))) {
+			wf_routes_remove_value(d->routes, p);
 			p->cert = *cert;
+		}
 		p->proven = true;
 		p->mtu_check = true;
 		if (!p->told)
@@ -376,8 +365,6 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	bool unrouted;
 
 	p->removed = true;
-	if (d->hints)
-		wf_routes_remove_value(d->hints, p);
 	/* Gossip holds only members whose certificate we hold. */
 	wf_gossip_drop(&d->gossip, p->cert.pubkey);
 	wf_routes_remove_value(d->routes, p);

@@ -287,8 +287,7 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 			wf_txq_flush(c);
 		}
 		/* Sent or staged: either way before anything the worker sends
-		 * once it sees the count drop. (No peer: one it had no route
-		 * for, on demand: the control thread looks at the hints.) */
+		 * once it sees the count drop. */
 		if (m->ref)
 			WF_ADD(((struct wf_peer *)m->ref)->tx_handed, -1u);
 		break;

@@ -246,12 +246,13 @@ static void test_old_certificate(void **state)
 		assert_int_equal(q->drops[WF_DROP_BAD_SOURCE], 1);
 		assert_int_equal(hn_delivered(msg, sizeof(msg)), 0);
 	}
-	/* 14: x tells us of a member we do not know: hearsay, no route */
+	/* 14: x tells us of a member we do not know: hearsay; its address is
+	 * its own, unproven (traffic waits for its proof: test_hints 33) */
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	q = wf_peer_find(d, m.cert.pubkey);
 	assert_non_null(q);
 	assert_false(q->proven);
-	assert_null(owner(d, "100.64.0.3"));
+	assert_ptr_equal(owner(d, "100.64.0.3"), q);
 	assert_true(q->has_endpoint && q->ep_source == WF_EP_HEARSAY);
 	assert_string_equal(q->ep_via, "x");
 	/* 15: of a node we know, a member cannot move the endpoint */
@@ -509,14 +510,14 @@ static void test_hints(void **state)
 
 	assert_true(wf_addr_parse(&pm, "100.64.0.3") && wf_addr_parse(&px, "100.64.0.2"));
 	assert_true(wf_batch_alloc(&d->ctl));
-	/* 32: told of m: unproven, not a stranger, its address a hint only */
+	/* 32: told of m: unproven, not a stranger, and its address its own
+	 * already (nobody else's claim takes it; traffic for it waits for m) */
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	q = wf_peer_find(d, m.cert.pubkey);
 	assert_non_null(q);
 	assert_true(q->told && !q->proven);
 	assert_int_equal(d->n_unproven, unproven);
-	assert_null(owner(d, "100.64.0.3"));
-	assert_ptr_equal(wf_routes_lookup(d->hints, pm.family, pm.addr), q);
+	assert_ptr_equal(owner(d, "100.64.0.3"), q);
 	/* 33: a packet for it waits, and a handshake goes to where it is said
 	 * to be; nothing of the packet leaves, no ICMP error comes back */
 	hn_clear();
@@ -527,8 +528,8 @@ static void test_hints(void **state)
 	assert_true(wf_endpoint_equal(&hn_last()->to, &q->endpoint));
 	assert_int_equal(hn_delivered(buf, sizeof(buf)), 0);
 	assert_int_equal(d->drops[WF_DROP_NO_ROUTE], 0);
-	/* 34: x's older certificate (another key), told: no hint over the
-	 * route x holds, and a packet for x goes to x */
+	/* 34: x's older certificate (another key), told: it does not take
+	 * the route x holds, and a packet for x goes to x */
 	tell(d, kp, &xold.cert, "198.18.0.67:51820");
 	o = wf_peer_find(d, xold.cert.pubkey);
 	assert_non_null(o);
@@ -538,26 +539,25 @@ static void test_hints(void **state)
 	assert_non_null(hn_last());
 	assert_int_equal(hn_last()->buf[0], WF_MSG_DATA);
 	assert_true(wf_endpoint_equal(&hn_last()->to, X_AT));
-	/* 35: of two certificates of a name, the hint goes to the newer, in
-	 * either order (the older first here: the newer takes it over) */
-	assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr), o);
+	/* 35: of two certificates of a name, the address goes to the newer,
+	 * in either order (the older first here: the newer takes it over) */
+	assert_ptr_equal(owner(d, "100.64.0.2"), p);
 	tell(d, kp, &x.cert, "198.18.0.2:51820"); /* (x itself: no new peer) */
-	wf_routes_remove_value(d->hints, o);
 	wf_peer_remove(d, o);
-	wf_routes_remove_value(d->hints, p);
+	wf_routes_remove_value(d->routes, p);
 	tell(d, kp, &xold.cert, "198.18.0.67:51820");
 	o = wf_peer_find(d, xold.cert.pubkey);
-	assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr), o);
+	assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr), o);
 	{
 		/* a newer certificate of x's name with yet another key */
 		struct hn_node xnew;
 
 		assert_true(hn_node(&xnew, "x", 6, "100.64.0.2", NULL, 30));
 		tell(d, kp, &xnew.cert, "198.18.0.68:51820");
-		assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr),
+		assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr),
 				 wf_peer_find(d, xnew.cert.pubkey));
 		tell(d, kp, &xold.cert, "198.18.0.67:51820"); /* again: no change */
-		assert_ptr_equal(wf_routes_lookup(d->hints, px.family, px.addr),
+		assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr),
 				 wf_peer_find(d, xnew.cert.pubkey));
 	}
 	/* 36: on demand, m never answers: after 8 initiations (or once its
@@ -671,6 +671,79 @@ static void test_first_contact(void **state)
 	wf_keypair_free(kp);
 }
 
+/* 43-47: an address in a known member's certificate has its owner before the
+ * owner is proven here (told of it, or from our cache, or idle on demand): a
+ * member whose routed subnet covers it, or the holder of an older
+ * certificate of its name, cannot speak for it either way; once the owner's
+ * certificate is revoked or has ended, the covering route may carry it. */
+static void test_owner(void **state)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 64];
+	struct wf_daemon *d = *state;
+	uint8_t ip[20] = {0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 100, 64, 0, 3, 100, 64, 0, 1};
+	union wf_endpoint m_at = hn_ep("198.18.0.3:51820");
+	struct wf_peer *pm, *pc, *px, *pold, *pe;
+	struct wf_keypair *kc, *ko;
+	struct hn_node e;
+	uint8_t got[64];
+	size_t n;
+
+	assert_true(wf_batch_alloc(&d->ctl));
+	/* m from our cache (down: never proven here), cover proven */
+	pm = wf_peer_add_told(d, &m.cert, HN_NOW);
+	assert_true(pm && wf_peer_hearsay(d, pm, &m_at, "peers.cache"));
+	kc = hn_connect(d, &cover, &cover_at, 0x700);
+	assert_non_null(kc);
+	pc = wf_peer_find(d, cover.cert.pubkey);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* 43: m's address is m's: a packet for it waits for m; none to cover */
+	assert_ptr_equal(owner(d, "100.64.0.3"), pm);
+	hn_clear();
+	from_tun(d, 3);
+	assert_int_equal(pm->n_staged, 1);
+	for (unsigned i = 0; i < hn_n_out; i++)
+		assert_false(wf_endpoint_equal(&hn_out[i].to, &cover_at));
+	/* 44: cover, speaking from m's address: dropped, counted */
+	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
+	hn_feed(d, msg, n, &cover_at, HN_NOW);
+	assert_int_equal(pc->drops[WF_DROP_BAD_SOURCE], 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 45: x from our cache; the holder of x's older certificate and its
+	 * key proves itself, and does not get x's address either way */
+	px = wf_peer_add_told(d, &x.cert, HN_NOW);
+	ko = hn_connect(d, &xold, EVIL_AT, 0x701);
+	assert_non_null(ko);
+	pold = wf_peer_find(d, xold.cert.pubkey);
+	assert_true(pold->proven);
+	assert_ptr_equal(owner(d, "100.64.0.2"), px);
+	ip[15] = 2;
+	n = hn_seal(ko, WF_MSG_DATA, ip, sizeof(ip), msg);
+	hn_feed(d, msg, n, EVIL_AT, HN_NOW);
+	assert_int_equal(pold->drops[WF_DROP_BAD_SOURCE], 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 46: the control: m's certificate revoked (the list removes its
+	 * peer), and cover's route carries m's address, both ways */
+	wf_peer_remove(d, pm);
+	assert_ptr_equal(owner(d, "100.64.0.3"), pc);
+	ip[15] = 3;
+	n = hn_seal(kc, WF_MSG_DATA, ip, sizeof(ip), msg);
+	hn_feed(d, msg, n, &cover_at, HN_NOW);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 20);
+	/* 47: and a member told of whose certificate has ended leaves (the
+	 * timers), its address then cover's */
+	assert_true(hn_node(&e, "e", 7, "100.64.0.5", NULL, 60));
+	e.cert.not_after = hn_wall() - 1;
+	pe = wf_peer_add_told(d, &e.cert, HN_NOW);
+	assert_ptr_equal(owner(d, "100.64.0.5"), pe);
+	wf_timers_tick(d, HN_NOW + 100);
+	assert_null(wf_peer_find(d, e.cert.pubkey));
+	assert_ptr_equal(owner(d, "100.64.0.5"), pc);
+	wf_batch_free(&d->ctl);
+	wf_keypair_free(kc);
+	wf_keypair_free(ko);
+}
+
 /* 38-39: what makes a mesh "on demand": members (told of, or proven), never
  * strangers whose initiations were not proven (anyone can send those). */
 static void test_mode(void **state)
@@ -690,14 +763,12 @@ static void test_mode(void **state)
 	assert_int_equal(d->n_unproven, 3);
 	wf_timers_tick(d, HN_NOW + 100);
 	assert_false(d->gossip.sparse);
-	assert_false(WF_GET(d->on_demand));
 	/* 39: x proven and two members told: past 2, on demand */
 	with_x(d, &kp);
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	tell(d, kp, &cover.cert, "198.18.0.7:51820");
 	wf_timers_tick(d, HN_NOW + 200);
 	assert_true(d->gossip.sparse);
-	assert_true(WF_GET(d->on_demand));
 	wf_keypair_free(kp);
 }
 
@@ -725,6 +796,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_proof, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_contact, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mode, setup, teardown),

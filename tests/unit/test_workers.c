@@ -559,45 +559,43 @@ static void test_14_unroutable_peer_kept(void **state)
 	free(p);
 }
 
-/* 15. On demand, a packet from TUN for an address nobody has a route for is
- * handed over with no peer (the control thread looks at the hints), but only
- * into a short queue: past WF_CTLQ_LOAD such packets are dropped as busy, and
- * a handshake still finds room. In a full mesh it is never handed over. */
-static void test_15_no_route_on_demand(void **state)
+/* 15. A packet for a member told of but not proven yet goes to it: its
+ * addresses are its own (routed) before proof, so the worker hands the
+ * packet over with that peer, to wait for the handshake; one for an address
+ * nobody holds is dropped (no_route), never handed over. */
+static void test_15_told_member_routed(void **state)
 {
-	uint8_t pkt[256], junk[WF_DATA_OVERHEAD] = {WF_MSG_HANDSHAKE_INIT, WF_PROTO_VERSION};
+	uint8_t pkt[256];
 	size_t len = make_packet(pkt, false, IPPROTO_UDP, 80, 6, 40000);
-	uint64_t busy = WF_GET(d->drops[WF_DROP_BUSY]), no_route = d->drops[WF_DROP_NO_ROUTE];
+	uint64_t no_route = WF_GET(d->drops[WF_DROP_NO_ROUTE]);
+	struct hn_node t;
 	struct wf_vnet_hdr h;
+	struct wf_peer *p;
 	uint8_t *slot;
 
 	(void)state;
+	assert_true(hn_node(&t, "t", 9, "100.64.0.9", NULL, 60));
+	p = wf_peer_add_told(d, &t.cert, HN_NOW);
+	assert_non_null(p);
+	assert_false(p->proven);
 	memset(&h, 0, sizeof(h));
-	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x09", 8); /* to nobody */
-	for (int on = 0; on <= 1; on++) {
-		WF_SET(d->on_demand, on);
-		for (int i = 0; i < WF_CTLQ_LOAD + 5; i++) {
-			slot = wf_txq_slot(WK);
-			memcpy(slot, pkt, len);
-			wf_data_from_tun(WK, slot, len, &h, HN_NOW);
-		}
-		if (!on) {
-			assert_int_equal(queued(), 0);
-			assert_int_equal(WF_GET(d->drops[WF_DROP_NO_ROUTE]), no_route + WF_CTLQ_LOAD + 5);
-		}
-	}
-	assert_int_equal(queued(), WF_CTLQ_LOAD);
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x09", 8); /* to t */
+	slot = wf_txq_slot(WK);
+	memcpy(slot, pkt, len);
+	wf_data_from_tun(WK, slot, len, &h, HN_NOW);
+	assert_int_equal(queued(), 1);
 	assert_int_equal(queued_msg(0)->kind, WF_HO_TUN);
-	assert_null(queued_msg(0)->ref);
-	assert_int_equal(WF_GET(d->drops[WF_DROP_BUSY]), busy + 5);
-	wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
-	assert_int_equal(queued(), WF_CTLQ_LOAD + 1);
-	/* The control thread finds no hint either: no route, counted. */
-	no_route = WF_GET(d->drops[WF_DROP_NO_ROUTE]);
+	assert_ptr_equal(queued_msg(0)->ref, p);
 	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(p->n_staged, 1);
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x0a", 8); /* to nobody */
+	slot = wf_txq_slot(WK);
+	memcpy(slot, pkt, len);
+	wf_data_from_tun(WK, slot, len, &h, HN_NOW);
 	assert_int_equal(queued(), 0);
-	assert_int_equal(WF_GET(d->drops[WF_DROP_NO_ROUTE]), no_route + WF_CTLQ_LOAD);
-	WF_SET(d->on_demand, false);
+	assert_int_equal(WF_GET(d->drops[WF_DROP_NO_ROUTE]), no_route + 1);
+	wf_peer_remove(d, p);
+	wf_reclaim(d, true);
 }
 
 int main(void)
@@ -617,7 +615,7 @@ int main(void)
 	    cmocka_unit_test(test_12_backlog_is_load),
 	    cmocka_unit_test(test_13_new_place_proven_first),
 	    cmocka_unit_test(test_14_unroutable_peer_kept),
-	    cmocka_unit_test(test_15_no_route_on_demand),
+	    cmocka_unit_test(test_15_told_member_routed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
