@@ -28,12 +28,15 @@ struct wf_rate {
 
 /* A budget of per_second events a second, burst at once. */
 struct wf_rate wf_rate_make(unsigned per_second, unsigned burst);
+/* One event every interval_ms, burst at once. */
+struct wf_rate wf_rate_every(unsigned interval_ms, unsigned burst);
 /* May one more event happen at now? If so it is counted against *tat. */
 bool wf_rate_allow(const struct wf_rate *r, int64_t *tat, int64_t now_ms);
 
 enum {
 	WF_SRCLIMIT_SLOTS = 4096,
 	WF_SOURCE_LEN = 9, /* family byte, then the IPv4 address or the IPv6 /64 */
+	WF_ADDR_KEY_LEN = 17, /* family byte, then the whole address */
 };
 
 /* The part of an address that names its owner: IPv4 whole, IPv6 its /64. */
@@ -41,13 +44,17 @@ void wf_source_of(const union wf_endpoint *from, uint8_t out[WF_SOURCE_LEN]);
 
 struct wf_srclimit {
 	uint64_t key; /* random: an attacker cannot aim at another's slot */
+	bool whole;   /* by whole address (IPv6 too), not by source (its /64) */
 	struct {
-		uint8_t addr[WF_SOURCE_LEN];
+		uint8_t addr[WF_ADDR_KEY_LEN];
 		int64_t tat;
 	} slot[WF_SRCLIMIT_SLOTS];
 };
 
-void wf_srclimit_init(struct wf_srclimit *t, uint64_t key);
+/* A table of budgets by source (wf_source_of), or with whole set by whole
+ * address: for what this node sends to an address, not what it takes from a
+ * sender (IPv6 hosts of one /64 are others). */
+void wf_srclimit_init(struct wf_srclimit *t, uint64_t key, bool whole);
 /* May one more event come from this source address now? A source whose slot
  * another took starts afresh: a collision only ever gives more budget. */
 bool wf_srclimit_allow(struct wf_srclimit *t, const struct wf_rate *r,

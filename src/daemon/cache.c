@@ -5,13 +5,18 @@
  * it is), so that a
  * restarted node rejoins even when every bootstrap host is down.
  *
- * The file is "WFPC", a version byte (1), then entries, each a 2-byte
- * little-endian length and a MEMBER message (docs/protocol.md). It is written
+ * The file is "WFPC", a version byte (2), then entries, each a 2-byte
+ * little-endian length, a flags byte (bit 0: the endpoint was seen, an
+ * authentic packet came from it; else a member only told us of it) and a
+ * MEMBER message (docs/protocol.md). Version 1 (no flags byte, every
+ * endpoint as seen) is still read. It is written
  * to a temporary file, synced and renamed over the old one, so a crash leaves
  * either the old file or the new, never half of one; and only when it would
  * differ from what was written last. On start every entry is
  * checked like a MEMBER from a peer: the certificate through the CA, the node
- * unproven until it answers a handshake, the endpoint a hint. A file that does
+ * unproven until it answers a handshake, the endpoint a hint; one that was
+ * only told is tried once, then asked of another member (what a liar told
+ * does not come back with the weight of what was seen). A file that does
  * not parse is reported (file and byte offset) and the rest of it ignored.
  * A mass restart does not storm: each cached peer is first called after a
  * random delay of up to CACHE_JITTER_MS (one more if its key is the smaller:
@@ -28,7 +33,12 @@
 #include "core/message.h"
 #include "daemon/daemon.h"
 
-enum { CACHE_VERSION = 1, CACHE_JITTER_MS = 3000, CACHE_MAX = 4 << 20 };
+enum {
+	CACHE_VERSION = 2,
+	CACHE_SEEN = 1, /* entry flag: the endpoint was seen, not only told */
+	CACHE_JITTER_MS = 3000,
+	CACHE_MAX = 4 << 20,
+};
 
 static const char magic[4] = {'W', 'F', 'P', 'C'};
 
@@ -37,8 +47,10 @@ static bool cache_path(const struct wf_daemon *d, char *out, size_t cap)
 	return snprintf(out, cap, "%s/peers.cache", d->cfg.dir) < (int)cap;
 }
 
-/* One entry: a peer we learn from the cache. */
-static void load_entry(struct wf_daemon *d, const uint8_t *msg, size_t len, int64_t now)
+/* One entry: a peer we learn from the cache; flags as written (version 1:
+ * CACHE_SEEN). */
+static void load_entry(struct wf_daemon *d, unsigned flags, const uint8_t *msg, size_t len,
+		       int64_t now)
 {
 	struct wf_member_msg m;
 	struct wf_cert cert;
@@ -50,8 +62,12 @@ static void load_entry(struct wf_daemon *d, const uint8_t *msg, size_t len, int6
 	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN) || wf_peer_find(d, cert.pubkey))
 		return;
 	p = wf_peer_add_told(d, &cert, now);
-	if (!p || !m.has_endpoint || !wf_peer_hearsay(d, p, &m.endpoint, "peers.cache"))
+	if (!p || !m.has_endpoint ||
+	    !wf_peer_hearsay(d, p, &m.endpoint,
+			     flags & CACHE_SEEN ? "peers.cache" : "peers.cache (told)"))
 		return;
+	if (!(flags & CACHE_SEEN))
+		p->ep_tries = WF_HEARSAY_TRIES - 1; /* one try */
 	/* Both ends of each pair restart from their caches at once, as in
 	 * learned() (membership.c): the smaller key calls first, within the
 	 * jitter; the other waits one jitter more, and is usually called. */
@@ -82,20 +98,21 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 
 	if (!cache_path(d, path, sizeof(path)) || !(buf = read_all(path, &len)))
 		return 0;
-	if (len < 5 || memcmp(buf, magic, 4) || buf[4] != CACHE_VERSION) {
+	if (len < 5 || memcmp(buf, magic, 4) || buf[4] < 1 || buf[4] > CACHE_VERSION) {
 		log_warnx("%s: not a peer cache of this version; ignored", path);
 		free(buf);
 		return 0;
 	}
 	for (off = 5; off < len; n++) {
-		size_t elen = len - off >= 2 ? wf_get_le16(buf + off) : SIZE_MAX;
+		size_t head = buf[4] == 1 ? 2 : 3;
+		size_t elen = len - off >= head ? wf_get_le16(buf + off) : SIZE_MAX;
 
-		if (elen == SIZE_MAX || elen > len - off - 2) {
+		if (elen == SIZE_MAX || elen > len - off - head) {
 			log_warnx("%s: entry at byte %zu is cut short; the rest is ignored", path, off);
 			break;
 		}
-		load_entry(d, buf + off + 2, elen, now);
-		off += 2 + elen;
+		load_entry(d, head == 2 ? CACHE_SEEN : buf[off + 2], buf + off + head, elen, now);
+		off += head + elen;
 	}
 	free(buf);
 	log_info("%s: %u peers", path, n);
@@ -112,7 +129,7 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
  * it stops itself. */
 static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 {
-	size_t cap = 5 + (size_t)d->n_peers * (2 + WF_CERT_MAX_ENCODED + 32), off = 5;
+	size_t cap = 5 + (size_t)d->n_peers * (3 + WF_CERT_MAX_ENCODED + 32), off = 5;
 	uint8_t cert[WF_CERT_MAX_ENCODED], *buf = malloc(cap);
 
 	if (!buf)
@@ -122,16 +139,17 @@ static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 	for (struct wf_peer *p = d->peers; p; p = p->next) {
 		size_t clen, mlen;
 
-		if (!p->has_endpoint || cap - off < 2 + WF_CERT_MAX_ENCODED + 32)
+		if (!p->has_endpoint || cap - off < 3 + WF_CERT_MAX_ENCODED + 32)
 			continue;
 		clen = wf_cert_encode(&p->cert, cert, sizeof(cert));
-		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, buf + off + 2,
-					       cap - off - 2)
+		mlen = clen ? wf_member_encode(cert, clen, &p->endpoint, buf + off + 3,
+					       cap - off - 3)
 			    : 0;
 		if (!mlen)
 			continue;
 		wf_put_le16(buf + off, (uint16_t)mlen);
-		off += 2 + mlen;
+		buf[off + 2] = p->ep_source == WF_EP_AUTHENTIC ? CACHE_SEEN : 0;
+		off += 3 + mlen;
 	}
 	*len = off;
 	return buf;

@@ -59,6 +59,7 @@ enum {
 	WF_PKT_MAX = 65535,
 	WF_HS_ATTEMPTS_DOWN = 8, /* unanswered initiations before a peer shows "down" */
 	WF_HEARSAY_TRIES = 4,    /* unanswered initiations before a told endpoint is dropped */
+	WF_HEARSAY_DEST_MS = 10000, /* to a told endpoint's address: one initiation this often */
 	WF_PEER_BUCKETS = 1024,  /* peers by public key */
 	WF_UNPROVEN_MAX = 4096,  /* peers that have not proved their key yet */
 	WF_LOCAL_ADDRS_MAX = 32, /* this host's addresses, for a wildcard listen */
@@ -363,6 +364,9 @@ struct wf_daemon {
 	struct wf_load hs_load;
 	struct wf_srclimit *hs_sources;
 	struct wf_rate hs_source_rate, member_rate;
+	/* Initiations to told endpoints, by address (the reflection bound). */
+	struct wf_srclimit *hearsay_dests;
+	struct wf_rate hearsay_rate;
 
 	/* Membership (membership.c): the core, what it last produced, and the
 	 * messages it asked for that no session could carry. */
@@ -387,6 +391,7 @@ struct wf_daemon {
 		uint64_t proven;    /* of those, proven by a packet on their keys */
 		uint64_t completed; /* responses to our initiations accepted */
 		uint64_t cookies;   /* cookie replies sent */
+		uint64_t hearsay_held; /* initiations to a told address held back (reflection) */
 	} hs_count;
 	bool stop;
 

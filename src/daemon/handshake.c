@@ -53,18 +53,23 @@ bool wf_handshake_setup(struct wf_daemon *d)
 	d->hs_load.threshold = WF_HS_LOAD_PER_S;
 	d->hs_source_rate = wf_rate_make(WF_HS_SOURCE_PER_S, WF_HS_SOURCE_BURST);
 	d->member_rate = wf_rate_make(WF_MEMBER_PER_S, WF_MEMBER_BURST);
+	d->hearsay_rate = wf_rate_every(WF_HEARSAY_DEST_MS, 1);
 	d->hs_sources = malloc(sizeof(*d->hs_sources));
-	if (!d->hs_sources || !wf_random(&key, sizeof(key)) ||
+	d->hearsay_dests = malloc(sizeof(*d->hearsay_dests));
+	if (!d->hs_sources || !d->hearsay_dests || !wf_random(&key, sizeof(key)) ||
 	    !wf_cookie_checker_init(&d->cookies, d->ca.cipher, d->ca.pubkey))
 		return false;
-	wf_srclimit_init(d->hs_sources, key);
+	wf_srclimit_init(d->hs_sources, key, false);
+	wf_srclimit_init(d->hearsay_dests, key * 0x9e3779b97f4a7c15ULL, true);
 	return true;
 }
 
 void wf_handshake_teardown(struct wf_daemon *d)
 {
 	free(d->hs_sources);
+	free(d->hearsay_dests);
 	d->hs_sources = NULL;
+	d->hearsay_dests = NULL;
 	wf_cookie_checker_free(&d->cookies);
 }
 
@@ -145,6 +150,17 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 			 p->cert.name, ep, p->ep_via);
 		wf_peer_retire_endpoint(d, p);
 		wf_members_ask_endpoint(d, p, now);
+		return;
+	}
+	/* No reflection: what members tell cannot make us send more than one
+	 * initiation every WF_HEARSAY_DEST_MS to an address that never
+	 * answered, however many members they place there, however often. */
+	if (p->ep_source == WF_EP_HEARSAY &&
+	    !wf_srclimit_allow(d->hearsay_dests, &d->hearsay_rate, &p->endpoint, now)) {
+		log_debug("handshake: %s at %s (as %s said) waits: that address had an initiation "
+			  "of ours lately", p->cert.name, ep, p->ep_via);
+		d->hs_count.hearsay_held++;
+		p->hs_next_ms = now + backoff_ms(d, p->hs_attempts);
 		return;
 	}
 	if (p->hs)

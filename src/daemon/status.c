@@ -71,6 +71,7 @@ static cJSON *handshakes_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "answered", (double)d->hs_count.answered);
 	cJSON_AddNumberToObject(o, "proven", (double)d->hs_count.proven);
 	cJSON_AddNumberToObject(o, "cookies_sent", (double)d->hs_count.cookies);
+	cJSON_AddNumberToObject(o, "hearsay_held", (double)d->hs_count.hearsay_held);
 	cJSON_AddNumberToObject(o, "unproven_peers", d->n_unproven);
 	return o;
 }

@@ -288,8 +288,68 @@ static void test_hearsay_endpoints(void **state)
 	}
 	/* 18: after WF_HEARSAY_TRIES unanswered initiations it is dropped */
 	for (int i = 0; i <= WF_HEARSAY_TRIES; i++)
-		wf_handshake_initiate(d, q, HN_NOW + i * 10000);
+		wf_handshake_initiate(d, q, HN_NOW + i * WF_HEARSAY_DEST_MS);
 	assert_false(q->has_endpoint);
+	/* ... and never taken again for that member, however often told */
+	{
+		union wf_endpoint e = hn_ep("198.18.0.3:51820");
+
+		assert_false(wf_peer_hearsay(d, q, &e, "x"));
+	}
+}
+
+/* 48-50: told endpoints from several members, and the reflection bound. A
+ * member whose word was given up does not have the last word: another live
+ * member is asked where the member is; and whatever members tell, this node
+ * sends an address that never answered at most one initiation every
+ * WF_HEARSAY_DEST_MS, however many members are said to be there. */
+static void test_told_endpoints(void **state)
+{
+	static const char *names[] = {"t1", "t2", "t3", "t4", "t5", "t6"};
+	struct wf_daemon *d = *state;
+	union wf_endpoint victim = hn_ep("198.18.0.99:51820");
+	struct wf_keypair *kx, *ky;
+	struct hn_node y, t[6];
+	unsigned to_victim = 0;
+	struct wf_peer *q;
+
+	/* x and y are members with sessions; x names m's endpoint */
+	assert_true(hn_node(&y, "y", 8, "100.64.0.8", NULL, 60));
+	with_x(d, &kx);
+	ky = hn_connect(d, &y, &cover_at, 0x800);
+	assert_non_null(ky);
+	tell(d, kx, &m.cert, "198.18.0.66:51820");
+	q = wf_peer_find(d, m.cert.pubkey);
+	assert_true(q && q->has_endpoint && !strcmp(q->ep_via, "x"));
+	/* 48: it never answers: given up, and y (not x) is asked where m is */
+	wf_timers_tick(d, HN_NOW); /* (the sessions gossip goes over) */
+	hn_clear();
+	for (int i = 0; i <= WF_HEARSAY_TRIES; i++)
+		wf_handshake_initiate(d, q, HN_NOW + i * WF_HEARSAY_DEST_MS);
+	assert_false(q->has_endpoint);
+	assert_true(wf_endpoint_equal(&hn_last()->to, &cover_at)); /* (y's endpoint) */
+	/* 49: y's answer (a MEMBER with another endpoint) is taken; x's
+	 * unasked repetition of the dead one is not */
+	member_msg(d, ky, &m.cert, "198.18.0.3:51820");
+	assert_true(q->has_endpoint);
+	assert_string_equal(q->ep_via, "y");
+	/* 50: x says six members are at the victim's address: one initiation
+	 * goes there in WF_HEARSAY_DEST_MS, not six (or 24, with retries) */
+	hn_clear();
+	for (int i = 0; i < 6; i++) {
+		assert_true(hn_node(&t[i], names[i], (uint8_t)(20 + i), "100.64.0.20", NULL, 60));
+		t[i].cert.addrs[0].addr[3] = (uint8_t)(20 + i);
+		assert_true(wf_cert_sign(&t[i].cert, hn_ca_priv));
+		tell(d, kx, &t[i].cert, "198.18.0.99:51820");
+	}
+	for (int64_t now = HN_NOW; now < HN_NOW + WF_HEARSAY_DEST_MS - 1; now += 100)
+		wf_timers_tick(d, now);
+	for (unsigned i = 0; i < hn_n_out && i < HN_OUT_MAX; i++)
+		to_victim += wf_endpoint_equal(&hn_out[i].to, &victim);
+	assert_int_equal(to_victim, 1);
+	assert_true(d->hs_count.hearsay_held > 0);
+	wf_keypair_free(kx);
+	wf_keypair_free(ky);
 }
 
 /* 19-20: cryptokey routing: a covering route speaks for nobody else. */
@@ -580,15 +640,18 @@ static void test_hints(void **state)
 		if (q)
 			assert_string_equal(wf_peer_state(d, q, t), "idle");
 	}
-	/* 37: and it is not called again until traffic asks */
-	sent = hn_n_out;
-	for (int64_t t = HN_NOW + 600000; t < HN_NOW + 900000; t += 500)
-		wf_timers_tick(d, t);
+	/* 37: and it is not called again until traffic asks (what each tick
+	 * sent is looked at: the record keeps the last HN_OUT_MAX) */
 	{
 		union wf_endpoint at_m = hn_ep("198.18.0.66:51820");
 
-		for (unsigned i = sent; i < hn_n_out; i++)
-			assert_false(wf_endpoint_equal(&hn_out[i].to, &at_m));
+		for (int64_t t = HN_NOW + 600000; t < HN_NOW + 900000; t += 500) {
+			sent = hn_n_out;
+			wf_timers_tick(d, t);
+			assert_true(hn_n_out - sent <= HN_OUT_MAX);
+			for (unsigned i = sent; i < hn_n_out; i++)
+				assert_false(wf_endpoint_equal(&hn_out[i % HN_OUT_MAX].to, &at_m));
+		}
 	}
 	wf_batch_free(&d->ctl);
 	wf_keypair_free(kp);
@@ -744,6 +807,43 @@ static void test_owner(void **state)
 	wf_keypair_free(ko);
 }
 
+/* 51-52: the peer cache keeps what was seen apart from what was told: a
+ * member proven here comes back from it with its endpoint as before; one
+ * whose endpoint a member only told us comes back as told, with one try
+ * (then another member is asked), not with the weight of what was seen. */
+static void test_cache_told(void **state)
+{
+	struct wf_daemon *d = *state, *d2;
+	char dir[] = "/tmp/weft-test-cache.XXXXXX", path[64];
+	struct wf_keypair *kp;
+	struct wf_peer *q;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(d->cfg.dir, sizeof(d->cfg.dir), "%s", dir);
+	with_x(d, &kp);
+	tell(d, kp, &m.cert, "198.18.0.66:51820");
+	assert_true(wf_cache_save(d));
+	d2 = hn_daemon(&v);
+	assert_non_null(d2);
+	snprintf(d2->cfg.dir, sizeof(d2->cfg.dir), "%s", dir);
+	assert_int_equal(wf_cache_load(d2, HN_NOW), 2);
+	/* 51: x, seen: its endpoint, all its tries */
+	q = wf_peer_find(d2, x.cert.pubkey);
+	assert_true(q && q->has_endpoint && wf_endpoint_equal(&q->endpoint, X_AT));
+	assert_string_equal(q->ep_via, "peers.cache");
+	assert_int_equal(q->ep_tries, 0);
+	/* 52: m, told: as told, one try */
+	q = wf_peer_find(d2, m.cert.pubkey);
+	assert_true(q && q->has_endpoint && q->ep_source == WF_EP_HEARSAY);
+	assert_string_equal(q->ep_via, "peers.cache (told)");
+	assert_int_equal(q->ep_tries, WF_HEARSAY_TRIES - 1);
+	hn_daemon_free(d2);
+	snprintf(path, sizeof(path), "%s/peers.cache", dir);
+	unlink(path);
+	rmdir(dir);
+	wf_keypair_free(kp);
+}
+
 /* 38-39: what makes a mesh "on demand": members (told of, or proven), never
  * strangers whose initiations were not proven (anyone can send those). */
 static void test_mode(void **state)
@@ -801,6 +901,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hearsay_endpoints, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_told_endpoints, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache_told, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cryptokey_routing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_response, setup, teardown),

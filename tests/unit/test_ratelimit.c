@@ -102,7 +102,7 @@ static void test_sources(void **state)
 	union wf_endpoint v6c = ep("[2001:db8:0:1::1]:1");
 
 	(void)state;
-	wf_srclimit_init(&t, 0x1234567);
+	wf_srclimit_init(&t, 0x1234567, false);
 	/* 6: one source's burst, then nothing; the port does not matter */
 	assert_true(wf_srclimit_allow(&t, &r, &a, 0));
 	assert_true(wf_srclimit_allow(&t, &r, &a2, 0));
