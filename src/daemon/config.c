@@ -19,11 +19,14 @@
 
 #include "common/log.h"
 #include "daemon/config.h"
+#include "weft/wire.h"
 
 enum {
 	MAX_DURATION_MS = 24 * 3600 * 1000,
 	MIN_MTU = 576,
-	MAX_MTU = 65535,
+	/* A sealed packet must fit one UDP datagram over IPv4: its length is
+	 * kept in 16 bits, and a larger one would leave cut short. */
+	MAX_MTU = WF_MAX_DATAGRAM - WF_UDP_IP4_OVERHEAD - WF_DATA_OVERHEAD, /* 65475 */
 	SUN_PATH_MAX = sizeof(((struct sockaddr_un *)0)->sun_path),
 };
 

@@ -350,6 +350,7 @@ struct wf_daemon {
 	struct wf_peer *peers;
 	struct wf_peer *by_key[WF_PEER_BUCKETS];
 	unsigned n_peers, n_unproven;
+	unsigned unproven_max; /* strangers at most (WF_UNPROVEN_MAX; tests set it lower) */
 	struct wf_routes *routes;     /* the control thread's, changed in place */
 	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
 	struct wf_index_entry *index[WF_INDEX_BUCKETS]; /* heads atomic */
@@ -497,12 +498,15 @@ void wf_peer_free_all(struct wf_daemon *d);
 /* Unregister and free a keypair that fell out of a session. NULL is a no-op. */
 void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp);
 void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, int n);
-/* Count a dropped packet, node-wide and (if p) for the peer. */
+/* Count a dropped packet (n of them), node-wide and (if p) for the peer. */
 void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why);
+void wf_count_drops(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why, uint64_t n);
 /* Nothing heard for three keepalive periods and a handshake timeout. */
 bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t now);
 const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, int64_t now);
-bool wf_peer_stage(struct wf_peer *p, const uint8_t *pkt, size_t len);
+/* Keep a packet for p until its session is up (WF_STAGED_MAX, the newest:
+ * an overflow is counted no_session). */
+bool wf_peer_stage(struct wf_daemon *d, struct wf_peer *p, const uint8_t *pkt, size_t len);
 uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, struct wf_peer *peer,
 		      struct wf_bootstrap *b);
 struct wf_index_entry *wf_index_find(struct wf_daemon *d, uint32_t index);

@@ -263,7 +263,7 @@ static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *k
 		return;
 	}
 	if (!kp) {
-		if (!wf_peer_stage(p, pkt, len))
+		if (!wf_peer_stage(d, p, pkt, len))
 			wf_count_drop(d, p, WF_DROP_NO_SESSION);
 		return;
 	}

@@ -444,6 +444,7 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 {
 	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
 	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
+	d->unproven_max = WF_UNPROVEN_MAX;
 	return d->self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
 	       wf_members_init(d, wf_now_ms());
 }

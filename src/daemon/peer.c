@@ -47,12 +47,17 @@ const char *wf_drop_name(enum wf_drop d)
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }
 
+void wf_count_drops(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why, uint64_t n)
+{
+	/* From any thread: workers count the same counters. */
+	WF_ADD(d->drops[why], n);
+	if (p)
+		WF_ADD(p->drops[why], n);
+}
+
 void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why)
 {
-	/* From any thread. */
-	WF_ADD(d->drops[why], 1);
-	if (p)
-		WF_ADD(p->drops[why], 1);
+	wf_count_drops(d, p, why, 1);
 }
 
 /* Keys in the table are CA-certified, so nobody can pick them to collide. */
@@ -111,16 +116,17 @@ static void claim_routes(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 /* --- adding, proving, removing ----------------------------------------- */
 
-/* Room for one more unproven peer: the oldest one nobody told us of (it
- * exists only because of initiations) makes way. */
+/* Room for one more unproven peer: the oldest stranger (nobody told us of
+ * it: it exists only because of initiations) makes way; never a member
+ * told of, which the bound does not count. */
 static bool make_room(struct wf_daemon *d)
 {
 	struct wf_peer *oldest = NULL;
 
-	if (d->n_unproven < WF_UNPROVEN_MAX)
+	if (d->n_unproven < d->unproven_max)
 		return true;
 	for (struct wf_peer *p = d->peers; p; p = p->next)
-		if (!p->proven && !p->has_endpoint && (!oldest || p->created_ms < oldest->created_ms))
+		if (!p->proven && !p->told && (!oldest || p->created_ms < oldest->created_ms))
 			oldest = p;
 	if (oldest)
 		wf_peer_remove(d, oldest);
@@ -152,9 +158,9 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
 	struct wf_peer *p;
 
 	if (!make_room(d)) {
-		log_warnx_rl("%d nodes claim to be members without having proved it; not taking "
+		log_warnx_rl("%u nodes claim to be members without having proved it; not taking "
 			     "more",
-			     WF_UNPROVEN_MAX);
+			     d->unproven_max);
 		return NULL;
 	}
 	p = peer_new(d, cert, now);
@@ -505,7 +511,7 @@ const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, in
 	return "down";
 }
 
-bool wf_peer_stage(struct wf_peer *p, const uint8_t *pkt, size_t len)
+bool wf_peer_stage(struct wf_daemon *d, struct wf_peer *p, const uint8_t *pkt, size_t len)
 {
 	uint8_t *b;
 
@@ -520,7 +526,7 @@ bool wf_peer_stage(struct wf_peer *p, const uint8_t *pkt, size_t len)
 		memmove(p->staged, p->staged + 1, sizeof(p->staged[0]) * (WF_STAGED_MAX - 1));
 		memmove(p->staged_len, p->staged_len + 1, sizeof(p->staged_len[0]) * (WF_STAGED_MAX - 1));
 		p->n_staged--;
-		p->drops[WF_DROP_NO_SESSION]++;
+		wf_count_drop(d, p, WF_DROP_NO_SESSION);
 	}
 	memcpy(b + WF_DATA_HEADER_LEN, pkt, len);
 	p->staged[p->n_staged] = b;

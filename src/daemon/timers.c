@@ -106,8 +106,7 @@ static void give_up(struct wf_daemon *d, struct wf_peer *p)
 		 p->n_staged);
 	for (unsigned i = 0; i < p->n_staged; i++)
 		free(p->staged[i]);
-	p->drops[WF_DROP_NO_SESSION] += p->n_staged;
-	d->drops[WF_DROP_NO_SESSION] += p->n_staged;
+	wf_count_drops(d, p, WF_DROP_NO_SESSION, p->n_staged);
 	p->n_staged = 0;
 	p->call = false;
 	p->hs_attempts = 0;

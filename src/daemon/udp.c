@@ -309,8 +309,9 @@ void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoi
 	w->tx.n++;
 }
 
-/* Where the message that starts at slot i ends: a run to the same peer of
- * datagrams the size of the first, the last one maybe shorter. */
+/* Where the message that starts at slot i ends: a run to the same peer at the
+ * same endpoint (it may roam mid-burst) of datagrams the size of the first,
+ * the last one maybe shorter. */
 static unsigned run_end(const struct wf_worker *w, unsigned i)
 {
 	const struct wf_txq *q = &w->tx;
@@ -319,7 +320,8 @@ static unsigned run_end(const struct wf_worker *w, unsigned i)
 
 	if (!wf_offload_on(&w->d->off.udp_gso))
 		return j;
-	while (j < q->n && q->peer[j] == q->peer[i] && j - i < WF_UDP_GSO_SEGS &&
+	while (j < q->n && q->peer[j] == q->peer[i] && wf_endpoint_equal(&q->to[j], &q->to[i]) &&
+	       j - i < WF_UDP_GSO_SEGS &&
 	       q->len[j] <= q->len[i] && total + q->len[j] <= GSO_TOTAL_MAX) {
 		total += q->len[j++];
 		if (q->len[j - 1] < q->len[i])

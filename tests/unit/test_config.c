@@ -70,12 +70,12 @@ static const struct {
 	/* 23 */ {BASE "bootstrap = [1.2.3.4]:5\n", P ":3: bad bootstrap address '[1.2.3.4]:5'"},
 	/* 24 */ {BASE "bootstrap = ho st:5\n", P ":3: bad bootstrap address 'ho st:5' (expected "
 						 "HOST:PORT or [IPV6]:PORT)"},
-	/* 25 */ {BASE "mtu = 575\n", P ":3: bad mtu '575' (576 to 65535, or 0 for automatic)"},
-	/* 26 */ {BASE "mtu = 65536\n", P ":3: bad mtu '65536' (576 to 65535, or 0 for automatic)"},
-	/* 27 */ {BASE "mtu = -1\n", P ":3: bad mtu '-1' (576 to 65535, or 0 for automatic)"},
-	/* 28 */ {BASE "mtu = 1400x\n", P ":3: bad mtu '1400x' (576 to 65535, or 0 for automatic)"},
+	/* 25 */ {BASE "mtu = 575\n", P ":3: bad mtu '575' (576 to 65475, or 0 for automatic)"},
+	/* 26 */ {BASE "mtu = 65536\n", P ":3: bad mtu '65536' (576 to 65475, or 0 for automatic)"},
+	/* 27 */ {BASE "mtu = -1\n", P ":3: bad mtu '-1' (576 to 65475, or 0 for automatic)"},
+	/* 28 */ {BASE "mtu = 1400x\n", P ":3: bad mtu '1400x' (576 to 65475, or 0 for automatic)"},
 	/* 29 */ {BASE "mtu = 1440 # comment\n",
-		  P ":3: bad mtu '1440 # comment' (576 to 65535, or 0 for automatic)"},
+		  P ":3: bad mtu '1440 # comment' (576 to 65475, or 0 for automatic)"},
 	/* 30 */ {BASE "log-level = verbose\n",
 		  P ":3: bad log-level 'verbose' (error, warning, info or debug)"},
 	/* 31 */ {BASE "rekey-interval = 0\n",
@@ -107,7 +107,7 @@ static const struct {
 	/* 42 */ {BASE "privatekey = k\n",
 		  P ":3: unknown key 'privatekey' (did you mean 'private-key'?)"},
 	/* 43 */ {"name = alpha\r\nlisten = 1.2.3.4:5\r\nmtu = x\r\n",
-		  P ":3: bad mtu 'x' (576 to 65535, or 0 for automatic)"},
+		  P ":3: bad mtu 'x' (576 to 65475, or 0 for automatic)"},
 	/* 44 */ {BASE "xy = 1\n", P ":3: unknown key 'xy'"},
 	/* 45 */ {BASE "cb = 1\n", P ":3: unknown key 'cb' (did you mean 'ca'?)"},
 	/* 46 */ {BASE "rekey = 1\n", P ":3: unknown key 'rekey'"},
@@ -125,6 +125,7 @@ static const struct {
 	/* 55 */ {BASE "workers = -1\n", P ":3: bad workers '-1' (1 to 16, or 0 for one per core)"},
 	/* 56 */ {BASE "workers = two\n", P ":3: bad workers 'two' (1 to 16, or 0 for one per core)"},
 	/* 57 */ {BASE "workers = 2x\n", P ":3: bad workers '2x' (1 to 16, or 0 for one per core)"},
+	/* 58 */ {BASE "mtu = 65476\n", P ":3: bad mtu '65476' (576 to 65475, or 0 for automatic)"},
 };
 
 static void test_bad(void **state)

@@ -290,6 +290,27 @@ static void test_tx_runs(void **state)
 	/* 13: at most 64 to a message */
 	assert_true(hn_n_msgs >= 4);
 	hn_clear();
+
+	/* 37: one peer, moving between two packets of a burst (roaming): two
+	 * messages, each to where the peer was when it was queued */
+	{
+		union wf_endpoint moved = hn_ep("198.18.0.22:51820");
+		struct wf_peer *px = wf_peer_find(d, x.cert.pubkey);
+
+		for (unsigned i = 0; i < 2; i++) {
+			size_t len = make_packet(pkt, false, IPPROTO_UDP, 600, i, 9);
+
+			from_tun(pkt, len, &none);
+			if (!i)
+				wf_peer_seen_at(d, px, &moved);
+		}
+		wf_txq_flush(W);
+		assert_int_equal(hn_n_msgs, 2);
+		assert_true(wf_endpoint_equal(&hn_out[0].to, &x_at));
+		assert_true(wf_endpoint_equal(&hn_out[1].to, &moved));
+		wf_peer_seen_at(d, px, &x_at);
+		hn_clear();
+	}
 }
 
 /* 14-16: checksums left to us are completed; a packet larger than a slot

@@ -588,6 +588,13 @@ static void test_hints(void **state)
 	assert_true(wf_endpoint_equal(&hn_last()->to, &q->endpoint));
 	assert_int_equal(hn_delivered(buf, sizeof(buf)), 0);
 	assert_int_equal(d->drops[WF_DROP_NO_ROUTE], 0);
+	/* 53: what overflows the staging queue (the oldest goes) is counted
+	 * for the peer and node-wide alike */
+	for (int i = 0; i < WF_STAGED_MAX; i++)
+		from_tun(d, 3);
+	assert_int_equal(q->n_staged, WF_STAGED_MAX);
+	assert_int_equal(q->drops[WF_DROP_NO_SESSION], 1);
+	assert_int_equal(d->drops[WF_DROP_NO_SESSION], 1);
 	/* 34: x's older certificate (another key), told: it does not take
 	 * the route x holds, and a packet for x goes to x */
 	tell(d, kp, &xold.cert, "198.18.0.67:51820");
@@ -626,7 +633,7 @@ static void test_hints(void **state)
 	d->cfg.full_mesh_max = 0;
 	d->gossip.cfg.ring = d->gossip.cfg.chords = 0; /* (m is no ring neighbour) */
 	{
-		uint64_t before = d->drops[WF_DROP_NO_SESSION];
+		uint64_t before = d->drops[WF_DROP_NO_SESSION], waiting = q->n_staged;
 		int64_t t = HN_NOW;
 
 		for (; t < HN_NOW + 600000; t += 500) {
@@ -636,7 +643,7 @@ static void test_hints(void **state)
 				break;
 		}
 		assert_true(t < HN_NOW + 600000);
-		assert_int_equal(d->drops[WF_DROP_NO_SESSION], before + 1);
+		assert_int_equal(d->drops[WF_DROP_NO_SESSION], before + waiting);
 		if (q)
 			assert_string_equal(wf_peer_state(d, q, t), "idle");
 	}
@@ -844,6 +851,33 @@ static void test_cache_told(void **state)
 	wf_keypair_free(kp);
 }
 
+/* 54-55: the bound on strangers (nodes known only from initiations) makes
+ * room by pushing out the oldest stranger, never a member told of (which it
+ * does not count), and holds. */
+static void test_strangers(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	const struct wf_cert *strangers[] = {&xold.cert, &cover.cert, &x.cert};
+	struct wf_daemon *d = *state;
+	struct wf_peer *told;
+	size_t len;
+
+	d->unproven_max = 2;
+	told = wf_peer_add_told(d, &m.cert, HN_NOW - 1000); /* the oldest, no endpoint */
+	assert_non_null(told);
+	for (unsigned i = 0; i < 3; i++) {
+		len = hn_forge(strangers[i], now_ns(0), 0xb00 + i, true, pkt, sizeof(pkt));
+		hn_feed(d, pkt, len, EVIL_AT, HN_NOW + i);
+	}
+	/* 54: the told member stays; the oldest stranger made way */
+	assert_ptr_equal(wf_peer_find(d, m.cert.pubkey), told);
+	assert_null(wf_peer_find(d, xold.cert.pubkey));
+	assert_non_null(wf_peer_find(d, cover.cert.pubkey));
+	assert_non_null(wf_peer_find(d, x.cert.pubkey));
+	/* 55: and the bound holds */
+	assert_int_equal(d->n_unproven, 2);
+}
+
 /* 38-39: what makes a mesh "on demand": members (told of, or proven), never
  * strangers whose initiations were not proven (anyone can send those). */
 static void test_mode(void **state)
@@ -897,6 +931,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_contact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_strangers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_certificate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
