@@ -25,6 +25,7 @@ struct node {
 struct wf_routes {
 	struct node *root4, *root6;
 	size_t count;
+	struct wf_retire_link rl;
 };
 
 static int max_bits(int family)
@@ -87,6 +88,17 @@ void wf_routes_free(struct wf_routes *t)
 	free_tree(t->root4);
 	free_tree(t->root6);
 	free(t);
+}
+
+static void free_linked(struct wf_retire_link *l)
+{
+	wf_routes_free(WF_CONTAINER_OF(l, struct wf_routes, rl));
+}
+
+struct wf_retire_link *wf_routes_link(struct wf_routes *t)
+{
+	t->rl.fn = free_linked;
+	return &t->rl;
 }
 
 /* A copy of the subtree at n in *out; false (and nothing left) on failure. */

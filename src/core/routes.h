@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/retire.h"
 
 struct wf_routes;
 
@@ -24,6 +25,8 @@ struct wf_routes *wf_routes_new(void);
 struct wf_routes *wf_routes_clone(const struct wf_routes *t);
 /* Frees the table, not the values. NULL is a no-op. */
 void wf_routes_free(struct wf_routes *t);
+/* The table's link for freeing it later (wf_retire), set to free it. */
+struct wf_retire_link *wf_routes_link(struct wf_routes *t);
 /* Insert or replace prefix -> value (the caller decides conflicts between
  * owners first: see wf_cert_supersedes). value must not be NULL (NULL is what a
  * lookup miss returns). Host bits past p->len are ignored. False on

@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/retire.h"
 #include "core/ratelimit.h"
 #include "core/replay.h"
 #include "crypto/crypto.h"
@@ -73,6 +74,7 @@ struct wf_keypair {
 	uint8_t source[WF_SOURCE_LEN]; /* its source address (IPv6: the /64) */
 	uint64_t hs_timestamp;
 	uint8_t init_hash[WF_INIT_HASH_LEN];
+	struct wf_retire_link rl; /* freed later, when no thread can hold it */
 };
 
 struct wf_session {

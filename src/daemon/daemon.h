@@ -260,6 +260,7 @@ struct wf_peer {
 	 * following ones too, so that a flow stays in order. */
 	unsigned tx_handed;
 	bool removed; /* unlinked: waits for the workers to let go of it */
+	struct wf_retire_link rl;
 
 	struct wf_session session;
 	struct wf_handshake *hs; /* our initiation in flight, or NULL */
@@ -325,9 +326,20 @@ struct wf_index_entry {
 	/* An unproven keypair whose initiation presented another certificate
 	 * than the peer's: adopted (by wf_cert_supersedes) if it is proven. */
 	struct wf_cert *offered;
+	struct wf_retire_link rl;
 };
 
-enum { WF_INDEX_BUCKETS = 4096 };
+enum { WF_INDEX_BUCKETS = 4096, WF_RETIRE_GENS = 4 };
+
+/* Objects retired together, and when: each worker's quiescent-state count
+ * when the generation was closed; once all passed, the tails of their
+ * queues (what they queued before may still name an object). */
+struct wf_retire_gen {
+	struct wf_retire_link *head; /* NULL: the record is free */
+	uint64_t qs[WF_WORKERS_MAX];
+	bool passed;
+	unsigned tail[WF_WORKERS_MAX];
+};
 
 struct wf_daemon {
 	struct wf_config cfg;
@@ -403,7 +415,10 @@ struct wf_daemon {
 	int wake_fd;          /* eventfd: a worker queued something */
 	int stop_fd;          /* eventfd: the workers are to stop */
 	bool threads;         /* workers run: what is unlinked waits for them */
-	struct wf_retired *retired; /* unlinked, freed when no worker can hold it */
+	/* Unlinked, freed when no worker can hold it (wf_retire): the open
+	 * generation, and closed ones, each with its snapshot. */
+	struct wf_retire_link *retire_open;
+	struct wf_retire_gen retire_gen[WF_RETIRE_GENS];
 	unsigned ctl_backlog; /* while draining: messages behind the one taken */
 };
 
@@ -415,9 +430,10 @@ struct wf_daemon {
  * running) if one cannot be started. */
 bool wf_threads_start(struct wf_daemon *d) WF_MUST_CHECK;
 void wf_threads_stop(struct wf_daemon *d);
-/* Free ptr with fn once no worker can still hold it (at once when no
- * workers run). */
-void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *));
+/* Free the object l is in (l->fn, set by the caller) once no worker can
+ * still hold it nor a message queued before it was unlinked name it (at once
+ * when no workers run). Allocates nothing: it cannot fail. NULL: nothing. */
+void wf_retire(struct wf_daemon *d, struct wf_retire_link *l);
 /* Free what no worker can hold any more; all of it with force (threads stopped). */
 void wf_reclaim(struct wf_daemon *d, bool force);
 /* Read the worker's queue of the TUN device (a burst), send what it made. */

@@ -339,9 +339,14 @@ bool wf_peer_hearsay(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	return true;
 }
 
-static void keypair_free(void *kp)
+static void keypair_free(struct wf_retire_link *l)
 {
-	wf_keypair_free(kp);
+	wf_keypair_free(WF_CONTAINER_OF(l, struct wf_keypair, rl));
+}
+
+static void peer_unalloc(struct wf_retire_link *l)
+{
+	free(WF_CONTAINER_OF(l, struct wf_peer, rl));
 }
 
 void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
@@ -356,7 +361,8 @@ void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
 	if (e && e->peer && __atomic_load_n(&e->peer->tx_kp, __ATOMIC_RELAXED) == kp)
 		wf_peer_publish(d, e->peer);
 	wf_index_del(d, kp->local_index);
-	wf_retire(d, kp, keypair_free);
+	kp->rl.fn = keypair_free;
+	wf_retire(d, &kp->rl);
 }
 
 void wf_peer_drop_keypairs(struct wf_daemon *d, struct wf_keypair *const *kps, int n)
@@ -386,8 +392,10 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	p->n_staged = 0;
 	/* Workers may still hold it from the routes they read. Out of memory
 	 * for a copy without it, their copy still names it: it stays. */
-	if (unrouted)
-		wf_retire(d, p, free);
+	if (unrouted) {
+		p->rl.fn = peer_unalloc;
+		wf_retire(d, &p->rl);
+	}
 	else
 		log_warnx("peer %s: kept in memory, the workers' routes still name it",
 			  p->cert.name);
@@ -468,9 +476,9 @@ uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, s
 	return index;
 }
 
-static void index_entry_free(void *ptr)
+static void index_entry_free(struct wf_retire_link *l)
 {
-	struct wf_index_entry *e = ptr;
+	struct wf_index_entry *e = WF_CONTAINER_OF(l, struct wf_index_entry, rl);
 
 	free(e->offered);
 	free(e);
@@ -483,7 +491,8 @@ void wf_index_del(struct wf_daemon *d, uint32_t index)
 			struct wf_index_entry *e = *ep;
 
 			__atomic_store_n(ep, e->next, __ATOMIC_RELEASE);
-			wf_retire(d, e, index_entry_free);
+			e->rl.fn = index_entry_free;
+			wf_retire(d, &e->rl);
 			return;
 		}
 	}

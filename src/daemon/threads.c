@@ -31,15 +31,6 @@ enum { BURST = 64 };
 
 /* --- freeing what a worker may still hold ------------------------------- */
 
-struct wf_retired {
-	struct wf_retired *next;
-	void *ptr;
-	void (*fn)(void *);
-	uint64_t qs[WF_WORKERS_MAX]; /* each worker's count when it was unlinked */
-	bool passed;                  /* every worker let go of it since... */
-	unsigned tail[WF_WORKERS_MAX]; /* ...but may have queued a message about it */
-};
-
 static uint64_t qs_load(const struct wf_worker *w)
 {
 	return __atomic_load_n(&w->qs, __ATOMIC_SEQ_CST);
@@ -69,34 +60,18 @@ static void snapshot(struct wf_daemon *d, uint64_t qs[WF_WORKERS_MAX])
 		qs[i] = qs_load_fenced(&d->w[i]);
 }
 
-void wf_retire(struct wf_daemon *d, void *ptr, void (*fn)(void *))
+void wf_retire(struct wf_daemon *d, struct wf_retire_link *l)
 {
-	struct wf_retired *r;
-
-	if (!ptr)
+	if (!l)
 		return;
 	if (!d->threads) {
-		fn(ptr);
+		l->fn(l);
 		return;
 	}
-	r = malloc(sizeof(*r));
-	if (!r) {
-		/* No memory to wait with: wait here (workers are never long
-		 * in a batch). */
-		uint64_t qs[WF_WORKERS_MAX];
-
-		snapshot(d, qs);
-		while (!all_passed(d, qs))
-			sched_yield();
-		fn(ptr);
-		return;
-	}
-	r->ptr = ptr;
-	r->fn = fn;
-	r->passed = false;
-	snapshot(d, r->qs);
-	r->next = d->retired;
-	d->retired = r;
+	/* Into the open generation: it waits with the others for a snapshot
+	 * (wf_reclaim). No memory is needed: the link is in the object. */
+	l->next = d->retire_open;
+	d->retire_open = l;
 }
 
 /* Were the messages queued before tail[] all taken? */
@@ -109,33 +84,58 @@ static bool all_taken(const struct wf_daemon *d, const unsigned tail[WF_WORKERS_
 }
 
 /*
- * Two steps: once every worker passed a quiescent point, none can find the
- * object any more, but a message it queued before may still refer to it;
- * so the tails of the queues are taken then, and the object is freed once
- * the control thread took everything up to them.
+ * Two steps: once every worker passed a quiescent point after a generation
+ * was closed (its snapshot taken, after its objects were unlinked), none can
+ * find them any more, but a message it queued before may still refer to
+ * one; so the tails of the queues are taken then, and the objects are freed
+ * once the control thread took everything up to them.
  */
-static bool reclaimable(const struct wf_daemon *d, struct wf_retired *r)
+static bool reclaimable(const struct wf_daemon *d, struct wf_retire_gen *g)
 {
-	if (!r->passed && all_passed(d, r->qs)) {
-		r->passed = true;
+	if (!g->passed && all_passed(d, g->qs)) {
+		g->passed = true;
 		for (unsigned i = 0; i < d->n_workers; i++)
-			r->tail[i] = __atomic_load_n(&d->w[i].q.tail, __ATOMIC_ACQUIRE);
+			g->tail[i] = __atomic_load_n(&d->w[i].q.tail, __ATOMIC_ACQUIRE);
 	}
-	return r->passed && all_taken(d, r->tail);
+	return g->passed && all_taken(d, g->tail);
+}
+
+static void free_list(struct wf_retire_link *l)
+{
+	while (l) {
+		struct wf_retire_link *next = l->next;
+
+		l->fn(l);
+		l = next;
+	}
 }
 
 void wf_reclaim(struct wf_daemon *d, bool force)
 {
-	struct wf_retired **rp = &d->retired, *r;
+	struct wf_retire_gen *free_gen = NULL;
 
-	while ((r = *rp)) {
-		if (force || reclaimable(d, r)) {
-			*rp = r->next;
-			r->fn(r->ptr);
-			free(r);
-		} else {
-			rp = &r->next;
+	for (unsigned k = 0; k < WF_RETIRE_GENS; k++) {
+		struct wf_retire_gen *g = &d->retire_gen[k];
+
+		if (g->head && (force || reclaimable(d, g))) {
+			free_list(g->head);
+			g->head = NULL;
 		}
+		if (!g->head && !free_gen)
+			free_gen = g;
+	}
+	if (force) {
+		free_list(d->retire_open);
+		d->retire_open = NULL;
+		return;
+	}
+	/* Close the open generation if a record is free; else it stays open
+	 * and gathers more until one is. */
+	if (d->retire_open && free_gen) {
+		free_gen->head = d->retire_open;
+		free_gen->passed = false;
+		snapshot(d, free_gen->qs);
+		d->retire_open = NULL;
 	}
 }
 
@@ -178,11 +178,6 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
 	return out->sa.sa_family != AF_UNSPEC;
 }
 
-static void routes_free(void *t)
-{
-	wf_routes_free(t);
-}
-
 bool wf_routes_publish(struct wf_daemon *d)
 {
 	struct wf_routes *copy = wf_routes_clone(d->routes), *old;
@@ -192,7 +187,8 @@ bool wf_routes_publish(struct wf_daemon *d)
 		return false;
 	}
 	old = __atomic_exchange_n(&d->routes_pub, copy, __ATOMIC_ACQ_REL);
-	wf_retire(d, old, routes_free);
+	if (old)
+		wf_retire(d, wf_routes_link(old));
 	return true;
 }
 

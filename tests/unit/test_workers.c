@@ -20,18 +20,30 @@
 #include "../common/harness.h"
 #include "../common/packets.h"
 
-/* calloc, failing once on demand (linked with --wrap=calloc). */
+/* calloc and malloc, failing on demand (linked with --wrap=calloc,malloc):
+ * calloc_fail = 1, the next calloc; malloc_fail = N, the next N mallocs. */
 void *__real_calloc(size_t n, size_t size);
 void *__wrap_calloc(size_t n, size_t size);
-static int calloc_fail;
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+static int calloc_fail, malloc_fail;
 
 void *__wrap_calloc(size_t n, size_t size)
 {
 	if (calloc_fail) {
-		calloc_fail = 0;
+		calloc_fail--;
 		return NULL;
 	}
 	return __real_calloc(n, size);
+}
+
+void *__wrap_malloc(size_t size)
+{
+	if (malloc_fail) {
+		malloc_fail--;
+		return NULL;
+	}
+	return __real_malloc(size);
 }
 
 static struct hn_node v, x, y, z;
@@ -379,37 +391,80 @@ static void test_8_queue_bounded(void **state)
 }
 
 static int freed;
-static void count_free(void *p)
+static void count_free(struct wf_retire_link *l)
 {
-	(void)p;
+	(void)l;
 	freed++;
 }
 
-/* 9. Reclamation: what is retired while the worker is in a batch waits for
- * it to finish; what is retired while it is idle needs no wait. */
+/* Retire a token, the way the daemon retires what it unlinked. */
+static void retire(struct wf_retire_link *token)
+{
+	token->fn = count_free;
+	wf_retire(d, token);
+}
+
+/* 9. Reclamation: what is retired waits, in a generation closed by a
+ * reclaim (its snapshot taken then), until the worker finishes the batch it
+ * was in, or at once if it was idle. Then the second step: a message the
+ * worker queued before may refer to the object, so it is freed only once the
+ * control thread took everything queued up to the moment the worker passed;
+ * what is queued after that does not hold it back. And retiring allocates
+ * nothing: with no memory at all, an object still waits for both steps (it
+ * was freed at once, after the first only, when memory for the wait ran
+ * out). */
 static void test_9_reclaim(void **state)
 {
-	int token;
+	uint8_t junk[WF_DATA_OVERHEAD] = {WF_MSG_HANDSHAKE_INIT, WF_PROTO_VERSION};
+	struct wf_retire_link token;
 
 	(void)state;
 	freed = 0;
 	d->threads = true; /* as if the worker ran */
 	WK->qs = 5;        /* in a batch */
-	wf_retire(d, &token, count_free);
-	wf_reclaim(d, false);
+	retire(&token);
+	wf_reclaim(d, false); /* closes the generation: snapshot 5 */
 	assert_int_equal(freed, 0);
 	WK->qs = 6; /* idle: let go of everything */
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 1);
 	WK->qs = 7;
-	wf_retire(d, &token, count_free);
+	retire(&token);
+	wf_reclaim(d, false); /* snapshot 7 */
 	WK->qs = 9; /* another batch: passed a quiescent point */
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 2);
-	WK->qs = 8;
-	wf_retire(d, &token, count_free);
+	WK->qs = 8; /* idle */
+	retire(&token);
+	wf_reclaim(d, false);
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 3);
+
+	/* Two messages queued in a batch; the worker idle again (it holds
+	 * nothing now, but its messages wait); then the retire, with no memory
+	 * at all. */
+	assert_int_equal(queued(), 0);
+	WK->qs = 11;
+	for (int i = 0; i < 2; i++)
+		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	assert_int_equal(queued(), 2);
+	WK->qs = 12;
+	malloc_fail = calloc_fail = 1000;
+	retire(&token);
+	wf_reclaim(d, false);
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 3);
+	wf_reclaim(d, false); /* and again: still not taken */
+	assert_int_equal(freed, 3);
+	malloc_fail = calloc_fail = 0;
+	wf_ctl_drain(d, HN_NOW); /* the control thread takes them */
+	assert_int_equal(queued(), 0);
+	/* A message queued after the pass cannot refer to the object. */
+	wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	assert_int_equal(queued(), 1);
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 4);
+	wf_ctl_drain(d, HN_NOW);
 	d->threads = false;
 	WK->qs = 0;
 }
@@ -433,8 +488,11 @@ static void test_10_removed_peer_unpublished(void **state)
 		assert_false(wf_peer_endpoint(p, &ep));
 	}
 	WK->qs = 12;
+	wf_reclaim(d, false); /* closes the generation */
 	wf_reclaim(d, false);
-	assert_null(d->retired);
+	assert_null(d->retire_open);
+	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
+		assert_null(d->retire_gen[k].head);
 	d->threads = false;
 	WK->qs = 0;
 }
