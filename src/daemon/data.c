@@ -383,6 +383,20 @@ void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keyp
 	wf_data_session_up(d, p, false, now);
 }
 
+/* Into the open batch, if there is one; a full one is written and another
+ * begun, unless tun-gro was turned off meanwhile (by another worker): then
+ * false, and the packet is written alone. */
+static bool gro_take(struct wf_worker *w, uint8_t *pkt, size_t n)
+{
+	if (!w->rx.open)
+		return false;
+	if (wf_gro_add(&w->rx.gro, pkt, n))
+		return true;
+	wf_data_rx_flush(w);
+	wf_data_rx_begin(w);
+	return w->rx.open && wf_gro_add(&w->rx.gro, pkt, n);
+}
+
 static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len)
 {
 	struct wf_daemon *d = w->d;
@@ -404,14 +418,8 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 	}
 	WF_ADD(p->rx_bytes, n);
 	WF_ADD(p->rx_packets, 1);
-	if (w->rx.open) {
-		if (!wf_gro_add(&w->rx.gro, pkt, n)) {
-			wf_data_rx_flush(w);
-			wf_data_rx_begin(w);
-			(void)wf_gro_add(&w->rx.gro, pkt, n);
-		}
+	if (gro_take(w, pkt, n))
 		return;
-	}
 	if (!wf_tun_put(w, pkt, n))
 		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
 }

@@ -452,6 +452,39 @@ static void test_rx_coalesce(void **state)
 	assert_true(naive_l4_ok(got + WF_VNET_HDR_LEN, n - WF_VNET_HDR_LEN));
 }
 
+/* 38: a full batch is written and a new one begun; if tun-gro was turned off
+ * meanwhile (by another worker the kernel refused), the packet that did not
+ * fit is written alone, not left in a batch nobody writes. */
+static void test_rx_gro_off(void **state)
+{
+	enum { N = WF_GRO_BATCH + 1, PL = 100 };
+	static uint8_t dg[N][256], pkt[256], got[WF_SUPER_MAX];
+	size_t dl[N], n, segs = 0, writes = 0;
+
+	(void)state;
+	offloads(true);
+	for (unsigned i = 0; i < N; i++) {
+		size_t pl = tcp_from_x(pkt, 7000 + (uint32_t)i * PL, PL, 0x10);
+
+		dl[i] = seal_from_x(pkt, pl, dg[i]);
+	}
+	wf_data_rx_begin(W);
+	for (unsigned i = 0; i < N; i++) {
+		if (i == N - 1)
+			d->off.tun_gro.on = false; /* as another worker would */
+		wf_data_receive(W, dg[i], dl[i], &x_at, HN_NOW);
+	}
+	wf_data_rx_flush(W);
+	while ((n = hn_delivered(got, sizeof(got)))) {
+		writes++;
+		segs += (n - WF_VNET_HDR_LEN - 20 - 32) / PL;
+	}
+	assert_int_equal(segs, N);
+	assert_int_equal(writes, WF_GRO_BATCH / WF_GRO_MAX_SEGS + 1);
+	assert_int_equal(d->drops[WF_DROP_TUN_ERROR], 0);
+	offloads(true);
+}
+
 /* 30-32: without coalescing, or outside a batch, each packet is a write of
  * its own; without a vnet header, a bare one. */
 static void test_rx_plain(void **state)
@@ -561,7 +594,8 @@ int main(void)
 		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback),
 		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
-		cmocka_unit_test(test_rx_plain),    cmocka_unit_test(test_rx_socket),
+		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_rx_plain),
+		cmocka_unit_test(test_rx_socket),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
