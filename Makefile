@@ -76,7 +76,7 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/src/cli/weft.o,$(BIN_OBJ))
 # test_handshake drives the daemon's handlers in memory and captures what they
 # send (tests/common/harness.h): sendto is wrapped at link time.
 HARNESS_WRAP := -Wl,--wrap=sendto,--wrap=sendmmsg
-$(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP)
+$(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP),--wrap=calloc
 $(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/common/*.h)

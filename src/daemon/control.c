@@ -51,7 +51,7 @@ struct wf_control {
 	ino_t ino;
 };
 
-static const char unknown_response[] = "{\"error\":\"unknown request\"}\n";
+static const char nomem_response[] = "{\"error\":\"out of memory\"}\n";
 static const char too_long_response[] = "{\"error\":\"request too long\"}\n";
 
 static uint64_t now_ms(void)
@@ -191,7 +191,7 @@ static void conn_request(struct wf_control *c, struct conn *cn, size_t len)
 		cn->in[--len] = '\0';
 	log_debug("%s: request '%s'", __func__, cn->in);
 	resp = c->handler(cn->in, c->arg);
-	conn_respond(c, cn, resp, unknown_response);
+	conn_respond(c, cn, resp, nomem_response);
 }
 
 static void conn_read(struct wf_control *c, struct conn *cn)

@@ -24,9 +24,10 @@ enum {
 struct wf_control;
 
 /* Gets the request line without its newline (e.g. "status", "reload") and
- * returns a malloc'd response (JSON text; a final '\n' is added if missing),
- * or NULL for an unknown request, which is answered {"error":"unknown
- * request"}. The control module frees the response. */
+ * returns a malloc'd response (JSON text; a final '\n' is added if missing;
+ * an unknown request is the handler's to answer), or NULL when out of
+ * memory, which is answered {"error":"out of memory"}. The control module
+ * frees the response. */
 typedef char *(*wf_control_handler)(const char *request, void *arg);
 
 /* Create the socket at path (its directory is made, 0700, if missing). A

@@ -57,7 +57,7 @@ static char *control_request(const char *req, void *arg)
 		return wf_revoked_request(d);
 	if (!strcmp(req, "reload"))
 		return wf_reload_request(d);
-	return NULL;
+	return wf_control_answer(false, NULL, "unknown request");
 }
 
 /* Only one daemon per node directory. The lock dies with the process. */

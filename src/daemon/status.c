@@ -335,8 +335,12 @@ char *wf_status_json(struct wf_daemon *d)
 	unsigned n = 0;
 	char *out;
 
-	if (!sorted)
+	if (!sorted || !root || !peers) {
+		free(sorted);
+		cJSON_Delete(root);
+		cJSON_Delete(peers);
 		return NULL;
+	}
 	for (struct wf_peer *p = d->peers; p && n < d->n_peers; p = p->next)
 		if (shown(p))
 			sorted[n++] = p;

@@ -38,13 +38,15 @@ static char *handler(const char *req, void *arg)
 		return strdup("{\"ok\":true}"); /* the module adds the newline */
 	if (!strcmp(req, "reload"))
 		return strdup("{\"reloaded\":true}\n");
+	if (!strcmp(req, "nomem"))
+		return NULL; /* as a handler out of memory */
 	if (!strcmp(req, "big")) {
 		r = malloc(big_len + 1);
 		memset(r, 'x', big_len);
 		r[big_len] = '\0';
 		return r;
 	}
-	return NULL;
+	return strdup("{\"error\":\"unknown request\"}"); /* as the daemon's */
 }
 
 static int setup(void **state)
@@ -162,6 +164,8 @@ static void test_request_response(void **state)
 	expect_response(c, "frobnicate\n", true, "{\"error\":\"unknown request\"}\n");
 	assert_string_equal(last_request, "frobnicate");
 	expect_response(c, "\n", true, "{\"error\":\"unknown request\"}\n");
+	/* 7: a handler out of memory is answered so, not "unknown request" */
+	expect_response(c, "nomem\n", true, "{\"error\":\"out of memory\"}\n");
 	/* 5: a request line past the limit never reaches the handler */
 	calls = 0;
 	{

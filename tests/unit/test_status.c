@@ -199,7 +199,7 @@ static bool stop; /* atomic: set by the test, read by the server thread */
 
 static char *handler(const char *req, void *arg)
 {
-	return strcmp(req, "status") ? NULL : strdup(example);
+	return strdup(strcmp(req, "status") ? "{\"error\":\"unknown request\"}" : example);
 }
 
 static void *serve(void *arg)
