@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "common/keyfile.h"
 
 const char *cli_command = "";
@@ -367,11 +368,9 @@ void cli_base64(const uint8_t *in, size_t len, char *out, size_t cap)
 
 const char *cli_time_str(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	char utc[WF_UTC_LEN];
 
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, len, "@%lld", (long long)t);
+	snprintf(buf, len, "%s", wf_utc(t, utc));
 	return buf;
 }
 

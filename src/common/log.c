@@ -5,11 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 /* Atomic (relaxed): `weft reload` may change it while workers log. */
 static int cur_level = WF_LOG_INFO;
-static bool timestamps;
 
 void wf_log_set_level(enum wf_log_level level)
 {
@@ -21,33 +21,20 @@ enum wf_log_level wf_log_get_level(void)
 	return (enum wf_log_level)__atomic_load_n(&cur_level, __ATOMIC_RELAXED);
 }
 
-void wf_log_set_timestamps(bool on)
-{
-	timestamps = on;
-}
-
 static void vlog(enum wf_log_level level, bool with_errno, const char *suffix, const char *fmt,
 		 va_list ap)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
 	int saved = errno;
-	char msg[1024], stamp[32] = "";
+	char msg[1024];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (timestamps) {
-		struct timespec ts;
-		struct tm tm;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	}
-	/* One fprintf per line so that lines from threads do not interleave. */
+	/* One fprintf per line so that lines from threads do not interleave.
+	 * No timestamps: journald (or whatever runs it) adds its own. */
 	if (with_errno)
-		fprintf(stderr, "%sweft: %s: %s: %s%s\n", stamp, names[level], msg, strerror(saved),
-			suffix);
+		fprintf(stderr, "weft: %s: %s: %s%s\n", names[level], msg, strerror(saved), suffix);
 	else
-		fprintf(stderr, "%sweft: %s: %s%s\n", stamp, names[level], msg, suffix);
+		fprintf(stderr, "weft: %s: %s%s\n", names[level], msg, suffix);
 	errno = saved;
 }
 
@@ -62,18 +49,11 @@ void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void wf_log_limited(struct wf_log_limit *l, enum wf_log_level level, const char *fmt, ...)
 {
 	const int64_t interval = WF_LOG_LIMIT_S * 1000, burst = (WF_LOG_LIMIT_BURST - 1) * interval;
-	int64_t now = mono_ms(), old = __atomic_load_n(&l->tat_ms, __ATOMIC_RELAXED), t;
+	int64_t now = wf_now_ms(), old = __atomic_load_n(&l->tat_ms, __ATOMIC_RELAXED), t;
 	char suffix[64] = "";
 	unsigned left_out;
 	va_list ap;

@@ -13,8 +13,6 @@ enum wf_log_level { WF_LOG_ERROR = 0, WF_LOG_WARN, WF_LOG_INFO, WF_LOG_DEBUG };
 
 void wf_log_set_level(enum wf_log_level level);
 enum wf_log_level wf_log_get_level(void);
-/* Prefix each line with a timestamp (off under systemd, which adds its own). */
-void wf_log_set_timestamps(bool on);
 
 void wf_log(enum wf_log_level level, bool with_errno, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

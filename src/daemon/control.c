@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/control.h"
 
@@ -53,14 +54,6 @@ struct wf_control {
 
 static const char nomem_response[] = "{\"error\":\"out of memory\"}\n";
 static const char too_long_response[] = "{\"error\":\"request too long\"}\n";
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int ep_set(struct wf_control *c, int op, int fd, uint32_t events, uint64_t tag)
 {
@@ -297,7 +290,7 @@ static void expire(struct wf_control *c, uint64_t now)
 void wf_control_handle(struct wf_control *c)
 {
 	struct epoll_event ev[WF_CONTROL_MAX_CONNS + 2];
-	uint64_t expirations, now = now_ms();
+	uint64_t expirations, now = (uint64_t)wf_now_ms();
 	struct conn *cn;
 	int i, n;
 

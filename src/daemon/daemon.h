@@ -16,6 +16,7 @@
 #include <net/if.h>
 
 #include "common/addr.h"
+#include "common/clock.h"
 #include "core/cert.h"
 #include "core/certcache.h"
 #include "core/cookie.h"
@@ -467,9 +468,6 @@ const struct wf_routes *wf_routes_read(const struct wf_daemon *d);
 /* A counter with one writer (a worker's own): no read-modify-write needed. */
 #define WF_BUMP(x, v) WF_SET(x, WF_GET(x) + (v))
 
-/* loop.c: clocks */
-int64_t wf_now_ms(void);
-uint64_t wf_realtime_ns(void);
 
 /* peer.c */
 struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LEN]);

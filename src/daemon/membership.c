@@ -44,17 +44,15 @@ enum {
 bool wf_members_init(struct wf_daemon *d, int64_t now)
 {
 	struct wf_gossip_cfg cfg;
-	struct timespec ts;
 	uint64_t inc;
 
 	wf_gossip_cfg_default(&cfg);
 	/* 1,200 bytes of plaintext (the default): with the data header, tag,
 	 * UDP and IPv6 headers, 1,288 bytes on the wire, which any path that
 	 * carries weft at all takes without fragments. */
-	clock_gettime(CLOCK_REALTIME, &ts);
 	/* Incarnations from the wall clock: a restarted node outlives what the
 	 * mesh remembers of its last life without having to store it. */
-	inc = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	inc = wf_realtime_ns() / 1000000;
 	d->gossip_out = (struct wf_gossip_out){
 		.msg = calloc(OUT_MSGS, sizeof(struct wf_gossip_msg)),
 		.ev = calloc(OUT_EVENTS, sizeof(struct wf_gossip_event)),

@@ -30,13 +30,9 @@ static cJSON *groups_array(const struct wf_cert *c)
 
 static void add_time(cJSON *o, const char *key, int64_t t)
 {
-	char buf[32];
-	struct tm tm;
-	time_t tt = (time_t)t;
+	char buf[WF_UTC_LEN];
 
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, sizeof(buf), "?");
-	cJSON_AddStringToObject(o, key, buf);
+	cJSON_AddStringToObject(o, key, wf_utc(t, buf));
 }
 
 /* What status shows of a certificate: serial, groups, validity. */

@@ -13,24 +13,14 @@
 
 enum { EXPIRY_WARN_S = 30 * 86400, EXPIRY_CHECK_MS = 86400 * 1000 };
 
-static const char *utc(int64_t t, char buf[32])
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (!gmtime_r(&tt, &tm) || !strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, 32, "?");
-	return buf;
-}
-
 void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall)
 {
-	char when[32];
+	char when[WF_UTC_LEN];
 
 	if (c->not_after - wall > EXPIRY_WARN_S || c->not_after < wall)
 		return;
 	log_warnx("%s expires in %lld days, at %s: renew it (weft ca renew)", whose,
-		  (long long)((c->not_after - wall) / 86400), utc(c->not_after, when));
+		  (long long)((c->not_after - wall) / 86400), wf_utc(c->not_after, when));
 }
 
 void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall)
@@ -43,7 +33,7 @@ void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall)
 
 void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
 {
-	char when[32];
+	char when[WF_UTC_LEN];
 
 	/* Ours ended: peers refuse our handshakes from now on. Say so at once. */
 	if (!d->self_expired && wall > d->self.not_after) {
@@ -51,7 +41,7 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
 		log_errorx("this node's certificate expired at %s: peers refuse its handshakes, "
 			   "and its sessions end as their keys expire; renew it (weft ca renew) "
 			   "and restart",
-			   utc(d->self.not_after, when));
+			   wf_utc(d->self.not_after, when));
 	}
 	if (now < d->next_expiry_check_ms)
 		return;
@@ -214,12 +204,12 @@ static void bootstrap_tick(struct wf_daemon *d, int64_t now)
  * end, gossip forgets it, its addresses are free). */
 static bool expired(const struct wf_peer *p, int64_t wall)
 {
-	char when[32];
+	char when[WF_UTC_LEN];
 
 	if (p->cert.not_after >= wall)
 		return false;
 	log_warnx("the certificate of %s ended at %s: it is no longer a member", p->cert.name,
-		  utc(p->cert.not_after, when));
+		  wf_utc(p->cert.not_after, when));
 	return true;
 }
 

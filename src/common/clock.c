@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <time.h>
+
+#include "common/clock.h"
+
+int64_t wf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t wf_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+const char *wf_utc(int64_t t, char buf[WF_UTC_LEN])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	/* gmtime_r fails past what struct tm holds; strftime writes nothing
+	 * (returns 0) for what does not fit. */
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, WF_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, WF_UTC_LEN, "@%lld", (long long)t);
+	return buf;
+}
