@@ -373,10 +373,12 @@ struct wf_daemon {
 	uint64_t gossip_unsent, gossip_overflow;
 	int64_t next_cert_ask_ms;
 	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
-	/* The revocation list (revoked.c): the newest seen, and its encoding. */
+	/* The revocation list (revoked.c): the newest seen, its encoding, and
+	 * newer ones that peers are sending in chunks. */
 	struct wf_revoke revoked;
 	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
 	size_t revoked_len;
+	struct wf_revoke_asms revoked_asm;
 	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) ... */
 	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 
@@ -606,10 +608,13 @@ void wf_members_leave(struct wf_daemon *d, int64_t now);
  * does not parse or verify. msg also says what the node holds on success. */
 bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
-/* A WF_CTL_REVOKED message (kind byte first) from a peer. */
+/* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
 			size_t len, int64_t now);
 void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* Drop lists that peers began to send and never finished. */
+void wf_revoked_tick(struct wf_daemon *d, int64_t now);
+void wf_revoked_release(struct wf_daemon *d);
 /* The control socket's "revoke": reread the file; a JSON answer (malloc'd). */
 char *wf_revoked_request(struct wf_daemon *d);
 
