@@ -266,6 +266,9 @@ struct wf_peer {
 	int64_t last_rx_ms, last_tx_ms;
 	uint64_t data_mark; /* rx + tx packets when the session last came up */
 	int64_t member_tat;      /* MEMBER budget (core/ratelimit.h) */
+	/* The revocation list version last sent to it, and when (revoked.c). */
+	uint64_t revoked_sent;
+	int64_t revoked_sent_ms;
 
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t drops[WF_DROP_MAX];
@@ -611,7 +614,9 @@ bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
 /* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
 			size_t len, int64_t now);
-void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* The gossip core's WF_GE_EPOCH: the member with this key compared tables
+ * with us holding list version `theirs`; if ours is newer, it gets ours. */
+void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now);
 /* Drop lists that peers began to send and never finished. */
 void wf_revoked_tick(struct wf_daemon *d, int64_t now);
 void wf_revoked_release(struct wf_daemon *d);

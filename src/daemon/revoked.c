@@ -10,6 +10,16 @@
  * removed: sessions, routes, all) and pushed to a few random live peers,
  * which do the same. From then on wf_peer_cert_check refuses those
  * certificates, in handshakes, MEMBER messages and the peer cache alike.
+ *
+ * Anti-entropy: the list's version is the gossip core's epoch, carried in
+ * every table comparison (SYNC). A node that answers a comparison from a
+ * member holding an older list sends it ours (WF_GE_EPOCH), the same
+ * version to the same member at most every RESEND_MS, so whatever was lost
+ * on the way is repaired at that member's next comparison but one, at the
+ * latest. Nothing is sent when a session comes up: a member new to us, or
+ * back from the dead, compares tables at once (wf_gossip_contact), and the
+ * older side gets the list then; pushing it on every session would cost
+ * the whole list, each time a session on demand is made, for nothing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -35,7 +45,8 @@ bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial)
 }
 
 enum {
-	PUSH_PEERS = 8, /* a new list is pushed to this many random live peers */
+	PUSH_PEERS = 8,    /* a new list is pushed to this many random live peers */
+	RESEND_MS = 10000, /* the same version to the same peer at most this often */
 };
 
 _Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX, "a chunk is one control message");
@@ -45,18 +56,23 @@ static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now
 	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
 }
 
-/* Our list to p, every chunk of it. */
+/* Our list to p, every chunk of it; remembered, for RESEND_MS. */
 static void send_list(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	uint8_t msg[WF_REVOKE_CHUNK_LEN];
 	unsigned n = wf_revoke_chunk_count(d->revoked_len);
+	bool sent = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct wf_revoke_chunk c =
 		    wf_revoke_chunk_at(d->revoked_enc, d->revoked_len, d->revoked.version, i);
 
 		wf_revoke_chunk_encode(&c, msg);
-		wf_members_send(d, p, msg, sizeof(msg), now);
+		sent |= wf_members_send(d, p, msg, sizeof(msg), now);
+	}
+	if (sent) {
+		p->revoked_sent = d->revoked.version;
+		p->revoked_sent_ms = now;
 	}
 }
 
@@ -107,6 +123,7 @@ static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *
 
 	d->revoked = *r;
 	d->revoked_len = wf_revoke_encode(r, d->revoked_enc, sizeof(d->revoked_enc));
+	wf_gossip_set_epoch(&d->gossip, r->version);
 	wf_revoke_asm_expire(&d->revoked_asm, now, r->version);
 	log_info("revocation list version %" PRIu64 " (%u serial%s) from %s", r->version, r->n,
 		 r->n == 1 ? "" : "s", via);
@@ -191,8 +208,21 @@ void wf_revoked_release(struct wf_daemon *d)
 	wf_revoke_asm_free(&d->revoked_asm);
 }
 
-void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now)
 {
+	struct wf_peer *p = wf_peer_find(d, key);
+	bool again;
+
+	/* (A newer list than ours comes to us when we compare with them.) */
+	if (!p || theirs >= d->revoked.version)
+		return;
+	again = p->revoked_sent == d->revoked.version;
+	if (again && now - p->revoked_sent_ms < RESEND_MS)
+		return;
+	if (again)
+		log_info("peer %s still holds revocation list version %" PRIu64
+			 ": version %" PRIu64 " sent to it again",
+			 p->cert.name, theirs, d->revoked.version);
 	send_list(d, p, now);
 }
 
