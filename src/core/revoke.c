@@ -93,7 +93,8 @@ static enum wf_cert_err decode_head(struct wf_revoke *r, const uint8_t **in, siz
 	nlen = (*in)[5];
 	if (*len < 6 + nlen + 18)
 		return WF_CERT_ERR_TRUNCATED;
-	if (!nlen || nlen > WF_CERT_NAME_MAX)
+	/* (A NUL inside the name would decode to a shorter one: two spellings.) */
+	if (!nlen || nlen > WF_CERT_NAME_MAX || memchr(*in + 6, 0, nlen))
 		return WF_CERT_ERR_MALFORMED;
 	memcpy(r->network, *in + 6, nlen);
 	r->network[nlen] = '\0';

@@ -104,6 +104,11 @@ static void test_refused(void **state)
 	memcpy(buf, orig, n);
 	wf_put_le64(buf + 27 + 8, 991); /* = the first */
 	assert_int_equal(wf_revoke_decode(&d, buf, n), WF_CERT_ERR_MALFORMED);
+	/* 22: a NUL inside the network's name (it would re-encode shorter;
+	 * found by fuzz/fuzz_revoke) */
+	memcpy(buf, orig, n);
+	buf[7] = 0;
+	assert_int_equal(wf_revoke_decode(&d, buf, n), WF_CERT_ERR_MALFORMED);
 	/* 8: another CA's key; another network's name */
 	assert_true(wf_ed25519_keygen(ca_priv, other.pubkey));
 	assert_int_equal(wf_revoke_decode(&d, orig, n), WF_CERT_OK);
