@@ -610,6 +610,12 @@ void wf_members_leave(struct wf_daemon *d, int64_t now);
 /* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
  * does not parse or verify. msg also says what the node holds on success. */
 bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
+/* The same in two steps, for a reload that checks everything before it
+ * changes anything: read and verify (version 0: there is none; false, msg
+ * says why), then take it if newer (msg says what the node holds). */
+bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap);
+void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
+		     int64_t now);
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
 /* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,

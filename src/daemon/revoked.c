@@ -133,30 +133,50 @@ static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *
 	push(d, from, now);
 }
 
-bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap)
 {
 	char path[PATH_MAX];
-	struct wf_revoke r;
 	enum wf_cert_err e;
 
+	memset(r, 0, sizeof(*r));
 	if (!list_path(d, path, sizeof(path))) {
 		snprintf(msg, cap, "%s: path too long", d->cfg.dir);
 		return false;
 	}
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		snprintf(msg, cap, "no revocation list (no %s)", path);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return true;
-	}
-	if (!wf_revoke_load(path, &r, msg, cap))
+	if (!wf_revoke_load(path, r, msg, cap))
 		return false;
-	if ((e = wf_revoke_verify(&r, &d->ca)) != WF_CERT_OK) {
+	if ((e = wf_revoke_verify(r, &d->ca)) != WF_CERT_OK) {
 		snprintf(msg, cap, "%s: %s", path, wf_cert_strerror(e));
 		return false;
 	}
-	if (r.version > d->revoked.version)
-		install(d, &r, path, NULL, now);
-	snprintf(msg, cap, "revocation list version %" PRIu64 ", %u serial%s", d->revoked.version,
-		 d->revoked.n, d->revoked.n == 1 ? "" : "s");
+	return true;
+}
+
+void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
+		     int64_t now)
+{
+	char path[PATH_MAX];
+
+	if (!list_path(d, path, sizeof(path)))
+		snprintf(path, sizeof(path), "NODEDIR/revoked.list");
+	if (r->version > d->revoked.version)
+		install(d, r, path, NULL, now);
+	if (!d->revoked.version)
+		snprintf(msg, cap, "no revocation list (no %s)", path);
+	else
+		snprintf(msg, cap, "revocation list version %" PRIu64 ", %u serial%s",
+			 d->revoked.version, d->revoked.n, d->revoked.n == 1 ? "" : "s");
+}
+
+bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+{
+	static struct wf_revoke r; /* 32 KiB, off the stack; the control thread's */
+
+	if (!wf_revoked_read(d, &r, msg, cap))
+		return false;
+	wf_revoked_take(d, &r, msg, cap, now);
 	return true;
 }
 
