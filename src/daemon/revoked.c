@@ -15,8 +15,9 @@
  * every table comparison (SYNC). A node that answers a comparison from a
  * member holding an older list sends it ours (WF_GE_EPOCH), the same
  * version to the same member at most every RESEND_MS, so whatever was lost
- * on the way is repaired at that member's next comparison but one, at the
- * latest. Nothing is sent when a session comes up: a member new to us, or
+ * on the way is repaired at that member's next comparison with a node that
+ * holds the list, or the one after (if the first went to the node that had
+ * just sent it). Nothing is sent when a session comes up: a member new to us, or
  * back from the dead, compares tables at once (wf_gossip_contact), and the
  * older side gets the list then; pushing it on every session would cost
  * the whole list, each time a session on demand is made, for nothing.
@@ -46,7 +47,10 @@ bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial)
 
 enum {
 	PUSH_PEERS = 8,    /* a new list is pushed to this many random live peers */
-	RESEND_MS = 10000, /* the same version to the same peer at most this often */
+	/* The same version to the same peer at most this often: less than the
+	 * comparison period (10 s), so that each comparison of a member still
+	 * behind is answered, but never a burst of them. */
+	RESEND_MS = 8000,
 };
 
 _Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX, "a chunk is one control message");
