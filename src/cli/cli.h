@@ -204,7 +204,6 @@ struct cli_issued {
  * a CA without the directory holds none). False (said why) if it exists
  * but cannot be read. */
 bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n);
-const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n,
-					 uint64_t serial);
+const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial);
 
 #endif

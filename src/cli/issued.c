@@ -171,7 +171,8 @@ bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c)
 
 static int by_serial(const void *a, const void *b)
 {
-	uint64_t x = ((const struct cli_issued *)a)->serial, y = ((const struct cli_issued *)b)->serial;
+	uint64_t x = ((const struct cli_issued *)a)->serial,
+		 y = ((const struct cli_issued *)b)->serial;
 
 	return x < y ? -1 : x > y;
 }
@@ -238,8 +239,7 @@ bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n)
 	return true;
 }
 
-const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n,
-					 uint64_t serial)
+const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial)
 {
 	struct cli_issued key = {.serial = serial};
 

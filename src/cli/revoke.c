@@ -146,8 +146,9 @@ static bool add_name(struct next_list *l, const char *name)
 		old += expired(l, l->issued[i].serial);
 	}
 	if (!found) {
-		cli_error("%s/issued/ holds no certificate of %s (one signed before it existed can be "
-			  "revoked by --serial)", l->cadir, name);
+		cli_error("%s/issued/ holds no certificate of %s (one signed before it existed "
+			  "can be revoked by --serial)",
+			  l->cadir, name);
 		return false;
 	}
 	printf("%s: %u certificate%s", name, found, found == 1 ? "" : "s");

@@ -159,12 +159,14 @@ static void use_bootstrap(struct wf_daemon *d, struct reload *r)
 static bool renewal_not_revoked(const struct wf_daemon *d, const struct reload *r, char *msg,
 				size_t cap)
 {
-	const struct wf_revoke *list = r->list.version > d->revoked.version ? &r->list : &d->revoked;
+	const struct wf_revoke *list =
+	    r->list.version > d->revoked.version ? &r->list : &d->revoked;
 
 	if (r->self.serial == d->self.serial || !wf_revoke_has(list, r->self.serial))
 		return true;
-	snprintf(msg, cap, "%s: revoked (serial %016" PRIx64 " is in revocation list version %" PRIu64
-			   "; every peer would refuse it)",
+	snprintf(msg, cap,
+		 "%s: revoked (serial %016" PRIx64 " is in revocation list version %" PRIu64
+		 "; every peer would refuse it)",
 		 d->cfg.certificate, r->self.serial, list->version);
 	return false;
 }

@@ -53,7 +53,8 @@ enum {
 	RESEND_MS = 8000,
 };
 
-_Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX, "a chunk is one control message");
+_Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX,
+	       "a chunk is one control message");
 
 static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
@@ -184,8 +185,8 @@ bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 	return true;
 }
 
-void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
-			size_t len, int64_t now)
+void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
+			int64_t now)
 {
 	static struct wf_revoke r; /* 32 KiB, off the stack; the control thread's */
 	char via[WF_CERT_NAME_MAX + 16];
@@ -244,8 +245,8 @@ void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t their
 	if (again && now - p->revoked_sent_ms < RESEND_MS)
 		return;
 	if (again)
-		log_info("peer %s still holds revocation list version %" PRIu64
-			 ": version %" PRIu64 " sent to it again",
+		log_info("peer %s still holds revocation list version %" PRIu64 ": version %" PRIu64
+			 " sent to it again",
 			 p->cert.name, theirs, d->revoked.version);
 	send_list(d, p, now);
 }

@@ -28,8 +28,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static uint8_t buf[WF_REVOKE_MAX_ENCODED], real[WF_REVOKE_MAX_ENCODED],
-    junk[WF_REVOKE_CHUNK_DATA];
+static uint8_t buf[WF_REVOKE_MAX_ENCODED], real[WF_REVOKE_MAX_ENCODED], junk[WF_REVOKE_CHUNK_DATA];
 static size_t real_len;
 static struct wf_cert ca;
 static struct wf_revoke list;
