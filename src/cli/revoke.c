@@ -318,7 +318,7 @@ static bool check_list(const struct wf_config *cfg, const char *file, struct wf_
 static bool install(const struct wf_config *cfg, const char *file, const struct wf_revoke *r)
 {
 	char path[CLI_PATH_MAX], err[WF_ERR_MAX];
-	struct wf_revoke old = {0};
+	static struct wf_revoke old; /* 32 KiB; this runs once */
 
 	if (!cli_path(path, sizeof(path), cfg->dir, "revoked.list"))
 		return false;
@@ -375,7 +375,7 @@ int cmd_revoke(int argc, char **argv)
 	static struct wf_config cfg; /* large; this runs once */
 	char err[WF_CONFIG_MAX_LINE];
 	const char *dir = NULL;
-	struct wf_revoke r;
+	static struct wf_revoke r; /* 32 KiB */
 	int c;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {
