@@ -78,6 +78,7 @@ DAEMON_LIB_OBJ := $(filter-out $(BUILD)/src/cli/weft.o,$(BIN_OBJ))
 HARNESS_WRAP := -Wl,--wrap=sendto,--wrap=sendmmsg
 $(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP),--wrap=calloc
 $(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
+$(BUILD)/tests/test_revoked: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)

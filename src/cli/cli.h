@@ -194,4 +194,16 @@ bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t 
 /* Record a certificate just written. Prints why not. */
 bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c);
 
+/* One certificate CADIR/issued/ holds: what revocation needs of it. */
+struct cli_issued {
+	uint64_t serial;
+	int64_t not_after;
+	char name[WF_CERT_NAME_MAX + 1];
+};
+/* Every certificate CADIR/issued/ holds, sorted by serial (*list malloc'd;
+ * a CA without the directory holds none). False (said why) if it exists
+ * but cannot be read. */
+bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n);
+const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial);
+
 #endif

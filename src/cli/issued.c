@@ -6,12 +6,13 @@
  * with one address would split the network: each peer keeps whichever it
  * heard of first), and warn when a routed subnet covers another node's
  * address (harmless: the longer prefix wins, so that node's traffic still
- * goes to it, but probably not what was meant). Revocation will read it to
- * find the serials of a name.
+ * goes to it, but probably not what was meant). Revocation reads it to find
+ * the serials of a name, and when each certificate expires (pruning).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -166,4 +167,81 @@ bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c)
 		return false;
 	}
 	return true;
+}
+
+static int by_serial(const void *a, const void *b)
+{
+	uint64_t x = ((const struct cli_issued *)a)->serial,
+		 y = ((const struct cli_issued *)b)->serial;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Append c to *list (of *n, room for *cap). */
+static bool append(struct cli_issued **list, size_t *n, size_t *cap, const struct wf_cert *c)
+{
+	if (*n == *cap) {
+		size_t want = *cap ? 2 * *cap : 64;
+		struct cli_issued *more = realloc(*list, want * sizeof(**list));
+
+		if (!more)
+			return false;
+		*list = more;
+		*cap = want;
+	}
+	(*list)[*n].serial = c->serial;
+	(*list)[*n].not_after = c->not_after;
+	snprintf((*list)[*n].name, sizeof((*list)[*n].name), "%s", c->name);
+	(*n)++;
+	return true;
+}
+
+bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n)
+{
+	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[WF_ERR_MAX];
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *dp;
+
+	*list = NULL;
+	*n = 0;
+	if (!cli_path(dir, sizeof(dir), cadir, "issued"))
+		return false;
+	dp = opendir(dir);
+	if (!dp && errno == ENOENT)
+		return true;
+	if (!dp) {
+		cli_error("cannot read %s: %s", dir, strerror(errno));
+		return false;
+	}
+	while ((de = readdir(dp))) {
+		struct wf_cert c;
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".crt") ||
+		    !cli_path(path, sizeof(path), dir, de->d_name))
+			continue;
+		if (!wf_cert_load(path, &c, err, sizeof(err))) {
+			fprintf(stderr, "weft: %s: warning: skipping %s\n", cli_command, err);
+			continue;
+		}
+		if (!append(list, n, &cap, &c)) {
+			closedir(dp);
+			free(*list);
+			*list = NULL;
+			cli_error("out of memory reading %s", dir);
+			return false;
+		}
+	}
+	closedir(dp);
+	if (*n)
+		qsort(*list, *n, sizeof(**list), by_serial);
+	return true;
+}
+
+const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial)
+{
+	struct cli_issued key = {.serial = serial};
+
+	return n ? bsearch(&key, list, n, sizeof(*list), by_serial) : NULL;
 }

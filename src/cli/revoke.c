@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * weft ca revoke: add node certificates to the network's revocation list
- * (CADIR/revoked.list), under the next version, signed by the CA.
+ * (CADIR/revoked.list), under the next version, signed by the CA; serials of
+ * certificates that expired more than a day ago leave the list (pruning).
  * weft revoke: hand a revocation list to a node: checked against the node's
  * CA, written to NODEDIR/revoked.list if newer than the one there, and the
  * running daemon told to take it (it then spreads it through the mesh).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,7 +19,15 @@
 #include "core/revoke.h"
 #include "daemon/config.h"
 
-enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_RNAME, OPT_SERIAL };
+enum {
+	OPT_DIR = OPT_CLI_FIRST_FREE,
+	OPT_RNAME,
+	OPT_SERIAL,
+	/* A serial stays listed until its certificate has been expired this
+	 * long: a node whose clock runs behind takes a certificate until its
+	 * own clock passes the end. */
+	PRUNE_AFTER = 86400,
+};
 
 static const char ca_revoke_usage[] =
     "Usage: weft ca revoke --dir CADIR (--name NODE | --serial N)...\n"
@@ -28,7 +36,10 @@ static const char ca_revoke_usage[] =
     "revocation list, under the next version, signed by the CA. --name revokes\n"
     "every certificate CADIR/issued/ holds for that node; --serial one certificate\n"
     "(its serial in hex, as `weft cert show` prints it). Both repeat.\n"
-    "At most 128 serials fit one list.\n"
+    "\n"
+    "A list holds at most 4096 serials. Each new version leaves out the serials\n"
+    "of certificates that expired more than a day ago (no node takes them any\n"
+    "more), as CADIR/issued/ tells; a serial it holds no certificate of stays.\n"
     "\n"
     "Then hand the list to any one node; the mesh spreads it within seconds:\n"
     "\n"
@@ -48,9 +59,9 @@ static const char revoke_usage[] =
 
 struct ca_revoke_args {
 	const char *dir;
-	const char *names[WF_REVOKE_MAX];
+	const char **names; /* room for argc of each */
 	unsigned n_names;
-	uint64_t serials[WF_REVOKE_MAX];
+	uint64_t *serials;
 	unsigned n_serials;
 };
 
@@ -65,8 +76,6 @@ static int ca_revoke_opt(void *ctx, int opt, const char *arg)
 	case OPT_RNAME:
 		if (!wf_cert_name_valid(arg))
 			return cli_usage_error("--name %s: not a node name", arg);
-		if (a->n_names == WF_REVOKE_MAX)
-			return cli_usage_error("too many --name options");
 		a->names[a->n_names++] = arg;
 		return 0;
 	default: /* OPT_SERIAL */
@@ -74,47 +83,79 @@ static int ca_revoke_opt(void *ctx, int opt, const char *arg)
 		a->serials[a->n_serials] = strtoull(arg, &end, 16); /* as cert show prints it */
 		if (errno || end == arg || *end || arg[0] == '-')
 			return cli_usage_error("--serial %s: not a serial number", arg);
-		if (++a->n_serials == WF_REVOKE_MAX)
-			return cli_usage_error("too many --serial options");
+		a->n_serials++;
 		return 0;
 	}
 }
 
-/* Add the serials of every certificate CADIR/issued/ holds for name. */
-static bool add_name(struct wf_revoke *r, const char *cadir, const char *name, unsigned *found)
+/* What signing the next list is about. */
+struct next_list {
+	struct wf_revoke r;
+	const char *cadir;
+	const struct cli_issued *issued;
+	size_t n_issued;
+	int64_t now;
+	unsigned added, pruned, unknown;
+};
+
+/* Has the certificate of serial been expired long enough to leave? */
+static bool expired(const struct next_list *l, uint64_t serial)
 {
-	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[WF_ERR_MAX];
-	struct dirent *e;
-	DIR *dp;
+	const struct cli_issued *c = cli_issued_find(l->issued, l->n_issued, serial);
 
-	if (!cli_path(dir, sizeof(dir), cadir, "issued"))
-		return false;
-	dp = opendir(dir);
-	if (!dp) {
-		cli_error("cannot read %s: %s (certificates signed before it existed can be "
-			  "revoked by --serial)", dir, strerror(errno));
+	return c && c->not_after < l->now - PRUNE_AFTER;
+}
+
+/* Leave out the serials of certificates long expired. */
+static void prune(struct next_list *l)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < l->r.n; i++)
+		if (!expired(l, l->r.serial[i]))
+			l->r.serial[kept++] = l->r.serial[i];
+	l->pruned += l->r.n - kept;
+	l->r.n = (uint16_t)kept;
+}
+
+static bool add(struct next_list *l, uint64_t serial)
+{
+	unsigned before = l->r.n;
+
+	if (expired(l, serial))
+		return true; /* no node takes it: nothing to list */
+	if (!wf_revoke_add(&l->r, serial)) {
+		cli_error("the list is full (%d serials)", WF_REVOKE_MAX);
 		return false;
 	}
-	*found = 0;
-	while ((e = readdir(dp))) {
-		struct wf_cert c;
-		size_t len = strlen(e->d_name);
+	l->added += l->r.n - before;
+	return true;
+}
 
-		if (len < 5 || strcmp(e->d_name + len - 4, ".crt") ||
-		    !cli_path(path, sizeof(path), dir, e->d_name) ||
-		    !wf_cert_load(path, &c, err, sizeof(err)) || strcmp(c.name, name))
+/* Add every certificate CADIR/issued/ holds for name. */
+static bool add_name(struct next_list *l, const char *name)
+{
+	unsigned found = 0, old = 0;
+
+	for (size_t i = 0; i < l->n_issued; i++) {
+		if (strcmp(l->issued[i].name, name))
 			continue;
-		if (!wf_revoke_add(r, c.serial)) {
-			closedir(dp);
-			cli_error("the list is full (%d serials)", WF_REVOKE_MAX);
+		if (!add(l, l->issued[i].serial))
 			return false;
-		}
-		(*found)++;
+		found++;
+		old += expired(l, l->issued[i].serial);
 	}
-	closedir(dp);
-	if (!*found)
-		cli_error("%s holds no certificate of %s", dir, name);
-	return *found > 0;
+	if (!found) {
+		cli_error("%s/issued/ holds no certificate of %s (one signed before it existed "
+			  "can be revoked by --serial)",
+			  l->cadir, name);
+		return false;
+	}
+	printf("%s: %u certificate%s", name, found, found == 1 ? "" : "s");
+	if (old)
+		printf(" (%u expired more than a day ago: not listed)", old);
+	printf("\n");
+	return true;
 }
 
 /* The list CADIR/revoked.list holds now (version 0 if none). */
@@ -138,36 +179,74 @@ static bool current_list(const struct cli_ca *ca, const char *path, struct wf_re
 	return true;
 }
 
+/* The serials listed that CADIR/issued/ holds no certificate of. */
+static unsigned unknown(const struct next_list *l)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->r.n; i++)
+		n += !cli_issued_find(l->issued, l->n_issued, l->r.serial[i]);
+	return n;
+}
+
+static bool next_list(struct next_list *l, const struct cli_ca *ca, const char *path,
+		      const struct ca_revoke_args *a)
+{
+	if (!current_list(ca, path, &l->r))
+		return false;
+	prune(l); /* first: what left makes room */
+	for (unsigned i = 0; i < a->n_names; i++)
+		if (!add_name(l, a->names[i]))
+			return false;
+	for (unsigned i = 0; i < a->n_serials; i++) {
+		if (!add(l, a->serials[i]))
+			return false;
+		if (expired(l, a->serials[i]))
+			printf("%016" PRIx64 ": expired more than a day ago: not listed\n",
+			       a->serials[i]);
+	}
+	l->unknown = unknown(l);
+	l->r.version++;
+	l->r.issued = l->now;
+	return true;
+}
+
 static int ca_revoke_write(struct cli_ca *ca, const struct ca_revoke_args *a)
 {
-	char path[CLI_PATH_MAX], err[WF_ERR_MAX];
-	struct wf_revoke r;
-	unsigned before, found;
+	static struct next_list l; /* 32 KiB */
+	char path[CLI_PATH_MAX], err[WF_ERR_MAX] = "";
+	struct cli_issued *issued;
+	int rc = CLI_EXIT_FAIL;
 
-	if (!cli_path(path, sizeof(path), a->dir, "revoked.list") || !current_list(ca, path, &r))
+	memset(&l, 0, sizeof(l));
+	l.now = cli_now();
+	l.cadir = a->dir;
+	if (!cli_path(path, sizeof(path), a->dir, "revoked.list") ||
+	    !cli_issued_read(a->dir, &issued, &l.n_issued))
 		return CLI_EXIT_FAIL;
-	before = r.n;
-	for (unsigned i = 0; i < a->n_names; i++) {
-		if (!add_name(&r, a->dir, a->names[i], &found))
-			return CLI_EXIT_FAIL;
-		printf("%s: %u certificate%s\n", a->names[i], found, found == 1 ? "" : "s");
-	}
-	for (unsigned i = 0; i < a->n_serials; i++) {
-		if (!wf_revoke_add(&r, a->serials[i])) {
-			cli_error("the list is full (%d serials)", WF_REVOKE_MAX);
-			return CLI_EXIT_FAIL;
-		}
-	}
-	r.version++;
-	r.issued = cli_now();
-	if (!wf_revoke_sign(&r, ca->priv) || !wf_revoke_save(path, &r, err, sizeof(err))) {
+	l.issued = issued;
+	if (!next_list(&l, ca, path, a))
+		goto out;
+	if (!wf_revoke_sign(&l.r, ca->priv) || !wf_revoke_save(path, &l.r, err, sizeof(err))) {
 		cli_error("%s", err[0] ? err : "cannot sign the revocation list");
-		return CLI_EXIT_FAIL;
+		goto out;
 	}
-	printf("wrote %s: version %" PRIu64 ", %u serial%s (%u new)\n"
-	       "hand it to any node: weft revoke --dir NODEDIR %s\n",
-	       path, r.version, r.n, r.n == 1 ? "" : "s", r.n - before, path);
-	return CLI_EXIT_OK;
+	if (l.pruned)
+		printf("left out %u serial%s of certificates expired more than a day ago\n",
+		       l.pruned, l.pruned == 1 ? "" : "s");
+	if (l.unknown)
+		printf("kept %u serial%s of certificates %s/issued/ does not hold (when they "
+		       "expire is not known)\n",
+		       l.unknown, l.unknown == 1 ? "" : "s", a->dir);
+	printf("wrote %s: version %" PRIu64 ", %u serial%s (%u new", path, l.r.version, l.r.n,
+	       l.r.n == 1 ? "" : "s", l.added);
+	if (l.pruned)
+		printf(", %u pruned", l.pruned);
+	printf(")\nhand it to any node: weft revoke --dir NODEDIR %s\n", path);
+	rc = CLI_EXIT_OK;
+out:
+	free(issued);
+	return rc;
 }
 
 int cmd_ca_revoke(int argc, char **argv)
@@ -179,20 +258,37 @@ int cmd_ca_revoke(int argc, char **argv)
 	    {"serial", required_argument, NULL, OPT_SERIAL},
 	    {NULL, 0, NULL, 0},
 	};
-	struct ca_revoke_args a = {0};
+	struct ca_revoke_args a = {
+	    .names = calloc((size_t)argc, sizeof(*a.names)),
+	    .serials = calloc((size_t)argc, sizeof(*a.serials)),
+	};
 	struct cli_ca ca;
-	int rc = cli_parse(argc, argv, opts, ca_revoke_usage, ca_revoke_opt, &a);
+	int rc = CLI_EXIT_FAIL;
 
-	if (rc)
-		return rc < 0 ? CLI_EXIT_OK : rc;
+	if (!a.names || !a.serials) {
+		cli_error("out of memory");
+		goto out;
+	}
+	rc = cli_parse(argc, argv, opts, ca_revoke_usage, ca_revoke_opt, &a);
+	if (rc) {
+		rc = rc < 0 ? CLI_EXIT_OK : rc;
+		goto out;
+	}
+	rc = CLI_EXIT_USAGE;
 	if (!cli_require(a.dir, "dir"))
-		return CLI_EXIT_USAGE;
-	if (!a.n_names && !a.n_serials)
-		return cli_usage_error("say what to revoke: --name NODE or --serial N");
+		goto out;
+	if (!a.n_names && !a.n_serials) {
+		rc = cli_usage_error("say what to revoke: --name NODE or --serial N");
+		goto out;
+	}
+	rc = CLI_EXIT_FAIL;
 	if (!cli_ca_load(a.dir, &ca, cli_now()))
-		return CLI_EXIT_FAIL;
+		goto out;
 	rc = ca_revoke_write(&ca, &a);
 	cli_ca_wipe(&ca);
+out:
+	free(a.names);
+	free(a.serials);
 	return rc;
 }
 
@@ -222,7 +318,7 @@ static bool check_list(const struct wf_config *cfg, const char *file, struct wf_
 static bool install(const struct wf_config *cfg, const char *file, const struct wf_revoke *r)
 {
 	char path[CLI_PATH_MAX], err[WF_ERR_MAX];
-	struct wf_revoke old = {0};
+	static struct wf_revoke old; /* 32 KiB; this runs once */
 
 	if (!cli_path(path, sizeof(path), cfg->dir, "revoked.list"))
 		return false;
@@ -279,7 +375,7 @@ int cmd_revoke(int argc, char **argv)
 	static struct wf_config cfg; /* large; this runs once */
 	char err[WF_CONFIG_MAX_LINE];
 	const char *dir = NULL;
-	struct wf_revoke r;
+	static struct wf_revoke r; /* 32 KiB */
 	int c;
 
 	while ((c = cli_getopt(argc, argv, opts)) != -1) {

@@ -373,15 +373,21 @@ bool wf_revoke_load(const char *path, struct wf_revoke *r, char *err, size_t err
 
 bool wf_revoke_save(const char *path, const struct wf_revoke *r, char *err, size_t errlen)
 {
-	uint8_t bin[WF_REVOKE_MAX_ENCODED];
-	char text[2 * WF_REVOKE_MAX_ENCODED + 256];
-	size_t n = wf_revoke_encode(r, bin, sizeof(bin));
+	/* 96 KiB at the largest: not on the stack. */
+	enum { TEXT_MAX = 2 * WF_REVOKE_MAX_ENCODED + 256 };
+	uint8_t *bin = malloc(WF_REVOKE_MAX_ENCODED + TEXT_MAX);
+	char *text = (char *)bin + WF_REVOKE_MAX_ENCODED;
+	size_t n = bin ? wf_revoke_encode(r, bin, WF_REVOKE_MAX_ENCODED) : 0;
+	bool ok;
 
-	if (!n || !wf_armor_encode("REVOCATION LIST", bin, n, text, sizeof(text))) {
+	if (!n || !wf_armor_encode("REVOCATION LIST", bin, n, text, TEXT_MAX)) {
 		seterr(err, errlen, "%s: cannot encode the revocation list", path);
+		free(bin);
 		return false;
 	}
-	return write_file(path, text, strlen(text), CERT_FILE_MODE, true, err, errlen);
+	ok = write_file(path, text, strlen(text), CERT_FILE_MODE, true, err, errlen);
+	free(bin);
+	return ok;
 }
 
 bool wf_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode, char *err,

@@ -273,6 +273,9 @@ struct wf_peer {
 	int64_t last_rx_ms, last_tx_ms;
 	uint64_t data_mark; /* rx + tx packets when the session last came up */
 	int64_t member_tat;      /* MEMBER budget (core/ratelimit.h) */
+	/* The revocation list version last sent to it, and when (revoked.c). */
+	uint64_t revoked_sent;
+	int64_t revoked_sent_ms;
 
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t drops[WF_DROP_MAX];
@@ -388,10 +391,12 @@ struct wf_daemon {
 	struct wf_gossip_out gossip_out;
 	uint64_t gossip_unsent, gossip_overflow;
 	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
-	/* The revocation list (revoked.c): the newest seen, and its encoding. */
+	/* The revocation list (revoked.c): the newest seen, its encoding, and
+	 * newer ones that peers are sending in chunks. */
 	struct wf_revoke revoked;
 	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
 	size_t revoked_len;
+	struct wf_revoke_asms revoked_asm;
 	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) ... */
 	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 
@@ -632,11 +637,22 @@ void wf_members_leave(struct wf_daemon *d, int64_t now);
 /* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
  * does not parse or verify. msg also says what the node holds on success. */
 bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
+/* The same in two steps, for a reload that checks everything before it
+ * changes anything: read and verify (version 0: there is none; false, msg
+ * says why), then take it if newer (msg says what the node holds). */
+bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap);
+void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
+		     int64_t now);
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
-/* A WF_CTL_REVOKED message (kind byte first) from a peer. */
+/* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
 			size_t len, int64_t now);
-void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* The gossip core's WF_GE_EPOCH: the member with this key compared tables
+ * with us holding list version `theirs`; if ours is newer, it gets ours. */
+void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now);
+/* Drop lists that peers began to send and never finished. */
+void wf_revoked_tick(struct wf_daemon *d, int64_t now);
+void wf_revoked_release(struct wf_daemon *d);
 /* The control socket's "revoke": reread the file; a JSON answer (malloc'd). */
 char *wf_revoked_request(struct wf_daemon *d);
 

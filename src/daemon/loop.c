@@ -443,6 +443,7 @@ void wf_daemon_release(struct wf_daemon *d)
 	d->n_bootstrap = 0;
 	wf_peer_free_all(d);
 	wf_members_release(d);
+	wf_revoked_release(d);
 	if (d->routes)
 		wf_routes_free(d->routes);
 	d->routes = NULL;

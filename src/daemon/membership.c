@@ -178,6 +178,9 @@ static void flush(struct wf_daemon *d, int64_t now)
 		case WF_GE_FORGET:
 			on_forget(d, e, now);
 			break;
+		case WF_GE_EPOCH:
+			wf_revoked_compared(d, e->from, e->value, now);
+			break;
 		}
 	}
 	for (unsigned i = 0; i < o->n; i++)
@@ -195,7 +198,6 @@ void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	if (p->mesh_up)
 		return;
 	p->mesh_up = true;
-	wf_revoked_peer_up(d, p, now);
 	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep,
 			  p->has_endpoint ? wf_endpoint_pack(&p->endpoint, ep) : 0, now, &d->gossip_out);
 	flush(d, now);

@@ -13,7 +13,13 @@
  * control) is reported as taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
+ *
+ * All or nothing: every file is read and checked, and everything that can
+ * fail (an allocation included) done, before the first change; what follows
+ * cannot fail. A renewed certificate that the revocation list in force
+ * after the reload names is refused: installing it would cut this node off.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,36 +103,86 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 	return true;
 }
 
-/* The bootstrap list of cfg; an address that was there already keeps its
- * state (answered, backoff), so that a reload does not call the bootstrap
- * hosts again. A handshake in flight is aborted all the same (its index
- * entry points into the old array) and retried at its time. */
-static bool new_bootstrap(struct wf_daemon *d, const struct wf_config *cfg)
-{
-	struct wf_bootstrap *b = cfg->n_bootstrap ? calloc(cfg->n_bootstrap, sizeof(*b)) : NULL;
+/* What a reload reads and checks before it changes anything. */
+struct reload {
+	struct wf_config cfg;
+	struct wf_cert ca, self;
+	struct wf_revoke list;          /* version 0: no file */
+	struct wf_bootstrap *bootstrap; /* cfg's, made by new_bootstrap */
+};
 
-	if (cfg->n_bootstrap && !b)
+/* The bootstrap list of r->cfg, in a new array; an address that was there
+ * already keeps its state (answered, backoff), so that a reload does not
+ * call the bootstrap hosts again. The old array is not touched here. */
+static bool new_bootstrap(const struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+{
+	const struct wf_config *cfg = &r->cfg;
+	struct wf_bootstrap *b = cfg->n_bootstrap ? calloc(cfg->n_bootstrap, sizeof(*b)) : NULL;
+	bool taken[WF_CONFIG_MAX_BOOTSTRAP] = {0};
+
+	if (cfg->n_bootstrap && !b) {
+		snprintf(msg, cap, "out of memory");
 		return false;
+	}
 	for (unsigned i = 0; i < cfg->n_bootstrap; i++) {
 		snprintf(b[i].spec, sizeof(b[i].spec), "%s", cfg->bootstrap[i]);
-		for (unsigned k = 0; k < d->n_bootstrap; k++) {
-			if (d->bootstrap[k].spec[0] && !strcmp(d->bootstrap[k].spec, b[i].spec)) {
+		for (unsigned k = 0; k < d->n_bootstrap && k < WF_CONFIG_MAX_BOOTSTRAP; k++) {
+			if (!taken[k] && !strcmp(d->bootstrap[k].spec, b[i].spec)) {
 				b[i] = d->bootstrap[k];
 				b[i].hs = NULL;
-				d->bootstrap[k].spec[0] = '\0'; /* taken over */
+				taken[k] = true;
 				break;
 			}
 		}
 		if (!b[i].answered && !wf_endpoint_parse(&b[i].endpoint, b[i].spec))
 			memset(&b[i].endpoint, 0, sizeof(b[i].endpoint));
 	}
+	r->bootstrap = b;
+	return true;
+}
+
+/* Swap the new bootstrap list in. A handshake in flight is aborted all the
+ * same (its index entry points into the old array) and retried at its time. */
+static void use_bootstrap(struct wf_daemon *d, struct reload *r)
+{
 	for (unsigned k = 0; k < d->n_bootstrap; k++)
 		if (d->bootstrap[k].hs)
 			wf_handshake_abort(d, d->bootstrap[k].hs);
 	free(d->bootstrap);
-	d->bootstrap = b;
-	d->n_bootstrap = cfg->n_bootstrap;
-	return true;
+	d->bootstrap = r->bootstrap;
+	d->n_bootstrap = r->cfg.n_bootstrap;
+	r->bootstrap = NULL;
+}
+
+/* A renewal that the list in force after the reload names would be refused
+ * by every peer: better to keep the running certificate. */
+static bool renewal_not_revoked(const struct wf_daemon *d, const struct reload *r, char *msg,
+				size_t cap)
+{
+	const struct wf_revoke *list =
+	    r->list.version > d->revoked.version ? &r->list : &d->revoked;
+
+	if (r->self.serial == d->self.serial || !wf_revoke_has(list, r->self.serial))
+		return true;
+	snprintf(msg, cap,
+		 "%s: revoked (serial %016" PRIx64 " is in revocation list version %" PRIu64
+		 "; every peer would refuse it)",
+		 d->cfg.certificate, r->self.serial, list->version);
+	return false;
+}
+
+/* Read and check everything; the last step allocates. */
+static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+{
+	char err[WF_CONFIG_MAX_LINE];
+
+	if (!wf_config_load(&r->cfg, d->cfg.dir, err, sizeof(err))) {
+		snprintf(msg, cap, "%s", err);
+		return false;
+	}
+	return load_certs(d, &r->ca, &r->self, msg, cap) &&
+	       wf_revoked_read(d, &r->list, msg, cap) && renewal_not_revoked(d, r, msg, cap) &&
+	       new_bootstrap(d, r, msg, cap);
 }
 
 /* Our renewed certificate: every peer gets it by a new handshake now. */
@@ -152,55 +208,58 @@ static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now
 	}
 }
 
-bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+/* What the answer says: the renewal, the list held, what waits for a restart. */
+static void say(const struct wf_daemon *d, const struct reload *r, bool renewed, const char *rev,
+		const char *later, char *msg, size_t cap)
 {
-	static struct wf_config cfg; /* large; the control thread only */
-	struct wf_cert ca, self;
-	char later[256], rev[WF_ERR_MAX], err[WF_CONFIG_MAX_LINE];
-	bool renewed;
-
-	if (!wf_config_load(&cfg, d->cfg.dir, err, sizeof(err))) {
-		snprintf(msg, cap, "%s", err);
-		return false;
-	}
-	if (!load_certs(d, &ca, &self, msg, cap))
-		return false;
-	if (!wf_revoked_load(d, rev, sizeof(rev), now)) {
-		snprintf(msg, cap, "%s", rev);
-		return false;
-	}
-	if (!new_bootstrap(d, &cfg)) {
-		snprintf(msg, cap, "out of memory");
-		return false;
-	}
-	restart_keys(&d->cfg, &cfg, later, sizeof(later));
-	wf_log_set_level(cfg.log_level);
-	d->cfg.log_level = cfg.log_level;
-	d->cfg.keepalive_interval_ms = cfg.keepalive_interval_ms;
-	d->cfg.handshake_timeout_ms = cfg.handshake_timeout_ms;
-	d->cfg.full_mesh_max = cfg.full_mesh_max;
-	d->cfg.n_bootstrap = cfg.n_bootstrap;
-	memcpy(d->cfg.bootstrap, cfg.bootstrap, sizeof(cfg.bootstrap));
-	memcpy(d->cfg.bootstrap_ep, cfg.bootstrap_ep, sizeof(cfg.bootstrap_ep));
-	d->ca.not_before = ca.not_before;
-	d->ca.not_after = ca.not_after;
-	renewed = self.serial != d->self.serial;
-	if (renewed)
-		renew_self(d, &self, now);
 	if (renewed) {
 		char until[32];
-		time_t t = (time_t)self.not_after;
+		time_t t = (time_t)r->self.not_after;
 		struct tm tm;
 
 		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
 		snprintf(msg, cap, "reloaded; certificate renewed (serial %016llx, valid until %s): "
 				   "each peer gets it by a new handshake; %s",
-			 (unsigned long long)self.serial, until, rev);
-	}
-	else
+			 (unsigned long long)d->self.serial, until, rev);
+	} else {
 		snprintf(msg, cap, "reloaded; %s", rev);
+	}
 	if (later[0])
 		snprintf(msg + strlen(msg), cap - strlen(msg), "; at the next restart: %s", later);
+}
+
+/* Everything read_all checked, applied: nothing here can fail. */
+static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, int64_t now)
+{
+	char later[256], rev[WF_ERR_MAX];
+	bool renewed = r->self.serial != d->self.serial;
+
+	use_bootstrap(d, r);
+	restart_keys(&d->cfg, &r->cfg, later, sizeof(later));
+	wf_log_set_level(r->cfg.log_level);
+	d->cfg.log_level = r->cfg.log_level;
+	d->cfg.keepalive_interval_ms = r->cfg.keepalive_interval_ms;
+	d->cfg.handshake_timeout_ms = r->cfg.handshake_timeout_ms;
+	d->cfg.full_mesh_max = r->cfg.full_mesh_max;
+	d->cfg.n_bootstrap = r->cfg.n_bootstrap;
+	memcpy(d->cfg.bootstrap, r->cfg.bootstrap, sizeof(r->cfg.bootstrap));
+	memcpy(d->cfg.bootstrap_ep, r->cfg.bootstrap_ep, sizeof(r->cfg.bootstrap_ep));
+	d->ca.not_before = r->ca.not_before;
+	d->ca.not_after = r->ca.not_after;
+	wf_revoked_take(d, &r->list, rev, sizeof(rev), now);
+	if (renewed)
+		renew_self(d, &r->self, now);
+	say(d, r, renewed, rev, later, msg, cap);
+}
+
+bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+{
+	static struct reload r; /* large; the control thread only */
+
+	memset(&r, 0, sizeof(r));
+	if (!read_all(d, &r, msg, cap))
+		return false;
+	apply(d, &r, msg, cap, now);
 	log_info("%s", msg);
 	return true;
 }

@@ -4,12 +4,23 @@
  *
  * One list at a time: the highest version seen, from NODEDIR/revoked.list at
  * start, from `weft revoke` (which writes that file and asks the daemon to
- * read it), or from a peer (control kind WF_CTL_REVOKED). A newer list is
- * verified against the CA, written to NODEDIR/revoked.list, enforced (every
- * peer whose certificate it names is removed: sessions, routes, all) and
- * passed on to every live peer, once; every session that comes up later is
- * handed it too. From then on wf_peer_cert_check refuses those certificates,
- * in handshakes, MEMBER messages and the peer cache alike.
+ * read it), or from a peer (control kind WF_CTL_REVOKED, in chunks put
+ * together per sender). A newer list is verified against the CA, written to
+ * NODEDIR/revoked.list, enforced (every peer whose certificate it names is
+ * removed: sessions, routes, all) and pushed to a few random live peers,
+ * which do the same. From then on wf_peer_cert_check refuses those
+ * certificates, in handshakes, MEMBER messages and the peer cache alike.
+ *
+ * Anti-entropy: the list's version is the gossip core's epoch, carried in
+ * every table comparison (SYNC). A node that answers a comparison from a
+ * member holding an older list sends it ours (WF_GE_EPOCH), the same
+ * version to the same member at most every RESEND_MS, so whatever was lost
+ * on the way is repaired at that member's next comparison with a node that
+ * holds the list, or the one after (if the first went to the node that had
+ * just sent it). Nothing is sent when a session comes up: a member new to us, or
+ * back from the dead, compares tables at once (wf_gossip_contact), and the
+ * older side gets the list then; pushing it on every session would cost
+ * the whole list, each time a session on demand is made, for nothing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,16 +45,64 @@ bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial)
 	return wf_revoke_has(&d->revoked, serial); /* (no list: n is 0) */
 }
 
-_Static_assert(1 + WF_REVOKE_MAX_ENCODED <= WF_GOSSIP_MTU_MAX, "a list fits one control message");
+enum {
+	PUSH_PEERS = 8,    /* a new list is pushed to this many random live peers */
+	/* The same version to the same peer at most this often: less than the
+	 * comparison period (10 s), so that each comparison of a member still
+	 * behind is answered, but never a burst of them. */
+	RESEND_MS = 8000,
+};
 
+_Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX,
+	       "a chunk is one control message");
+
+static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
+{
+	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
+}
+
+/* Our list to p, every chunk of it; remembered, for RESEND_MS. */
 static void send_list(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	uint8_t msg[1 + WF_REVOKE_MAX_ENCODED] = {WF_CTL_REVOKED};
+	uint8_t msg[WF_REVOKE_CHUNK_LEN];
+	unsigned n = wf_revoke_chunk_count(d->revoked_len);
+	bool sent = false;
 
-	if (!d->revoked_len)
-		return;
-	memcpy(msg + 1, d->revoked_enc, d->revoked_len);
-	wf_members_send(d, p, msg, 1 + d->revoked_len, now);
+	for (unsigned i = 0; i < n; i++) {
+		struct wf_revoke_chunk c =
+		    wf_revoke_chunk_at(d->revoked_enc, d->revoked_len, d->revoked.version, i);
+
+		wf_revoke_chunk_encode(&c, msg);
+		sent |= wf_members_send(d, p, msg, sizeof(msg), now);
+	}
+	if (sent) {
+		p->revoked_sent = d->revoked.version;
+		p->revoked_sent_ms = now;
+	}
+}
+
+/* A new list, to up to PUSH_PEERS random live peers but the one it came
+ * from. Each that takes it does the same: a rumour, in which the share of
+ * nodes no push reaches is about e^-8; those get it when they next compare
+ * tables. Pushing to every peer, as each node did when a list was one
+ * message, costs the mesh N^2 lists. */
+static void push(struct wf_daemon *d, const struct wf_peer *from, int64_t now)
+{
+	struct wf_peer *pick[PUSH_PEERS];
+	unsigned n = 0;
+
+	for (struct wf_peer *p = d->peers; p; p = p->next) {
+		unsigned j;
+
+		if (p == from || !live(d, p, now))
+			continue;
+		j = n < PUSH_PEERS ? n : wf_random_u32() % (n + 1); /* a reservoir */
+		if (j < PUSH_PEERS)
+			pick[j] = p;
+		n++;
+	}
+	for (unsigned i = 0; i < n && i < PUSH_PEERS; i++)
+		send_list(d, pick[i], now);
 }
 
 /* Remove every peer the list names. */
@@ -60,65 +119,100 @@ static void enforce(struct wf_daemon *d)
 	}
 }
 
-/* Take a verified list newer than ours. */
-static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *from,
-		    bool save, int64_t now)
+/* Take a verified list newer than ours. One from a peer (from) is kept in
+ * NODEDIR/revoked.list; one read from there (from NULL) is there already. */
+static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *via,
+		    const struct wf_peer *from, int64_t now)
 {
 	char path[PATH_MAX], err[WF_ERR_MAX];
 
 	d->revoked = *r;
 	d->revoked_len = wf_revoke_encode(r, d->revoked_enc, sizeof(d->revoked_enc));
+	wf_gossip_set_epoch(&d->gossip, r->version);
+	wf_revoke_asm_expire(&d->revoked_asm, now, r->version);
 	log_info("revocation list version %" PRIu64 " (%u serial%s) from %s", r->version, r->n,
-		 r->n == 1 ? "" : "s", from);
-	if (save && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
+		 r->n == 1 ? "" : "s", via);
+	if (from && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
 		log_warnx("%s (the list holds until the daemon stops)", err);
 	enforce(d);
-	for (struct wf_peer *p = d->peers; p; p = p->next)
-		if (p->proven)
-			send_list(d, p, now);
+	push(d, from, now);
 }
 
-bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap)
 {
 	char path[PATH_MAX];
-	struct wf_revoke r;
 	enum wf_cert_err e;
 
+	memset(r, 0, sizeof(*r));
 	if (!list_path(d, path, sizeof(path))) {
 		snprintf(msg, cap, "%s: path too long", d->cfg.dir);
 		return false;
 	}
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		snprintf(msg, cap, "no revocation list (no %s)", path);
+	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return true;
-	}
-	if (!wf_revoke_load(path, &r, msg, cap))
+	if (!wf_revoke_load(path, r, msg, cap))
 		return false;
-	if ((e = wf_revoke_verify(&r, &d->ca)) != WF_CERT_OK) {
+	if ((e = wf_revoke_verify(r, &d->ca)) != WF_CERT_OK) {
 		snprintf(msg, cap, "%s: %s", path, wf_cert_strerror(e));
 		return false;
 	}
-	if (r.version > d->revoked.version)
-		install(d, &r, path, false, now);
-	snprintf(msg, cap, "revocation list version %" PRIu64 ", %u serial%s", d->revoked.version,
-		 d->revoked.n, d->revoked.n == 1 ? "" : "s");
 	return true;
 }
 
-void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
-			size_t len, int64_t now)
+void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
+		     int64_t now)
 {
+	char path[PATH_MAX];
+
+	if (!list_path(d, path, sizeof(path)))
+		snprintf(path, sizeof(path), "NODEDIR/revoked.list");
+	if (r->version > d->revoked.version)
+		install(d, r, path, NULL, now);
+	if (!d->revoked.version)
+		snprintf(msg, cap, "no revocation list (no %s)", path);
+	else
+		snprintf(msg, cap, "revocation list version %" PRIu64 ", %u serial%s",
+			 d->revoked.version, d->revoked.n, d->revoked.n == 1 ? "" : "s");
+}
+
+bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
+{
+	static struct wf_revoke r; /* 32 KiB, off the stack; the control thread's */
+
+	if (!wf_revoked_read(d, &r, msg, cap))
+		return false;
+	wf_revoked_take(d, &r, msg, cap, now);
+	return true;
+}
+
+void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
+			int64_t now)
+{
+	static struct wf_revoke r; /* 32 KiB, off the stack; the control thread's */
 	char via[WF_CERT_NAME_MAX + 16];
-	struct wf_revoke r;
+	struct wf_revoke_chunk c;
 	enum wf_cert_err e;
 
-	if (wf_revoke_decode(&r, msg + 1, len - 1) != WF_CERT_OK) {
+	if (!wf_revoke_chunk_decode(&c, msg, len)) {
 		wf_count_drop(d, from, WF_DROP_MALFORMED);
 		return;
 	}
-	/* Cheapest first: an old or equal version costs no signature check. */
-	if (r.version <= d->revoked.version)
+	/* Cheapest first: an old or equal version is neither kept nor checked. */
+	if (c.version <= d->revoked.version)
 		return;
+	switch (wf_revoke_asm_add(&d->revoked_asm, from->cert.pubkey, &c, now, &r)) {
+	case WF_RA_KEPT:
+	case WF_RA_OLD:
+		return;
+	case WF_RA_BUSY:
+		wf_count_drop(d, from, WF_DROP_RATE_LIMIT);
+		return;
+	case WF_RA_REFUSED:
+		wf_count_drop(d, from, WF_DROP_MALFORMED);
+		return;
+	case WF_RA_DONE:
+		break;
+	}
 	if ((e = wf_revoke_verify(&r, &d->ca)) != WF_CERT_OK) {
 		log_warnx_rl("revocation list version %" PRIu64 " from %s refused: %s", r.version,
 			     from->cert.name, wf_cert_strerror(e));
@@ -126,11 +220,34 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 		return;
 	}
 	snprintf(via, sizeof(via), "peer %s", from->cert.name);
-	install(d, &r, via, true, now);
+	install(d, &r, via, from, now);
 }
 
-void wf_revoked_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
+void wf_revoked_tick(struct wf_daemon *d, int64_t now)
 {
+	wf_revoke_asm_expire(&d->revoked_asm, now, d->revoked.version);
+}
+
+void wf_revoked_release(struct wf_daemon *d)
+{
+	wf_revoke_asm_free(&d->revoked_asm);
+}
+
+void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now)
+{
+	struct wf_peer *p = wf_peer_find(d, key);
+	bool again;
+
+	/* (A newer list than ours comes to us when we compare with them.) */
+	if (!p || theirs >= d->revoked.version)
+		return;
+	again = p->revoked_sent == d->revoked.version;
+	if (again && now - p->revoked_sent_ms < RESEND_MS)
+		return;
+	if (again)
+		log_info("peer %s still holds revocation list version %" PRIu64 ": version %" PRIu64
+			 " sent to it again",
+			 p->cert.name, theirs, d->revoked.version);
 	send_list(d, p, now);
 }
 

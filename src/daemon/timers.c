@@ -231,6 +231,7 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	}
 	bootstrap_tick(d, now);
 	wf_members_gossip(d, now);
+	wf_revoked_tick(d, now);
 	/* The cache is first written a period after the start: what was
 	 * loaded from it has had time to answer. */
 	if (!d->next_cache_ms) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # weft reload: a renewed certificate reaches the peer with no session reset
-# while a TCP stream runs; a weft.conf that does not parse, and a certificate
-# that is not a renewal, change nothing (the error names the file) and the
+# while a TCP stream runs; a weft.conf that does not parse, a certificate
+# that is not a renewal, and a renewal that the revocation list names change
+# nothing (the error names the file; the list is not taken either) and the
 # daemon runs on; a key that needs a restart is reported as such; SIGHUP
 # reloads too.
 #
@@ -69,6 +70,28 @@ echo "$out"
 echo "$out" | grep -q "node.crt: not a renewal" || fail "the error does not say why"
 cp "$WF_TMP/b/node.crt.good" "$WF_TMP/b/node.crt"
 a_sees "$s1" || fail "a refused reload changed b's certificate"
+
+# All or nothing: a renewal that the newer revocation list in NODEDIR names
+# is refused, and the list, which by itself would be taken, is not taken
+# either. With the running certificate back, a reload takes the list.
+list_version() { status_field b 'd["node"]["revocation_list_version"]'; }
+"$WEFT" ca renew --dir "$WF_TMP/ca" --cert "$WF_TMP/b/node.crt" --out "$WF_TMP/b/node.crt" >/dev/null ||
+	fail "ca renew"
+s3=$(serial_of "$WF_TMP/b/node.crt")
+"$WEFT" ca revoke --dir "$WF_TMP/ca" --serial "$s3" >/dev/null || fail "ca revoke"
+cp "$WF_TMP/ca/revoked.list" "$WF_TMP/b/revoked.list" # (weft revoke would tell the daemon)
+[ "$(list_version)" = 0 ] || fail "b holds a revocation list before any reload"
+if out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b" 2>&1); then
+	fail "reload took a renewal the revocation list names"
+fi
+echo "$out"
+echo "$out" | grep -q "node.crt: revoked (serial $s3" || fail "the error does not say why"
+[ "$(list_version)" = 0 ] || fail "a refused reload took revocation list version $(list_version)"
+a_sees "$s1" || fail "a refused reload changed b's certificate"
+cp "$WF_TMP/b/node.crt.good" "$WF_TMP/b/node.crt"
+out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload with the list alone failed: $out"
+echo "$out" | grep -q "revocation list version 1, 1 serial" || fail "the list was not reported: $out"
+[ "$(list_version)" = 1 ] || fail "b does not hold the list after the reload"
 
 # A key that needs a restart: reported, the rest applied. Nothing else
 # changed, so no handshake follows (the bootstrap host, which answered long

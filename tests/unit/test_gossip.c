@@ -1432,6 +1432,49 @@ static void test_wait_differential(void **state)
 	stop(1 + TELLERS);
 }
 
+/* 40-41: the epoch (the daemon's revocation list version) rides in every
+ * SYNC; answering one with another epoch is an event that names the
+ * comparing member and its epoch; the same epoch is none. */
+static void test_epoch(void **state)
+{
+	uint8_t sync[WF_GOSSIP_SYNC_LEN];
+	const struct wf_gossip_msg *m;
+	unsigned events = 0;
+
+	(void)state;
+	start(2);
+	wf_gossip_contact(&g[0], key[1], NULL, 0, 0, &out);
+	wf_gossip_contact(&g[1], key[0], NULL, 0, 0, &out);
+	wf_gossip_set_epoch(&g[0], 0x0102030405060708ULL);
+	wf_gossip_set_epoch(&g[1], 7);
+	reset_out();
+	/* 40: node 0's comparison carries its epoch after the live count */
+	wf_gossip_tick(&g[0], 1, &out);
+	m = first(WF_GOSSIP_SYNC);
+	assert_non_null(m);
+	assert_int_equal(m->len, WF_GOSSIP_SYNC_LEN);
+	assert_true(wf_get_le64(m->buf + 6) == 0x0102030405060708ULL);
+	memcpy(sync, m->buf, sizeof(sync));
+	/* 41: node 1 answers it: one event, from node 0, with node 0's epoch */
+	reset_out();
+	assert_true(wf_gossip_receive(&g[1], key[0], sync, sizeof(sync), 2, &out));
+	for (unsigned i = 0; i < out.n_ev; i++) {
+		if (out.ev[i].kind != WF_GE_EPOCH)
+			continue;
+		assert_int_equal(node_of(out.ev[i].from), 0);
+		assert_true(out.ev[i].value == 0x0102030405060708ULL);
+		events++;
+	}
+	assert_int_equal(events, 1);
+	wf_put_le64(sync + 6, 7); /* as node 1's */
+	reset_out();
+	assert_true(wf_gossip_receive(&g[1], key[0], sync, sizeof(sync), 3, &out));
+	for (unsigned i = 0; i < out.n_ev; i++)
+		assert_int_not_equal(out.ev[i].kind, WF_GE_EPOCH);
+	reset_out();
+	stop(2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1459,6 +1502,7 @@ int main(void)
 	    cmocka_unit_test(test_wait_bounds),
 	    cmocka_unit_test(test_drop_relay),
 	    cmocka_unit_test(test_wait_differential),
+	    cmocka_unit_test(test_epoch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

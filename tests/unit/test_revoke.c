@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The revocation list (src/core/revoke.c): numbered cases for the encoding,
- * the signature and every refusal, then a randomized differential test of
- * wf_revoke_add / wf_revoke_has against a naive unsorted array.
+ * the signature and every refusal, a randomized differential test of
+ * wf_revoke_add / wf_revoke_has against a naive unsorted array; then the
+ * list in chunks (REVOKED messages, all of one padded length) and their
+ * reassembly per sender: bounded, a liar spoiling only its own, and a
+ * randomized test of an honest sender among liars.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +104,11 @@ static void test_refused(void **state)
 	memcpy(buf, orig, n);
 	wf_put_le64(buf + 27 + 8, 991); /* = the first */
 	assert_int_equal(wf_revoke_decode(&d, buf, n), WF_CERT_ERR_MALFORMED);
+	/* 22: a NUL inside the network's name (it would re-encode shorter;
+	 * found by fuzz/fuzz_revoke) */
+	memcpy(buf, orig, n);
+	buf[7] = 0;
+	assert_int_equal(wf_revoke_decode(&d, buf, n), WF_CERT_ERR_MALFORMED);
 	/* 8: another CA's key; another network's name */
 	assert_true(wf_ed25519_keygen(ca_priv, other.pubkey));
 	assert_int_equal(wf_revoke_decode(&d, orig, n), WF_CERT_OK);
@@ -159,12 +167,301 @@ static void test_differential(void **state)
 	}
 }
 
+
+/* --- chunks ------------------------------------------------------------------ */
+
+static const uint8_t honest[WF_KEY_LEN] = {1}, liar[3][WF_KEY_LEN] = {{2}, {3}, {4}};
+
+/* A list of n serials, version 9, for network "net" (or, longest, a
+ * 63-byte name nobody's CA has). */
+static size_t big_list(struct wf_revoke *r, uint8_t *enc, unsigned n, bool longest)
+{
+	memset(r, 0, sizeof(*r));
+	if (longest)
+		memset(r->network, 'n', WF_CERT_NAME_MAX);
+	else
+		snprintf(r->network, sizeof(r->network), "net");
+	r->version = 9;
+	for (unsigned i = 0; i < n; i++)
+		r->serial[r->n++] = 5 + 7 * (uint64_t)i;
+	assert_true(wf_revoke_sign(r, ca_priv));
+	return wf_revoke_encode(r, enc, WF_REVOKE_MAX_ENCODED);
+}
+
+static struct wf_revoke_chunk chunk(const uint8_t *enc, size_t len, uint64_t v, unsigned i,
+				    uint8_t *msg)
+{
+	struct wf_revoke_chunk c = wf_revoke_chunk_at(enc, len, v, i), d;
+
+	wf_revoke_chunk_encode(&c, msg);
+	assert_true(wf_revoke_chunk_decode(&d, msg, WF_REVOKE_CHUNK_LEN));
+	return d;
+}
+
+/* 11-13: the chunks of a list, byte by byte, and all of one length. */
+static void test_chunks(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], msg[WF_REVOKE_CHUNK_LEN];
+	static struct wf_revoke r;
+	size_t len;
+
+	(void)state;
+	make_ca();
+	/* 11: how many chunks a list takes: 28 for the largest */
+	assert_int_equal(WF_REVOKE_CHUNK_DATA, 1185);
+	assert_int_equal(WF_REVOKE_CHUNKS_MAX, 28);
+	assert_int_equal(wf_revoke_chunk_count(0), 0);
+	assert_int_equal(wf_revoke_chunk_count(1), 1);
+	assert_int_equal(wf_revoke_chunk_count(WF_REVOKE_CHUNK_DATA), 1);
+	assert_int_equal(wf_revoke_chunk_count(WF_REVOKE_CHUNK_DATA + 1), 2);
+	assert_int_equal(wf_revoke_chunk_count(WF_REVOKE_MAX_ENCODED), WF_REVOKE_CHUNKS_MAX);
+	assert_int_equal(wf_revoke_chunk_count(WF_REVOKE_MAX_ENCODED + 1), 0);
+	len = big_list(&r, enc, WF_REVOKE_MAX, true);
+	assert_int_equal(len, WF_REVOKE_MAX_ENCODED);
+	/* 12: the layout of docs/protocol.md, the last chunk short and padded */
+	for (unsigned i = 0; i < WF_REVOKE_CHUNKS_MAX; i++) {
+		struct wf_revoke_chunk c = chunk(enc, len, 9, i, msg);
+		size_t want = i + 1 < WF_REVOKE_CHUNKS_MAX ? WF_REVOKE_CHUNK_DATA
+							   : len - 27 * WF_REVOKE_CHUNK_DATA;
+
+		assert_int_equal(msg[0], 0x0a);
+		assert_int_equal(wf_get_le64(msg + 1), 9);
+		assert_int_equal(wf_get_le16(msg + 9), i);
+		assert_int_equal(wf_get_le16(msg + 11), 28);
+		assert_int_equal(wf_get_le16(msg + 13), want);
+		assert_int_equal(c.len, want);
+		assert_memory_equal(msg + 15, enc + i * WF_REVOKE_CHUNK_DATA, want);
+		for (size_t k = 15 + want; k < WF_REVOKE_CHUNK_LEN; k++)
+			assert_int_equal(msg[k], 0);
+	}
+	/* 13: a list of one serial is one chunk, exactly as long */
+	make_list(&r, 1);
+	len = wf_revoke_encode(&r, enc, sizeof(enc));
+	assert_int_equal(wf_revoke_chunk_count(len), 1);
+	assert_int_equal(chunk(enc, len, 7, 0, msg).len, len);
+	assert_int_equal(WF_REVOKE_CHUNK_LEN, 1200);
+}
+
+/* 14: what the chunk decoder refuses. */
+static void test_chunk_refused(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], good[2][WF_REVOKE_CHUNK_LEN + 1],
+	    msg[WF_REVOKE_CHUNK_LEN + 1];
+	static struct wf_revoke r;
+	struct wf_revoke_chunk c;
+	size_t len, last;
+	struct {
+		unsigned chunk, at, width;
+		uint64_t value;
+	} bad[] = {
+	    {0, 0, 1, 9},                          /* another kind */
+	    {0, 1, 8, 0},                          /* version 0 */
+	    {0, 11, 2, 0},                         /* count 0 */
+	    {0, 11, 2, WF_REVOKE_CHUNKS_MAX + 1},  /* too many */
+	    {1, 9, 2, 2},                          /* index = count */
+	    {1, 13, 2, 0},                         /* no bytes */
+	    {1, 13, 2, WF_REVOKE_CHUNK_DATA + 1},  /* more than fit */
+	    {0, 13, 2, WF_REVOKE_CHUNK_DATA - 1},  /* a short chunk that is not the last */
+	    {1, 600, 1, 1},                        /* padding that is not zero */
+	    {1, WF_REVOKE_CHUNK_LEN - 1, 1, 0x80}, /* ... at the very end */
+	};
+
+	(void)state;
+	make_ca();
+	len = big_list(&r, enc, 200, false); /* two chunks, the second 506 bytes */
+	last = len - WF_REVOKE_CHUNK_DATA;
+	assert_int_equal(wf_revoke_chunk_count(len), 2);
+	assert_true(15 + last < 600);
+	chunk(enc, len, 9, 0, good[0]);
+	chunk(enc, len, 9, 1, good[1]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(msg, good[bad[i].chunk], sizeof(msg));
+		if (bad[i].width == 1)
+			msg[bad[i].at] = (uint8_t)bad[i].value;
+		else if (bad[i].width == 2)
+			wf_put_le16(msg + bad[i].at, (uint16_t)bad[i].value);
+		else
+			wf_put_le64(msg + bad[i].at, bad[i].value);
+		assert_false(wf_revoke_chunk_decode(&c, msg, WF_REVOKE_CHUNK_LEN));
+	}
+	/* one byte short or long */
+	assert_false(wf_revoke_chunk_decode(&c, good[1], WF_REVOKE_CHUNK_LEN - 1));
+	assert_false(wf_revoke_chunk_decode(&c, good[1], WF_REVOKE_CHUNK_LEN + 1));
+	/* a last chunk that would make the list longer than any list */
+	memcpy(msg, good[0], sizeof(msg));
+	wf_put_le16(msg + 9, WF_REVOKE_CHUNKS_MAX - 1);
+	wf_put_le16(msg + 11, WF_REVOKE_CHUNKS_MAX);
+	assert_false(wf_revoke_chunk_decode(&c, msg, WF_REVOKE_CHUNK_LEN));
+	last = WF_REVOKE_MAX_ENCODED - (WF_REVOKE_CHUNKS_MAX - 1) * WF_REVOKE_CHUNK_DATA;
+	wf_put_le16(msg + 13, (uint16_t)last);
+	memset(msg + 15 + last, 0, WF_REVOKE_CHUNK_LEN - 15 - last);
+	assert_true(wf_revoke_chunk_decode(&c, msg, WF_REVOKE_CHUNK_LEN)); /* (as long as any) */
+	assert_true(wf_revoke_chunk_decode(&c, good[0], WF_REVOKE_CHUNK_LEN));
+	assert_true(wf_revoke_chunk_decode(&c, good[1], WF_REVOKE_CHUNK_LEN));
+}
+
+/* Feed chunk i of enc from `from`. */
+static enum wf_revoke_asm_res feed(struct wf_revoke_asms *s, const uint8_t *from,
+				   const uint8_t *enc, size_t len, uint64_t v, unsigned i,
+				   int64_t now, struct wf_revoke *out)
+{
+	uint8_t msg[WF_REVOKE_CHUNK_LEN];
+	struct wf_revoke_chunk c = chunk(enc, len, v, i, msg);
+
+	return wf_revoke_asm_add(s, from, &c, now, out);
+}
+
+/* 15-17: put together in any order, copies ignored; a liar spoils only
+ * its own; a sender that changes its story loses its assembly. */
+static void test_assembly(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], lie[WF_REVOKE_MAX_ENCODED];
+	static struct wf_revoke r, out;
+	struct wf_revoke_asms s = {0};
+	unsigned order[] = {3, 0, 3, 4, 1, 0, 2};
+	size_t len;
+
+	(void)state;
+	make_ca();
+	len = big_list(&r, enc, 700, false); /* 5 chunks */
+	assert_int_equal(wf_revoke_chunk_count(len), 5);
+	memcpy(lie, enc, len);
+	lie[len - 1] ^= 0x40; /* the signature */
+	/* 15: out of order, with copies; done once, the list itself */
+	for (unsigned i = 0; i < 6; i++)
+		assert_int_equal(feed(&s, honest, enc, len, 9, order[i], 0, &out), WF_RA_KEPT);
+	assert_int_equal(wf_revoke_asm_busy(&s), 1);
+	assert_int_equal(feed(&s, honest, enc, len, 9, order[6], 0, &out), WF_RA_DONE);
+	assert_int_equal(wf_revoke_asm_busy(&s), 0);
+	assert_int_equal(out.n, 700);
+	assert_memory_equal(out.serial, r.serial, sizeof(r.serial));
+	assert_int_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+	/* 16: a liar's chunks, same version, interleaved: the honest list is
+	 * intact; the liar's own decodes, and its signature does not verify */
+	for (unsigned i = 0; i < 5; i++) {
+		assert_int_equal(feed(&s, liar[0], lie, len, 9, i, 10, &out),
+				 i < 4 ? WF_RA_KEPT : WF_RA_DONE);
+		if (i < 4)
+			assert_int_equal(feed(&s, honest, enc, len, 9, i, 10, &out), WF_RA_KEPT);
+	}
+	assert_int_equal(wf_revoke_verify(&out, &ca), WF_CERT_ERR_SIGNATURE);
+	assert_int_equal(feed(&s, honest, enc, len, 9, 4, 10, &out), WF_RA_DONE);
+	assert_int_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+	/* 17: another count for the same version drops that sender's chunks;
+	 * an older version than its own is ignored; a newer one starts over */
+	assert_int_equal(feed(&s, liar[0], enc, len, 9, 0, 20, &out), WF_RA_KEPT);
+	assert_int_equal(feed(&s, liar[0], enc, WF_REVOKE_CHUNK_DATA * 2, 9, 0, 20, &out),
+			 WF_RA_REFUSED);
+	assert_int_equal(wf_revoke_asm_busy(&s), 0);
+	assert_int_equal(feed(&s, liar[0], enc, len, 9, 0, 20, &out), WF_RA_KEPT);
+	assert_int_equal(feed(&s, liar[0], enc, len, 8, 1, 20, &out), WF_RA_OLD);
+	assert_int_equal(feed(&s, liar[0], enc, len, 10, 1, 30, &out), WF_RA_KEPT);
+	assert_int_equal(s.a[0].version, 10);
+	assert_int_equal(s.a[0].started_ms, 20); /* its age kept */
+	assert_int_equal(s.a[0].got, 1);
+	wf_revoke_asm_free(&s);
+	assert_int_equal(wf_revoke_asm_busy(&s), 0);
+}
+
+/* 18-20: bounded in number and in time. */
+static void test_assembly_bounds(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED];
+	static struct wf_revoke r, out;
+	struct wf_revoke_asms s = {0};
+	uint8_t key[WF_KEY_LEN] = {0};
+	size_t len;
+
+	(void)state;
+	make_ca();
+	len = big_list(&r, enc, 300, false);
+	/* 18: four senders at once; a fifth is turned away while they are fresh */
+	for (uint8_t k = 0; k < WF_REVOKE_ASM_MAX; k++) {
+		key[0] = (uint8_t)(0x10 + k);
+		assert_int_equal(feed(&s, key, enc, len, 9, 0, 100 * k, &out), WF_RA_KEPT);
+	}
+	assert_int_equal(WF_REVOKE_ASM_MAX, 4);
+	assert_int_equal(feed(&s, honest, enc, len, 9, 0, 999, &out), WF_RA_BUSY);
+	/* 19: ... and takes the oldest's place once it has had its chance */
+	assert_int_equal(feed(&s, honest, enc, len, 9, 0, 1000, &out), WF_RA_KEPT);
+	key[0] = 0x10;
+	assert_int_equal(feed(&s, key, enc, len, 9, 1, 1000, &out), WF_RA_BUSY);
+	assert_int_equal(wf_revoke_asm_busy(&s), 4);
+	/* 20: what is not complete after WF_REVOKE_ASM_MS is dropped, and so
+	 * is what is no newer than the list held */
+	wf_revoke_asm_expire(&s, 200 + WF_REVOKE_ASM_MS, 0); /* those from 100 and 200 */
+	assert_int_equal(wf_revoke_asm_busy(&s), 2);
+	wf_revoke_asm_expire(&s, 200 + WF_REVOKE_ASM_MS, 9);
+	assert_int_equal(wf_revoke_asm_busy(&s), 0);
+	wf_revoke_asm_free(&s);
+}
+
+/* 21: any interleaving of an honest sender's chunks (with copies) among
+ * those of three liars, which lie about everything a chunk says, gives
+ * the honest list, verified, exactly once. */
+static void test_assembly_random(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], msg[WF_REVOKE_CHUNK_LEN];
+	static struct wf_revoke r, out;
+
+	(void)state;
+	make_ca();
+	for (int run = 0; run < 200; run++) {
+		struct wf_revoke_asms s = {0};
+		size_t len = big_list(&r, enc, 1 + (unsigned)(rnd() % WF_REVOKE_MAX), false);
+		unsigned n = wf_revoke_chunk_count(len), done = 0;
+		bool sent[WF_REVOKE_CHUNKS_MAX] = {0};
+		int64_t now = 0;
+
+		while (!done) {
+			unsigned i = (unsigned)(rnd() % n), who = (unsigned)(rnd() % 4);
+			struct wf_revoke_chunk c;
+
+			now += (int64_t)(rnd() % 3);
+			if (who == 3) {
+				enum wf_revoke_asm_res res =
+				    feed(&s, honest, enc, len, 9, i, now, &out);
+
+				assert_true(res == WF_RA_KEPT || res == WF_RA_DONE);
+				sent[i] = true;
+				if (res == WF_RA_DONE) {
+					for (unsigned k = 0; k < n; k++)
+						assert_true(sent[k]);
+					assert_int_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+					assert_int_equal(out.n, r.n);
+					done++;
+				}
+				continue;
+			}
+			c = wf_revoke_chunk_at(enc, len, 9, i);
+			c.version = 8 + rnd() % 3;
+			c.count = (uint16_t)(1 + rnd() % WF_REVOKE_CHUNKS_MAX);
+			c.index = (uint16_t)(rnd() % c.count);
+			c.len = c.index + 1 < c.count
+				    ? WF_REVOKE_CHUNK_DATA
+				    : (uint16_t)(1 + rnd() % WF_REVOKE_CHUNK_DATA);
+			c.data = enc + rnd() % (WF_REVOKE_MAX_ENCODED - c.len); /* anything */
+			wf_revoke_chunk_encode(&c, msg);
+			if (wf_revoke_chunk_decode(&c, msg, sizeof(msg)) &&
+			    wf_revoke_asm_add(&s, liar[who], &c, now, &out) == WF_RA_DONE)
+				assert_int_not_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+			assert_true(wf_revoke_asm_busy(&s) <= WF_REVOKE_ASM_MAX);
+		}
+		wf_revoke_asm_free(&s);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_encoding),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_differential),
+	    cmocka_unit_test(test_chunks),
+	    cmocka_unit_test(test_chunk_refused),
+	    cmocka_unit_test(test_assembly),
+	    cmocka_unit_test(test_assembly_bounds),
+	    cmocka_unit_test(test_assembly_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
