@@ -213,11 +213,9 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 		const char *later, char *msg, size_t cap)
 {
 	if (renewed) {
-		char until[32];
-		time_t t = (time_t)r->self.not_after;
-		struct tm tm;
+		char until[WF_UTC_LEN];
 
-		strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+		wf_utc(r->self.not_after, until);
 		snprintf(msg, cap, "reloaded; certificate renewed (serial %016llx, valid until %s): "
 				   "each peer gets it by a new handshake; %s",
 			 (unsigned long long)d->self.serial, until, rev);

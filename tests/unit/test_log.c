@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 static int saved_stderr = -1;
@@ -87,11 +88,25 @@ static void test_2_threads(void **state)
 			 4 * 5000 - WF_LOG_LIMIT_BURST);
 }
 
+/* 3: a time written, and one no calendar holds (a certificate valid until
+ * the end of time: gmtime_r fails, and reload used to pass its NULL on) */
+static void test_3_utc(void **state)
+{
+	char buf[WF_UTC_LEN];
+
+	(void)state;
+	assert_string_equal(wf_utc(0, buf), "1970-01-01T00:00:00Z");
+	assert_string_equal(wf_utc(1796652000, buf), "2026-12-07T14:00:00Z");
+	assert_string_equal(wf_utc(INT64_MAX, buf), "@9223372036854775807");
+	assert_string_equal(wf_utc(INT64_MIN, buf), "@-9223372036854775808");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_1_burst),
 	    cmocka_unit_test(test_2_threads),
+	    cmocka_unit_test(test_3_utc),
 	};
 
 	wf_log_set_level(WF_LOG_INFO);
