@@ -68,12 +68,8 @@ static void load_entry(struct wf_daemon *d, unsigned flags, const uint8_t *msg, 
 		return;
 	if (!(flags & CACHE_SEEN))
 		p->ep_tries = WF_HEARSAY_TRIES - 1; /* one try */
-	/* Both ends of each pair restart from their caches at once, as in
-	 * learned() (membership.c): the smaller key calls first, within the
-	 * jitter; the other waits one jitter more, and is usually called. */
-	p->hs_next_ms = now + wf_random_u32() % CACHE_JITTER_MS;
-	if (memcmp(d->self.pubkey, cert.pubkey, WF_KEY_LEN) > 0)
-		p->hs_next_ms += CACHE_JITTER_MS;
+	/* Both ends of each pair restart from their caches at once. */
+	wf_peer_first_call(d, p, now, CACHE_JITTER_MS, CACHE_JITTER_MS);
 }
 
 static uint8_t *read_all(const char *path, size_t *len)

@@ -83,6 +83,7 @@ struct wf_offload {
 };
 
 /* The offloads, each probed at start and dropped by itself on refusal. */
+enum { WF_OFFLOADS = 5 };
 struct wf_offloads {
 	struct wf_offload tun_tso; /* TUN: TCP super-packets in, checksums left to us */
 	struct wf_offload tun_uso; /* TUN: UDP super-packets in (Linux 6.2) */
@@ -195,8 +196,7 @@ struct wf_worker {
 		uint64_t gro_runs;   /* receives that held a run of datagrams */
 		uint64_t tun_joined; /* coalesced writes to TUN */
 	} batch;
-	int64_t icmp_window_ms; /* rate limit for ICMP unreachable: */
-	unsigned icmp_sent;     /* errors sent in the current second */
+	int64_t icmp_tat; /* ICMP unreachable budget (core/ratelimit.h) */
 };
 
 /* How we know where a peer is. */
@@ -522,6 +522,15 @@ void wf_count_drop(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why);
 void wf_count_drops(struct wf_daemon *d, struct wf_peer *p, enum wf_drop why, uint64_t n);
 /* Nothing heard for three keepalive periods and a handshake timeout. */
 bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t now);
+/* Is p up: a session that can carry packets now (keys, an endpoint), and
+ * p heard from lately (not silent)? The one test of it. */
+bool wf_peer_up(const struct wf_daemon *d, const struct wf_peer *p, int64_t now);
+/* Both ends of a pair usually learn of each other at once (a join, a mass
+ * restart from caches): the one with the smaller key calls p first, within
+ * jitter_ms; the other delay_ms later, and is usually called before that,
+ * so that the handshakes do not cross. */
+void wf_peer_first_call(struct wf_daemon *d, struct wf_peer *p, int64_t now, unsigned jitter_ms,
+			unsigned delay_ms);
 const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, int64_t now);
 /* Keep a packet for p until its session is up (WF_STAGED_MAX, the newest:
  * an overflow is counted no_session). */
@@ -584,6 +593,10 @@ bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len);
 void wf_offload_off(struct wf_offload *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Is the offload in use (from any thread)? */
 bool wf_offload_on(const struct wf_offload *o);
+/* Offload i of WF_OFFLOADS, with its name in weft.conf ("tun-tso") in
+ * *conf and in status ("tun_tso") in *json. */
+const struct wf_offload *wf_offload_nth(const struct wf_offloads *off, unsigned i,
+					const char **conf, const char **json);
 /* Open n UDP sockets on the listening address (SO_REUSEPORT when n > 1, one
  * per worker, fds[0] also d->udp_fd), probe and self-test the UDP offloads
  * the configuration allows. */

@@ -130,13 +130,10 @@ static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len
 	uint32_t sum;
 
 	/* At most 20 a second: enough for a person, useless for a flood. */
-	if (now - w->icmp_window_ms >= 1000) {
-		w->icmp_window_ms = now;
-		w->icmp_sent = 0;
-	}
-	if (w->icmp_sent >= 20 || must_not_answer(pkt, len))
+	static const struct wf_rate icmp = {.interval_us = 1000000 / 20, .burst_us = 19 * 50000};
+
+	if (must_not_answer(pkt, len) || !wf_rate_allow(&icmp, &w->icmp_tat, now))
 		return;
-	w->icmp_sent++;
 	quote = len < (v4 ? 548 : sizeof(out) - 48) ? len : (v4 ? 548 : sizeof(out) - 48);
 	total = hl + 8 + quote;
 	memset(out, 0, hl + 8);

@@ -374,19 +374,16 @@ static void on_signal(struct wf_daemon *d)
 /* Which offloads are in use, and why any the configuration allows is not. */
 static void log_offloads(const struct wf_daemon *d)
 {
-	const struct {
-		const char *name;
-		const struct wf_offload *o;
-	} all[] = {{"tun-tso", &d->off.tun_tso}, {"tun-uso", &d->off.tun_uso},
-		   {"tun-gro", &d->off.tun_gro}, {"udp-gso", &d->off.udp_gso},
-		   {"udp-gro", &d->off.udp_gro}};
 	char on[128] = "";
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (all[i].o->on)
-			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", all[i].name);
-		else if (strcmp(all[i].o->why, "weft.conf"))
-			log_info("%s off: %s", all[i].name, all[i].o->why);
+	for (unsigned i = 0; i < WF_OFFLOADS; i++) {
+		const char *name, *json;
+		const struct wf_offload *o = wf_offload_nth(&d->off, i, &name, &json);
+
+		if (o->on)
+			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", name);
+		else if (strcmp(o->why, "weft.conf"))
+			log_info("%s off: %s", name, o->why);
 	}
 	log_info("offloads:%s", on[0] ? on : " none");
 }

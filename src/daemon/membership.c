@@ -76,11 +76,6 @@ void wf_members_release(struct wf_daemon *d)
 	memset(&d->gossip_out, 0, sizeof(d->gossip_out));
 }
 
-static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
-{
-	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
-}
-
 _Static_assert((int)WF_GOSSIP_EP_MAX >= (int)WF_ENDPOINT_PACKED_MAX, "gossip records carry endpoints");
 
 bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
@@ -125,7 +120,7 @@ static void on_forget(struct wf_daemon *d, const struct wf_gossip_event *e, int6
 {
 	struct wf_peer *p = wf_peer_find(d, e->key);
 
-	if (!p || (live(d, p, now) && !wf_peer_silent(d, p, now)))
+	if (!p || wf_peer_up(d, p, now))
 		return;
 	log_info("member %s forgotten (dead or gone for %u s)", p->cert.name,
 		 d->gossip.cfg.forget_ms / 1000);
@@ -234,12 +229,7 @@ static void learned(struct wf_daemon *d, struct wf_peer *from, const struct wf_c
 		return;
 	}
 	log_info("learned of %s from %s", cert->name, from->cert.name);
-	/* Both ends usually learn of each other at the same moment; let the
-	 * one with the smaller key go first so the handshakes do not cross. */
-	if (memcmp(d->self.pubkey, cert->pubkey, WF_KEY_LEN) < 0)
-		p->hs_next_ms = now;
-	else
-		p->hs_next_ms = now + TIE_BREAK_DELAY_MS;
+	wf_peer_first_call(d, p, now, 0, TIE_BREAK_DELAY_MS);
 }
 
 /* Did we ask for p's MEMBER message lately (its told endpoint was given up)? */
@@ -353,7 +343,7 @@ void wf_members_ask_endpoint(struct wf_daemon *d, struct wf_peer *p, int64_t now
 
 	/* Another member than the one whose word we gave up, at random. */
 	for (struct wf_peer *q = d->peers; q; q = q->next)
-		if (q != p && live(d, q, now) && linked(d, q) && strcmp(q->cert.name, p->ep_via) &&
+		if (q != p && wf_peer_up(d, q, now) && linked(d, q) && strcmp(q->cert.name, p->ep_via) &&
 		    wf_random_u32() % ++n == 0)
 			via = q;
 	if (!via)

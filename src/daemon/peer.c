@@ -507,9 +507,23 @@ bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t 
 	return ka && now - WF_GET(p->last_rx_ms) > 3 * ka + (int64_t)d->cfg.handshake_timeout_ms;
 }
 
+bool wf_peer_up(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
+{
+	return p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now) &&
+	       !wf_peer_silent(d, p, now);
+}
+
+void wf_peer_first_call(struct wf_daemon *d, struct wf_peer *p, int64_t now, unsigned jitter_ms,
+			unsigned delay_ms)
+{
+	p->hs_next_ms = now + (jitter_ms ? wf_random_u32() % jitter_ms : 0);
+	if (memcmp(d->self.pubkey, p->cert.pubkey, WF_KEY_LEN) > 0)
+		p->hs_next_ms += delay_ms;
+}
+
 const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
-	if (wf_session_sendable(&p->session, &d->limits, now) && !wf_peer_silent(d, p, now))
+	if (wf_peer_up(d, p, now))
 		return "up";
 	/* Past full-mesh-max: no session until traffic needs one. */
 	if (wf_peer_on_demand(d, p) && !p->hs && !p->n_staged && !p->call)

@@ -56,11 +56,6 @@ enum {
 _Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX,
 	       "a chunk is one control message");
 
-static bool live(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
-{
-	return p->proven && p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now);
-}
-
 /* Our list to p, every chunk of it; remembered, for RESEND_MS. */
 static void send_list(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
@@ -94,7 +89,7 @@ static void push(struct wf_daemon *d, const struct wf_peer *from, int64_t now)
 	for (struct wf_peer *p = d->peers; p; p = p->next) {
 		unsigned j;
 
-		if (p == from || !live(d, p, now))
+		if (p == from || !wf_peer_up(d, p, now))
 			continue;
 		j = n < PUSH_PEERS ? n : wf_random_u32() % (n + 1); /* a reservoir */
 		if (j < PUSH_PEERS)

@@ -75,25 +75,20 @@ static cJSON *handshakes_object(const struct wf_daemon *d)
 /* {"tun_tso": {"on": true, "why": null}, "udp_gso": {"on": false, "why": "weft.conf"}, ...} */
 static cJSON *offloads_object(const struct wf_offloads *off)
 {
-	const struct {
-		const char *name;
-		const struct wf_offload *o;
-	} all[] = {{"tun_tso", &off->tun_tso}, {"tun_uso", &off->tun_uso},
-		   {"tun_gro", &off->tun_gro}, {"udp_gso", &off->udp_gso},
-		   {"udp_gro", &off->udp_gro}};
 	cJSON *o = cJSON_CreateObject();
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+	for (unsigned i = 0; i < WF_OFFLOADS; i++) {
+		const char *conf, *name;
+		const struct wf_offload *of = wf_offload_nth(off, i, &conf, &name);
 		cJSON *e = cJSON_CreateObject();
-
-		bool on = wf_offload_on(all[i].o);
+		bool on = wf_offload_on(of);
 
 		cJSON_AddBoolToObject(e, "on", on);
 		if (on)
 			cJSON_AddNullToObject(e, "why");
 		else
-			cJSON_AddStringToObject(e, "why", all[i].o->why);
-		cJSON_AddItemToObject(o, all[i].name, e);
+			cJSON_AddStringToObject(e, "why", of->why);
+		cJSON_AddItemToObject(o, name, e);
 	}
 	return o;
 }

@@ -172,7 +172,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 static bool any_live(struct wf_daemon *d, int64_t now)
 {
 	for (struct wf_peer *p = d->peers; p; p = p->next)
-		if (wf_session_sendable(&p->session, &d->limits, now) && !wf_peer_silent(d, p, now))
+		if (wf_peer_up(d, p, now))
 			return true;
 	return false;
 }

@@ -13,6 +13,7 @@
  * datagram per message by itself the first time the kernel refuses it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,25 @@ void wf_offload_off(struct wf_offload *o, const char *fmt, ...)
 	}
 	__atomic_store_n(&o->on, false, __ATOMIC_RELEASE);
 	__atomic_store_n(&o->claimed, false, __ATOMIC_RELEASE);
+}
+
+const struct wf_offload *wf_offload_nth(const struct wf_offloads *off, unsigned i,
+					const char **conf, const char **json)
+{
+	static const struct {
+		const char *conf, *json;
+		size_t at;
+	} all[WF_OFFLOADS] = {
+	    {"tun-tso", "tun_tso", offsetof(struct wf_offloads, tun_tso)},
+	    {"tun-uso", "tun_uso", offsetof(struct wf_offloads, tun_uso)},
+	    {"tun-gro", "tun_gro", offsetof(struct wf_offloads, tun_gro)},
+	    {"udp-gso", "udp_gso", offsetof(struct wf_offloads, udp_gso)},
+	    {"udp-gro", "udp_gro", offsetof(struct wf_offloads, udp_gro)},
+	};
+
+	*conf = all[i].conf;
+	*json = all[i].json;
+	return (const struct wf_offload *)((const char *)off + all[i].at);
 }
 
 bool wf_offload_on(const struct wf_offload *o)

@@ -105,13 +105,18 @@ static size_t make_super(struct wf_vnet_hdr *h, bool v6, uint8_t proto, size_t p
 
 /* Feed a read from the TUN device as the loop would: a packet that fits a
  * slot is read into it, anything else into the big buffer. */
-static void from_tun(const uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h)
+static void from_tun_at(const uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h, int64_t now)
 {
 	uint8_t *slot = wf_txq_slot(W), *big = W->tx.big + WF_DATA_HEADER_LEN;
 	uint8_t *at = len > W->tx.slot_cap || h->gso_type ? big : slot;
 
 	memmove(at, pkt, len);
-	wf_data_from_tun(W, at, len, h, HN_NOW);
+	wf_data_from_tun(W, at, len, h, now);
+}
+
+static void from_tun(const uint8_t *pkt, size_t len, const struct wf_vnet_hdr *h)
+{
+	from_tun_at(pkt, len, h, HN_NOW);
 }
 
 /* Datagram i of those captured, opened with kp: its plaintext into out. */
@@ -485,6 +490,43 @@ static void test_rx_gro_off(void **state)
 	offloads(true);
 }
 
+/* 39-40: a packet for an address nobody holds is answered with an ICMP
+ * unreachable, at most 20 a second (a burst of 20, then one every 50 ms). */
+static void test_icmp_budget(void **state)
+{
+	static uint8_t pkt[256], got[2048];
+	struct wf_vnet_hdr none = {0};
+	size_t len = make_packet(pkt, false, IPPROTO_UDP, 40, 1, 9);
+	unsigned n = 0;
+
+	(void)state;
+	offloads(false);
+	pkt[19] = 99; /* 100.64.0.99: nobody's */
+	pkt[10] = pkt[11] = 0;
+	{
+		uint32_t sum = wf_csum_fold(wf_csum_add(0, pkt, 20));
+
+		pkt[10] = (uint8_t)(sum >> 8);
+		pkt[11] = (uint8_t)sum;
+	}
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* 39: thirty at once: twenty answered */
+	for (int i = 0; i < 30; i++)
+		from_tun_at(pkt, len, &none, HN_NOW + 50000);
+	while (hn_delivered(got, sizeof(got)))
+		n++;
+	assert_int_equal(n, 20);
+	/* 40: 100 ms later, two more may go */
+	for (int i = 0; i < 5; i++)
+		from_tun_at(pkt, len, &none, HN_NOW + 50100);
+	n = 0;
+	while (hn_delivered(got, sizeof(got)))
+		n++;
+	assert_int_equal(n, 2);
+	offloads(true);
+}
+
 /* 30-32: without coalescing, or outside a batch, each packet is a write of
  * its own; without a vnet header, a bare one. */
 static void test_rx_plain(void **state)
@@ -594,7 +636,8 @@ int main(void)
 		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback),
 		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
-		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_rx_plain),
+		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),
+		cmocka_unit_test(test_rx_plain),
 		cmocka_unit_test(test_rx_socket),
 	};
 

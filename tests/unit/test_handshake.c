@@ -327,7 +327,9 @@ static void test_told_endpoints(void **state)
 	unsigned to_victim = 0;
 	struct wf_peer *q;
 
-	/* x and y are members with sessions; x names m's endpoint */
+	/* x and y are members with sessions; x names m's endpoint (keepalives
+	 * a minute apart: y is not silent while m's tries take 40 s) */
+	d->cfg.keepalive_interval_ms = 60000;
 	assert_true(hn_node(&y, "y", 8, "100.64.0.8", NULL, 60));
 	with_x(d, &kx);
 	ky = hn_connect(d, &y, &cover_at, 0x800);
