@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/bytes.h"
 #include "common/keyfile.h"
@@ -37,7 +38,9 @@ enum {
 	CACHE_VERSION = 2,
 	CACHE_SEEN = 1, /* entry flag: the endpoint was seen, not only told */
 	CACHE_JITTER_MS = 3000,
-	CACHE_MAX = 4 << 20,
+	/* The largest file written and read: one bound for both, so that what
+	 * is written always reads back (about 170,000 members). */
+	CACHE_MAX = 64 << 20,
 };
 
 static const char magic[4] = {'W', 'F', 'P', 'C'};
@@ -72,15 +75,24 @@ static void load_entry(struct wf_daemon *d, unsigned flags, const uint8_t *msg, 
 	wf_peer_first_call(d, p, now, CACHE_JITTER_MS, CACHE_JITTER_MS);
 }
 
+/* The whole file (at most CACHE_MAX bytes), malloc'd; NULL if unreadable. */
 static uint8_t *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t size;
 
 	if (!f)
 		return NULL;
-	buf = malloc(CACHE_MAX);
-	*len = buf ? fread(buf, 1, CACHE_MAX, f) : 0;
+	if (fstat(fileno(f), &st) == 0) {
+		size = st.st_size > CACHE_MAX ? CACHE_MAX : (size_t)st.st_size;
+		if (st.st_size > CACHE_MAX)
+			log_warnx("%s: larger than %d MiB; only the start is read", path,
+				  CACHE_MAX >> 20);
+		buf = malloc(size ? size : 1);
+		*len = buf ? fread(buf, 1, size, f) : 0;
+	}
 	fclose(f);
 	return buf;
 }
@@ -126,6 +138,9 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 {
 	size_t cap = 5 + (size_t)d->n_peers * (3 + WF_CERT_MAX_ENCODED + 32), off = 5;
+
+	if (cap > CACHE_MAX)
+		cap = CACHE_MAX; /* (what does not fit is relearned from the mesh) */
 	uint8_t cert[WF_CERT_MAX_ENCODED], *buf = malloc(cap);
 
 	if (!buf)

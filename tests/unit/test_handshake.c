@@ -830,7 +830,7 @@ static void test_owner(void **state)
 	wf_keypair_free(ko);
 }
 
-/* 51-52: the peer cache keeps what was seen apart from what was told: a
+/* 51-52, 57: the peer cache keeps what was seen apart from what was told: a
  * member proven here comes back from it with its endpoint as before; one
  * whose endpoint a member only told us comes back as told, with one try
  * (then another member is asked), not with the weight of what was seen. */
@@ -862,6 +862,20 @@ static void test_cache_told(void **state)
 	assert_int_equal(q->ep_tries, WF_HEARSAY_TRIES - 1);
 	hn_daemon_free(d2);
 	snprintf(path, sizeof(path), "%s/peers.cache", dir);
+	/* 57: a cache past 4 MiB (about 19,000 members) is read whole: 5,000
+	 * entries of 1,000 bytes (nonsense, each refused), all looked at */
+	{
+		static uint8_t entry[3 + 1000];
+		FILE *f = fopen(path, "wb");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("WFPC\2", 1, 5, f), 5);
+		wf_put_le16(entry, 1000);
+		for (int i = 0; i < 5000; i++)
+			assert_int_equal(fwrite(entry, 1, sizeof(entry), f), sizeof(entry));
+		fclose(f);
+		assert_int_equal(wf_cache_load(d, HN_NOW), 5000);
+	}
 	unlink(path);
 	rmdir(dir);
 	wf_keypair_free(kp);
