@@ -243,23 +243,17 @@ void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_k
 	s->current = kp;
 }
 
-bool wf_session_defer(const struct wf_session *s, int64_t now_ms, int64_t timeout_ms,
-		      bool *credit)
+int64_t wf_session_answered_ms(const struct wf_session *s)
 {
-	const struct wf_keypair *young = NULL;
+	int64_t t = 0;
 
 	for (int i = 0; i < WF_PENDING_SLOTS; i++) {
 		const struct wf_keypair *kp = s->pending[i];
 
-		if (kp && kp->from_endpoint && (!young || kp->created_ms > young->created_ms))
-			young = kp;
+		if (kp && kp->from_endpoint && kp->created_ms > t)
+			t = kp->created_ms;
 	}
-	if (!young || !*credit)
-		return false;
-	if (now_ms - young->created_ms < timeout_ms)
-		return true;
-	*credit = false;
-	return false;
+	return t;
 }
 
 bool wf_keypair_usable(const struct wf_keypair *kp, const struct wf_session_limits *l,

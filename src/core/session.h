@@ -183,17 +183,10 @@ void wf_session_prove(struct wf_session *s, struct wf_keypair *kp,
  * responder holds it pending until our first packet, so it is current at once;
  * current becomes previous and the old previous is handed back in *dropped. */
 void wf_session_install(struct wf_session *s, struct wf_keypair *kp, struct wf_keypair **dropped);
-/*
- * Should we hold back a handshake of our own because we answered one from
- * where the peer is a moment ago (its proof is on the way, and ours would
- * only cross it)? Only while that answer is younger than timeout_ms, and only
- * while *credit holds: an answer that went unproven for that long (a forgery,
- * or a lost packet) clears it, so initiations sent over and over cannot hold
- * our handshakes back for longer than one timeout. A proof gives the credit
- * back (the caller sets *credit = true).
- */
-bool wf_session_defer(const struct wf_session *s, int64_t now_ms, int64_t timeout_ms,
-		      bool *credit);
+/* When we answered the youngest initiation from where the peer proved itself
+ * that is still unproven (its keypair's creation), 0 if none: the timer
+ * rules (core/lifecycle.h) hold our own handshake back for its proof. */
+int64_t wf_session_answered_ms(const struct wf_session *s);
 /* The keypair to send with, or NULL if none is usable at now. */
 struct wf_keypair *wf_session_sendable(const struct wf_session *s, const struct wf_session_limits *l,
 				       int64_t now_ms);

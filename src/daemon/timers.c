@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "core/lifecycle.h"
 #include "daemon/daemon.h"
 
 enum { EXPIRY_WARN_S = 30 * 86400, EXPIRY_CHECK_MS = 86400 * 1000 };
@@ -104,68 +105,54 @@ static void give_up(struct wf_daemon *d, struct wf_peer *p)
 		wf_handshake_abort(d, p->hs); /* (its answer would come too late) */
 }
 
-/*
- * Past full-mesh-max, a member we keep no session with for gossip: a session
- * is made when a packet waits for one (or we were told to call it), and
- * renewed while data goes through it; otherwise its keys run out (idle). No
- * answer to WF_HS_ATTEMPTS_DOWN initiations, or nowhere to call: what waited
- * is dropped, and it is not called again until traffic asks.
- */
-static bool on_demand_need(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
-			   int64_t now)
+/* What the timer rules (core/lifecycle.c) need to know of p. */
+static void facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf_lc_peer *f)
 {
-	bool gave_up = !p->has_endpoint ||
-		       (p->hs_attempts >= WF_HS_ATTEMPTS_DOWN && now >= p->hs_next_ms);
-
-	if (gave_up && !kp && (p->n_staged || p->call))
-		give_up(d, p);
-	if (!kp)
-		return p->n_staged || p->call;
-	return wf_session_wants_rekey(&p->session, &d->limits, now) && wf_peer_used(p);
+	*f = (struct wf_lc_peer){
+	    .keys = wf_session_sendable(&p->session, &d->limits, now) != NULL,
+	    .rekey_due = wf_session_wants_rekey(&p->session, &d->limits, now),
+	    .silent = wf_peer_silent(d, p, now),
+	    .proven = p->proven,
+	    .endpoint = p->has_endpoint,
+	    .on_demand = wf_peer_on_demand(d, p),
+	    .used = wf_peer_used(p),
+	    .waiting = p->n_staged || p->call,
+	    .left = p->member_state == WF_GS_LEFT,
+	    .cert_renew = p->cert_renew,
+	    .defer_credit = p->defer_ok,
+	    .attempts = p->hs_attempts,
+	    .next_ms = p->hs_next_ms,
+	    .answered_ms = wf_session_answered_ms(&p->session),
+	    .last_tx_ms = WF_GET(p->last_tx_ms),
+	};
 }
 
-/* Can gossip choose to send to p? A session that is up, and (sparse) one we
- * keep, or one not near its end: an idle one is let go before it ends. */
-static bool gossip_link(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
-			bool silent, bool on_demand, int64_t now)
-{
-	return kp && !silent && p->proven &&
-	       !(on_demand && wf_session_wants_rekey(&p->session, &d->limits, now));
-}
-
+/* Run p's timer rules and carry out what they say. */
 static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	struct wf_keypair *kp;
-	bool need, silent, on_demand = wf_peer_on_demand(d, p);
+	const struct wf_lc_cfg cfg = {
+	    .keepalive_ms = d->cfg.keepalive_interval_ms,
+	    .hs_timeout_ms = d->cfg.handshake_timeout_ms,
+	    .attempts_down = WF_HS_ATTEMPTS_DOWN,
+	};
+	struct wf_lc_peer f;
+	unsigned act;
 
 	expire(d, p, now);
-	kp = wf_session_sendable(&p->session, &d->limits, now);
-	silent = wf_peer_silent(d, p, now);
-	if (!kp || silent)
+	facts(d, p, now, &f);
+	act = wf_lc_tick(&cfg, &f, now);
+	if (act & WF_LC_MESH_DOWN)
 		p->mesh_up = false; /* tell the mesh again when it is back */
-	wf_gossip_link(&d->gossip, p->cert.pubkey, gossip_link(d, p, kp, silent, on_demand, now));
-	/* A peer that has gone silent is presumed dead: try a new handshake. */
-	if (on_demand)
-		need = on_demand_need(d, p, kp, now);
-	else
-		need = !kp || wf_session_wants_rekey(&p->session, &d->limits, now) || silent ||
-		       p->cert_renew;
-	/* A member that left said so: it is not called (it calls when back). */
-	if (p->member_state == WF_GS_LEFT && !kp)
-		need = false;
-	/* We answered an initiation from where the peer is a moment ago: let
-	 * its proof come rather than cross it, but not forever. */
-	if (need && wf_session_defer(&p->session, now, d->cfg.handshake_timeout_ms, &p->defer_ok))
-		need = false;
-	/* The full mesh: every member with an endpoint gets a session. An
-	 * initiation that was not answered by hs_next_ms is retried. */
-	if (need && p->has_endpoint && now >= p->hs_next_ms) {
-		if (p->hs_attempts == WF_HS_ATTEMPTS_DOWN)
-			log_info("peer %s is not answering; retrying with backoff", p->cert.name);
+	wf_gossip_link(&d->gossip, p->cert.pubkey, act & WF_LC_LINK);
+	if (act & WF_LC_GIVE_UP)
+		give_up(d, p);
+	if (act & WF_LC_CREDIT_SPENT)
+		p->defer_ok = false;
+	if (act & WF_LC_NOT_ANSWERING)
+		log_info("peer %s is not answering; retrying with backoff", p->cert.name);
+	if (act & WF_LC_INITIATE)
 		wf_handshake_initiate(d, p, now);
-	}
-	if (kp && (!on_demand || wf_peer_used(p)) && d->cfg.keepalive_interval_ms &&
-	    now - WF_GET(p->last_tx_ms) >= (int64_t)d->cfg.keepalive_interval_ms)
+	if (act & WF_LC_KEEPALIVE)
 		wf_data_send_keepalive(d, p, now);
 }
 

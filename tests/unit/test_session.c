@@ -695,17 +695,13 @@ static void test_judge(void **state)
 	assert_int_equal(s.proven_ts, now - 5000);
 	assert_ptr_equal(s.current, cur.ini);
 	assert_null(s.previous);
-	/* 64: the genuine one, from the endpoint, may hold our own handshake
-	 * back for a timeout; the forgeries from elsewhere may not */
-	{
-		bool credit = true;
-
-		assert_true(wf_session_defer(&s, 100 + 999, 1000, &credit));
-		assert_true(credit);
-		kp[0]->from_endpoint = false;
-		assert_false(wf_session_defer(&s, 100 + 999, 1000, &credit));
-		kp[0]->from_endpoint = true;
-	}
+	/* 64: the genuine one, from the endpoint, is the answer our own
+	 * handshake may wait for (core/lifecycle.c); the forgeries from
+	 * elsewhere are not */
+	assert_int_equal(wf_session_answered_ms(&s), 100);
+	kp[0]->from_endpoint = false;
+	assert_int_equal(wf_session_answered_ms(&s), 0);
+	kp[0]->from_endpoint = true;
 	/* 65: proving the genuine one keeps the forgeries stamped later, and
 	 * the bar is its own time, not theirs */
 	wf_session_prove(&s, kp[0], dropped);
@@ -842,41 +838,28 @@ static void test_sources(void **state)
 	wf_keypair_free(kp[7]);
 }
 
-/*
- * 69-73: holding our own handshake back for an answered one. Initiations
- * that are never proven, sent over and over from the peer's endpoint (a
- * forger who can spoof it), may hold it back once, for one timeout.
- */
-static void test_defer(void **state)
+/* 69-70: the answer our own handshake may wait for: the youngest from
+ * where the peer is (the rule itself, and its credit: unit/test_lifecycle). */
+static void test_answered(void **state)
 {
 	struct wf_session s = {0};
 	struct wf_keypair *out;
 	uint8_t c[WF_KEY_LEN] = {0};
 	struct wf_keypair *a = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1000, 1);
 	struct wf_keypair *b = wf_keypair_new(WF_CIPHER_AES256GCM, c, c, false, 0, 0, 1500, 1);
-	bool credit = true;
 
 	(void)state;
 	assert_non_null(a);
 	assert_non_null(b);
-	/* 69: nothing pending: never */
-	assert_false(wf_session_defer(&s, 1000, 1000, &credit));
-	/* 70: an answer from the endpoint, younger than the timeout: yes */
+	/* 69: nothing pending: none */
+	assert_int_equal(wf_session_answered_ms(&s), 0);
+	/* 70: from the endpoint (slot 0) and from elsewhere: the former's */
 	answered(a, 1, 1, true);
 	wf_session_add_pending(&s, 0, a, &out);
-	assert_true(wf_session_defer(&s, 1999, 1000, &credit));
-	/* 71: unproven after the timeout: no, and the credit is gone */
-	assert_false(wf_session_defer(&s, 2000, 1000, &credit));
-	assert_false(credit);
-	/* 72: a fresh one (the forger again) does not bring it back */
-	answered(b, 2, 2, true);
-	wf_session_add_pending(&s, 0, b, &out);
-	assert_ptr_equal(out, a);
+	answered(b, 2, 2, false);
+	wf_session_add_pending(&s, 1, b, &out);
+	assert_int_equal(wf_session_answered_ms(&s), 1000);
 	wf_keypair_free(a);
-	assert_false(wf_session_defer(&s, 1600, 1000, &credit));
-	/* 73: a proof does (the caller gives it back), for the next answer */
-	credit = true;
-	assert_true(wf_session_defer(&s, 1600, 1000, &credit));
 	wf_keypair_free(b);
 }
 
@@ -1266,7 +1249,7 @@ int main(void)
 	    cmocka_unit_test(test_limits_default), cmocka_unit_test(test_rotation),
 	    cmocka_unit_test(test_crossing),	   cmocka_unit_test(test_crossing_both_ends),
 	    cmocka_unit_test(test_judge),
-	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_defer),
+	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_answered),
 	    cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
 	    cmocka_unit_test(test_backoff),
