@@ -108,20 +108,38 @@ sim-sparse: $(SIM_BIN)
 	$(Q)$(SIM_BIN) -n $(SIM_SPARSE_NODES) --sparse --check | tee $(BUILD)/sim-sparse-$(SIM_SPARSE_NODES).txt
 
 # libFuzzer harnesses: always clang, always ASan+UBSan, in their own tree.
+# The library and the daemon's objects are built once, instrumented
+# (fuzzer-no-link), and each harness is linked against them (with -j).
 FUZZ_CC     ?= clang
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc \
-               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_SRC := $(LIB_SRC)
-build-fuzz/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard src/*/*.h include/weft/*.h)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Isrc -fno-sanitize-recover=all -MMD -MP
+FUZZ_SAN    := address,undefined
+FUZZ_LIB    := build-fuzz/libweft.a
+FUZZ_DAEMON := build-fuzz/libweftd.a
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_DAEMON_OBJ := $(DAEMON_SRC:%.c=build-fuzz/obj/%.o)
+
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+$(FUZZ_DAEMON): $(FUZZ_DAEMON_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build-fuzz/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRC) $(FUZZ_EXTRA) $(LIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_EXTRA) \
+		$(FUZZ_LIB) $(LIBS)
 
-# fuzz_responder drives the daemon's handlers in memory (tests/common/harness.h).
-build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(DAEMON_SRC) $(HARNESS_WRAP)
-build-fuzz/fuzz/fuzz_responder: $(DAEMON_SRC) $(wildcard tests/common/*.h)
-build-fuzz/fuzz/fuzz_datapath: FUZZ_EXTRA := $(DAEMON_SRC) $(HARNESS_WRAP)
-build-fuzz/fuzz/fuzz_datapath: $(DAEMON_SRC) $(wildcard tests/common/*.h)
+# fuzz_responder and fuzz_datapath drive the daemon's handlers in memory
+# (tests/common/harness.h); fuzz_config includes config.c itself.
+build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
+build-fuzz/fuzz/fuzz_responder: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
+build-fuzz/fuzz/fuzz_datapath: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
+build-fuzz/fuzz/fuzz_datapath: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
 
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 FUZZ_SECONDS ?= 300
@@ -197,4 +215,4 @@ format:
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)

@@ -72,7 +72,7 @@ if want cli; then
 	done
 fi
 if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
-	run "fuzz/smoke" make --no-print-directory fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-5}"
+	run "fuzz/smoke" make --no-print-directory -j"$(nproc)" fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-5}"
 fi
 if want netns; then
 	for t in tests/netns/[0-9]*.sh; do
