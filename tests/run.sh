@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
 #   tests/run.sh [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN NN ...']
-# Prints one line per test and a closing "N passed, N failed, N skipped".
+#                [--jobs N]
+# Prints one line per test and a closing "N passed, N failed, N skipped", and
+# writes each test's time to $BUILD/test-logs/timing.tsv (the slowest are
+# shown at the end).
 # --netns: only the namespace tests whose numbers are listed.
+# --jobs: namespace tests run N at a time (default WF_JOBS, else the number
+# of CPUs); a test whose first lines say "# weft-test: alone" (it loads the
+# whole machine, or raises a machine-wide setting) runs with no other.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -10,47 +16,88 @@ export BUILD WEFT="$PWD/$BUILD/weft"
 fuzz=0
 only=
 netns_only=
+jobs=${WF_JOBS:-$(nproc)}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fuzz) fuzz=1 ;;
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
-	*) echo "usage: $0 [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
+	--jobs) jobs=$2; shift ;;
+	*) echo "usage: $0 [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
 	esac
 	shift
 done
 
-pass=0 fail=0 skip=0 failed=()
 logdir=$BUILD/test-logs
 mkdir -p "$logdir"
+results=$logdir/results.tsv # status, name, seconds: one line a test
+: >"$results"
+lock=$logdir/.print.lock
 
-run() { # run NAME CMD...: a test passes on exit 0, is skipped on exit 77
-	local name=$1 log rc start
+# run NAME CMD...: a test passes on exit 0, is skipped on exit 77. Its lines
+# are printed at once when it ends (tests running side by side do not mix
+# their output), and its result is added to $results.
+run() {
+	local name=$1 log rc start secs out status
 	shift
 	log=$logdir/$(echo "$name" | tr '/ ' '__').log
+	out=$log.out
 	start=$SECONDS
 	"$@" >"$log" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ] && grep -q '^\[  SKIPPED \]' "$log"; then
-		# A cmocka binary that skipped cases passed the rest: say so.
-		pass=$((pass + 1)); skip=$((skip + 1))
-		echo "ok    $name ($((SECONDS - start))s), but skipped:" \
-			"$(grep '^\[  SKIPPED \]' "$log" | sed 's/.*\] //' | sort -u | tr '\n' ' ')"
-	elif [ $rc -eq 0 ]; then
-		pass=$((pass + 1)); echo "ok    $name ($((SECONDS - start))s)"
-	elif [ $rc -eq 77 ]; then
-		skip=$((skip + 1)); echo "skip  $name: $(tail -n 1 "$log")"
-	else
-		fail=$((fail + 1)); failed+=("$name")
-		echo "FAIL  $name (exit $rc)"
-		# The reason first: daemon logs dumped at cleanup can bury it.
-		grep -m 5 -E '^(FAIL|wait_for|\[  (FAILED|ERROR) )' "$log" | sed 's/^/    /'
-		echo "    last lines of $log:"
-		tail -n 40 "$log" | sed 's/^/    /'
-	fi
+	secs=$((SECONDS - start))
+	{
+		if [ $rc -eq 0 ] && grep -q '^\[  SKIPPED \]' "$log"; then
+			# A cmocka binary that skipped cases passed the rest: say so.
+			status=pass-skip
+			echo "ok    $name (${secs}s), but skipped:" \
+				"$(grep '^\[  SKIPPED \]' "$log" | sed 's/.*\] //' | sort -u | tr '\n' ' ')"
+		elif [ $rc -eq 0 ]; then
+			status=pass
+			echo "ok    $name (${secs}s)"
+		elif [ $rc -eq 77 ]; then
+			status=skip
+			echo "skip  $name: $(tail -n 1 "$log")"
+		else
+			status=fail
+			echo "FAIL  $name (exit $rc, ${secs}s)"
+			# The reason first: daemon logs dumped at cleanup can bury it.
+			grep -m 5 -E '^(FAIL|wait_for|\[  (FAILED|ERROR) )' "$log" | sed 's/^/    /'
+			echo "    last lines of $log:"
+			tail -n 40 "$log" | sed 's/^/    /'
+		fi
+	} >"$out"
+	flock "$lock" sh -c "cat '$out'; printf '%s\t%s\t%s\n' '$status' '$name' '$secs' >>'$results'"
+	rm -f "$out"
 }
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+
+# A namespace test that must run with no other beside it.
+alone() { head -n 12 "$1" | grep -q '^# weft-test: alone'; }
+
+run_netns() {
+	local t n shared=() solo=()
+	for t in tests/netns/[0-9]*.sh; do
+		n=$(basename "$t" .sh)
+		[ -z "$netns_only" ] || [[ $netns_only == *" ${n%%-*} "* ]] || continue
+		if [ "$jobs" -gt 1 ] && ! alone "$t"; then
+			shared+=("$t")
+		else
+			solo+=("$t")
+		fi
+	done
+	for t in "${shared[@]}"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n
+		done
+		run "netns/$(basename "$t" .sh)" bash "$t" &
+	done
+	wait
+	for t in "${solo[@]}"; do
+		run "netns/$(basename "$t" .sh)" bash "$t"
+	done
+}
 
 if want unit; then
 	for t in "$BUILD"/tests/test_*; do
@@ -75,14 +122,16 @@ if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
 	run "fuzz/smoke" make --no-print-directory -j"$(nproc)" fuzz-short FUZZ_SHORT_SECONDS="${FUZZ_SHORT_SECONDS:-5}"
 fi
 if want netns; then
-	for t in tests/netns/[0-9]*.sh; do
-		n=$(basename "$t" .sh)
-		[ -z "$netns_only" ] || [[ $netns_only == *" ${n%%-*} "* ]] || continue
-		[ -f "$t" ] && run "netns/$n" bash "$t"
-	done
+	run_netns
 fi
 
+pass=$(grep -c '^pass' "$results")
+fail=$(grep -c '^fail' "$results")
+skip=$(grep -c -E '^(skip|pass-skip)' "$results")
+cut -f2,3 "$results" >"$logdir/timing.tsv"
 echo
-[ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
+echo "slowest: $(sort -t"$(printf '\t')" -k3 -n -r "$results" | head -n 5 |
+	awk -F'\t' '{printf "%s%s %ss", (NR > 1 ? ", " : ""), $2, $3}')"
+[ "$fail" -gt 0 ] && echo "failed: $(grep '^fail' "$results" | cut -f2 | tr '\n' ' ')"
 echo "$pass passed, $fail failed, $skip skipped"
-[ $fail -eq 0 ]
+[ "$fail" -eq 0 ]

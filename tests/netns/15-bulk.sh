@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # SPDX-License-Identifier: MIT
 #
 # The batched, offloaded data path under real load, between two hosts on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # SPDX-License-Identifier: MIT
 #
 # Two data-plane workers per daemon (workers = 2: a multi-queue TUN device and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # Denial of service (hardening item 4): a flood of forged initiations and of
 # replayed captured ones, as fast as one core sends them, for 30 s, while a
 # TCP stream runs through the victim v. The stream ends intact; v answers

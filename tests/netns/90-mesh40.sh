@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # Forty hosts on one bridge, each given only host 1 as its bootstrap, all
 # started at once with the default timers, as a new user would try it: within
 # 30 s every node has all 39 others up (the time is reported), and sampled

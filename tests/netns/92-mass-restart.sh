@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # A hundred hosts on one bridge, started at once, each knowing one of three
 # bootstrap hosts (h1-h3), converge to a full mesh. Then every daemon stops
 # (SIGTERM: each says it left, and writes its peers.cache), and all but the

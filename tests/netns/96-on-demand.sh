@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# weft-test: alone (it loads the machine, or raises a machine-wide setting)
 # Past full-mesh-max, sessions are made on demand. 24 hosts on one bridge,
 # full-mesh-max = 8, one bootstrap each (h1). Checked:
 #
