@@ -54,10 +54,13 @@ usage() {
 
 say() { echo "guest.sh: $*" >&2; }
 
+# Failures start with FAIL, as the tests' own do: tests/run.sh shows those lines first.
+failed() { echo "FAIL: guest.sh: $*" >&2; }
+
 die() { # die STATUS MESSAGE...
 	local rc=$1
 	shift
-	say "$*"
+	failed "$*"
 	exit "$rc"
 }
 
@@ -287,17 +290,17 @@ if [ -f "$run/status" ]; then
 fi
 if [ -n "$timed_out" ]; then
 	if [ -f "$run/started" ]; then
-		say "FAIL: COMMAND did not finish within ${timeout}s (the guest booted in $(secs "${booted:-0}") s); QEMU killed"
+		failed "COMMAND did not finish within ${timeout}s (the guest booted in $(secs "${booted:-0}") s); QEMU killed"
 	else
-		say "FAIL: the guest did not boot within ${timeout}s; QEMU killed"
+		failed "the guest did not boot within ${timeout}s; QEMU killed"
 	fi
 	show_console
 	exit 124
 fi
 if [ -f "$run/started" ]; then
-	say "FAIL: the guest ended while COMMAND ran (QEMU exit $qrc)"
+	failed "the guest ended while COMMAND ran (QEMU exit $qrc)"
 else
-	say "FAIL: the guest ended before running COMMAND (QEMU exit $qrc)"
+	failed "the guest ended before running COMMAND (QEMU exit $qrc)"
 fi
 show_console
 exit 125

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # PID 1 of the guest once its root is the host's (tests/vm/init made it): the
-# rest of a minimal system (tmpfs /tmp, /dev/pts, /dev/shm, /dev/fd), the
+# rest of a minimal system (/dev/pts, /dev/shm, /dev/fd), the
 # modules the tests use, then the command in the run directory, with its
 # standard output and error on the virtio ports "stdout" and "stderr" (the
 # host prints them as they come). Its status goes to /run/weft-vm/status and
@@ -27,7 +27,8 @@ die() {
 	halt_now
 }
 
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || die "no tmpfs for /tmp"
+# /tmp stays the host's, under the overlay like the rest: a script the host
+# left there can be run in the guest, and what the guest writes stays in it.
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts || die "no devpts"
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm || die "no tmpfs for /dev/shm"
