@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN NN ...']
+#   tests/run.sh [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz] [--netns 'NN NN ...']
 # Prints one line per test and a closing "N passed, N failed, N skipped".
 # --netns: only the namespace tests whose numbers are listed.
+# vm: the tests that need what this machine's kernel lacks (ESP), each in one boot of a
+# QEMU guest (tests/vm/guest.sh, docs/testing.md); --no-vm leaves them out, and
+# says so.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -10,12 +13,14 @@ export BUILD WEFT="$PWD/$BUILD/weft"
 fuzz=0
 only=
 netns_only=
+no_vm=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fuzz) fuzz=1 ;;
+	--no-vm) no_vm=1 ;;
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
-	*) echo "usage: $0 [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
+	*) echo "usage: $0 [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz] [--netns 'NN ...']" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -79,6 +84,16 @@ if want netns; then
 		n=$(basename "$t" .sh)
 		[ -z "$netns_only" ] || [[ $netns_only == *" ${n%%-*} "* ]] || continue
 		[ -f "$t" ] && run "netns/$n" bash "$t"
+	done
+fi
+if want vm; then
+	for t in tests/vm/[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		if [ $no_vm = 1 ] && [ "$only" != vm ]; then
+			skip=$((skip + 1)); echo "skip  vm/$(basename "$t" .sh): not in this pass (--no-vm)"
+		else
+			run "vm/$(basename "$t" .sh)" bash "$t"
+		fi
 	done
 fi
 
