@@ -93,11 +93,15 @@ cap_stop() { # end marker in clear; when the capture holds it, it holds all befo
 }
 
 count() { # count FILTER: packets in $CAP that match
-	tcpdump -r "$CAP" -n "$1" 2>/dev/null | wc -l
+	local out
+	# A filter tcpdump refuses must fail the test, never count 0.
+	out=$(tcpdump -r "$CAP" -n "$1" 2>"$WF_TMP/count.err") ||
+		fail "tcpdump -r $CAP '$1': $(cat "$WF_TMP/count.err")"
+	grep -c . <<<"$out" || true
 }
 
 markers() { # how many times the marker is in $CAP, in clear
-	grep -caF "$MARKER" "$CAP" || true
+	{ grep -aoF "$MARKER" "$CAP" || true; } | wc -l
 }
 
 traffic() { # traffic NAME: a capture of pings and a TCP transfer from a to b

@@ -25,11 +25,12 @@
 # What it needs (installed with apt-get if missing: scripts/deps.sh vm):
 # qemu-system-x86, linux-image-amd64 (its kernel in /boot, its modules in
 # /lib/modules, which the guest loads through the share), busybox-static and
-# cpio for the initramfs, kept in build/vm/ and built again when this script,
-# tests/vm/init, busybox or the kernel changes.
+# cpio for the initramfs, xz-utils to unpack the kernel; both kept in build/vm/
+# and made again when this script, tests/vm/init, busybox or the kernel changes.
 #
-# No -enable-kvm: /dev/kvm exists on these machines but the CPU has no vmx/svm
-# (a nested sandbox), and QEMU with KVM never gets the kernel started.
+# No -enable-kvm: /dev/kvm exists on these machines but the CPU shows no vmx or
+# svm; tried once, with -cpu host QEMU aborted ("failed to set MSR 0x10a"), and
+# with its default CPU the kernel printed nothing in 60 s.
 set -eEu -o pipefail
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
