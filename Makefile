@@ -1,8 +1,9 @@
 # weft: one non-recursive GNU Makefile.
 #   make                 build ./build/weft
-#   make check           build and run every test (unit, vectors, CLI, short fuzz, netns)
+#   make check           build and run every test (unit, vectors, CLI, short fuzz, netns, vm)
 #   make check SAN=address,undefined   the same under sanitizers (build-san/)
 #   make check-tsan      the threads under ThreadSanitizer (build-tsan/)
+#   make check-vm        only the tests in a QEMU guest (tests/vm, docs/testing.md)
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
 #   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
@@ -54,7 +55,7 @@ SIM_BIN   := $(BUILD)/tests/sim
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
+.PHONY: all check check-vm unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN) $(SIM_BIN)
 
 $(BUILD)/%.o: %.c
@@ -159,9 +160,12 @@ fuzz-short: $(FUZZ_TARGETS) build-fuzz/selftest/crash
 
 # Everything the suite runs; SAN= builds everything sanitized.  The fuzz
 # smoke run is skipped with NO_FUZZ=1 (the sanitizer pass uses it: the
-# harnesses are already ASan/UBSan builds).
+# harnesses are already ASan/UBSan builds), the guest's tests with NO_VM=1.
 check: all
-	$(Q)BUILD=$(BUILD) tests/run.sh $(if $(NO_FUZZ),,--fuzz)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(if $(NO_FUZZ),,--fuzz) $(if $(NO_VM),--no-vm)
+
+check-vm: all
+	$(Q)BUILD=$(BUILD) tests/run.sh --only vm
 
 unit: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --only unit

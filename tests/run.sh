@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN NN ...']
-#                [--jobs N]
+#   tests/run.sh [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz]
+#                [--netns 'NN NN ...'] [--jobs N]
 # Prints one line per test and a closing "N passed, N failed, N skipped", and
 # writes each test's time to $BUILD/test-logs/timing.tsv (the slowest are
 # shown at the end).
@@ -9,6 +9,9 @@
 # --jobs: namespace tests run N at a time (default WF_JOBS, else the number
 # of CPUs); a test whose first lines say "# weft-test: alone" (it loads the
 # whole machine, or raises a machine-wide setting) runs with no other.
+# vm: the tests that need what this machine's kernel lacks (ESP), each in one
+# boot of a QEMU guest (tests/vm/guest.sh, docs/testing.md); --no-vm leaves
+# them out, and says so.
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -17,13 +20,15 @@ fuzz=0
 only=
 netns_only=
 jobs=${WF_JOBS:-$(nproc)}
+no_vm=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fuzz) fuzz=1 ;;
+	--no-vm) no_vm=1 ;;
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
 	--jobs) jobs=$2; shift ;;
-	*) echo "usage: $0 [--fuzz] [--only unit|vectors|sim|cli|netns|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -123,6 +128,17 @@ if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
 fi
 if want netns; then
 	run_netns
+fi
+if want vm; then
+	for t in tests/vm/[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		if [ $no_vm = 1 ] && [ "$only" != vm ]; then
+			echo "skip  vm/$(basename "$t" .sh): not in this pass (--no-vm)"
+			printf 'skip\tvm/%s\t0\n' "$(basename "$t" .sh)" >>"$results"
+		else
+			run "vm/$(basename "$t" .sh)" bash "$t"
+		fi
+	done
 fi
 
 pass=$(grep -c '^pass' "$results")
