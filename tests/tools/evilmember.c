@@ -723,81 +723,44 @@ static bool add_member(struct evil *e, const char *path)
 static int parse(struct evil *e, int argc, char **argv, const char **ca, const char **cert,
 		 const char **key)
 {
+	/* (Tables: clang-format would give each option and case lines of its own.) */
+	/* clang-format off */
 	static const struct option opts[] = {
-	    {"ca", required_argument, NULL, 'c'},
-	    {"cert", required_argument, NULL, 'C'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"to", required_argument, NULL, 't'},
-	    {"member", required_argument, NULL, 'm'},
-	    {"time", required_argument, NULL, 'T'},
-	    {"delay", required_argument, NULL, 'D'},
-	    {"rekey", required_argument, NULL, 'r'},
-	    {"budget", required_argument, NULL, 'b'},
-	    {"fake", required_argument, NULL, 'f'},
-	    {"ring", no_argument, NULL, 'R'},
-	    {"flood", required_argument, NULL, 'F'},
-	    {"sync-flood", required_argument, NULL, 's'},
-	    {"pingreq-flood", required_argument, NULL, 'p'},
-	    {"dead-endpoints", required_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
+	    {"ca", required_argument, NULL, 'c'},	    {"cert", required_argument, NULL, 'C'},
+	    {"key", required_argument, NULL, 'k'},	    {"to", required_argument, NULL, 't'},
+	    {"member", required_argument, NULL, 'm'},	    {"time", required_argument, NULL, 'T'},
+	    {"delay", required_argument, NULL, 'D'},	    {"rekey", required_argument, NULL, 'r'},
+	    {"budget", required_argument, NULL, 'b'},	    {"fake", required_argument, NULL, 'f'},
+	    {"ring", no_argument, NULL, 'R'},		    {"flood", required_argument, NULL, 'F'},
+	    {"sync-flood", required_argument, NULL, 's'},   {"pingreq-flood", required_argument, NULL, 'p'},
+	    {"dead-endpoints", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			*ca = optarg;
-			break;
-		case 'C':
-			*cert = optarg;
-			break;
-		case 'k':
-			*key = optarg;
-			break;
-		case 't':
-			if (!add_target(e, optarg))
-				return usage();
-			break;
-		case 'm':
-			if (!add_member(e, optarg))
-				return 2;
-			break;
-		case 'T':
-			e->time_s = (unsigned)atoi(optarg);
-			break;
-		case 'D':
-			e->delay_s = (unsigned)atoi(optarg);
-			break;
-		case 'r':
-			e->rekey_s = (unsigned)atoi(optarg);
-			break;
-		case 'b':
-			e->budget = atof(optarg);
-			break;
-		case 'f':
-			e->fake = (unsigned)atoi(optarg);
-			break;
-		case 'R':
-			e->ring = true;
-			break;
-		case 'F':
-			e->flood_s = (unsigned)atoi(optarg);
-			break;
-		case 's':
-			e->sync_rate = atof(optarg);
-			break;
-		case 'p':
-			e->preq_rate = atof(optarg);
-			break;
+		case 'c': *ca = optarg; break;
+		case 'C': *cert = optarg; break;
+		case 'k': *key = optarg; break;
+		case 't': if (!add_target(e, optarg)) return usage(); break;
+		case 'm': if (!add_member(e, optarg)) return 2; break;
+		case 'T': e->time_s = (unsigned)atoi(optarg); break;
+		case 'D': e->delay_s = (unsigned)atoi(optarg); break;
+		case 'r': e->rekey_s = (unsigned)atoi(optarg); break;
+		case 'b': e->budget = atof(optarg); break;
+		case 'f': e->fake = (unsigned)atoi(optarg); break;
+		case 'R': e->ring = true; break;
+		case 'F': e->flood_s = (unsigned)atoi(optarg); break;
+		case 's': e->sync_rate = atof(optarg); break;
+		case 'p': e->preq_rate = atof(optarg); break;
 		case 'd':
-			if (!wf_endpoint_parse(&e->dead, optarg))
-				return usage();
+			if (!wf_endpoint_parse(&e->dead, optarg)) return usage();
 			e->has_dead = true;
 			break;
-		default:
-			return usage();
+		default: return usage();
 		}
 	}
+	/* clang-format on */
 	if (!*ca || !*cert || !*key || !e->n_t || e->budget <= 0 || !e->rekey_s || optind != argc)
 		return usage();
 	if (e->time_s < e->delay_s + e->flood_s + 2)
