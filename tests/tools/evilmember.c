@@ -4,8 +4,9 @@
  * signed by the network's CA, completes a Noise IX handshake with each target
  * daemon, proves it, keeps the sessions alive (keepalives; an ACK with the
  * same seq for every PING, a NACK at once for every PING_REQ, as a member
- * with no session to the target would) and then lies, over its own
- * authenticated sessions, within the per-peer control budget:
+ * with no session to the target would; it refutes suspicions of itself)
+ * and then lies, over its own authenticated sessions, within the per-peer
+ * control budget:
  *
  *   evilmember --ca F --cert F --key F --to IP:PORT [--to IP:PORT...]
  *              [--member CERT...] [--time S] [--delay S] [--rekey S]
@@ -25,10 +26,15 @@
  *                one more for each ACK or NACK to one of ours, so that the
  *                victim's relay slots are taken again as soon as they free
  * --dead-endpoints IP:PORT
- *                tell each target (MEMBER, then ALIVE records at incarnation
- *                1) of every --member at IP:PORT, where nothing listens, and
- *                answer its CERT_REQs so; a --member that is a target itself
- *                is named at its real address (the targets find each other)
+ *                tell each target of every --member at IP:PORT, where
+ *                nothing listens: a MEMBER message, then an ALIVE record an
+ *                hour ahead of the wall clock (no record of the member's own
+ *                outranks it, only its refutations; the record names a
+ *                member we have a session with at its real address, so that
+ *                honest records bring no news), and answer its CERT_REQs
+ *                so; and of every other target that no --member names,
+ *                truly, at incarnation 1 (so that targets that know nobody
+ *                else find each other)
  *
  * Without --dead-endpoints a CERT_REQ for a --member is answered with its
  * certificate and no endpoint. All control messages to one target share a
@@ -68,6 +74,7 @@ enum {
 	RESERVE = 2,	    /* tokens the attacks leave for replies */
 	RING_SIDE = 3,	    /* fakes on each side of a real key */
 	LINGER_MS = 1000,   /* the rate attacks stop this long before the end: answers come */
+	AHEAD_MS = 3600000, /* --dead-endpoints: records an hour ahead of any real incarnation */
 };
 
 struct counts {
@@ -312,12 +319,28 @@ static const struct wf_cert *member_of(const struct evil *e, const uint8_t *key)
 	return NULL;
 }
 
-/* Where we say m is: a target at its real address, any other member at the
- * dead endpoint (--dead-endpoints), or nowhere. */
+static const struct target *target_of(const struct evil *e, const uint8_t *key)
+{
+	for (unsigned i = 0; i < e->n_t; i++)
+		if (e->t[i].connected && !memcmp(e->t[i].cert.pubkey, key, WF_KEY_LEN))
+			return &e->t[i];
+	return NULL;
+}
+
+/* A target's certificate (from its handshake), if no --member names it. */
+static const struct wf_cert *target_cert(const struct evil *e, const uint8_t *key)
+{
+	const struct target *t = target_of(e, key);
+
+	return t && !member_of(e, key) ? &t->cert : NULL;
+}
+
+/* Where we say m is: a --member at the dead endpoint (--dead-endpoints) or
+ * nowhere; a target that is no --member, at its real address. */
 static const union wf_endpoint *member_ep(const struct evil *e, const struct wf_cert *m)
 {
 	for (unsigned i = 0; i < e->n_t; i++)
-		if (e->t[i].connected && !memcmp(e->t[i].cert.pubkey, m->pubkey, WF_KEY_LEN))
+		if (&e->t[i].cert == m)
 			return &e->t[i].ep;
 	return e->has_dead ? &e->dead : NULL;
 }
@@ -331,40 +354,52 @@ static bool send_member(struct evil *e, struct target *t, const struct wf_cert *
 	return n && budget_take(e, t, true, now) && ctl_send(e, t, msg, n, now);
 }
 
-/* --dead-endpoints: every member's MEMBER message, then its ALIVE record,
- * each naming where we say it is. */
+/* The members and targets --dead-endpoints tells t of: every --member, then
+ * every other target that is no --member; never t itself, nor us. */
+static const struct wf_cert *told(const struct evil *e, const struct target *t, unsigned i)
+{
+	const struct wf_cert *m =
+	    i < e->n_m ? &e->member[i] : target_cert(e, e->t[i - e->n_m].cert.pubkey);
+
+	if (!m || !memcmp(m->pubkey, t->cert.pubkey, WF_KEY_LEN) ||
+	    !memcmp(m->pubkey, e->net.cert.pubkey, WF_KEY_LEN))
+		return NULL;
+	return m;
+}
+
+/* --dead-endpoints: a MEMBER message of each, naming where we say it is,
+ * then their ALIVE records: for a --member, an hour ahead of any real
+ * incarnation, for a target that is none, at incarnation 1 (it then adds a
+ * member, and changes nothing). A record names a target at its real address
+ * even when its MEMBER message lies: records from honest members, which
+ * name it there too, then bring no news of its endpoint. */
 static void tell_members(struct evil *e, struct target *t, int64_t now)
 {
 	uint8_t msg[CTL_MAX] = {WF_GOSSIP_UPDATES, 0}, ep[WF_ENDPOINT_PACKED_MAX];
 	size_t len = 2;
-	unsigned n = 0;
 
 	t->told = true;
-	for (unsigned i = 0; i < e->n_m; i++) {
-		const struct wf_cert *m = &e->member[i];
-
-		if (memcmp(m->pubkey, t->cert.pubkey, WF_KEY_LEN) &&
-		    memcmp(m->pubkey, e->net.cert.pubkey, WF_KEY_LEN) && send_member(e, t, m, now))
+	for (unsigned i = 0; i < e->n_m + e->n_t; i++)
+		if (told(e, t, i) && send_member(e, t, told(e, t, i), now))
 			t->c.members_told++;
-	}
-	for (unsigned i = 0; i < e->n_m; i++) {
-		const struct wf_cert *m = &e->member[i];
-		size_t elen = wf_endpoint_pack(member_ep(e, m), ep);
+	for (unsigned i = 0; i < e->n_m + e->n_t; i++) {
+		const struct wf_cert *m = told(e, t, i);
+		const struct target *real = m ? target_of(e, m->pubkey) : NULL;
+		size_t elen = m ? wf_endpoint_pack(real ? &real->ep : member_ep(e, m), ep) : 0;
 
-		if (!memcmp(m->pubkey, t->cert.pubkey, WF_KEY_LEN) ||
-		    !memcmp(m->pubkey, e->net.cert.pubkey, WF_KEY_LEN))
+		if (!m)
 			continue;
 		if (len + REC_FIXED + elen > sizeof(msg)) {
 			if (budget_take(e, t, true, now))
 				ctl_send(e, t, msg, len, now);
 			len = 2;
 		}
-		len += put_rec(msg + len, m->pubkey, 1, ep, elen == 1 ? 0 : elen);
-		n++;
+		len += put_rec(msg + len, m->pubkey, i < e->n_m ? e->inc + AHEAD_MS : 1, ep,
+			       elen == 1 ? 0 : elen);
+		t->c.told_records++;
 	}
 	if (len > 2 && budget_take(e, t, true, now))
 		ctl_send(e, t, msg, len, now);
-	t->c.told_records += n;
 }
 
 static void send_sync(struct evil *e, struct target *t, int64_t now)
@@ -415,6 +450,46 @@ static void reply(struct evil *e, struct target *t, uint8_t kind, uint32_t seq, 
 		t->c.nacks++;
 }
 
+/* Where a message's records start, 0 for a kind without records. */
+static size_t recs_at(uint8_t kind)
+{
+	switch (kind) {
+	case WF_GOSSIP_PING:
+	case WF_GOSSIP_ACK:
+		return 5;
+	case WF_GOSSIP_PING_REQ:
+		return 5 + WF_KEY_LEN;
+	case WF_GOSSIP_UPDATES:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/* A record says we are suspect, dead or gone, or knows a later life of
+ * ours: outlive it, as a member does, and say so at once. */
+static void refute(struct evil *e, struct target *t, const uint8_t *msg, size_t len, int64_t now)
+{
+	uint8_t upd[2 + REC_FIXED] = {WF_GOSSIP_UPDATES, 0};
+	size_t off = recs_at(msg[0]);
+	bool raised = false;
+
+	while (off && off + REC_FIXED <= len && off + REC_FIXED + msg[off + 41] <= len) {
+		const uint8_t *r = msg + off;
+		uint64_t inc = wf_get_le64(r + 32);
+
+		if (!memcmp(r, e->net.cert.pubkey, WF_KEY_LEN) &&
+		    (inc > e->inc || (inc == e->inc && r[40] != WF_GS_ALIVE))) {
+			e->inc = inc + 1;
+			raised = true;
+		}
+		off += REC_FIXED + r[41];
+	}
+	put_rec(upd + 2, e->net.cert.pubkey, e->inc, NULL, 0);
+	if (raised && budget_take(e, t, true, now))
+		ctl_send(e, t, upd, sizeof(upd), now);
+}
+
 static bool ours(const struct target *t, uint32_t seq)
 {
 	return seq - t->preq_seq0 - 1 < t->preq_seq - t->preq_seq0;
@@ -427,6 +502,8 @@ static void on_control(struct evil *e, struct target *t, const uint8_t *msg, siz
 	uint32_t seq = len >= 5 ? wf_get_le32(msg + 1) : 0;
 
 	t->c.received++;
+	if (len)
+		refute(e, t, msg, len, now);
 	switch (len ? msg[0] : 0) {
 	case WF_GOSSIP_PING:
 		t->c.pings++;
@@ -451,6 +528,8 @@ static void on_control(struct evil *e, struct target *t, const uint8_t *msg, siz
 	case WF_CTL_CERT_REQ:
 		t->c.cert_reqs++;
 		m = len == 1 + WF_KEY_LEN ? member_of(e, msg + 1) : NULL;
+		if (!m && len == 1 + WF_KEY_LEN)
+			m = target_cert(e, msg + 1);
 		if (m && send_member(e, t, m, now))
 			t->c.cert_answers++;
 		break;
@@ -644,81 +723,44 @@ static bool add_member(struct evil *e, const char *path)
 static int parse(struct evil *e, int argc, char **argv, const char **ca, const char **cert,
 		 const char **key)
 {
+	/* (Tables: clang-format would give each option and case lines of its own.) */
+	/* clang-format off */
 	static const struct option opts[] = {
-	    {"ca", required_argument, NULL, 'c'},
-	    {"cert", required_argument, NULL, 'C'},
-	    {"key", required_argument, NULL, 'k'},
-	    {"to", required_argument, NULL, 't'},
-	    {"member", required_argument, NULL, 'm'},
-	    {"time", required_argument, NULL, 'T'},
-	    {"delay", required_argument, NULL, 'D'},
-	    {"rekey", required_argument, NULL, 'r'},
-	    {"budget", required_argument, NULL, 'b'},
-	    {"fake", required_argument, NULL, 'f'},
-	    {"ring", no_argument, NULL, 'R'},
-	    {"flood", required_argument, NULL, 'F'},
-	    {"sync-flood", required_argument, NULL, 's'},
-	    {"pingreq-flood", required_argument, NULL, 'p'},
-	    {"dead-endpoints", required_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
+	    {"ca", required_argument, NULL, 'c'},	    {"cert", required_argument, NULL, 'C'},
+	    {"key", required_argument, NULL, 'k'},	    {"to", required_argument, NULL, 't'},
+	    {"member", required_argument, NULL, 'm'},	    {"time", required_argument, NULL, 'T'},
+	    {"delay", required_argument, NULL, 'D'},	    {"rekey", required_argument, NULL, 'r'},
+	    {"budget", required_argument, NULL, 'b'},	    {"fake", required_argument, NULL, 'f'},
+	    {"ring", no_argument, NULL, 'R'},		    {"flood", required_argument, NULL, 'F'},
+	    {"sync-flood", required_argument, NULL, 's'},   {"pingreq-flood", required_argument, NULL, 'p'},
+	    {"dead-endpoints", required_argument, NULL, 'd'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'c':
-			*ca = optarg;
-			break;
-		case 'C':
-			*cert = optarg;
-			break;
-		case 'k':
-			*key = optarg;
-			break;
-		case 't':
-			if (!add_target(e, optarg))
-				return usage();
-			break;
-		case 'm':
-			if (!add_member(e, optarg))
-				return 2;
-			break;
-		case 'T':
-			e->time_s = (unsigned)atoi(optarg);
-			break;
-		case 'D':
-			e->delay_s = (unsigned)atoi(optarg);
-			break;
-		case 'r':
-			e->rekey_s = (unsigned)atoi(optarg);
-			break;
-		case 'b':
-			e->budget = atof(optarg);
-			break;
-		case 'f':
-			e->fake = (unsigned)atoi(optarg);
-			break;
-		case 'R':
-			e->ring = true;
-			break;
-		case 'F':
-			e->flood_s = (unsigned)atoi(optarg);
-			break;
-		case 's':
-			e->sync_rate = atof(optarg);
-			break;
-		case 'p':
-			e->preq_rate = atof(optarg);
-			break;
+		case 'c': *ca = optarg; break;
+		case 'C': *cert = optarg; break;
+		case 'k': *key = optarg; break;
+		case 't': if (!add_target(e, optarg)) return usage(); break;
+		case 'm': if (!add_member(e, optarg)) return 2; break;
+		case 'T': e->time_s = (unsigned)atoi(optarg); break;
+		case 'D': e->delay_s = (unsigned)atoi(optarg); break;
+		case 'r': e->rekey_s = (unsigned)atoi(optarg); break;
+		case 'b': e->budget = atof(optarg); break;
+		case 'f': e->fake = (unsigned)atoi(optarg); break;
+		case 'R': e->ring = true; break;
+		case 'F': e->flood_s = (unsigned)atoi(optarg); break;
+		case 's': e->sync_rate = atof(optarg); break;
+		case 'p': e->preq_rate = atof(optarg); break;
 		case 'd':
-			if (!wf_endpoint_parse(&e->dead, optarg))
-				return usage();
+			if (!wf_endpoint_parse(&e->dead, optarg)) return usage();
 			e->has_dead = true;
 			break;
-		default:
-			return usage();
+		default: return usage();
 		}
 	}
+	/* clang-format on */
 	if (!*ca || !*cert || !*key || !e->n_t || e->budget <= 0 || !e->rekey_s || optind != argc)
 		return usage();
 	if (e->time_s < e->delay_s + e->flood_s + 2)
