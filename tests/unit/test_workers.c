@@ -386,9 +386,14 @@ static void count_free(void *p)
 }
 
 /* 9. Reclamation: what is retired while the worker is in a batch waits for
- * it to finish; what is retired while it is idle needs no wait. */
+ * it to finish; what is retired while it is idle needs no wait. Then the
+ * second step: a message the worker queued before the retire may refer to
+ * the object, so it is freed only once the control thread took everything
+ * queued up to the moment the worker passed; what is queued after that
+ * does not hold it back. */
 static void test_9_reclaim(void **state)
 {
+	uint8_t junk[WF_DATA_OVERHEAD] = {WF_MSG_HANDSHAKE_INIT, WF_PROTO_VERSION};
 	int token;
 
 	(void)state;
@@ -410,6 +415,27 @@ static void test_9_reclaim(void **state)
 	wf_retire(d, &token, count_free);
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 3);
+
+	/* Two messages queued in a batch, then the retire. */
+	assert_int_equal(queued(), 0);
+	WK->qs = 11;
+	for (int i = 0; i < 2; i++)
+		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	assert_int_equal(queued(), 2);
+	wf_retire(d, &token, count_free);
+	WK->qs = 12; /* passed: it holds nothing now, but its messages wait */
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 3);
+	wf_reclaim(d, false); /* and again: still not taken */
+	assert_int_equal(freed, 3);
+	wf_ctl_drain(d, HN_NOW); /* the control thread takes them */
+	assert_int_equal(queued(), 0);
+	/* A message queued after the pass cannot refer to the object. */
+	wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	assert_int_equal(queued(), 1);
+	wf_reclaim(d, false);
+	assert_int_equal(freed, 4);
+	wf_ctl_drain(d, HN_NOW);
 	d->threads = false;
 	WK->qs = 0;
 }
