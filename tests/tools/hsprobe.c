@@ -11,8 +11,10 @@
  *           [--repeat N] [--prove] [--member CERT... [--member-at IP:PORT]]
  *           [--ping DST [--spoof SRC]]
  *
- * --repeat sends the same initiation N times (a duplicated datagram) and
- * prints how many answers came back; a daemon must answer only the first.
+ * --wait is how long to wait for an answer (without --repeat, no longer than
+ * the first). --repeat sends the same initiation N times (a duplicated
+ * datagram) and prints how many answers came back within --wait of the one
+ * before; a daemon must answer only the first.
  *
  * Once accepted, it can act as the member it holds the key of: --prove sends
  * a keepalive on the new keys, which proves the key to the daemon; --member
@@ -175,8 +177,9 @@ static int run(struct probe *p, int repeat)
 			return 2;
 		}
 	}
-	/* The first answer is checked; later ones are only counted. */
-	for (;;) {
+	/* The first answer is checked; later ones are only counted, so with
+	 * one initiation sent there is nothing to wait for after it. */
+	while (!(repeat == 1 && answers)) {
 		struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
 		uint8_t in[WF_HANDSHAKE_MAX];
 		ssize_t n;
