@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Denial of service (hardening item 4): a flood of forged initiations and of
 # replayed captured ones, as fast as one core sends them, for 30 s, while a
-# TCP stream runs through the victim v. The stream ends intact. v answers a
-# forgery only until it notices the load, which its load meter does by the
-# 501st handshake message in a second's window (WF_HS_LOAD_PER_S) if a
-# backlog of 32 in a worker's queue has not done it before: so at most two
-# windows' worth, 1,000, before its first cookie reply, and after that none
-# but x's own initiations (which come back with the cookie); the rest are
-# asked for a cookie or dropped under their own reasons in `weft status`.
-# Counts, not times: what v spent is shown as answers (three X25519 each)
-# against cookie replies (one HMAC each). Before the flood, replays at a low
-# rate (no load) are recognised as replays before any Diffie-Hellman.
+# TCP stream runs through the victim v. The stream ends intact. v answers an
+# initiation without a cookie only while it is not under load, and its load
+# meter puts it under load at the 501st handshake message of a window of a
+# second or more (WF_HS_LOAD_PER_S), if a backlog of 32 in a worker's queue
+# has not done it before: so whatever the machine's speed, v answers at most
+# 500 a window, and x's own initiations, which come back with their cookie.
+# That is the bound checked, in counts. How many were answered before v's
+# first cookie reply and after it is shown: usually none after, but on a
+# busy machine a stall of a second in the flood lets the load lapse, and a
+# few more through (see docs/protocol.md). What v spent is shown as answers
+# (three X25519 each) against cookie replies (one HMAC each), not as CPU
+# time. Before the flood, replays at a low rate (no load) are recognised as
+# replays before any Diffie-Hellman.
 . "$(dirname "$0")/lib.sh.inc"
 . "$(dirname "$0")/mesh.sh.inc"
 need_netns
@@ -89,6 +92,7 @@ wait_until 10 'ns_quiet v ss -Htin state established "( sport = :5003 )" |
 hs() { # hs NODE: "answered cookies_sent initiated", one snapshot
 	status_field "$1" '"%d %d %d" % (d["handshakes"]["answered"], d["handshakes"]["cookies_sent"], d["handshakes"]["initiated"])'
 }
+t0=$SECONDS
 read -r _ _ xi0 < <(hs x)
 read -r a0 c0 _ < <(hs v)
 bg a "$FORGE" --ca "$WF_TMP/ca/ca.crt" --cert "$WF_TMP/x/node.crt" --to 198.18.12.1:51820 \
@@ -106,27 +110,32 @@ read -r a_load _ _ <"$WF_TMP/at-load"
 wait "$f1" "$f2"
 read -r a1 c1 _ < <(hs v)
 read -r _ _ xi1 < <(hs x)
+t1=$SECONDS
 wait "$send_pid" "$recv_pid" || true
 
 sent=$(tail -n 1 "$send_log")
 got=$(tail -n 1 "$recv_log")
 forged=$(tail -n 1 "$f1_log") replayed=$(tail -n 1 "$f2_log")
 before=$((a_load - a0)) after=$((a1 - a_load)) xs=$((xi1 - xi0))
+# The meter's windows (each a second or more) in the span of the counts: at
+# most its whole seconds, and 3 for the one open at its start and the
+# rounding of both ends.
+windows=$((t1 - t0 + 3))
+bound=$((LOAD_PER_S * windows + xs + 1))
 echo "flood: $forged forged and $replayed replayed initiations in ${SECS}s"
-echo "v answered $((a1 - a0)) initiations during the flood: $before before it noticed the load," \
-	"$after after (x made $xs initiations meanwhile)"
+echo "v answered $((a1 - a0)) initiations during the flood: $before before its first cookie reply," \
+	"$after after; x made $xs initiations meanwhile"
 echo "v sent $((c1 - c0)) cookie replies (one HMAC each) for its $((a1 - a0)) answers (three X25519 each)"
+echo "the load meter's bound: $LOAD_PER_S a window, $windows windows, and x's own: $bound answers"
 field 'd["drops"]'
 field 'd["handshakes"]'
 echo "stream sent:     $sent"
 echo "stream received: $got"
 [ "$sent" = "$got" ] || fail "the TCP stream through v did not survive the flood"
-[ "$before" -le $((2 * LOAD_PER_S)) ] ||
-	fail "v answered $before initiations before it noticed the load (at most $((2 * LOAD_PER_S)))"
-# x's own, answered once they carry its cookie; one may have been in flight
-# when its count was read.
-[ "$after" -le $((xs + 1)) ] ||
-	fail "v answered $after initiations after it noticed the load, x made only $xs"
+# (x's one more: one of its initiations may have been under way as its count
+# was read.)
+[ $((a1 - a0)) -le "$bound" ] ||
+	fail "v answered $((a1 - a0)) initiations under a flood, more than the load meter lets through ($bound)"
 bg_alive "${MESH_PID[v]}" || fail "v died"
 wait_for 15 peer_up v x || fail "v lost x"
 echo "handshake flood: stream intact, work bounded"
