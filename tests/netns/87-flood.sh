@@ -8,9 +8,9 @@
 # has not done it before: so whatever the machine's speed, v answers at most
 # 500 a window, and x's own initiations, which come back with their cookie.
 # That is the bound checked, in counts. How many were answered before v's
-# first cookie reply and after it is shown: usually none after, but on a
-# busy machine a stall of a second in the flood lets the load lapse, and a
-# few more through (see docs/protocol.md). What v spent is shown as answers
+# first cookie reply and after it is shown: usually none after, but a pause
+# of a second in the flood (a busy machine) lets the load lapse, and a few
+# more through (see docs/protocol.md). What v spent is shown as answers
 # (three X25519 each) against cookie replies (one HMAC each), not as CPU
 # time. Before the flood, replays at a low rate (no load) are recognised as
 # replays before any Diffie-Hellman.
