@@ -318,7 +318,9 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now)
 		if (!q->arena)
 			continue;
 		for (; head != tail; head++) {
-			d->ctl_backlog = tail - head - 1;
+			/* Behind it now: the worker fills what we free as we
+			 * go, and a flood keeps the queue full to the end. */
+			d->ctl_backlog = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) - head - 1;
 			ctl_take(d, ctlq_slot(q, head), now);
 			__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
 		}

@@ -529,7 +529,9 @@ static void rx_message(struct wf_worker *w, uint8_t *buf, struct mmsghdr *m,
 {
 	size_t len = m->msg_len, seg = gro_size(&m->msg_hdr);
 
-	if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+	/* Cut short by our buffer, or empty (the loop below would not look
+	 * at it, and a runt is malformed): dropped and counted. */
+	if ((m->msg_hdr.msg_flags & MSG_TRUNC) || !len) {
 		wf_count_drop(w->d, NULL, WF_DROP_MALFORMED);
 		return;
 	}

@@ -56,6 +56,9 @@ static unsigned hn_n_mmsg, hn_n_msgs, hn_n_gso;
 /* The next hn_gso_fail_count UDP_SEGMENT messages fail with hn_gso_errno. */
 static int hn_gso_errno;
 static unsigned hn_gso_fail_count;
+/* If set, called after each datagram is recorded: what happens meanwhile
+ * elsewhere (a worker receiving while the control thread is busy). */
+static void (*hn_on_send)(void);
 
 static inline bool hn_fail_now(void)
 {
@@ -78,6 +81,8 @@ static inline void hn_record(const void *buf, size_t len, const struct sockaddr 
 	memset(&s->to, 0, sizeof(s->to));
 	memcpy(&s->to, to, tolen);
 	hn_n_out++;
+	if (hn_on_send)
+		hn_on_send();
 }
 
 ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const struct sockaddr *to,

@@ -13,13 +13,17 @@ cat >"$inner" <<INNER
 . "$WF_ROOT/tests/netns/lib.sh.inc"
 ns_create a
 bg a "\$WEFT" up --dir "$WF_TMP"
-sleep 0.3
+# Running, with its TERM handler in place (TERM before that would kill it
+# the default way, which is not what this test is about).
+wait_for 10 test -e "$WF_TMP/ready"
 echo "the test's own checks passed"
 INNER
 
 run_inner() { # run_inner ON_TERM: the inner test's exit status, its daemon doing ON_TERM
-	printf '#!/bin/sh\ntrap '\''%s'\'' TERM\nwhile :; do sleep 0.1; done\n' "$1" >"$fake"
+	# The stand-in idles in a loop of short sleeps, as a daemon waits.
+	printf '#!/bin/sh\ntrap '\''%s'\'' TERM\ntouch "$3/ready"\nwhile :; do sleep 0.1; done\n' "$1" >"$fake"
 	chmod +x "$fake"
+	rm -f "$WF_TMP/ready"
 	local rc=0
 	WEFT=$fake bash "$inner" >"$WF_TMP/inner.log" 2>&1 || rc=$?
 	echo "$rc"

@@ -125,13 +125,16 @@ udp-gro = no"
 		echo "UDP over IPv6, 1 to 3000 bytes: $got"
 		[ "$got" = "sizes 3000 ok 3000 bad 0 lost 0" ] || fail "UDP datagrams lost or corrupted"
 
-		bg "$a" tcpdump -i weft0 -U -n -s 96 -B 16384 -w "$WF_TMP/flows.pcap" tcp
-		local dump=$BG_PID
-		sleep 1
+		capture_start "$a" "$WF_TMP/flows.pcap" -i weft0 -s 96 -B 16384 tcp
+		local dump_log=$BG_LOG
 		transfer "$b" "$a" "100.64.0.$na" 5005 $((MBYTES / 64 > 0 ? MBYTES / 64 : 1)) 64
-		sleep 1
-		kill "$dump"
-		bg_wait "$dump" || true
+		# Every segment was received, so it went past the capture: a SYN
+		# sent after them, in the file, says they are all there too.
+		tcp_knock "$b" "100.64.0.$na" 5999
+		wait_for 10 pcap_has "$WF_TMP/flows.pcap" tcp dst port 5999 ||
+			fail "the capture's end marker never reached the file"
+		capture_stop
+		grep "dropped by kernel" "$dump_log"
 		got=$(python3 "$XFER" order "$WF_TMP/flows.pcap")
 		echo "64 flows, as the receiving TUN device saw them: $got"
 		[[ $got =~ ^flows\ 64\ packets\ ([0-9]+)\ numbered\ ([0-9]+)\ reordered\ 0$ ]] ||

@@ -44,9 +44,8 @@ handshakes() { # handshakes NODE: sessions made with the peer, either way
 	status_field "$1" "d['handshakes']['completed'] + d['handshakes']['proven']"
 }
 
-bg a tcpdump -i weft0 -U -n -s 96 -B 16384 -w "$WF_TMP/flows.pcap" tcp
-dump=$BG_PID
-sleep 1
+capture_start a "$WF_TMP/flows.pcap" -i weft0 -s 96 -B 16384 tcp
+dump=$CAP_PID dump_log=$BG_LOG
 hs0=$(handshakes a)
 round=0
 while :; do
@@ -69,7 +68,9 @@ while :; do
 	ns_quiet b python3 "$XFER" send 100.64.0.1 5001 "$MBYTES" 16 >"$WF_TMP/sent" &
 	spid=$!
 	if [ -n "$victim" ]; then
-		sleep 1
+		# Under way: a has received a megabyte of it.
+		wait_until 30 'ns_quiet a ss -Htin state established "( sport = :5002 )" |
+			grep -Eq "bytes_received:[1-9][0-9]{6}"' || fail "the connection to kill never got going"
 		echo "[b] kill -KILL $victim (one connection's sender)"
 		kill -KILL "$victim"
 	fi
@@ -84,8 +85,13 @@ while :; do
 	[ $((hs - hs0)) -ge 2 ] && break
 	[ $round -lt 20 ] || fail "no two rekeys in 20 rounds"
 done
-kill "$dump"
-bg_wait "$dump" || true
+# Every segment was received, so it went past the capture: a SYN sent after
+# them, in the file, says they are all there too.
+tcp_knock b 100.64.0.1 5999
+wait_for 10 pcap_has "$WF_TMP/flows.pcap" tcp dst port 5999 ||
+	fail "the capture's end marker never reached the file"
+capture_stop "$dump"
+grep "dropped by kernel" "$dump_log"
 got=$(python3 "$XFER" order "$WF_TMP/flows.pcap")
 echo "the flows, as a's TUN device saw them: $got"
 [[ $got =~ ^flows\ ([0-9]+)\ packets\ ([0-9]+)\ numbered\ [0-9]+\ reordered\ 0$ ]] ||

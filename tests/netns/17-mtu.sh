@@ -9,7 +9,8 @@
 #     one byte more fails at the sender, to b and to c;
 #   - packets larger than c's MTU leave a cut to it by a's kernel, so no
 #     underlay fragment crosses c's link (a capture there sees none, while a
-#     ping of 4000 bytes gets its answers);
+#     ping of 4000 bytes gets its answers; it does see those of a ping sent in
+#     clear);
 #   - TCP both ways between a and c, and between a and b, arrives intact;
 #   - weft status says each peer's MTU.
 . "$(dirname "$0")/lib.sh.inc"
@@ -80,17 +81,18 @@ transfer() { # transfer FROM TO TO_ADDR PORT
 	[ "$sent" = "$got" ] || fail "the transfer from $1 to $2 broke"
 }
 
-# Underlay fragments on c's link: there must be none.
-bg c tcpdump -i to-a -U -n -w "$WF_TMP/frags.pcap" "ip and (ip[6:2] & 0x3fff) != 0"
-dump=$BG_PID
-sleep 1
+# Underlay fragments on c's link: there must be none. The end marker, and
+# the capture's positive control: a large ping in clear over the underlay,
+# which a's kernel does fragment, sent after the pings through the mesh were
+# answered (so their datagrams are in the capture before it).
+capture_start c "$WF_TMP/frags.pcap" -i to-a "ip and (ip[6:2] & 0x3fff) != 0"
 ns_exec a ping -c 3 -W 2 -s 4000 100.64.0.3 | tail -2
 ns_quiet a ping -c 3 -W 2 -s 4000 100.64.0.3 >/dev/null || fail "large pings to c got no answer"
-sleep 1
-kill "$dump"
-bg_wait "$dump" || true
-frags=$(ns_quiet c tcpdump -r "$WF_TMP/frags.pcap" 2>/dev/null | wc -l)
-echo "underlay fragments on c's link: $frags"
+ns_exec a ping -c 1 -W 2 -s 3000 198.18.2.2 | tail -1
+wait_for 10 pcap_has "$WF_TMP/frags.pcap" icmp || fail "the capture cannot see fragments (the marker)"
+capture_stop
+frags=$(pcap_count "$WF_TMP/frags.pcap" not icmp)
+echo "underlay fragments on c's link: $frags through the mesh, $(pcap_count "$WF_TMP/frags.pcap" icmp) of the ping in clear"
 [ "$frags" = 0 ] || fail "a's datagrams to c were fragmented on the way"
 transfer a c 100.64.0.3 5001
 transfer c a 100.64.0.1 5002

@@ -21,44 +21,42 @@ wait_for 10 peer_up a b
 wait_for 10 peer_up b a
 marker="WEFT-MARKER-$$-$RANDOM-confidential"
 
-capture() { # capture FILE: start tcpdump on b's underlay interface
-	bg b tcpdump -i to-a -U -n -s 0 -w "$1" udp
-	CAP_PID=$BG_PID
-	wait_for 5 test -s "$1"
-	sleep 0.5
-}
-stop_capture() {
-	kill -INT "$CAP_PID"
-	wait "$CAP_PID" || true
-}
 found() { grep -c -a -F "$marker" "$1" || true; }
+delivered() { cat "$WF_TMP/count"; }
 
 # Through the mesh.
 bg b python3 "$UDPTOOL" listen 100.64.0.2 7000 "$WF_TMP/count"
 wait_for 5 test -s "$WF_TMP/count"
-capture "$WF_TMP/mesh.pcap"
+capture_start b "$WF_TMP/mesh.pcap" -i to-a -s 0 udp
 ns_exec a python3 "$UDPTOOL" send 100.64.0.2 7000 "$marker" 20
 bg b python3 "$WF_ROOT/tests/netns/tcpxfer.py" recv 100.64.0.2 7001
+recv=$BG_PID
 wait_for 5 grep -q listening "$BG_LOG"
 ns_quiet a python3 -c '
 import socket, sys
 c = socket.create_connection(("100.64.0.2", 7001), timeout=10)
 c.sendall((sys.argv[1] * 1000).encode()); c.close()' "$marker"
-sleep 1
-stop_capture
-got=$(cat "$WF_TMP/count")
-echo "marker datagrams delivered through the mesh: $got; in the capture: $(found "$WF_TMP/mesh.pcap")"
-[ "$got" -ge 15 ] || fail "the marker did not arrive through the mesh"
+# All of it arrived (the 20 datagrams counted, the stream read to its end),
+# so it all went past the capture; an end marker sent after it, in clear,
+# is in the file only once everything before it is.
+wait_until 10 '[ "$(delivered)" -ge 20 ]' ||
+	fail "the marker did not arrive through the mesh ($(delivered) of 20 datagrams)"
+bg_wait "$recv" || fail "the stream through the mesh broke"
+ns_exec a python3 "$UDPTOOL" send 198.18.5.2 7009 "end-of-capture"
+wait_for 10 pcap_has "$WF_TMP/mesh.pcap" udp dst port 7009 || fail "the capture's end marker never reached the file"
+capture_stop
+echo "marker datagrams delivered through the mesh: $(delivered); in the capture: $(found "$WF_TMP/mesh.pcap")"
 [ "$(stat -c %s "$WF_TMP/mesh.pcap")" -gt 20000 ] || fail "the capture saw no traffic"
 [ "$(found "$WF_TMP/mesh.pcap")" = 0 ] || fail "the marker is readable on the wire"
 
-# In clear, the same way: the check can see it.
-capture "$WF_TMP/clear.pcap"
+# In clear, the same way: the check can see it (in the file while tcpdump
+# still runs: the capture of the marker is itself the event waited for).
+capture_start b "$WF_TMP/clear.pcap" -i to-a -s 0 udp
 bg b python3 "$UDPTOOL" listen 198.18.5.2 7002 "$WF_TMP/count2"
 wait_for 5 test -s "$WF_TMP/count2"
 ns_exec a python3 "$UDPTOOL" send 198.18.5.2 7002 "$marker" 5
-sleep 1
-stop_capture
+wait_until 10 '[ "$(found "$WF_TMP/clear.pcap")" -ge 1 ]' || true
+capture_stop
 echo "marker in the clear capture: $(found "$WF_TMP/clear.pcap")"
 [ "$(found "$WF_TMP/clear.pcap")" -ge 1 ] || fail "the capture cannot see a marker sent in clear"
 echo "wire: OK"

@@ -59,29 +59,38 @@ PY
 "$WEFT" cert show "$WF_TMP/tampered.crt" || true
 while [ "$(date +%s)" -le $((now + 3)) ]; do sleep 0.2; done
 
-probe() { # probe CERT NAME NODE_IP: hsprobe's exit code
+probe() { # probe CERT NAME NODE_IP WAIT_MS: hsprobe's exit code
 	local rc=0
 	ns_quiet x "$PROBE" --ca "$WF_TMP/ca/ca.crt" --cert "$1" --key "$WF_TMP/keys-$2/node.key" \
-		--to "$3:51820" --wait 1500 >&2 || rc=$?
+		--to "$3:51820" --wait "$4" >&2 || rc=$?
 	echo "$rc"
 }
+refused() { status_field "$1" 'd["drops"].get("certificate", 0)'; }
 
 for i in 1 2 3; do
 	ip=198.18.4.$i
-	rc=$(probe "$WF_TMP/good.crt" good $ip)
+	rc=$(probe "$WF_TMP/good.crt" good $ip 5000) # (it stops at the answer)
 	[ "$rc" = 0 ] || fail "h$i refused a good certificate (hsprobe exit $rc)"
 	for bad in foreign expired future tampered; do
-		rc=$(probe "$WF_TMP/$bad.crt" $bad $ip)
-		echo "h$i vs $bad certificate: hsprobe exit $rc"
+		# Refused and counted: then no answer can come, and the probe
+		# need not wait long for one.
+		c0=$(refused "h$i")
+		rc=$(probe "$WF_TMP/$bad.crt" $bad $ip 200)
+		wait_until 10 '[ "$(refused "h$i")" -gt "$c0" ]' || fail "h$i did not refuse a $bad certificate"
+		echo "h$i vs $bad certificate: refused; hsprobe exit $rc"
 		[ "$rc" = 1 ] || fail "h$i answered a $bad certificate (hsprobe exit $rc)"
 	done
 done
 
 # The same initiation three times (a duplicated datagram) is answered once:
-# a copy must not replace the session its initiator is about to use.
+# a copy must not replace the session its initiator is about to use. Both
+# copies are refused and counted (then no second answer can come).
+r0=$(status_field h1 'd["drops"]["handshake_replay"]')
 out=$(ns_quiet x "$PROBE" --ca "$WF_TMP/ca/ca.crt" --cert "$WF_TMP/good.crt" \
 	--key "$WF_TMP/keys-good/node.key" --to 198.18.4.1:51820 --wait 1000 --repeat 3)
 echo "$out"
+wait_until 10 '[ "$(status_field h1 "d[\"drops\"][\"handshake_replay\"]")" -ge $((r0 + 2)) ]' ||
+	fail "the copies of an initiation were not refused as copies"
 echo "$out" | grep -q "^1 answers to 3 copies" || fail "a duplicated initiation was answered again"
 
 # Every node said why, and counted it.
@@ -103,8 +112,14 @@ grep -h "refused certificate" "${WF_LOGS[0]}" | head -5
 "$WEFT" node init --dir "$WF_TMP/rogue" --ca "$WF_TMP/ca2" --name rogue --address 100.64.0.30 \
 	--listen 198.18.4.9:51820 --bootstrap 198.18.4.1:51820 >/dev/null
 echo "$MESH_TIMERS" >>"$WF_TMP/rogue/weft.conf"
+# It calls h1, its bootstrap host, the only node it knows, with the other
+# network's mac1: once h1 dropped that (a bad mac1 counts as `handshake`),
+# nothing it can do later gets it any further.
+hs_drops() { status_field h1 'd["drops"]["handshake"]'; }
+h0=$(hs_drops)
 mesh_up rogue x
-sleep 3
+wait_until 10 '[ "$(hs_drops)" -gt "$h0" ]' || fail "h1 never heard from the rogue node"
+echo "h1 dropped the rogue node's initiations: $h0 -> $(hs_drops)"
 for i in 1 2 3; do
 	if pings x "100.64.0.$i"; then fail "rogue node reached h$i"; fi
 	[ "$(peer_state "h$i" rogue)" = absent ] || fail "h$i accepted the rogue node"

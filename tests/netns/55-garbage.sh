@@ -23,16 +23,16 @@ mesh_up b
 wait_for 10 peer_up a b
 
 # Real handshake and data packets to mutate, captured off the wire.
-bg a tcpdump -i to-sw -U -n -s 0 -w "$WF_TMP/cap.pcap" udp port 51820
-cap=$BG_PID
-wait_for 5 test -s "$WF_TMP/cap.pcap"
-sleep 0.5
+capture_start a "$WF_TMP/cap.pcap" -i to-sw -s 0 udp port 51820 or udp port 7009
 mesh_down b
 mesh_up b
 wait_for 10 peer_up a b
 ns_quiet a ping -c 3 -i 0.2 100.64.0.2 >/dev/null
-kill -INT "$cap"
-wait "$cap" || true
+# The answers came, so they went past the capture: an end marker sent after
+# them, in clear, is in the file only once they are.
+ns_exec b python3 "$UDPTOOL" send 198.18.7.1 7009 "end-of-capture"
+wait_for 10 pcap_has "$WF_TMP/cap.pcap" udp port 7009 || fail "the capture's end marker never reached the file"
+capture_stop
 n=$(python3 -c '
 import sys; sys.path.insert(0, sys.argv[1])
 import udptool

@@ -61,7 +61,9 @@ bg a "$FORGE" --ca "$WF_TMP/ca/ca.crt" --cert "$WF_TMP/x/node.crt" --to 198.18.9
 	--ts +1000 --count "$SECS" --interval 1000
 f2=$BG_PID
 wait "$ticks" "$f1" "$f2"
-sleep 2
+# The last datagram left with the sender's exit; wait for it (late ones fail
+# below, on their delay).
+wait_until 10 '[ "$(wc -l <"$WF_TMP/stamps")" -ge "$SECS" ]' || true
 
 got=$(wc -l <"$WF_TMP/stamps")
 late=$(sort -k2 -n "$WF_TMP/stamps" | tail -n 1)

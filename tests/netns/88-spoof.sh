@@ -42,8 +42,9 @@ bad() { status_field v 'd["drops"]["bad_source"]'; }
 [ "$(cover 100.64.0.9)" = 0 ] || fail "control: an address of cover's subnet was not answered"
 b0=$(bad)
 rc=$(cover 100.64.0.2)
+# Dropped and counted: then it was not delivered, and no answer can come.
+wait_until 10 '[ "$(bad)" -gt "$b0" ]' || fail "the spoofed packet was not counted as bad_source"
 echo "spoofing x's address: hsprobe exit $rc; bad_source $b0 -> $(bad)"
 [ "$rc" = 4 ] || fail "v answered a packet from x's address sent by cover (exit $rc)"
-[ "$(bad)" -gt "$b0" ] || fail "the spoofed packet was not counted as bad_source"
 wait_for 5 pings v 100.64.0.2 || fail "x no longer answers v"
 echo "cryptokey routing: spoofed source refused"

@@ -70,7 +70,11 @@ mesh_up b
 mesh_up d
 wait_for 15 pings b 100.64.0.4 || fail "b and d do not find each other after restarting"
 has_version b 1 || fail "b lost the list across its restart"
-sleep 5
+# c calls them again: each refuses it, from the list it kept.
+for h in b d; do
+	wait_for 30 grep -q "refused certificate of c .*revoked" "${WF_DAEMON_LOG[${MESH_PID[$h]}]}" ||
+		fail "$h, restarted, never refused c (or never heard from it)"
+done
 for y in a b d; do
 	! pings c "100.64.0.${num[$y]}" || fail "revoked c reaches $y after the restarts"
 	no_c "$y" || fail "$y has c as a peer again"

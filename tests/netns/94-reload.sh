@@ -25,6 +25,12 @@ mesh_up b
 wait_for 10 pings a 100.64.0.2 || fail "a cannot reach b"
 
 serial_at_a() { status_field a 'next(p["serial"] for p in d["peers"] if p["name"] == "b")'; }
+probes() { status_field b 'd["node"]["gossip"]["probes"]'; }
+ticks_pass() { # ticks_pass: b sent two more gossip probes, so a whole tick of its timers ran since
+	local p0
+	p0=$(probes)
+	wait_until 10 '[ "$(probes)" -ge $((p0 + 2)) ]' || fail "b's timers do not run"
+}
 serial_of() { "$WEFT" cert show --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])'; }
 a_sees() { [ "$(serial_at_a)" = "$1" ]; }
 
@@ -40,8 +46,10 @@ s0=$(serial_at_a)
 	fail "ca renew"
 s1=$(serial_of "$WF_TMP/b/node.crt")
 [ "$s1" != "$s0" ] || fail "the renewal has the old serial"
-sleep 2
+ticks_pass
+[ "$(status_field b 'd["node"]["serial"]')" = "$s0" ] || fail "b took its new certificate before any reload"
 a_sees "$s0" || fail "a took b's new certificate before any reload"
+hc0=$(status_field b 'd["handshakes"]["completed"]')
 out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "weft reload failed: $out"
 echo "$out"
 echo "$out" | grep -q "certificate renewed" || fail "reload did not report the renewal"
@@ -95,13 +103,14 @@ echo "$out" | grep -q "revocation list version 1, 1 serial" || fail "the list wa
 
 # A key that needs a restart: reported, the rest applied. Nothing else
 # changed, so no handshake follows (the bootstrap host, which answered long
-# ago, is not called again).
-sleep 2
+# ago, is not called again). The renewal's handshake is over: b completed it.
+wait_until 10 '[ "$(status_field b "d[\"handshakes\"][\"completed\"]")" -gt "$hc0" ]' ||
+	fail "b never completed the handshake that hands a its renewed certificate"
 hs0=$(status_field b 'd["handshakes"]["initiated"]')
 echo "mtu = 1400" >>"$WF_TMP/b/weft.conf"
 out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload with a new mtu failed: $out"
 echo "$out" | grep -q "at the next restart: mtu" || fail "the mtu change was not reported: $out"
-sleep 3
+ticks_pass
 hs1=$(status_field b 'd["handshakes"]["initiated"]')
 [ "$hs1" = "$hs0" ] || fail "a reload that changed nothing live started $((hs1 - hs0)) handshakes"
 

@@ -166,19 +166,22 @@ for v in empty full; do
 	sed -i -e '/^bootstrap/d' -e 's/^listen.*/listen = 198.18.99.1:51820/' "$WF_TMP/solo-$v/weft.conf"
 	[ "$v" = full ] || rm -f "$WF_TMP/solo-$v/peers.cache"
 done
-heap_of() { # heap_of DIR PEERS: start it in solo, wait for PEERS peers, set HEAP to its heap
-	local dir=$1 want=$2
+heap_of() { # heap_of DIR PEERS CALLS: start it in solo, wait for PEERS peers and CALLS
+	# handshakes begun, set HEAP to its heap
+	local dir=$1 want=$2 calls=$3
 	mesh_up "$dir" solo >/dev/null
 	wait_until 10 '[ "$(status_field "$dir" "len(d[\"peers\"])" 2>/dev/null)" = "$want" ]' ||
 		fail "$dir: not $want peers ($(status_field "$dir" 'len(d["peers"])' 2>/dev/null))"
-	sleep 1
+	wait_until 10 '[ "$(status_field "$dir" "d[\"handshakes\"][\"initiated\"]")" -ge "$calls" ]' ||
+		fail "$dir: not $calls handshakes begun"
 	HEAP=$(status_field "$dir" 'int(d["node"]["sessions"]["heap_bytes"])')
 	mesh_down "$dir" >/dev/null
 }
 status_json() { ns_quiet solo "$WEFT" status --dir "$WF_TMP/$1" --json; }
-heap_of solo-empty 0
+heap_of solo-empty 0 0
 h0=$HEAP
-heap_of solo-full $((N - 1))
+# (WF_COLD_CALLS: on demand and cut off, it calls 8 members at once.)
+heap_of solo-full $((N - 1)) 8
 h1=$HEAP
 per=$(( (h1 - h0) / (N - 1) ))
 echo "memory: heap $h0 bytes with no member, $h1 with $((N - 1)) idle: $per bytes a member"

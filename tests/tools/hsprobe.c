@@ -8,18 +8,21 @@
  * who has the network's CA certificate would have it.
  *
  *   hsprobe --ca ca.crt --cert node.crt --key node.key --to IP:PORT [--wait MS]
- *           [--repeat N] [--prove] [--member CERT [--member-at IP:PORT]]
+ *           [--repeat N] [--prove] [--member CERT... [--member-at IP:PORT]]
  *           [--ping DST [--spoof SRC]]
  *
- * --repeat sends the same initiation N times (a duplicated datagram) and
- * prints how many answers came back; a daemon must answer only the first.
+ * --wait is how long to wait for an answer (without --repeat, no longer than
+ * the first). --repeat sends the same initiation N times (a duplicated
+ * datagram) and prints how many answers came back within --wait of the one
+ * before; a daemon must answer only the first.
  *
  * Once accepted, it can act as the member it holds the key of: --prove sends
  * a keepalive on the new keys, which proves the key to the daemon; --member
  * then tells it about another node (a MEMBER message with that certificate,
- * and an endpoint), as any member may; --ping sends an ICMP echo request to
- * DST with our first address as its source, or with SRC (--spoof), and waits
- * for the echo reply.
+ * and an endpoint), as any member may; given up to 4 times, one message each,
+ * in that order, on one socket, so that the daemon takes them in that order;
+ * --ping sends an ICMP echo request to DST with our first address as its
+ * source, or with SRC (--spoof), and waits for the echo reply.
  *
  * Exit: 0 accepted (and every action done; with --ping, the reply came), 1 no
  * response, 2 usage or local error, 3 an invalid response, 4 no echo reply.
@@ -34,7 +37,7 @@
 #include "core/session.h"
 #include "probe.h"
 
-enum { OUR_INDEX = 0x42, ICMP_ID = 0x4850 };
+enum { OUR_INDEX = 0x42, ICMP_ID = 0x4850, MEMBERS_MAX = 4 };
 
 struct probe {
 	struct probe_net net;
@@ -42,7 +45,8 @@ struct probe {
 	struct wf_keypair *kp;
 	union wf_endpoint to;
 	int fd, wait_ms;
-	const char *member, *member_at, *ping, *spoof;
+	const char *member[MEMBERS_MAX], *member_at, *ping, *spoof;
+	int n_members;
 	bool prove;
 };
 
@@ -86,7 +90,7 @@ static bool send_sealed(struct probe *p, uint8_t type, uint8_t *pkt, size_t len)
 	       sendto(p->fd, pkt, n, 0, &p->to.sa, wf_endpoint_len(&p->to)) >= 0;
 }
 
-static bool send_member(struct probe *p)
+static bool send_member(struct probe *p, const char *path)
 {
 	uint8_t pkt[WF_DATA_OVERHEAD + WF_CERT_MAX_ENCODED + 64], enc[WF_CERT_MAX_ENCODED];
 	union wf_endpoint at;
@@ -95,7 +99,7 @@ static bool send_member(struct probe *p)
 	size_t elen, n;
 
 	memset(&at, 0, sizeof(at));
-	if (!wf_cert_load(p->member, &c, err, sizeof(err)) ||
+	if (!wf_cert_load(path, &c, err, sizeof(err)) ||
 	    (p->member_at && !wf_endpoint_parse(&at, p->member_at))) {
 		fprintf(stderr, "hsprobe: %s\n", p->member_at ? "bad --member-at" : err);
 		return false;
@@ -151,10 +155,11 @@ static int act(struct probe *p)
 {
 	uint8_t ka[WF_DATA_OVERHEAD];
 
-	if ((p->prove || p->member || p->ping) && !send_sealed(p, WF_MSG_DATA, ka, 0))
+	if ((p->prove || p->n_members || p->ping) && !send_sealed(p, WF_MSG_DATA, ka, 0))
 		return 2;
-	if (p->member && !send_member(p))
-		return 2;
+	for (int i = 0; i < p->n_members; i++)
+		if (!send_member(p, p->member[i]))
+			return 2;
 	return p->ping ? ping(p) : 0;
 }
 
@@ -172,8 +177,9 @@ static int run(struct probe *p, int repeat)
 			return 2;
 		}
 	}
-	/* The first answer is checked; later ones are only counted. */
-	for (;;) {
+	/* The first answer is checked; later ones are only counted, so with
+	 * one initiation sent there is nothing to wait for after it. */
+	while (!(repeat == 1 && answers)) {
 		struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
 		uint8_t in[WF_HANDSHAKE_MAX];
 		ssize_t n;
@@ -214,16 +220,17 @@ int main(int argc, char **argv)
 		case 'w': p.wait_ms = atoi(optarg); break;
 		case 'r': repeat = atoi(optarg); break;
 		case 'P': p.prove = true; break;
-		case 'm': p.member = optarg; break;
+		case 'm': p.member[p.n_members++ % MEMBERS_MAX] = optarg; break;
 		case 'a': p.member_at = optarg; break;
 		case 'p': p.ping = optarg; break;
 		case 's': p.spoof = optarg; break;
 		default: return 2;
 		}
 	}
-	if (!ca || !cert || !key || !to || !wf_endpoint_parse(&p.to, to)) {
+	if (!ca || !cert || !key || !to || !wf_endpoint_parse(&p.to, to) ||
+	    p.n_members > MEMBERS_MAX) {
 		fprintf(stderr, "usage: hsprobe --ca F --cert F --key F --to IP:PORT [--wait MS] "
-				"[--repeat N] [--prove] [--member CERT [--member-at IP:PORT]] "
+				"[--repeat N] [--prove] [--member CERT... [--member-at IP:PORT]] "
 				"[--ping DST [--spoof SRC]]\n");
 		return 2;
 	}

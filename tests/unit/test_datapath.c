@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include <netinet/udp.h>
+#include <poll.h>
 
 #include "../common/harness.h"
 #include "../common/packets.h"
@@ -562,7 +563,7 @@ static void test_rx_plain(void **state)
 	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
 }
 
-/* 33-35: through a real UDP socket with UDP_GRO: a run sent as one
+/* 33-36: through a real UDP socket with UDP_GRO: a run sent as one
  * UDP_SEGMENT message is cut where the kernel says, and coalesced. */
 static void test_rx_socket(void **state)
 {
@@ -626,6 +627,19 @@ static void test_rx_socket(void **state)
 	/* 35: x was heard from there: that is its endpoint now; put it back */
 	assert_true(wf_endpoint_equal(&wf_peer_find(d, x.cert.pubkey)->endpoint, &from));
 	wf_peer_find(d, x.cert.pubkey)->endpoint = x_at;
+	/* 36: an empty datagram is a runt like any other: counted as malformed */
+	{
+		uint64_t malformed = WF_GET(d->drops[WF_DROP_MALFORMED]);
+		struct msghdr empty = {.msg_name = &at.sa, .msg_namelen = wf_endpoint_len(&at)};
+		struct pollfd pf = {.fd = rx, .events = POLLIN};
+
+		assert_int_equal(sendmsg(tx, &empty, 0), 0); /* (sendto is the harness's) */
+		assert_int_equal(poll(&pf, 1, 5000), 1);
+		W->udp_fd = rx;
+		wf_udp_receive(W);
+		W->udp_fd = 1000;
+		assert_int_equal(WF_GET(d->drops[WF_DROP_MALFORMED]), malformed + 1);
+	}
 	close(rx);
 	close(tx);
 }

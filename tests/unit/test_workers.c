@@ -656,6 +656,46 @@ static void test_15_told_member_routed(void **state)
 	wf_reclaim(d, true);
 }
 
+/* 16. A flood fills the queue behind the initiation being taken as fast as
+ * the control thread frees it: what waits behind it is counted when it is
+ * taken, not when the drain began. Two initiations queued; while the first
+ * is answered, the worker queues WF_CTLQ_LOAD more: the second gets a
+ * cookie reply, not an answer. */
+static void flood_meanwhile(void)
+{
+	uint8_t junk[WF_DATA_OVERHEAD] = {WF_MSG_HANDSHAKE_INIT, WF_PROTO_VERSION};
+
+	hn_on_send = NULL; /* once */
+	for (int i = 0; i < WF_CTLQ_LOAD; i++)
+		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+}
+
+static void test_16_backlog_now(void **state)
+{
+	static uint8_t pkt[2][WF_HANDSHAKE_MAX];
+	struct wf_noise_handshake hs[2];
+	uint64_t cookies = d->hs_count.cookies, answered = d->hs_count.answered;
+	size_t len[2];
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		len[i] = hn_init(&z, &hs[i], wf_realtime_ns(), 0x900 + i, NULL, pkt[i], sizeof(pkt[i]));
+		assert_true(len[i] >= WF_INIT_MIN_LEN);
+		wf_udp_dispatch(WK, pkt[i], len[i], &z_at, HN_NOW);
+	}
+	assert_int_equal(queued(), 2);
+	hn_on_send = flood_meanwhile;
+	wf_ctl_drain(d, HN_NOW);
+	assert_null(hn_on_send); /* the first was answered, and the queue filled */
+	assert_int_equal(d->hs_count.answered, answered + 1);
+	assert_int_equal(d->hs_count.cookies, cookies + 1);
+	assert_int_equal(queued(), WF_CTLQ_LOAD);
+	wf_ctl_drain(d, HN_NOW);
+	assert_int_equal(queued(), 0);
+	for (int i = 0; i < 2; i++)
+		wf_noise_handshake_clear(&hs[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -674,6 +714,7 @@ int main(void)
 	    cmocka_unit_test(test_13_new_place_proven_first),
 	    cmocka_unit_test(test_14_unroutable_peer_kept),
 	    cmocka_unit_test(test_15_told_member_routed),
+	    cmocka_unit_test(test_16_backlog_now),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
