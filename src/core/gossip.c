@@ -38,7 +38,7 @@ void wf_gossip_cfg_default(struct wf_gossip_cfg *c)
 		.wait_ms = 15000,
 		.wait_teller = 1024,
 		.wait_max = 8192,
-		.sync_gap_ms = 800,
+		.sync_gap_ms = 1000,
 		.relay_per = 3,
 	};
 }

@@ -98,7 +98,7 @@ struct wf_gossip_cfg {
 	 * (wf_gossip_certified) this long, at most wait_teller of them from
 	 * one member and wait_max in all. */
 	unsigned wait_ms, wait_teller, wait_max;
-	unsigned sync_gap_ms;  /* one member's comparisons answered at most this often */
+	unsigned sync_gap_ms;  /* one member's comparisons: one answered this often, two at once */
 	unsigned relay_per;    /* probes relayed at once for one member, at most */
 };
 
@@ -118,7 +118,7 @@ struct wf_gmember {
 	uint8_t ep[WF_GOSSIP_EP_MAX]; /* a hint: where the last teller reaches it */
 	uint8_t flags;    /* WF_GM_LINK, WF_GM_WANT */
 	uint16_t told;    /* its records of others that wait for a certificate */
-	uint32_t sync_at; /* when we last answered its comparison ((uint32_t)ms, 0: never) */
+	int64_t sync_tat; /* its comparisons' budget (core/ratelimit.h) */
 };
 
 /* A record of a key this node holds no certificate of: it waits apart from

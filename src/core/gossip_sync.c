@@ -10,6 +10,7 @@
 
 #include "common/bytes.h"
 #include "core/gossip_impl.h"
+#include "core/ratelimit.h"
 
 static void send_digest(struct wf_gossip *g, uint32_t to, unsigned which,
 			struct wf_gossip_out *out)
@@ -72,13 +73,13 @@ void wfg_got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int64_
 {
 	uint8_t pull[9] = {WF_GOSSIP_SYNC_PULL};
 	uint64_t mask, epoch = wf_get_le64(msg + 6);
-	struct wf_gmember *m = &g->m[from];
-	uint32_t at = (uint32_t)now | 1; /* (0: never) */
+	struct wf_rate one = wf_rate_every(g->cfg.sync_gap_ms, 2);
 	struct wf_gossip_event *e;
 
-	/* One member's comparisons, at most one per sync_gap_ms: a member
-	 * that asks more often cannot use up what the others are answered. */
-	if (m->sync_at && at - m->sync_at < g->cfg.sync_gap_ms) {
+	/* One member's comparisons, one a sync_gap_ms (two at once, for a
+	 * join's quick repeats and a late datagram): a member that asks more
+	 * often cannot use up what the others are answered. */
+	if (!wf_rate_allow(&one, &g->m[from].sync_tat, now)) {
 		g->st.sync_refused++;
 		return;
 	}
@@ -91,7 +92,6 @@ void wfg_got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int64_
 		return;
 	}
 	g->sync_answered++;
-	m->sync_at = at;
 	if (epoch != g->epoch && (e = wfg_event(out, WF_GE_EPOCH, &g->m[from], NULL)))
 		e->value = epoch;
 	mask = digest_diff(g, msg + WF_GOSSIP_SYNC_DIGESTS);
