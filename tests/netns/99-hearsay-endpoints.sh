@@ -82,8 +82,10 @@ check "positive control: fv and fx reach the honest hosts" \
 t0=$SECONDS
 check "fv reaches fx (told at a dead endpoint) within 60 s" wait_for 60 pings fv 100.64.0.41
 echo "after $((SECONDS - t0)) s, fv holds fx at: $(status_field fv "next(((p['endpoint'], p['endpoint_source'], p['endpoint_via'], p['state']) for p in d['peers'] if p['name'] == 'fx'), 'nowhere (status lists no peer without an endpoint)')")"
-n=$(gave_up_hint fv fx "$FDEAD" fe)
-check "positive control: fv tried fx at the dead endpoint, and gave that hint up ($n times)" [ "$n" -ge 1 ]
+# Whichever end gave the lie up first asked another member and called the
+# other end, which then never had to give it up itself.
+n=$(($(gave_up_hint fv fx "$FDEAD" fe) + $(gave_up_hint fx fv "$FDEAD" fe)))
+check "positive control: fv and fx tried each other at the dead endpoint, and one gave that hint up ($n times)" [ "$n" -ge 1 ]
 check "positive control: f2 reaches fx" wait_for 10 pings f2 100.64.0.41
 kill "$fe_pid"
 bg_wait "$fe_pid" >/dev/null || true
