@@ -130,13 +130,15 @@ int wf_nl_addr_del(const char *ifname, const struct wf_prefix *addr, unsigned pr
 }
 
 static int route_change(uint16_t type, uint16_t flags, const char *ifname,
-			const struct wf_prefix *dst, unsigned mtu)
+			const struct wf_prefix *dst, const struct wf_prefix *src, unsigned mtu)
 {
 	int idx, ret = family_check(dst->family, dst->len);
 	struct rtattr *metrics;
 	struct rtmsg *rtm;
 	struct wf_nl_req r;
 
+	if (ret == 0 && src && src->family != dst->family)
+		ret = -EINVAL;
 	if (ret < 0)
 		return ret;
 	idx = ifindex_of(ifname);
@@ -158,6 +160,8 @@ static int route_change(uint16_t type, uint16_t flags, const char *ifname,
 	if (dst->len)
 		wf_nl_req_put(&r, RTA_DST, dst->addr, wf_family_addr_len(dst->family));
 	wf_nl_req_put_u32(&r, RTA_OIF, (uint32_t)idx);
+	if (src)
+		wf_nl_req_put(&r, RTA_PREFSRC, src->addr, wf_family_addr_len(src->family));
 	if (mtu) {
 		metrics = wf_nl_nest_start(&r, RTA_METRICS);
 		wf_nl_req_put_u32(&r, RTAX_MTU, mtu);
@@ -168,12 +172,18 @@ static int route_change(uint16_t type, uint16_t flags, const char *ifname,
 
 int wf_nl_route_add(const char *ifname, const struct wf_prefix *dst, unsigned mtu)
 {
-	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifname, dst, mtu);
+	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifname, dst, NULL, mtu);
+}
+
+int wf_nl_route_add_src(const char *ifname, const struct wf_prefix *dst,
+			const struct wf_prefix *src, unsigned mtu)
+{
+	return route_change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, ifname, dst, src, mtu);
 }
 
 int wf_nl_route_del(const char *ifname, const struct wf_prefix *dst)
 {
-	return route_change(RTM_DELROUTE, 0, ifname, dst, 0);
+	return route_change(RTM_DELROUTE, 0, ifname, dst, NULL, 0);
 }
 
 struct route_info {
@@ -246,4 +256,90 @@ int wf_nl_route_mtu_to(const union wf_endpoint *dst)
 	if (mtu > 0 && ri.mtu > 0 && ri.mtu < (unsigned)mtu)
 		mtu = (int)ri.mtu;
 	return mtu;
+}
+
+/* --- xfrm interfaces ------------------------------------------------------ */
+
+int wf_nl_xfrmi_add(const char *ifname, uint32_t if_id, const char *link)
+{
+	struct rtattr *info, *data;
+	struct ifinfomsg *ifi;
+	struct wf_nl_req r;
+	int link_idx = 0;
+
+	if (if_id == 0) /* the kernel refuses it: 0 is "no interface" on SAs */
+		return -EINVAL;
+	if (link && (link_idx = ifindex_of(link)) < 0)
+		return link_idx;
+	ifi = wf_nl_req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	wf_nl_req_put(&r, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	info = wf_nl_nest_start(&r, IFLA_LINKINFO);
+	wf_nl_req_put(&r, IFLA_INFO_KIND, "xfrm", 5);
+	data = wf_nl_nest_start(&r, IFLA_INFO_DATA);
+	wf_nl_req_put_u32(&r, IFLA_XFRM_IF_ID, if_id);
+	if (link_idx)
+		wf_nl_req_put_u32(&r, IFLA_XFRM_LINK, (uint32_t)link_idx);
+	wf_nl_nest_end(&r, data);
+	wf_nl_nest_end(&r, info);
+	return wf_nl_talk(NETLINK_ROUTE, &r, NULL, NULL);
+}
+
+int wf_nl_xfrmi_parse(const struct nlmsghdr *nh, uint32_t *if_id)
+{
+	const struct rtattr *info, *kind, *data;
+	const void *attrs;
+	size_t len;
+
+	if (nh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	attrs = wf_nl_msg_attrs(nh, sizeof(struct ifinfomsg), &len);
+	if (!attrs)
+		return -EBADMSG;
+	info = wf_nl_attr_find(attrs, len, IFLA_LINKINFO);
+	kind = info ? wf_nl_attr_find(RTA_DATA(info), RTA_PAYLOAD(info), IFLA_INFO_KIND) : NULL;
+	if (!kind || RTA_PAYLOAD(kind) < 4 || memcmp(RTA_DATA(kind), "xfrm", 4) ||
+	    (RTA_PAYLOAD(kind) > 4 && ((const char *)RTA_DATA(kind))[4] != 0))
+		return -EMEDIUMTYPE;
+	data = wf_nl_attr_find(RTA_DATA(info), RTA_PAYLOAD(info), IFLA_INFO_DATA);
+	if (!data ||
+	    !wf_nl_attr_u32(wf_nl_attr_find(RTA_DATA(data), RTA_PAYLOAD(data), IFLA_XFRM_IF_ID),
+			    if_id))
+		return -EBADMSG;
+	return 0;
+}
+
+static int xfrmi_reply(const struct nlmsghdr *nh, void *arg)
+{
+	return wf_nl_xfrmi_parse(nh, arg);
+}
+
+int wf_nl_xfrmi_get(const char *ifname, uint32_t *if_id)
+{
+	int idx = ifindex_of(ifname);
+	struct ifinfomsg *ifi;
+	struct wf_nl_req r;
+
+	if (idx < 0)
+		return idx;
+	*if_id = 0;
+	ifi = wf_nl_req_init(&r, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	wf_nl_req_put_u32(&r, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return wf_nl_talk(NETLINK_ROUTE, &r, xfrmi_reply, if_id);
+}
+
+int wf_nl_link_del(const char *ifname)
+{
+	int idx = ifindex_of(ifname);
+	struct ifinfomsg *ifi;
+	struct wf_nl_req r;
+
+	if (idx < 0)
+		return idx;
+	ifi = wf_nl_req_init(&r, RTM_DELLINK, 0, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	return wf_nl_talk(NETLINK_ROUTE, &r, NULL, NULL);
 }
