@@ -20,7 +20,8 @@ void *wf_nl_req_init(struct wf_nl_req *r, uint16_t type, uint16_t flags, size_t 
 	return NLMSG_DATA(&r->u.nh);
 }
 
-/* The buffer was zeroed, so padding is zero. */
+/* The buffer was zeroed, so padding is zero, and so is a payload given as
+ * NULL (to be filled in place). */
 struct rtattr *wf_nl_req_put(struct wf_nl_req *r, uint16_t type, const void *data, size_t len)
 {
 	size_t off = NLMSG_ALIGN(r->u.nh.nlmsg_len);
@@ -34,7 +35,7 @@ struct rtattr *wf_nl_req_put(struct wf_nl_req *r, uint16_t type, const void *dat
 	rta = (struct rtattr *)(r->u.buf + off);
 	rta->rta_type = type;
 	rta->rta_len = (uint16_t)RTA_LENGTH(len);
-	if (len)
+	if (len && data)
 		memcpy(RTA_DATA(rta), data, len);
 	r->u.nh.nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
 	return rta;

@@ -40,7 +40,8 @@ struct wf_nl_req {
  * hdrlen bytes; NLM_F_REQUEST | NLM_F_ACK are added to flags. Returns that
  * header, zeroed. */
 void *wf_nl_req_init(struct wf_nl_req *r, uint16_t type, uint16_t flags, size_t hdrlen);
-/* Append an attribute; NULL (and the request marked) if it does not fit. */
+/* Append an attribute; NULL (and the request marked) if it does not fit.
+ * data NULL leaves len zero bytes to fill in through the returned pointer. */
 struct rtattr *wf_nl_req_put(struct wf_nl_req *r, uint16_t type, const void *data, size_t len);
 void wf_nl_req_put_u32(struct wf_nl_req *r, uint16_t type, uint32_t v);
 /* A nested attribute: start it empty, add its members, then close it. */
