@@ -87,6 +87,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/c
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(WRAP) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS) \
 		-lcmocka
 
+# xfrmctl drives the kernel data path's daemon modules (tests/vm/20-xfrm-module).
+$(BUILD)/tests/xfrmctl: tests/tools/xfrmctl.c $(LIBWEFT) $(DAEMON_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TOOL    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS)
+
 $(BUILD)/tests/%: tests/tools/%.c $(LIBWEFT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TOOL    $@")
