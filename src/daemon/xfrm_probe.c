@@ -9,7 +9,7 @@
  *                                             no such AEAD, or no ESP at all:
  *   the same SA with the null algorithms ->   EPROTONOSUPPORT, "Requested type
  *                                             not found": no ESP (CONFIG_INET_ESP);
- *                                             accepted: ESP, but not the AEAD
+ *                                             anything else: ESP, but not the AEAD
  *   EPERM                                     not allowed (CAP_NET_ADMIN)
  *
  * The AEAD is looked up before ESP itself, so a kernel with neither says
@@ -108,7 +108,9 @@ static void explain(int err, int fd, enum wf_cipher cipher, int family, uint32_t
 {
 	const char *alg = wf_esp_aead_name(cipher);
 
-	if (err == -ENOSYS && probe_null(fd, family, if_id) == 0)
+	/* Only "no such type" says ESP is missing; another failure of the null
+	 * SA leaves the AEAD as the one thing known to be missing. */
+	if (err == -ENOSYS && probe_null(fd, family, if_id) != -EPROTONOSUPPORT)
 		snprintf(why, len, "the kernel has no %s (%s)", alg, aead_config(cipher));
 	else if (err == -ENOSYS || err == -EPROTONOSUPPORT)
 		snprintf(why, len, "the kernel has no %s", esp_config(family));
