@@ -5,6 +5,10 @@
  * checked before it is used (tests/fuzz/fuzz_xfrm.c): a message too short for
  * its header, or whose addresses are of no family, is -EBADMSG; a short or
  * missing attribute just leaves its field zero.
+ *
+ * Netlink aligns messages to 4 bytes only, and the headers hold 64-bit
+ * counters: the second message of a datagram may well sit at 4 mod 8, so
+ * each header is copied out before it is read (the fuzzer's UBSan said so).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -100,16 +104,18 @@ static int sa_info_read(const struct xfrm_usersa_info *p, const void *attrs, siz
 
 int wf_xfrm_sa_parse(const struct nlmsghdr *nh, struct wf_xfrm_sa_info *info)
 {
+	struct xfrm_usersa_info p;
 	const void *attrs;
 	size_t len;
 
 	memset(info, 0, sizeof(*info));
 	if (nh->nlmsg_type != XFRM_MSG_NEWSA)
 		return -ENOMSG;
-	attrs = wf_nl_msg_attrs(nh, sizeof(struct xfrm_usersa_info), &len);
+	attrs = wf_nl_msg_attrs(nh, sizeof(p), &len);
 	if (!attrs)
 		return -EBADMSG;
-	return sa_info_read(NLMSG_DATA(nh), attrs, len, info);
+	memcpy(&p, NLMSG_DATA(nh), sizeof(p));
+	return sa_info_read(&p, attrs, len, info);
 }
 
 static int selector_get(struct wf_prefix *src, struct wf_prefix *dst,
@@ -126,7 +132,7 @@ static int selector_get(struct wf_prefix *src, struct wf_prefix *dst,
 
 int wf_xfrm_policy_parse(const struct nlmsghdr *nh, struct wf_xfrm_policy_info *info)
 {
-	const struct xfrm_userpolicy_info *pi;
+	struct xfrm_userpolicy_info pi;
 	const struct xfrm_user_tmpl *t;
 	const void *attrs;
 	size_t len;
@@ -134,62 +140,62 @@ int wf_xfrm_policy_parse(const struct nlmsghdr *nh, struct wf_xfrm_policy_info *
 	memset(info, 0, sizeof(*info));
 	if (nh->nlmsg_type != XFRM_MSG_NEWPOLICY)
 		return -ENOMSG;
-	attrs = wf_nl_msg_attrs(nh, sizeof(*pi), &len);
+	attrs = wf_nl_msg_attrs(nh, sizeof(pi), &len);
 	if (!attrs)
 		return -EBADMSG;
-	pi = NLMSG_DATA(nh);
-	info->index = pi->index;
-	info->dir = pi->dir;
-	info->priority = pi->priority;
+	memcpy(&pi, NLMSG_DATA(nh), sizeof(pi));
+	info->index = pi.index;
+	info->dir = pi.dir;
+	info->priority = pi.priority;
 	(void)wf_nl_attr_u32(wf_nl_attr_find(attrs, len, XFRMA_IF_ID), &info->if_id);
 	t = attr(attrs, len, XFRMA_TMPL, sizeof(*t));
 	if (t)
 		info->reqid = t->reqid;
-	return selector_get(&info->src, &info->dst, &pi->sel);
+	return selector_get(&info->src, &info->dst, &pi.sel);
 }
 
 /* An expire carries the SA as a dump does, and whether it is the hard one. */
 static int expire_parse(const struct nlmsghdr *nh, struct wf_xfrm_event *ev)
 {
-	const struct xfrm_user_expire *ue;
+	struct xfrm_user_expire ue;
 	const void *attrs;
 	size_t len;
 
-	attrs = wf_nl_msg_attrs(nh, sizeof(*ue), &len);
+	attrs = wf_nl_msg_attrs(nh, sizeof(ue), &len);
 	if (!attrs)
 		return -EBADMSG;
-	ue = NLMSG_DATA(nh);
-	ev->kind = ue->hard ? WF_XFRM_EXPIRE_HARD : WF_XFRM_EXPIRE_SOFT;
-	return sa_info_read(&ue->state, attrs, len, &ev->sa);
+	memcpy(&ue, NLMSG_DATA(nh), sizeof(ue));
+	ev->kind = ue.hard ? WF_XFRM_EXPIRE_HARD : WF_XFRM_EXPIRE_SOFT;
+	return sa_info_read(&ue.state, attrs, len, &ev->sa);
 }
 
 /* An acquire: the policy's template names the tunnel (and its family, which
  * the acquire's own header leaves out), the selector the packet. */
 static int acquire_parse(const struct nlmsghdr *nh, struct wf_xfrm_event *ev)
 {
-	const struct xfrm_user_acquire *ua;
+	struct xfrm_user_acquire ua;
 	const struct xfrm_user_tmpl *t;
 	const void *attrs;
 	size_t len;
 	unsigned bits;
 
-	attrs = wf_nl_msg_attrs(nh, sizeof(*ua), &len);
+	attrs = wf_nl_msg_attrs(nh, sizeof(ua), &len);
 	if (!attrs)
 		return -EBADMSG;
-	ua = NLMSG_DATA(nh);
+	memcpy(&ua, NLMSG_DATA(nh), sizeof(ua));
 	t = attr(attrs, len, XFRMA_TMPL, sizeof(*t));
 	bits = t ? family_bits(t->family) : 0;
 	if (!bits)
 		return -EBADMSG;
 	ev->kind = WF_XFRM_ACQUIRE;
-	addr_get(&ev->sa.id.dst, t->family, &ua->id.daddr, bits);
-	addr_get(&ev->sa.src, t->family, &ua->saddr, bits);
-	ev->sa.id.spi = ntohl(ua->id.spi);
-	ev->sa.proto = ua->id.proto;
+	addr_get(&ev->sa.id.dst, t->family, &ua.id.daddr, bits);
+	addr_get(&ev->sa.src, t->family, &ua.saddr, bits);
+	ev->sa.id.spi = ntohl(ua.id.spi);
+	ev->sa.proto = ua.id.proto;
 	ev->sa.mode = t->mode;
 	ev->sa.reqid = t->reqid;
 	(void)wf_nl_attr_u32(wf_nl_attr_find(attrs, len, XFRMA_IF_ID), &ev->sa.if_id);
-	return selector_get(&ev->sel_src, &ev->sel_dst, &ua->sel);
+	return selector_get(&ev->sel_src, &ev->sel_dst, &ua.sel);
 }
 
 int wf_xfrm_event_parse(const struct nlmsghdr *nh, struct wf_xfrm_event *ev)
