@@ -149,6 +149,9 @@ build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
 build-fuzz/fuzz/fuzz_responder: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
 build-fuzz/fuzz/fuzz_datapath: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
 build-fuzz/fuzz/fuzz_datapath: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
+# fuzz_xfrm: the kernel data path's readers of what the kernel sends.
+build-fuzz/fuzz/fuzz_xfrm: FUZZ_EXTRA := $(FUZZ_DAEMON)
+build-fuzz/fuzz/fuzz_xfrm: $(FUZZ_DAEMON)
 
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 FUZZ_SECONDS ?= 300
