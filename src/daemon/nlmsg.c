@@ -41,11 +41,6 @@ struct rtattr *wf_nl_req_put(struct wf_nl_req *r, uint16_t type, const void *dat
 	return rta;
 }
 
-void wf_nl_req_put_u32(struct wf_nl_req *r, uint16_t type, uint32_t v)
-{
-	wf_nl_req_put(r, type, &v, sizeof(v));
-}
-
 struct rtattr *wf_nl_nest_start(struct wf_nl_req *r, uint16_t type)
 {
 	return wf_nl_req_put(r, type, NULL, 0);

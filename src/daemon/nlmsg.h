@@ -43,7 +43,13 @@ void *wf_nl_req_init(struct wf_nl_req *r, uint16_t type, uint16_t flags, size_t 
 /* Append an attribute; NULL (and the request marked) if it does not fit.
  * data NULL leaves len zero bytes to fill in through the returned pointer. */
 struct rtattr *wf_nl_req_put(struct wf_nl_req *r, uint16_t type, const void *data, size_t len);
-void wf_nl_req_put_u32(struct wf_nl_req *r, uint16_t type, uint32_t v);
+/* Inline: GCC 12 with -fsanitize=address, seeing wf_nl_req_put inlined into
+ * a function of its own, takes the attribute for a write into the nlmsghdr
+ * that shares the union (a false -Wstringop-overflow). */
+static inline void wf_nl_req_put_u32(struct wf_nl_req *r, uint16_t type, uint32_t v)
+{
+	wf_nl_req_put(r, type, &v, sizeof(v));
+}
 /* A nested attribute: start it empty, add its members, then close it. */
 struct rtattr *wf_nl_nest_start(struct wf_nl_req *r, uint16_t type);
 void wf_nl_nest_end(struct wf_nl_req *r, struct rtattr *nest);

@@ -357,29 +357,30 @@ static void test_priority(void **state)
 
 /* --- What the kernel sends ---------------------------------------------------- */
 
+/* A plain byte buffer, not a union with a struct nlmsghdr: GCC 12's object
+ * size checks (with ASan) take attributes written into such a union for
+ * writes past the header. */
 struct msg {
-	union {
-		struct nlmsghdr nh;
-		uint8_t buf[4096];
-	} u;
+	_Alignas(8) uint8_t buf[4096];
 };
+#define NH(m) ((struct nlmsghdr *)(m)->buf)
 
 static void *msg_init(struct msg *m, uint16_t type, size_t hdr)
 {
 	memset(m, 0, sizeof(*m));
-	m->u.nh.nlmsg_type = type;
-	m->u.nh.nlmsg_len = NLMSG_LENGTH(hdr);
-	return NLMSG_DATA(&m->u.nh);
+	NH(m)->nlmsg_type = type;
+	NH(m)->nlmsg_len = NLMSG_LENGTH(hdr);
+	return NLMSG_DATA(NH(m));
 }
 
 static void msg_put(struct msg *m, uint16_t type, const void *data, size_t len)
 {
-	struct rtattr *a = (void *)(m->u.buf + NLMSG_ALIGN(m->u.nh.nlmsg_len));
+	struct rtattr *a = (void *)(m->buf + NLMSG_ALIGN(NH(m)->nlmsg_len));
 
 	a->rta_type = type;
 	a->rta_len = (uint16_t)RTA_LENGTH(len);
 	memcpy(RTA_DATA(a), data, len);
-	m->u.nh.nlmsg_len = NLMSG_ALIGN(m->u.nh.nlmsg_len) + RTA_SPACE(len);
+	NH(m)->nlmsg_len = NLMSG_ALIGN(NH(m)->nlmsg_len) + RTA_SPACE(len);
 }
 
 /* An SA as a GETSA answer carries it: 198.18.20.1 -> .2, SPI spi, if_id. */
@@ -434,7 +435,7 @@ static void test_sa_parse(void **state)
 
 	(void)state;
 	sa_msg(&m, 0x2002, &if_id);
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), 0);
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), 0);
 	assert_string_equal(wf_prefix_str(&i.id.dst, true, s, sizeof(s)), "198.18.20.2");
 	assert_string_equal(wf_prefix_str(&i.src, true, s, sizeof(s)), "198.18.20.1");
 	assert_int_equal(i.id.spi, 0x2002);
@@ -464,18 +465,18 @@ static void test_sa_parse_bad(void **state)
 
 	(void)state;
 	sa_msg(&m, 0x2002, NULL);
-	m.u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(*p)) - 1; /* 19: cut into the info */
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), -EBADMSG);
+	NH(&m)->nlmsg_len = NLMSG_LENGTH(sizeof(*p)) - 1; /* 19: cut into the info */
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), -EBADMSG);
 	sa_msg(&m, 0x2002, NULL);
-	((struct xfrm_usersa_info *)NLMSG_DATA(&m.u.nh))->family = 0; /* 20: no family */
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), -EBADMSG);
+	((struct xfrm_usersa_info *)NLMSG_DATA(NH(&m)))->family = 0; /* 20: no family */
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), -EBADMSG);
 	sa_msg(&m, 0x2002, NULL);
-	m.u.nh.nlmsg_type = XFRM_MSG_NEWPOLICY; /* 21: not an SA */
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), -ENOMSG);
+	NH(&m)->nlmsg_type = XFRM_MSG_NEWPOLICY; /* 21: not an SA */
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), -ENOMSG);
 	/* 22: no attributes at all: the info alone, the rest zero */
 	p = msg_init(&m, XFRM_MSG_NEWSA, sizeof(*p));
 	sa_info(p, 0x2002);
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), 0);
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), 0);
 	assert_int_equal(i.if_id, 0);
 	assert_int_equal(i.last_used, 0);
 	assert_int_equal(i.packets, 789);
@@ -484,7 +485,7 @@ static void test_sa_parse_bad(void **state)
 	sa_info(p, 0x2002);
 	msg_put(&m, XFRMA_IF_ID, "\x01\x00", 2);
 	msg_put(&m, XFRMA_REPLAY_ESN_VAL, "\x01\x00\x00\x00", 4);
-	assert_int_equal(wf_xfrm_sa_parse(&m.u.nh, &i), 0);
+	assert_int_equal(wf_xfrm_sa_parse(NH(&m), &i), 0);
 	assert_int_equal(i.if_id, 0);
 	assert_int_equal(i.seq, 0);
 }
@@ -515,7 +516,7 @@ static void test_policy_parse(void **state)
 
 	(void)state;
 	policy_dump_msg(&m, 0x108, XFRM_POLICY_FWD, &if_id); /* 24 */
-	assert_int_equal(wf_xfrm_policy_parse(&m.u.nh, &i), 0);
+	assert_int_equal(wf_xfrm_policy_parse(NH(&m), &i), 0);
 	assert_int_equal(i.index, 0x108);
 	assert_int_equal(i.dir, XFRM_POLICY_FWD);
 	assert_int_equal(i.if_id, W);
@@ -525,13 +526,13 @@ static void test_policy_parse(void **state)
 	assert_string_equal(wf_prefix_str(&i.dst, false, s, sizeof(s)), "0.0.0.0/0");
 	/* 25: a prefix longer than its family */
 	policy_dump_msg(&m, 0x108, XFRM_POLICY_FWD, NULL);
-	((struct xfrm_userpolicy_info *)NLMSG_DATA(&m.u.nh))->sel.prefixlen_d = 33;
-	assert_int_equal(wf_xfrm_policy_parse(&m.u.nh, &i), -EBADMSG);
+	((struct xfrm_userpolicy_info *)NLMSG_DATA(NH(&m)))->sel.prefixlen_d = 33;
+	assert_int_equal(wf_xfrm_policy_parse(NH(&m), &i), -EBADMSG);
 	/* 26: a policy with no family (ip's default) and no prefix is read */
 	policy_dump_msg(&m, 0x110, XFRM_POLICY_OUT, NULL);
-	((struct xfrm_userpolicy_info *)NLMSG_DATA(&m.u.nh))->sel.family = 0;
-	((struct xfrm_userpolicy_info *)NLMSG_DATA(&m.u.nh))->sel.prefixlen_s = 0;
-	assert_int_equal(wf_xfrm_policy_parse(&m.u.nh, &i), 0);
+	((struct xfrm_userpolicy_info *)NLMSG_DATA(NH(&m)))->sel.family = 0;
+	((struct xfrm_userpolicy_info *)NLMSG_DATA(NH(&m)))->sel.prefixlen_s = 0;
+	assert_int_equal(wf_xfrm_policy_parse(NH(&m), &i), 0);
 	assert_int_equal(i.if_id, 0);
 }
 
@@ -570,16 +571,16 @@ static void test_event_parse(void **state)
 
 	(void)state;
 	expire_msg(&m, 0x2002, false, W); /* 27 */
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), 0);
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), 0);
 	assert_int_equal(ev.kind, WF_XFRM_EXPIRE_SOFT);
 	assert_int_equal(ev.sa.id.spi, 0x2002);
 	assert_int_equal(ev.sa.packets, 789);
 	assert_int_equal(ev.sa.if_id, W);
 	expire_msg(&m, 0x2002, true, W); /* 28 */
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), 0);
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), 0);
 	assert_int_equal(ev.kind, WF_XFRM_EXPIRE_HARD);
 	acquire_msg(&m, W, true); /* 29 */
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), 0);
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), 0);
 	assert_int_equal(ev.kind, WF_XFRM_ACQUIRE);
 	assert_string_equal(wf_prefix_str(&ev.sa.id.dst, true, s, sizeof(s)), "198.18.20.2");
 	assert_int_equal(ev.sa.reqid, 7);
@@ -587,18 +588,19 @@ static void test_event_parse(void **state)
 	assert_string_equal(wf_prefix_str(&ev.sel_src, true, s, sizeof(s)), "100.64.1.1");
 	assert_string_equal(wf_prefix_str(&ev.sel_dst, true, s, sizeof(s)), "100.64.2.1");
 	acquire_msg(&m, W, false); /* 30: no template, no tunnel family */
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), -EBADMSG);
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), -EBADMSG);
 	expire_msg(&m, 0x2002, false, W); /* 31: cut, and another kind */
-	m.u.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct xfrm_user_expire)) - 8;
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), -EBADMSG);
-	m.u.nh.nlmsg_type = XFRM_MSG_NEWSA;
-	assert_int_equal(wf_xfrm_event_parse(&m.u.nh, &ev), -ENOMSG);
+	NH(&m)->nlmsg_len = NLMSG_LENGTH(sizeof(struct xfrm_user_expire)) - 8;
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), -EBADMSG);
+	NH(&m)->nlmsg_type = XFRM_MSG_NEWSA;
+	assert_int_equal(wf_xfrm_event_parse(NH(&m), &ev), -ENOMSG);
 }
 
 /* An RTM_NEWLINK with IFLA_LINKINFO { KIND kind, DATA { IF_ID if_id } }. */
 static void link_msg(struct msg *m, const char *kind, bool data, uint32_t if_id)
 {
-	uint8_t info[64] = {0}, inner[16] = {0};
+	_Alignas(4) uint8_t info[64] = {0};
+	_Alignas(4) uint8_t inner[16] = {0};
 	struct rtattr *a = (void *)info, *d, *id = (void *)inner;
 	size_t klen = strlen(kind) + 1;
 
@@ -624,18 +626,18 @@ static void test_xfrmi_parse(void **state)
 
 	(void)state;
 	link_msg(&m, "xfrm", true, W); /* 32 */
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), 0);
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), 0);
 	assert_int_equal(if_id, W);
 	link_msg(&m, "xfrmx", true, W); /* 33: another kind, however close */
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), -EMEDIUMTYPE);
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), -EMEDIUMTYPE);
 	link_msg(&m, "veth", true, W);
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), -EMEDIUMTYPE);
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), -EMEDIUMTYPE);
 	link_msg(&m, "xfrm", false, W); /* 34: an xfrm interface without its data */
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), -EBADMSG);
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), -EBADMSG);
 	msg_init(&m, RTM_NEWLINK, sizeof(struct ifinfomsg)); /* 35: no link info */
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), -EMEDIUMTYPE);
-	m.u.nh.nlmsg_type = RTM_NEWADDR;
-	assert_int_equal(wf_nl_xfrmi_parse(&m.u.nh, &if_id), 0); /* not ours to read */
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), -EMEDIUMTYPE);
+	NH(&m)->nlmsg_type = RTM_NEWADDR;
+	assert_int_equal(wf_nl_xfrmi_parse(NH(&m), &if_id), 0); /* not ours to read */
 }
 
 /* An ack of seq with error err; with ext, the kernel's words too. */
@@ -666,7 +668,7 @@ static size_t ack(uint8_t *buf, uint32_t seq, int err, const char *ext)
 /* 36-40: reading an answer */
 static void test_answer(void **state)
 {
-	uint8_t buf[512];
+	_Alignas(8) uint8_t buf[512];
 	char ext[WF_NL_EXT_MSG_LEN];
 	int cb_err = 0;
 	size_t n;
@@ -724,12 +726,12 @@ static void queue(const void *buf, size_t len)
 /* A dump answer: the entries of its type, then NLMSG_DONE. */
 static void answer_dump(const struct nlmsghdr *req)
 {
-	uint8_t buf[8192];
+	_Alignas(8) uint8_t buf[8192];
 	size_t off = 0;
 	struct nlmsghdr *done;
 
 	for (size_t i = 0; i < k.n_dump; i++) {
-		const struct nlmsghdr *e = &k.dump[i].u.nh;
+		const struct nlmsghdr *e = NH(&k.dump[i]);
 
 		if (e->nlmsg_type != k.dump_type)
 			continue;
@@ -751,7 +753,7 @@ ssize_t __wrap_sendto(int fd, const void *buf, size_t len, int flags, const stru
 		      socklen_t tolen)
 {
 	const struct nlmsghdr *req = buf;
-	uint8_t a[256];
+	_Alignas(8) uint8_t a[256];
 
 	(void)fd, (void)flags, (void)to, (void)tolen;
 	assert_true(k.n_req < MAX_REQ && len <= sizeof(k.req[0]) && req->nlmsg_len == len);
@@ -792,8 +794,8 @@ static size_t requests(uint16_t type, const struct nlmsghdr **out, size_t max)
 	size_t n = 0;
 
 	for (size_t i = 0; i < k.n_req && n < max; i++)
-		if (k.req[i].u.nh.nlmsg_type == type)
-			out[n++] = &k.req[i].u.nh;
+		if (NH(&k.req[i])->nlmsg_type == type)
+			out[n++] = NH(&k.req[i]);
 	return n;
 }
 
@@ -836,8 +838,8 @@ static void test_flush_owned(void **state)
 	assert_int_equal(pid->index, 0x11a);
 	assert_int_equal(pid->dir, XFRM_POLICY_FWD);
 	/* Policies went first: their DELPOLICYs precede the SA dump. */
-	assert_int_equal(k.req[0].u.nh.nlmsg_type, XFRM_MSG_GETPOLICY);
-	assert_int_equal(k.req[3].u.nh.nlmsg_type, XFRM_MSG_GETSA);
+	assert_int_equal(NH(&k.req[0])->nlmsg_type, XFRM_MSG_GETPOLICY);
+	assert_int_equal(NH(&k.req[3])->nlmsg_type, XFRM_MSG_GETSA);
 	/* No if_id, no flush: it would be everybody's. */
 	assert_int_equal(wf_xfrm_flush(3, 0, &n), -EINVAL);
 }
@@ -884,21 +886,21 @@ static void count_event(const struct wf_xfrm_event *ev, void *arg)
 static void test_events_read(void **state)
 {
 	unsigned seen[4] = {0};
-	uint8_t buf[4096];
+	_Alignas(8) uint8_t buf[4096];
 	size_t off = 0;
 	struct msg m;
 
 	(void)state;
 	kernel_reset(NULL);
 	expire_msg(&m, 0x2002, false, W);
-	memcpy(buf + off, &m, m.u.nh.nlmsg_len);
-	off += NLMSG_ALIGN(m.u.nh.nlmsg_len);
+	memcpy(buf + off, &m, NH(&m)->nlmsg_len);
+	off += NLMSG_ALIGN(NH(&m)->nlmsg_len);
 	expire_msg(&m, 0x2003, true, OTHER);
-	memcpy(buf + off, &m, m.u.nh.nlmsg_len);
-	off += NLMSG_ALIGN(m.u.nh.nlmsg_len);
+	memcpy(buf + off, &m, NH(&m)->nlmsg_len);
+	off += NLMSG_ALIGN(NH(&m)->nlmsg_len);
 	acquire_msg(&m, W, true);
-	memcpy(buf + off, &m, m.u.nh.nlmsg_len);
-	off += NLMSG_ALIGN(m.u.nh.nlmsg_len);
+	memcpy(buf + off, &m, NH(&m)->nlmsg_len);
+	off += NLMSG_ALIGN(NH(&m)->nlmsg_len);
 	queue(buf, off);
 	assert_int_equal(wf_xfrm_events_read(3, W, count_event, seen), 2);
 	assert_int_equal(seen[WF_XFRM_EXPIRE_SOFT], 1);
