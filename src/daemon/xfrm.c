@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/log.h"
 #include "daemon/xfrm.h"
@@ -144,8 +143,9 @@ static int sa_send(int fd, uint16_t type, const struct wf_xfrm_sa *sa)
 	struct wf_nl_req r;
 	int ret = wf_xfrm_sa_msg(&r, type, sa);
 
-	if (ret == 0)
-		ret = wf_nl_talk_fd(fd, &r, NULL, NULL);
+	if (ret < 0) /* refused before anything was written */
+		return ret;
+	ret = wf_nl_talk_fd(fd, &r, NULL, NULL);
 	if (ret < 0 && r.ext_msg[0])
 		log_debug("%s: SPI %#x: %s", __func__, sa->spi, r.ext_msg);
 	wf_wipe(&r, sizeof(r));
