@@ -81,11 +81,19 @@ $(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP),--wrap=calloc
 $(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_revoked: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc
+# test_xfrm talks to a fake kernel: its netlink sends and receives are wrapped.
+$(BUILD)/tests/test_xfrm: WRAP := -Wl,--wrap=sendto,--wrap=recvfrom
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWEFT) $(DAEMON_LIB_OBJ) $(wildcard tests/common/*.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(WRAP) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS) \
 		-lcmocka
+
+# xfrmctl drives the kernel data path's daemon modules (tests/vm/20-xfrm-module).
+$(BUILD)/tests/xfrmctl: tests/tools/xfrmctl.c $(LIBWEFT) $(DAEMON_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TOOL    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(DAEMON_LIB_OBJ) $(LIBWEFT) $(LIBS)
 
 $(BUILD)/tests/%: tests/tools/%.c $(LIBWEFT)
 	@mkdir -p $(dir $@)
@@ -141,6 +149,9 @@ build-fuzz/fuzz/fuzz_responder: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
 build-fuzz/fuzz/fuzz_responder: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
 build-fuzz/fuzz/fuzz_datapath: FUZZ_EXTRA := $(FUZZ_DAEMON) $(HARNESS_WRAP)
 build-fuzz/fuzz/fuzz_datapath: $(FUZZ_DAEMON) $(wildcard tests/common/*.h)
+# fuzz_xfrm: the kernel data path's readers of what the kernel sends.
+build-fuzz/fuzz/fuzz_xfrm: FUZZ_EXTRA := $(FUZZ_DAEMON)
+build-fuzz/fuzz/fuzz_xfrm: $(FUZZ_DAEMON)
 
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/fuzz/%)
 FUZZ_SECONDS ?= 300

@@ -111,6 +111,12 @@ bool wf_hmac(enum wf_hash h, uint8_t *out, const uint8_t *key, size_t key_len,
 bool wf_hkdf(enum wf_hash h, const uint8_t *ck, const uint8_t *ikm, size_t ikm_len,
 	     uint8_t *out1, uint8_t *out2, uint8_t *out3) WF_MUST_CHECK;
 
+/* RFC 5869 HKDF with HMAC-SHA256: Extract(salt, ikm), then Expand with info
+ * to out_len bytes (at most 255 * 32). An empty salt means 32 zero bytes. */
+bool wf_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *salt, size_t salt_len,
+		    const uint8_t *ikm, size_t ikm_len, const uint8_t *info,
+		    size_t info_len) WF_MUST_CHECK;
+
 /* --- Randomness, comparison, wiping ---------------------------------- */
 bool wf_random(void *buf, size_t len) WF_MUST_CHECK;
 uint32_t wf_random_u32(void);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* SHA-256/512, BLAKE2s/b, HMAC and the Noise flavour of HKDF. */
+/* SHA-256/512, BLAKE2s/b, HMAC, the Noise flavour of HKDF and RFC 5869 HKDF. */
 #include <string.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 
 #include "crypto/crypto.h"
 
@@ -84,5 +85,25 @@ bool wf_hkdf(enum wf_hash h, const uint8_t *ck, const uint8_t *ikm, size_t ikm_l
 out:
 	wf_wipe(prk, sizeof(prk));
 	wf_wipe(buf, sizeof(buf));
+	return ok;
+}
+
+bool wf_hkdf_sha256(uint8_t *out, size_t out_len, const uint8_t *salt, size_t salt_len,
+		    const uint8_t *ikm, size_t ikm_len, const uint8_t *info, size_t info_len)
+{
+	EVP_PKEY_CTX *ctx;
+	size_t n = out_len;
+	bool ok;
+
+	if (out_len > 255 * WF_SHA256_LEN || salt_len > INT32_MAX || ikm_len > INT32_MAX ||
+	    info_len > INT32_MAX)
+		return false;
+	ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, NULL);
+	ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) == 1 &&
+	     (!salt_len || EVP_PKEY_CTX_set1_hkdf_salt(ctx, salt, (int)salt_len) == 1) &&
+	     EVP_PKEY_CTX_set1_hkdf_key(ctx, ikm, (int)ikm_len) == 1 &&
+	     (!info_len || EVP_PKEY_CTX_add1_hkdf_info(ctx, info, (int)info_len) == 1) &&
+	     EVP_PKEY_derive(ctx, out, &n) == 1 && n == out_len;
+	EVP_PKEY_CTX_free(ctx);
 	return ok;
 }

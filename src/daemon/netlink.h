@@ -39,6 +39,12 @@ int wf_nl_addr_del(const char *ifname, const struct wf_prefix *addr, unsigned pr
  * -errno.
  */
 int wf_nl_route_add(const char *ifname, const struct wf_prefix *dst, unsigned mtu);
+/* The same with a preferred source address (the route's "src"), for routes
+ * through an interface that holds no address of its own, such as the xfrm
+ * interface: without it the kernel picks any of the host's addresses, maybe
+ * an underlay one. src must be of dst's family. */
+int wf_nl_route_add_src(const char *ifname, const struct wf_prefix *dst,
+			const struct wf_prefix *src, unsigned mtu);
 /* 0, -ESRCH if there is no such route, or -errno. */
 int wf_nl_route_del(const char *ifname, const struct wf_prefix *dst);
 
@@ -51,5 +57,29 @@ int wf_nl_route_del(const char *ifname, const struct wf_prefix *dst);
  * when there is no route).
  */
 int wf_nl_route_mtu_to(const union wf_endpoint *dst);
+
+/*
+ * The kernel data path's own interface: an xfrm interface (kind "xfrm", Linux
+ * 4.19+). Packets routed into it go out through the IPsec policies and SAs
+ * that carry its if_id; packets those SAs decrypt come out of it. link is the
+ * underlay interface it is tied to, or NULL for none (the ESP packets then
+ * leave by the underlay routes, which is what a mesh wants). It is created
+ * down: wf_nl_link_set_mtu_up brings it up. Returns 0, -EEXIST if an
+ * interface of that name exists, -EOPNOTSUPP if the kernel has no xfrm
+ * interfaces (CONFIG_XFRM_INTERFACE: "Unknown device type"), -EINVAL for
+ * if_id 0, or -errno.
+ */
+int wf_nl_xfrmi_add(const char *ifname, uint32_t if_id, const char *link);
+/* The if_id of the xfrm interface ifname: 0, -ENODEV if there is no such
+ * interface, -EMEDIUMTYPE if it is not an xfrm interface, or -errno. What
+ * tells a crashed run's interface (ours: remove it) from another's. */
+int wf_nl_xfrmi_get(const char *ifname, uint32_t *if_id);
+/* Delete the interface: 0, -ENODEV, or -errno. */
+int wf_nl_link_del(const char *ifname);
+
+/* For tests and fuzzers: read an RTM_NEWLINK answer as wf_nl_xfrmi_get does
+ * (0 and *if_id; 0 for another message type; -EMEDIUMTYPE, -EBADMSG). */
+struct nlmsghdr;
+int wf_nl_xfrmi_parse(const struct nlmsghdr *nh, uint32_t *if_id);
 
 #endif

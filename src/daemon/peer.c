@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "core/esp.h"
 #include "daemon/daemon.h"
 
 const char *wf_drop_name(enum wf_drop d)
@@ -461,10 +462,12 @@ uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, s
 	if (!e)
 		return 0;
 	/* Random indices: a peer cannot guess another session's index, and
-	 * a restarted daemon does not reuse its old ones by accident. */
+	 * a restarted daemon does not reuse its old ones by accident. Never
+	 * below 256: an index is also the SPI of the kernel's inbound SA on
+	 * the kernel data path, and SPIs 1-255 are reserved (core/esp.h). */
 	do
 		index = wf_random_u32();
-	while (!index || wf_index_find(d, index));
+	while (!wf_esp_spi_ok(index) || wf_index_find(d, index));
 	e->index = index;
 	e->kind = kind;
 	e->ptr = ptr;

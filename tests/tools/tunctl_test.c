@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "daemon/netlink.c"
+#include "daemon/nlmsg.c"
 #include "daemon/tun.c"
 
 static int report(int ret)

@@ -751,6 +751,33 @@ static void test_hkdf(void **state)
 	}
 }
 
+/* 83-85: wf_hkdf_sha256, the RFC 5869 HKDF the ESP keys use (core/esp.c) */
+static void test_hkdf_sha256(void **state)
+{
+	uint8_t salt[13], ikm[22], info[10], out[64];
+
+	(void)state;
+	/* 83: RFC 5869 test case 1 */
+	unhex(salt, sizeof(salt), "000102030405060708090a0b0c");
+	memset(ikm, 0x0b, sizeof(ikm));
+	unhex(info, sizeof(info), "f0f1f2f3f4f5f6f7f8f9");
+	assert_true(wf_hkdf_sha256(out, 42, salt, 13, ikm, 22, info, 10));
+	expect_hex(83, out, 42,
+		   "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+		   "34007208d5b887185865");
+	/* 84: RFC 5869 test case 3: no salt, no info */
+	assert_true(wf_hkdf_sha256(out, 42, NULL, 0, ikm, 22, NULL, 0));
+	expect_hex(84, out, 42,
+		   "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d"
+		   "9d201395faa4b61a96c8");
+	/* 85: a shorter output is a prefix of a longer one; too long fails */
+	assert_true(wf_hkdf_sha256(out, 36, salt, 13, ikm, 22, info, 10));
+	expect_hex(85, out, 36,
+		   "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+		   "34007208");
+	assert_false(wf_hkdf_sha256(out, 255 * 32 + 1, salt, 13, ikm, 22, info, 10));
+}
+
 /* --- random, compare, wipe --------------------------------------------------------- */
 
 static void test_util(void **state)
@@ -799,6 +826,7 @@ int main(void)
 	    cmocka_unit_test(test_aead_dir),
 	    cmocka_unit_test(test_hmac_rfc4231),
 	    cmocka_unit_test(test_hkdf),
+	    cmocka_unit_test(test_hkdf_sha256),
 	    cmocka_unit_test(test_util),
 	};
 

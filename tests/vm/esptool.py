@@ -18,6 +18,18 @@ against that policy before it looks for ESP inside, and drops them
 (XfrmInTmplMismatch).
   esptool.py encap-nobypass ADDR PORT  the same without the bypass (below)
   esptool.py dgram ADDR PORT TEXT      send TEXT in one UDP datagram
+  esptool.py dgram-from SRC ADDR PORT TEXT
+                                       the same from source address SRC
+  esptool.py dgram-recv ADDR PORT END  print each datagram that arrives, one a line,
+                                       until one says END
+  esptool.py stream ADDR PORT TEXT STOP
+                                       send TEXT over TCP, a chunk every 2 ms, until
+                                       the file STOP exists; print "BYTES SHA256"
+  esptool.py useq-send ADDR PORT STOP  UDP datagrams "SEQ n", one every 5 ms, until
+                                       the file STOP exists; then "END n" (3 times);
+                                       print the number sent
+  esptool.py useq-recv ADDR PORT       print "listening", then at "END n":
+                                       "received R of N missing M"
 """
 import hashlib
 import socket
@@ -88,9 +100,86 @@ def dgram(addr, port, text):
     s.sendto(text.encode(), (addr, int(port)))
 
 
+def udp_socket(addr):
+    return socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET,
+                         socket.SOCK_DGRAM)
+
+
+def dgram_from(src, addr, port, text):
+    s = udp_socket(src)
+    s.bind((src, 0))
+    s.sendto(text.encode(), (addr, int(port)))
+
+
+def dgram_recv(addr, port, end):
+    s = udp_socket(addr)
+    s.bind((addr, int(port)))
+    s.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    while True:
+        b = s.recv(65536).decode(errors="replace")
+        print(b, flush=True)
+        if b == end:
+            return
+
+
+def stopped(path):
+    try:
+        open(path).close()
+        return True
+    except OSError:
+        return False
+
+
+def stream(addr, port, text, stop):
+    unit = (text.encode() * (4096 // len(text) + 1))[:4096]
+    c = socket.create_connection((addr, int(port)), timeout=TIMEOUT)
+    h, n, end = hashlib.sha256(), 0, time.time() + 600
+    while not stopped(stop) and time.time() < end:
+        c.sendall(unit)
+        h.update(unit)
+        n += len(unit)
+        time.sleep(0.002)
+    c.shutdown(socket.SHUT_WR)
+    c.recv(1)
+    c.close()
+    print(n, h.hexdigest(), flush=True)
+
+
+def useq_send(addr, port, stop):
+    s = udp_socket(addr)
+    n, end = 0, time.time() + 600
+    while not stopped(stop) and time.time() < end:
+        s.sendto(b"SEQ %d" % n, (addr, int(port)))
+        n += 1
+        time.sleep(0.005)
+    for _ in range(3):
+        s.sendto(b"END %d" % n, (addr, int(port)))
+        time.sleep(0.05)
+    print(n, flush=True)
+
+
+def useq_recv(addr, port):
+    s = udp_socket(addr)
+    s.bind((addr, int(port)))
+    s.settimeout(TIMEOUT)
+    print("listening", flush=True)
+    seen = set()
+    while True:
+        kind, n = s.recv(100).split()
+        if kind == b"END":
+            total = int(n)
+            got = len([i for i in seen if i < total])
+            print("received %d of %d missing %d" % (got, total, total - got), flush=True)
+            return
+        seen.add(int(n))
+
+
 if __name__ == "__main__":
     cmds = {"recv": recv, "send": send, "encap": encap, "dgram": dgram,
-            "encap-nobypass": lambda a, p: encap(a, p, False)}
+            "encap-nobypass": lambda a, p: encap(a, p, False),
+            "dgram-from": dgram_from, "dgram-recv": dgram_recv, "stream": stream,
+            "useq-send": useq_send, "useq-recv": useq_recv}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit(__doc__)
     cmds[sys.argv[1]](*sys.argv[2:])
