@@ -47,7 +47,7 @@ static const char magic[4] = {'W', 'F', 'P', 'C'};
 
 static bool cache_path(const struct wf_daemon *d, char *out, size_t cap)
 {
-	return snprintf(out, cap, "%s/peers.cache", d->cfg.dir) < (int)cap;
+	return snprintf(out, cap, "%s/peers.cache", d->node.cfg.dir) < (int)cap;
 }
 
 /* One entry: a peer we learn from the cache; flags as written (version 1:
@@ -62,7 +62,7 @@ static void load_entry(struct wf_daemon *d, unsigned flags, const uint8_t *msg, 
 	if (!wf_member_decode(&m, msg, len) ||
 	    !wf_peer_cert_check(d, m.cert, m.cert_len, &cert, "(from peers.cache)"))
 		return;
-	if (!memcmp(cert.pubkey, d->self.pubkey, WF_KEY_LEN) || wf_peer_find(d, cert.pubkey))
+	if (!memcmp(cert.pubkey, d->node.self.pubkey, WF_KEY_LEN) || wf_peer_find(d, cert.pubkey))
 		return;
 	p = wf_peer_add_told(d, &cert, now);
 	if (!p || !m.has_endpoint ||
@@ -125,7 +125,7 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
 	free(buf);
 	log_info("%s: %u peers", path, n);
 	/* Past full-mesh-max, not everyone: a few, who tell us the rest. */
-	if (wf_members_count(d) > d->cfg.full_mesh_max)
+	if (wf_members_count(d) > d->node.cfg.full_mesh_max)
 		wf_peer_call_some(d, WF_COLD_CALLS);
 	return n;
 }
@@ -137,7 +137,7 @@ unsigned wf_cache_load(struct wf_daemon *d, int64_t now)
  * it stops itself. */
 static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 {
-	size_t cap = 5 + (size_t)d->n_peers * (3 + WF_CERT_MAX_ENCODED + 32), off = 5;
+	size_t cap = 5 + (size_t)d->peers.n * (3 + WF_CERT_MAX_ENCODED + 32), off = 5;
 
 	if (cap > CACHE_MAX)
 		cap = CACHE_MAX; /* (what does not fit is relearned from the mesh) */
@@ -147,7 +147,7 @@ static uint8_t *serialize(struct wf_daemon *d, size_t *len)
 		return NULL;
 	memcpy(buf, magic, 4);
 	buf[4] = CACHE_VERSION;
-	for (struct wf_peer *p = d->peers; p; p = p->next) {
+	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
 		size_t clen, mlen;
 
 		if (!p->has_endpoint || cap - off < 3 + WF_CERT_MAX_ENCODED + 32)
@@ -190,11 +190,11 @@ bool wf_cache_save(struct wf_daemon *d)
 		return false;
 	}
 	sum = fnv(buf, len);
-	ok = sum == d->cache_sum || wf_write_file_atomic(path, buf, len, 0600, err, sizeof(err));
+	ok = sum == d->mem.cache_sum || wf_write_file_atomic(path, buf, len, 0600, err, sizeof(err));
 	if (!ok)
 		log_warnx("%s", err);
 	else
-		d->cache_sum = sum;
+		d->mem.cache_sum = sum;
 	free(buf);
 	return ok;
 }

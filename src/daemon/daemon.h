@@ -169,10 +169,10 @@ struct wf_daemon;
 /*
  * A data-plane worker: a queue of the TUN device, a UDP socket, and the
  * batches and counters of the packets through them. Workers run on threads
- * of their own (threads.c); the control thread has one too (d->ctl, with
+ * of their own (threads.c); the control thread has one too (d->dp.ctl, with
  * control set), on worker 0's descriptors, for what the workers hand over
  * and what it sends itself. id is also the worker's AEAD context in every
- * keypair (the control thread's is d->n_workers).
+ * keypair (the control thread's is d->dp.n_workers).
  */
 struct wf_worker {
 	struct wf_daemon *d;
@@ -222,8 +222,8 @@ struct wf_handshake {
  * else; an unproven one is a name, a certificate and a hint where it might be.
  */
 struct wf_peer {
-	struct wf_peer *next;  /* d->peers */
-	struct wf_peer *hnext; /* d->by_key bucket */
+	struct wf_peer *next;  /* d->peers.list */
+	struct wf_peer *hnext; /* d->peers.by_key bucket */
 	struct wf_cert cert;
 	bool proven;
 	/* Told of by a member (or our cache), its certificate verified: not
@@ -345,7 +345,8 @@ struct wf_retire_gen {
 	unsigned tail[WF_WORKERS_MAX];
 };
 
-struct wf_daemon {
+/* Who this node is, and how it is configured (loop.c, reload.c). */
+struct wf_node {
 	struct wf_config cfg;
 	struct wf_cert ca, self;
 	uint8_t self_cert_enc[WF_CERT_MAX_ENCODED];
@@ -359,13 +360,17 @@ struct wf_daemon {
 	unsigned mtu;
 	char ifname[IFNAMSIZ];
 	bool accept_local; /* the TUN takes IPv4 from our own address (ICMP errors) */
+	int64_t started_ms;
+	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */
+	bool self_expired;            /* said once, when our certificate ran out */
+};
 
-	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
-	struct wf_control *control;
-
-	struct wf_peer *peers;
+/* The peers, how they are found, and what they route (peer.c): written by
+ * the control thread only; the workers read the index and routes_pub. */
+struct wf_peers {
+	struct wf_peer *list;
 	struct wf_peer *by_key[WF_PEER_BUCKETS];
-	unsigned n_peers, n_unproven;
+	unsigned n, n_unproven;
 	unsigned unproven_max; /* strangers at most (WF_UNPROVEN_MAX; tests set it lower) */
 	struct wf_routes *routes;     /* the control thread's, changed in place */
 	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
@@ -374,36 +379,19 @@ struct wf_daemon {
 	unsigned n_bootstrap;
 	union wf_endpoint local_addrs[WF_LOCAL_ADDRS_MAX]; /* port 0: any port */
 	unsigned n_local_addrs;
+};
 
-	/* What unauthenticated packets may cost (handshake.c). */
+/* What unauthenticated packets may cost, and what handshakes did
+ * (handshake.c). */
+struct wf_hs_budgets {
 	struct wf_certcache certs;
 	struct wf_cookie_checker cookies;
-	struct wf_load hs_load;
-	struct wf_srclimit *hs_sources;
-	struct wf_rate hs_source_rate, member_rate;
+	struct wf_load load;
+	struct wf_srclimit *sources;
+	struct wf_rate source_rate;
 	/* Initiations to told endpoints, by address (the reflection bound). */
 	struct wf_srclimit *hearsay_dests;
 	struct wf_rate hearsay_rate;
-
-	/* Membership (membership.c): the core, what it last produced, and the
-	 * messages it asked for that no session could carry. */
-	struct wf_gossip gossip;
-	struct wf_gossip_out gossip_out;
-	uint64_t gossip_unsent, gossip_overflow;
-	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
-	/* The revocation list (revoked.c): the newest seen, its encoding, and
-	 * newer ones that peers are sending in chunks. */
-	struct wf_revoke revoked;
-	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
-	size_t revoked_len;
-	struct wf_revoke_asms revoked_asm;
-	int64_t next_cache_ms; /* peers.cache is written this often (cache.c) ... */
-	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
-
-	int64_t started_ms, last_tick_ms;
-	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */
-	bool self_expired;            /* said once, when our certificate ran out */
-	uint64_t drops[WF_DROP_MAX];
 	struct {
 		uint64_t initiated; /* initiations sent */
 		uint64_t answered;  /* initiations answered (each then waits for proof) */
@@ -411,11 +399,32 @@ struct wf_daemon {
 		uint64_t completed; /* responses to our initiations accepted */
 		uint64_t cookies;   /* cookie replies sent */
 		uint64_t hearsay_held; /* initiations to a told address held back (reflection) */
-	} hs_count;
-	bool stop;
+	} count;
+};
 
+/* Membership (membership.c): the core, what it last produced, and the
+ * messages it asked for that no session could carry; the revocation list
+ * (revoked.c); the peer cache (cache.c). */
+struct wf_members {
+	struct wf_gossip gossip;
+	struct wf_gossip_out out;
+	struct wf_rate rate; /* control messages from one peer */
+	uint64_t unsent, overflow;
+	int64_t next_cold_call_ms; /* on demand and cut off: call a few again */
+	/* The newest list seen, its encoding, and newer ones that peers are
+	 * sending in chunks. */
+	struct wf_revoke revoked;
+	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
+	size_t revoked_len;
+	struct wf_revoke_asms revoked_asm;
+	int64_t next_cache_ms; /* peers.cache is written this often ... */
+	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
+};
+
+/* The packet path's threads and what they share (threads.c). */
+struct wf_dataplane {
 	struct wf_offloads off;
-	struct wf_worker w[WF_WORKERS_MAX];
+	struct wf_worker *w; /* n_workers of them */
 	unsigned n_workers;
 	struct wf_worker ctl; /* the control thread's share of the packet path */
 	int wake_fd;          /* eventfd: a worker queued something */
@@ -428,11 +437,29 @@ struct wf_daemon {
 	unsigned ctl_backlog; /* while draining: messages behind the one taken */
 };
 
-/* The value our own addresses have in d->routes: no peer may claim them. */
-#define WF_ROUTE_SELF(d) ((void *)&(d)->self)
+/* The daemon: its parts, each with its owner and its init and free. */
+struct wf_daemon {
+	struct wf_node node;
+	struct wf_peers peers;
+	struct wf_hs_budgets hs;
+	struct wf_members mem;
+	struct wf_dataplane dp;
+	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
+	struct wf_control *control;
+	uint64_t drops[WF_DROP_MAX]; /* node-wide, from any thread */
+	int64_t last_tick_ms;
+	bool stop;
+};
+
+/* The value our own addresses have in the routes: no peer may claim them. */
+#define WF_ROUTE_SELF(d) ((void *)&(d)->node.self)
 
 /* threads.c: the workers, and what they share with the control thread */
-/* Start d->n_workers threads on the workers' descriptors; false (none left
+/* Room for n workers (d->dp.w), as many as are configured; wf_worker_init
+ * sets each up. False when out of memory. */
+bool wf_workers_alloc(struct wf_daemon *d, unsigned n) WF_MUST_CHECK;
+void wf_workers_free(struct wf_daemon *d);
+/* Start d->dp.n_workers threads on the workers' descriptors; false (none left
  * running) if one cannot be started. */
 bool wf_threads_start(struct wf_daemon *d) WF_MUST_CHECK;
 void wf_threads_stop(struct wf_daemon *d);
@@ -444,7 +471,7 @@ void wf_retire(struct wf_daemon *d, struct wf_retire_link *l);
 void wf_reclaim(struct wf_daemon *d, bool force);
 /* Read the worker's queue of the TUN device (a burst), send what it made. */
 void wf_worker_tun(struct wf_worker *w);
-/* A worker's queue to the control thread (for d->mtu); false when out of
+/* A worker's queue to the control thread (for d->node.mtu); false when out of
  * memory. wf_threads_start makes them; tests too. */
 bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q) WF_MUST_CHECK;
 /* Hand a datagram or packet to the control thread; false when its queue is
@@ -461,7 +488,7 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now);
 void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p);
 /* Read what wf_peer_publish published: false when p has no endpoint. */
 bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out);
-/* Publish a copy of d->routes for the workers; false when out of memory
+/* Publish a copy of d->peers.routes for the workers; false when out of memory
  * (the workers keep the copy they have). */
 bool wf_routes_publish(struct wf_daemon *d);
 /* The routes a worker reads. */
@@ -601,7 +628,7 @@ const struct wf_offload *wf_offload_nth(const struct wf_offloads *off, unsigned 
  * per worker, fds[0] also d->udp_fd), probe and self-test the UDP offloads
  * the configuration allows. */
 bool wf_udp_setup(struct wf_daemon *d, int *fds, unsigned n) WF_MUST_CHECK;
-/* Allocate a worker's send and receive batches for d->mtu (also for tests). */
+/* Allocate a worker's send and receive batches for d->node.mtu (also for tests). */
 bool wf_batch_alloc(struct wf_worker *w) WF_MUST_CHECK;
 void wf_batch_free(struct wf_worker *w);
 /* Send one datagram now (handshakes, keepalives, control messages). */

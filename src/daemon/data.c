@@ -59,13 +59,13 @@ static bool send_now(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *
 bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp, uint8_t type,
 		  uint8_t *pkt, size_t len, int64_t now)
 {
-	return send_now(&d->ctl, p, kp, type, pkt, len, &p->endpoint, now);
+	return send_now(&d->dp.ctl, p, kp, type, pkt, len, &p->endpoint, now);
 }
 
 void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	uint8_t pkt[WF_DATA_HEADER_LEN + WF_AEAD_TAG_LEN];
-	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->node.limits, now);
 
 	if (kp && p->has_endpoint)
 		wf_data_send(d, p, kp, WF_MSG_DATA, pkt + WF_DATA_HEADER_LEN, 0, now);
@@ -73,7 +73,7 @@ void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
-	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->limits, now);
+	struct wf_keypair *kp = wf_session_sendable(&p->session, &d->node.limits, now);
 
 	for (unsigned i = 0; i < p->n_staged; i++) {
 		if (kp)
@@ -113,9 +113,9 @@ static void own_address(const struct wf_daemon *d, int family, const uint8_t *fa
 {
 	size_t len = family == AF_INET ? 4 : 16;
 
-	for (unsigned i = 0; i < d->self.n_addrs && (family == AF_INET6 || d->accept_local); i++)
-		if (d->self.addrs[i].family == family) {
-			memcpy(out, d->self.addrs[i].addr, len);
+	for (unsigned i = 0; i < d->node.self.n_addrs && (family == AF_INET6 || d->node.accept_local); i++)
+		if (d->node.self.addrs[i].family == family) {
+			memcpy(out, d->node.self.addrs[i].addr, len);
 			return;
 		}
 	memcpy(out, fallback, len);
@@ -187,7 +187,7 @@ static bool is_multicast(const uint8_t *pkt)
 /* The routes thread w reads: the control thread its own, a worker the copy. */
 static const struct wf_routes *routes_of(const struct wf_worker *w)
 {
-	return w->control ? w->d->routes : wf_routes_read(w->d);
+	return w->control ? w->d->peers.routes : wf_routes_read(w->d);
 }
 
 static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
@@ -227,9 +227,9 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 		if (__atomic_load_n(&p->tx_handed, __ATOMIC_ACQUIRE))
 			return NULL;
 		kp = __atomic_load_n(&p->tx_kp, __ATOMIC_ACQUIRE);
-		return wf_keypair_usable(kp, &d->limits, now) && wf_peer_endpoint(p, to) ? kp : NULL;
+		return wf_keypair_usable(kp, &d->node.limits, now) && wf_peer_endpoint(p, to) ? kp : NULL;
 	}
-	kp = wf_session_sendable(&p->session, &d->limits, now);
+	kp = wf_session_sendable(&p->session, &d->node.limits, now);
 	if (!kp || !p->has_endpoint) {
 		/* (A first call for traffic does not wait out a tie-break.) */
 		if (!p->hs && (now >= p->hs_next_ms || !p->hs_attempts))
@@ -238,7 +238,7 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 	}
 	/* Make before break: keep sending on the current keys while the
 	 * new handshake runs. */
-	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->limits, now))
+	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->node.limits, now))
 		wf_handshake_initiate(d, p, now);
 	*to = p->endpoint;
 	return kp;
@@ -365,7 +365,7 @@ void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keyp
 	struct wf_cert *offered = e->offered;
 
 	e->offered = NULL;
-	d->hs_count.proven++;
+	d->hs.count.proven++;
 	wf_session_prove(&p->session, kp, dropped);
 	p->defer_ok = true;
 	wf_peer_proven(d, p, offered, now);
@@ -525,7 +525,7 @@ bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
 	struct iovec iov[2] = {{.iov_base = (void *)plain, .iov_len = sizeof(plain)},
 			       {.iov_base = (void *)pkt, .iov_len = len}};
 
-	if (w->d->off.vnet)
+	if (w->d->dp.off.vnet)
 		return writev(w->tun_fd, iov, 2) >= 0;
 	return write(w->tun_fd, pkt, len) >= 0;
 }
@@ -533,7 +533,7 @@ bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
 void wf_data_rx_begin(struct wf_worker *w)
 {
 	/* Only a device that takes super-packets gets them. */
-	w->rx.open = wf_offload_on(&w->d->off.tun_gro);
+	w->rx.open = wf_offload_on(&w->d->dp.off.tun_gro);
 	if (w->rx.open)
 		wf_gro_begin(&w->rx.gro);
 }
@@ -564,8 +564,8 @@ static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
 	e = errno;
 	for (unsigned i = 0; i < w->n; i++)
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
-	if (w->n > 1 && e == EINVAL && wf_offload_on(&d->off.tun_gro)) {
-		wf_offload_off(&d->off.tun_gro, "the kernel refused it (%s)", strerror(e));
+	if (w->n > 1 && e == EINVAL && wf_offload_on(&d->dp.off.tun_gro)) {
+		wf_offload_off(&d->dp.off.tun_gro, "the kernel refused it (%s)", strerror(e));
 		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
 			  "by one from now on", strerror(e));
 	}

@@ -45,38 +45,38 @@ bool wf_handshake_setup(struct wf_daemon *d)
 	uint64_t key;
 
 	/* Constant inputs that fit: none of these can fail. */
-	if (!wf_noise_protocol_parse(&d->proto, wf_hs_protocol_name(d->ca.cipher)) ||
-	    !wf_hs_mac1_key(d->ca.pubkey, d->mac1_key))
+	if (!wf_noise_protocol_parse(&d->node.proto, wf_hs_protocol_name(d->node.ca.cipher)) ||
+	    !wf_hs_mac1_key(d->node.ca.pubkey, d->node.mac1_key))
 		abort();
-	d->prologue_len = wf_hs_prologue(d->ca.network, d->ca.pubkey, d->prologue,
-					 sizeof(d->prologue));
-	d->hs_load.threshold = WF_HS_LOAD_PER_S;
-	d->hs_source_rate = wf_rate_make(WF_HS_SOURCE_PER_S, WF_HS_SOURCE_BURST);
-	d->member_rate = wf_rate_make(WF_MEMBER_PER_S, WF_MEMBER_BURST);
-	d->hearsay_rate = wf_rate_every(WF_HEARSAY_DEST_MS, 1);
-	d->hs_sources = malloc(sizeof(*d->hs_sources));
-	d->hearsay_dests = malloc(sizeof(*d->hearsay_dests));
-	if (!d->hs_sources || !d->hearsay_dests || !wf_random(&key, sizeof(key)) ||
-	    !wf_cookie_checker_init(&d->cookies, d->ca.cipher, d->ca.pubkey))
+	d->node.prologue_len = wf_hs_prologue(d->node.ca.network, d->node.ca.pubkey, d->node.prologue,
+					 sizeof(d->node.prologue));
+	d->hs.load.threshold = WF_HS_LOAD_PER_S;
+	d->hs.source_rate = wf_rate_make(WF_HS_SOURCE_PER_S, WF_HS_SOURCE_BURST);
+	d->mem.rate = wf_rate_make(WF_MEMBER_PER_S, WF_MEMBER_BURST);
+	d->hs.hearsay_rate = wf_rate_every(WF_HEARSAY_DEST_MS, 1);
+	d->hs.sources = malloc(sizeof(*d->hs.sources));
+	d->hs.hearsay_dests = malloc(sizeof(*d->hs.hearsay_dests));
+	if (!d->hs.sources || !d->hs.hearsay_dests || !wf_random(&key, sizeof(key)) ||
+	    !wf_cookie_checker_init(&d->hs.cookies, d->node.ca.cipher, d->node.ca.pubkey))
 		return false;
-	wf_srclimit_init(d->hs_sources, key, false);
-	wf_srclimit_init(d->hearsay_dests, key * 0x9e3779b97f4a7c15ULL, true);
+	wf_srclimit_init(d->hs.sources, key, false);
+	wf_srclimit_init(d->hs.hearsay_dests, key * 0x9e3779b97f4a7c15ULL, true);
 	return true;
 }
 
 void wf_handshake_teardown(struct wf_daemon *d)
 {
-	free(d->hs_sources);
-	free(d->hearsay_dests);
-	d->hs_sources = NULL;
-	d->hearsay_dests = NULL;
-	wf_cookie_checker_free(&d->cookies);
+	free(d->hs.sources);
+	free(d->hs.hearsay_dests);
+	d->hs.sources = NULL;
+	d->hs.hearsay_dests = NULL;
+	wf_cookie_checker_free(&d->hs.cookies);
 }
 
 /* Our payload: certificate and the time; an initiation's padded. */
 static size_t our_payload(struct wf_daemon *d, uint8_t *out, size_t cap, bool initiation)
 {
-	size_t n = wf_hs_payload_encode(d->self_cert_enc, d->self_cert_len, wf_realtime_ns(), out,
+	size_t n = wf_hs_payload_encode(d->node.self_cert_enc, d->node.self_cert_len, wf_realtime_ns(), out,
 					cap);
 
 	return n && initiation ? wf_hs_payload_pad(out, n, cap, INIT_PAYLOAD_MIN) : n;
@@ -93,7 +93,7 @@ void wf_handshake_abort(struct wf_daemon *d, struct wf_handshake *hs)
 
 static int64_t backoff_ms(const struct wf_daemon *d, unsigned attempts)
 {
-	return wf_handshake_backoff_ms(d->cfg.handshake_timeout_ms, attempts, wf_random_u32());
+	return wf_handshake_backoff_ms(d->node.cfg.handshake_timeout_ms, attempts, wf_random_u32());
 }
 
 /* Start an initiation to `to`, for a known peer or a bootstrap address. */
@@ -109,8 +109,8 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 	hs->peer = p;
 	hs->sent_ms = now;
 	plen = our_payload(d, payload, sizeof(payload), true);
-	if (!plen || !wf_noise_handshake_init(&hs->noise, &d->proto, true, d->prologue,
-					      d->prologue_len, d->static_priv, NULL, NULL, NULL))
+	if (!plen || !wf_noise_handshake_init(&hs->noise, &d->node.proto, true, d->node.prologue,
+					      d->node.prologue_len, d->node.static_priv, NULL, NULL, NULL))
 		goto fail;
 	if (!wf_noise_write_message(&hs->noise, payload, plen, pkt + HS_OFF_INIT,
 				    sizeof(pkt) - HS_OFF_INIT - WF_INIT_MACS_LEN, &nlen))
@@ -123,11 +123,11 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 	pkt[2] = pkt[3] = 0;
 	wf_put_le32(pkt + 4, hs->local_index);
 	len = HS_OFF_INIT + nlen + WF_INIT_MACS_LEN;
-	wf_hs_mac1(d->mac1_key, pkt, len - WF_INIT_MACS_LEN, pkt + len - WF_INIT_MACS_LEN);
+	wf_hs_mac1(d->node.mac1_key, pkt, len - WF_INIT_MACS_LEN, pkt + len - WF_INIT_MACS_LEN);
 	memcpy(hs->mac1, pkt + len - WF_INIT_MACS_LEN, WF_MAC_LEN);
 	wf_cookie_jar_sign(p ? &p->cookie : &b->cookie, pkt, len, now);
 	wf_udp_send(d, p, to, pkt, len);
-	d->hs_count.initiated++;
+	d->hs.count.initiated++;
 	return hs;
 fail:
 	log_warnx("%s: cannot build a handshake initiation", __func__);
@@ -156,10 +156,10 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	 * initiation every WF_HEARSAY_DEST_MS to an address that never
 	 * answered, however many members they place there, however often. */
 	if (p->ep_source == WF_EP_HEARSAY &&
-	    !wf_srclimit_allow(d->hearsay_dests, &d->hearsay_rate, &p->endpoint, now)) {
+	    !wf_srclimit_allow(d->hs.hearsay_dests, &d->hs.hearsay_rate, &p->endpoint, now)) {
 		log_debug("handshake: %s at %s (as %s said) waits: that address had an initiation "
 			  "of ours lately", p->cert.name, ep, p->ep_via);
-		d->hs_count.hearsay_held++;
+		d->hs.count.hearsay_held++;
 		p->hs_next_ms = now + backoff_ms(d, p->hs_attempts);
 		return;
 	}
@@ -198,8 +198,8 @@ static struct wf_keypair *split(struct wf_daemon *d, struct wf_noise_handshake *
 	struct wf_keypair *kp = NULL;
 
 	if (wf_noise_split(hs, c1, c2, NULL))
-		kp = wf_keypair_new(d->ca.cipher, c1, c2, initiator, local, remote, now,
-				    d->n_workers + 1); /* the workers' contexts, then ours */
+		kp = wf_keypair_new(d->node.ca.cipher, c1, c2, initiator, local, remote, now,
+				    d->dp.n_workers + 1); /* the workers' contexts, then ours */
 	wf_wipe(c1, sizeof(c1));
 	wf_wipe(c2, sizeof(c2));
 	return kp;
@@ -225,8 +225,8 @@ static bool read_init(struct wf_daemon *d, const uint8_t *pkt, size_t len, struc
 
 	m->sender = wf_get_le32(pkt + 4);
 	if (!wf_sha256(full, pkt, body) ||
-	    !wf_noise_handshake_init(&m->hs, &d->proto, false, d->prologue, d->prologue_len,
-				     d->static_priv, NULL, NULL, NULL))
+	    !wf_noise_handshake_init(&m->hs, &d->node.proto, false, d->node.prologue, d->node.prologue_len,
+				     d->node.static_priv, NULL, NULL, NULL))
 		return false;
 	memcpy(m->hash, full, sizeof(m->hash));
 	if (!wf_noise_read_message(&m->hs, pkt + HS_OFF_INIT, body - HS_OFF_INIT, m->plain,
@@ -308,9 +308,9 @@ static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 						 WF_INIT_MACS_LEN,
 		       "a cookie reply must be smaller than any initiation");
 	wf_count_drop(d, NULL, WF_DROP_COOKIE);
-	if (wf_cookie_reply(&d->cookies, from, pkt, len, now, reply)) {
+	if (wf_cookie_reply(&d->hs.cookies, from, pkt, len, now, reply)) {
 		wf_udp_send(d, NULL, from, reply, sizeof(reply));
-		d->hs_count.cookies++;
+		d->hs.count.cookies++;
 	}
 }
 
@@ -375,9 +375,9 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	resp[2] = resp[3] = 0;
 	wf_put_le32(resp + 4, local);
 	wf_put_le32(resp + 8, m->sender);
-	wf_hs_mac1(d->mac1_key, resp, HS_OFF_RESP + nlen, resp + HS_OFF_RESP + nlen);
+	wf_hs_mac1(d->node.mac1_key, resp, HS_OFF_RESP + nlen, resp + HS_OFF_RESP + nlen);
 	wf_udp_send(d, p, from, resp, HS_OFF_RESP + nlen + WF_MAC_LEN);
-	d->hs_count.answered++;
+	d->hs.count.answered++;
 	log_debug("handshake: answered %s (unproven until it sends)", p->cert.name);
 }
 
@@ -385,7 +385,7 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
  * (certificate and timestamp TLVs), mac1. */
 static size_t resp_len(const struct wf_daemon *d)
 {
-	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->self_cert_len + 3 + 8) + WF_MAC_LEN;
+	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->node.self_cert_len + 3 + 8) + WF_MAC_LEN;
 }
 
 static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
@@ -403,7 +403,7 @@ static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
 		goto out;
 	}
-	if (!memcmp(m.hs.rs, d->self.pubkey, WF_KEY_LEN)) {
+	if (!memcmp(m.hs.rs, d->node.self.pubkey, WF_KEY_LEN)) {
 		initiated_by_us(d, m.sender);
 		goto out;
 	}
@@ -449,14 +449,14 @@ static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 {
 	/* Under load: many handshakes a second, or many waiting behind this
 	 * one in a worker's queue. */
-	bool under = wf_load_note(&d->hs_load, now) | (d->ctl_backlog >= WF_CTLQ_LOAD);
-	bool validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->cookies, from, pkt, len, now);
+	bool under = wf_load_note(&d->hs.load, now) | (d->dp.ctl_backlog >= WF_CTLQ_LOAD);
+	bool validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->hs.cookies, from, pkt, len, now);
 
 	if (under && !validated) {
 		send_cookie(d, pkt, len, from, now);
 		return;
 	}
-	if (under && !wf_srclimit_allow(d->hs_sources, &d->hs_source_rate, from, now)) {
+	if (under && !wf_srclimit_allow(d->hs.sources, &d->hs.source_rate, from, now)) {
 		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
 		return;
 	}
@@ -495,7 +495,7 @@ static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
 		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
 		return false;
 	}
-	return memcmp(noise->rs, d->self.pubkey, WF_KEY_LEN) != 0;
+	return memcmp(noise->rs, d->node.self.pubkey, WF_KEY_LEN) != 0;
 }
 
 /* Our initiation was answered, and the answer proves the responder's key:
@@ -544,7 +544,7 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	free(hs);
 	wf_session_install(&p->session, kp, &old);
 	wf_peer_drop_keypair(d, old);
-	d->hs_count.completed++;
+	d->hs.count.completed++;
 	wf_peer_proven(d, p, &cert, now);
 	wf_peer_seen_at(d, p, from);
 	/* Routes (wf_peer_proven), endpoint and keys published: now the
@@ -568,7 +568,7 @@ static void handle_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len, i
 		return;
 	}
 	hs = e->ptr;
-	if (!wf_cookie_take(&d->cookies, pkt, len, hs->mac1,
+	if (!wf_cookie_take(&d->hs.cookies, pkt, len, hs->mac1,
 			    hs->peer ? &hs->peer->cookie : &e->bootstrap->cookie, now)) {
 		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
 		return;
@@ -602,7 +602,7 @@ void wf_handshake_receive(struct wf_daemon *d, uint8_t *pkt, size_t len,
 		return;
 	}
 	/* mac1 first: without the network's CA certificate, nothing else. */
-	if (!wf_hs_mac1_ok(d->mac1_key, pkt,
+	if (!wf_hs_mac1_ok(d->node.mac1_key, pkt,
 			   pkt[0] == WF_MSG_HANDSHAKE_INIT ? len - WF_MAC_LEN : len)) {
 		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
 		return;

@@ -49,7 +49,7 @@ static bool lock_dir(struct wf_daemon *d)
 {
 	char path[PATH_MAX];
 
-	if (snprintf(path, sizeof(path), "%s/weft.lock", d->cfg.dir) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/weft.lock", d->node.cfg.dir) >= (int)sizeof(path))
 		return false;
 	d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (d->lock_fd < 0) {
@@ -57,7 +57,7 @@ static bool lock_dir(struct wf_daemon *d)
 		return false;
 	}
 	if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		log_errorx("another weft daemon is already running for %s", d->cfg.dir);
+		log_errorx("another weft daemon is already running for %s", d->node.cfg.dir);
 		return false;
 	}
 	return true;
@@ -70,28 +70,28 @@ static bool load_identity(struct wf_daemon *d)
 	enum wf_cert_err ce;
 	int64_t now = (int64_t)time(NULL);
 
-	if (!wf_cert_load(d->cfg.ca, &d->ca, err, sizeof(err)) ||
-	    !wf_cert_load(d->cfg.certificate, &d->self, err, sizeof(err)) ||
-	    !wf_key_load(d->cfg.private_key, "NODE PRIVATE KEY", d->static_priv, err, sizeof(err))) {
+	if (!wf_cert_load(d->node.cfg.ca, &d->node.ca, err, sizeof(err)) ||
+	    !wf_cert_load(d->node.cfg.certificate, &d->node.self, err, sizeof(err)) ||
+	    !wf_key_load(d->node.cfg.private_key, "NODE PRIVATE KEY", d->node.static_priv, err, sizeof(err))) {
 		log_errorx("%s", err);
 		return false;
 	}
-	if ((ce = wf_cert_verify_ca(&d->ca, now)) != WF_CERT_OK) {
-		log_errorx("%s: %s", d->cfg.ca, wf_cert_strerror(ce));
+	if ((ce = wf_cert_verify_ca(&d->node.ca, now)) != WF_CERT_OK) {
+		log_errorx("%s: %s", d->node.cfg.ca, wf_cert_strerror(ce));
 		return false;
 	}
-	if ((ce = wf_cert_verify(&d->self, &d->ca, now)) != WF_CERT_OK) {
-		log_errorx("%s: %s", d->cfg.certificate, wf_cert_strerror(ce));
+	if ((ce = wf_cert_verify(&d->node.self, &d->node.ca, now)) != WF_CERT_OK) {
+		log_errorx("%s: %s", d->node.cfg.certificate, wf_cert_strerror(ce));
 		return false;
 	}
-	if (!wf_x25519_public(pub, d->static_priv) || memcmp(pub, d->self.pubkey, WF_KEY_LEN)) {
-		log_errorx("%s does not match the public key in %s", d->cfg.private_key,
-			   d->cfg.certificate);
+	if (!wf_x25519_public(pub, d->node.static_priv) || memcmp(pub, d->node.self.pubkey, WF_KEY_LEN)) {
+		log_errorx("%s does not match the public key in %s", d->node.cfg.private_key,
+			   d->node.cfg.certificate);
 		return false;
 	}
-	if (strcmp(d->self.name, d->cfg.name)) {
-		log_errorx("%s: name = %s, but %s is for %s", d->cfg.path, d->cfg.name,
-			   d->cfg.certificate, d->self.name);
+	if (strcmp(d->node.self.name, d->node.cfg.name)) {
+		log_errorx("%s: name = %s, but %s is for %s", d->node.cfg.path, d->node.cfg.name,
+			   d->node.cfg.certificate, d->node.self.name);
 		return false;
 	}
 	return true;
@@ -111,8 +111,8 @@ static bool load_revocations(struct wf_daemon *d)
 
 static bool own_family(const struct wf_daemon *d, int family)
 {
-	for (unsigned i = 0; i < d->self.n_addrs; i++)
-		if (d->self.addrs[i].family == family)
+	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
+		if (d->node.self.addrs[i].family == family)
 			return true;
 	return false;
 }
@@ -144,29 +144,29 @@ static void tun_offloads(struct wf_daemon *d)
 	unsigned got;
 	int err;
 
-	if (!d->cfg.tun_offload) {
-		wf_offload_off(&d->off.tun_tso, "weft.conf");
-		wf_offload_off(&d->off.tun_uso, "weft.conf");
-		wf_offload_off(&d->off.tun_gro, "weft.conf");
+	if (!d->node.cfg.tun_offload) {
+		wf_offload_off(&d->dp.off.tun_tso, "weft.conf");
+		wf_offload_off(&d->dp.off.tun_uso, "weft.conf");
+		wf_offload_off(&d->dp.off.tun_gro, "weft.conf");
 		return;
 	}
-	if (!d->off.vnet) {
-		wf_offload_off(&d->off.tun_tso, "the kernel has no virtio-net header for TUN");
-		wf_offload_off(&d->off.tun_uso, "the kernel has no virtio-net header for TUN");
-		wf_offload_off(&d->off.tun_gro, "the kernel has no virtio-net header for TUN");
+	if (!d->dp.off.vnet) {
+		wf_offload_off(&d->dp.off.tun_tso, "the kernel has no virtio-net header for TUN");
+		wf_offload_off(&d->dp.off.tun_uso, "the kernel has no virtio-net header for TUN");
+		wf_offload_off(&d->dp.off.tun_gro, "the kernel has no virtio-net header for TUN");
 		return;
 	}
 	got = wf_tun_set_offload(d->tun_fd, tso | uso, &err);
-	d->off.tun_tso.on = (got & tso) == tso;
-	if (!d->off.tun_tso.on)
-		wf_offload_off(&d->off.tun_tso, "the kernel refused it (%s)", strerror(err));
-	d->off.tun_uso.on = (got & uso) == uso;
-	if (!d->off.tun_uso.on && got)
-		wf_offload_off(&d->off.tun_uso, "the kernel has none (before Linux 6.2)");
-	else if (!d->off.tun_uso.on)
-		wf_offload_off(&d->off.tun_uso, "the kernel refused it (%s)", strerror(err));
+	d->dp.off.tun_tso.on = (got & tso) == tso;
+	if (!d->dp.off.tun_tso.on)
+		wf_offload_off(&d->dp.off.tun_tso, "the kernel refused it (%s)", strerror(err));
+	d->dp.off.tun_uso.on = (got & uso) == uso;
+	if (!d->dp.off.tun_uso.on && got)
+		wf_offload_off(&d->dp.off.tun_uso, "the kernel has none (before Linux 6.2)");
+	else if (!d->dp.off.tun_uso.on)
+		wf_offload_off(&d->dp.off.tun_uso, "the kernel refused it (%s)", strerror(err));
 	/* Any device with the header takes super-packets written to it. */
-	d->off.tun_gro.on = true;
+	d->dp.off.tun_gro.on = true;
 }
 
 /* The device, one queue per worker (a multi-queue device when more than
@@ -176,24 +176,24 @@ static bool open_queues(struct wf_daemon *d, int *fds, unsigned n)
 	bool multi = n > 1;
 	int fd;
 
-	snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
-	d->off.vnet = d->cfg.tun_offload;
-	fd = wf_tun_open(d->ifname, d->off.vnet, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
-	if (fd < 0 && d->off.vnet && fd != -EBUSY) {
+	snprintf(d->node.ifname, sizeof(d->node.ifname), "%s", d->node.cfg.interface);
+	d->dp.off.vnet = d->node.cfg.tun_offload;
+	fd = wf_tun_open(d->node.ifname, d->dp.off.vnet, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
+	if (fd < 0 && d->dp.off.vnet && fd != -EBUSY) {
 		/* A kernel without the header: the device works without. */
-		snprintf(d->ifname, sizeof(d->ifname), "%s", d->cfg.interface);
-		d->off.vnet = false;
-		fd = wf_tun_open(d->ifname, false, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
+		snprintf(d->node.ifname, sizeof(d->node.ifname), "%s", d->node.cfg.interface);
+		d->dp.off.vnet = false;
+		fd = wf_tun_open(d->node.ifname, false, multi ? WF_TUN_FIRST : WF_TUN_SINGLE);
 	}
 	for (unsigned i = 0; fd >= 0;) {
 		fds[i++] = fd;
 		if (i == n)
 			return true;
-		fd = wf_tun_open(d->ifname, d->off.vnet, WF_TUN_MORE);
+		fd = wf_tun_open(d->node.ifname, d->dp.off.vnet, WF_TUN_MORE);
 	}
 	char why[256];
 
-	log_errorx("%s", wf_tun_strerror(fd, d->ifname, why, sizeof(why)));
+	log_errorx("%s", wf_tun_strerror(fd, d->node.ifname, why, sizeof(why)));
 	return false;
 }
 
@@ -204,32 +204,32 @@ static bool setup_tun(struct wf_daemon *d, int *fds, unsigned n)
 	if (!open_queues(d, fds, n))
 		return false;
 	d->tun_fd = fds[0];
-	d->accept_local = set_accept_local(d->ifname);
-	if (!d->accept_local)
+	d->node.accept_local = set_accept_local(d->node.ifname);
+	if (!d->node.accept_local)
 		log_debug("%s: cannot set accept_local; ICMP errors come from the address asked "
-			  "for", d->ifname);
+			  "for", d->node.ifname);
 	tun_offloads(d);
-	d->mtu = d->cfg.mtu ? d->cfg.mtu : wf_mtu_device(d);
-	if ((err = wf_nl_link_set_mtu_up(d->ifname, d->mtu)) < 0) {
-		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->ifname, d->mtu,
+	d->node.mtu = d->node.cfg.mtu ? d->node.cfg.mtu : wf_mtu_device(d);
+	if ((err = wf_nl_link_set_mtu_up(d->node.ifname, d->node.mtu)) < 0) {
+		log_errorx("%s: cannot set MTU %u and bring it up: %s", d->node.ifname, d->node.mtu,
 			   strerror(-err));
 		return false;
 	}
-	for (unsigned i = 0; i < d->self.n_addrs; i++) {
-		err = wf_nl_addr_add(d->ifname, &d->self.addrs[i], d->self.addrs[i].len);
+	for (unsigned i = 0; i < d->node.self.n_addrs; i++) {
+		err = wf_nl_addr_add(d->node.ifname, &d->node.self.addrs[i], d->node.self.addrs[i].len);
 		if (err < 0 && err != -EEXIST) {
-			log_errorx("%s: cannot add an address: %s", d->ifname, strerror(-err));
+			log_errorx("%s: cannot add an address: %s", d->node.ifname, strerror(-err));
 			return false;
 		}
 	}
 	/* The whole overlay goes through the TUN; which peer gets a packet
 	 * is decided by the certificates, in wf_routes. */
-	for (unsigned i = 0; i < d->ca.n_prefixes; i++) {
-		if (!own_family(d, d->ca.prefixes[i].family))
+	for (unsigned i = 0; i < d->node.ca.n_prefixes; i++) {
+		if (!own_family(d, d->node.ca.prefixes[i].family))
 			continue;
-		err = wf_nl_route_add(d->ifname, &d->ca.prefixes[i], 0);
+		err = wf_nl_route_add(d->node.ifname, &d->node.ca.prefixes[i], 0);
 		if (err < 0 && err != -EEXIST) {
-			log_errorx("%s: cannot add a route: %s", d->ifname, strerror(-err));
+			log_errorx("%s: cannot add a route: %s", d->node.ifname, strerror(-err));
 			return false;
 		}
 	}
@@ -244,8 +244,8 @@ static void setup_local_addrs(struct wf_daemon *d)
 
 	if (getifaddrs(&ifa) < 0)
 		return;
-	for (i = ifa; i && d->n_local_addrs < WF_LOCAL_ADDRS_MAX; i = i->ifa_next) {
-		union wf_endpoint *ep = &d->local_addrs[d->n_local_addrs];
+	for (i = ifa; i && d->peers.n_local_addrs < WF_LOCAL_ADDRS_MAX; i = i->ifa_next) {
+		union wf_endpoint *ep = &d->peers.local_addrs[d->peers.n_local_addrs];
 		int f = i->ifa_addr ? i->ifa_addr->sa_family : AF_UNSPEC;
 
 		if (f != AF_INET && f != AF_INET6)
@@ -256,7 +256,7 @@ static void setup_local_addrs(struct wf_daemon *d)
 			ep->in4.sin_port = 0;
 		else
 			ep->in6.sin6_port = ep->in6.sin6_scope_id = 0;
-		d->n_local_addrs++;
+		d->peers.n_local_addrs++;
 	}
 	freeifaddrs(ifa);
 }
@@ -264,27 +264,27 @@ static void setup_local_addrs(struct wf_daemon *d)
 /* Our overlay addresses are ours: no peer's certificate may take them. */
 static bool setup_routes(struct wf_daemon *d)
 {
-	d->routes = wf_routes_new();
-	if (!d->routes)
+	d->peers.routes = wf_routes_new();
+	if (!d->peers.routes)
 		return false;
-	for (unsigned i = 0; i < d->self.n_addrs; i++)
-		if (!wf_routes_insert(d->routes, &d->self.addrs[i], WF_ROUTE_SELF(d)))
+	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
+		if (!wf_routes_insert(d->peers.routes, &d->node.self.addrs[i], WF_ROUTE_SELF(d)))
 			return false;
 	return wf_routes_publish(d);
 }
 
 static bool setup_bootstrap(struct wf_daemon *d)
 {
-	d->n_bootstrap = d->cfg.n_bootstrap;
-	if (!d->n_bootstrap)
+	d->peers.n_bootstrap = d->node.cfg.n_bootstrap;
+	if (!d->peers.n_bootstrap)
 		return true;
-	d->bootstrap = calloc(d->n_bootstrap, sizeof(*d->bootstrap));
-	if (!d->bootstrap)
+	d->peers.bootstrap = calloc(d->peers.n_bootstrap, sizeof(*d->peers.bootstrap));
+	if (!d->peers.bootstrap)
 		return false;
-	for (unsigned i = 0; i < d->n_bootstrap; i++) {
-		struct wf_bootstrap *b = &d->bootstrap[i];
+	for (unsigned i = 0; i < d->peers.n_bootstrap; i++) {
+		struct wf_bootstrap *b = &d->peers.bootstrap[i];
 
-		snprintf(b->spec, sizeof(b->spec), "%s", d->cfg.bootstrap[i]);
+		snprintf(b->spec, sizeof(b->spec), "%s", d->node.cfg.bootstrap[i]);
 		/* Resolved now for the MTU guess (an unresolved one stays
 		 * AF_UNSPEC); handshakes resolve again, in case DNS was not up. */
 		if (!wf_endpoint_parse(&b->endpoint, b->spec))
@@ -306,7 +306,7 @@ static bool setup_events(struct wf_daemon *d)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	d->control = wf_control_open(d->cfg.control, control_request, d, err, sizeof(err));
+	d->control = wf_control_open(d->node.cfg.control, control_request, d, err, sizeof(err));
 	if (!d->control) {
 		log_errorx("%s", err);
 		return false;
@@ -331,23 +331,23 @@ static bool setup_events(struct wf_daemon *d)
 
 void wf_worker_init(struct wf_daemon *d, unsigned id, int tun_fd, int udp_fd)
 {
-	struct wf_worker *w = &d->w[id];
+	struct wf_worker *w = &d->dp.w[id]; /* (id < what wf_workers_alloc made) */
 
 	w->d = d;
 	w->id = id;
 	w->tun_fd = tun_fd;
 	w->udp_fd = udp_fd;
 	w->epoll_fd = -1;
-	if (id >= d->n_workers)
-		d->n_workers = id + 1;
+	if (id >= d->dp.n_workers)
+		d->dp.n_workers = id + 1;
 }
 
 void wf_control_worker_init(struct wf_daemon *d, int tun_fd, int udp_fd)
 {
-	struct wf_worker *c = &d->ctl;
+	struct wf_worker *c = &d->dp.ctl;
 
 	c->d = d;
-	c->id = d->n_workers; /* its AEAD contexts come after the workers' */
+	c->id = d->dp.n_workers; /* its AEAD contexts come after the workers' */
 	c->control = true;
 	c->tun_fd = tun_fd;
 	c->udp_fd = udp_fd;
@@ -378,7 +378,7 @@ static void log_offloads(const struct wf_daemon *d)
 
 	for (unsigned i = 0; i < WF_OFFLOADS; i++) {
 		const char *name, *json;
-		const struct wf_offload *o = wf_offload_nth(&d->off, i, &name, &json);
+		const struct wf_offload *o = wf_offload_nth(&d->dp.off, i, &name, &json);
 
 		if (o->on)
 			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", name);
@@ -423,40 +423,40 @@ static bool run(struct wf_daemon *d)
 
 bool wf_daemon_prepare(struct wf_daemon *d)
 {
-	d->self_cert_len = wf_cert_encode(&d->self, d->self_cert_enc, sizeof(d->self_cert_enc));
-	wf_session_limits_default(&d->limits, d->cfg.rekey_interval_ms);
-	d->unproven_max = WF_UNPROVEN_MAX;
-	return d->self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
+	d->node.self_cert_len = wf_cert_encode(&d->node.self, d->node.self_cert_enc, sizeof(d->node.self_cert_enc));
+	wf_session_limits_default(&d->node.limits, d->node.cfg.rekey_interval_ms);
+	d->peers.unproven_max = WF_UNPROVEN_MAX;
+	return d->node.self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
 	       wf_members_init(d, wf_now_ms());
 }
 
 void wf_daemon_release(struct wf_daemon *d)
 {
-	for (unsigned i = 0; i < d->n_bootstrap; i++)
-		if (d->bootstrap[i].hs)
-			wf_handshake_abort(d, d->bootstrap[i].hs);
-	free(d->bootstrap);
-	d->bootstrap = NULL;
-	d->n_bootstrap = 0;
+	for (unsigned i = 0; i < d->peers.n_bootstrap; i++)
+		if (d->peers.bootstrap[i].hs)
+			wf_handshake_abort(d, d->peers.bootstrap[i].hs);
+	free(d->peers.bootstrap);
+	d->peers.bootstrap = NULL;
+	d->peers.n_bootstrap = 0;
 	wf_peer_free_all(d);
 	wf_members_release(d);
 	wf_revoked_release(d);
-	if (d->routes)
-		wf_routes_free(d->routes);
-	d->routes = NULL;
-	wf_routes_free(d->routes_pub);
-	d->routes_pub = NULL;
+	if (d->peers.routes)
+		wf_routes_free(d->peers.routes);
+	d->peers.routes = NULL;
+	wf_routes_free(d->peers.routes_pub);
+	d->peers.routes_pub = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
-		while (d->index[i]) {
-			struct wf_index_entry *e = d->index[i];
+		while (d->peers.index[i]) {
+			struct wf_index_entry *e = d->peers.index[i];
 
-			d->index[i] = e->next;
+			d->peers.index[i] = e->next;
 			free(e->offered);
 			free(e);
 		}
 	wf_reclaim(d, true);
-	wf_wipe(d->static_priv, sizeof(d->static_priv));
+	wf_wipe(d->node.static_priv, sizeof(d->node.static_priv));
 }
 
 static void close_fd(int fd)
@@ -472,19 +472,20 @@ static void teardown(struct wf_daemon *d)
 	if (d->control)
 		wf_control_close(d->control);
 	wf_daemon_release(d);
-	wf_batch_free(&d->ctl);
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		wf_batch_free(&d->w[i]);
-		close_fd(d->w[i].epoll_fd);
+	wf_batch_free(&d->dp.ctl);
+	for (unsigned i = 0; i < d->dp.n_workers; i++) {
+		wf_batch_free(&d->dp.w[i]);
+		close_fd(d->dp.w[i].epoll_fd);
 		/* Queue 0 and socket 0 are d->tun_fd and d->udp_fd. */
 		if (i) {
-			close_fd(d->w[i].tun_fd);
-			close_fd(d->w[i].udp_fd);
+			close_fd(d->dp.w[i].tun_fd);
+			close_fd(d->dp.w[i].udp_fd);
 		}
 	}
+	wf_workers_free(d);
 	/* Closing the TUN fds removes the device, its addresses and routes. */
 	int fds[] = {d->tun_fd,	  d->udp_fd,  d->epoll_fd, d->signal_fd,
-		     d->lock_fd, d->wake_fd, d->stop_fd};
+		     d->lock_fd, d->dp.wake_fd, d->dp.stop_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close_fd(fds[i]);
 }
@@ -492,7 +493,7 @@ static void teardown(struct wf_daemon *d)
 /* workers = 0: one per core. */
 static unsigned worker_count(const struct wf_daemon *d)
 {
-	long n = d->cfg.workers ? (long)d->cfg.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = d->node.cfg.workers ? (long)d->node.cfg.workers : sysconf(_SC_NPROCESSORS_ONLN);
 
 	return n < 1 ? 1 : n > WF_WORKERS_MAX ? WF_WORKERS_MAX : (unsigned)n;
 }
@@ -503,22 +504,26 @@ static bool setup_workers(struct wf_daemon *d, const int *tun, const int *udp, u
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 
+	if (!wf_workers_alloc(d, n)) {
+		log_errorx("out of memory");
+		return false;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		wf_worker_init(d, i, tun[i], udp[i]);
-		if (!wf_batch_alloc(&d->w[i])) {
+		if (!wf_batch_alloc(&d->dp.w[i])) {
 			log_errorx("out of memory");
 			return false;
 		}
 	}
 	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
-	if (!wf_batch_alloc(&d->ctl)) {
+	if (!wf_batch_alloc(&d->dp.ctl)) {
 		log_errorx("out of memory");
 		return false;
 	}
 	if (!wf_threads_start(d))
 		return false;
-	ev.data.fd = d->wake_fd;
-	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->wake_fd, &ev) < 0) {
+	ev.data.fd = d->dp.wake_fd;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->dp.wake_fd, &ev) < 0) {
 		log_error("epoll_ctl");
 		return false;
 	}
@@ -536,15 +541,15 @@ int wf_daemon_run(const char *dir)
 	if (!d)
 		return 1;
 	d->tun_fd = d->udp_fd = d->epoll_fd = d->signal_fd = d->lock_fd = -1;
-	d->wake_fd = d->stop_fd = -1;
+	d->dp.wake_fd = d->dp.stop_fd = -1;
 	for (unsigned i = 0; i < WF_WORKERS_MAX; i++)
 		tun[i] = udp[i] = -1;
 	wf_crypto_init();
-	if (!wf_config_load(&d->cfg, dir, err, sizeof(err))) {
+	if (!wf_config_load(&d->node.cfg, dir, err, sizeof(err))) {
 		log_errorx("%s", err);
 		goto out;
 	}
-	wf_log_set_level(d->cfg.log_level);
+	wf_log_set_level(d->node.cfg.log_level);
 	if (!lock_dir(d) || !load_identity(d))
 		goto out;
 	if (!wf_daemon_prepare(d)) {
@@ -561,16 +566,16 @@ int wf_daemon_run(const char *dir)
 	if (!setup_workers(d, tun, udp, n))
 		goto out;
 	log_offloads(d);
-	d->started_ms = wf_now_ms();
-	wf_cache_load(d, d->started_ms);
+	d->node.started_ms = wf_now_ms();
+	wf_cache_load(d, d->node.started_ms);
 	{
 		char ep[WF_ADDR_STRLEN], a[WF_ADDR_STRLEN];
 
 		log_info("node %s (%s) up on %s, mtu %u, listening on %s, network %s, %s, %u "
 			 "worker%s",
-			 d->self.name, wf_prefix_str(&d->self.addrs[0], true, a, sizeof(a)), d->ifname,
-			 d->mtu, wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep)), d->ca.network,
-			 wf_cipher_name(d->ca.cipher), d->n_workers, d->n_workers == 1 ? "" : "s");
+			 d->node.self.name, wf_prefix_str(&d->node.self.addrs[0], true, a, sizeof(a)), d->node.ifname,
+			 d->node.mtu, wf_endpoint_str(&d->node.cfg.listen, ep, sizeof(ep)), d->node.ca.network,
+			 wf_cipher_name(d->node.ca.cipher), d->dp.n_workers, d->dp.n_workers == 1 ? "" : "s");
 	}
 	rc = run(d) ? 0 : 1;
 	wf_cache_save(d);

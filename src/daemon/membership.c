@@ -53,14 +53,14 @@ bool wf_members_init(struct wf_daemon *d, int64_t now)
 	/* Incarnations from the wall clock: a restarted node outlives what the
 	 * mesh remembers of its last life without having to store it. */
 	inc = wf_realtime_ns() / 1000000;
-	d->gossip_out = (struct wf_gossip_out){
+	d->mem.out = (struct wf_gossip_out){
 		.msg = calloc(OUT_MSGS, sizeof(struct wf_gossip_msg)),
 		.ev = calloc(OUT_EVENTS, sizeof(struct wf_gossip_event)),
 		.cap = OUT_MSGS,
 		.ev_cap = OUT_EVENTS,
 	};
-	if (!d->gossip_out.msg || !d->gossip_out.ev ||
-	    !wf_gossip_init(&d->gossip, &cfg, d->self.pubkey, inc,
+	if (!d->mem.out.msg || !d->mem.out.ev ||
+	    !wf_gossip_init(&d->mem.gossip, &cfg, d->node.self.pubkey, inc,
 			    (uint64_t)wf_random_u32() << 32 | wf_random_u32(), now)) {
 		wf_members_release(d);
 		return false;
@@ -70,10 +70,10 @@ bool wf_members_init(struct wf_daemon *d, int64_t now)
 
 void wf_members_release(struct wf_daemon *d)
 {
-	wf_gossip_free(&d->gossip);
-	free(d->gossip_out.msg);
-	free(d->gossip_out.ev);
-	memset(&d->gossip_out, 0, sizeof(d->gossip_out));
+	wf_gossip_free(&d->mem.gossip);
+	free(d->mem.out.msg);
+	free(d->mem.out.ev);
+	memset(&d->mem.out, 0, sizeof(d->mem.out));
 }
 
 _Static_assert((int)WF_GOSSIP_EP_MAX >= (int)WF_ENDPOINT_PACKED_MAX, "gossip records carry endpoints");
@@ -86,7 +86,7 @@ bool wf_members_send(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg,
 
 	if (!p || !p->has_endpoint || len > WF_GOSSIP_MTU_MAX)
 		return false;
-	kp = wf_session_sendable(&p->session, &d->limits, now);
+	kp = wf_session_sendable(&p->session, &d->node.limits, now);
 	if (!kp)
 		return false;
 	memcpy(buf + WF_DATA_HEADER_LEN, msg, len);
@@ -99,7 +99,7 @@ static void ask_cert(struct wf_daemon *d, const uint8_t *key, struct wf_peer *vi
 
 	memcpy(req + 1, key, WF_KEY_LEN);
 	if (!wf_members_send(d, via, req, sizeof(req), now))
-		d->gossip_unsent++;
+		d->mem.unsent++;
 }
 
 static void on_state(struct wf_daemon *d, const struct wf_gossip_event *e)
@@ -123,13 +123,13 @@ static void on_forget(struct wf_daemon *d, const struct wf_gossip_event *e, int6
 	if (!p || wf_peer_up(d, p, now))
 		return;
 	log_info("member %s forgotten (dead or gone for %u s)", p->cert.name,
-		 d->gossip.cfg.forget_ms / 1000);
+		 d->mem.gossip.cfg.forget_ms / 1000);
 	wf_peer_remove(d, p);
 }
 
 static void on_endpoint(struct wf_daemon *d, const struct wf_gossip_event *e)
 {
-	const struct wf_gmember *m = wf_gossip_find(&d->gossip, e->key);
+	const struct wf_gmember *m = wf_gossip_find(&d->mem.gossip, e->key);
 	struct wf_peer *p = wf_peer_find(d, e->key), *via = wf_peer_find(d, e->from);
 	union wf_endpoint ep;
 
@@ -145,7 +145,7 @@ static void on_cert(struct wf_daemon *d, const struct wf_gossip_event *e, int64_
 
 	if (p) {
 		wf_peer_told(d, p); /* (a stranger until a member told of it) */
-		wf_gossip_certified(&d->gossip, e->key, now, &d->gossip_out);
+		wf_gossip_certified(&d->mem.gossip, e->key, now, &d->mem.out);
 		return;
 	}
 	ask_cert(d, e->key, wf_peer_find(d, e->from), now);
@@ -155,7 +155,7 @@ static void on_cert(struct wf_daemon *d, const struct wf_gossip_event *e, int64_
  * then send its messages. */
 static void flush(struct wf_daemon *d, int64_t now)
 {
-	struct wf_gossip_out *o = &d->gossip_out;
+	struct wf_gossip_out *o = &d->mem.out;
 
 	for (unsigned i = 0; i < o->n_ev; i++) {
 		const struct wf_gossip_event *e = &o->ev[i];
@@ -180,8 +180,8 @@ static void flush(struct wf_daemon *d, int64_t now)
 	}
 	for (unsigned i = 0; i < o->n; i++)
 		if (!wf_members_send(d, wf_peer_find(d, o->msg[i].to), o->msg[i].buf, o->msg[i].len, now))
-			d->gossip_unsent++;
-	d->gossip_overflow += o->dropped;
+			d->mem.unsent++;
+	d->mem.overflow += o->dropped;
 	o->n = o->n_ev = 0;
 	o->dropped = 0;
 }
@@ -193,8 +193,8 @@ void wf_members_peer_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	if (p->mesh_up)
 		return;
 	p->mesh_up = true;
-	wf_gossip_contact(&d->gossip, p->cert.pubkey, ep,
-			  p->has_endpoint ? wf_endpoint_pack(&p->endpoint, ep) : 0, now, &d->gossip_out);
+	wf_gossip_contact(&d->mem.gossip, p->cert.pubkey, ep,
+			  p->has_endpoint ? wf_endpoint_pack(&p->endpoint, ep) : 0, now, &d->mem.out);
 	flush(d, now);
 }
 
@@ -245,7 +245,7 @@ static bool solicited(struct wf_daemon *d, const uint8_t *key, int64_t now)
 {
 	const struct wf_peer *p = wf_peer_find(d, key);
 
-	return wf_gossip_waiting(&d->gossip, key) || (p && asked(p, now));
+	return wf_gossip_waiting(&d->mem.gossip, key) || (p && asked(p, now));
 }
 
 static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
@@ -284,7 +284,7 @@ static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t 
 		if (m.has_endpoint)
 			wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
 	}
-	wf_gossip_certified(&d->gossip, cert.pubkey, now, &d->gossip_out);
+	wf_gossip_certified(&d->mem.gossip, cert.pubkey, now, &d->mem.out);
 	flush(d, now);
 }
 
@@ -293,7 +293,7 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 {
 	struct wf_peer *p;
 
-	if (!wf_rate_allow(&d->member_rate, &from->member_tat, now)) {
+	if (!wf_rate_allow(&d->mem.rate, &from->member_tat, now)) {
 		wf_count_drop(d, from, WF_DROP_RATE_LIMIT);
 		return;
 	}
@@ -320,7 +320,7 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 			send_member(d, from, p, now);
 		return;
 	default:
-		if (!wf_gossip_receive(&d->gossip, from->cert.pubkey, msg, len, now, &d->gossip_out))
+		if (!wf_gossip_receive(&d->mem.gossip, from->cert.pubkey, msg, len, now, &d->mem.out))
 			wf_count_drop(d, from, WF_DROP_MALFORMED);
 		flush(d, now);
 		return;
@@ -331,7 +331,7 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
  * near its end, whose keys the other end may drop first. */
 static bool linked(const struct wf_daemon *d, const struct wf_peer *p)
 {
-	const struct wf_gmember *m = wf_gossip_find(&d->gossip, p->cert.pubkey);
+	const struct wf_gmember *m = wf_gossip_find(&d->mem.gossip, p->cert.pubkey);
 
 	return m && (m->flags & WF_GM_LINK);
 }
@@ -342,7 +342,7 @@ void wf_members_ask_endpoint(struct wf_daemon *d, struct wf_peer *p, int64_t now
 	unsigned n = 0;
 
 	/* Another member than the one whose word we gave up, at random. */
-	for (struct wf_peer *q = d->peers; q; q = q->next)
+	for (struct wf_peer *q = d->peers.list; q; q = q->next)
 		if (q != p && wf_peer_up(d, q, now) && linked(d, q) && strcmp(q->cert.name, p->ep_via) &&
 		    wf_random_u32() % ++n == 0)
 			via = q;
@@ -356,9 +356,9 @@ void wf_members_ask_endpoint(struct wf_daemon *d, struct wf_peer *p, int64_t now
 unsigned wf_members_count(const struct wf_daemon *d)
 {
 	/* (Members: not the strangers whose initiations were never proven.) */
-	unsigned held = d->n_peers - d->n_unproven + 1;
+	unsigned held = d->peers.n - d->peers.n_unproven + 1;
 
-	return held > wf_gossip_size(&d->gossip) ? held : wf_gossip_size(&d->gossip);
+	return held > wf_gossip_size(&d->mem.gossip) ? held : wf_gossip_size(&d->mem.gossip);
 }
 
 /* Past full-mesh-max members, sessions are made on demand; gossip goes to
@@ -366,31 +366,31 @@ unsigned wf_members_count(const struct wf_daemon *d)
 static void choose_mode(struct wf_daemon *d, int64_t now)
 {
 	unsigned n = wf_members_count(d);
-	bool sparse = n > d->cfg.full_mesh_max;
+	bool sparse = n > d->node.cfg.full_mesh_max;
 
-	if (sparse == d->gossip.sparse)
+	if (sparse == d->mem.gossip.sparse)
 		return;
 	if (sparse)
 		log_info("%u members, more than full-mesh-max (%u): sessions are made on demand, and "
 			 "kept with %u for gossip",
-			 n, d->cfg.full_mesh_max, 2 * d->gossip.cfg.ring + d->gossip.cfg.chords);
+			 n, d->node.cfg.full_mesh_max, 2 * d->mem.gossip.cfg.ring + d->mem.gossip.cfg.chords);
 	else
 		log_info("%u members, at most full-mesh-max (%u): every member gets a session", n,
-			 d->cfg.full_mesh_max);
-	wf_gossip_set_sparse(&d->gossip, sparse, now);
+			 d->node.cfg.full_mesh_max);
+	wf_gossip_set_sparse(&d->mem.gossip, sparse, now);
 }
 
 void wf_members_gossip(struct wf_daemon *d, int64_t now)
 {
 	choose_mode(d, now);
-	wf_gossip_tick(&d->gossip, now, &d->gossip_out);
+	wf_gossip_tick(&d->mem.gossip, now, &d->mem.out);
 	flush(d, now);
 }
 
 void wf_members_leave(struct wf_daemon *d, int64_t now)
 {
-	if (!d->gossip.m)
+	if (!d->mem.gossip.m)
 		return;
-	wf_gossip_leave(&d->gossip, now, &d->gossip_out);
+	wf_gossip_leave(&d->mem.gossip, now, &d->mem.out);
 	flush(d, now);
 }

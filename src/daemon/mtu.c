@@ -23,8 +23,8 @@
 
 static bool overlay_ipv6(const struct wf_daemon *d)
 {
-	for (unsigned i = 0; i < d->self.n_addrs; i++)
-		if (d->self.addrs[i].family == AF_INET6)
+	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
+		if (d->node.self.addrs[i].family == AF_INET6)
 			return true;
 	return false;
 }
@@ -64,7 +64,7 @@ static unsigned underlay_mtu(const struct wf_daemon *d)
 		int m;
 
 		if (!i->ifa_addr || !(i->ifa_flags & IFF_UP) || i->ifa_flags & IFF_LOOPBACK ||
-		    !strcmp(i->ifa_name, d->ifname) || !carries(&d->cfg.listen, i->ifa_addr))
+		    !strcmp(i->ifa_name, d->node.ifname) || !carries(&d->node.cfg.listen, i->ifa_addr))
 			continue;
 		m = wf_nl_link_mtu(i->ifa_name);
 		if (m > best)
@@ -78,8 +78,8 @@ unsigned wf_mtu_device(const struct wf_daemon *d)
 {
 	/* A dual-stack socket sends IPv4 too, the smaller overhead: the
 	 * device takes the largest, peers over IPv6 get routes. */
-	int family = d->cfg.listen.sa.sa_family == AF_INET6 &&
-			     !IN6_IS_ADDR_UNSPECIFIED(&d->cfg.listen.in6.sin6_addr)
+	int family = d->node.cfg.listen.sa.sa_family == AF_INET6 &&
+			     !IN6_IS_ADDR_UNSPECIFIED(&d->node.cfg.listen.in6.sin6_addr)
 			 ? AF_INET6
 			 : AF_INET;
 
@@ -95,11 +95,11 @@ static void peer_routes(struct wf_daemon *d, struct wf_peer *p, unsigned mtu)
 
 		host.len = host.family == AF_INET ? 32 : 128;
 		/* Replacing one: the old route goes first. */
-		err = wf_nl_route_del(d->ifname, &host);
+		err = wf_nl_route_del(d->node.ifname, &host);
 		if (err < 0 && err != -ESRCH)
 			log_debug("peer %s: cannot remove its MTU route: %s", p->cert.name,
 				  strerror(-err));
-		if (mtu && (err = wf_nl_route_add(d->ifname, &host, mtu)) < 0)
+		if (mtu && (err = wf_nl_route_add(d->node.ifname, &host, mtu)) < 0)
 			log_warnx_rl("peer %s: cannot set MTU %u on its route: %s", p->cert.name, mtu,
 				     strerror(-err));
 	}
@@ -118,7 +118,7 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p)
 	int path;
 	unsigned mtu;
 
-	if (!d->ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC) {
+	if (!d->node.ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC) {
 		p->mtu_check = false;
 		return;
 	}
@@ -130,16 +130,16 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p)
 	}
 	p->mtu_check = false;
 	mtu = wf_overlay_mtu((unsigned)path, datagram_family(&p->endpoint), overlay_ipv6(d));
-	if (mtu > d->mtu)
-		mtu = d->mtu;
+	if (mtu > d->node.mtu)
+		mtu = d->node.mtu;
 	log_debug("peer %s: path MTU %d: %u inside (the device's %u)", p->cert.name, path, mtu,
-		  d->mtu);
+		  d->node.mtu);
 	if (mtu == p->mtu)
 		return;
 	if (p->mtu)
 		log_info("peer %s: MTU %u (was %u)", p->cert.name, mtu, p->mtu);
 	p->mtu = mtu;
-	if (mtu < d->mtu)
+	if (mtu < d->node.mtu)
 		peer_routes(d, p, mtu);
 	else if (p->mtu_route)
 		peer_routes(d, p, 0);

@@ -69,7 +69,7 @@ static unsigned key_bucket(const uint8_t pubkey[WF_KEY_LEN])
 
 struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LEN])
 {
-	for (struct wf_peer *p = d->by_key[key_bucket(pubkey)]; p; p = p->hnext)
+	for (struct wf_peer *p = d->peers.by_key[key_bucket(pubkey)]; p; p = p->hnext)
 		if (!memcmp(p->cert.pubkey, pubkey, WF_KEY_LEN))
 			return p;
 	return NULL;
@@ -80,7 +80,7 @@ struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LE
 static void claim(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx,
 		  int64_t now)
 {
-	void *holder = wf_routes_get(d->routes, pfx);
+	void *holder = wf_routes_get(d->peers.routes, pfx);
 	struct wf_peer *q = holder;
 	char s[WF_ADDR_STRLEN];
 
@@ -97,7 +97,7 @@ static void claim(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix
 			     p->cert.name, s, q->cert.name);
 		return;
 	}
-	if (!wf_routes_insert(d->routes, pfx, p)) {
+	if (!wf_routes_insert(d->peers.routes, pfx, p)) {
 		log_warnx("%s: out of memory adding a route for %s", __func__, p->cert.name);
 		return;
 	}
@@ -124,9 +124,9 @@ static bool make_room(struct wf_daemon *d)
 {
 	struct wf_peer *oldest = NULL;
 
-	if (d->n_unproven < d->unproven_max)
+	if (d->peers.n_unproven < d->peers.unproven_max)
 		return true;
-	for (struct wf_peer *p = d->peers; p; p = p->next)
+	for (struct wf_peer *p = d->peers.list; p; p = p->next)
 		if (!p->proven && !p->told && (!oldest || p->created_ms < oldest->created_ms))
 			oldest = p;
 	if (oldest)
@@ -146,11 +146,11 @@ static struct wf_peer *peer_new(struct wf_daemon *d, const struct wf_cert *cert,
 	p->cert = *cert;
 	p->created_ms = now;
 	p->defer_ok = true;
-	p->next = d->peers;
-	d->peers = p;
-	p->hnext = d->by_key[b];
-	d->by_key[b] = p;
-	d->n_peers++;
+	p->next = d->peers.list;
+	d->peers.list = p;
+	p->hnext = d->peers.by_key[b];
+	d->peers.by_key[b] = p;
+	d->peers.n++;
 	return p;
 }
 
@@ -161,12 +161,12 @@ struct wf_peer *wf_peer_add(struct wf_daemon *d, const struct wf_cert *cert, int
 	if (!make_room(d)) {
 		log_warnx_rl("%u nodes claim to be members without having proved it; not taking "
 			     "more",
-			     d->unproven_max);
+			     d->peers.unproven_max);
 		return NULL;
 	}
 	p = peer_new(d, cert, now);
 	if (p)
-		d->n_unproven++;
+		d->peers.n_unproven++;
 	return p;
 }
 
@@ -177,7 +177,7 @@ void wf_peer_told(struct wf_daemon *d, struct wf_peer *p)
 	p->told = true;
 	if (p->proven)
 		return;
-	d->n_unproven--; /* a member now, not a stranger */
+	d->peers.n_unproven--; /* a member now, not a stranger */
 	claim_routes(d, p, (int64_t)time(NULL));
 }
 
@@ -194,7 +194,7 @@ struct wf_peer *wf_peer_add_told(struct wf_daemon *d, const struct wf_cert *cert
 
 bool wf_peer_on_demand(const struct wf_daemon *d, const struct wf_peer *p)
 {
-	return d->gossip.sparse && !wf_gossip_wanted(&d->gossip, p->cert.pubkey);
+	return d->mem.gossip.sparse && !wf_gossip_wanted(&d->mem.gossip, p->cert.pubkey);
 }
 
 void wf_peer_call_some(struct wf_daemon *d, unsigned n)
@@ -204,7 +204,7 @@ void wf_peer_call_some(struct wf_daemon *d, unsigned n)
 
 	if (n > WF_COLD_CALLS)
 		n = WF_COLD_CALLS;
-	for (struct wf_peer *p = d->peers; p && n; p = p->next) {
+	for (struct wf_peer *p = d->peers.list; p && n; p = p->next) {
 		unsigned j;
 
 		if (!p->has_endpoint || !(p->told || p->proven) || p->member_state == WF_GS_LEFT)
@@ -238,15 +238,15 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		/* A told member's certificate stays unless the proof's is newer. */
 		if (cert && !same_cert(cert, &p->cert) &&
 		    (!p->told || wf_cert_supersedes(cert, &p->cert, wall))) {
-			wf_routes_remove_value(d->routes, p);
+			wf_routes_remove_value(d->peers.routes, p);
 			p->cert = *cert;
 		}
 		p->proven = true;
 		p->mtu_check = true;
 		if (!p->told)
-			d->n_unproven--;
+			d->peers.n_unproven--;
 		claim_routes(d, p, wall);
-		log_info("peer %s added (%u known)", p->cert.name, d->n_peers - d->n_unproven);
+		log_info("peer %s added (%u known)", p->cert.name, d->peers.n - d->peers.n_unproven);
 		wf_warn_peer_expiry(p, wall);
 		return;
 	}
@@ -258,7 +258,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 			  (unsigned long long)cert->serial);
 		return;
 	}
-	wf_routes_remove_value(d->routes, p);
+	wf_routes_remove_value(d->peers.routes, p);
 	wf_mtu_forget(d, p); /* its addresses may change */
 	p->mtu_check = true;
 	p->cert = *cert;
@@ -291,15 +291,15 @@ bool wf_peer_is_local(const struct wf_daemon *d, const union wf_endpoint *ep)
 {
 	union wf_endpoint any;
 
-	if (wf_endpoint_equal(ep, &d->cfg.listen))
+	if (wf_endpoint_equal(ep, &d->node.cfg.listen))
 		return true;
-	for (unsigned i = 0; i < d->n_local_addrs; i++) {
+	for (unsigned i = 0; i < d->peers.n_local_addrs; i++) {
 		any = *ep;
 		if (any.sa.sa_family == AF_INET)
 			any.in4.sin_port = 0;
 		else
 			any.in6.sin6_port = 0;
-		if (wf_endpoint_equal(&any, &d->local_addrs[i]))
+		if (wf_endpoint_equal(&any, &d->peers.local_addrs[i]))
 			return true;
 	}
 	return false;
@@ -379,8 +379,8 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 
 	p->removed = true;
 	/* Gossip holds only members whose certificate we hold. */
-	wf_gossip_drop(&d->gossip, p->cert.pubkey);
-	wf_routes_remove_value(d->routes, p);
+	wf_gossip_drop(&d->mem.gossip, p->cert.pubkey);
+	wf_routes_remove_value(d->peers.routes, p);
 	unrouted = wf_routes_publish(d);
 	wf_mtu_forget(d, p);
 	if (p->hs)
@@ -406,19 +406,19 @@ static void unlink_peer(struct wf_daemon *d, struct wf_peer *p)
 {
 	struct wf_peer **pp;
 
-	for (pp = &d->peers; *pp; pp = &(*pp)->next)
+	for (pp = &d->peers.list; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
 			break;
 		}
-	for (pp = &d->by_key[key_bucket(p->cert.pubkey)]; *pp; pp = &(*pp)->hnext)
+	for (pp = &d->peers.by_key[key_bucket(p->cert.pubkey)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == p) {
 			*pp = p->hnext;
 			break;
 		}
-	d->n_peers--;
+	d->peers.n--;
 	if (!p->proven && !p->told)
-		d->n_unproven--;
+		d->peers.n_unproven--;
 }
 
 void wf_peer_remove(struct wf_daemon *d, struct wf_peer *p)
@@ -429,8 +429,8 @@ void wf_peer_remove(struct wf_daemon *d, struct wf_peer *p)
 
 void wf_peer_free_all(struct wf_daemon *d)
 {
-	while (d->peers)
-		wf_peer_remove(d, d->peers);
+	while (d->peers.list)
+		wf_peer_remove(d, d->peers.list);
 }
 
 /* --- the receiver-index table ------------------------------------------ */
@@ -446,7 +446,7 @@ static unsigned bucket(uint32_t index)
  * let go of it (wf_retire). */
 struct wf_index_entry *wf_index_find(struct wf_daemon *d, uint32_t index)
 {
-	for (struct wf_index_entry *e = __atomic_load_n(&d->index[bucket(index)], __ATOMIC_ACQUIRE);
+	for (struct wf_index_entry *e = __atomic_load_n(&d->peers.index[bucket(index)], __ATOMIC_ACQUIRE);
 	     e; e = __atomic_load_n(&e->next, __ATOMIC_ACQUIRE))
 		if (e->index == index)
 			return e;
@@ -474,8 +474,8 @@ uint32_t wf_index_add(struct wf_daemon *d, enum wf_index_kind kind, void *ptr, s
 	e->peer = peer;
 	e->bootstrap = b;
 	e->live = WF_LIVE_NONE;
-	e->next = d->index[bucket(index)];
-	__atomic_store_n(&d->index[bucket(index)], e, __ATOMIC_RELEASE);
+	e->next = d->peers.index[bucket(index)];
+	__atomic_store_n(&d->peers.index[bucket(index)], e, __ATOMIC_RELEASE);
 	return index;
 }
 
@@ -489,7 +489,7 @@ static void index_entry_free(struct wf_retire_link *l)
 
 void wf_index_del(struct wf_daemon *d, uint32_t index)
 {
-	for (struct wf_index_entry **ep = &d->index[bucket(index)]; *ep; ep = &(*ep)->next) {
+	for (struct wf_index_entry **ep = &d->peers.index[bucket(index)]; *ep; ep = &(*ep)->next) {
 		if ((*ep)->index == index) {
 			struct wf_index_entry *e = *ep;
 
@@ -505,14 +505,14 @@ void wf_index_del(struct wf_daemon *d, uint32_t index)
 
 bool wf_peer_silent(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
-	int64_t ka = d->cfg.keepalive_interval_ms;
+	int64_t ka = d->node.cfg.keepalive_interval_ms;
 
-	return ka && now - WF_GET(p->last_rx_ms) > 3 * ka + (int64_t)d->cfg.handshake_timeout_ms;
+	return ka && now - WF_GET(p->last_rx_ms) > 3 * ka + (int64_t)d->node.cfg.handshake_timeout_ms;
 }
 
 bool wf_peer_up(const struct wf_daemon *d, const struct wf_peer *p, int64_t now)
 {
-	return p->has_endpoint && wf_session_sendable(&p->session, &d->limits, now) &&
+	return p->has_endpoint && wf_session_sendable(&p->session, &d->node.limits, now) &&
 	       !wf_peer_silent(d, p, now);
 }
 
@@ -520,7 +520,7 @@ void wf_peer_first_call(struct wf_daemon *d, struct wf_peer *p, int64_t now, uns
 			unsigned delay_ms)
 {
 	p->hs_next_ms = now + (jitter_ms ? wf_random_u32() % jitter_ms : 0);
-	if (memcmp(d->self.pubkey, p->cert.pubkey, WF_KEY_LEN) > 0)
+	if (memcmp(d->node.self.pubkey, p->cert.pubkey, WF_KEY_LEN) > 0)
 		p->hs_next_ms += delay_ms;
 }
 
@@ -565,14 +565,14 @@ bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, str
 {
 	bool repeat;
 	enum wf_cert_err err =
-	    wf_certcache_verify(&d->certs, &d->ca, enc, len, (int64_t)time(NULL), out, &repeat);
+	    wf_certcache_verify(&d->hs.certs, &d->node.ca, enc, len, (int64_t)time(NULL), out, &repeat);
 
 	if (err == WF_CERT_OK && !wf_revoked_has(d, out->serial))
 		return true;
 	if (err == WF_CERT_OK) {
 		log_warnx_rl("refused certificate of %s from %s: revoked (serial %016llx, list version "
 			     "%llu)", out->name, from, (unsigned long long)out->serial,
-			     (unsigned long long)d->revoked.version);
+			     (unsigned long long)d->mem.revoked.version);
 		return false;
 	}
 	/* Once per certificate and reason; and never a flood. */

@@ -78,26 +78,26 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 	enum wf_cert_err e;
 	int64_t wall = (int64_t)time(NULL);
 
-	if (!wf_cert_load(d->cfg.ca, ca, msg, cap) ||
-	    !wf_cert_load(d->cfg.certificate, self, msg, cap))
+	if (!wf_cert_load(d->node.cfg.ca, ca, msg, cap) ||
+	    !wf_cert_load(d->node.cfg.certificate, self, msg, cap))
 		return false;
 	if ((e = wf_cert_verify_ca(ca, wall)) != WF_CERT_OK) {
-		snprintf(msg, cap, "%s: %s", d->cfg.ca, wf_cert_strerror(e));
+		snprintf(msg, cap, "%s: %s", d->node.cfg.ca, wf_cert_strerror(e));
 		return false;
 	}
-	if (memcmp(ca->pubkey, d->ca.pubkey, WF_KEY_LEN) || strcmp(ca->network, d->ca.network)) {
+	if (memcmp(ca->pubkey, d->node.ca.pubkey, WF_KEY_LEN) || strcmp(ca->network, d->node.ca.network)) {
 		snprintf(msg, cap, "%s: another CA than the running one (a new network needs a "
-				   "restart)", d->cfg.ca);
+				   "restart)", d->node.cfg.ca);
 		return false;
 	}
 	if ((e = wf_cert_verify(self, ca, wall)) != WF_CERT_OK) {
-		snprintf(msg, cap, "%s: %s", d->cfg.certificate, wf_cert_strerror(e));
+		snprintf(msg, cap, "%s: %s", d->node.cfg.certificate, wf_cert_strerror(e));
 		return false;
 	}
-	if (!same_but_validity(self, &d->self)) {
+	if (!same_but_validity(self, &d->node.self)) {
 		snprintf(msg, cap, "%s: not a renewal of the running certificate (its key, name, "
 				   "addresses, routes or groups differ: restart to apply it)",
-			 d->cfg.certificate);
+			 d->node.cfg.certificate);
 		return false;
 	}
 	return true;
@@ -126,9 +126,9 @@ static bool new_bootstrap(const struct wf_daemon *d, struct reload *r, char *msg
 	}
 	for (unsigned i = 0; i < cfg->n_bootstrap; i++) {
 		snprintf(b[i].spec, sizeof(b[i].spec), "%s", cfg->bootstrap[i]);
-		for (unsigned k = 0; k < d->n_bootstrap && k < WF_CONFIG_MAX_BOOTSTRAP; k++) {
-			if (!taken[k] && !strcmp(d->bootstrap[k].spec, b[i].spec)) {
-				b[i] = d->bootstrap[k];
+		for (unsigned k = 0; k < d->peers.n_bootstrap && k < WF_CONFIG_MAX_BOOTSTRAP; k++) {
+			if (!taken[k] && !strcmp(d->peers.bootstrap[k].spec, b[i].spec)) {
+				b[i] = d->peers.bootstrap[k];
 				b[i].hs = NULL;
 				taken[k] = true;
 				break;
@@ -145,12 +145,12 @@ static bool new_bootstrap(const struct wf_daemon *d, struct reload *r, char *msg
  * same (its index entry points into the old array) and retried at its time. */
 static void use_bootstrap(struct wf_daemon *d, struct reload *r)
 {
-	for (unsigned k = 0; k < d->n_bootstrap; k++)
-		if (d->bootstrap[k].hs)
-			wf_handshake_abort(d, d->bootstrap[k].hs);
-	free(d->bootstrap);
-	d->bootstrap = r->bootstrap;
-	d->n_bootstrap = r->cfg.n_bootstrap;
+	for (unsigned k = 0; k < d->peers.n_bootstrap; k++)
+		if (d->peers.bootstrap[k].hs)
+			wf_handshake_abort(d, d->peers.bootstrap[k].hs);
+	free(d->peers.bootstrap);
+	d->peers.bootstrap = r->bootstrap;
+	d->peers.n_bootstrap = r->cfg.n_bootstrap;
 	r->bootstrap = NULL;
 }
 
@@ -160,14 +160,14 @@ static bool renewal_not_revoked(const struct wf_daemon *d, const struct reload *
 				size_t cap)
 {
 	const struct wf_revoke *list =
-	    r->list.version > d->revoked.version ? &r->list : &d->revoked;
+	    r->list.version > d->mem.revoked.version ? &r->list : &d->mem.revoked;
 
-	if (r->self.serial == d->self.serial || !wf_revoke_has(list, r->self.serial))
+	if (r->self.serial == d->node.self.serial || !wf_revoke_has(list, r->self.serial))
 		return true;
 	snprintf(msg, cap,
 		 "%s: revoked (serial %016" PRIx64 " is in revocation list version %" PRIu64
 		 "; every peer would refuse it)",
-		 d->cfg.certificate, r->self.serial, list->version);
+		 d->node.cfg.certificate, r->self.serial, list->version);
 	return false;
 }
 
@@ -176,7 +176,7 @@ static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, siz
 {
 	char err[WF_CONFIG_MAX_LINE];
 
-	if (!wf_config_load(&r->cfg, d->cfg.dir, err, sizeof(err))) {
+	if (!wf_config_load(&r->cfg, d->node.cfg.dir, err, sizeof(err))) {
 		snprintf(msg, cap, "%s", err);
 		return false;
 	}
@@ -193,14 +193,14 @@ static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now
 
 	if (!len)
 		return;
-	d->self.serial = c->serial;
-	d->self.not_before = c->not_before;
-	d->self.not_after = c->not_after;
-	memcpy(d->self.signature, c->signature, WF_SIG_LEN);
-	memcpy(d->self_cert_enc, enc, len);
-	d->self_cert_len = len;
-	d->self_expired = false;
-	for (struct wf_peer *p = d->peers; p; p = p->next) {
+	d->node.self.serial = c->serial;
+	d->node.self.not_before = c->not_before;
+	d->node.self.not_after = c->not_after;
+	memcpy(d->node.self.signature, c->signature, WF_SIG_LEN);
+	memcpy(d->node.self_cert_enc, enc, len);
+	d->node.self_cert_len = len;
+	d->node.self_expired = false;
+	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
 		if (!p->proven)
 			continue;
 		p->cert_renew = true;
@@ -218,7 +218,7 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 		wf_utc(r->self.not_after, until);
 		snprintf(msg, cap, "reloaded; certificate renewed (serial %016llx, valid until %s): "
 				   "each peer gets it by a new handshake; %s",
-			 (unsigned long long)d->self.serial, until, rev);
+			 (unsigned long long)d->node.self.serial, until, rev);
 	} else {
 		snprintf(msg, cap, "reloaded; %s", rev);
 	}
@@ -230,20 +230,20 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, int64_t now)
 {
 	char later[256], rev[WF_ERR_MAX];
-	bool renewed = r->self.serial != d->self.serial;
+	bool renewed = r->self.serial != d->node.self.serial;
 
 	use_bootstrap(d, r);
-	restart_keys(&d->cfg, &r->cfg, later, sizeof(later));
+	restart_keys(&d->node.cfg, &r->cfg, later, sizeof(later));
 	wf_log_set_level(r->cfg.log_level);
-	d->cfg.log_level = r->cfg.log_level;
-	d->cfg.keepalive_interval_ms = r->cfg.keepalive_interval_ms;
-	d->cfg.handshake_timeout_ms = r->cfg.handshake_timeout_ms;
-	d->cfg.full_mesh_max = r->cfg.full_mesh_max;
-	d->cfg.n_bootstrap = r->cfg.n_bootstrap;
-	memcpy(d->cfg.bootstrap, r->cfg.bootstrap, sizeof(r->cfg.bootstrap));
-	memcpy(d->cfg.bootstrap_ep, r->cfg.bootstrap_ep, sizeof(r->cfg.bootstrap_ep));
-	d->ca.not_before = r->ca.not_before;
-	d->ca.not_after = r->ca.not_after;
+	d->node.cfg.log_level = r->cfg.log_level;
+	d->node.cfg.keepalive_interval_ms = r->cfg.keepalive_interval_ms;
+	d->node.cfg.handshake_timeout_ms = r->cfg.handshake_timeout_ms;
+	d->node.cfg.full_mesh_max = r->cfg.full_mesh_max;
+	d->node.cfg.n_bootstrap = r->cfg.n_bootstrap;
+	memcpy(d->node.cfg.bootstrap, r->cfg.bootstrap, sizeof(r->cfg.bootstrap));
+	memcpy(d->node.cfg.bootstrap_ep, r->cfg.bootstrap_ep, sizeof(r->cfg.bootstrap_ep));
+	d->node.ca.not_before = r->ca.not_before;
+	d->node.ca.not_after = r->ca.not_after;
 	wf_revoked_take(d, &r->list, rev, sizeof(rev), now);
 	if (renewed)
 		renew_self(d, &r->self, now);

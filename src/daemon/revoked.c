@@ -37,12 +37,12 @@
 
 static bool list_path(const struct wf_daemon *d, char *buf, size_t cap)
 {
-	return snprintf(buf, cap, "%s/revoked.list", d->cfg.dir) < (int)cap;
+	return snprintf(buf, cap, "%s/revoked.list", d->node.cfg.dir) < (int)cap;
 }
 
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial)
 {
-	return wf_revoke_has(&d->revoked, serial); /* (no list: n is 0) */
+	return wf_revoke_has(&d->mem.revoked, serial); /* (no list: n is 0) */
 }
 
 enum {
@@ -60,18 +60,18 @@ _Static_assert((int)WF_REVOKE_CHUNK_LEN <= (int)WF_GOSSIP_MTU_MAX,
 static void send_list(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	uint8_t msg[WF_REVOKE_CHUNK_LEN];
-	unsigned n = wf_revoke_chunk_count(d->revoked_len);
+	unsigned n = wf_revoke_chunk_count(d->mem.revoked_len);
 	bool sent = false;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct wf_revoke_chunk c =
-		    wf_revoke_chunk_at(d->revoked_enc, d->revoked_len, d->revoked.version, i);
+		    wf_revoke_chunk_at(d->mem.revoked_enc, d->mem.revoked_len, d->mem.revoked.version, i);
 
 		wf_revoke_chunk_encode(&c, msg);
 		sent |= wf_members_send(d, p, msg, sizeof(msg), now);
 	}
 	if (sent) {
-		p->revoked_sent = d->revoked.version;
+		p->revoked_sent = d->mem.revoked.version;
 		p->revoked_sent_ms = now;
 	}
 }
@@ -86,7 +86,7 @@ static void push(struct wf_daemon *d, const struct wf_peer *from, int64_t now)
 	struct wf_peer *pick[PUSH_PEERS];
 	unsigned n = 0;
 
-	for (struct wf_peer *p = d->peers; p; p = p->next) {
+	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
 		unsigned j;
 
 		if (p == from || !wf_peer_up(d, p, now))
@@ -103,13 +103,13 @@ static void push(struct wf_daemon *d, const struct wf_peer *from, int64_t now)
 /* Remove every peer the list names. */
 static void enforce(struct wf_daemon *d)
 {
-	for (struct wf_peer *p = d->peers, *next; p; p = next) {
+	for (struct wf_peer *p = d->peers.list, *next; p; p = next) {
 		next = p->next;
-		if (!wf_revoke_has(&d->revoked, p->cert.serial))
+		if (!wf_revoke_has(&d->mem.revoked, p->cert.serial))
 			continue;
 		log_warnx("peer %s (serial %016" PRIx64 ") is revoked (list version %" PRIu64
 			  "): its sessions end and its handshakes are refused",
-			  p->cert.name, p->cert.serial, d->revoked.version);
+			  p->cert.name, p->cert.serial, d->mem.revoked.version);
 		wf_peer_remove(d, p);
 	}
 }
@@ -121,10 +121,10 @@ static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *
 {
 	char path[PATH_MAX], err[WF_ERR_MAX];
 
-	d->revoked = *r;
-	d->revoked_len = wf_revoke_encode(r, d->revoked_enc, sizeof(d->revoked_enc));
-	wf_gossip_set_epoch(&d->gossip, r->version);
-	wf_revoke_asm_expire(&d->revoked_asm, now, r->version);
+	d->mem.revoked = *r;
+	d->mem.revoked_len = wf_revoke_encode(r, d->mem.revoked_enc, sizeof(d->mem.revoked_enc));
+	wf_gossip_set_epoch(&d->mem.gossip, r->version);
+	wf_revoke_asm_expire(&d->mem.revoked_asm, now, r->version);
 	log_info("revocation list version %" PRIu64 " (%u serial%s) from %s", r->version, r->n,
 		 r->n == 1 ? "" : "s", via);
 	if (from && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
@@ -140,14 +140,14 @@ bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, 
 
 	memset(r, 0, sizeof(*r));
 	if (!list_path(d, path, sizeof(path))) {
-		snprintf(msg, cap, "%s: path too long", d->cfg.dir);
+		snprintf(msg, cap, "%s: path too long", d->node.cfg.dir);
 		return false;
 	}
 	if (access(path, F_OK) < 0 && errno == ENOENT)
 		return true;
 	if (!wf_revoke_load(path, r, msg, cap))
 		return false;
-	if ((e = wf_revoke_verify(r, &d->ca)) != WF_CERT_OK) {
+	if ((e = wf_revoke_verify(r, &d->node.ca)) != WF_CERT_OK) {
 		snprintf(msg, cap, "%s: %s", path, wf_cert_strerror(e));
 		return false;
 	}
@@ -161,13 +161,13 @@ void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, 
 
 	if (!list_path(d, path, sizeof(path)))
 		snprintf(path, sizeof(path), "NODEDIR/revoked.list");
-	if (r->version > d->revoked.version)
+	if (r->version > d->mem.revoked.version)
 		install(d, r, path, NULL, now);
-	if (!d->revoked.version)
+	if (!d->mem.revoked.version)
 		snprintf(msg, cap, "no revocation list (no %s)", path);
 	else
 		snprintf(msg, cap, "revocation list version %" PRIu64 ", %u serial%s",
-			 d->revoked.version, d->revoked.n, d->revoked.n == 1 ? "" : "s");
+			 d->mem.revoked.version, d->mem.revoked.n, d->mem.revoked.n == 1 ? "" : "s");
 }
 
 bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
@@ -193,9 +193,9 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 		return;
 	}
 	/* Cheapest first: an old or equal version is neither kept nor checked. */
-	if (c.version <= d->revoked.version)
+	if (c.version <= d->mem.revoked.version)
 		return;
-	switch (wf_revoke_asm_add(&d->revoked_asm, from->cert.pubkey, &c, now, &r)) {
+	switch (wf_revoke_asm_add(&d->mem.revoked_asm, from->cert.pubkey, &c, now, &r)) {
 	case WF_RA_KEPT:
 	case WF_RA_OLD:
 		return;
@@ -208,7 +208,7 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 	case WF_RA_DONE:
 		break;
 	}
-	if ((e = wf_revoke_verify(&r, &d->ca)) != WF_CERT_OK) {
+	if ((e = wf_revoke_verify(&r, &d->node.ca)) != WF_CERT_OK) {
 		log_warnx_rl("revocation list version %" PRIu64 " from %s refused: %s", r.version,
 			     from->cert.name, wf_cert_strerror(e));
 		wf_count_drop(d, from, WF_DROP_CERT);
@@ -220,12 +220,12 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 
 void wf_revoked_tick(struct wf_daemon *d, int64_t now)
 {
-	wf_revoke_asm_expire(&d->revoked_asm, now, d->revoked.version);
+	wf_revoke_asm_expire(&d->mem.revoked_asm, now, d->mem.revoked.version);
 }
 
 void wf_revoked_release(struct wf_daemon *d)
 {
-	wf_revoke_asm_free(&d->revoked_asm);
+	wf_revoke_asm_free(&d->mem.revoked_asm);
 }
 
 void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now)
@@ -234,15 +234,15 @@ void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t their
 	bool again;
 
 	/* (A newer list than ours comes to us when we compare with them.) */
-	if (!p || theirs >= d->revoked.version)
+	if (!p || theirs >= d->mem.revoked.version)
 		return;
-	again = p->revoked_sent == d->revoked.version;
+	again = p->revoked_sent == d->mem.revoked.version;
 	if (again && now - p->revoked_sent_ms < RESEND_MS)
 		return;
 	if (again)
 		log_info("peer %s still holds revocation list version %" PRIu64 ": version %" PRIu64
 			 " sent to it again",
-			 p->cert.name, theirs, d->revoked.version);
+			 p->cert.name, theirs, d->mem.revoked.version);
 	send_list(d, p, now);
 }
 

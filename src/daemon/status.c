@@ -62,13 +62,13 @@ static cJSON *handshakes_object(const struct wf_daemon *d)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(o, "initiated", (double)d->hs_count.initiated);
-	cJSON_AddNumberToObject(o, "completed", (double)d->hs_count.completed);
-	cJSON_AddNumberToObject(o, "answered", (double)d->hs_count.answered);
-	cJSON_AddNumberToObject(o, "proven", (double)d->hs_count.proven);
-	cJSON_AddNumberToObject(o, "cookies_sent", (double)d->hs_count.cookies);
-	cJSON_AddNumberToObject(o, "hearsay_held", (double)d->hs_count.hearsay_held);
-	cJSON_AddNumberToObject(o, "unproven_peers", d->n_unproven);
+	cJSON_AddNumberToObject(o, "initiated", (double)d->hs.count.initiated);
+	cJSON_AddNumberToObject(o, "completed", (double)d->hs.count.completed);
+	cJSON_AddNumberToObject(o, "answered", (double)d->hs.count.answered);
+	cJSON_AddNumberToObject(o, "proven", (double)d->hs.count.proven);
+	cJSON_AddNumberToObject(o, "cookies_sent", (double)d->hs.count.cookies);
+	cJSON_AddNumberToObject(o, "hearsay_held", (double)d->hs.count.hearsay_held);
+	cJSON_AddNumberToObject(o, "unproven_peers", d->peers.n_unproven);
 	return o;
 }
 
@@ -99,8 +99,8 @@ static cJSON *worker_counts(const struct wf_daemon *d)
 {
 	cJSON *a = cJSON_CreateArray();
 
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		const struct wf_worker *w = &d->w[i];
+	for (unsigned i = 0; i < d->dp.n_workers; i++) {
+		const struct wf_worker *w = &d->dp.w[i];
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddNumberToObject(o, "tun_reads", (double)WF_GET(w->batch.tun_reads));
@@ -123,8 +123,8 @@ static cJSON *offload_counts(const struct wf_daemon *d)
 
 	/* Each worker counts its own (and the control thread what it sends
 	 * for them); the sum is the node's. */
-	for (unsigned i = 0; i <= d->n_workers; i++) {
-		const struct wf_worker *w = i < d->n_workers ? &d->w[i] : &d->ctl;
+	for (unsigned i = 0; i <= d->dp.n_workers; i++) {
+		const struct wf_worker *w = i < d->dp.n_workers ? &d->dp.w[i] : &d->dp.ctl;
 
 		c[0] += WF_GET(w->batch.tun_super);
 		c[1] += WF_GET(w->batch.gso_sends);
@@ -141,7 +141,7 @@ static cJSON *offload_counts(const struct wf_daemon *d)
 /* What gossip holds of a member: liveness, incarnation, how we learned it. */
 static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer *p)
 {
-	const struct wf_gmember *m = d->gossip.m ? wf_gossip_find(&d->gossip, p->cert.pubkey) : NULL;
+	const struct wf_gmember *m = d->mem.gossip.m ? wf_gossip_find(&d->mem.gossip, p->cert.pubkey) : NULL;
 	cJSON *g;
 
 	if (!m) {
@@ -152,7 +152,7 @@ static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer
 	cJSON_AddStringToObject(g, "state", wf_gossip_state_name(m->state));
 	cJSON_AddNumberToObject(g, "incarnation", (double)m->inc);
 	cJSON_AddStringToObject(g, "learned", wf_gossip_how_name(m->how));
-	cJSON_AddBoolToObject(g, "kept", wf_gossip_wanted(&d->gossip, p->cert.pubkey));
+	cJSON_AddBoolToObject(g, "kept", wf_gossip_wanted(&d->mem.gossip, p->cert.pubkey));
 	cJSON_AddNumberToObject(g, "told_waiting", m->told);
 	cJSON_AddItemToObject(o, "member", g);
 }
@@ -176,7 +176,7 @@ static cJSON *waiting_object(const struct wf_gossip *g)
 /* The membership core's figures for this node. */
 static cJSON *gossip_object(const struct wf_daemon *d)
 {
-	const struct wf_gossip *g = &d->gossip;
+	const struct wf_gossip *g = &d->mem.gossip;
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(o, "members", wf_gossip_size(g));
@@ -196,8 +196,8 @@ static cJSON *gossip_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "sync_refused", (double)g->st.sync_refused);
 	cJSON_AddNumberToObject(o, "relay_refused", (double)g->st.relay_refused);
 	cJSON_AddItemToObject(o, "waiting", waiting_object(g));
-	cJSON_AddNumberToObject(o, "unsent", (double)d->gossip_unsent);
-	cJSON_AddNumberToObject(o, "outbox_overflow", (double)d->gossip_overflow);
+	cJSON_AddNumberToObject(o, "unsent", (double)d->mem.unsent);
+	cJSON_AddNumberToObject(o, "outbox_overflow", (double)d->mem.overflow);
 	return o;
 }
 
@@ -225,17 +225,17 @@ static cJSON *sessions_object(struct wf_daemon *d, int64_t now)
 	cJSON *o = cJSON_CreateObject();
 	unsigned up = 0, idle = 0;
 
-	for (struct wf_peer *p = d->peers; p; p = p->next) {
+	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
 		const char *s = wf_peer_state(d, p, now);
 
 		up += !strcmp(s, "up");
 		idle += !strcmp(s, "idle");
 	}
-	cJSON_AddStringToObject(o, "mode", d->gossip.sparse ? "on demand" : "full mesh");
-	cJSON_AddNumberToObject(o, "full_mesh_max", d->cfg.full_mesh_max);
+	cJSON_AddStringToObject(o, "mode", d->mem.gossip.sparse ? "on demand" : "full mesh");
+	cJSON_AddNumberToObject(o, "full_mesh_max", d->node.cfg.full_mesh_max);
 	cJSON_AddNumberToObject(o, "up", up);
 	cJSON_AddNumberToObject(o, "idle", idle);
-	cJSON_AddNumberToObject(o, "kept_for_gossip", d->gossip.sparse ? d->gossip.n_want : up);
+	cJSON_AddNumberToObject(o, "kept_for_gossip", d->mem.gossip.sparse ? d->mem.gossip.n_want : up);
 	cJSON_AddNumberToObject(o, "heap_bytes", heap_in_use());
 	return o;
 }
@@ -245,25 +245,25 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON *n = cJSON_CreateObject();
 	char buf[WF_ADDR_STRLEN], key[64];
 
-	wf_base64_encode(d->self.pubkey, WF_KEY_LEN, key, sizeof(key));
-	cJSON_AddStringToObject(n, "name", d->self.name);
-	cJSON_AddStringToObject(n, "network", d->self.network);
-	cJSON_AddStringToObject(n, "interface", d->ifname);
-	cJSON_AddItemToObject(n, "addresses", prefix_array(d->self.addrs, d->self.n_addrs));
-	cJSON_AddItemToObject(n, "routes", prefix_array(d->self.routes, d->self.n_routes));
-	cJSON_AddStringToObject(n, "listen", wf_endpoint_str(&d->cfg.listen, buf, sizeof(buf)));
+	wf_base64_encode(d->node.self.pubkey, WF_KEY_LEN, key, sizeof(key));
+	cJSON_AddStringToObject(n, "name", d->node.self.name);
+	cJSON_AddStringToObject(n, "network", d->node.self.network);
+	cJSON_AddStringToObject(n, "interface", d->node.ifname);
+	cJSON_AddItemToObject(n, "addresses", prefix_array(d->node.self.addrs, d->node.self.n_addrs));
+	cJSON_AddItemToObject(n, "routes", prefix_array(d->node.self.routes, d->node.self.n_routes));
+	cJSON_AddStringToObject(n, "listen", wf_endpoint_str(&d->node.cfg.listen, buf, sizeof(buf)));
 	cJSON_AddStringToObject(n, "public_key", key);
-	cJSON_AddNumberToObject(n, "mtu", d->mtu);
-	cJSON_AddNumberToObject(n, "workers", d->n_workers);
+	cJSON_AddNumberToObject(n, "mtu", d->node.mtu);
+	cJSON_AddNumberToObject(n, "workers", d->dp.n_workers);
 	cJSON_AddItemToObject(n, "worker_counts", worker_counts(d));
-	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->off));
+	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->dp.off));
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
-	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->started_ms) / 1000));
+	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->node.started_ms) / 1000));
 	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
 	cJSON_AddItemToObject(n, "sessions", sessions_object(d, now));
-	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->revoked.version);
-	add_cert(n, &d->self);
-	add_time(n, "ca_not_after", d->ca.not_after);
+	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->mem.revoked.version);
+	add_cert(n, &d->node.self);
+	add_time(n, "ca_not_after", d->node.ca.not_after);
 	return n;
 }
 
@@ -292,7 +292,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddBoolToObject(o, "proven", p->proven);
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
 	add_member(o, d, p);
-	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->mtu);
+	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->node.mtu);
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",
 					(double)((now - p->last_handshake_ms) / 1000));
@@ -322,7 +322,7 @@ char *wf_status_json(struct wf_daemon *d)
 {
 	int64_t now = wf_now_ms();
 	cJSON *root = cJSON_CreateObject(), *peers = cJSON_CreateArray();
-	struct wf_peer **sorted = calloc(d->n_peers ? d->n_peers : 1, sizeof(*sorted));
+	struct wf_peer **sorted = calloc(d->peers.n ? d->peers.n : 1, sizeof(*sorted));
 	unsigned n = 0;
 	char *out;
 
@@ -332,7 +332,7 @@ char *wf_status_json(struct wf_daemon *d)
 		cJSON_Delete(peers);
 		return NULL;
 	}
-	for (struct wf_peer *p = d->peers; p && n < d->n_peers; p = p->next)
+	for (struct wf_peer *p = d->peers.list; p && n < d->peers.n; p = p->next)
 		if (shown(p))
 			sorted[n++] = p;
 	qsort(sorted, n, sizeof(*sorted), by_name);

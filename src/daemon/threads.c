@@ -48,37 +48,55 @@ static uint64_t qs_load_fenced(struct wf_worker *w)
  * no longer leads to what was unlinked before. */
 static bool all_passed(const struct wf_daemon *d, const uint64_t qs[WF_WORKERS_MAX])
 {
-	for (unsigned i = 0; i < d->n_workers; i++)
-		if ((qs[i] & 1) && qs_load(&d->w[i]) == qs[i])
+	for (unsigned i = 0; i < d->dp.n_workers; i++)
+		if ((qs[i] & 1) && qs_load(&d->dp.w[i]) == qs[i])
 			return false;
 	return true;
 }
 
 static void snapshot(struct wf_daemon *d, uint64_t qs[WF_WORKERS_MAX])
 {
-	for (unsigned i = 0; i < d->n_workers; i++)
-		qs[i] = qs_load_fenced(&d->w[i]);
+	for (unsigned i = 0; i < d->dp.n_workers; i++)
+		qs[i] = qs_load_fenced(&d->dp.w[i]);
+}
+
+bool wf_workers_alloc(struct wf_daemon *d, unsigned n)
+{
+	struct wf_worker *w = calloc(n ? n : 1, sizeof(*w));
+
+	if (!w)
+		return false;
+	wf_workers_free(d);
+	d->dp.w = w;
+	return true;
+}
+
+void wf_workers_free(struct wf_daemon *d)
+{
+	free(d->dp.w);
+	d->dp.w = NULL;
+	d->dp.n_workers = 0;
 }
 
 void wf_retire(struct wf_daemon *d, struct wf_retire_link *l)
 {
 	if (!l)
 		return;
-	if (!d->threads) {
+	if (!d->dp.threads) {
 		l->fn(l);
 		return;
 	}
 	/* Into the open generation: it waits with the others for a snapshot
 	 * (wf_reclaim). No memory is needed: the link is in the object. */
-	l->next = d->retire_open;
-	d->retire_open = l;
+	l->next = d->dp.retire_open;
+	d->dp.retire_open = l;
 }
 
 /* Were the messages queued before tail[] all taken? */
 static bool all_taken(const struct wf_daemon *d, const unsigned tail[WF_WORKERS_MAX])
 {
-	for (unsigned i = 0; i < d->n_workers; i++)
-		if ((int)(__atomic_load_n(&d->w[i].q.head, __ATOMIC_ACQUIRE) - tail[i]) < 0)
+	for (unsigned i = 0; i < d->dp.n_workers; i++)
+		if ((int)(__atomic_load_n(&d->dp.w[i].q.head, __ATOMIC_ACQUIRE) - tail[i]) < 0)
 			return false;
 	return true;
 }
@@ -94,8 +112,8 @@ static bool reclaimable(const struct wf_daemon *d, struct wf_retire_gen *g)
 {
 	if (!g->passed && all_passed(d, g->qs)) {
 		g->passed = true;
-		for (unsigned i = 0; i < d->n_workers; i++)
-			g->tail[i] = __atomic_load_n(&d->w[i].q.tail, __ATOMIC_ACQUIRE);
+		for (unsigned i = 0; i < d->dp.n_workers; i++)
+			g->tail[i] = __atomic_load_n(&d->dp.w[i].q.tail, __ATOMIC_ACQUIRE);
 	}
 	return g->passed && all_taken(d, g->tail);
 }
@@ -115,7 +133,7 @@ void wf_reclaim(struct wf_daemon *d, bool force)
 	struct wf_retire_gen *free_gen = NULL;
 
 	for (unsigned k = 0; k < WF_RETIRE_GENS; k++) {
-		struct wf_retire_gen *g = &d->retire_gen[k];
+		struct wf_retire_gen *g = &d->dp.retire_gen[k];
 
 		if (g->head && (force || reclaimable(d, g))) {
 			free_list(g->head);
@@ -125,17 +143,17 @@ void wf_reclaim(struct wf_daemon *d, bool force)
 			free_gen = g;
 	}
 	if (force) {
-		free_list(d->retire_open);
-		d->retire_open = NULL;
+		free_list(d->dp.retire_open);
+		d->dp.retire_open = NULL;
 		return;
 	}
 	/* Close the open generation if a record is free; else it stays open
 	 * and gathers more until one is. */
-	if (d->retire_open && free_gen) {
-		free_gen->head = d->retire_open;
+	if (d->dp.retire_open && free_gen) {
+		free_gen->head = d->dp.retire_open;
 		free_gen->passed = false;
 		snapshot(d, free_gen->qs);
-		d->retire_open = NULL;
+		d->dp.retire_open = NULL;
 	}
 }
 
@@ -180,13 +198,13 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
 
 bool wf_routes_publish(struct wf_daemon *d)
 {
-	struct wf_routes *copy = wf_routes_clone(d->routes), *old;
+	struct wf_routes *copy = wf_routes_clone(d->peers.routes), *old;
 
 	if (!copy) {
 		log_warnx("%s: out of memory; the workers keep the routes they have", __func__);
 		return false;
 	}
-	old = __atomic_exchange_n(&d->routes_pub, copy, __ATOMIC_ACQ_REL);
+	old = __atomic_exchange_n(&d->peers.routes_pub, copy, __ATOMIC_ACQ_REL);
 	if (old)
 		wf_retire(d, wf_routes_link(old));
 	return true;
@@ -194,7 +212,7 @@ bool wf_routes_publish(struct wf_daemon *d)
 
 const struct wf_routes *wf_routes_read(const struct wf_daemon *d)
 {
-	return __atomic_load_n(&d->routes_pub, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(&d->peers.routes_pub, __ATOMIC_ACQUIRE);
 }
 
 /* --- the queues to the control thread ----------------------------------------- */
@@ -202,7 +220,7 @@ const struct wf_routes *wf_routes_read(const struct wf_daemon *d)
 bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q)
 {
 	/* A handshake message, or a datagram or packet of the MTU in use. */
-	size_t data = d->mtu + WF_DATA_OVERHEAD + 64;
+	size_t data = d->node.mtu + WF_DATA_OVERHEAD + 64;
 
 	if (data < 2048)
 		data = 2048;
@@ -263,7 +281,7 @@ static struct wf_peer *ctl_peer(struct wf_daemon *d, const struct wf_ctl_msg *m)
 
 static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 {
-	struct wf_worker *c = &d->ctl;
+	struct wf_worker *c = &d->dp.ctl;
 	struct wf_vnet_hdr plain;
 	struct wf_index_entry *e;
 	struct wf_peer *p;
@@ -309,10 +327,10 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now)
 {
 	uint64_t n;
 
-	if (d->wake_fd >= 0 && read(d->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+	if (d->dp.wake_fd >= 0 && read(d->dp.wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		log_debug("%s: %s", __func__, strerror(errno));
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		struct wf_ctlq *q = &d->w[i].q;
+	for (unsigned i = 0; i < d->dp.n_workers; i++) {
+		struct wf_ctlq *q = &d->dp.w[i].q;
 		unsigned head = WF_GET(q->head), tail = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE);
 
 		if (!q->arena)
@@ -320,13 +338,13 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now)
 		for (; head != tail; head++) {
 			/* Behind it now: the worker fills what we free as we
 			 * go, and a flood keeps the queue full to the end. */
-			d->ctl_backlog = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) - head - 1;
+			d->dp.ctl_backlog = __atomic_load_n(&q->tail, __ATOMIC_ACQUIRE) - head - 1;
 			ctl_take(d, ctlq_slot(q, head), now);
 			__atomic_store_n(&q->head, head + 1, __ATOMIC_RELEASE);
 		}
 	}
-	d->ctl_backlog = 0;
-	wf_txq_flush(&d->ctl);
+	d->dp.ctl_backlog = 0;
+	wf_txq_flush(&d->dp.ctl);
 }
 
 /* --- the workers ------------------------------------------------------------ */
@@ -343,14 +361,14 @@ static bool tun_read(struct wf_worker *w, int64_t now)
 			       {.iov_base = slot, .iov_len = cap},
 			       {.iov_base = big + cap, .iov_len = WF_SUPER_MAX - cap}};
 	struct wf_vnet_hdr h;
-	int skip = d->off.vnet ? 0 : 1;
+	int skip = d->dp.off.vnet ? 0 : 1;
 	ssize_t n = readv(w->tun_fd, iov + skip, 3 - skip);
 
 	if (n <= 0)
 		return false;
 	WF_BUMP(w->batch.tun_reads, 1);
 	memset(&h, 0, sizeof(h));
-	if (d->off.vnet) {
+	if (d->dp.off.vnet) {
 		if (n < WF_VNET_HDR_LEN) {
 			wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 			return true;
@@ -396,7 +414,7 @@ static void *worker_main(void *arg)
 		for (int i = 0; i < n; i++) {
 			int fd = ev[i].data.fd;
 
-			if (fd == d->stop_fd) {
+			if (fd == d->dp.stop_fd) {
 				qs_step(w);
 				return NULL;
 			}
@@ -414,7 +432,7 @@ static void *worker_main(void *arg)
 			uint64_t one = 1;
 
 			w->q_signal = false;
-			if (write(d->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			if (write(d->dp.wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 				log_debug("%s: %s", __func__, strerror(errno));
 		}
 		qs_step(w); /* even: idle, holds nothing */
@@ -423,7 +441,7 @@ static void *worker_main(void *arg)
 
 static bool worker_events(struct wf_daemon *d, struct wf_worker *w)
 {
-	int fds[] = {w->tun_fd, w->udp_fd, d->stop_fd};
+	int fds[] = {w->tun_fd, w->udp_fd, d->dp.stop_fd};
 
 	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epoll_fd < 0)
@@ -439,27 +457,27 @@ static bool worker_events(struct wf_daemon *d, struct wf_worker *w)
 
 bool wf_threads_start(struct wf_daemon *d)
 {
-	d->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	d->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (d->wake_fd < 0 || d->stop_fd < 0) {
+	d->dp.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	d->dp.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->dp.wake_fd < 0 || d->dp.stop_fd < 0) {
 		log_error("eventfd");
 		return false;
 	}
-	for (unsigned i = 0; i < d->n_workers; i++)
-		if (!wf_ctlq_alloc(d, &d->w[i].q) || !worker_events(d, &d->w[i])) {
+	for (unsigned i = 0; i < d->dp.n_workers; i++)
+		if (!wf_ctlq_alloc(d, &d->dp.w[i].q) || !worker_events(d, &d->dp.w[i])) {
 			log_error("worker %u", i);
 			return false;
 		}
-	d->threads = true;
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		int e = pthread_create(&d->w[i].thread, NULL, worker_main, &d->w[i]);
+	d->dp.threads = true;
+	for (unsigned i = 0; i < d->dp.n_workers; i++) {
+		int e = pthread_create(&d->dp.w[i].thread, NULL, worker_main, &d->dp.w[i]);
 
 		if (e) {
 			log_errorx("cannot start worker %u: %s", i, strerror(e));
 			wf_threads_stop(d);
 			return false;
 		}
-		d->w[i].started = true;
+		d->dp.w[i].started = true;
 	}
 	return true;
 }
@@ -468,13 +486,13 @@ void wf_threads_stop(struct wf_daemon *d)
 {
 	uint64_t one = 1;
 
-	if (d->stop_fd >= 0 && write(d->stop_fd, &one, sizeof(one)) < 0)
+	if (d->dp.stop_fd >= 0 && write(d->dp.stop_fd, &one, sizeof(one)) < 0)
 		log_error("%s", __func__);
-	for (unsigned i = 0; i < d->n_workers; i++) {
-		if (d->w[i].started)
-			pthread_join(d->w[i].thread, NULL);
-		d->w[i].started = false;
+	for (unsigned i = 0; i < d->dp.n_workers; i++) {
+		if (d->dp.w[i].started)
+			pthread_join(d->dp.w[i].thread, NULL);
+		d->dp.w[i].started = false;
 	}
-	d->threads = false;
+	d->dp.threads = false;
 	wf_reclaim(d, true);
 }

@@ -37,19 +37,19 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall)
 	char when[WF_UTC_LEN];
 
 	/* Ours ended: peers refuse our handshakes from now on. Say so at once. */
-	if (!d->self_expired && wall > d->self.not_after) {
-		d->self_expired = true;
+	if (!d->node.self_expired && wall > d->node.self.not_after) {
+		d->node.self_expired = true;
 		log_errorx("this node's certificate expired at %s: peers refuse its handshakes, "
 			   "and its sessions end as their keys expire; renew it (weft ca renew) "
 			   "and restart",
-			   wf_utc(d->self.not_after, when));
+			   wf_utc(d->node.self.not_after, when));
 	}
-	if (now < d->next_expiry_check_ms)
+	if (now < d->node.next_expiry_check_ms)
 		return;
-	d->next_expiry_check_ms = now + EXPIRY_CHECK_MS;
-	wf_warn_expiry("this node's certificate", &d->self, wall);
-	wf_warn_expiry("the CA certificate", &d->ca, wall);
-	for (struct wf_peer *p = d->peers; p; p = p->next)
+	d->node.next_expiry_check_ms = now + EXPIRY_CHECK_MS;
+	wf_warn_expiry("this node's certificate", &d->node.self, wall);
+	wf_warn_expiry("the CA certificate", &d->node.ca, wall);
+	for (struct wf_peer *p = d->peers.list; p; p = p->next)
 		if (p->proven)
 			wf_warn_peer_expiry(p, wall);
 }
@@ -72,7 +72,7 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 static void expire(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
-	int n = wf_session_expire(&p->session, &d->limits, now, dropped);
+	int n = wf_session_expire(&p->session, &d->node.limits, now, dropped);
 
 	if (n)
 		wf_peer_publish(d, p);
@@ -109,8 +109,8 @@ static void give_up(struct wf_daemon *d, struct wf_peer *p)
 static void facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf_lc_peer *f)
 {
 	*f = (struct wf_lc_peer){
-	    .keys = wf_session_sendable(&p->session, &d->limits, now) != NULL,
-	    .rekey_due = wf_session_wants_rekey(&p->session, &d->limits, now),
+	    .keys = wf_session_sendable(&p->session, &d->node.limits, now) != NULL,
+	    .rekey_due = wf_session_wants_rekey(&p->session, &d->node.limits, now),
 	    .silent = wf_peer_silent(d, p, now),
 	    .proven = p->proven,
 	    .endpoint = p->has_endpoint,
@@ -131,8 +131,8 @@ static void facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf
 static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	const struct wf_lc_cfg cfg = {
-	    .keepalive_ms = d->cfg.keepalive_interval_ms,
-	    .hs_timeout_ms = d->cfg.handshake_timeout_ms,
+	    .keepalive_ms = d->node.cfg.keepalive_interval_ms,
+	    .hs_timeout_ms = d->node.cfg.handshake_timeout_ms,
 	    .attempts_down = WF_HS_ATTEMPTS_DOWN,
 	};
 	struct wf_lc_peer f;
@@ -143,7 +143,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	act = wf_lc_tick(&cfg, &f, now);
 	if (act & WF_LC_MESH_DOWN)
 		p->mesh_up = false; /* tell the mesh again when it is back */
-	wf_gossip_link(&d->gossip, p->cert.pubkey, act & WF_LC_LINK);
+	wf_gossip_link(&d->mem.gossip, p->cert.pubkey, act & WF_LC_LINK);
 	if (act & WF_LC_GIVE_UP)
 		give_up(d, p);
 	if (act & WF_LC_CREDIT_SPENT)
@@ -158,7 +158,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 static bool any_live(struct wf_daemon *d, int64_t now)
 {
-	for (struct wf_peer *p = d->peers; p; p = p->next)
+	for (struct wf_peer *p = d->peers.list; p; p = p->next)
 		if (wf_peer_up(d, p, now))
 			return true;
 	return false;
@@ -169,13 +169,13 @@ static void bootstrap_tick(struct wf_daemon *d, int64_t now)
 	bool alone = !any_live(d, now);
 
 	/* On demand, cut off from every member: call a few we know. */
-	if (alone && d->gossip.sparse && now >= d->next_cold_call_ms) {
-		d->next_cold_call_ms = now + WF_COLD_CALL_MS;
+	if (alone && d->mem.gossip.sparse && now >= d->mem.next_cold_call_ms) {
+		d->mem.next_cold_call_ms = now + WF_COLD_CALL_MS;
 		wf_peer_call_some(d, WF_COLD_CALLS);
 	}
 
-	for (unsigned i = 0; i < d->n_bootstrap; i++) {
-		struct wf_bootstrap *b = &d->bootstrap[i];
+	for (unsigned i = 0; i < d->peers.n_bootstrap; i++) {
+		struct wf_bootstrap *b = &d->peers.bootstrap[i];
 
 		/* Once a bootstrap node answered it is a peer like the others;
 		 * ask the bootstrap addresses again only when we are cut off
@@ -204,7 +204,7 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 {
 	int64_t wall = (int64_t)time(NULL);
 
-	for (struct wf_peer *p = d->peers, *next; p; p = next) {
+	for (struct wf_peer *p = d->peers.list, *next; p; p = next) {
 		next = p->next;
 		if (expired(p, wall)) {
 			wf_peer_remove(d, p);
@@ -221,10 +221,10 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	wf_revoked_tick(d, now);
 	/* The cache is first written a period after the start: what was
 	 * loaded from it has had time to answer. */
-	if (!d->next_cache_ms) {
-		d->next_cache_ms = now + WF_CACHE_SAVE_MS;
-	} else if (now >= d->next_cache_ms) {
-		d->next_cache_ms = now + WF_CACHE_SAVE_MS;
+	if (!d->mem.next_cache_ms) {
+		d->mem.next_cache_ms = now + WF_CACHE_SAVE_MS;
+	} else if (now >= d->mem.next_cache_ms) {
+		d->mem.next_cache_ms = now + WF_CACHE_SAVE_MS;
 		wf_cache_save(d);
 	}
 	wf_timers_expiry(d, now, wall);

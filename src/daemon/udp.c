@@ -189,21 +189,21 @@ static void probe_offloads(struct wf_daemon *d, const int *fds, unsigned n)
 {
 	int on = 1;
 
-	d->off.udp_gso.on = d->off.udp_gro.on = false;
-	if (!d->cfg.udp_gso)
-		wf_offload_off(&d->off.udp_gso, "%s", "weft.conf");
+	d->dp.off.udp_gso.on = d->dp.off.udp_gro.on = false;
+	if (!d->node.cfg.udp_gso)
+		wf_offload_off(&d->dp.off.udp_gso, "%s", "weft.conf");
 	else
-		d->off.udp_gso.on = gso_selftest(d->cfg.listen.sa.sa_family, &d->off.udp_gso);
-	if (!d->cfg.udp_gro) {
-		wf_offload_off(&d->off.udp_gro, "%s", "weft.conf");
+		d->dp.off.udp_gso.on = gso_selftest(d->node.cfg.listen.sa.sa_family, &d->dp.off.udp_gso);
+	if (!d->node.cfg.udp_gro) {
+		wf_offload_off(&d->dp.off.udp_gro, "%s", "weft.conf");
 		return;
 	}
-	d->off.udp_gro.on = true;
-	for (unsigned i = 0; i < n && d->off.udp_gro.on; i++)
+	d->dp.off.udp_gro.on = true;
+	for (unsigned i = 0; i < n && d->dp.off.udp_gro.on; i++)
 		if (setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &on, sizeof(on)) < 0)
-			wf_offload_off(&d->off.udp_gro, "the kernel refused it (%s)", strerror(errno));
+			wf_offload_off(&d->dp.off.udp_gro, "the kernel refused it (%s)", strerror(errno));
 	/* All or none: a socket without it gets runs it cannot cut. */
-	for (unsigned i = 0, no = 0; i < n && !d->off.udp_gro.on; i++)
+	for (unsigned i = 0, no = 0; i < n && !d->dp.off.udp_gro.on; i++)
 		setsockopt(fds[i], IPPROTO_UDP, UDP_GRO, &no, sizeof(no));
 }
 
@@ -242,11 +242,11 @@ static int open_socket(const union wf_endpoint *at, unsigned n)
 bool wf_udp_setup(struct wf_daemon *d, int *fds, unsigned n)
 {
 	char ep[WF_ADDR_STRLEN];
-	union wf_endpoint at = d->cfg.listen;
+	union wf_endpoint at = d->node.cfg.listen;
 	socklen_t len = sizeof(at);
 	int probe;
 
-	wf_endpoint_str(&d->cfg.listen, ep, sizeof(ep));
+	wf_endpoint_str(&d->node.cfg.listen, ep, sizeof(ep));
 	for (unsigned i = 0; i < n; i++)
 		fds[i] = -1;
 	/* A group of sockets would let a second daemon on the same port join
@@ -259,7 +259,7 @@ bool wf_udp_setup(struct wf_daemon *d, int *fds, unsigned n)
 		}
 		/* Port 0: the group takes the one the kernel chose. */
 		if (getsockname(probe, &at.sa, &len) < 0)
-			at = d->cfg.listen;
+			at = d->node.cfg.listen;
 		close(probe);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -338,7 +338,7 @@ static unsigned run_end(const struct wf_worker *w, unsigned i)
 	unsigned j = i + 1;
 	size_t total = q->len[i];
 
-	if (!wf_offload_on(&w->d->off.udp_gso))
+	if (!wf_offload_on(&w->d->dp.off.udp_gso))
 		return j;
 	while (j < q->n && q->peer[j] == q->peer[i] && wf_endpoint_equal(&q->to[j], &q->to[i]) &&
 	       j - i < WF_UDP_GSO_SEGS &&
@@ -393,10 +393,10 @@ static void gso_fallback(struct wf_worker *w, struct tx_batch *b, unsigned m, in
 	unsigned first = b->first[m];
 	struct wf_peer *p = w->tx.peer[first];
 
-	if (wf_offload_on(&w->d->off.udp_gso))
+	if (wf_offload_on(&w->d->dp.off.udp_gso))
 		log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams "
 			  "one by one from now on", strerror(e));
-	wf_offload_off(&w->d->off.udp_gso, "the kernel refused it (%s)", strerror(e));
+	wf_offload_off(&w->d->dp.off.udp_gso, "the kernel refused it (%s)", strerror(e));
 	for (unsigned i = first; i < b->first[m + 1]; i++)
 		send_one(w->d, w->udp_fd, p, &w->tx.to[first], b->iov[i].iov_base,
 			 b->iov[i].iov_len);
@@ -604,7 +604,7 @@ bool wf_batch_alloc(struct wf_worker *w)
 {
 	struct wf_txq *q = &w->tx;
 
-	q->slot_size = (WF_DATA_HEADER_LEN + w->d->mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
+	q->slot_size = (WF_DATA_HEADER_LEN + w->d->node.mtu + WF_AEAD_TAG_LEN + 63) & ~(size_t)63;
 	q->slot_cap = q->slot_size - WF_DATA_HEADER_LEN - WF_AEAD_TAG_LEN;
 	q->n = 0;
 	q->arena = malloc(WF_TX_SLOTS * q->slot_size);

@@ -250,15 +250,15 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 	d->tun_fd = hn_tun[1];
 	d->udp_fd = 1000; /* never used: sendto is wrapped */
 	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
-	d->epoll_fd = d->signal_fd = d->lock_fd = d->wake_fd = d->stop_fd = -1;
-	d->cfg.rekey_interval_ms = 120000;
-	d->cfg.keepalive_interval_ms = 1000;
-	d->cfg.handshake_timeout_ms = 1000;
-	d->cfg.full_mesh_max = 128;
-	(void)wf_endpoint_parse(&d->cfg.listen, "198.18.0.1:51820");
-	d->ca = hn_ca_cert;
-	d->self = self->cert;
-	memcpy(d->static_priv, self->priv, WF_KEY_LEN);
+	d->epoll_fd = d->signal_fd = d->lock_fd = d->dp.wake_fd = d->dp.stop_fd = -1;
+	d->node.cfg.rekey_interval_ms = 120000;
+	d->node.cfg.keepalive_interval_ms = 1000;
+	d->node.cfg.handshake_timeout_ms = 1000;
+	d->node.cfg.full_mesh_max = 128;
+	(void)wf_endpoint_parse(&d->node.cfg.listen, "198.18.0.1:51820");
+	d->node.ca = hn_ca_cert;
+	d->node.self = self->cert;
+	memcpy(d->node.static_priv, self->priv, WF_KEY_LEN);
 	if (!wf_daemon_prepare(d)) {
 		free(d);
 		return NULL;
@@ -269,6 +269,7 @@ static inline struct wf_daemon *hn_daemon(const struct hn_node *self)
 static inline void hn_daemon_free(struct wf_daemon *d)
 {
 	wf_daemon_release(d);
+	wf_workers_free(d);
 	free(d);
 }
 
@@ -405,7 +406,7 @@ static inline void hn_feed(struct wf_daemon *d, uint8_t *pkt, size_t len,
 			   const union wf_endpoint *from, int64_t now)
 {
 	if (pkt[0] == WF_MSG_DATA || pkt[0] == WF_MSG_CONTROL)
-		wf_data_receive(&d->ctl, pkt, len, from, now);
+		wf_data_receive(&d->dp.ctl, pkt, len, from, now);
 	else
 		wf_handshake_receive(d, pkt, len, from, now);
 }

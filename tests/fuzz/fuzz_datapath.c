@@ -29,7 +29,7 @@ static struct hn_node v, x;
 static union wf_endpoint x_at;
 static struct wf_keypair *kx;
 static struct wf_daemon *d;
-static struct wf_worker *W; /* d->ctl or d->w[0], by the input */
+static struct wf_worker *W; /* d->dp.ctl or d->dp.w[0], by the input */
 
 static bool setup(void)
 {
@@ -45,10 +45,12 @@ static bool setup(void)
 	d = hn_daemon(&v);
 	if (!d)
 		return false;
-	d->mtu = 1440;
+	d->node.mtu = 1440;
+	if (!wf_workers_alloc(d, 1))
+		abort();
 	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
 	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
-	if (!wf_batch_alloc(&d->w[0]) || !wf_batch_alloc(&d->ctl) || !wf_ctlq_alloc(d, &d->w[0].q))
+	if (!wf_batch_alloc(&d->dp.w[0]) || !wf_batch_alloc(&d->dp.ctl) || !wf_ctlq_alloc(d, &d->dp.w[0].q))
 		return false;
 	kx = hn_connect(d, &x, &x_at, 0x100);
 	return kx != NULL;
@@ -56,8 +58,8 @@ static bool setup(void)
 
 static void offloads_on(void)
 {
-	d->off.vnet = d->off.tun_tso.on = d->off.tun_uso.on = d->off.tun_gro.on = true;
-	d->off.udp_gso.on = true;
+	d->dp.off.vnet = d->dp.off.tun_tso.on = d->dp.off.tun_uso.on = d->dp.off.tun_gro.on = true;
+	d->dp.off.udp_gso.on = true;
 }
 
 /* Every data datagram still captured opens, in order, into a packet no
@@ -73,7 +75,7 @@ static void check_sent(bool cut)
 		if (s->buf[0] != WF_MSG_DATA)
 			continue;
 		if (!wf_keypair_open(kx, 0, s->buf, s->len, &plain, &n, &replayed) ||
-		    n > (cut ? d->mtu : 65535u))
+		    n > (cut ? d->node.mtu : 65535u))
 			__builtin_trap();
 	}
 }
@@ -157,7 +159,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	offloads_on();
-	W = data[0] & 2 ? &d->w[0] : &d->ctl;
+	W = data[0] & 2 ? &d->dp.w[0] : &d->dp.ctl;
 	if (data[0] & 1)
 		rx_batch(data + 1, size - 1);
 	else

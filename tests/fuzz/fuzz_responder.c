@@ -97,7 +97,7 @@ static void sealed(struct wf_daemon *d, uint8_t type, const uint8_t *plain, size
 	if (!kp)
 		__builtin_trap(); /* fixed keys: a real handshake cannot fail */
 	if (n <= WF_MAX_DATAGRAM - WF_DATA_OVERHEAD && (len = hn_seal(kp, type, plain, n, pkt)))
-		wf_data_receive(&d->ctl, pkt, len, &x_at, HN_NOW);
+		wf_data_receive(&d->dp.ctl, pkt, len, &x_at, HN_NOW);
 	wf_keypair_free(kp);
 }
 

@@ -30,7 +30,7 @@ static struct hn_node v, x, y;
 static union wf_endpoint x_at, y_at;
 static struct wf_keypair *kx, *ky; /* what x and y send with, and open ours with */
 static struct wf_daemon *d;
-#define W (&d->ctl) /* the control thread's share: no workers, one thread */
+#define W (&d->dp.ctl) /* the control thread's share: no workers, one thread */
 
 static uint8_t super[WF_SUPER_MAX];
 
@@ -56,7 +56,7 @@ static int setup(void **state)
 	d = hn_daemon(&v);
 	if (!d)
 		return -1;
-	d->mtu = 1440;
+	d->node.mtu = 1440;
 	if (!wf_batch_alloc(W))
 		return -1;
 	kx = hn_connect(d, &x, &x_at, 0x100);
@@ -77,7 +77,7 @@ static int teardown(void **state)
 /* Offloads as a kernel that has them all would leave them. */
 static void offloads(bool on)
 {
-	d->off.vnet = d->off.tun_tso.on = d->off.tun_gro.on = d->off.udp_gso.on = on;
+	d->dp.off.vnet = d->dp.off.tun_tso.on = d->dp.off.tun_gro.on = d->dp.off.udp_gso.on = on;
 }
 
 /* A super-packet to `to` (the last byte of 100.64.0.x): TCP or UDP, IPv4 or
@@ -147,7 +147,7 @@ static void check_segments(int casen, bool v6, uint8_t proto, size_t len, uint16
 	for (unsigned i = 0; i < n; i++) {
 		size_t sl = open_sent(i, kx, seg), pl = sl - hl;
 
-		if (!wf_endpoint_equal(&hn_out[i].to, &x_at) || sl > d->mtu || !naive_l4_ok(seg, sl))
+		if (!wf_endpoint_equal(&hn_out[i].to, &x_at) || sl > d->node.mtu || !naive_l4_ok(seg, sl))
 			fail_msg("case %d: segment %u: destination, length %zu or checksum", casen,
 				 i, sl);
 		if (!v6 && (get16(seg + 2) != sl || !naive_ip4_ok(seg) ||
@@ -213,7 +213,7 @@ static void test_tx_fallback(void **state)
 
 	(void)state;
 	offloads(true);
-	d->off.udp_gso.on = false;
+	d->dp.off.udp_gso.on = false;
 	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
 	hn_clear();
 	from_tun(super, len, &h);
@@ -223,15 +223,15 @@ static void test_tx_fallback(void **state)
 	assert_int_equal(hn_n_gso, 0);
 
 	/* 8: EIO for a segmented send: sent one by one, and no more GSO */
-	d->off.udp_gso.on = true;
+	d->dp.off.udp_gso.on = true;
 	hn_gso_errno = EIO;
 	hn_gso_fail_count = 1;
 	hn_clear();
 	from_tun(super, len, &h);
 	wf_txq_flush(W);
 	check_segments(8, false, IPPROTO_TCP, len, 1388);
-	assert_false(d->off.udp_gso.on);
-	assert_non_null(strstr(d->off.udp_gso.why, "refused"));
+	assert_false(d->dp.off.udp_gso.on);
+	assert_non_null(strstr(d->dp.off.udp_gso.why, "refused"));
 	/* 9: and the next batch goes without */
 	hn_clear();
 	from_tun(super, len, &h);
@@ -477,7 +477,7 @@ static void test_rx_gro_off(void **state)
 	wf_data_rx_begin(W);
 	for (unsigned i = 0; i < N; i++) {
 		if (i == N - 1)
-			d->off.tun_gro.on = false; /* as another worker would */
+			d->dp.off.tun_gro.on = false; /* as another worker would */
 		wf_data_receive(W, dg[i], dl[i], &x_at, HN_NOW);
 	}
 	wf_data_rx_flush(W);
@@ -537,7 +537,7 @@ static void test_rx_plain(void **state)
 
 	(void)state;
 	offloads(true);
-	d->off.tun_gro.on = false;
+	d->dp.off.tun_gro.on = false;
 	wf_data_rx_begin(W);
 	for (unsigned i = 0; i < 3; i++) {
 		pl = tcp_from_x(pkt, 5000 + i * 100, 100, 0x10);

@@ -91,7 +91,7 @@ static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
 	struct wf_prefix p;
 
 	assert_true(wf_addr_parse(&p, addr));
-	return wf_routes_lookup(d->routes, p.family, p.addr);
+	return wf_routes_lookup(d->peers.routes, p.family, p.addr);
 }
 
 static int setup(void **state)
@@ -144,14 +144,14 @@ static void test_proof(void **state)
 	assert_non_null(kp);
 	assert_non_null(p);
 	assert_false(p->proven);
-	assert_int_equal(d->n_unproven, 1);
+	assert_int_equal(d->peers.n_unproven, 1);
 	assert_null(owner(d, "100.64.0.2"));
 	assert_false(p->has_endpoint);
 	assert_int_equal(p->session.proven_ts, 0);
 	/* 2: its first packet proves it: route, endpoint, bar */
 	hn_keepalive(d, kp, X_AT);
 	assert_true(p->proven);
-	assert_int_equal(d->n_unproven, 0);
+	assert_int_equal(d->peers.n_unproven, 0);
 	assert_ptr_equal(owner(d, "100.64.0.2"), p);
 	assert_true(p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC);
 	assert_true(wf_endpoint_equal(&p->endpoint, X_AT));
@@ -161,11 +161,11 @@ static void test_proof(void **state)
 	assert_ptr_equal(owner(d, "100.64.0.1"), WF_ROUTE_SELF(d));
 	/* 4: the certificate was verified once; x's again costs no verification */
 	{
-		uint64_t before = d->certs.verifications;
+		uint64_t before = d->hs.certs.verifications;
 		struct wf_keypair *again = hn_handshake(d, &x, X_AT, now_ns(1), 0x12);
 
 		assert_non_null(again);
-		assert_int_equal(d->certs.verifications, before);
+		assert_int_equal(d->hs.certs.verifications, before);
 		wf_keypair_free(again);
 	}
 	wf_keypair_free(kp);
@@ -329,7 +329,7 @@ static void test_told_endpoints(void **state)
 
 	/* x and y are members with sessions; x names m's endpoint (keepalives
 	 * a minute apart: y is not silent while m's tries take 40 s) */
-	d->cfg.keepalive_interval_ms = 60000;
+	d->node.cfg.keepalive_interval_ms = 60000;
 	assert_true(hn_node(&y, "y", 8, "100.64.0.8", NULL, 60));
 	with_x(d, &kx);
 	ky = hn_connect(d, &y, &cover_at, 0x800);
@@ -363,7 +363,7 @@ static void test_told_endpoints(void **state)
 	for (unsigned i = 0; i < hn_n_out && i < HN_OUT_MAX; i++)
 		to_victim += wf_endpoint_equal(&hn_out[i].to, &victim);
 	assert_int_equal(to_victim, 1);
-	assert_true(d->hs_count.hearsay_held > 0);
+	assert_true(d->hs.count.hearsay_held > 0);
 	wf_keypair_free(kx);
 	wf_keypair_free(ky);
 }
@@ -411,7 +411,7 @@ static void test_cookies(void **state)
 	size_t len;
 
 	/* 21: under load, an initiation without a cookie gets one, not an answer */
-	d->hs_load.threshold = 0;
+	d->hs.load.threshold = 0;
 	len = hn_init(&x, &hs, now_ns(0), 0x600, NULL, pkt, sizeof(pkt));
 	hn_clear();
 	hn_feed(d, pkt, len, X_AT, HN_NOW);
@@ -421,7 +421,7 @@ static void test_cookies(void **state)
 	assert_int_equal(r->len, WF_COOKIE_REPLY_LEN);
 	assert_int_equal(d->drops[WF_DROP_COOKIE], 1);
 	/* 22: with it, the next one is answered */
-	assert_true(wf_cookie_take(&d->cookies, r->buf, r->len, pkt + len - WF_INIT_MACS_LEN, &jar,
+	assert_true(wf_cookie_take(&d->hs.cookies, r->buf, r->len, pkt + len - WF_INIT_MACS_LEN, &jar,
 				   HN_NOW));
 	wf_noise_handshake_clear(&hs);
 	len = hn_init(&x, &hs, now_ns(1), 0x601, jar.cookie, pkt, sizeof(pkt));
@@ -435,8 +435,8 @@ static void test_cookies(void **state)
 	hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
 	wf_noise_handshake_clear(&hs);
-	d->hs_load.threshold = WF_HS_LOAD_PER_S;
-	d->hs_load.until_ms = 0;
+	d->hs.load.threshold = WF_HS_LOAD_PER_S;
+	d->hs.load.until_ms = 0;
 	/* 24: no load, but an unpadded initiation: our answer would be larger,
 	 * so it goes only to an address that proved itself */
 	len = hn_forge(&x.cert, now_ns(3), 0x603, false, pkt, sizeof(pkt));
@@ -504,7 +504,7 @@ static void test_member_budget(void **state)
 		member_msg(d, kp, &m.cert, "198.18.0.3:51820");
 	assert_int_equal(p->drops[WF_DROP_RATE_LIMIT], 10);
 	/* and the one certificate was verified once, not 2048 times */
-	assert_true(d->certs.verifications <= 3);
+	assert_true(d->hs.certs.verifications <= 3);
 	wf_keypair_free(kp);
 }
 
@@ -566,9 +566,9 @@ static void from_tun(struct wf_daemon *d, uint8_t last_octet)
 	ip[10] = (uint8_t)(wf_csum_fold(sum) >> 8);
 	ip[11] = (uint8_t)wf_csum_fold(sum);
 	memset(&h, 0, sizeof(h));
-	memcpy(wf_txq_slot(&d->ctl), ip, sizeof(ip));
-	wf_data_from_tun(&d->ctl, wf_txq_slot(&d->ctl), sizeof(ip), &h, HN_NOW);
-	wf_txq_flush(&d->ctl);
+	memcpy(wf_txq_slot(&d->dp.ctl), ip, sizeof(ip));
+	wf_data_from_tun(&d->dp.ctl, wf_txq_slot(&d->dp.ctl), sizeof(ip), &h, HN_NOW);
+	wf_txq_flush(&d->dp.ctl);
 }
 
 /* 32-37: on demand, a member told of is routed by a hint until it proves
@@ -582,17 +582,17 @@ static void test_hints(void **state)
 	struct wf_peer *p = with_x(d, &kp), *q, *o;
 	uint8_t buf[256];
 	struct wf_prefix pm, px;
-	unsigned unproven = d->n_unproven, sent;
+	unsigned unproven = d->peers.n_unproven, sent;
 
 	assert_true(wf_addr_parse(&pm, "100.64.0.3") && wf_addr_parse(&px, "100.64.0.2"));
-	assert_true(wf_batch_alloc(&d->ctl));
+	assert_true(wf_batch_alloc(&d->dp.ctl));
 	/* 32: told of m: unproven, not a stranger, and its address its own
 	 * already (nobody else's claim takes it; traffic for it waits for m) */
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	q = wf_peer_find(d, m.cert.pubkey);
 	assert_non_null(q);
 	assert_true(q->told && !q->proven);
-	assert_int_equal(d->n_unproven, unproven);
+	assert_int_equal(d->peers.n_unproven, unproven);
 	assert_ptr_equal(owner(d, "100.64.0.3"), q);
 	/* 33: a packet for it waits, and a handshake goes to where it is said
 	 * to be; nothing of the packet leaves, no ICMP error comes back */
@@ -627,27 +627,27 @@ static void test_hints(void **state)
 	assert_ptr_equal(owner(d, "100.64.0.2"), p);
 	tell(d, kp, &x.cert, "198.18.0.2:51820"); /* (x itself: no new peer) */
 	wf_peer_remove(d, o);
-	wf_routes_remove_value(d->routes, p);
+	wf_routes_remove_value(d->peers.routes, p);
 	tell(d, kp, &xold.cert, "198.18.0.67:51820");
 	o = wf_peer_find(d, xold.cert.pubkey);
-	assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr), o);
+	assert_ptr_equal(wf_routes_lookup(d->peers.routes, px.family, px.addr), o);
 	{
 		/* a newer certificate of x's name with yet another key */
 		struct hn_node xnew;
 
 		assert_true(hn_node(&xnew, "x", 6, "100.64.0.2", NULL, 30));
 		tell(d, kp, &xnew.cert, "198.18.0.68:51820");
-		assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr),
+		assert_ptr_equal(wf_routes_lookup(d->peers.routes, px.family, px.addr),
 				 wf_peer_find(d, xnew.cert.pubkey));
 		tell(d, kp, &xold.cert, "198.18.0.67:51820"); /* again: no change */
-		assert_ptr_equal(wf_routes_lookup(d->routes, px.family, px.addr),
+		assert_ptr_equal(wf_routes_lookup(d->peers.routes, px.family, px.addr),
 				 wf_peer_find(d, xnew.cert.pubkey));
 	}
 	/* 36: on demand, m never answers: after 8 initiations (or once its
 	 * told address is given up) what waited is dropped and counted, and m
 	 * is idle (or, with no address left, forgotten until told again) */
-	d->cfg.full_mesh_max = 0;
-	d->gossip.cfg.ring = d->gossip.cfg.chords = 0; /* (m is no ring neighbour) */
+	d->node.cfg.full_mesh_max = 0;
+	d->mem.gossip.cfg.ring = d->mem.gossip.cfg.chords = 0; /* (m is no ring neighbour) */
 	{
 		uint64_t before = d->drops[WF_DROP_NO_SESSION], waiting = q->n_staged;
 		int64_t t = HN_NOW;
@@ -676,7 +676,7 @@ static void test_hints(void **state)
 				assert_false(wf_endpoint_equal(&hn_out[i % HN_OUT_MAX].to, &at_m));
 		}
 	}
-	wf_batch_free(&d->ctl);
+	wf_batch_free(&d->dp.ctl);
 	wf_keypair_free(kp);
 }
 
@@ -734,7 +734,7 @@ static void test_first_contact(void **state)
 	assert_int_equal(hn_last()->buf[0], WF_MSG_COOKIE);
 	/* ... and, its address proved with the cookie, it gets in and proves
 	 * itself; more spoofed forgeries meanwhile change nothing */
-	assert_true(wf_cookie_take(&d->cookies, hn_last()->buf, hn_last()->len,
+	assert_true(wf_cookie_take(&d->hs.cookies, hn_last()->buf, hn_last()->len,
 				   pkt + len - WF_INIT_MACS_LEN, &jar, HN_NOW));
 	wf_noise_handshake_clear(&hs);
 	len = hn_init(&x, &hs, now_ns(2), 0xa02, jar.cookie, pkt, sizeof(pkt));
@@ -774,7 +774,7 @@ static void test_owner(void **state)
 	uint8_t got[64];
 	size_t n;
 
-	assert_true(wf_batch_alloc(&d->ctl));
+	assert_true(wf_batch_alloc(&d->dp.ctl));
 	/* m from our cache (down: never proven here), cover proven */
 	pm = wf_peer_add_told(d, &m.cert, HN_NOW);
 	assert_true(pm && wf_peer_hearsay(d, pm, &m_at, "peers.cache"));
@@ -825,7 +825,7 @@ static void test_owner(void **state)
 	wf_timers_tick(d, HN_NOW + 100);
 	assert_null(wf_peer_find(d, e.cert.pubkey));
 	assert_ptr_equal(owner(d, "100.64.0.5"), pc);
-	wf_batch_free(&d->ctl);
+	wf_batch_free(&d->dp.ctl);
 	wf_keypair_free(kc);
 	wf_keypair_free(ko);
 }
@@ -842,13 +842,13 @@ static void test_cache_told(void **state)
 	struct wf_peer *q;
 
 	assert_non_null(mkdtemp(dir));
-	snprintf(d->cfg.dir, sizeof(d->cfg.dir), "%s", dir);
+	snprintf(d->node.cfg.dir, sizeof(d->node.cfg.dir), "%s", dir);
 	with_x(d, &kp);
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	assert_true(wf_cache_save(d));
 	d2 = hn_daemon(&v);
 	assert_non_null(d2);
-	snprintf(d2->cfg.dir, sizeof(d2->cfg.dir), "%s", dir);
+	snprintf(d2->node.cfg.dir, sizeof(d2->node.cfg.dir), "%s", dir);
 	assert_int_equal(wf_cache_load(d2, HN_NOW), 2);
 	/* 51: x, seen: its endpoint, all its tries */
 	q = wf_peer_find(d2, x.cert.pubkey);
@@ -892,7 +892,7 @@ static void test_strangers(void **state)
 	struct wf_peer *told;
 	size_t len;
 
-	d->unproven_max = 2;
+	d->peers.unproven_max = 2;
 	told = wf_peer_add_told(d, &m.cert, HN_NOW - 1000); /* the oldest, no endpoint */
 	assert_non_null(told);
 	for (unsigned i = 0; i < 3; i++) {
@@ -905,7 +905,7 @@ static void test_strangers(void **state)
 	assert_non_null(wf_peer_find(d, cover.cert.pubkey));
 	assert_non_null(wf_peer_find(d, x.cert.pubkey));
 	/* 55: and the bound holds */
-	assert_int_equal(d->n_unproven, 2);
+	assert_int_equal(d->peers.n_unproven, 2);
 }
 
 /* 56: status out of memory: no answer, and nothing kept (LeakSanitizer, in
@@ -936,21 +936,21 @@ static void test_mode(void **state)
 	struct wf_keypair *kp;
 	size_t len;
 
-	d->cfg.full_mesh_max = 2;
+	d->node.cfg.full_mesh_max = 2;
 	/* 38: three forged initiations: three unproven strangers, a full mesh */
 	for (unsigned i = 0; i < 3; i++) {
 		len = hn_forge(strangers[i], now_ns(0), 70 + i, true, pkt, sizeof(pkt));
 		hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
 	}
-	assert_int_equal(d->n_unproven, 3);
+	assert_int_equal(d->peers.n_unproven, 3);
 	wf_timers_tick(d, HN_NOW + 100);
-	assert_false(d->gossip.sparse);
+	assert_false(d->mem.gossip.sparse);
 	/* 39: x proven and two members told: past 2, on demand */
 	with_x(d, &kp);
 	tell(d, kp, &m.cert, "198.18.0.66:51820");
 	tell(d, kp, &cover.cert, "198.18.0.7:51820");
 	wf_timers_tick(d, HN_NOW + 200);
-	assert_true(d->gossip.sparse);
+	assert_true(d->mem.gossip.sparse);
 	wf_keypair_free(kp);
 }
 
@@ -960,16 +960,16 @@ static void test_self(void **state)
 	struct wf_daemon *d = *state;
 	struct hn_sent init;
 
-	d->bootstrap = calloc(1, sizeof(*d->bootstrap));
-	assert_non_null(d->bootstrap);
-	d->n_bootstrap = 1;
-	snprintf(d->bootstrap[0].spec, sizeof(d->bootstrap[0].spec), "198.18.0.1:51820");
+	d->peers.bootstrap = calloc(1, sizeof(*d->peers.bootstrap));
+	assert_non_null(d->peers.bootstrap);
+	d->peers.n_bootstrap = 1;
+	snprintf(d->peers.bootstrap[0].spec, sizeof(d->peers.bootstrap[0].spec), "198.18.0.1:51820");
 	hn_clear();
-	wf_handshake_bootstrap(d, &d->bootstrap[0], HN_NOW);
+	wf_handshake_bootstrap(d, &d->peers.bootstrap[0], HN_NOW);
 	init = *hn_last();
-	hn_feed(d, init.buf, init.len, &d->cfg.listen, HN_NOW);
-	assert_true(d->bootstrap[0].is_self);
-	assert_null(d->bootstrap[0].hs);
+	hn_feed(d, init.buf, init.len, &d->node.cfg.listen, HN_NOW);
+	assert_true(d->peers.bootstrap[0].is_self);
+	assert_null(d->peers.bootstrap[0].hs);
 }
 
 int main(void)

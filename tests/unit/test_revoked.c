@@ -43,7 +43,7 @@ static int setup(void **state)
 	d = hn_daemon(&v);
 	if (!d)
 		return -1;
-	snprintf(d->cfg.dir, sizeof(d->cfg.dir), "%s", dir);
+	snprintf(d->node.cfg.dir, sizeof(d->node.cfg.dir), "%s", dir);
 	xk = hn_connect(d, &x, &x_at, 0x100);
 	mk = hn_connect(d, &m, &m_at, 0x200);
 	*state = d;
@@ -88,7 +88,7 @@ static void control(struct wf_daemon *d, struct wf_keypair *kp, const union wf_e
 	size_t n = hn_seal(kp, WF_MSG_CONTROL, msg, len, pkt);
 
 	assert_true(n);
-	wf_data_receive(&d->ctl, pkt, n, at, now);
+	wf_data_receive(&d->dp.ctl, pkt, n, at, now);
 }
 
 /* Chunk i of the list enc, from the member holding kp. */
@@ -140,18 +140,18 @@ static void test_receive(void **state)
 	hn_clear();
 	for (unsigned i = 0; i < 3; i++) {
 		chunk(d, xk, &x_at, enc, len, 1, order[i], HN_NOW);
-		assert_int_equal(d->revoked.version, 0);
+		assert_int_equal(d->mem.revoked.version, 0);
 	}
-	assert_int_equal(wf_revoke_asm_busy(&d->revoked_asm), 1);
+	assert_int_equal(wf_revoke_asm_busy(&d->mem.revoked_asm), 1);
 	chunk(d, xk, &x_at, enc, len, 1, order[3], HN_NOW);
-	assert_int_equal(d->revoked.version, 1);
-	assert_int_equal(d->revoked.n, 300);
-	assert_int_equal(wf_revoke_asm_busy(&d->revoked_asm), 0);
+	assert_int_equal(d->mem.revoked.version, 1);
+	assert_int_equal(d->mem.revoked.n, 300);
+	assert_int_equal(wf_revoke_asm_busy(&d->mem.revoked_asm), 0);
 	/* 2: kept in NODEDIR, and the gossip epoch is its version */
 	snprintf(path, sizeof(path), "%s/revoked.list", dir);
 	assert_true(wf_revoke_load(path, &r, err, sizeof(err)));
 	assert_int_equal(r.version, 1);
-	assert_int_equal(d->gossip.epoch, 1);
+	assert_int_equal(d->mem.gossip.epoch, 1);
 	/* 3: pushed to m, all three chunks; not back to x, who sent it */
 	assert_int_equal(chunks_to(&m_at), 3);
 	assert_int_equal(chunks_to(&x_at), 0);
@@ -171,7 +171,7 @@ static void test_compared(void **state)
 	hn_clear();
 	for (unsigned i = 0; i < 3; i++)
 		chunk(d, mk, &m_at, enc, len, 1, i, HN_NOW);
-	assert_int_equal(d->revoked.version, 1);
+	assert_int_equal(d->mem.revoked.version, 1);
 	assert_int_equal(chunks_to(&x_at), 3);
 	/* 5: lost, say; x compares holding no list 7.9 s later: not yet */
 	hn_clear();
@@ -186,7 +186,7 @@ static void test_compared(void **state)
 	compare(d, 1, HN_NOW + 30000);
 	compare(d, 2, HN_NOW + 40000);
 	assert_int_equal(chunks_to(&x_at), 0);
-	assert_int_equal(d->revoked.version, 1);
+	assert_int_equal(d->mem.revoked.version, 1);
 }
 
 /* 8-10: a member that lies spoils only its own list; every REVOKED
@@ -209,25 +209,25 @@ static void test_liar(void **state)
 		chunk(d, xk, &x_at, enc, len, 2, i, HN_NOW);
 	}
 	assert_int_equal(mp->drops[WF_DROP_CERT], cert_drops + 1);
-	assert_int_equal(d->revoked.version, 2);
-	assert_int_equal(d->revoked.n, 2000);
+	assert_int_equal(d->mem.revoked.version, 2);
+	assert_int_equal(d->mem.revoked.n, 2000);
 	/* 9: a list of 1 serial goes out in datagrams as long as one of 2000 */
 	len = make_list(&r, 3, 1, false, enc);
 	hn_clear();
 	chunk(d, xk, &x_at, enc, len, 3, 0, HN_NOW + 1000);
-	assert_int_equal(d->revoked.version, 3);
+	assert_int_equal(d->mem.revoked.version, 3);
 	assert_int_equal(chunks_to(&m_at), 1);
 	for (unsigned i = 0; i < hn_n_out; i++)
 		assert_int_equal(hn_out[i].len, CHUNK_WIRE);
 	/* 10: half a list from m is dropped WF_REVOKE_ASM_MS later */
 	len = make_list(&r, 4, 2000, false, enc);
 	chunk(d, mk, &m_at, enc, len, 4, 0, HN_NOW + 2000);
-	assert_int_equal(wf_revoke_asm_busy(&d->revoked_asm), 1);
+	assert_int_equal(wf_revoke_asm_busy(&d->mem.revoked_asm), 1);
 	wf_revoked_tick(d, HN_NOW + 2000 + WF_REVOKE_ASM_MS - 1);
-	assert_int_equal(wf_revoke_asm_busy(&d->revoked_asm), 1);
+	assert_int_equal(wf_revoke_asm_busy(&d->mem.revoked_asm), 1);
 	wf_revoked_tick(d, HN_NOW + 2000 + WF_REVOKE_ASM_MS);
-	assert_int_equal(wf_revoke_asm_busy(&d->revoked_asm), 0);
-	assert_int_equal(d->revoked.version, 3);
+	assert_int_equal(wf_revoke_asm_busy(&d->mem.revoked_asm), 0);
+	assert_int_equal(d->mem.revoked.version, 3);
 }
 
 int main(void)

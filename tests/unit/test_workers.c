@@ -2,7 +2,7 @@
 /*
  * The split between a data-plane worker and the control thread, on one
  * thread: a real daemon (v, 100.64.0.1) with one worker (w[0], AEAD context
- * 0) and its control thread's share (d->ctl, context 1), members x and y
+ * 0) and its control thread's share (d->dp.ctl, context 1), members x and y
  * connected to it. Datagrams are fed to the worker as its socket would hand
  * them over; what it must not do itself has to land in its queue, change
  * nothing until the control thread drains it (wf_ctl_drain), and then have
@@ -50,7 +50,7 @@ static struct hn_node v, x, y, z;
 static union wf_endpoint x_at, y_at, z_at;
 static struct wf_keypair *kx, *ky;
 static struct wf_daemon *d;
-#define WK (&d->w[0])
+#define WK (&d->dp.w[0])
 
 static int setup(void **state)
 {
@@ -70,11 +70,13 @@ static int setup(void **state)
 		print_error("setup: no daemon\n");
 		return -1;
 	}
-	d->mtu = 1440;
+	d->node.mtu = 1440;
 	/* One worker, then the control thread's share after it. */
+	if (!wf_workers_alloc(d, 1))
+		abort();
 	wf_worker_init(d, 0, d->tun_fd, d->udp_fd);
 	wf_control_worker_init(d, d->tun_fd, d->udp_fd);
-	if (!wf_batch_alloc(WK) || !wf_batch_alloc(&d->ctl) || !wf_ctlq_alloc(d, &WK->q)) {
+	if (!wf_batch_alloc(WK) || !wf_batch_alloc(&d->dp.ctl) || !wf_ctlq_alloc(d, &WK->q)) {
 		print_error("setup: out of memory\n");
 		return -1;
 	}
@@ -91,7 +93,7 @@ static int teardown(void **state)
 	wf_keypair_free(kx);
 	wf_keypair_free(ky);
 	wf_batch_free(WK);
-	wf_batch_free(&d->ctl);
+	wf_batch_free(&d->dp.ctl);
 	hn_daemon_free(d);
 	return 0;
 }
@@ -161,7 +163,7 @@ static void test_2_handshake_handed_over(void **state)
 {
 	static uint8_t pkt[WF_HANDSHAKE_MAX];
 	struct wf_noise_handshake hs;
-	uint64_t answered = d->hs_count.answered;
+	uint64_t answered = d->hs.count.answered;
 	size_t len = hn_init(&z, &hs, wf_realtime_ns(), 0x400, NULL, pkt, sizeof(pkt));
 
 	(void)state;
@@ -172,11 +174,11 @@ static void test_2_handshake_handed_over(void **state)
 	assert_int_equal(queued_msg(0)->kind, WF_HO_DATAGRAM);
 	assert_int_equal(queued_msg(0)->len, len);
 	assert_true(wf_endpoint_equal(&queued_msg(0)->from, &z_at));
-	assert_int_equal(d->hs_count.answered, answered);
+	assert_int_equal(d->hs.count.answered, answered);
 	assert_int_equal(hn_n_out, 0);
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(queued(), 0);
-	assert_int_equal(d->hs_count.answered, answered + 1);
+	assert_int_equal(d->hs.count.answered, answered + 1);
 	assert_non_null(hn_last());
 	assert_int_equal(hn_last()->buf[0], WF_MSG_HANDSHAKE_RESP);
 	wf_noise_handshake_clear(&hs);
@@ -288,7 +290,7 @@ static void test_6_tun_without_keys(void **state)
 	struct wf_peer *p = peer_of(&y);
 	struct wf_vnet_hdr h;
 	struct wf_keypair *kept;
-	uint64_t initiated = d->hs_count.initiated;
+	uint64_t initiated = d->hs.count.initiated;
 	uint8_t *slot, *out;
 	bool replayed;
 
@@ -311,7 +313,7 @@ static void test_6_tun_without_keys(void **state)
 	assert_int_equal(p->n_staged, 0);
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(p->n_staged, 1);
-	assert_int_equal(d->hs_count.initiated, initiated + 1);
+	assert_int_equal(d->hs.count.initiated, initiated + 1);
 	/* While a packet is staged, the workers get no keys: it goes first. */
 	p->session.current = kept;
 	wf_peer_publish(d, p);
@@ -354,7 +356,7 @@ static void test_7_two_contexts_one_counter(void **state)
 		uint8_t *buf = i & 1 ? a : b;
 
 		memcpy(buf + WF_DATA_HEADER_LEN, "ping", 4);
-		assert_true(wf_keypair_seal(kp, i & 1 ? WK->id : d->ctl.id, WF_MSG_DATA, buf, 4, &n));
+		assert_true(wf_keypair_seal(kp, i & 1 ? WK->id : d->dp.ctl.id, WF_MSG_DATA, buf, 4, &n));
 		seen[i] = wf_get_le64(buf + 8);
 		for (int j = 0; j < i; j++)
 			assert_true(seen[j] != seen[i]);
@@ -362,7 +364,7 @@ static void test_7_two_contexts_one_counter(void **state)
 		assert_true(wf_keypair_open(kx, 0, buf, n, &plain, &n, &replayed));
 		assert_memory_equal(plain, "ping", 4);
 	}
-	assert_int_equal(d->ctl.id, 1);
+	assert_int_equal(d->dp.ctl.id, 1);
 	assert_int_equal(kp->n_ctx, 2);
 	/* A context past the keypair's is refused, never used. */
 	assert_false(wf_keypair_seal(kp, 2, WF_MSG_DATA, a, 4, &n));
@@ -420,7 +422,7 @@ static void test_9_reclaim(void **state)
 
 	(void)state;
 	freed = 0;
-	d->threads = true; /* as if the worker ran */
+	d->dp.threads = true; /* as if the worker ran */
 	WK->qs = 5;        /* in a batch */
 	retire(&token);
 	wf_reclaim(d, false); /* closes the generation: snapshot 5 */
@@ -465,7 +467,7 @@ static void test_9_reclaim(void **state)
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 4);
 	wf_ctl_drain(d, HN_NOW);
-	d->threads = false;
+	d->dp.threads = false;
 	WK->qs = 0;
 }
 
@@ -477,7 +479,7 @@ static void test_10_removed_peer_unpublished(void **state)
 
 	(void)state;
 	assert_ptr_equal(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr), p);
-	d->threads = true; /* keep it readable until reclaimed */
+	d->dp.threads = true; /* keep it readable until reclaimed */
 	WK->qs = 11;
 	wf_peer_remove(d, p);
 	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
@@ -490,10 +492,10 @@ static void test_10_removed_peer_unpublished(void **state)
 	WK->qs = 12;
 	wf_reclaim(d, false); /* closes the generation */
 	wf_reclaim(d, false);
-	assert_null(d->retire_open);
+	assert_null(d->dp.retire_open);
 	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
-		assert_null(d->retire_gen[k].head);
-	d->threads = false;
+		assert_null(d->dp.retire_gen[k].head);
+	d->dp.threads = false;
 	WK->qs = 0;
 }
 
@@ -539,7 +541,7 @@ static void test_12_backlog_is_load(void **state)
 {
 	static uint8_t pkt[WF_HANDSHAKE_MAX];
 	struct wf_noise_handshake hs;
-	uint64_t cookies = d->hs_count.cookies, answered = d->hs_count.answered;
+	uint64_t cookies = d->hs.count.cookies, answered = d->hs.count.answered;
 	size_t len = hn_init(&z, &hs, wf_realtime_ns(), 0x700, NULL, pkt, sizeof(pkt));
 
 	(void)state;
@@ -548,15 +550,15 @@ static void test_12_backlog_is_load(void **state)
 	for (int i = 0; i < 2; i++)
 		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
 	wf_ctl_drain(d, HN_NOW);
-	assert_int_equal(d->hs_count.cookies, cookies);
-	assert_int_equal(d->hs_count.answered, answered + 1);
+	assert_int_equal(d->hs.count.cookies, cookies);
+	assert_int_equal(d->hs.count.answered, answered + 1);
 	/* One more than the load mark: the first taken is asked for a cookie. */
 	for (int i = 0; i < WF_CTLQ_LOAD + 1; i++)
 		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
 	wf_ctl_drain(d, HN_NOW);
-	assert_int_equal(d->hs_count.cookies, cookies + 1);
-	assert_int_equal(d->hs_count.answered, answered + 1);
-	assert_int_equal(d->ctl_backlog, 0);
+	assert_int_equal(d->hs.count.cookies, cookies + 1);
+	assert_int_equal(d->hs.count.answered, answered + 1);
+	assert_int_equal(d->dp.ctl_backlog, 0);
 	wf_noise_handshake_clear(&hs);
 }
 
@@ -674,7 +676,7 @@ static void test_16_backlog_now(void **state)
 {
 	static uint8_t pkt[2][WF_HANDSHAKE_MAX];
 	struct wf_noise_handshake hs[2];
-	uint64_t cookies = d->hs_count.cookies, answered = d->hs_count.answered;
+	uint64_t cookies = d->hs.count.cookies, answered = d->hs.count.answered;
 	size_t len[2];
 
 	(void)state;
@@ -687,8 +689,8 @@ static void test_16_backlog_now(void **state)
 	hn_on_send = flood_meanwhile;
 	wf_ctl_drain(d, HN_NOW);
 	assert_null(hn_on_send); /* the first was answered, and the queue filled */
-	assert_int_equal(d->hs_count.answered, answered + 1);
-	assert_int_equal(d->hs_count.cookies, cookies + 1);
+	assert_int_equal(d->hs.count.answered, answered + 1);
+	assert_int_equal(d->hs.count.cookies, cookies + 1);
 	assert_int_equal(queued(), WF_CTLQ_LOAD);
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(queued(), 0);
