@@ -40,7 +40,7 @@ else
 Q := @
 endif
 
-LIB_SRC   := $(wildcard src/crypto/*.c src/core/*.c src/common/*.c)
+LIB_SRC   := $(wildcard src/crypto/*.c src/core/*.c src/common/*.c src/store/*.c)
 DAEMON_SRC := $(wildcard src/daemon/*.c)
 CLI_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)

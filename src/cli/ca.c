@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 enum {
 	CLOCK_SKEW = CLI_CLOCK_SKEW,

@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 enum { OPT_JSON = OPT_CLI_FIRST_FREE, OPT_CA, LINE_MAX_ = 1024 };
 

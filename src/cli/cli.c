@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/armor.h"
 #include "common/clock.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 const char *cli_command = "";
 

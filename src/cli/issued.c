@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 static bool issued_dir(const struct cli_ca *ca, char *buf, size_t len)
 {

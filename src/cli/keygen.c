@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 static const char keygen_usage[] =
     "Usage: weft keygen --dir NODEDIR\n"

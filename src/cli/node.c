@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "daemon/config.h"
 
 enum {

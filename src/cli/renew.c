@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 
 enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_CERT, OPT_OUT, OPT_FORCE };
 

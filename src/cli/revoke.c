@@ -15,7 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/status.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "core/revoke.h"
 #include "daemon/config.h"
 

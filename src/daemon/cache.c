@@ -29,10 +29,13 @@
 #include <sys/stat.h>
 
 #include "common/bytes.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/cache.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
 
 enum {
 	CACHE_VERSION = 2,

@@ -27,6 +27,14 @@
 #include "common/csum.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/index.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/timers.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 
 static void count_tx(struct wf_peer *p, size_t len, int64_t now)
 {

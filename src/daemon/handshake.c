@@ -32,6 +32,13 @@
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/index.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 
 enum {
 	HS_OFF_INIT = sizeof(struct wf_msg_init),

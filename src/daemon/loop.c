@@ -22,10 +22,22 @@
 #include <linux/errqueue.h>
 #include <netinet/in.h>
 
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "common/log.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/cache.h"
+#include "daemon/handshake.h"
+#include "daemon/index.h"
+#include "daemon/membership.h"
+#include "daemon/mtu.h"
+#include "daemon/peer.h"
+#include "daemon/reload.h"
+#include "daemon/revoked.h"
+#include "daemon/status.h"
+#include "daemon/timers.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 #include "daemon/netlink.h"
 #include "daemon/tun.h"
 

@@ -33,6 +33,10 @@
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/revoked.h"
 
 enum {
 	TIE_BREAK_DELAY_MS = 1000,

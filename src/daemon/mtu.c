@@ -19,6 +19,8 @@
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/mtu.h"
+#include "daemon/peer.h"
 #include "daemon/netlink.h"
 
 static bool overlay_ipv6(const struct wf_daemon *d)

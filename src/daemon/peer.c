@@ -22,6 +22,14 @@
 #include "common/log.h"
 #include "core/esp.h"
 #include "daemon/daemon.h"
+#include "daemon/handshake.h"
+#include "daemon/index.h"
+#include "daemon/membership.h"
+#include "daemon/mtu.h"
+#include "daemon/peer.h"
+#include "daemon/revoked.h"
+#include "daemon/timers.h"
+#include "daemon/worker.h"
 
 const char *wf_drop_name(enum wf_drop d)
 {

@@ -25,9 +25,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/handshake.h"
+#include "daemon/peer.h"
+#include "daemon/reload.h"
+#include "daemon/revoked.h"
+#include "daemon/status.h"
 
 /* The keys of weft.conf that only a restart applies, when they changed. */
 static void restart_keys(const struct wf_config *a, const struct wf_config *b, char *out,

@@ -30,10 +30,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/revoked.h"
+#include "daemon/status.h"
 
 static bool list_path(const struct wf_daemon *d, char *buf, size_t cap)
 {

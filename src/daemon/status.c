@@ -7,7 +7,12 @@
 #include <time.h>
 #include <cjson/cJSON.h>
 
+#include "common/armor.h"
 #include "daemon/daemon.h"
+#include "daemon/peer.h"
+#include "daemon/status.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 
 static cJSON *prefix_array(const struct wf_prefix *v, unsigned n)
 {

@@ -26,6 +26,12 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/index.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 
 enum { BURST = 64 };
 

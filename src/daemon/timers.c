@@ -11,6 +11,15 @@
 #include "common/log.h"
 #include "core/lifecycle.h"
 #include "daemon/daemon.h"
+#include "daemon/cache.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/membership.h"
+#include "daemon/mtu.h"
+#include "daemon/peer.h"
+#include "daemon/revoked.h"
+#include "daemon/timers.h"
+#include "daemon/worker.h"
 
 enum { EXPIRY_WARN_S = 30 * 86400, EXPIRY_CHECK_MS = 86400 * 1000 };
 

@@ -27,6 +27,11 @@
 
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/peer.h"
+#include "daemon/udp.h"
+#include "daemon/worker.h"
 
 enum {
 	UDP_BUFFER = 4 << 20,

@@ -33,6 +33,9 @@
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/worker.h"
 
 enum { HN_OUT_MAX = 64, HN_NOW = 1000000 };
 

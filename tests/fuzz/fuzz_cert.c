@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/armor.h"
 #include "core/cert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "../common/harness.h"
+#include "daemon/udp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

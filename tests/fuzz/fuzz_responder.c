@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include "../common/harness.h"
+#include "daemon/peer.h"
+#include "daemon/timers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,8 +22,8 @@ need_bin "$WEFT" "$BUILD/tests/hsforge"
 need_cmd python3 tcpdump ss
 FORGE=$BUILD/tests/hsforge
 SECS=${FLOOD_SECONDS:-30}
-LOAD_PER_S=$(sed -n 's/.*WF_HS_LOAD_PER_S = \([0-9]*\),.*/\1/p' "$WF_ROOT/src/daemon/daemon.h")
-[ -n "$LOAD_PER_S" ] || fail "no WF_HS_LOAD_PER_S in src/daemon/daemon.h"
+LOAD_PER_S=$(sed -n 's/.*WF_HS_LOAD_PER_S = \([0-9]*\),.*/\1/p' "$WF_ROOT/src/daemon/handshake.h")
+[ -n "$LOAD_PER_S" ] || fail "no WF_HS_LOAD_PER_S in src/daemon/handshake.h"
 
 MESH_EXTRA_CONF="rekey-interval = 8s"
 bridge_create sw

@@ -16,7 +16,7 @@
 
 #include "common/bytes.h"
 #include "common/csum.h"
-#include "common/keyfile.h"
+#include "store/keyfile.h"
 #include "core/message.h"
 #include "core/noise.h"
 #include "weft/wire.h"

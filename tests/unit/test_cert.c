@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "common/armor.h"
 #include "core/cert.h"
 #include "core/certcache.h"
 

@@ -24,6 +24,8 @@
 #include <poll.h>
 
 #include "../common/harness.h"
+#include "daemon/peer.h"
+#include "daemon/udp.h"
 #include "../common/packets.h"
 
 static struct hn_node v, x, y;

@@ -21,6 +21,12 @@
 #include <cmocka.h>
 
 #include "../common/harness.h"
+#include "daemon/cache.h"
+#include "daemon/membership.h"
+#include "daemon/peer.h"
+#include "daemon/status.h"
+#include "daemon/timers.h"
+#include "daemon/udp.h"
 #include "common/csum.h"
 
 /* calloc, failing once on demand (linked with --wrap=calloc). */

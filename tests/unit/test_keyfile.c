@@ -15,7 +15,8 @@
 
 #include <cmocka.h>
 
-#include "common/keyfile.h"
+#include "common/armor.h"
+#include "store/keyfile.h"
 
 enum { NOW = 1700000000 };
 

@@ -15,7 +15,9 @@
 #include <cmocka.h>
 
 #include "../common/harness.h"
-#include "common/keyfile.h"
+#include "daemon/peer.h"
+#include "daemon/revoked.h"
+#include "store/keyfile.h"
 
 /* A REVOKED chunk on the wire: data header, 1,200 bytes, tag. */
 enum { CHUNK_WIRE = WF_DATA_OVERHEAD + WF_REVOKE_CHUNK_LEN };

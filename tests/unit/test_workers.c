@@ -18,6 +18,9 @@
 #include <cmocka.h>
 
 #include "../common/harness.h"
+#include "daemon/index.h"
+#include "daemon/peer.h"
+#include "daemon/udp.h"
 #include "../common/packets.h"
 
 /* calloc and malloc, failing on demand (linked with --wrap=calloc,malloc):

@@ -19,7 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/keyfile.h"
+#include "common/armor.h"
+#include "store/keyfile.h"
 #include "core/revoke.h"
 
 enum {

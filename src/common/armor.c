@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cert.h"
+#include "common/armor.h"
+#include "crypto/crypto.h"
 
 enum {
 	B64_LINE = 64,	   /* characters per line we write */

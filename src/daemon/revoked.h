@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The revocation list in the daemon. revoked.c.
+ */
+#ifndef WEFT_DAEMON_REVOKED_H
+#define WEFT_DAEMON_REVOKED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wf_daemon;
+struct wf_peer;
+
+/* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
+ * does not parse or verify. msg also says what the node holds on success. */
+bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
+/* The same in two steps, for a reload that checks everything before it
+ * changes anything: read and verify (version 0: there is none; false, msg
+ * says why), then take it if newer (msg says what the node holds). */
+bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap);
+void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
+		     int64_t now);
+bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
+/* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
+void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
+			size_t len, int64_t now);
+/* The gossip core's WF_GE_EPOCH: the member with this key compared tables
+ * with us holding list version `theirs`; if ours is newer, it gets ours. */
+void wf_revoked_compared(struct wf_daemon *d, const uint8_t *key, uint64_t theirs, int64_t now);
+/* Drop lists that peers began to send and never finished. */
+void wf_revoked_tick(struct wf_daemon *d, int64_t now);
+void wf_revoked_release(struct wf_daemon *d);
+/* The control socket's "revoke": reread the file; a JSON answer (malloc'd). */
+char *wf_revoked_request(struct wf_daemon *d);
+
+#endif
