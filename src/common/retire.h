@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The link by which an object waits to be freed until no data-plane worker
- * can hold it (daemon/threads.c, wf_retire). It is embedded in what is
+ * can hold it (daemon/worker.c, wf_retire). It is embedded in what is
  * freed, as the kernel's rcu_head is, so that retiring never allocates and
  * so cannot fail: an object is never freed early for want of memory.
  */

@@ -3,7 +3,7 @@
  * The daemon's state. One control thread (loop.c) runs handshakes, timers,
  * membership, the control socket and signals, and is the only writer of the
  * peers, the index table, the routes and the sessions; N data-plane workers
- * (threads.c), each with a queue of the TUN device and a UDP socket of its
+ * (worker.c), each with a queue of the TUN device and a UDP socket of its
  * own, move packets, reading what the control thread publishes without a
  * lock. docs/threading.md says who owns what and why it is safe.
  */
@@ -110,7 +110,7 @@ struct wf_members {
 	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 };
 
-/* The packet path's threads and what they share (threads.c). */
+/* The packet path's threads and what they share (worker.c). */
 struct wf_dataplane {
 	struct wf_offloads off;
 	struct wf_worker *w; /* n_workers of them */

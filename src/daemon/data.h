@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The packet path: TUN to UDP (TX) and UDP to TUN (RX). data.c.
+ * The packet path: TUN to UDP (TX: send.c) and UDP to TUN (RX: receive.c).
  */
 #ifndef WEFT_DAEMON_DATA_H
 #define WEFT_DAEMON_DATA_H
@@ -48,5 +48,10 @@ void wf_data_rx_flush(struct wf_worker *w);
 /* Write one packet to the worker's queue of the TUN device (with a plain
  * virtio-net header when the device has them). */
 bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len);
+
+/* One datagram: a handshake message (a worker hands it to the control
+ * thread), or data. */
+void wf_data_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
+		     int64_t now);
 
 #endif

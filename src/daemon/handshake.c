@@ -19,7 +19,7 @@
  *      copies of pending initiations, the clock (wf_session_judge);
  *   4. the certificate, through the cache: a signature only for a new one;
  *   5. three X25519 operations and a keypair, which waits in a pending slot
- *      of the session until the initiator sends on it (data.c proves it).
+ *      of the session until the initiator sends on it (receive.c proves it).
  *
  * Peers, certificates, routes, endpoints and replay bars change only then, or
  * when a response to our own initiation proves the responder's key.
@@ -372,7 +372,7 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	wf_source_of(from, kp->source);
 	memcpy(kp->init_hash, m->hash, WF_INIT_HASH_LEN);
 	wf_session_add_pending(&p->session, slot, kp, &evicted);
-	/* Data on it goes to us until a packet proves it (data.c, prove);
+	/* Data on it goes to us until a packet proves it (receive.c, prove);
 	 * a rekey's the workers take, and tell us of the proof. */
 	e->direct = p->proven && !e->offered;
 	__atomic_store_n(&e->live, WF_LIVE_PENDING, __ATOMIC_RELEASE);

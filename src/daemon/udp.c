@@ -28,7 +28,6 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
-#include "daemon/handshake.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -487,33 +486,6 @@ void wf_udp_drain_errors(int fd)
 	}
 }
 
-void wf_udp_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
-		     int64_t now)
-{
-	struct wf_daemon *d = w->d;
-
-	if (len < sizeof(struct wf_msg_header) || pkt[1] != WF_PROTO_VERSION) {
-		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-		return;
-	}
-	switch (pkt[0]) {
-	case WF_MSG_HANDSHAKE_INIT:
-	case WF_MSG_HANDSHAKE_RESP:
-	case WF_MSG_COOKIE:
-		if (w->control)
-			wf_handshake_receive(d, pkt, len, from, now);
-		else
-			(void)wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, NULL);
-		break;
-	case WF_MSG_DATA:
-	case WF_MSG_CONTROL:
-		wf_data_receive(w, pkt, len, from, now);
-		break;
-	default:
-		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-	}
-}
-
 /* The size UDP_GRO cut a run at (0: one datagram). */
 static size_t gro_size(struct msghdr *mh)
 {
@@ -545,7 +517,7 @@ static void rx_message(struct wf_worker *w, uint8_t *buf, struct mmsghdr *m,
 	else
 		WF_BUMP(w->batch.gro_runs, 1);
 	for (size_t off = 0; off < len; off += seg)
-		wf_udp_dispatch(w, buf + off, len - off < seg ? len - off : seg, from, now);
+		wf_data_dispatch(w, buf + off, len - off < seg ? len - off : seg, from, now);
 }
 
 struct rx_batch {

@@ -44,10 +44,6 @@ void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoi
 void wf_txq_flush(struct wf_worker *w);
 /* Read from the worker's UDP socket until it is empty or a budget is spent. */
 void wf_udp_receive(struct wf_worker *w);
-/* One datagram: a handshake message (a worker hands it to the control
- * thread), or data. */
-void wf_udp_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
-		     int64_t now);
 /* Empty a socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
 void wf_udp_drain_errors(int fd);
 

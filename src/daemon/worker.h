@@ -3,7 +3,7 @@
  * The data-plane workers and what they share with the control thread: the
  * offloads, the batches, the queues to the control thread, reclamation, and
  * what workers read without a lock (routes, sending keys, endpoints).
- * threads.c.
+ * worker.c.
  */
 #ifndef WEFT_DAEMON_WORKER_H
 #define WEFT_DAEMON_WORKER_H
@@ -116,7 +116,7 @@ struct wf_daemon;
 /*
  * A data-plane worker: a queue of the TUN device, a UDP socket, and the
  * batches and counters of the packets through them. Workers run on threads
- * of their own (threads.c); the control thread has one too (d->dp.ctl, with
+ * of their own (worker.c); the control thread has one too (d->dp.ctl, with
  * control set), on worker 0's descriptors, for what the workers hand over
  * and what it sends itself. id is also the worker's AEAD context in every
  * keypair (the control thread's is d->dp.n_workers).
@@ -193,6 +193,9 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out);
 /* Publish a copy of d->peers.routes for the workers; false when out of memory
  * (the workers keep the copy they have). */
 bool wf_routes_publish(struct wf_daemon *d);
+/* The routes thread w reads: the control thread its own, a worker the
+ * published copy. */
+const struct wf_routes *wf_worker_routes(const struct wf_worker *w);
 /* The routes a worker reads. */
 const struct wf_routes *wf_routes_read(const struct wf_daemon *d);
 /* Relaxed atomic counters and times shared by threads. */

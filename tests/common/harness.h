@@ -3,7 +3,7 @@
  * Driving a real daemon's packet handlers in memory, without a socket, a TUN
  * device or a file: for tests/unit/test_handshake.c and
  * tests/fuzz/fuzz_responder.c. The daemon is the real one (handshake.c,
- * data.c, membership.c, peer.c, timers.c), set up by wf_daemon_prepare.
+ * send.c, receive.c, membership.c, peer.c, timers.c), set up by wf_daemon_prepare.
  *
  * What it sends is captured by wrapping sendto() and sendmmsg() at link time
  * (the binary is linked with -Wl,--wrap=sendto,--wrap=sendmmsg; a
@@ -33,6 +33,9 @@
 #include "common/log.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
+#include "daemon/data.h"
+#include "daemon/handshake.h"
+#include "daemon/worker.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/worker.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness for the batched packet path around the offload code
- * (src/daemon/data.c, udp.c): a real daemon v with a session to member x,
+ * (src/daemon/send.c, receive.c, udp.c): a real daemon v with a session to member x,
  * every offload on, driven in memory through tests/common/harness.h.
  *
  * The first byte picks what the rest becomes (bit 0) and who takes it (bit 1):

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer harness for the daemon's handshake and receive paths
- * (src/daemon/handshake.c, data.c, membership.c, peer.c), driven in memory
+ * (src/daemon/handshake.c, receive.c, membership.c, peer.c), driven in memory
  * through tests/common/harness.h: a real daemon v, and a member x whose keys
  * and certificate are made at start from fixed seeds.
  *

@@ -172,7 +172,7 @@ static void test_2_handshake_handed_over(void **state)
 	(void)state;
 	assert_true(len >= WF_INIT_MIN_LEN);
 	hn_clear();
-	wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+	wf_data_dispatch(WK, pkt, len, &z_at, HN_NOW);
 	assert_int_equal(queued(), 1);
 	assert_int_equal(queued_msg(0)->kind, WF_HO_DATAGRAM);
 	assert_int_equal(queued_msg(0)->len, len);
@@ -382,7 +382,7 @@ static void test_8_queue_bounded(void **state)
 
 	(void)state;
 	for (int i = 0; i < WF_CTLQ_DEPTH + 10; i++)
-		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+		wf_data_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
 	assert_int_equal(queued(), WF_CTLQ_DEPTH);
 	assert_int_equal(WF_GET(d->drops[WF_DROP_BUSY]), busy + 10);
 	/* Too big for a slot: refused the same way. */
@@ -451,7 +451,7 @@ static void test_9_reclaim(void **state)
 	assert_int_equal(queued(), 0);
 	WK->qs = 11;
 	for (int i = 0; i < 2; i++)
-		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+		wf_data_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
 	assert_int_equal(queued(), 2);
 	WK->qs = 12;
 	malloc_fail = calloc_fail = 1000;
@@ -465,7 +465,7 @@ static void test_9_reclaim(void **state)
 	wf_ctl_drain(d, HN_NOW); /* the control thread takes them */
 	assert_int_equal(queued(), 0);
 	/* A message queued after the pass cannot refer to the object. */
-	wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+	wf_data_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
 	assert_int_equal(queued(), 1);
 	wf_reclaim(d, false);
 	assert_int_equal(freed, 4);
@@ -551,13 +551,13 @@ static void test_12_backlog_is_load(void **state)
 	assert_true(len >= WF_INIT_MIN_LEN);
 	/* Two: answered (the copy is a duplicate), no cookie. */
 	for (int i = 0; i < 2; i++)
-		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+		wf_data_dispatch(WK, pkt, len, &z_at, HN_NOW);
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(d->hs.count.cookies, cookies);
 	assert_int_equal(d->hs.count.answered, answered + 1);
 	/* One more than the load mark: the first taken is asked for a cookie. */
 	for (int i = 0; i < WF_CTLQ_LOAD + 1; i++)
-		wf_udp_dispatch(WK, pkt, len, &z_at, HN_NOW);
+		wf_data_dispatch(WK, pkt, len, &z_at, HN_NOW);
 	wf_ctl_drain(d, HN_NOW);
 	assert_int_equal(d->hs.count.cookies, cookies + 1);
 	assert_int_equal(d->hs.count.answered, answered + 1);
@@ -672,7 +672,7 @@ static void flood_meanwhile(void)
 
 	hn_on_send = NULL; /* once */
 	for (int i = 0; i < WF_CTLQ_LOAD; i++)
-		wf_udp_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
+		wf_data_dispatch(WK, junk, sizeof(junk), &z_at, HN_NOW);
 }
 
 static void test_16_backlog_now(void **state)
@@ -686,7 +686,7 @@ static void test_16_backlog_now(void **state)
 	for (int i = 0; i < 2; i++) {
 		len[i] = hn_init(&z, &hs[i], wf_realtime_ns(), 0x900 + i, NULL, pkt[i], sizeof(pkt[i]));
 		assert_true(len[i] >= WF_INIT_MIN_LEN);
-		wf_udp_dispatch(WK, pkt[i], len[i], &z_at, HN_NOW);
+		wf_data_dispatch(WK, pkt[i], len[i], &z_at, HN_NOW);
 	}
 	assert_int_equal(queued(), 2);
 	hn_on_send = flood_meanwhile;

@@ -216,6 +216,11 @@ bool wf_routes_publish(struct wf_daemon *d)
 	return true;
 }
 
+const struct wf_routes *wf_worker_routes(const struct wf_worker *w)
+{
+	return w->control ? w->d->peers.routes : wf_routes_read(w->d);
+}
+
 const struct wf_routes *wf_routes_read(const struct wf_daemon *d)
 {
 	return __atomic_load_n(&d->peers.routes_pub, __ATOMIC_ACQUIRE);
@@ -294,7 +299,7 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 
 	switch (m->kind) {
 	case WF_HO_DATAGRAM:
-		wf_udp_dispatch(c, m->data, m->len, &m->from, now);
+		wf_data_dispatch(c, m->data, m->len, &m->from, now);
 		if (m->ref) /* data on an index: delivered, the next may go direct */
 			WF_ADD(((struct wf_index_entry *)m->ref)->handed, -1u);
 		break;

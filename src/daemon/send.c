@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The packet path. TX: a packet read from TUN -> the peer that owns its
- * destination -> encrypt in place -> UDP. RX: UDP -> session by receiver
- * index -> replay check -> decrypt in place -> the inner source must route
- * back to that peer (cryptokey routing) -> TUN. Nothing here allocates (but
- * staging while a handshake is under way), and every drop is counted by
- * reason. The first authentic packet on a keypair we answered with proves
- * its initiation (prove), and only that makes the peer's claims count.
+ * The packet path out (TX): a packet read from TUN -> the peer that owns its
+ * destination -> encrypt in place -> UDP; ICMP unreachable for packets no
+ * peer owns; what the control thread sends itself (keepalives, control
+ * messages, what was staged). Nothing here allocates (but staging while a
+ * handshake is under way), and every drop is counted by reason.
  *
  * The same code runs on the workers and, for what they hand over, on the
  * control thread (w->control). A worker reads only what the control thread
- * publishes (the published routes, the index table, p->tx_kp, the endpoint
- * through wf_peer_endpoint) and hands over what would change anything else:
- * data on keys not yet proven, MEMBER messages, a new endpoint, packets for
- * a peer without keys. The control thread reads its own state directly.
+ * publishes (the published routes, p->tx_kp, the endpoint through
+ * wf_peer_endpoint) and hands a packet for a peer without keys over.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,10 +25,7 @@
 #include "daemon/daemon.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
-#include "daemon/index.h"
-#include "daemon/membership.h"
 #include "daemon/peer.h"
-#include "daemon/timers.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
 
@@ -192,17 +185,11 @@ static bool is_multicast(const uint8_t *pkt)
 
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
-/* The routes thread w reads: the control thread its own, a worker the copy. */
-static const struct wf_routes *routes_of(const struct wf_worker *w)
-{
-	return w->control ? w->d->peers.routes : wf_routes_read(w->d);
-}
-
 static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
 			       int64_t now)
 {
 	struct wf_daemon *d = w->d;
-	struct wf_peer *p = wf_routes_lookup(routes_of(w), family, pkt + (family == AF_INET ? 16 : 24));
+	struct wf_peer *p = wf_routes_lookup(wf_worker_routes(w), family, pkt + (family == AF_INET ? 16 : 24));
 
 	if (p == WF_ROUTE_SELF(d))
 		p = NULL; /* the kernel delivers our own addresses; never to TUN */
@@ -333,260 +320,3 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 	}
 }
 
-/* --- RX ------------------------------------------------------------------ */
-
-/* Check the inner IP header and trim link padding; 0 if malformed. */
-static size_t inner_len(const uint8_t *pkt, size_t len)
-{
-	size_t n;
-
-	if (len >= 20 && pkt[0] >> 4 == 4) {
-		n = (size_t)pkt[2] << 8 | pkt[3];
-		return n >= (size_t)(pkt[0] & 0xf) * 4 && (pkt[0] & 0xf) >= 5 && n <= len ? n : 0;
-	}
-	if (len >= 40 && pkt[0] >> 4 == 6) {
-		n = 40 + ((size_t)pkt[4] << 8 | pkt[5]);
-		return n <= len ? n : 0;
-	}
-	return 0;
-}
-
-void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now)
-{
-	wf_timers_session_up(d, p, now);
-	/* Send what waited, or a keepalive, so that the responder can prove
-	 * our initiation and send on the session too. */
-	if (p->n_staged)
-		wf_data_flush_staged(d, p, now);
-	else if (we_initiated)
-		wf_data_send_keepalive(d, p, now);
-	wf_members_peer_up(d, p, now);
-}
-
-/* The first authentic packet on a keypair we answered with: the initiation
- * behind it is proven, and with it the peer's key and certificate. */
-void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
-		   int64_t now)
-{
-	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
-	struct wf_peer *p = e->peer;
-	struct wf_cert *offered = e->offered;
-
-	e->offered = NULL;
-	d->hs.count.proven++;
-	wf_session_prove(&p->session, kp, dropped);
-	p->defer_ok = true;
-	wf_peer_proven(d, p, offered, now);
-	free(offered);
-	/* The routes first (wf_peer_proven published them), then the keys:
-	 * a worker that finds the index ready finds the routes too. */
-	wf_peer_publish(d, p);
-	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
-	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
-	if (p->hs)
-		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
-	wf_data_session_up(d, p, false, now);
-}
-
-/* Into the open batch, if there is one; a full one is written and another
- * begun, unless tun-gro was turned off meanwhile (by another worker): then
- * false, and the packet is written alone. */
-static bool gro_take(struct wf_worker *w, uint8_t *pkt, size_t n)
-{
-	if (!w->rx.open)
-		return false;
-	if (wf_gro_add(&w->rx.gro, pkt, n))
-		return true;
-	wf_data_rx_flush(w);
-	wf_data_rx_begin(w);
-	return w->rx.open && wf_gro_add(&w->rx.gro, pkt, n);
-}
-
-static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len)
-{
-	struct wf_daemon *d = w->d;
-	size_t n = inner_len(pkt, len);
-	bool v4;
-
-	if (!n) {
-		wf_count_drop(d, p, WF_DROP_MALFORMED);
-		return;
-	}
-	v4 = pkt[0] >> 4 == 4;
-	/* The heart of the access control (WireGuard's cryptokey routing): a
-	 * packet is taken only from the peer its source address routes to. A
-	 * certificate's claim that lost a conflict, or a routed subnet that
-	 * covers another member's address, speaks for nothing. */
-	if (wf_routes_lookup(routes_of(w), v4 ? AF_INET : AF_INET6, pkt + (v4 ? 12 : 8)) != p) {
-		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
-		return;
-	}
-	WF_ADD(p->rx_bytes, n);
-	WF_ADD(p->rx_packets, 1);
-	if (gro_take(w, pkt, n))
-		return;
-	if (!wf_tun_put(w, pkt, n))
-		wf_count_drop(d, p, WF_DROP_TUN_ERROR);
-}
-
-/* A rekey the worker may prove itself: a proven peer, where it was. From
- * elsewhere (a restarted peer, a new port) the control thread must prove it
- * first, so that what we answer goes to the new place on the new keys. */
-static bool rx_direct(const struct wf_index_entry *e, const union wf_endpoint *from)
-{
-	union wf_endpoint ep;
-
-	return e->direct && wf_peer_endpoint(e->peer, &ep) && wf_endpoint_equal(&ep, from);
-}
-
-/* On a worker: does this datagram on entry e go to the control thread whole?
- * Data on keys not proven yet (but a rekey's), and, so that nothing overtakes
- * them, whatever follows such data while the control thread has not taken it. */
-static bool rx_hand_over(struct wf_worker *w, struct wf_index_entry *e, int live,
-			 const uint8_t *pkt, size_t len, const union wf_endpoint *from)
-{
-	if (!(live == WF_LIVE_PENDING && !rx_direct(e, from)) &&
-	    !(live == WF_LIVE_READY && __atomic_load_n(&e->handed, __ATOMIC_ACQUIRE)))
-		return false;
-	WF_ADD(e->handed, 1);
-	if (!wf_ctl_push(w, WF_HO_DATAGRAM, pkt, len, from, 0, e))
-		WF_ADD(e->handed, -1u);
-	return true;
-}
-
-/* An authentic packet on a worker: what changes state goes to the control
- * thread (the proof of a rekey, once; a new endpoint; a MEMBER message);
- * data goes to TUN. */
-static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int live,
-			   struct wf_peer *p, const union wf_endpoint *from, uint8_t type,
-			   uint8_t *plain, size_t plain_len)
-{
-	union wf_endpoint ep;
-
-	if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
-	    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
-		__atomic_store_n(&e->noted, false, __ATOMIC_RELEASE); /* the next one tells */
-	if (!wf_peer_endpoint(p, &ep) || !wf_endpoint_equal(&ep, from))
-		(void)wf_ctl_push(w, WF_HO_SEEN, NULL, 0, from, e->index, e);
-	if (type == WF_MSG_CONTROL)
-		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e);
-	else if (plain_len)
-		deliver(w, p, plain, plain_len);
-}
-
-void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
-		     int64_t now)
-{
-	struct wf_daemon *d = w->d;
-	struct wf_index_entry *e;
-	struct wf_keypair *kp;
-	struct wf_peer *p;
-	uint8_t *plain;
-	size_t plain_len;
-	bool replayed;
-	int live;
-
-	if (len < WF_DATA_OVERHEAD || pkt[2] || pkt[3]) {
-		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
-		return;
-	}
-	e = wf_index_find(d, wf_get_le32(pkt + 4));
-	live = e ? __atomic_load_n(&e->live, __ATOMIC_ACQUIRE) : WF_LIVE_NONE;
-	if (!w->control && e && rx_hand_over(w, e, live, pkt, len, from))
-		return;
-	if (live == WF_LIVE_NONE) {
-		/* (Keys that ran out at this end first; or garbage.) */
-		if (wf_log_get_level() >= WF_LOG_DEBUG)
-			log_limited(WF_LOG_DEBUG, "data on receiver index %08x, which is not ours (any "
-				    "more): dropped", wf_get_le32(pkt + 4));
-		wf_count_drop(d, NULL, WF_DROP_UNKNOWN_INDEX);
-		return;
-	}
-	kp = e->ptr;
-	p = e->peer;
-	if (!wf_keypair_open(kp, w->id, pkt, len, &plain, &plain_len, &replayed)) {
-		wf_count_drop(d, p, replayed ? WF_DROP_REPLAY : WF_DROP_DECRYPT);
-		return;
-	}
-	/* Authentic from here on: this is where the peer is, and if the
-	 * keypair was pending, its initiation is now proven. */
-	if (WF_GET(p->last_rx_ms) != now)
-		WF_SET(p->last_rx_ms, now);
-	if (!w->control) {
-		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len);
-		return;
-	}
-	wf_peer_seen_at(d, p, from);
-	if (!kp->proven)
-		wf_data_prove(d, e, kp, now);
-	if (pkt[0] == WF_MSG_CONTROL)
-		wf_members_receive(d, p, plain, plain_len, now);
-	else if (plain_len)
-		deliver(w, p, plain, plain_len);
-}
-
-/* --- writing to the TUN device ------------------------------------------------ */
-
-bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
-{
-	static const uint8_t plain[WF_VNET_HDR_LEN];
-	struct iovec iov[2] = {{.iov_base = (void *)plain, .iov_len = sizeof(plain)},
-			       {.iov_base = (void *)pkt, .iov_len = len}};
-
-	if (w->d->dp.off.vnet)
-		return writev(w->tun_fd, iov, 2) >= 0;
-	return write(w->tun_fd, pkt, len) >= 0;
-}
-
-void wf_data_rx_begin(struct wf_worker *w)
-{
-	/* Only a device that takes super-packets gets them. */
-	w->rx.open = wf_offload_on(&w->d->dp.off.tun_gro);
-	if (w->rx.open)
-		wf_gro_begin(&w->rx.gro);
-}
-
-/* One write of the batch: a packet, or a chain as one super-packet. */
-static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
-			    const struct wf_gro_write *w)
-{
-	struct wf_daemon *d = wk->d;
-	struct iovec iov[WF_GRO_MAX_SEGS + 2];
-	uint8_t hdr[WF_VNET_HDR_LEN];
-	unsigned k = 2;
-	int e;
-
-	wf_vnet_hdr_put(&w->hdr, hdr);
-	iov[0] = (struct iovec){.iov_base = hdr, .iov_len = sizeof(hdr)};
-	iov[1] = (struct iovec){.iov_base = g->pkt[w->head], .iov_len = g->len[w->head]};
-	for (int i = g->next[w->head]; i >= 0 && k < WF_GRO_MAX_SEGS + 2; i = g->next[i]) {
-		size_t plen;
-		const uint8_t *pl = wf_gro_payload(g, i, &plen);
-
-		iov[k++] = (struct iovec){.iov_base = (void *)pl, .iov_len = plen};
-	}
-	if (writev(wk->tun_fd, iov, (int)k) >= 0) {
-		WF_BUMP(wk->batch.tun_joined, w->n > 1);
-		return;
-	}
-	e = errno;
-	for (unsigned i = 0; i < w->n; i++)
-		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
-	if (w->n > 1 && e == EINVAL && wf_offload_on(&d->dp.off.tun_gro)) {
-		wf_offload_off(&d->dp.off.tun_gro, "the kernel refused it (%s)", strerror(e));
-		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
-			  "by one from now on", strerror(e));
-	}
-}
-
-void wf_data_rx_flush(struct wf_worker *w)
-{
-	struct wf_gro *g = &w->rx.gro;
-
-	if (!w->rx.open)
-		return;
-	w->rx.open = false;
-	wf_gro_end(g);
-	for (unsigned i = 0; i < g->n_writes; i++)
-		tun_write_chain(w, g, &g->writes[i]);
-}
