@@ -118,6 +118,7 @@ struct wf_gmember {
 	uint8_t ep[WF_GOSSIP_EP_MAX]; /* a hint: where the last teller reaches it */
 	uint8_t flags;    /* WF_GM_LINK, WF_GM_WANT */
 	uint16_t told;    /* its records of others that wait for a certificate */
+	uint16_t sync_refused, relay_refused; /* its requests over its share (saturating) */
 	int64_t sync_tat; /* its comparisons' budget (core/ratelimit.h) */
 };
 

@@ -222,6 +222,7 @@ void wfg_got_ping_req(struct wf_gossip *g, uint32_t seq, uint32_t origin, const 
 		held += g->relay[i].nack_ms && g->relay[i].origin == origin;
 	if (held >= g->cfg.relay_per) {
 		g->st.relay_refused++;
+		g->m[origin].relay_refused += g->m[origin].relay_refused < UINT16_MAX;
 		return;
 	}
 	if (!probe_ok(g, &g->m[v - 1])) {

@@ -68,30 +68,36 @@ static uint64_t digest_diff(const struct wf_gossip *g, const uint8_t *theirs)
 	return mask;
 }
 
+/* May member m's comparison be answered now? One member's comparisons, one
+ * a sync_gap_ms (two at once, for a join's quick repeats and a late
+ * datagram), so that a member that asks more often cannot use up what the
+ * others are answered; and sync_answers a second in all. */
+static bool sync_allowed(struct wf_gossip *g, struct wf_gmember *m, int64_t now)
+{
+	struct wf_rate one = wf_rate_every(g->cfg.sync_gap_ms, 2);
+
+	if (now >= g->answers_reset_ms) {
+		g->answers_reset_ms = now + 1000;
+		g->sync_answered = 0;
+	}
+	if (g->sync_answered >= g->cfg.sync_answers || !wf_rate_allow(&one, &m->sync_tat, now))
+		return false;
+	g->sync_answered++;
+	return true;
+}
+
 void wfg_got_sync(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int64_t now,
 		     struct wf_gossip_out *out)
 {
 	uint8_t pull[9] = {WF_GOSSIP_SYNC_PULL};
 	uint64_t mask, epoch = wf_get_le64(msg + 6);
-	struct wf_rate one = wf_rate_every(g->cfg.sync_gap_ms, 2);
 	struct wf_gossip_event *e;
 
-	/* One member's comparisons, one a sync_gap_ms (two at once, for a
-	 * join's quick repeats and a late datagram): a member that asks more
-	 * often cannot use up what the others are answered. */
-	if (!wf_rate_allow(&one, &g->m[from].sync_tat, now)) {
+	if (!sync_allowed(g, &g->m[from], now)) {
 		g->st.sync_refused++;
+		g->m[from].sync_refused += g->m[from].sync_refused < UINT16_MAX;
 		return;
 	}
-	if (now >= g->answers_reset_ms) {
-		g->answers_reset_ms = now + 1000;
-		g->sync_answered = 0;
-	}
-	if (g->sync_answered >= g->cfg.sync_answers) {
-		g->st.sync_refused++;
-		return;
-	}
-	g->sync_answered++;
 	if (epoch != g->epoch && (e = wfg_event(out, WF_GE_EPOCH, &g->m[from], NULL)))
 		e->value = epoch;
 	mask = digest_diff(g, msg + WF_GOSSIP_SYNC_DIGESTS);

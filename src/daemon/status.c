@@ -159,6 +159,8 @@ static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer
 	cJSON_AddStringToObject(g, "learned", wf_gossip_how_name(m->how));
 	cJSON_AddBoolToObject(g, "kept", wf_gossip_wanted(&d->mem.gossip, p->cert.pubkey));
 	cJSON_AddNumberToObject(g, "told_waiting", m->told);
+	cJSON_AddNumberToObject(g, "sync_refused", m->sync_refused);
+	cJSON_AddNumberToObject(g, "relay_refused", m->relay_refused);
 	cJSON_AddItemToObject(o, "member", g);
 }
 

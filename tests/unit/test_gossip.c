@@ -604,6 +604,7 @@ static void test_sync(void **state)
 		assert_true(recv(1, key[0], digest, sizeof(digest), 5000 + i));
 	}
 	assert_int_equal(g[1].st.sync_refused, 1);
+	assert_int_equal(wf_gossip_find(&g[1], key[0])->sync_refused, 1);
 	for (int k = 2; k < 6; k++)
 		assert_true(recv(1, key[k], digest, sizeof(digest), 5010));
 	assert_int_equal(cfg.sync_answers, 4);
@@ -1321,6 +1322,7 @@ static void test_drop_relay(void **state)
 	}
 	assert_int_equal(count_to(2, WF_GOSSIP_PING), cfg.relay_per);
 	assert_int_equal(g[0].st.relay_refused, 10 - cfg.relay_per);
+	assert_int_equal(wf_gossip_find(&g[0], key[1])->relay_refused, 10 - cfg.relay_per);
 	reset_out();
 	memcpy(req + 5, key[1], WF_GOSSIP_KEY_LEN);
 	assert_true(recv(0, key[3], req, sizeof(req), 40000));
