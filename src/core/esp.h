@@ -22,6 +22,7 @@
 #define WEFT_ESP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crypto/crypto.h"
@@ -73,5 +74,100 @@ bool wf_esp_derive(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 bool wf_esp_sa_keys(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 		    const uint8_t c2[WF_KEY_LEN], bool initiator, uint32_t local_index,
 		    uint32_t remote_index, struct wf_esp_sa_keys *out) WF_MUST_CHECK;
+
+/* --- What each end can do, and what a pair does --------------------------- */
+
+/* What a node says of its data path in its handshake payload
+ * (WF_HS_TLV_DATAPATH): flags, then the port of its ESP-in-UDP socket (u16
+ * LE; 0 for none). */
+enum {
+	WF_ESP_CAP_KERNEL = 1 << 0, /* it runs the kernel path (ESP with the network's AEAD) */
+	WF_ESP_CAP_UDP = 1 << 1,    /* it wants ESP in UDP (esp-encap = udp) */
+	WF_ESP_CAPS_LEN = 3,
+};
+
+struct wf_esp_caps {
+	uint8_t flags;
+	uint16_t port; /* its ESP-in-UDP socket's; 0: it has none */
+};
+
+/* How a pair's packets travel. */
+enum wf_esp_mode {
+	WF_ESP_OFF,   /* the userspace path */
+	WF_ESP_PLAIN, /* ESP, IP protocol 50 */
+	WF_ESP_UDP,   /* ESP in UDP (RFC 3948), to the other's port */
+};
+
+/* The same answer on both ends: the kernel only if both run it; ESP in UDP
+ * if either wants it, and then only if both have a socket for it (else the
+ * userspace path: one that wants UDP may sit behind a filter that drops
+ * protocol 50). */
+enum wf_esp_mode wf_esp_pair_mode(const struct wf_esp_caps *ours, const struct wf_esp_caps *theirs);
+
+void wf_esp_caps_encode(const struct wf_esp_caps *c, uint8_t out[WF_ESP_CAPS_LEN]);
+/* False if len is not WF_ESP_CAPS_LEN. Unknown flags are ignored. */
+bool wf_esp_caps_decode(struct wf_esp_caps *c, const uint8_t *in, size_t len) WF_MUST_CHECK;
+
+/* --- The kernel state of one peer, as rules (espplan.c) ------------------- */
+
+/*
+ * What the kernel must hold for a peer follows from its session; this says
+ * what to add and remove, in an order that loses no packet and never sends
+ * one in clear. The daemon executes the steps (kernel.c) and records each
+ * step's outcome in the state; the next plan continues from there.
+ *
+ *  - an inbound SA for each proven keypair (current, previous) that has ESP
+ *    keys: the peer may send on either;
+ *  - one outbound SA: the current keypair's once the peer holds its inbound
+ *    SA (confirmed), else the previous one's while it has one (a rekey in
+ *    flight: make-before-break), else none (the userspace path sends);
+ *    never added twice with one key (its sequence numbers would start again
+ *    at 1 under the same key: nonce reuse);
+ *  - inbound policies while an inbound SA is wanted, outbound policies and
+ *    routes while an outbound SA is there; routes and policies go before the
+ *    SAs they lead to, and come after them;
+ *  - with the peer off the kernel path (on false), nothing.
+ */
+enum { WF_ESP_KP_CURRENT, WF_ESP_KP_PREVIOUS, WF_ESP_KPS };
+
+struct wf_esp_kp {
+	bool present;	/* the session holds it (proven) */
+	bool esp;	/* it has ESP keys: the pair was on the kernel path when it was made */
+	bool confirmed; /* the peer holds the inbound SA for our outbound one */
+	bool in_sa, out_sa; /* in the kernel now */
+	bool out_used;	    /* an outbound SA was added with its keys, ever */
+};
+
+struct wf_esp_state {
+	bool on; /* the kernel path runs, for this peer, where its tunnel is */
+	bool in_pol, out_pol; /* (out_pol: the outbound policies and routes) */
+	struct wf_esp_kp kp[WF_ESP_KPS];
+};
+
+enum wf_esp_step_kind {
+	WF_ESP_ADD_IN = 1,
+	WF_ESP_POL_IN_ADD,
+	WF_ESP_ADD_OUT,
+	WF_ESP_POL_OUT_ADD,
+	WF_ESP_POL_OUT_DEL,
+	WF_ESP_DEL_OUT,
+	WF_ESP_POL_IN_DEL,
+	WF_ESP_DEL_IN,
+	/* The current keypair lost its outbound SA (the kernel's hard limit):
+	 * a new keypair is needed; until then the userspace path sends. */
+	WF_ESP_REKEY,
+};
+
+struct wf_esp_step {
+	uint8_t kind; /* enum wf_esp_step_kind */
+	uint8_t kp;   /* WF_ESP_KP_CURRENT or _PREVIOUS, for SA steps */
+};
+
+enum { WF_ESP_STEPS_MAX = 2 * WF_ESP_KPS + 4 + 1 };
+
+/* The steps from s to what s's session wants, in order; their number. */
+unsigned wf_esp_plan(const struct wf_esp_state *s, struct wf_esp_step steps[WF_ESP_STEPS_MAX]);
+/* What s becomes when a step succeeds (the tests' and the daemon's record). */
+void wf_esp_apply(struct wf_esp_state *s, const struct wf_esp_step *step);
 
 #endif
