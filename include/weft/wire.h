@@ -108,6 +108,9 @@ enum wf_hs_tlv {
 	WF_HS_TLV_TIMESTAMP = 2, /* u64: sender's clock (ns); inits older than the last are dropped */
 	WF_HS_TLV_LISTEN_PORT = 3, /* u16: sender's UDP port (for peers learned through it) */
 	WF_HS_TLV_PADDING = 4,     /* zeros: pads an initiation to WF_INIT_MIN_LEN */
+	/* u8 flags (1: runs the kernel data path, 2: wants ESP in UDP), u16 LE:
+	 * its ESP-in-UDP port or 0 (core/esp.h, docs/datapath.md) */
+	WF_HS_TLV_DATAPATH = 5,
 };
 
 #endif

@@ -174,12 +174,15 @@ static void fmt_expiry(const cJSON *obj, int64_t now, char *buf, size_t len)
 static void fmt_state(const cJSON *peer, char *buf, size_t len)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(peer, "member");
-	const char *ms = jstr(m, "state", "alive");
+	const char *ms = jstr(m, "state", "alive"), *path = jstr(peer, "path", "userspace");
 
 	if (strcmp(ms, "alive"))
 		snprintf(buf, len, "%s (%s)", jstr(peer, "state", "?"), ms);
 	else
 		snprintf(buf, len, "%s", jstr(peer, "state", "?"));
+	/* The kernel path, where a peer is on it: "up, kernel". */
+	if (strcmp(path, "userspace"))
+		snprintf(buf + strlen(buf), len - strlen(buf), ", %s", path);
 }
 
 static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
@@ -349,6 +352,29 @@ static void print_sessions(FILE *out, const cJSON *s)
 		max, up, idle, kept);
 }
 
+/* "data path: kernel (ESP in UDP on port 51821, interface weft0-x)", or
+ * "data path: userspace (the kernel has no ESP for IPv4 (CONFIG_INET_ESP))". */
+static void print_datapath(FILE *out, const cJSON *dp)
+{
+	char why[CELL], iface[CELL];
+	double port = 0;
+
+	if (!cJSON_IsObject(dp))
+		return;
+	if (strcmp(jstr(dp, "path", ""), "kernel")) {
+		cell_set(why, jstr(dp, "reason", ""));
+		fprintf(out, "data path: userspace%s%s%s\n", why[0] ? " (" : "", why, why[0] ? ")" : "");
+		return;
+	}
+	jnum(dp, "esp_port", &port);
+	cell_set(iface, jstr(dp, "interface", "?"));
+	if (!strcmp(jstr(dp, "encap", "none"), "udp"))
+		fprintf(out, "data path: kernel (ESP in UDP on port %.0f, interface %s)\n", port, iface);
+	else
+		fprintf(out, "data path: kernel (ESP; ESP in UDP on port %.0f; interface %s)\n", port,
+			iface);
+}
+
 static void print_node(FILE *out, const cJSON *node, int64_t now)
 {
 	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32], extras[2048];
@@ -383,6 +409,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 		fprintf(out, "%s\n", name);
 	}
 	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
+	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 }
 

@@ -240,3 +240,39 @@ bool wf_endpoint_usable(const union wf_endpoint *ep)
 		       !IN6_IS_ADDR_MULTICAST(a6) && !IN6_IS_ADDR_LINKLOCAL(a6);
 	}
 }
+
+uint16_t wf_endpoint_port(const union wf_endpoint *ep)
+{
+	if (ep->sa.sa_family == AF_INET)
+		return ntohs(ep->in4.sin_port);
+	return ep->sa.sa_family == AF_INET6 ? ntohs(ep->in6.sin6_port) : 0;
+}
+
+void wf_endpoint_set_port(union wf_endpoint *ep, uint16_t port)
+{
+	if (ep->sa.sa_family == AF_INET)
+		ep->in4.sin_port = htons(port);
+	else if (ep->sa.sa_family == AF_INET6)
+		ep->in6.sin6_port = htons(port);
+}
+
+bool wf_endpoint_addr(const union wf_endpoint *ep, struct wf_prefix *out)
+{
+	const struct in6_addr *a6 = &ep->in6.sin6_addr;
+
+	memset(out, 0, sizeof(*out));
+	if (ep->sa.sa_family == AF_INET || (ep->sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6))) {
+		out->family = AF_INET;
+		out->len = 32;
+		memcpy(out->addr, ep->sa.sa_family == AF_INET ? (const void *)&ep->in4.sin_addr
+							       : (const void *)&a6->s6_addr[12],
+		       4);
+		return true;
+	}
+	if (ep->sa.sa_family != AF_INET6)
+		return false;
+	out->family = AF_INET6;
+	out->len = 128;
+	memcpy(out->addr, a6, 16);
+	return true;
+}

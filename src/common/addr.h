@@ -49,6 +49,13 @@ bool wf_endpoint_parse(union wf_endpoint *ep, const char *s);
 const char *wf_endpoint_str(const union wf_endpoint *ep, char *buf, size_t len);
 bool wf_endpoint_equal(const union wf_endpoint *a, const union wf_endpoint *b);
 socklen_t wf_endpoint_len(const union wf_endpoint *ep);
+/* The port, in host order (0 for neither family). */
+uint16_t wf_endpoint_port(const union wf_endpoint *ep);
+void wf_endpoint_set_port(union wf_endpoint *ep, uint16_t port);
+/* The endpoint's address as a host prefix, a v4-mapped IPv6 one as IPv4
+ * (what the datagrams carry); false for neither family. */
+bool wf_endpoint_addr(const union wf_endpoint *ep, struct wf_prefix *out);
+
 /* Could a peer be reached at this endpoint, as far as the address itself
  * tells? Not for an unspecified, loopback, multicast or broadcast address, a
  * link-local IPv6 one (it needs a scope nobody can tell us) or port 0. Used

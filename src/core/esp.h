@@ -122,7 +122,8 @@ bool wf_esp_caps_decode(struct wf_esp_caps *c, const uint8_t *in, size_t len) WF
  *    SA (confirmed), else the previous one's while it has one (a rekey in
  *    flight: make-before-break), else none (the userspace path sends);
  *    never added twice with one key (its sequence numbers would start again
- *    at 1 under the same key: nonce reuse);
+ *    at 1 under the same key: nonce reuse), nor an inbound one (its replay
+ *    window would start again);
  *  - inbound policies while an inbound SA is wanted, outbound policies and
  *    routes while an outbound SA is there; routes and policies go before the
  *    SAs they lead to, and come after them;
@@ -134,8 +135,8 @@ struct wf_esp_kp {
 	bool present;	/* the session holds it (proven) */
 	bool esp;	/* it has ESP keys: the pair was on the kernel path when it was made */
 	bool confirmed; /* the peer holds the inbound SA for our outbound one */
-	bool in_sa, out_sa; /* in the kernel now */
-	bool out_used;	    /* an outbound SA was added with its keys, ever */
+	bool in_sa, out_sa;	/* in the kernel now */
+	bool in_used, out_used; /* an SA was added with its keys, ever */
 };
 
 struct wf_esp_state {
@@ -153,8 +154,9 @@ enum wf_esp_step_kind {
 	WF_ESP_DEL_OUT,
 	WF_ESP_POL_IN_DEL,
 	WF_ESP_DEL_IN,
-	/* The current keypair lost its outbound SA (the kernel's hard limit):
-	 * a new keypair is needed; until then the userspace path sends. */
+	/* The current keypair lost an SA it cannot have again (the kernel's
+	 * hard limit, or the peer off the path for a while): a new keypair is
+	 * needed; until then the userspace path carries what that SA did. */
 	WF_ESP_REKEY,
 };
 

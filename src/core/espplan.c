@@ -44,30 +44,41 @@ struct wanted {
 	bool in_pol, out_pol, rekey;
 };
 
-/* May k's keys go into an outbound SA (again)? Only if they never did, or
- * if the one they did is still there. */
+/* Keys go into an SA once per direction: an outbound SA added again would
+ * start its sequence numbers (the nonces) again under the same key, an
+ * inbound one its replay window (what it took once, it would take again).
+ * So an SA the kernel removed (a hard limit), or one removed with the peer
+ * off the path, is not made again: the keypair needs a successor. */
 static bool out_possible(const struct wf_esp_kp *k)
 {
 	return k->out_sa || !k->out_used;
 }
 
-static int wanted_out(const struct wf_esp_state *s, bool *rekey)
+static bool in_possible(const struct wf_esp_kp *k)
+{
+	return k->in_sa || !k->in_used;
+}
+
+static int wanted_out(const struct wf_esp_state *s)
 {
 	const struct wf_esp_kp *cur = &s->kp[WF_ESP_KP_CURRENT], *prev = &s->kp[WF_ESP_KP_PREVIOUS];
-	bool cur_esp = cur->present && cur->esp;
 
-	*rekey = false;
-	if (!s->on || !cur_esp)
+	if (!s->on || !cur->present || !cur->esp)
 		return -1; /* the current session is on the userspace path */
-	if (cur->confirmed) {
-		if (out_possible(cur))
-			return WF_ESP_KP_CURRENT;
-		*rekey = true;
-		return -1;
-	}
+	if (cur->confirmed)
+		return out_possible(cur) ? WF_ESP_KP_CURRENT : -1;
 	/* A rekey in flight: the old outbound goes on until the new one can
 	 * take over. */
 	return prev->present && prev->esp && prev->out_sa ? WF_ESP_KP_PREVIOUS : -1;
+}
+
+/* The current keypair has lost an SA it cannot have again. */
+static bool spent(const struct wf_esp_state *s)
+{
+	const struct wf_esp_kp *cur = &s->kp[WF_ESP_KP_CURRENT];
+
+	return s->on && cur->present && cur->esp &&
+	       (!in_possible(cur) || (cur->confirmed && !out_possible(cur)));
 }
 
 static struct wanted wanted(const struct wf_esp_state *s)
@@ -75,10 +86,11 @@ static struct wanted wanted(const struct wf_esp_state *s)
 	struct wanted w = {.out = -1};
 
 	for (int k = 0; k < WF_ESP_KPS; k++) {
-		w.in[k] = s->on && s->kp[k].present && s->kp[k].esp;
+		w.in[k] = s->on && s->kp[k].present && s->kp[k].esp && in_possible(&s->kp[k]);
 		w.in_pol |= w.in[k];
 	}
-	w.out = wanted_out(s, &w.rekey);
+	w.out = wanted_out(s);
+	w.rekey = spent(s);
 	w.out_pol = w.out >= 0;
 	return w;
 }
@@ -149,7 +161,7 @@ void wf_esp_apply(struct wf_esp_state *s, const struct wf_esp_step *st)
 
 	switch ((enum wf_esp_step_kind)st->kind) {
 	case WF_ESP_ADD_IN:
-		k->in_sa = true;
+		k->in_sa = k->in_used = true;
 		break;
 	case WF_ESP_DEL_IN:
 		k->in_sa = false;

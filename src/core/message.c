@@ -23,6 +23,17 @@ size_t wf_hs_payload_encode(const uint8_t *cert, size_t cert_len, uint64_t times
 	return need;
 }
 
+size_t wf_hs_payload_add(uint8_t *payload, size_t len, size_t cap, uint8_t type,
+			 const uint8_t *value, size_t vlen)
+{
+	if (!len || vlen > UINT16_MAX || len + 3 + vlen > cap)
+		return 0;
+	payload[len] = type;
+	wf_put_le16(payload + len + 1, (uint16_t)vlen);
+	memcpy(payload + len + 3, value, vlen);
+	return len + 3 + vlen;
+}
+
 size_t wf_hs_payload_pad(uint8_t *payload, size_t len, size_t cap, size_t min_len)
 {
 	size_t pad;
@@ -63,6 +74,10 @@ bool wf_hs_payload_decode(struct wf_hs_payload *p, const uint8_t *in, size_t len
 			if (vlen != 8)
 				return false;
 			p->timestamp = wf_get_le64(in + 3);
+			break;
+		case WF_HS_TLV_DATAPATH:
+			p->datapath = in + 3;
+			p->datapath_len = vlen;
 			break;
 		default:
 			break; /* newer senders may add TLVs we do not know */

@@ -19,10 +19,16 @@ struct wf_hs_payload {
 	const uint8_t *cert; /* points into the decoded buffer */
 	size_t cert_len;
 	uint64_t timestamp; /* sender's CLOCK_REALTIME in ns; 0 if absent */
+	const uint8_t *datapath; /* its WF_HS_TLV_DATAPATH value, or NULL */
+	size_t datapath_len;
 };
 
 size_t wf_hs_payload_encode(const uint8_t *cert, size_t cert_len, uint64_t timestamp, uint8_t *out,
 			    size_t cap);
+/* Append a TLV to an encoded payload of len bytes (before the padding);
+ * returns the new length, or 0 if cap is too small. */
+size_t wf_hs_payload_add(uint8_t *payload, size_t len, size_t cap, uint8_t type,
+			 const uint8_t *value, size_t vlen);
 /* Pad an encoded payload of len bytes with a padding TLV to at least min_len
  * (if it is shorter); returns the new length, or 0 if cap is too small. */
 size_t wf_hs_payload_pad(uint8_t *payload, size_t len, size_t cap, size_t min_len);

@@ -143,20 +143,26 @@ static bool set_name(struct parser *p, const char *key, const char *v)
 
 /* The kernel's rules (dev_valid_name): shorter than IFNAMSIZ, not "." or
  * "..", no '/', ':' or whitespace. */
-static bool set_interface(struct parser *p, const char *key, const char *v)
+static bool name_interface(struct parser *p, const char *key, const char *v,
+			   char out[IFNAMSIZ])
 {
 	size_t i, len = strlen(v);
 
 	if (len >= IFNAMSIZ)
-		return fail(p, "interface name '%s' is too long (max %d characters)", v,
+		return fail(p, "%s name '%s' is too long (max %d characters)", key, v,
 			    IFNAMSIZ - 1);
 	for (i = 0; i < len; i++)
 		if (v[i] == '/' || v[i] == ':' || isspace((unsigned char)v[i]))
-			return fail(p, "bad interface name '%s'", v);
+			return fail(p, "bad %s name '%s'", key, v);
 	if (!strcmp(v, ".") || !strcmp(v, ".."))
-		return fail(p, "bad interface name '%s'", v);
-	snprintf(p->cfg->interface, sizeof(p->cfg->interface), "%s", v);
+		return fail(p, "bad %s name '%s'", key, v);
+	snprintf(out, IFNAMSIZ, "%s", v);
 	return true;
+}
+
+static bool set_interface(struct parser *p, const char *key, const char *v)
+{
+	return name_interface(p, key, v, p->cfg->interface);
 }
 
 static bool set_listen(struct parser *p, const char *key, const char *v)
@@ -292,6 +298,44 @@ static bool set_full_mesh_max(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
+static bool set_datapath(struct parser *p, const char *key, const char *v)
+{
+	static const char *const names[] = {[WF_DATAPATH_AUTO] = "auto",
+					    [WF_DATAPATH_KERNEL] = "kernel",
+					    [WF_DATAPATH_USERSPACE] = "userspace"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(v, names[i])) {
+			p->cfg->datapath = (enum wf_datapath)i;
+			return true;
+		}
+	}
+	return fail(p, "bad datapath '%s' (auto, kernel or userspace)", v);
+}
+
+static bool set_esp_encap(struct parser *p, const char *key, const char *v)
+{
+	if (strcmp(v, "none") && strcmp(v, "udp"))
+		return fail(p, "bad esp-encap '%s' (none: ESP, IP protocol 50; udp: ESP in UDP)", v);
+	p->cfg->esp_udp = !strcmp(v, "udp");
+	return true;
+}
+
+static bool set_esp_port(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n;
+
+	if (!parse_count(v, &n) || n < 1 || n > 65535)
+		return fail(p, "bad esp-port '%s' (1 to 65535)", v);
+	p->cfg->esp_port = (uint16_t)n;
+	return true;
+}
+
+static bool set_kernel_interface(struct parser *p, const char *key, const char *v)
+{
+	return name_interface(p, key, v, p->cfg->kernel_interface);
+}
+
 static bool set_private_key(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, p->cfg->private_key);
@@ -392,6 +436,10 @@ static const struct key keys[] = {
 	{"udp-gro", set_udp_gro, false},
 	{"workers", set_workers, false},
 	{"full-mesh-max", set_full_mesh_max, false},
+	{"datapath", set_datapath, false},
+	{"esp-encap", set_esp_encap, false},
+	{"esp-port", set_esp_port, false},
+	{"kernel-interface", set_kernel_interface, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -526,6 +574,33 @@ static bool set_defaults(struct parser *p, const char *dir)
 	       set_path(p, "control", "weft.sock", cfg->control);
 }
 
+/* The kernel path's names and ports, from the interface and listen port
+ * unless set. */
+static bool kernel_defaults(struct parser *p, const unsigned seen[N_KEYS])
+{
+	struct wf_config *c = p->cfg;
+	unsigned port = wf_endpoint_port(&c->listen);
+
+	if (!c->esp_port)
+		c->esp_port = port < 65535 ? (uint16_t)(port + 1) : 0;
+	if (!c->esp_port && c->datapath != WF_DATAPATH_USERSPACE)
+		return fail(p, "listen port %u leaves no port for ESP in UDP: set esp-port", port);
+	if (c->esp_port == port)
+		return fail(p, "esp-port %u is the listen port: ESP in UDP needs a port of its own",
+			    port);
+	if (seen[find_key("kernel-interface") - keys])
+		return true;
+	if (strlen(c->interface) + 2 >= IFNAMSIZ) {
+		if (c->datapath == WF_DATAPATH_USERSPACE)
+			return true;
+		return fail(p, "interface name '%s' leaves no room for the kernel path's "
+			       "('%s-x'): set kernel-interface",
+			    c->interface, c->interface);
+	}
+	snprintf(c->kernel_interface, sizeof(c->kernel_interface), "%s-x", c->interface);
+	return true;
+}
+
 /* Checks that need the whole file: required keys, the socket path length. */
 static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
 {
@@ -534,6 +609,8 @@ static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
 		return fail(p, "missing required key 'name'");
 	if (!seen[find_key("listen") - keys])
 		return fail(p, "missing required key 'listen'");
+	if (!kernel_defaults(p, seen))
+		return false;
 	if (strlen(p->cfg->control) >= SUN_PATH_MAX)
 		return fail(p,
 			    "control socket path '%s' is too long for a UNIX socket (max %zu "

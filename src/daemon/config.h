@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/addr.h"
 
@@ -25,6 +26,13 @@ enum {
 };
 
 enum { WF_CONFIG_WORKERS_MAX = 16, WF_CONFIG_FULL_MESH_MAX = 1000000 };
+
+/* Which data path carries the packets (docs/datapath.md). */
+enum wf_datapath {
+	WF_DATAPATH_AUTO,      /* the kernel's ESP where the kernel can, else userspace */
+	WF_DATAPATH_KERNEL,    /* the kernel's ESP, or the daemon does not start */
+	WF_DATAPATH_USERSPACE, /* the TUN device and weft's workers */
+};
 
 struct wf_config {
 	char path[PATH_MAX]; /* the file, for messages */
@@ -57,6 +65,13 @@ struct wf_config {
 	 * other (a full mesh); above it, sessions are made when traffic needs
 	 * them and end when idle, besides a few kept for gossip. */
 	unsigned full_mesh_max;
+	/* The data path; ESP in UDP (esp-encap = udp) rather than ESP; the
+	 * port of the ESP-in-UDP socket (default: listen port + 1); the xfrm
+	 * interface's name (default: interface + "-x"). */
+	enum wf_datapath datapath;
+	bool esp_udp;
+	uint16_t esp_port;
+	char kernel_interface[IFNAMSIZ];
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -30,6 +30,7 @@
 #include "daemon/config.h"
 #include "daemon/handshake.h"
 #include "daemon/index.h"
+#include "daemon/kernel.h"
 #include "daemon/peer.h"
 #include "daemon/worker.h"
 #include "weft/wire.h"
@@ -133,6 +134,7 @@ struct wf_daemon {
 	struct wf_hs_budgets hs;
 	struct wf_members mem;
 	struct wf_dataplane dp;
+	struct wf_kernel kern; /* the kernel data path (kernel.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;
 	uint64_t drops[WF_DROP_MAX]; /* node-wide, from any thread */

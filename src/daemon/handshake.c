@@ -35,6 +35,7 @@
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/index.h"
+#include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
@@ -81,11 +82,20 @@ void wf_handshake_teardown(struct wf_daemon *d)
 }
 
 /* Our payload: certificate and the time; an initiation's padded. */
-static size_t our_payload(struct wf_daemon *d, uint8_t *out, size_t cap, bool initiation)
+/* Certificate, timestamp, the data path we can run with p (NULL: a
+ * bootstrap address), and an initiation's padding. */
+static size_t our_payload(struct wf_daemon *d, const struct wf_peer *p, uint8_t *out, size_t cap,
+			  bool initiation)
 {
 	size_t n = wf_hs_payload_encode(d->node.self_cert_enc, d->node.self_cert_len, wf_realtime_ns(), out,
 					cap);
+	struct wf_esp_caps caps = wf_kernel_caps(d, p);
+	uint8_t v[WF_ESP_CAPS_LEN];
 
+	if (n && caps.flags) {
+		wf_esp_caps_encode(&caps, v);
+		n = wf_hs_payload_add(out, n, cap, WF_HS_TLV_DATAPATH, v, sizeof(v));
+	}
 	return n && initiation ? wf_hs_payload_pad(out, n, cap, INIT_PAYLOAD_MIN) : n;
 }
 
@@ -115,7 +125,7 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 		return NULL;
 	hs->peer = p;
 	hs->sent_ms = now;
-	plen = our_payload(d, payload, sizeof(payload), true);
+	plen = our_payload(d, p, payload, sizeof(payload), true);
 	if (!plen || !wf_noise_handshake_init(&hs->noise, &d->node.proto, true, d->node.prologue,
 					      d->node.prologue_len, d->node.static_priv, NULL, NULL, NULL))
 		goto fail;
@@ -198,15 +208,20 @@ void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t
 	b->hs = start(d, NULL, b, &b->endpoint, now);
 }
 
+/* The keypair for index entry e with p, and its ESP keys if the pair is on
+ * the kernel path (the other end's datapath TLV: caps, caps_len). */
 static struct wf_keypair *split(struct wf_daemon *d, struct wf_noise_handshake *hs, bool initiator,
-				uint32_t local, uint32_t remote, int64_t now)
+				struct wf_peer *p, struct wf_index_entry *e, const uint8_t *caps,
+				size_t caps_len, uint32_t remote, int64_t now)
 {
 	uint8_t c1[WF_KEY_LEN], c2[WF_KEY_LEN];
 	struct wf_keypair *kp = NULL;
 
 	if (wf_noise_split(hs, c1, c2, NULL))
-		kp = wf_keypair_new(d->node.ca.cipher, c1, c2, initiator, local, remote, now,
+		kp = wf_keypair_new(d->node.ca.cipher, c1, c2, initiator, e->index, remote, now,
 				    d->dp.n_workers + 1); /* the workers' contexts, then ours */
+	if (kp)
+		wf_kernel_keypair(d, p, e, kp, caps, caps_len, c1, c2);
 	wf_wipe(c1, sizeof(c1));
 	wf_wipe(c2, sizeof(c2));
 	return kp;
@@ -344,7 +359,7 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 	uint8_t payload[WF_HANDSHAKE_MAX], resp[WF_HANDSHAKE_MAX];
 	struct wf_index_entry *e;
 	struct wf_keypair *kp, *evicted;
-	size_t plen = our_payload(d, payload, sizeof(payload), false), nlen;
+	size_t plen = our_payload(d, p, payload, sizeof(payload), false), nlen;
 	uint32_t local;
 
 	if (!plen || !wf_noise_write_message(&m->hs, payload, plen, resp + HS_OFF_RESP,
@@ -353,13 +368,15 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
 		return;
 	}
 	local = wf_index_add(d, WF_INDEX_KEYPAIR, NULL, p, NULL);
-	kp = local ? split(d, &m->hs, false, local, m->sender, now) : NULL;
+	e = local ? wf_index_find(d, local) : NULL;
+	kp = e ? split(d, &m->hs, false, p, e, m->payload.datapath, m->payload.datapath_len,
+		       m->sender, now)
+	       : NULL;
 	if (!kp) {
 		if (local)
 			wf_index_del(d, local);
 		return;
 	}
-	e = wf_index_find(d, local);
 	e->ptr = kp;
 	if (memcmp(cert->signature, p->cert.signature, WF_SIG_LEN)) {
 		e->offered = malloc(sizeof(*e->offered));
@@ -392,7 +409,10 @@ static void respond(struct wf_daemon *d, struct wf_peer *p, struct init_msg *m, 
  * (certificate and timestamp TLVs), mac1. */
 static size_t resp_len(const struct wf_daemon *d)
 {
-	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->node.self_cert_len + 3 + 8) + WF_MAC_LEN;
+	size_t datapath = d->kern.on ? 3 + WF_ESP_CAPS_LEN : 0;
+
+	return HS_OFF_RESP + WF_NOISE_IX_MSG2_FIXED + (3 + d->node.self_cert_len + 3 + 8) + datapath +
+	       WF_MAC_LEN;
 }
 
 static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
@@ -477,7 +497,7 @@ static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
  * own key) is dropped, and the real answer can still come. */
 static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
 		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
-		       const union wf_endpoint *from, struct wf_cert *cert)
+		       const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
 	char ep[WF_ADDR_STRLEN];
@@ -496,6 +516,9 @@ static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
 		wf_count_drop(d, hs->peer, WF_DROP_CERT);
 		return false;
 	}
+	memset(caps, 0, sizeof(*caps));
+	if (hp.datapath && !wf_esp_caps_decode(caps, hp.datapath, hp.datapath_len))
+		memset(caps, 0, sizeof(*caps));
 	if (hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN)) {
 		log_warnx_rl("handshake: %s answered from %s for %s", cert->name, ep,
 			     hs->peer->cert.name);
@@ -514,6 +537,8 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	struct wf_noise_handshake noise;
 	struct wf_keypair *kp, *old;
 	struct wf_handshake *hs;
+	struct wf_esp_caps caps;
+	uint8_t caps_enc[WF_ESP_CAPS_LEN];
 	struct wf_cert cert;
 	struct wf_peer *p;
 
@@ -526,12 +551,13 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	 * state the real response needs. Copying is safe for IX because after
 	 * message 1 the initiator has no cipher key yet (no AEAD context). */
 	noise = hs->noise;
-	if (!check_resp(d, hs, &noise, pkt, len, from, &cert))
+	if (!check_resp(d, hs, &noise, pkt, len, from, &cert, &caps))
 		goto out;
 	p = hs->peer ? hs->peer : wf_peer_find(d, noise.rs);
 	if (!p && !(p = wf_peer_add(d, &cert, now)))
 		goto out;
-	kp = split(d, &noise, true, hs->local_index, wf_get_le32(pkt + 4), now);
+	wf_esp_caps_encode(&caps, caps_enc);
+	kp = split(d, &noise, true, p, e, caps_enc, sizeof(caps_enc), wf_get_le32(pkt + 4), now);
 	if (!kp)
 		goto out;
 	if (e->bootstrap) {
@@ -558,6 +584,8 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	 * workers may take data on it. */
 	wf_peer_publish(d, p);
 	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+	p->esp.caps = caps;
+	wf_kernel_sync(d, p); /* its inbound SA, so that it may send through the kernel */
 	wf_data_session_up(d, p, true, now);
 out:
 	wf_noise_handshake_clear(&noise);

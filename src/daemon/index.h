@@ -16,6 +16,7 @@ struct wf_daemon;
 struct wf_peer;
 struct wf_bootstrap;
 struct wf_cert;
+struct wf_kp_esp;
 
 /* What a receiver index points to. */
 enum wf_index_kind { WF_INDEX_HANDSHAKE, WF_INDEX_KEYPAIR };
@@ -47,6 +48,8 @@ struct wf_index_entry {
 	/* An unproven keypair whose initiation presented another certificate
 	 * than the peer's: adopted (by wf_cert_supersedes) if it is proven. */
 	struct wf_cert *offered;
+	/* A keypair on the kernel data path: its ESP keys and SAs (kernel.c). */
+	struct wf_kp_esp *esp;
 	struct wf_retire_link rl;
 };
 

@@ -28,6 +28,7 @@
 #include "daemon/daemon.h"
 #include "daemon/cache.h"
 #include "daemon/handshake.h"
+#include "daemon/kernel.h"
 #include "daemon/index.h"
 #include "daemon/membership.h"
 #include "daemon/mtu.h"
@@ -419,6 +420,8 @@ static bool run(struct wf_daemon *d)
 				on_signal(d);
 			else if (fd == wf_control_fd(d->control))
 				wf_control_handle(d->control);
+			else if (fd == d->kern.ev_fd)
+				wf_kernel_events(d);
 			/* the wake_fd: read by wf_ctl_drain */
 		}
 		now = wf_now_ms();
@@ -438,6 +441,7 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 	d->node.self_cert_len = wf_cert_encode(&d->node.self, d->node.self_cert_enc, sizeof(d->node.self_cert_enc));
 	wf_session_limits_default(&d->node.limits, d->node.cfg.rekey_interval_ms);
 	d->peers.unproven_max = WF_UNPROVEN_MAX;
+	d->kern.fd = d->kern.ev_fd = d->kern.encap_fd[0] = d->kern.encap_fd[1] = -1;
 	return d->node.self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
 	       wf_members_init(d, wf_now_ms());
 }
@@ -479,7 +483,9 @@ static void close_fd(int fd)
 
 static void teardown(struct wf_daemon *d)
 {
-	/* The workers first: nothing is freed under them. */
+	/* The kernel's state first (it follows the peers), then the workers:
+	 * nothing is freed under them. */
+	wf_kernel_stop(d);
 	wf_threads_stop(d);
 	if (d->control)
 		wf_control_close(d->control);
@@ -500,6 +506,23 @@ static void teardown(struct wf_daemon *d)
 		     d->lock_fd, d->dp.wake_fd, d->dp.stop_fd};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close_fd(fds[i]);
+}
+
+/* The kernel data path, if it is to run and can; its events into the loop. */
+static bool setup_kernel(struct wf_daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (wf_kernel_start(d) < 0)
+		return false;
+	if (!d->kern.on)
+		return true;
+	ev.data.fd = d->kern.ev_fd;
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->kern.ev_fd, &ev) < 0) {
+		log_error("epoll_ctl");
+		return false;
+	}
+	return true;
 }
 
 /* workers = 0: one per core. */
@@ -575,7 +598,7 @@ int wf_daemon_run(const char *dir)
 	if (!setup_bootstrap(d) || !wf_udp_setup(d, udp, n) || !setup_tun(d, tun, n) ||
 	    !setup_events(d))
 		goto out_fds;
-	if (!setup_workers(d, tun, udp, n))
+	if (!setup_workers(d, tun, udp, n) || !setup_kernel(d))
 		goto out;
 	log_offloads(d);
 	d->node.started_ms = wf_now_ms();

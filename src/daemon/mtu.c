@@ -120,7 +120,9 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p)
 	int path;
 	unsigned mtu;
 
-	if (!d->node.ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC) {
+	/* (On the kernel path its routes are the xfrm interface's.) */
+	if (!d->node.ifname[0] || !p->proven || !p->has_endpoint || p->ep_source != WF_EP_AUTHENTIC ||
+	    p->esp.out_pol) {
 		p->mtu_check = false;
 		return;
 	}

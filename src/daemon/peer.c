@@ -24,6 +24,7 @@
 #include "daemon/daemon.h"
 #include "daemon/handshake.h"
 #include "daemon/index.h"
+#include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/mtu.h"
 #include "daemon/peer.h"
@@ -369,6 +370,12 @@ void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)
 	e = wf_index_find(d, kp->local_index);
 	if (e && e->peer && __atomic_load_n(&e->peer->tx_kp, __ATOMIC_RELAXED) == kp)
 		wf_peer_publish(d, e->peer);
+	if (e && e->esp) {
+		/* Its SAs go with it, and what led to them. */
+		wf_kernel_forget(d, e->peer, e);
+		if (e->peer)
+			wf_kernel_sync(d, e->peer);
+	}
 	wf_index_del(d, kp->local_index);
 	kp->rl.fn = keypair_free;
 	wf_retire(d, &kp->rl);
@@ -386,6 +393,7 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	bool unrouted;
 
 	p->removed = true;
+	wf_kernel_peer_gone(d, p); /* its routes, policies and SAs in the kernel */
 	/* Gossip holds only members whose certificate we hold. */
 	wf_gossip_drop(&d->mem.gossip, p->cert.pubkey);
 	wf_routes_remove_value(d->peers.routes, p);

@@ -13,6 +13,7 @@
 #include "core/cert.h"
 #include "core/cookie.h"
 #include "core/session.h"
+#include "daemon/kernel.h"
 #include "weft/wire.h"
 
 struct wf_daemon;
@@ -125,6 +126,7 @@ struct wf_peer {
 
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
 	uint64_t drops[WF_DROP_MAX];
+	struct wf_peer_esp esp; /* on the kernel data path (kernel.c) */
 
 	/* Packets that wait for a session, each allocated at its size with
 	 * room for the data header before and the tag after. Rare: only while

@@ -28,6 +28,7 @@
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/index.h"
+#include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/peer.h"
 #include "daemon/timers.h"
@@ -56,10 +57,11 @@ void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiate
 {
 	wf_timers_session_up(d, p, now);
 	/* Send what waited, or a keepalive, so that the responder can prove
-	 * our initiation and send on the session too. */
+	 * our initiation and send on the session too; on the kernel path the
+	 * responder's keepalive tells the initiator that its SAs are in. */
 	if (p->n_staged)
 		wf_data_flush_staged(d, p, now);
-	else if (we_initiated)
+	else if (we_initiated || p->esp.tunnel)
 		wf_data_send_keepalive(d, p, now);
 	wf_members_peer_up(d, p, now);
 }
@@ -86,6 +88,7 @@ void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keyp
 	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
+	wf_kernel_sync(d, p); /* both SAs: the initiator has its inbound one */
 	wf_data_session_up(d, p, false, now);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/armor.h"
 #include "daemon/daemon.h"
+#include "daemon/kernel.h"
 #include "daemon/peer.h"
 #include "daemon/status.h"
 #include "daemon/udp.h"
@@ -265,6 +266,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "worker_counts", worker_counts(d));
 	cJSON_AddItemToObject(n, "offloads", offloads_object(&d->dp.off));
 	cJSON_AddItemToObject(n, "offload_counts", offload_counts(d));
+	wf_kernel_status(d, n);
 	cJSON_AddNumberToObject(n, "uptime_seconds", (double)((now - d->node.started_ms) / 1000));
 	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
 	cJSON_AddItemToObject(n, "sessions", sessions_object(d, now));
@@ -310,6 +312,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddNumberToObject(o, "rx_packets", (double)WF_GET(p->rx_packets));
 	cJSON_AddNumberToObject(o, "tx_packets", (double)WF_GET(p->tx_packets));
 	cJSON_AddItemToObject(o, "drops", drops_object(p->drops, false));
+	wf_kernel_peer_status(d, p, o);
 	return o;
 }
 

@@ -14,6 +14,7 @@
 #include "daemon/cache.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
+#include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/mtu.h"
 #include "daemon/peer.h"
@@ -74,6 +75,7 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	p->hs_attempts = 0;
 	p->hs_next_ms = 0;
 	p->call = false;
+	p->esp.rekey = false; /* (a new keypair: its own SAs) */
 	p->data_mark = WF_GET(p->rx_packets) + WF_GET(p->tx_packets);
 	WF_SET(p->last_rx_ms, now);
 }
@@ -119,7 +121,7 @@ static void facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf
 {
 	*f = (struct wf_lc_peer){
 	    .keys = wf_session_sendable(&p->session, &d->node.limits, now) != NULL,
-	    .rekey_due = wf_session_wants_rekey(&p->session, &d->node.limits, now),
+	    .rekey_due = wf_session_wants_rekey(&p->session, &d->node.limits, now) || p->esp.rekey,
 	    .silent = wf_peer_silent(d, p, now),
 	    .proven = p->proven,
 	    .endpoint = p->has_endpoint,
@@ -148,6 +150,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	unsigned act;
 
 	expire(d, p, now);
+	wf_kernel_sync(d, p);
 	facts(d, p, now, &f);
 	act = wf_lc_tick(&cfg, &f, now);
 	if (act & WF_LC_MESH_DOWN)
@@ -226,6 +229,7 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 			wf_peer_remove(d, p);
 	}
 	bootstrap_tick(d, now);
+	wf_kernel_tick(d, now);
 	wf_members_gossip(d, now);
 	wf_revoked_tick(d, now);
 	/* The cache is first written a period after the start: what was

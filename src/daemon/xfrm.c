@@ -395,6 +395,35 @@ static int policy_del_index(int fd, const struct wf_xfrm_policy_info *p)
 	return wf_nl_talk_fd(fd, &r, NULL, NULL);
 }
 
+struct each_sa {
+	uint32_t if_id;
+	void (*cb)(const struct wf_xfrm_sa_info *, void *);
+	void *arg;
+};
+
+static int each_sa(const struct nlmsghdr *nh, void *arg)
+{
+	struct each_sa *e = arg;
+	struct wf_xfrm_sa_info info;
+	int ret = wf_xfrm_sa_parse(nh, &info);
+
+	if (ret == -ENOMSG)
+		return 0;
+	if (ret < 0)
+		return ret;
+	if (info.if_id == e->if_id && info.proto == IPPROTO_ESP)
+		e->cb(&info, e->arg);
+	return 0;
+}
+
+int wf_xfrm_sa_each(int fd, uint32_t if_id, void (*cb)(const struct wf_xfrm_sa_info *, void *),
+		    void *arg)
+{
+	struct each_sa e = {.if_id = if_id, .cb = cb, .arg = arg};
+
+	return if_id ? dump(fd, XFRM_MSG_GETSA, each_sa, &e) : -EINVAL;
+}
+
 /* Gone between the dump and the delete (an SA that expired) is fine. */
 static int flush_sas(int fd, uint32_t if_id, unsigned *count)
 {

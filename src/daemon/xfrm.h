@@ -148,6 +148,11 @@ int wf_xfrm_sa_del(int fd, const struct wf_xfrm_sa_id *id);
 /* Its counters and more; -ESRCH if there is no such SA. */
 int wf_xfrm_sa_get(int fd, const struct wf_xfrm_sa_id *id, struct wf_xfrm_sa_info *info);
 
+/* Call cb for each ESP SA with this if_id (one dump: the counters of all of
+ * them at once). 0 or -errno. */
+int wf_xfrm_sa_each(int fd, uint32_t if_id, void (*cb)(const struct wf_xfrm_sa_info *, void *),
+		    void *arg);
+
 /* --- Policies ----------------------------------------------------------- */
 
 /* -EEXIST if one with its selector, direction and if_id exists. */

@@ -126,6 +126,21 @@ static const struct {
 	/* 56 */ {BASE "workers = two\n", P ":3: bad workers 'two' (1 to 16, or 0 for one per core)"},
 	/* 57 */ {BASE "workers = 2x\n", P ":3: bad workers '2x' (1 to 16, or 0 for one per core)"},
 	/* 58 */ {BASE "mtu = 65476\n", P ":3: bad mtu '65476' (576 to 65475, or 0 for automatic)"},
+	/* 59 */ {BASE "datapath = fast\n", P ":3: bad datapath 'fast' (auto, kernel or userspace)"},
+	/* 60 */ {BASE "esp-encap = tcp\n",
+		  P ":3: bad esp-encap 'tcp' (none: ESP, IP protocol 50; udp: ESP in UDP)"},
+	/* 61 */ {BASE "esp-port = 0\n", P ":3: bad esp-port '0' (1 to 65535)"},
+	/* 62 */ {BASE "esp-port = 65536\n", P ":3: bad esp-port '65536' (1 to 65535)"},
+	/* 63 */ {BASE "esp-port = 51820\n",
+		  P ": esp-port 51820 is the listen port: ESP in UDP needs a port of its own"},
+	/* 64 */ {"name = a\nlisten = 198.18.0.1:65535\n",
+		  P ": listen port 65535 leaves no port for ESP in UDP: set esp-port"},
+	/* 65 */ {BASE "interface = abcdefghijklmn\n",
+		  P ": interface name 'abcdefghijklmn' leaves no room for the kernel path's "
+		    "('abcdefghijklmn-x'): set kernel-interface"},
+	/* 66 */ {BASE "kernel-interface = a/b\n", P ":3: bad kernel-interface name 'a/b'"},
+	/* 67 */ {BASE "kernel-interface = abcdefghijklmnop\n",
+		  P ":3: kernel-interface name 'abcdefghijklmnop' is too long (max 15 characters)"},
 };
 
 static void test_bad(void **state)
@@ -166,6 +181,28 @@ static void test_defaults(void **state)
 	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
 	assert_int_equal(cfg.workers, 0); /* one per core */
 	assert_int_equal(cfg.handshake_timeout_ms, 5000);
+	assert_int_equal(cfg.datapath, WF_DATAPATH_AUTO);
+	assert_false(cfg.esp_udp);
+	assert_int_equal(cfg.esp_port, 51821);
+	assert_string_equal(cfg.kernel_interface, "weft0-x");
+}
+
+/* 68: the kernel path's keys; a long interface name is fine on the
+ * userspace path, or with kernel-interface set */
+static void test_datapath_keys(void **state)
+{
+	(void)state;
+	assert_true(parse(BASE "datapath = kernel\nesp-encap = udp\nesp-port = 4500\n"
+			       "kernel-interface = wx\n"));
+	assert_int_equal(cfg.datapath, WF_DATAPATH_KERNEL);
+	assert_true(cfg.esp_udp);
+	assert_int_equal(cfg.esp_port, 4500);
+	assert_string_equal(cfg.kernel_interface, "wx");
+	assert_true(parse(BASE "datapath = userspace\ninterface = abcdefghijklmn\n"));
+	assert_int_equal(cfg.datapath, WF_DATAPATH_USERSPACE);
+	assert_true(parse(BASE "interface = abcdefghijklmn\nkernel-interface = k0\n"));
+	assert_string_equal(cfg.kernel_interface, "k0");
+	assert_true(parse("name = a\nlisten = 198.18.0.1:65535\ndatapath = userspace\n"));
 }
 
 static void test_all_keys(void **state)
@@ -412,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_datapath_keys),
 		cmocka_unit_test(test_node_init_format),
 		cmocka_unit_test(test_whitespace_comments_crlf),
 		cmocka_unit_test(test_durations),

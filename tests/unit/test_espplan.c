@@ -191,10 +191,8 @@ static void test_to_userspace(void **state)
 	expect(603, &s, "-polin");
 }
 
-/* 7: an unconfirmed current keypair with no outbound before it: nothing
- * outbound (the userspace path sends); a keypair whose outbound was
- * added once and then removed (the path turned off and on) is not used
- * for outbound again */
+/* 7: a keypair whose SAs were removed (the path turned off and on) is not
+ * used for SAs again: a rekey, and the next keypair has them */
 static void test_no_reuse(void **state)
 {
 	struct wf_esp_state s = {.on = true};
@@ -205,7 +203,25 @@ static void test_no_reuse(void **state)
 	s.on = false;
 	expect(702, &s, "-polout -out0 -polin -in0");
 	s.on = true;
-	expect(703, &s, "in0 polin rekey");
+	expect(703, &s, "rekey"); /* neither SA comes back with those keys */
+	rotate(&s, true, false);
+	expect(704, &s, "in0 polin");
+}
+
+/* 9: the kernel removed an inbound SA: not made again with those keys (its
+ * replay window would start again); a rekey is asked for, the outbound
+ * stays meanwhile */
+static void test_inbound_lost(void **state)
+{
+	struct wf_esp_state s = {.on = true};
+
+	(void)state;
+	rotate(&s, true, true);
+	expect(901, &s, "in0 polin out0 polout");
+	s.kp[CUR].in_sa = false;
+	expect(902, &s, "-polin rekey");
+	rotate(&s, true, false);
+	expect(903, &s, "in0 polin");
 }
 
 /* --- The random walk ----------------------------------------------------------- */
@@ -234,7 +250,7 @@ static struct want naive(const struct wf_esp_state *s)
 	if (!s->on)
 		return w;
 	for (int k = 0; k < WF_ESP_KPS; k++)
-		w.in[k] = s->kp[k].present && s->kp[k].esp;
+		w.in[k] = s->kp[k].present && s->kp[k].esp && !(s->kp[k].in_used && !s->kp[k].in_sa);
 	w.in_pol = w.in[CUR] || w.in[PREV];
 	/* Send with the current keys if the peer has them and they may go in
 	 * an SA; with the previous ones if the current ones are not known
@@ -284,6 +300,8 @@ static void check_step(long i, struct wf_esp_state *s, const struct wf_esp_step 
 		fail_msg("walk %ld: outbound SA added twice with kp %u's keys", i, st->kp);
 	if (st->kind == WF_ESP_ADD_IN && !(s->kp[st->kp].present && s->kp[st->kp].esp))
 		fail_msg("walk %ld: inbound SA for kp %u that has no ESP keys", i, st->kp);
+	if (st->kind == WF_ESP_ADD_IN && s->kp[st->kp].in_used)
+		fail_msg("walk %ld: inbound SA added twice with kp %u's keys", i, st->kp);
 	wf_esp_apply(s, st);
 	if (!dangling && s->out_pol && !any_out(s))
 		fail_msg("walk %ld: routes into the interface and no outbound SA", i);
@@ -349,7 +367,8 @@ int main(void)
 	    cmocka_unit_test(test_pair_mode),  cmocka_unit_test(test_caps_wire),
 	    cmocka_unit_test(test_initiator),  cmocka_unit_test(test_responder),
 	    cmocka_unit_test(test_hard_expiry), cmocka_unit_test(test_to_userspace),
-	    cmocka_unit_test(test_no_reuse),   cmocka_unit_test(test_walk),
+	    cmocka_unit_test(test_no_reuse),   cmocka_unit_test(test_inbound_lost),
+	    cmocka_unit_test(test_walk),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
