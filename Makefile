@@ -1,12 +1,16 @@
 # weft: one non-recursive GNU Makefile.
-#   make                 build ./build/weft
+#   make                 build ./build/weft, the unit tests and the test tools
+#   make weft            build ./build/weft only (what servers and the package need:
+#                        OpenSSL and cJSON, no cmocka)
 #   make check           build and run every test (unit, vectors, CLI, short fuzz, netns, vm)
 #   make check SAN=address,undefined   the same under sanitizers (build-san/)
 #   make check-tsan      the threads under ThreadSanitizer (build-tsan/)
 #   make check-vm        only the tests in a QEMU guest (tests/vm, docs/testing.md)
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
-#   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
+#   make install         binary, systemd unit, man page, docs and bash completion under
+#                        $(PREFIX), /etc/weft (builds only the binary)
+#   make deb             build/deb/weft_VERSION_amd64.deb (dpkg-buildpackage; debian/)
 #   make bench           the side-by-side benchmark (bench/README.md; never with the tests)
 #   make bench-micro     the packet path, stage by stage, in cycles per byte
 #   V=1                  show full command lines
@@ -55,8 +59,11 @@ SIM_BIN   := $(BUILD)/tests/sim
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check check-vm unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
+.PHONY: all weft deb check check-vm unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN) $(SIM_BIN)
+
+# The daemon and CLI alone: no test libraries.
+weft: $(BUILD)/weft
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
