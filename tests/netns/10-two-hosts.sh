@@ -75,7 +75,7 @@ sed -i 's/^listen = .*/listen = 198.18.0.1:51821/' "$WF_TMP/a2/weft.conf"
 rc=0
 ns_quiet a "$WEFT" up --dir "$WF_TMP/a2" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
-[ "$rc" = 1 ] && grep -q "^weft: error: interface weft0 is in use by another process" \
+[ "$rc" = 1 ] && grep -qE "^([0-9T:.Z-]+ )?weft: error: interface weft0 is in use by another process" \
 	"$WF_TMP/second.err" || fail "second daemon on weft0 not refused in plain words"
 # ... or for the same port (the workers' sockets share it with SO_REUSEPORT,
 # which must not let another daemon join them).
@@ -87,7 +87,7 @@ rc=0
 # (timeout: a daemon that wrongly starts must not hang the test)
 ns_quiet a timeout 10 "$WEFT" up --dir "$WF_TMP/a3" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
-[ "$rc" = 1 ] && grep -q "^weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
+[ "$rc" = 1 ] && grep -qE "^([0-9T:.Z-]+ )?weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
 	"$WF_TMP/second.err" || fail "second daemon on a's port not refused"
 bg_alive "${MESH_PID[a]}" || fail "the first daemon died"
 ns_exec a ping -c 1 -W 2 100.64.0.2
