@@ -216,19 +216,26 @@ bench: all
 demo: $(BUILD)/weft
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 
+# Where make install puts things; the package (debian/rules) moves the unit
+# where Debian keeps units and leaves /etc/weft to its maintainer scripts.
+UNITDIR ?= /etc/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+NO_ETC ?=
+
 install: $(BUILD)/weft
 	install -D -m 0755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
-	install -d -m 0700 $(DESTDIR)/etc/weft
-	install -d $(DESTDIR)/etc/systemd/system
-	sed 's|/usr/local/bin/weft|$(PREFIX)/bin/weft|' dist/weft@.service \
-		>$(DESTDIR)/etc/systemd/system/weft@.service
+	$(if $(NO_ETC),,install -d -m 0700 $(DESTDIR)/etc/weft)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/weft|$(PREFIX)/bin/weft|g' dist/weft@.service \
+		>$(DESTDIR)$(UNITDIR)/weft@.service
 	install -D -m 0644 docs/weft.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
+	install -D -m 0644 dist/bash-completion/weft $(DESTDIR)$(COMPLETIONDIR)/weft
 	install -d $(DESTDIR)$(PREFIX)/share/doc/weft
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/weft/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/weft $(DESTDIR)/etc/systemd/system/weft@.service \
-	      $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
+	rm -f $(DESTDIR)$(PREFIX)/bin/weft $(DESTDIR)$(UNITDIR)/weft@.service \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/weft.8 $(DESTDIR)$(COMPLETIONDIR)/weft
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/weft
 
 format:
