@@ -35,6 +35,10 @@ WARN    := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wv
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -fstack-protector-strong \
            -fPIE -Iinclude -Isrc $(SANFLAGS) -MMD -MP
+# WEFT_VERSION=X: the version weft --version prints (the package sets it).
+ifneq ($(WEFT_VERSION),)
+ALL_CFLAGS += -DWEFT_VERSION='"$(WEFT_VERSION)"'
+endif
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 LIBS    := -lcrypto -lcjson -lpthread -lm
 
@@ -237,6 +241,15 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/weft $(DESTDIR)$(UNITDIR)/weft@.service \
 	      $(DESTDIR)$(PREFIX)/share/man/man8/weft.8 $(DESTDIR)$(COMPLETIONDIR)/weft
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/weft
+
+# The Debian package, from a copy of this tree (build and .git left out) in
+# build/deb/src: dpkg-buildpackage leaves build/deb/weft_VERSION_ARCH.deb.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -C build/deb/src -xf -
+	cd build/deb/src && dpkg-buildpackage -us -uc -b $(if $(V),,>../build.log 2>&1) || \
+		{ tail -n 30 ../build.log; exit 1; }
+	@ls build/deb/*.deb
 
 format:
 	clang-format -i $(LIB_SRC) $(DAEMON_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard src/*/*.h include/weft/*.h)
