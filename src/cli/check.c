@@ -523,7 +523,7 @@ static void check_cache(struct node *n)
 			goto out;
 		}
 	}
-	note(n, "peers.cache (%u peers)", count);
+	note(n, "peers.cache (%u peer%s)", count, count == 1 ? "" : "s");
 out:
 	free(buf);
 }

@@ -96,4 +96,13 @@ ns_exec a ping -c 1 -W 2 100.64.0.2
 mesh_down b
 [ "$(ns_quiet b ip -o link show weft0 2>/dev/null | wc -l)" = 0 ] || fail "weft0 left behind"
 [ ! -e "$WF_TMP/b/weft.sock" ] || fail "control socket left behind"
+# weft check on a node that has run: the peers.cache it wrote at the stop
+# reads (one peer, a), the interface and the port are free again; on a,
+# whose daemon runs (it holds weft.lock), they are the daemon's.
+ns_exec b "$WEFT" check --dir "$WF_TMP/b" >"$WF_TMP/check.out" || fail "check b: exit $?"
+cat "$WF_TMP/check.out"
+grep -q ": ok: .*interface weft0 free, port 198.18.0.2:51820 free, peers.cache (1 peer)$" \
+	"$WF_TMP/check.out" || fail "check b"
+ns_exec a "$WEFT" check --dir "$WF_TMP/a" >"$WF_TMP/check.out" || fail "check a: exit $?"
+grep -q "a daemon runs for" "$WF_TMP/check.out" || fail "check a did not see its daemon"
 echo "two hosts: OK"
