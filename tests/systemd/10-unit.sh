@@ -88,6 +88,9 @@ echo "StatusText=$(prop weft@t1 StatusText) WatchdogUSec=$(prop weft@t1 Watchdog
 [ "$(prop weft@t1 StatusText)" = "0 of 0 peers up" ] || fail "STATUS"
 [ "$(prop weft@t1 WatchdogUSec)" = 30s ] || fail "watchdog period"
 /opt/weft/weft status --dir /etc/weft/t1 || fail "status"
+# Not a check: ProtectKernelTunables= makes /proc/sys read-only, so the
+# daemon's accept_local write fails (phase 2 sets it over rtnetlink).
+echo "accept_local on weft0: $(cat /proc/sys/net/ipv4/conf/weft0/accept_local)"
 
 step 3 journal priorities
 journalctl -u weft@t1 -o export --no-pager >/tmp/export
