@@ -1,12 +1,16 @@
 # weft: one non-recursive GNU Makefile.
-#   make                 build ./build/weft
+#   make                 build ./build/weft, the unit tests and the test tools
+#   make weft            build ./build/weft only (what servers and the package need:
+#                        OpenSSL and cJSON, no cmocka)
 #   make check           build and run every test (unit, vectors, CLI, short fuzz, netns, vm)
 #   make check SAN=address,undefined   the same under sanitizers (build-san/)
 #   make check-tsan      the threads under ThreadSanitizer (build-tsan/)
 #   make check-vm        only the tests in a QEMU guest (tests/vm, docs/testing.md)
 #   make fuzz FUZZ_SECONDS=300         long libFuzzer runs, one per harness
 #   make demo            a 4-host mesh in network namespaces (needs root)
-#   make install         binary, systemd unit, man page and docs under $(PREFIX), /etc/weft
+#   make install         binary, systemd unit, man page, docs and bash completion under
+#                        $(PREFIX), /etc/weft (builds only the binary)
+#   make deb             build/deb/weft_VERSION_amd64.deb (dpkg-buildpackage; debian/)
 #   make bench           the side-by-side benchmark (bench/README.md; never with the tests)
 #   make bench-micro     the packet path, stage by stage, in cycles per byte
 #   V=1                  show full command lines
@@ -31,6 +35,10 @@ WARN    := -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 -Wv
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -fstack-protector-strong \
            -fPIE -Iinclude -Isrc $(SANFLAGS) -MMD -MP
+# WEFT_VERSION=X: the version weft --version prints (the package sets it).
+ifneq ($(WEFT_VERSION),)
+ALL_CFLAGS += -DWEFT_VERSION='"$(WEFT_VERSION)"'
+endif
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
 LIBS    := -lcrypto -lcjson -lpthread -lm
 
@@ -55,8 +63,11 @@ SIM_BIN   := $(BUILD)/tests/sim
 FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 LIBWEFT   := $(BUILD)/libweft.a
 
-.PHONY: all check check-vm unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
+.PHONY: all weft deb check check-vm unit fuzz fuzz-short demo install uninstall clean format bench bench-micro check-tsan sim sim-sparse
 all: $(BUILD)/weft $(UNIT_BIN) $(TOOL_BIN) $(SIM_BIN)
+
+# The daemon and CLI alone: no test libraries.
+weft: $(BUILD)/weft
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -209,20 +220,36 @@ bench: all
 demo: $(BUILD)/weft
 	$(Q)BUILD=$(BUILD) scripts/demo.sh
 
+# Where make install puts things; the package (debian/rules) moves the unit
+# where Debian keeps units and leaves /etc/weft to its maintainer scripts.
+UNITDIR ?= /etc/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+NO_ETC ?=
+
 install: $(BUILD)/weft
 	install -D -m 0755 $(BUILD)/weft $(DESTDIR)$(PREFIX)/bin/weft
-	install -d -m 0700 $(DESTDIR)/etc/weft
-	install -d $(DESTDIR)/etc/systemd/system
-	sed 's|/usr/local/bin/weft|$(PREFIX)/bin/weft|' dist/weft@.service \
-		>$(DESTDIR)/etc/systemd/system/weft@.service
+	$(if $(NO_ETC),,install -d -m 0700 $(DESTDIR)/etc/weft)
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/weft|$(PREFIX)/bin/weft|g' dist/weft@.service \
+		>$(DESTDIR)$(UNITDIR)/weft@.service
 	install -D -m 0644 docs/weft.8 $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
+	install -D -m 0644 dist/bash-completion/weft $(DESTDIR)$(COMPLETIONDIR)/weft
 	install -d $(DESTDIR)$(PREFIX)/share/doc/weft
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/weft/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/weft $(DESTDIR)/etc/systemd/system/weft@.service \
-	      $(DESTDIR)$(PREFIX)/share/man/man8/weft.8
+	rm -f $(DESTDIR)$(PREFIX)/bin/weft $(DESTDIR)$(UNITDIR)/weft@.service \
+	      $(DESTDIR)$(PREFIX)/share/man/man8/weft.8 $(DESTDIR)$(COMPLETIONDIR)/weft
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/weft
+
+# The Debian package, from a copy of this tree (build and .git left out) in
+# build/deb/src: dpkg-buildpackage leaves build/deb/weft_VERSION_ARCH.deb.
+deb:
+	rm -rf build/deb && mkdir -p build/deb/src
+	tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -C build/deb/src -xf -
+	cd build/deb/src && dpkg-buildpackage -us -uc -b $(if $(V),,>../build.log 2>&1) || \
+		{ tail -n 30 ../build.log; exit 1; }
+	@ls build/deb/*.deb
 
 format:
 	clang-format -i $(LIB_SRC) $(DAEMON_SRC) $(CLI_SRC) $(UNIT_SRC) $(wildcard src/*/*.h include/weft/*.h)

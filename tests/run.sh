@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz]
+#   tests/run.sh [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz]
 #                [--netns 'NN NN ...'] [--jobs N]
 # Prints one line per test and a closing "N passed, N failed, N skipped", and
 # writes each test's time to $BUILD/test-logs/timing.tsv (the slowest are
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
 	--jobs) jobs=$2; shift ;;
-	*) echo "usage: $0 [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|vm|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -128,6 +128,13 @@ if want fuzz && { [ $fuzz = 1 ] || [ "$only" = fuzz ]; }; then
 fi
 if want netns; then
 	run_netns
+fi
+# systemd: the unit and the package under a real systemd (PID 1 of a
+# systemd-nspawn container) and dpkg (docs/testing.md).
+if want systemd; then
+	for t in tests/systemd/[0-9]*.sh; do
+		[ -f "$t" ] && run "systemd/$(basename "$t" .sh)" bash "$t"
+	done
 fi
 if want vm; then
 	for t in tests/vm/[0-9]*.sh; do

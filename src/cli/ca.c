@@ -54,8 +54,9 @@ static const char ca_sign_usage[] =
     "  --group NAME       a group the node belongs to (repeatable)\n"
     "  --valid DURATION   lifetime, e.g. 1y (default), 90d, 12h; capped at the CA's\n"
     "  --out FILE         where to write the certificate\n"
-    "  --force            overwrite FILE (to renew a certificate), and sign even if\n"
-    "                     another node's live certificate holds one of the addresses\n"
+    "  --force            overwrite FILE if it exists, and sign even if another\n"
+    "                     node's live certificate holds one of the addresses (to\n"
+    "                     renew a certificate, use weft ca renew)\n"
     "  -h, --help         show this help\n";
 
 /* --- Shared node-certificate helpers ---------------------------------- */

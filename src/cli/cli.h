@@ -43,11 +43,12 @@ int cmd_revoke(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_node_init(int argc, char **argv);
 int cmd_cert_show(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 /* Daemon-side commands, in up.c, status.c; weft.c has weak "not built"
  * fallbacks so the binary links before they exist. */
 int cmd_up(int argc, char **argv);
 int cmd_status(int argc, char **argv);
-/* reload.c: not implemented yet, and says what to do instead. */
+/* reload.c: the running daemon rereads its files (control request "reload"). */
 int cmd_reload(int argc, char **argv);
 
 /* --- Messages ----------------------------------------------------------

@@ -640,7 +640,7 @@ enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_SOCKET, OPT_JSON };
  * weft.conf, else its one subdirectory that does. Several: say which, and
  * ask for --dir.
  */
-static bool default_dir(char *buf, size_t len)
+bool wf_status_default_dir(char *buf, size_t len)
 {
 	const char *root = getenv("WEFT_CONFIG_ROOT");
 	static char found[8][CLI_PATH_MAX], list[8 * (CLI_PATH_MAX + 2)];
@@ -688,7 +688,7 @@ bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t 
 	char err[WF_CONFIG_MAX_LINE], def[CLI_PATH_MAX];
 
 	if (!sock) {
-		if (!dir && !default_dir(def, sizeof(def)))
+		if (!dir && !wf_status_default_dir(def, sizeof(def)))
 			return false;
 		if (!wf_config_load(&cfg, dir ? dir : def, err, sizeof(err))) {
 			cli_error("%s", err);

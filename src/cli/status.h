@@ -31,4 +31,9 @@ bool wf_status_answer(const char *resp, const char *key, char *text, size_t cap)
  * /etc/weft), or sock if given; prints why not and fails. */
 bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len);
 
+/* The one node directory under $WEFT_CONFIG_ROOT (default /etc/weft): the
+ * root itself if it holds a weft.conf, else its one subdirectory that does;
+ * prints why not (none, several) and fails. */
+bool wf_status_default_dir(char *buf, size_t len);
+
 #endif

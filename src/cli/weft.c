@@ -21,6 +21,7 @@ static const struct {
     {"keygen", cmd_keygen, "Generate a node's private and public key"},
     {"node init", cmd_node_init, "Set up a node: key, certificate, CA copy and weft.conf"},
     {"cert show", cmd_cert_show, "Print a certificate and check it against its CA"},
+    {"check", cmd_check, "Check a node directory as the daemon would use it"},
     {"up", cmd_up, "Run the daemon in the foreground"},
     {"status", cmd_status, "Show the running daemon's peers and sessions"},
     {"revoke", cmd_revoke, "Give a node (and through it, the mesh) a revocation list"},

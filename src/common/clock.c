@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "common/clock.h"
@@ -29,5 +30,17 @@ const char *wf_utc(int64_t t, char buf[WF_UTC_LEN])
 	 * (returns 0) for what does not fit. */
 	if (!gmtime_r(&tt, &tm) || !strftime(buf, WF_UTC_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(buf, WF_UTC_LEN, "@%lld", (long long)t);
+	return buf;
+}
+
+const char *wf_utc_ms(uint64_t ns, char buf[WF_UTC_LEN])
+{
+	char sec[WF_UTC_LEN];
+	size_t n = strlen(wf_utc((int64_t)(ns / 1000000000u), sec));
+
+	if (n < 2 || sec[n - 1] != 'Z') /* "@SECONDS": no calendar to add to */
+		return memcpy(buf, sec, n + 1);
+	snprintf(buf, WF_UTC_LEN, "%.*s.%03uZ", (int)(n - 1), sec,
+		 (unsigned)(ns / 1000000u % 1000u));
 	return buf;
 }

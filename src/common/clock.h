@@ -18,5 +18,8 @@ uint64_t wf_realtime_ns(void);
 /* Unix seconds t as "2026-12-07T14:18:14Z" in buf; "@SECONDS" when the
  * calendar cannot say it (a year past 9999, a failed conversion). */
 const char *wf_utc(int64_t t, char buf[WF_UTC_LEN]);
+/* Wall-clock nanoseconds as "2026-12-07T14:18:14.123Z" (milliseconds, cut
+ * rather than rounded, so a line never claims a later second): logs. */
+const char *wf_utc_ms(uint64_t ns, char buf[WF_UTC_LEN]);
 
 #endif

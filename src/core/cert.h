@@ -9,7 +9,7 @@
  * encoding is in docs/protocol.md; text files carry it armored (base64
  * between BEGIN/END lines).
  *
- * Pure: time is passed in, no I/O here (file helpers are in common/keyfile.c).
+ * Pure: time is passed in, no I/O here (file helpers are in store/keyfile.c).
  */
 #ifndef WEFT_CERT_H
 #define WEFT_CERT_H

@@ -6,12 +6,13 @@
 for args in "--help" "-h" "help"; do
 	expect_ok "$WEFT" $args
 	for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" up status \
-		reload revoke; do
+		reload revoke check; do
 		expect_out "^  $c "
 	done
 	[ -s "$ERR" ] && fail "weft $args wrote to stderr"
 done
-for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" reload revoke; do
+for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" reload revoke \
+	check; do
 	expect_ok "$WEFT" $c --help
 	expect_out "^Usage: weft $c"
 	[ -s "$ERR" ] && fail "weft $c --help wrote to stderr"

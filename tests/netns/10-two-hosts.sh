@@ -75,7 +75,7 @@ sed -i 's/^listen = .*/listen = 198.18.0.1:51821/' "$WF_TMP/a2/weft.conf"
 rc=0
 ns_quiet a "$WEFT" up --dir "$WF_TMP/a2" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
-[ "$rc" = 1 ] && grep -q "^weft: error: interface weft0 is in use by another process" \
+[ "$rc" = 1 ] && grep -qE "^([0-9T:.Z-]+ )?weft: error: interface weft0 is in use by another process" \
 	"$WF_TMP/second.err" || fail "second daemon on weft0 not refused in plain words"
 # ... or for the same port (the workers' sockets share it with SO_REUSEPORT,
 # which must not let another daemon join them).
@@ -87,7 +87,7 @@ rc=0
 # (timeout: a daemon that wrongly starts must not hang the test)
 ns_quiet a timeout 10 "$WEFT" up --dir "$WF_TMP/a3" 2>"$WF_TMP/second.err" || rc=$?
 cat "$WF_TMP/second.err"
-[ "$rc" = 1 ] && grep -q "^weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
+[ "$rc" = 1 ] && grep -qE "^([0-9T:.Z-]+ )?weft: error: cannot listen on 198.18.0.1:51820: Address already in use" \
 	"$WF_TMP/second.err" || fail "second daemon on a's port not refused"
 bg_alive "${MESH_PID[a]}" || fail "the first daemon died"
 ns_exec a ping -c 1 -W 2 100.64.0.2
@@ -96,4 +96,13 @@ ns_exec a ping -c 1 -W 2 100.64.0.2
 mesh_down b
 [ "$(ns_quiet b ip -o link show weft0 2>/dev/null | wc -l)" = 0 ] || fail "weft0 left behind"
 [ ! -e "$WF_TMP/b/weft.sock" ] || fail "control socket left behind"
+# weft check on a node that has run: the peers.cache it wrote at the stop
+# reads (one peer, a), the interface and the port are free again; on a,
+# whose daemon runs (it holds weft.lock), they are the daemon's.
+ns_exec b "$WEFT" check --dir "$WF_TMP/b" >"$WF_TMP/check.out" || fail "check b: exit $?"
+cat "$WF_TMP/check.out"
+grep -q ": ok: .*interface weft0 free, port 198.18.0.2:51820 free, peers.cache (1 peer)$" \
+	"$WF_TMP/check.out" || fail "check b"
+ns_exec a "$WEFT" check --dir "$WF_TMP/a" >"$WF_TMP/check.out" || fail "check a: exit $?"
+grep -q "a daemon runs for" "$WF_TMP/check.out" || fail "check a did not see its daemon"
 echo "two hosts: OK"
