@@ -32,7 +32,8 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(HARDEN) -fstack-protector-strong \
            -fPIE -Iinclude -Isrc $(SANFLAGS) -MMD -MP
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
-LIBS    := -lcrypto -lcjson -lpthread -lm
+# ldns: the DNS responder's wire format (src/core/dns.c, the only user).
+LIBS    := -lcrypto -lcjson -lldns -lpthread -lm
 
 ifeq ($(V),1)
 Q :=

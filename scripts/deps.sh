@@ -4,7 +4,7 @@
 #   scripts/deps.sh        everything
 #   scripts/deps.sh vm     only what the test guest needs (tests/vm/guest.sh)
 set -e
-base="build-essential clang libclang-rt-14-dev libssl-dev libcmocka-dev libcjson-dev pkg-config
+base="build-essential clang libclang-rt-14-dev libssl-dev libcmocka-dev libcjson-dev libldns-dev pkg-config
       iproute2 iputils-ping iperf3 tcpdump nftables procps python3 kmod"
 # The guest: QEMU, Debian's own kernel (its ESP, GCM and xfrm modules are what
 # the kernel data path is tested on), and busybox and cpio for its initramfs.
