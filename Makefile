@@ -40,7 +40,8 @@ ifneq ($(WEFT_VERSION),)
 ALL_CFLAGS += -DWEFT_VERSION='"$(WEFT_VERSION)"'
 endif
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
-LIBS    := -lcrypto -lcjson -lpthread -lm
+# ldns: the DNS responder's wire format (src/core/dns.c, the only user).
+LIBS    := -lcrypto -lcjson -lldns -lpthread -lm
 
 ifeq ($(V),1)
 Q :=

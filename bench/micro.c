@@ -17,6 +17,11 @@
  * ciphers. No thresholds: a regression shows as a number that grew, and
  * where.
  *
+ * Then the firewall (src/core/firewall.h), in cycles per packet: reading a
+ * packet's facts, the verdict with no rules, with 36 inbound rules that the
+ * packet runs through to the end (the worst case: first match wins, none
+ * does), with the flow found in the tracking table, and opening a new flow.
+ *
  *   make bench-micro          or   build/bench/micro [MTU]
  */
 #include <stdio.h>
@@ -30,6 +35,7 @@
 #endif
 
 #include "common/csum.h"
+#include "core/firewall.h"
 #include "core/offload.h"
 #include "core/session.h"
 #include "crypto/crypto.h"
@@ -230,6 +236,133 @@ static bool bench(enum wf_cipher c, unsigned mtu)
 	return true;
 }
 
+/* --- the firewall, per packet ---------------------------------------------- */
+
+enum { FW_PACKETS = 100000, FW_RULES = 36 };
+
+/* 36 inbound rules of the kinds a network writes, none of which the
+ * benchmark's packet (web3 of group web, 100.64.3.7:40000 -> 100.64.0.1
+ * port 8080) matches, and one outbound rule. */
+static struct wf_fw_rules *fw_rules(struct wf_fw_names *names)
+{
+	struct wf_fw_spec s[FW_RULES + 1];
+	char text[128], err[128];
+
+	for (int i = 0; i < FW_RULES; i++) {
+		int port = 100 + i;
+
+		if (i % 4 == 0)
+			snprintf(text, sizeof(text), "allow tcp %d from group admin", port);
+		else if (i % 4 == 1)
+			snprintf(text, sizeof(text), "drop udp %d from 100.64.%d.0/24", port, i);
+		else if (i % 4 == 2)
+			snprintf(text, sizeof(text), "allow tcp %d-%d from peer db%d to 100.64.0.1",
+				 port, port + 1, i);
+		else
+			snprintf(text, sizeof(text), "drop tcp %d from fd00::/64", port);
+		if (!wf_fw_rule_parse(WF_FW_IN, text, &s[i], err, sizeof(err)))
+			return NULL;
+	}
+	if (!wf_fw_rule_parse(WF_FW_OUT, "drop tcp 25", &s[FW_RULES], err, sizeof(err)))
+		return NULL;
+	return wf_fw_rules_new(s, FW_RULES + 1, names, 1);
+}
+
+static size_t fw_packet(uint8_t *b, uint16_t sport)
+{
+	memset(b, 0, 40);
+	b[0] = 0x45;
+	put16(b + 2, 40);
+	b[8] = 64;
+	b[9] = IPPROTO_TCP;
+	memcpy(b + 12, "\x64\x40\x03\x07\x64\x40\x00\x01", 8);
+	put16(b + 20, sport);
+	put16(b + 22, 8080);
+	b[32] = 5 << 4;
+	b[33] = 0x10;
+	return 40;
+}
+
+enum { FW_PARSE, FW_NONE, FW_SCAN, FW_HIT, FW_NEW, FW_STAGES };
+
+static const char *const fw_names[FW_STAGES] = {
+	"read facts", "no rules", "36 rules, none match", "tracked flow", "new flow (36 rules)",
+};
+
+/* One run of FW_PACKETS through each stage, cycles per packet. */
+static bool fw_run(uint64_t out[FW_STAGES], const struct wf_fw_rules *rs,
+		   const struct wf_fw_rules *empty, struct wf_fw_flows *ft,
+		   const struct wf_fw_ident *id)
+{
+	static uint8_t pkts[64][40];
+	struct wf_fw_pkt p[64];
+	volatile unsigned sink = 0;
+	uint64_t t0;
+
+	for (int i = 0; i < 64; i++)
+		fw_packet(pkts[i], (uint16_t)(40000 + i));
+	t0 = now_cycles();
+	for (int i = 0; i < FW_PACKETS; i++)
+		sink += wf_fw_pkt_parse(pkts[i & 63], 40, &p[i & 63]);
+	out[FW_PARSE] = now_cycles() - t0;
+	t0 = now_cycles();
+	for (int i = 0; i < FW_PACKETS; i++)
+		sink += wf_fw_filter(ft, empty, WF_FW_IN, id, &p[i & 63], 0, 0, NULL);
+	out[FW_NONE] = now_cycles() - t0;
+	t0 = now_cycles();
+	for (int i = 0; i < FW_PACKETS; i++)
+		sink += wf_fw_filter(NULL, rs, WF_FW_IN, id, &p[i & 63], 0, 0, NULL);
+	out[FW_SCAN] = now_cycles() - t0;
+	t0 = now_cycles();
+	for (int i = 0; i < FW_PACKETS; i++) /* 64 flows, tracked after their first packet */
+		sink += wf_fw_filter(ft, rs, WF_FW_IN, id, &p[i & 63], 0, 1 + i, NULL);
+	out[FW_HIT] = now_cycles() - t0;
+	t0 = now_cycles();
+	for (int i = 0; i < FW_PACKETS; i++) { /* a new port each time: a new flow */
+		put16(pkts[0] + 20, (uint16_t)i);
+		sink += wf_fw_pkt_parse(pkts[0], 40, &p[0]);
+		sink += wf_fw_filter(ft, rs, WF_FW_IN, id, &p[0], 0, FW_PACKETS + 1 + i, NULL);
+	}
+	out[FW_NEW] = now_cycles() - t0 - out[FW_PARSE]; /* without reading the facts */
+	return sink != 0xdeadbeef;
+}
+
+static bool bench_firewall(void)
+{
+	struct wf_fw_names *names = wf_fw_names_new();
+	struct wf_fw_rules *rs = names ? fw_rules(names) : NULL;
+	struct wf_fw_rules *empty = wf_fw_rules_new(NULL, 0, names, 1);
+	struct wf_fw_timeouts to;
+	struct wf_fw_flows *ft;
+	struct wf_fw_ident id;
+	struct wf_cert peer = {.name = "web3", .n_groups = 1, .groups = {"web"}};
+	uint64_t cyc[FW_STAGES][RUNS];
+
+	wf_fw_timeouts_default(&to);
+	ft = wf_fw_flows_new(16384, 0, 0x1234, &to);
+	if (!rs || !empty || !ft)
+		return false;
+	wf_fw_ident_make(names, &peer, 1, &id);
+	for (int r = 0; r < RUNS; r++) {
+		uint64_t out[FW_STAGES];
+
+		if (!fw_run(out, rs, empty, ft, &id))
+			return false;
+		for (int s = 0; s < FW_STAGES; s++)
+			cyc[s][r] = out[s];
+	}
+	printf("\nfirewall, %d inbound rules (a table of %u flows)\n", FW_RULES,
+	       wf_fw_flows_capacity(ft));
+	printf("  %-24s %12s\n", "stage", "cycles/packet");
+	for (int s = 0; s < FW_STAGES; s++)
+		printf("  %-24s %12.1f\n", fw_names[s], (double)median(cyc[s]) / FW_PACKETS);
+	wf_fw_flows_free(ft);
+	wf_fw_rules_free(rs);
+	wf_fw_rules_free(empty);
+	wf_fw_names_free(names);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned mtu = argc > 1 ? (unsigned)atoi(argv[1]) : 1440;
@@ -245,7 +378,8 @@ int main(int argc, char **argv)
 #else
 	printf("weft packet path, cycles per byte of TCP payload (ns x %.2f GHz)\n", ghz);
 #endif
-	if (!bench(WF_CIPHER_AES256GCM, mtu) || !bench(WF_CIPHER_CHACHAPOLY, mtu)) {
+	if (!bench(WF_CIPHER_AES256GCM, mtu) || !bench(WF_CIPHER_CHACHAPOLY, mtu) ||
+	    !bench_firewall()) {
 		fprintf(stderr, "micro: a stage failed\n");
 		return 1;
 	}

@@ -22,15 +22,20 @@ enum {
 
 static const char ca_init_usage[] =
     "Usage: weft ca init --dir CADIR --network NAME --prefix CIDR [--prefix CIDR]...\n"
+    "                    [--allow-route CIDR]...\n"
     "                    [--cipher aes-256-gcm|chacha20-poly1305] [--valid DURATION]\n"
     "\n"
     "Creates CADIR (mode 0700) with ca.key, the network's Ed25519 CA key (mode\n"
     "0600; keep it offline), and ca.crt, its self-signed CA certificate that\n"
-    "carries the network name, overlay prefixes (IPv4 and/or IPv6) and cipher.\n"
+    "carries the network name, overlay prefixes (IPv4 and/or IPv6), cipher and\n"
+    "the subnets outside the overlay that nodes may route.\n"
     "\n"
     "  --dir CADIR        where to write ca.key and ca.crt\n"
     "  --network NAME     network name: 1-63 of A-Z a-z 0-9 . _ -\n"
     "  --prefix CIDR      an overlay prefix, e.g. 100.64.0.0/10 or fd00::/64\n"
+    "  --allow-route CIDR a subnet outside the overlay (a LAN behind a host) that\n"
+    "                     node certificates may route, e.g. 10.20.0.0/16\n"
+    "                     (repeatable; routes inside the overlay always may)\n"
     "  --cipher NAME      aes-256-gcm (default) or chacha20-poly1305\n"
     "  --valid DURATION   CA lifetime with a unit: 10y (default), 90d, 12h, 30m,\n"
     "                     3600s\n"
@@ -50,7 +55,8 @@ static const char ca_sign_usage[] =
     "  --name NAME        node name: 1-63 of A-Z a-z 0-9 . _ -\n"
     "  --address ADDR     overlay address inside the network's prefixes; at most\n"
     "                     one IPv4 and one IPv6\n"
-    "  --route CIDR       a subnet this node routes (repeatable)\n"
+    "  --route CIDR       a subnet this node routes (repeatable): inside the\n"
+    "                     overlay, or inside a route the CA allows\n"
     "  --group NAME       a group the node belongs to (repeatable)\n"
     "  --valid DURATION   lifetime, e.g. 1y (default), 90d, 12h; capped at the CA's\n"
     "  --out FILE         where to write the certificate\n"
@@ -58,6 +64,51 @@ static const char ca_sign_usage[] =
     "                     node's live certificate holds one of the addresses (to\n"
     "                     renew a certificate, use weft ca renew)\n"
     "  -h, --help         show this help\n";
+
+/* --- Allowed routes (ca init, ca renew --ca) ---------------------------- */
+
+int cli_allow_route_add(struct wf_prefix *list, uint8_t *n, const char *arg)
+{
+	char s[WF_ADDR_STRLEN];
+	struct wf_prefix p;
+
+	if (!cli_parse_prefix("allow-route", arg, &p))
+		return CLI_EXIT_USAGE;
+	for (unsigned i = 0; i < *n; i++)
+		if (wf_prefix_contains(&list[i], &p) || wf_prefix_contains(&p, &list[i]))
+			return cli_usage_error("--allow-route %s overlaps --allow-route %s", arg,
+					       wf_prefix_str(&list[i], false, s, sizeof(s)));
+	if (*n >= WF_CERT_MAX_ROUTES)
+		return cli_usage_error("too many --allow-route options (at most %d)",
+				       WF_CERT_MAX_ROUTES);
+	list[(*n)++] = p;
+	return CLI_EXIT_OK;
+}
+
+static bool private_space(const struct wf_prefix *p);
+
+int cli_allowed_check(const struct wf_prefix *allowed, unsigned n, const struct wf_prefix *overlay,
+		      unsigned n_overlay)
+{
+	char a[WF_ADDR_STRLEN], o[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < n; i++) {
+		wf_prefix_str(&allowed[i], false, a, sizeof(a));
+		for (unsigned j = 0; j < n_overlay; j++)
+			if (wf_prefix_contains(&overlay[j], &allowed[i]))
+				return cli_usage_error(
+				    "--allow-route %s is inside the overlay prefix %s: routes there "
+				    "need no allowing",
+				    a, wf_prefix_str(&overlay[j], false, o, sizeof(o)));
+		if (!private_space(&allowed[i]))
+			fprintf(stderr,
+				"weft: %s: warning: %s is not private address space: a node given "
+				"a route to it is where every node would send traffic for the "
+				"Internet hosts that hold it\n",
+				cli_command, a);
+	}
+	return CLI_EXIT_OK;
+}
 
 /* --- Shared node-certificate helpers ---------------------------------- */
 
@@ -143,7 +194,8 @@ int cli_node_check(const struct cli_node_req *r)
 	return CLI_EXIT_OK;
 }
 
-bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now)
+/* any_time: a CA certificate outside its validity is fine (to renew it). */
+static bool ca_load(const char *dir, struct cli_ca *ca, int64_t now, bool any_time)
 {
 	char key_path[CLI_PATH_MAX], crt_path[CLI_PATH_MAX];
 	uint8_t pub[WF_KEY_LEN];
@@ -159,7 +211,7 @@ bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now)
 		cli_error("%s is a node certificate, not the CA certificate", crt_path);
 		return false;
 	}
-	e = wf_cert_verify_ca(&ca->cert, now);
+	e = wf_cert_verify_ca(&ca->cert, any_time ? ca->cert.not_before : now);
 	if (e != WF_CERT_OK) {
 		cli_error("%s: %s", crt_path, wf_cert_strerror(e));
 		return false;
@@ -172,6 +224,16 @@ bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now)
 		return false;
 	}
 	return true;
+}
+
+bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now)
+{
+	return ca_load(dir, ca, now, false);
+}
+
+bool cli_ca_load_any_time(const char *dir, struct cli_ca *ca)
+{
+	return ca_load(dir, ca, 0, true);
 }
 
 void cli_ca_wipe(struct cli_ca *ca)
@@ -216,11 +278,33 @@ static bool node_validity(const struct cli_ca *ca, const struct cli_node_req *r,
 	return true;
 }
 
+/* May the CA's nodes route p? Otherwise say what it may route. */
+static bool route_allowed(const struct cli_ca *ca, const struct wf_prefix *p)
+{
+	char list[LIST_MAX], allowed[LIST_MAX], s[WF_ADDR_STRLEN];
+	const struct wf_cert *c = &ca->cert;
+
+	if (wf_cert_route_allowed(c, p))
+		return true;
+	cli_prefix_list(c->prefixes, c->n_prefixes, false, list, sizeof(list));
+	wf_prefix_str(p, true, s, sizeof(s));
+	if (!c->n_allowed) {
+		cli_error("route %s is outside the network's prefixes (%s), and the CA allows no "
+			  "other routes ('weft ca renew --ca --allow-route CIDR' adds some)",
+			  s, list);
+		return false;
+	}
+	cli_error("route %s is outside the network's prefixes (%s) and the routes the CA allows "
+		  "(%s)",
+		  s, list,
+		  cli_prefix_list(c->allowed, c->n_allowed, false, allowed, sizeof(allowed)));
+	return false;
+}
+
 static bool node_fill(const struct cli_ca *ca, const struct cli_node_req *r,
 		      const uint8_t pub[WF_KEY_LEN], int64_t now, struct wf_cert *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->version = WF_CERT_VERSION;
 	c->type = WF_CERT_NODE;
 	snprintf(c->network, sizeof(c->network), "%s", ca->cert.network);
 	snprintf(c->name, sizeof(c->name), "%s", r->name);
@@ -230,7 +314,7 @@ static bool node_fill(const struct cli_ca *ca, const struct cli_node_req *r,
 		if (!inside_network(ca, &r->addrs[i], "address"))
 			return false;
 	for (size_t i = 0; i < r->n_routes; i++)
-		if (!inside_network(ca, &r->routes[i], "route"))
+		if (!route_allowed(ca, &r->routes[i]))
 			return false;
 	c->n_addrs = r->n_addrs;
 	memcpy(c->addrs, r->addrs, sizeof(r->addrs[0]) * r->n_addrs);
@@ -239,6 +323,7 @@ static bool node_fill(const struct cli_ca *ca, const struct cli_node_req *r,
 	c->n_groups = r->n_groups;
 	for (size_t i = 0; i < r->n_groups; i++)
 		snprintf(c->groups[i], sizeof(c->groups[i]), "%s", r->groups[i]);
+	c->version = wf_cert_version(c);
 	if (!wf_random(&c->serial, sizeof(c->serial))) {
 		cli_error("cannot get random bytes");
 		return false;
@@ -275,7 +360,9 @@ bool cli_node_sign(const struct cli_ca *ca, const struct cli_node_req *r,
 struct ca_init_args {
 	const char *dir, *network, *cipher;
 	struct wf_prefix prefixes[WF_CERT_MAX_PREFIXES];
+	struct wf_prefix allowed[WF_CERT_MAX_ROUTES];
 	size_t n_prefixes;
+	uint8_t n_allowed;
 	int64_t valid, not_before;
 	bool has_not_before;
 };
@@ -287,7 +374,8 @@ enum {
 	OPT_CIPHER,
 	OPT_PUBKEY,
 	OPT_OUT,
-	OPT_FORCE
+	OPT_FORCE,
+	OPT_ALLOW_ROUTE,
 };
 
 /* Private (RFC 1918), shared/CGNAT (RFC 6598) or unique local (RFC 4193)
@@ -343,6 +431,8 @@ static int ca_init_opt(void *ctx, int opt, const char *arg)
 		return CLI_EXIT_OK;
 	case OPT_PREFIX:
 		return add_prefix(a, arg);
+	case OPT_ALLOW_ROUTE:
+		return cli_allow_route_add(a->allowed, &a->n_allowed, arg);
 	case OPT_CIPHER:
 		if (!cli_set_once(&a->cipher, "cipher", arg))
 			return CLI_EXIT_USAGE;
@@ -369,6 +459,7 @@ static int ca_init_parse(int argc, char **argv, struct ca_init_args *a)
 	    {"dir", required_argument, NULL, OPT_DIR},
 	    {"network", required_argument, NULL, OPT_NETWORK},
 	    {"prefix", required_argument, NULL, OPT_PREFIX},
+	    {"allow-route", required_argument, NULL, OPT_ALLOW_ROUTE},
 	    {"cipher", required_argument, NULL, OPT_CIPHER},
 	    {"valid", required_argument, NULL, OPT_VALID},
 	    {"not-before", required_argument, NULL, OPT_NOT_BEFORE}, /* testing */
@@ -383,7 +474,7 @@ static int ca_init_parse(int argc, char **argv, struct ca_init_args *a)
 		return CLI_EXIT_USAGE;
 	if (!a->n_prefixes)
 		return cli_usage_error("missing --prefix");
-	return CLI_EXIT_OK;
+	return cli_allowed_check(a->allowed, a->n_allowed, a->prefixes, (unsigned)a->n_prefixes);
 }
 
 static bool ca_cert_make(const struct ca_init_args *a, const uint8_t priv[WF_KEY_LEN],
@@ -393,7 +484,6 @@ static bool ca_cert_make(const struct ca_init_args *a, const uint8_t priv[WF_KEY
 	enum wf_cert_err e;
 
 	memset(c, 0, sizeof(*c));
-	c->version = WF_CERT_VERSION;
 	c->type = WF_CERT_CA;
 	snprintf(c->network, sizeof(c->network), "%s", a->network);
 	snprintf(c->name, sizeof(c->name), "%s", a->network);
@@ -403,6 +493,9 @@ static bool ca_cert_make(const struct ca_init_args *a, const uint8_t priv[WF_KEY
 	c->cipher = a->cipher ? wf_cipher_from_name(a->cipher) : WF_CIPHER_AES256GCM;
 	c->n_prefixes = (uint8_t)a->n_prefixes;
 	memcpy(c->prefixes, a->prefixes, sizeof(a->prefixes[0]) * a->n_prefixes);
+	c->n_allowed = a->n_allowed;
+	memcpy(c->allowed, a->allowed, sizeof(a->allowed[0]) * a->n_allowed);
+	c->version = wf_cert_version(c);
 	if (!wf_random(&c->serial, sizeof(c->serial)) || !wf_cert_sign(c, priv)) {
 		cli_error("signing the CA certificate failed");
 		return false;

@@ -158,6 +158,8 @@ static void print_text(const struct wf_cert *c, const struct check *k, int64_t n
 	if (c->type == WF_CERT_CA)
 		printf("%-12s %s\n", "cipher:", wf_cipher_name(c->cipher));
 	print_list("prefixes:", c->prefixes, c->n_prefixes, false);
+	if (c->type == WF_CERT_CA)
+		print_list("allow-route:", c->allowed, c->n_allowed, false);
 	print_list("addresses:", c->addrs, c->n_addrs, true);
 	print_list("routes:", c->routes, c->n_routes, false);
 	if (c->n_groups) {
@@ -228,6 +230,8 @@ static bool print_json(const struct wf_cert *c, const struct check *k)
 	for (size_t i = 0; groups && i < c->n_groups; i++)
 		cJSON_AddItemToArray(groups, cJSON_CreateString(c->groups[i]));
 	json_prefixes(o, "prefixes", c->prefixes, c->n_prefixes, false);
+	json_prefixes(o, "allowed_routes", c->allowed, c->type == WF_CERT_CA ? c->n_allowed : 0,
+		      false);
 	if (c->type == WF_CERT_CA)
 		cJSON_AddStringToObject(o, "cipher", wf_cipher_name(c->cipher));
 	else

@@ -180,7 +180,20 @@ int cli_node_check(const struct cli_node_req *r);
 /* Load CADIR/ca.key and CADIR/ca.crt and check that they belong together
  * and that the CA certificate is valid now. Prints why not. */
 bool cli_ca_load(const char *dir, struct cli_ca *ca, int64_t now);
+/* The same, for a CA certificate that may be outside its validity (renewing
+ * it): its self-signature and key are still checked. */
+bool cli_ca_load_any_time(const char *dir, struct cli_ca *ca);
 void cli_ca_wipe(struct cli_ca *ca);
+
+/* --- A CA's allowed routes (ca.c), for ca init and ca renew --ca ------- */
+/* Add one --allow-route to list (of *n): a CIDR that overlaps none there.
+ * CLI_EXIT_OK or the exit status after printing the usage error. */
+int cli_allow_route_add(struct wf_prefix *list, uint8_t *n, const char *arg);
+/* Once every option is read: no allowed route inside an overlay prefix (a
+ * usage error: those routes need no allowing); a warning for one outside
+ * private space. */
+int cli_allowed_check(const struct wf_prefix *allowed, unsigned n, const struct wf_prefix *overlay,
+		      unsigned n_overlay);
 /* Build, sign and verify a node certificate for pub, and check it against
  * what the CA signed before (an address held by another node is refused
  * unless r->force). Prints why not. */
@@ -192,6 +205,11 @@ bool cli_node_sign(const struct cli_ca *ca, const struct cli_node_req *r,
  * why) if another node's holds one of its addresses, unless force; notes
  * for routes that cover another node's address. */
 bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t now, bool force);
+/* Would every live certificate CADIR/issued/ holds verify against new_ca as
+ * far as its routes go? Prints each that would not (an error, or a warning
+ * with force); revoked ones (CADIR/revoked.list) are left out. */
+bool cli_issued_routes_check(const struct cli_ca *ca, const struct wf_cert *new_ca, int64_t now,
+			     bool force);
 /* Record a certificate just written. Prints why not. */
 bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c);
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "core/revoke.h"
 #include "store/keyfile.h"
 
 static bool issued_dir(const struct cli_ca *ca, char *buf, size_t len)
@@ -149,6 +150,94 @@ bool cli_issued_check(const struct cli_ca *ca, const struct wf_cert *c, int64_t 
 	}
 	closedir(dp);
 	return report(&f, force);
+}
+
+/* --- A new CA certificate against what the CA signed -------------------- */
+
+/* Live certificates whose routes a new CA certificate would not allow. */
+struct unallowed {
+	const struct wf_cert *new_ca;
+	int64_t now;
+	bool force;
+	struct wf_revoke revoked; /* n = 0 without CADIR/revoked.list */
+	struct wf_cert first;
+	struct wf_prefix first_route;
+	unsigned n;
+};
+
+static void check_routes(struct unallowed *u, const struct wf_cert *c)
+{
+	char s[WF_ADDR_STRLEN], when[32];
+
+	if (c->type != WF_CERT_NODE || c->not_after < u->now ||
+	    wf_revoke_has(&u->revoked, c->serial))
+		return;
+	for (unsigned i = 0; i < c->n_routes; i++) {
+		if (wf_cert_route_allowed(u->new_ca, &c->routes[i]))
+			continue;
+		if (!u->n++) {
+			u->first = *c;
+			u->first_route = c->routes[i];
+		}
+		if (u->force)
+			fprintf(stderr, "weft: %s: warning: %s (serial %016llx, valid until %s) "
+					"routes %s, which the new CA certificate does not allow: "
+					"every node will refuse it (--force)\n",
+				cli_command, c->name, (unsigned long long)c->serial,
+				cli_time_str(c->not_after, when, sizeof(when)),
+				wf_prefix_str(&c->routes[i], false, s, sizeof(s)));
+		return;
+	}
+}
+
+static void load_revoked(const struct cli_ca *ca, struct wf_revoke *r)
+{
+	char path[CLI_PATH_MAX], err[WF_ERR_MAX];
+
+	memset(r, 0, sizeof(*r));
+	if (cli_path(path, sizeof(path), ca->dir, "revoked.list") && cli_exists(path) &&
+	    !wf_revoke_load(path, r, err, sizeof(err))) {
+		fprintf(stderr, "weft: %s: warning: %s; counting every certificate as live\n",
+			cli_command, err);
+		memset(r, 0, sizeof(*r));
+	}
+}
+
+bool cli_issued_routes_check(const struct cli_ca *ca, const struct wf_cert *new_ca, int64_t now,
+			     bool force)
+{
+	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[WF_ERR_MAX], s[WF_ADDR_STRLEN], when[32];
+	static struct unallowed u;
+	struct dirent *de;
+	DIR *dp;
+
+	memset(&u, 0, sizeof(u));
+	u.new_ca = new_ca;
+	u.now = now;
+	u.force = force;
+	if (!issued_dir(ca, dir, sizeof(dir)) || !(dp = opendir(dir)))
+		return true; /* nothing signed yet */
+	load_revoked(ca, &u.revoked);
+	while ((de = readdir(dp))) {
+		struct wf_cert c;
+		size_t n = strlen(de->d_name);
+
+		if (n < 5 || strcmp(de->d_name + n - 4, ".crt") ||
+		    !cli_path(path, sizeof(path), dir, de->d_name))
+			continue;
+		if (wf_cert_load(path, &c, err, sizeof(err)))
+			check_routes(&u, &c);
+	}
+	closedir(dp);
+	if (!u.n || force)
+		return true;
+	cli_error("%s (serial %016llx, valid until %s) routes %s, which the new CA certificate "
+		  "would not allow%s; revoke it or renew it without that route first, or --force",
+		  u.first.name, (unsigned long long)u.first.serial,
+		  cli_time_str(u.first.not_after, when, sizeof(when)),
+		  wf_prefix_str(&u.first_route, false, s, sizeof(s)),
+		  u.n > 1 ? " (and other live certificates: --force lists them)" : "");
+	return false;
 }
 
 bool cli_issued_add(const struct cli_ca *ca, const struct wf_cert *c)

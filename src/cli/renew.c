@@ -4,6 +4,11 @@
  * addresses, routes, groups), a new serial and a new validity, so that
  * renewing never means retyping a node's attributes. The old one must be of
  * this CA; it may have expired.
+ *
+ * weft ca renew --ca: the same for the CA certificate itself (same key,
+ * network, prefixes and cipher), which is also how its allowed routes
+ * change: a narrower list is refused while a live certificate the CA signed
+ * routes what it would no longer allow.
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,11 +17,21 @@
 #include "cli/cli.h"
 #include "store/keyfile.h"
 
-enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_CERT, OPT_OUT, OPT_FORCE };
+enum {
+	OPT_DIR = OPT_CLI_FIRST_FREE,
+	OPT_CERT,
+	OPT_OUT,
+	OPT_FORCE,
+	OPT_CA,
+	OPT_ALLOW_ROUTE,
+	OPT_NO_ALLOW_ROUTE,
+};
 
 static const char renew_usage[] =
     "Usage: weft ca renew --dir CADIR --cert FILE [--valid DURATION] --out FILE\n"
     "                     [--force]\n"
+    "       weft ca renew --dir CADIR --ca [--allow-route CIDR]... [--no-allow-route]\n"
+    "                     [--valid DURATION] [--force]\n"
     "\n"
     "Signs a new certificate with the name, public key, addresses, routes and\n"
     "groups of FILE (a node certificate of this CA, expired or not), valid from\n"
@@ -30,12 +45,22 @@ static const char renew_usage[] =
     "  --out FILE         where to write the new certificate\n"
     "  --force            replace --out even if it is another file than --cert, and\n"
     "                     sign even if another node's certificate holds an address\n"
+    "\n"
+    "With --ca, renews CADIR/ca.crt instead (same key, network, prefixes and\n"
+    "cipher; valid from now), in place. Copy it to every node afterwards.\n"
+    "  --allow-route CIDR the subnets outside the overlay that node certificates\n"
+    "                     may route become exactly those given (repeatable)\n"
+    "  --no-allow-route   none any more (without either, the old list is kept)\n"
+    "  --force            renew even if live certificates route what the new list\n"
+    "                     no longer allows (every node will refuse them)\n"
     "  -h, --help         show this help\n";
 
 struct renew_args {
 	const char *dir, *cert, *out;
 	int64_t valid;
-	bool force;
+	bool force, ca, no_allow;
+	struct wf_prefix allowed[WF_CERT_MAX_ROUTES];
+	uint8_t n_allowed;
 };
 
 static int renew_opt(void *ctx, int opt, const char *arg)
@@ -53,6 +78,14 @@ static int renew_opt(void *ctx, int opt, const char *arg)
 		return cli_parse_duration(arg, &a->valid) ? 0 : cli_duration_error("valid", arg);
 	case OPT_FORCE:
 		a->force = true;
+		return 0;
+	case OPT_CA:
+		a->ca = true;
+		return 0;
+	case OPT_ALLOW_ROUTE:
+		return cli_allow_route_add(a->allowed, &a->n_allowed, arg);
+	case OPT_NO_ALLOW_ROUTE:
+		a->no_allow = true;
 		return 0;
 	default:
 		return cli_usage_error("internal error: option %d", opt);
@@ -110,12 +143,99 @@ static bool load_old(const struct cli_ca *ca, const char *path, struct wf_cert *
 	return true;
 }
 
+/* --- ca renew --ca ------------------------------------------------------ */
+
+/* The CA certificate again: a new serial and validity, and the allowed
+ * routes asked for (or the old ones). */
+static bool ca_renewed(const struct cli_ca *ca, const struct renew_args *a, int64_t now,
+		       struct wf_cert *c)
+{
+	const struct wf_cert *old = &ca->cert;
+	int64_t life = a->valid ? a->valid : old->not_after - old->not_before - CLI_CLOCK_SKEW;
+
+	*c = *old;
+	if (a->n_allowed || a->no_allow) {
+		memset(c->allowed, 0, sizeof(c->allowed));
+		c->n_allowed = a->n_allowed;
+		memcpy(c->allowed, a->allowed, sizeof(a->allowed[0]) * a->n_allowed);
+	}
+	c->not_before = now - CLI_CLOCK_SKEW;
+	c->not_after = now + (life < 3600 ? 3600 : life);
+	if (!wf_random(&c->serial, sizeof(c->serial)) || !wf_cert_sign(c, ca->priv)) {
+		cli_error("signing the CA certificate failed");
+		return false;
+	}
+	if (wf_cert_verify_ca(c, now) != WF_CERT_OK) {
+		cli_error("the new CA certificate does not verify");
+		return false;
+	}
+	return true;
+}
+
+static int renew_ca(const struct renew_args *a, int64_t now)
+{
+	char path[CLI_PATH_MAX], err[WF_ERR_MAX] = "", when[32], list[512];
+	struct cli_ca ca;
+	struct wf_cert c;
+	int rc = CLI_EXIT_FAIL;
+
+	if (!cli_path(path, sizeof(path), a->dir, "ca.crt") || !cli_ca_load_any_time(a->dir, &ca))
+		return CLI_EXIT_FAIL;
+	rc = cli_allowed_check(a->allowed, a->n_allowed, ca.cert.prefixes, ca.cert.n_prefixes);
+	if (rc)
+		goto out;
+	rc = CLI_EXIT_FAIL;
+	if (!ca_renewed(&ca, a, now, &c) || !cli_issued_routes_check(&ca, &c, now, a->force))
+		goto out;
+	if (!wf_cert_save(path, &c, true, err, sizeof(err))) {
+		cli_error("%s", err);
+		goto out;
+	}
+	printf("network %s: wrote %s, serial %016llx, valid until %s; allowed routes: %s\n"
+	       "Copy it to every node's directory (as ca.crt) and restart weft there.\n",
+	       c.network, path, (unsigned long long)c.serial,
+	       cli_time_str(c.not_after, when, sizeof(when)),
+	       c.n_allowed ? cli_prefix_list(c.allowed, c.n_allowed, false, list, sizeof(list))
+			   : "none");
+	rc = CLI_EXIT_OK;
+out:
+	cli_ca_wipe(&ca);
+	return rc;
+}
+
+/* Which options go with which form. */
+static int renew_check(const struct renew_args *a)
+{
+	if (!cli_require(a->dir, "dir"))
+		return CLI_EXIT_USAGE;
+	if (a->ca) {
+		if (a->cert || a->out)
+			return cli_usage_error(
+			    "--ca renews CADIR/ca.crt: it takes no --cert or --out");
+		if (a->no_allow && a->n_allowed)
+			return cli_usage_error(
+			    "--no-allow-route and --allow-route contradict each other");
+		return CLI_EXIT_OK;
+	}
+	if (a->n_allowed || a->no_allow)
+		return cli_usage_error("allowed routes are in the CA certificate: add --ca");
+	if (!cli_require(a->cert, "cert") || !cli_require(a->out, "out"))
+		return CLI_EXIT_USAGE;
+	return CLI_EXIT_OK;
+}
+
 int cmd_ca_renew(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'},	      {"dir", required_argument, NULL, OPT_DIR},
-	    {"cert", required_argument, NULL, OPT_CERT}, {"out", required_argument, NULL, OPT_OUT},
-	    {"valid", required_argument, NULL, OPT_VALID}, {"force", no_argument, NULL, OPT_FORCE},
+	    {"help", no_argument, NULL, 'h'},
+	    {"dir", required_argument, NULL, OPT_DIR},
+	    {"cert", required_argument, NULL, OPT_CERT},
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"valid", required_argument, NULL, OPT_VALID},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"ca", no_argument, NULL, OPT_CA},
+	    {"allow-route", required_argument, NULL, OPT_ALLOW_ROUTE},
+	    {"no-allow-route", no_argument, NULL, OPT_NO_ALLOW_ROUTE},
 	    {NULL, 0, NULL, 0},
 	};
 	struct renew_args a = {0};
@@ -128,8 +248,10 @@ int cmd_ca_renew(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!cli_require(a.dir, "dir") || !cli_require(a.cert, "cert") || !cli_require(a.out, "out"))
-		return CLI_EXIT_USAGE;
+	if ((rc = renew_check(&a)))
+		return rc;
+	if (a.ca)
+		return renew_ca(&a, now);
 	if (!a.force && !same_or_new(a.cert, a.out)) {
 		cli_error("%s exists and is not %s; use --force to replace it", a.out, a.cert);
 		return CLI_EXIT_FAIL;

@@ -35,7 +35,9 @@ enum tag {
 	TAG_ROUTES,
 	TAG_PREFIXES,
 	TAG_GROUPS,
-	TAG_LAST = TAG_GROUPS,
+	TAG_LAST_V1 = TAG_GROUPS,
+	TAG_ALLOWED = 12, /* version 2 */
+	TAG_LAST = TAG_ALLOWED,
 };
 
 #define BIT(t) (1u << (t))
@@ -44,7 +46,7 @@ enum tag {
 	(BIT(TAG_NETWORK) | BIT(TAG_NAME) | BIT(TAG_PUBKEY) | BIT(TAG_SERIAL) |                    \
 	 BIT(TAG_NOT_BEFORE) | BIT(TAG_NOT_AFTER))
 #define REQUIRED_CA   (REQUIRED_ALL | BIT(TAG_CIPHER) | BIT(TAG_PREFIXES))
-#define ALLOWED_CA    REQUIRED_CA
+#define ALLOWED_CA    (REQUIRED_CA | BIT(TAG_ALLOWED))
 #define REQUIRED_NODE (REQUIRED_ALL | BIT(TAG_ADDRS))
 #define ALLOWED_NODE  (REQUIRED_NODE | BIT(TAG_ROUTES) | BIT(TAG_GROUPS))
 
@@ -71,11 +73,18 @@ const char *wf_cert_strerror(enum wf_cert_err e)
 	case WF_CERT_ERR_EXPIRED:
 		return "certificate has expired";
 	case WF_CERT_ERR_ADDRESS:
-		return "certificate has an address or route outside the network's prefixes";
+		return "certificate has an address outside the network's prefixes";
 	case WF_CERT_ERR_CA_EXPIRED:
 		return "CA certificate is outside its validity period";
+	case WF_CERT_ERR_ROUTE:
+		return "certificate routes a subnet outside the overlay that its CA does not allow";
 	}
 	return "unknown certificate error";
+}
+
+uint8_t wf_cert_version(const struct wf_cert *c)
+{
+	return c->type == WF_CERT_CA && c->n_allowed ? WF_CERT_VERSION_2 : WF_CERT_VERSION_1;
 }
 
 bool wf_cert_name_valid(const char *s)
@@ -156,12 +165,16 @@ static const char *check_type(const struct wf_cert *c)
 			return "CA certificate without an overlay prefix";
 		if (c->n_addrs || c->n_routes || c->n_groups)
 			return "CA certificate with node fields";
+		if (c->n_allowed > WF_CERT_MAX_ROUTES)
+			return "too many entries in a list";
+		if (!prefixes_ok(c->allowed, c->n_allowed, false))
+			return "bad or duplicate allowed route";
 		return NULL;
 	}
 	if (c->type == WF_CERT_NODE) {
 		if (!c->n_addrs)
 			return "node certificate without an address";
-		if (c->n_prefixes || c->cipher != WF_CIPHER_NONE)
+		if (c->n_prefixes || c->n_allowed || c->cipher != WF_CIPHER_NONE)
 			return "node certificate with CA fields";
 		return NULL;
 	}
@@ -172,10 +185,14 @@ static const char *check(const struct wf_cert *c)
 {
 	const char *why;
 
-	if (c->version != WF_CERT_VERSION)
-		return "unknown version";
 	if ((why = check_type(c)))
 		return why;
+	/* One spelling per certificate: the lowest version that has its
+	 * fields, so a version 2 certificate without a version 2 field is as
+	 * wrong as a version 1 certificate with one. */
+	if (c->version != wf_cert_version(c))
+		return c->version > WF_CERT_VERSION_MAX ? "unknown version"
+							: "version does not match the fields";
 	if (!name_ok(c->network))
 		return "bad network name";
 	if (!name_ok(c->name))
@@ -319,7 +336,7 @@ size_t wf_cert_encode_tbs(const struct wf_cert *c, uint8_t *out, size_t out_cap)
 	if (check(c))
 		return 0;
 	put(&w, magic, sizeof(magic));
-	put_u8(&w, WF_CERT_VERSION);
+	put_u8(&w, c->version);
 	put_u8(&w, (uint8_t)c->type);
 	put_u8(&w, 0); /* total length, patched below */
 	put_u8(&w, 0);
@@ -335,6 +352,8 @@ size_t wf_cert_encode_tbs(const struct wf_cert *c, uint8_t *out, size_t out_cap)
 	put_prefixes(&w, TAG_ROUTES, c->routes, c->n_routes);
 	put_prefixes(&w, TAG_PREFIXES, c->prefixes, c->n_prefixes);
 	put_groups(&w, c);
+	if (c->type == WF_CERT_CA)
+		put_prefixes(&w, TAG_ALLOWED, c->allowed, c->n_allowed);
 	/* The signature covers the total length, so nothing can be cut off or
 	 * appended without breaking it. */
 	if (w.ok && w.len + WF_SIG_LEN > WF_CERT_MAX_ENCODED)
@@ -477,6 +496,8 @@ static bool get_field(struct wf_cert *c, enum tag t, struct rbuf *r)
 		return get_prefixes(r, c->prefixes, &c->n_prefixes, WF_CERT_MAX_PREFIXES);
 	case TAG_GROUPS:
 		return get_groups(r, c);
+	case TAG_ALLOWED:
+		return get_prefixes(r, c->allowed, &c->n_allowed, WF_CERT_MAX_ROUTES);
 	}
 	return false;
 }
@@ -492,7 +513,7 @@ static enum wf_cert_err decode_header(struct wf_cert *c, const uint8_t *in, size
 		return *why = "bad magic", WF_CERT_ERR_MALFORMED;
 	if (len < 4)
 		return *why = "header cut short", WF_CERT_ERR_TRUNCATED;
-	if (in[3] != WF_CERT_VERSION)
+	if (in[3] < WF_CERT_VERSION_1 || in[3] > WF_CERT_VERSION_MAX)
 		return *why = "unknown version", WF_CERT_ERR_VERSION;
 	if (len < HDR_LEN)
 		return *why = "header cut short", WF_CERT_ERR_TRUNCATED;
@@ -511,9 +532,11 @@ static enum wf_cert_err decode_header(struct wf_cert *c, const uint8_t *in, size
 }
 
 /* The fields between the header and the signature; returns the set of tags
- * seen, or 0 with *why set. */
+ * seen, or 0 with *why set. A tag of a later version than the certificate's
+ * is unknown to it. */
 static unsigned decode_fields(struct wf_cert *c, const uint8_t *in, size_t end, const char **why)
 {
+	unsigned top = c->version >= WF_CERT_VERSION_2 ? TAG_LAST : TAG_LAST_V1;
 	size_t pos = HDR_LEN;
 	unsigned seen = 0, last = 0;
 
@@ -527,8 +550,10 @@ static unsigned decode_fields(struct wf_cert *c, const uint8_t *in, size_t end, 
 		t = in[pos];
 		n = (size_t)in[pos + 1] << 8 | in[pos + 2];
 		pos += FIELD_HDR;
-		if (t < 1 || t > TAG_LAST)
-			return *why = "unknown tag", 0;
+		if (t < 1 || t > top)
+			return *why = t <= TAG_LAST ? "a version 2 field in a version 1 certificate"
+						    : "unknown tag",
+			       0;
 		if (t <= last)
 			return *why = "duplicate or out-of-order tag", 0;
 		if (n > end - pos)
@@ -590,8 +615,10 @@ enum wf_cert_err wf_cert_decode(struct wf_cert *c, const uint8_t *in, size_t len
 bool wf_cert_sign(struct wf_cert *c, const uint8_t ca_priv[WF_KEY_LEN])
 {
 	uint8_t tbs[WF_CERT_MAX_ENCODED];
-	size_t n = wf_cert_encode_tbs(c, tbs, sizeof(tbs));
+	size_t n;
 
+	c->version = wf_cert_version(c);
+	n = wf_cert_encode_tbs(c, tbs, sizeof(tbs));
 	return n && wf_ed25519_sign(c->signature, tbs, n, ca_priv);
 }
 
@@ -620,12 +647,29 @@ enum wf_cert_err wf_cert_verify_ca(const struct wf_cert *ca, int64_t now)
 	return WF_CERT_OK;
 }
 
-static bool inside_network(const struct wf_prefix *p, const struct wf_cert *ca)
+static bool inside_any(const struct wf_prefix *p, const struct wf_prefix *list, unsigned n)
 {
-	for (unsigned i = 0; i < ca->n_prefixes && i < WF_CERT_MAX_PREFIXES; i++)
-		if (wf_prefix_contains(&ca->prefixes[i], p))
+	for (unsigned i = 0; i < n; i++)
+		if (wf_prefix_contains(&list[i], p))
 			return true;
 	return false;
+}
+
+static bool inside_network(const struct wf_prefix *p, const struct wf_cert *ca)
+{
+	unsigned n = ca->n_prefixes;
+
+	return inside_any(p, ca->prefixes, n < WF_CERT_MAX_PREFIXES ? n : WF_CERT_MAX_PREFIXES);
+}
+
+bool wf_cert_route_allowed(const struct wf_cert *ca, const struct wf_prefix *p)
+{
+	unsigned n = ca->n_allowed;
+
+	if (ca->type != WF_CERT_CA)
+		return false;
+	return inside_network(p, ca) ||
+	       inside_any(p, ca->allowed, n < WF_CERT_MAX_ROUTES ? n : WF_CERT_MAX_ROUTES);
 }
 
 static bool addresses_inside(const struct wf_cert *c, const struct wf_cert *ca)
@@ -633,8 +677,17 @@ static bool addresses_inside(const struct wf_cert *c, const struct wf_cert *ca)
 	for (unsigned i = 0; i < c->n_addrs; i++)
 		if (!inside_network(&c->addrs[i], ca))
 			return false;
-	for (unsigned i = 0; i < c->n_routes; i++)
-		if (!inside_network(&c->routes[i], ca))
+	return true;
+}
+
+/* Routes inside the overlay are always allowed; outside it, only inside what
+ * the CA lists. This is checked here, at every node, and not only by `weft
+ * ca sign`: a certificate signed with the CA key by other means (another
+ * tool, an older weft, by hand) gets no further than the CA meant. */
+static bool routes_allowed(const struct wf_cert *c, const struct wf_cert *ca)
+{
+	for (unsigned i = 0; i < c->n_routes && i < WF_CERT_MAX_ROUTES; i++)
+		if (!wf_cert_route_allowed(ca, &c->routes[i]))
 			return false;
 	return true;
 }
@@ -654,6 +707,8 @@ enum wf_cert_err wf_cert_verify_fields(const struct wf_cert *c, const struct wf_
 		return WF_CERT_ERR_EXPIRED;
 	if (!addresses_inside(c, ca))
 		return WF_CERT_ERR_ADDRESS;
+	if (!routes_allowed(c, ca))
+		return WF_CERT_ERR_ROUTE;
 	return WF_CERT_OK;
 }
 

@@ -222,3 +222,60 @@ unsigned wf_overlay_mtu(unsigned underlay, int family, bool overlay_ipv6)
 		mtu = most;
 	return mtu < least ? least : mtu;
 }
+
+/* --- Path MTU probes ------------------------------------------------------- */
+
+size_t wf_pmtu_probe_len(unsigned size, int family)
+{
+	unsigned around = (family == AF_INET6 ? WF_UDP_IP6_OVERHEAD : WF_UDP_IP4_OVERHEAD) +
+			  WF_DATA_OVERHEAD;
+
+	if (size > 65535 || size < around + WF_PMTU_PROBE_MIN)
+		return 0;
+	return size - around;
+}
+
+size_t wf_pmtu_probe_encode(uint32_t seq, unsigned size, int family, uint8_t *out, size_t cap)
+{
+	size_t n = wf_pmtu_probe_len(size, family);
+
+	if (!n || n > cap)
+		return 0;
+	memset(out, 0, n);
+	out[0] = WF_CTL_PMTU_PROBE;
+	wf_put_le32(out + 1, seq);
+	wf_put_le16(out + 5, (uint16_t)size);
+	return n;
+}
+
+bool wf_pmtu_probe_decode(const uint8_t *in, size_t len, int family, uint32_t *seq,
+			  unsigned *size)
+{
+	if (len < WF_PMTU_PROBE_MIN || in[0] != WF_CTL_PMTU_PROBE)
+		return false;
+	*seq = wf_get_le32(in + 1);
+	*size = wf_get_le16(in + 5);
+	if (wf_pmtu_probe_len(*size, family) != len)
+		return false; /* not the size it says: cut, or padded on the way */
+	for (size_t i = WF_PMTU_PROBE_MIN; i < len; i++)
+		if (in[i])
+			return false;
+	return true;
+}
+
+size_t wf_pmtu_ack_encode(uint32_t seq, unsigned size, uint8_t out[WF_PMTU_ACK_LEN])
+{
+	out[0] = WF_CTL_PMTU_ACK;
+	wf_put_le32(out + 1, seq);
+	wf_put_le16(out + 5, (uint16_t)size);
+	return WF_PMTU_ACK_LEN;
+}
+
+bool wf_pmtu_ack_decode(const uint8_t *in, size_t len, uint32_t *seq, unsigned *size)
+{
+	if (len != WF_PMTU_ACK_LEN || in[0] != WF_CTL_PMTU_ACK)
+		return false;
+	*seq = wf_get_le32(in + 1);
+	*size = wf_get_le16(in + 5);
+	return true;
+}

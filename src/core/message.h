@@ -40,7 +40,29 @@ enum wf_ctl_kind {
 	/* 2-8: the gossip core's (core/gossip.h, enum wf_gossip_kind) */
 	WF_CTL_CERT_REQ = 9, /* key(32): send me that member's MEMBER message */
 	WF_CTL_REVOKED = 10, /* the revocation list (core/revoke.h encoding) */
+	WF_CTL_PMTU_PROBE = 11, /* seq(4), size(2), zeros: does a datagram this large pass? */
+	WF_CTL_PMTU_ACK = 12,   /* seq(4), size(2): it did (core/pmtud.h) */
 };
+
+/*
+ * Path MTU probes (docs/protocol.md, "Path MTU probes"). A probe's plaintext
+ * makes, sealed in a control message, an underlay IP packet of exactly size
+ * bytes over family (AF_INET, AF_INET6): the kind, seq and size (little-
+ * endian), then zeros. The answer is 7 bytes: kind, seq, size.
+ */
+enum { WF_PMTU_PROBE_MIN = 7, WF_PMTU_ACK_LEN = 7 };
+/* The plaintext length of a probe making an IP packet of size bytes (0 if
+ * size is too small to hold one). */
+size_t wf_pmtu_probe_len(unsigned size, int family);
+/* The probe into out; returns its length, or 0 (cap too small, size too
+ * small or above 65535). */
+size_t wf_pmtu_probe_encode(uint32_t seq, unsigned size, int family, uint8_t *out, size_t cap);
+/* A probe's plaintext as received over family: its size must be what its
+ * length makes, its padding zeros. */
+bool wf_pmtu_probe_decode(const uint8_t *in, size_t len, int family, uint32_t *seq,
+			  unsigned *size) WF_MUST_CHECK;
+size_t wf_pmtu_ack_encode(uint32_t seq, unsigned size, uint8_t out[WF_PMTU_ACK_LEN]);
+bool wf_pmtu_ack_decode(const uint8_t *in, size_t len, uint32_t *seq, unsigned *size) WF_MUST_CHECK;
 
 /* An endpoint on the wire (MEMBER, gossip records, peers.cache): family
  * (0 none, 4, 6), then the address (4 or 16 bytes) and the port, in network

@@ -32,7 +32,8 @@ python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))
 keys = ["type", "version", "network", "name", "public_key", "serial", "not_before", "not_after",
-        "addresses", "routes", "groups", "prefixes", "cipher", "validity", "verify"]
+        "addresses", "routes", "groups", "prefixes", "allowed_routes", "cipher", "validity",
+        "verify"]
 assert sorted(c) == sorted(keys), sorted(c)
 assert c["type"] == "node" and c["version"] == 1 and c["validity"] == "valid", c
 assert c["addresses"] == ["100.64.0.1", "fd00::1"] and c["routes"] == ["100.65.0.0/16"], c

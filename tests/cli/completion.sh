@@ -79,4 +79,7 @@ includes cert show plain/ -- plain/node.crt
 includes ca sign --pubkey plain/ -- plain/node.crt
 # A value is not an option: nothing offered after --name.
 offers ca sign --name "" --
+offers ca init --allow-route "" --
+# ca renew's --ca is a flag (renew ca.crt), not a file: options follow it.
+includes ca renew --ca --a -- --allow-route
 echo "all completion tests passed ($n cases)"

@@ -5,7 +5,7 @@
 # directory ($T/root, $T/etc) and the hosts played by that one directory:
 # prompts ("admin#", "db1#") are dropped, `ssh HOST 'CMD'` runs CMD here and
 # `scp` copies. What needs a running system (systemctl, journalctl, ping, the
-# daemon: weft up, status, reload; firewalls, package managers and dpkg, jq) is left out
+# daemon: weft up, status, reload; firewalls, routes, resolvers, package managers and dpkg, jq) is left out
 # and counted. Each
 # document must yield a minimum number of weft commands, so that an extraction
 # that breaks fails rather than passes empty. And `make install` into a
@@ -29,7 +29,7 @@ elif path.endswith("README.md"):
     blocks.append("\n".join(l[4:] for l in sec.split("\n") if l.startswith("    ")))
 else:
     blocks = re.findall(r"^```\n(.*?)^```", text, re.S | re.M)
-skip = re.compile(r"^(systemctl|journalctl|ping|sudo|make|apt|dpkg|nft|iptables|ip6tables|ufw|sysctl|"
+skip = re.compile(r"^(systemctl|journalctl|ping|sudo|make|apt|dpkg|nft|iptables|ip6tables|ufw|sysctl|ip|echo|resolvectl|"
                   r"weft (status|up|reload)|weft: |#)")
 for b in blocks:
     b = re.sub(r"\\\n\s*", " ", b)          # continuation lines

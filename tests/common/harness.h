@@ -199,7 +199,7 @@ static inline bool hn_network(void)
 
 	memset(hn_ca_priv, 0xca, sizeof(hn_ca_priv));
 	memset(c, 0, sizeof(*c));
-	c->version = WF_CERT_VERSION;
+	c->version = WF_CERT_VERSION_1;
 	c->type = WF_CERT_CA;
 	snprintf(c->network, sizeof(c->network), "hn");
 	snprintf(c->name, sizeof(c->name), "hn");
@@ -222,7 +222,7 @@ static inline bool hn_node(struct hn_node *n, const char *name, uint8_t seed, co
 
 	memset(n, 0, sizeof(*n));
 	memset(n->priv, seed, sizeof(n->priv));
-	c->version = WF_CERT_VERSION;
+	c->version = WF_CERT_VERSION_1;
 	c->type = WF_CERT_NODE;
 	snprintf(c->network, sizeof(c->network), "hn");
 	snprintf(c->name, sizeof(c->name), "%s", name);

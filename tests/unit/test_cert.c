@@ -28,7 +28,7 @@ static void pfx(struct wf_prefix *p, const char *s)
 static void make_ca(struct wf_cert *c, uint8_t priv[WF_KEY_LEN], const char *network)
 {
 	memset(c, 0, sizeof(*c));
-	c->version = WF_CERT_VERSION;
+	c->version = WF_CERT_VERSION_1;
 	c->type = WF_CERT_CA;
 	snprintf(c->network, sizeof(c->network), "%s", network);
 	snprintf(c->name, sizeof(c->name), "%s", network);
@@ -50,7 +50,7 @@ static void make_node(struct wf_cert *c)
 	uint8_t priv[WF_KEY_LEN];
 
 	memset(c, 0, sizeof(*c));
-	c->version = WF_CERT_VERSION;
+	c->version = WF_CERT_VERSION_1;
 	c->type = WF_CERT_NODE;
 	snprintf(c->network, sizeof(c->network), "testnet");
 	snprintf(c->name, sizeof(c->name), "node-1.example");
@@ -301,7 +301,7 @@ static void build(struct raw *r, const struct dcase *dc)
 
 	r->n = 0;
 	raw_bytes(r, "WFC", 3);
-	raw_u8(r, dc->op == OP_VERSION ? dc->tag : WF_CERT_VERSION);
+	raw_u8(r, dc->op == OP_VERSION ? dc->tag : WF_CERT_VERSION_1);
 	raw_u8(r, dc->op == OP_TYPE ? dc->tag : WF_CERT_NODE);
 	raw_u8(r, 0);
 	raw_u8(r, 0);
@@ -329,7 +329,7 @@ static void test_decode_cases(void **state)
 #define BAD WF_CERT_ERR_MALFORMED
 	static const struct dcase cases[] = {
 		/* 0 */ {OP_NONE, 0, NULL, 0, OK},
-		/* 1 */ {OP_VERSION, 2, NULL, 0, WF_CERT_ERR_VERSION},
+		/* 1 */ {OP_VERSION, 3, NULL, 0, WF_CERT_ERR_VERSION},
 		/* 2 */ {OP_VERSION, 0, NULL, 0, WF_CERT_ERR_VERSION},
 		/* 3 */ {OP_TYPE, 3, NULL, 0, BAD},
 		/* 4 */ {OP_TYPE, WF_CERT_CA, NULL, 0, BAD}, /* node fields in a CA */
@@ -386,6 +386,8 @@ static void test_decode_cases(void **state)
 		/* 49 */ {OP_APPEND, 11, V("\x03" "abc"), BAD},  /* second groups field */
 		/* 50 */ {OP_DROP, 5, NULL, 0, BAD},            /* no not_before */
 		/* 51 */ {OP_REPLACE, 8, V("\x04\x20\x64\x40\x00\x01\x06"), BAD}, /* half entry */
+		/* 52 */ {OP_VERSION, 2, NULL, 0, BAD}, /* a node has no version 2 field */
+		/* 53 */ {OP_VERSION, 255, NULL, 0, WF_CERT_ERR_VERSION},
 	};
 #undef OK
 #undef BAD
@@ -467,7 +469,7 @@ static void test_verify_failures(void **state)
 	enum { N = 12 };
 	static const enum wf_cert_err want[N] = {
 		WF_CERT_ERR_EXPIRED,       WF_CERT_ERR_NOT_YET_VALID, WF_CERT_ERR_NETWORK,
-		WF_CERT_ERR_SIGNATURE,     WF_CERT_ERR_ADDRESS,       WF_CERT_ERR_ADDRESS,
+		WF_CERT_ERR_SIGNATURE,     WF_CERT_ERR_ADDRESS,       WF_CERT_ERR_ROUTE,
 		WF_CERT_ERR_ADDRESS,       WF_CERT_ERR_CA_EXPIRED,    WF_CERT_ERR_CA_EXPIRED,
 		WF_CERT_ERR_TYPE,          WF_CERT_ERR_TYPE,          WF_CERT_ERR_SIGNATURE,
 	};
@@ -489,7 +491,7 @@ static void test_verify_failures(void **state)
 			break;
 		case 3: assert_true(wf_cert_sign(&c, other_priv)); break; /* wrong CA */
 		case 4: pfx(&c.addrs[0], "10.0.0.1"); resign(&c); break;
-		case 5: pfx(&c.routes[0], "100.0.0.0/8"); resign(&c); break; /* wider */
+		case 5: pfx(&c.routes[0], "100.0.0.0/8"); resign(&c); break; /* wider, none allowed */
 		case 6: pfx(&c.addrs[1], "fe80::1"); resign(&c); break;       /* v6 outside */
 		case 7: now = ca.not_after + 1; c.not_after = now + 1; resign(&c); break;
 		case 8: now = ca.not_before - 1; c.not_before = now - 1; resign(&c); break;
@@ -680,7 +682,7 @@ static void test_owns(void **state)
 
 static void test_strerror(void **state)
 {
-	for (int e = WF_CERT_OK; e <= WF_CERT_ERR_CA_EXPIRED; e++) {
+	for (int e = WF_CERT_OK; e <= WF_CERT_ERR_ROUTE; e++) {
 		const char *s = wf_cert_strerror((enum wf_cert_err)e);
 
 		assert_non_null(s);

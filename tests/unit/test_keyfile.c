@@ -29,7 +29,7 @@ static void make_certs(void)
 	uint8_t priv[WF_KEY_LEN];
 
 	memset(&ca, 0, sizeof(ca));
-	ca.version = WF_CERT_VERSION;
+	ca.version = WF_CERT_VERSION_1;
 	ca.type = WF_CERT_CA;
 	snprintf(ca.network, sizeof(ca.network), "net");
 	snprintf(ca.name, sizeof(ca.name), "net");

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Subnets behind a host: the CA allows 10.20.0.0/16, gw's certificate routes
+# it, and a host on that LAN (lan, 10.20.0.5, default route via gw) and a
+# member (a) reach each other through gw, both ways. The member's kernel
+# route for the LAN is added by hand (the daemon does not add routes outside
+# the overlay yet). A member whose certificate routes the LAN under a CA that
+# does not allow it is refused by the others (certificate), so the LAN stays
+# unreachable through it.
+. "$(dirname "$0")/lib.sh.inc"
+. "$(dirname "$0")/mesh.sh.inc"
+need_netns
+need_bin "$WEFT"
+need_cmd ping
+
+ns_create a gw lan
+link_veth a 198.18.0.1/24 gw 198.18.0.2/24
+link_veth gw 10.20.0.1/16 lan 10.20.0.5/16
+ns_exec lan ip route add default via 10.20.0.1       # the return route: gw is its gateway
+ns_exec gw sysctl -qw net.ipv4.ip_forward=1            # this namespace only
+
+mesh_ca --allow-route 10.20.0.0/16
+mesh_node a 1 198.18.0.1
+"$WEFT" node init --dir "$WF_TMP/gw" --ca "$WF_TMP/ca" --name gw --address 100.64.0.2 \
+	--address fd00::2 --route 10.20.0.0/16 --listen 198.18.0.2:51820 \
+	--bootstrap 198.18.0.1:51820 >/dev/null
+echo "$MESH_TIMERS" >>"$WF_TMP/gw/weft.conf"
+mesh_up a
+mesh_up gw
+wait_for 10 peer_up a gw
+wait_for 10 peer_up gw a
+ns_exec a ip route add 10.20.0.0/16 dev weft0
+
+ns_exec a ping -c 3 -i 0.2 -W 2 10.20.0.5                   # member -> LAN host
+ns_exec lan ping -c 3 -i 0.2 -W 2 100.64.0.1                # LAN host -> member
+status_json a | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+gw = next(p for p in d["peers"] if p["name"] == "gw")
+assert gw["routes"] == ["10.20.0.0/16"], gw["routes"]
+' || fail "a does not show gw's route"
+
+# The same certificate under a CA that allows nothing outside the overlay:
+# made with the CA key and refused by a all the same.
+mesh_down gw
+rm -rf "$WF_TMP/gw"
+"$WEFT" ca renew --dir "$WF_TMP/ca" --ca --no-allow-route --force >/dev/null 2>&1
+cp "$WF_TMP/ca/ca.crt" "$WF_TMP/a/ca.crt"
+mesh_down a
+mesh_up a
+"$WEFT" ca renew --dir "$WF_TMP/ca" --ca --allow-route 10.20.0.0/16 >/dev/null
+"$WEFT" node init --dir "$WF_TMP/gw" --ca "$WF_TMP/ca" --name gw2 --address 100.64.0.3 \
+	--route 10.20.0.0/16 --listen 198.18.0.2:51820 --bootstrap 198.18.0.1:51820 >/dev/null
+echo "$MESH_TIMERS" >>"$WF_TMP/gw/weft.conf"
+mesh_up gw
+wait_for 10 grep -q "refused certificate of gw2.*certificate routes a subnet outside the overlay that its CA does not allow" \
+	"${WF_DAEMON_LOG[${MESH_PID[a]}]}"
+ns_exec a ip route replace 10.20.0.0/16 dev weft0
+if ns_quiet a ping -c 2 -W 1 10.20.0.5 >/dev/null; then
+	fail "a reached the LAN through a certificate its CA does not allow"
+fi
+echo "lan-route: ok"
