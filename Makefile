@@ -183,9 +183,11 @@ fuzz-short: $(FUZZ_TARGETS) build-fuzz/selftest/crash
 
 # Everything the suite runs; SAN= builds everything sanitized.  The fuzz
 # smoke run is skipped with NO_FUZZ=1 (the sanitizer pass uses it: the
-# harnesses are already ASan/UBSan builds), the guest's tests with NO_VM=1.
+# harnesses are already ASan/UBSan builds), the guest's tests with NO_VM=1,
+# the package's (it builds its own weft) with NO_PACKAGE=1.
 check: all
-	$(Q)BUILD=$(BUILD) tests/run.sh $(if $(NO_FUZZ),,--fuzz) $(if $(NO_VM),--no-vm)
+	$(Q)BUILD=$(BUILD) tests/run.sh $(if $(NO_FUZZ),,--fuzz) $(if $(NO_VM),--no-vm) \
+		$(if $(NO_PACKAGE),--no-package)
 
 check-vm: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --only vm

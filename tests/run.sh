@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs weft's test suite against the binaries in $BUILD (default build/).
-#   tests/run.sh [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz]
+#   tests/run.sh [--fuzz] [--no-vm] [--no-package] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz]
 #                [--netns 'NN NN ...'] [--jobs N]
 # Prints one line per test and a closing "N passed, N failed, N skipped", and
 # writes each test's time to $BUILD/test-logs/timing.tsv (the slowest are
@@ -12,6 +12,8 @@
 # vm: the tests that need what this machine's kernel lacks (ESP), each in one
 # boot of a QEMU guest (tests/vm/guest.sh, docs/testing.md); --no-vm leaves
 # them out, and says so.
+# --no-package: leaves out systemd/20-package, which builds its own package
+# from the sources (the sanitizer pass: its build would be the plain one).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -21,14 +23,16 @@ only=
 netns_only=
 jobs=${WF_JOBS:-$(nproc)}
 no_vm=0
+no_package=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--fuzz) fuzz=1 ;;
 	--no-vm) no_vm=1 ;;
+	--no-package) no_package=1 ;;
 	--only) only=$2; shift ;;
 	--netns) netns_only=" $2 "; shift ;;
 	--jobs) jobs=$2; shift ;;
-	*) echo "usage: $0 [--fuzz] [--no-vm] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--fuzz] [--no-vm] [--no-package] [--only unit|vectors|sim|cli|netns|systemd|vm|fuzz] [--netns 'NN ...'] [--jobs N]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -133,6 +137,8 @@ fi
 # systemd-nspawn container) and dpkg (docs/testing.md).
 if want systemd; then
 	for t in tests/systemd/[0-9]*.sh; do
+		[ $no_package = 1 ] && [ "${t##*/}" = 20-package.sh ] &&
+			echo "left out: systemd/20-package (--no-package)" && continue
 		[ -f "$t" ] && run "systemd/$(basename "$t" .sh)" bash "$t"
 	done
 fi
