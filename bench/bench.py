@@ -365,14 +365,21 @@ class Plain(Config):
 
 
 class Weft(Config):
-    def __init__(self, w, opts, cipher, offload, workers):
+    """weft between a and b. datapath "userspace" (weft's own path, the TUN device) or
+    "kernel" (the kernel's ESP keyed by weft; n/a where the kernel has no ESP, as the
+    daemon's refusal says)."""
+
+    def __init__(self, w, opts, cipher, offload, workers, datapath="userspace"):
         self.cipher = cipher
         self.offload = offload
         self.workers = workers
+        self.datapath = datapath
         short = {"aes-256-gcm": "aes", "chacha20-poly1305": "chacha"}[cipher]
-        self.name = f"weft-{short}" + ("" if offload else "-nooffload") + ("" if workers == 1 else f"-w{workers}")
+        self.name = ("weft-kernel-" if datapath == "kernel" else "weft-") + short
+        self.name += ("" if offload else "-nooffload") + ("" if workers == 1 else f"-w{workers}")
         super().__init__(w, opts)
         self.use_workers_key = True
+        self.use_datapath_key = True
 
     def label(self):
         return self.name
@@ -399,6 +406,8 @@ class Weft(Config):
             extra += ["tun-offload = no", "udp-gso = no", "udp-gro = no"]
         if self.use_workers_key:
             extra.append(f"workers = {self.workers}")
+        if self.use_datapath_key:
+            extra.append(f"datapath = {self.datapath}")
         for n in "ab":
             with open(f"{self.dir}/{n}/weft.conf", "w") as f:
                 f.write(self.base_conf[n].rstrip("\n") + "\n" + "".join(x + "\n" for x in extra))
@@ -444,8 +453,18 @@ class Weft(Config):
                     self.use_workers_key = False
                     continue
                 raise NotAvailable("n/a (weft has no workers key yet)")
+            if re.search(r"unknown key 'datapath'", refusal):
+                if self.datapath == "userspace" and self.use_datapath_key:
+                    self.use_datapath_key = False  # before the kernel path: userspace only
+                    continue
+                raise NotAvailable("n/a (weft has no datapath key yet)")
+            m = re.search(r"datapath = kernel, but the kernel path cannot run: (.*)", refusal)
+            if m:
+                raise NotAvailable(f"n/a ({m.group(1).strip()})")
             raise Fail("weft up refused: " + " / ".join(l for l in refusal.splitlines()[-3:] if l))
         self.wait_tunnel(10)
+        if self.datapath == "kernel":
+            self.wait_kernel_path(20)
         st = self.status("a") or {}
         node = st.get("node", {})
         offl = node.get("offloads", "?")
@@ -459,7 +478,20 @@ class Weft(Config):
                      + ("offloads default (on)" if self.offload else "tun-offload/udp-gso/udp-gro = no")
                      + (f", workers = {self.workers}" if self.use_workers_key else
                         " (no workers key in this weft: single-threaded)")
-                     + f"; mtu {self.tun_mtu(self.w.ns_a, 'weft0')}; status offloads: {offl}")
+                     + f"; mtu {self.tun_mtu(self.w.ns_a, 'weft0')}; status offloads: {offl}"
+                     + f"; datapath = {self.datapath if self.use_datapath_key else '(no key)'}")
+
+    def wait_kernel_path(self, timeout):
+        """Both ends carry the pair on the kernel path (the first packets of a session
+        take the userspace path until both ends have their SAs)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            if all(any(p.get("path", "").startswith("kernel") for p in (self.status(n) or {}).get("peers", []))
+                   for n in "ab"):
+                return
+            self.w.ping_ok(self.w.ns_a, OVER_B)
+            time.sleep(0.2)
+        raise Fail(f"the pair is not on the kernel path within {timeout}s")
 
     def status(self, n="a"):
         ns = self.w.ns_a if n == "a" else self.w.ns_b
@@ -713,6 +745,8 @@ def all_configs(w, opts):
         for offload in (True, False):
             for workers in (1, 2):
                 cs.append(Weft(w, opts, cipher, offload, workers))
+        # The kernel's ESP, keyed by weft: where the kernel has it (n/a rows otherwise).
+        cs.append(Weft(w, opts, cipher, True, 1, datapath="kernel"))
     cs += [Tinc(w, opts), Nebula(w, opts), WireguardGo(w, opts), Fastd(w, opts), OpenVPN(w, opts)]
     return cs
 

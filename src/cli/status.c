@@ -352,7 +352,7 @@ static void print_sessions(FILE *out, const cJSON *s)
 		max, up, idle, kept);
 }
 
-/* "data path: kernel (ESP in UDP on port 51821, interface weft0-x)", or
+/* "data path: kernel (ESP in UDP on port 51821; interface weft0-x)", or
  * "data path: userspace (the kernel has no ESP for IPv4 (CONFIG_INET_ESP))". */
 static void print_datapath(FILE *out, const cJSON *dp)
 {
@@ -369,10 +369,10 @@ static void print_datapath(FILE *out, const cJSON *dp)
 	jnum(dp, "esp_port", &port);
 	cell_set(iface, jstr(dp, "interface", "?"));
 	if (!strcmp(jstr(dp, "encap", "none"), "udp"))
-		fprintf(out, "data path: kernel (ESP in UDP on port %.0f, interface %s)\n", port, iface);
-	else
-		fprintf(out, "data path: kernel (ESP; ESP in UDP on port %.0f; interface %s)\n", port,
-			iface);
+		fprintf(out, "data path: kernel (ESP in UDP on port %.0f; interface %s)\n", port, iface);
+	else /* what it asks for; it takes ESP in UDP from a peer that wants it */
+		fprintf(out, "data path: kernel (ESP, or ESP in UDP on port %.0f; interface %s)\n",
+			port, iface);
 }
 
 static void print_node(FILE *out, const cJSON *node, int64_t now)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
@@ -213,6 +214,19 @@ static bool setup(struct wf_daemon *d)
 	return interface_up(d) && encap_sockets(d);
 }
 
+/* The kernel's events into the daemon's loop (closing the socket takes
+ * them out again). */
+static bool watch_events(struct wf_daemon *d)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = d->kern.ev_fd};
+
+	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->kern.ev_fd, &ev) < 0) {
+		log_error("epoll_ctl");
+		return false;
+	}
+	return true;
+}
+
 static void close_all(struct wf_kernel *k)
 {
 	close_fd(&k->fd);
@@ -244,6 +258,11 @@ int wf_kernel_start(struct wf_daemon *d)
 		log_info("data path: userspace (the kernel path cannot run: %s)", k->why);
 		return 0;
 	}
+	if (!watch_events(d)) {
+		close_all(k);
+		snprintf(k->why, sizeof(k->why), "cannot watch the kernel's IPsec events");
+		return c->datapath == WF_DATAPATH_KERNEL ? -1 : 0;
+	}
 	bypass_sockets(d);
 	k->on = true;
 	k->why[0] = '\0';
@@ -268,6 +287,7 @@ void wf_kernel_stop(struct wf_daemon *d)
 	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
 		p->esp.rekey |= p->esp.tunnel;
 		wf_kernel_sync(d, p);
+		p->esp.reqid = 0; /* (by_reqid goes below) */
 	}
 	/* Whatever a failed request left behind goes too. */
 	if (wf_xfrm_flush(k->fd, k->if_id, &gone) < 0)
@@ -278,6 +298,77 @@ void wf_kernel_stop(struct wf_daemon *d)
 	k->by_reqid = NULL;
 	k->n_reqid = 0;
 	snprintf(k->why, sizeof(k->why), "stopped");
+}
+
+/* --- Reload ------------------------------------------------------------------------ */
+
+static bool keys_changed(const struct wf_config *a, const struct wf_config *b)
+{
+	return a->datapath != b->datapath || a->esp_udp != b->esp_udp ||
+	       a->esp_port != b->esp_port || strcmp(a->kernel_interface, b->kernel_interface) != 0;
+}
+
+bool wf_kernel_reload_check(const struct wf_daemon *d, const struct wf_config *c, char *msg,
+			    size_t cap)
+{
+	uint32_t if_id = WF_KERNEL_IF_ID_BASE + wf_endpoint_port(&d->node.cfg.listen);
+	char why[WF_XFRM_WHY_LEN] = "";
+	bool v4, v6;
+	int fd;
+
+	if (c->datapath != WF_DATAPATH_KERNEL || !keys_changed(&d->node.cfg, c) ||
+	    (d->kern.on && !strcmp(c->kernel_interface, d->kern.ifname)))
+		return true;
+	fd = wf_xfrm_open();
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "%s", fd == -EPROTONOSUPPORT
+						     ? "the kernel has no xfrm netlink (CONFIG_XFRM_USER)"
+						     : strerror(-fd));
+	} else {
+		listen_families(d, &v4, &v6);
+		if (!(v4 && wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET, if_id, why, sizeof(why))) && v6)
+			wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET6, if_id, why, sizeof(why));
+		close(fd);
+	}
+	if (why[0])
+		snprintf(msg, cap, "%s: datapath = kernel, but the kernel path cannot run: %s",
+			 c->path, why);
+	return !why[0];
+}
+
+void wf_kernel_reload(struct wf_daemon *d, const struct wf_config *c, char *out, size_t cap)
+{
+	struct wf_config *cur = &d->node.cfg;
+	bool was_on = d->kern.on;
+	const char *again = "";
+
+	out[0] = '\0';
+	if (!keys_changed(cur, c))
+		return;
+	wf_kernel_stop(d);
+	cur->datapath = c->datapath;
+	cur->esp_udp = c->esp_udp;
+	cur->esp_port = c->esp_port;
+	memcpy(cur->kernel_interface, c->kernel_interface, sizeof(cur->kernel_interface));
+	if (wf_kernel_start(d) < 0) /* (checked before: the interface, say) */
+		log_warnx("the kernel path cannot run (%s): the userspace path carries everything",
+			  d->kern.why);
+	/* A path that changed: every session made again, on the path both
+	 * ends now want. */
+	if (was_on || d->kern.on) {
+		for (struct wf_peer *p = d->peers.list; p; p = p->next) {
+			p->esp.refused = false;
+			p->esp.rekey = p->session.current != NULL;
+		}
+		again = "; every session made again";
+	}
+	if (d->kern.on)
+		snprintf(out, cap, "data path: kernel (interface %s)%s", d->kern.ifname, again);
+	else if (c->datapath == WF_DATAPATH_USERSPACE)
+		snprintf(out, cap, "data path: userspace (%s)%s", d->kern.why, again);
+	else
+		snprintf(out, cap, "data path: userspace (the kernel path cannot run: %s)%s",
+			 d->kern.why, again);
 }
 
 /* --- Keypairs ------------------------------------------------------------------- */

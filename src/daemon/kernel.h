@@ -85,6 +85,14 @@ int wf_kernel_start(struct wf_daemon *d);
 void wf_kernel_stop(struct wf_daemon *d);
 
 /* What our handshakes to p say (none for a peer the kernel refused). */
+/* weft reload: whether the new configuration's data path can run (a
+ * reload to datapath = kernel on a kernel without it is refused, naming
+ * why in msg), and then the path stopped and started again as it says,
+ * each peer's session made again; out says what runs. */
+bool wf_kernel_reload_check(const struct wf_daemon *d, const struct wf_config *c, char *msg,
+			    size_t cap);
+void wf_kernel_reload(struct wf_daemon *d, const struct wf_config *c, char *out, size_t cap);
+
 struct wf_esp_caps wf_kernel_caps(const struct wf_daemon *d, const struct wf_peer *p);
 /* A new keypair with p, the other end's datapath TLV in caps (NULL: none),
  * with the Split() keys: on the kernel path if the pair is, its ESP keys

@@ -508,21 +508,11 @@ static void teardown(struct wf_daemon *d)
 		close_fd(fds[i]);
 }
 
-/* The kernel data path, if it is to run and can; its events into the loop. */
+/* The kernel data path, if it is to run and can (its events then come
+ * into the loop). */
 static bool setup_kernel(struct wf_daemon *d)
 {
-	struct epoll_event ev = {.events = EPOLLIN};
-
-	if (wf_kernel_start(d) < 0)
-		return false;
-	if (!d->kern.on)
-		return true;
-	ev.data.fd = d->kern.ev_fd;
-	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->kern.ev_fd, &ev) < 0) {
-		log_error("epoll_ctl");
-		return false;
-	}
-	return true;
+	return wf_kernel_start(d) == 0;
 }
 
 /* workers = 0: one per core. */

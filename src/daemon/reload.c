@@ -30,6 +30,7 @@
 #include "daemon/daemon.h"
 #include "daemon/handshake.h"
 #include "daemon/peer.h"
+#include "daemon/kernel.h"
 #include "daemon/reload.h"
 #include "daemon/revoked.h"
 #include "daemon/status.h"
@@ -187,7 +188,7 @@ static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, siz
 	}
 	return load_certs(d, &r->ca, &r->self, msg, cap) &&
 	       wf_revoked_read(d, &r->list, msg, cap) && renewal_not_revoked(d, r, msg, cap) &&
-	       new_bootstrap(d, r, msg, cap);
+	       new_bootstrap(d, r, msg, cap) && wf_kernel_reload_check(d, &r->cfg, msg, cap);
 }
 
 /* Our renewed certificate: every peer gets it by a new handshake now. */
@@ -215,7 +216,7 @@ static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now
 
 /* What the answer says: the renewal, the list held, what waits for a restart. */
 static void say(const struct wf_daemon *d, const struct reload *r, bool renewed, const char *rev,
-		const char *later, char *msg, size_t cap)
+		const char *path, const char *later, char *msg, size_t cap)
 {
 	if (renewed) {
 		char until[WF_UTC_LEN];
@@ -227,6 +228,8 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 	} else {
 		snprintf(msg, cap, "reloaded; %s", rev);
 	}
+	if (path[0])
+		snprintf(msg + strlen(msg), cap - strlen(msg), "; %s", path);
 	if (later[0])
 		snprintf(msg + strlen(msg), cap - strlen(msg), "; at the next restart: %s", later);
 }
@@ -234,7 +237,7 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 /* Everything read_all checked, applied: nothing here can fail. */
 static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, int64_t now)
 {
-	char later[256], rev[WF_ERR_MAX];
+	char later[256], rev[WF_ERR_MAX], path[WF_KERNEL_WHY_LEN + 64];
 	bool renewed = r->self.serial != d->node.self.serial;
 
 	use_bootstrap(d, r);
@@ -250,9 +253,10 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	d->node.ca.not_before = r->ca.not_before;
 	d->node.ca.not_after = r->ca.not_after;
 	wf_revoked_take(d, &r->list, rev, sizeof(rev), now);
+	wf_kernel_reload(d, &r->cfg, path, sizeof(path));
 	if (renewed)
 		renew_self(d, &r->self, now);
-	say(d, r, renewed, rev, later, msg, cap);
+	say(d, r, renewed, rev, path, later, msg, cap);
 }
 
 bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)

@@ -11,7 +11,7 @@
  * datagram as it is.
  *
  *   hsforge --ca ca.crt --cert MEMBER.crt --to IP:PORT [--ts WHEN] [--count N]
- *           [--interval MS] [--flood SECONDS] [--short]
+ *           [--interval MS] [--flood SECONDS] [--short] [--datapath FLAGS]
  *   hsforge --replay FILE --to IP:PORT [--count N] [--interval MS] [--flood SECONDS]
  *
  * --ts: "now" (default), "+MS" or "-MS" (that far from our clock when each is
@@ -19,6 +19,9 @@
  * 1 ns after the one before, so that no two are copies. --flood sends as fast as the socket
  * takes them for SECONDS (in batches, with sendmmsg). --short leaves out the
  * padding, as a sender hoping for an answer larger than its question would.
+ * --datapath adds the DATAPATH TLV with these capability flags (1: the
+ * kernel path, 3: and ESP in UDP, to port 51821), as a kernel-path node's
+ * initiation has it: the responder then derives ESP keys for the keypair.
  * Prints how many datagrams went out. Exit: 0, or 2 on a usage or local error.
  */
 #include <errno.h>
@@ -27,6 +30,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "core/esp.h"
 #include "probe.h"
 
 enum { BATCH = 64 };
@@ -39,9 +43,26 @@ struct forge {
 	bool relative;
 	uint32_t sender;
 	bool short_msg;
+	struct wf_esp_caps caps; /* --datapath: the DATAPATH TLV sent */
 	uint8_t replay[WF_MAX_DATAGRAM];
 	size_t replay_len;
 };
+
+/* The member's certificate, the stamp, the DATAPATH TLV, the padding. */
+static size_t payload_with_caps(const struct forge *f, uint8_t *out, size_t cap)
+{
+	uint8_t enc[WF_CERT_MAX_ENCODED], v[WF_ESP_CAPS_LEN];
+	size_t elen = wf_cert_encode(&f->net.cert, enc, sizeof(enc)), n;
+
+	wf_esp_caps_encode(&f->caps, v);
+	n = elen ? wf_hs_payload_encode(enc, elen, f->ts, out, cap) : 0;
+	n = n ? wf_hs_payload_add(out, n, cap, WF_HS_TLV_DATAPATH, v, sizeof(v)) : 0;
+	if (n && !f->short_msg)
+		n = wf_hs_payload_pad(out, n, cap,
+				      WF_INIT_MIN_LEN - sizeof(struct wf_msg_init) -
+					  WF_NOISE_IX_MSG1_FIXED - WF_INIT_MACS_LEN);
+	return n;
+}
 
 /* One forged initiation: header, e, s (the member's key), payload in clear. */
 static size_t forge_one(struct forge *f, uint8_t *pkt, size_t cap)
@@ -57,8 +78,12 @@ static size_t forge_one(struct forge *f, uint8_t *pkt, size_t cap)
 		f->ts = probe_realtime_ns() + (uint64_t)f->offset_ns;
 	else
 		f->ts++;
-	plen = probe_payload_for(&f->net.cert, f->ts, !f->short_msg, noise + 64,
-				 cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
+	if (f->caps.flags)
+		plen = payload_with_caps(f, noise + 64,
+					 cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
+	else
+		plen = probe_payload_for(&f->net.cert, f->ts, !f->short_msg, noise + 64,
+					 cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
 	return plen ? probe_hs_finish(&f->net, pkt, WF_MSG_HANDSHAKE_INIT, f->sender++, 0,
 				      64 + plen)
 		    : 0;
@@ -142,7 +167,8 @@ int main(int argc, char **argv)
 	    {"to", required_argument, NULL, 't'},	{"ts", required_argument, NULL, 's'},
 	    {"count", required_argument, NULL, 'n'},	{"interval", required_argument, NULL, 'i'},
 	    {"flood", required_argument, NULL, 'f'},	{"replay", required_argument, NULL, 'r'},
-	    {"short", no_argument, NULL, 'S'},		{NULL, 0, NULL, 0},
+	    {"short", no_argument, NULL, 'S'},		{"datapath", required_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *ca = NULL, *cert = NULL, *to = NULL, *ts = "now", *replay = NULL;
 	static struct forge f;
@@ -162,13 +188,14 @@ int main(int argc, char **argv)
 		case 'f': seconds = atoi(optarg); break;
 		case 'r': replay = optarg; break;
 		case 'S': f.short_msg = true; break;
+		case 'd': f.caps.flags = (uint8_t)atoi(optarg); f.caps.port = 51821; break;
 		default: return 2;
 		}
 	}
 	if (!to || !wf_endpoint_parse(&dst, to) || (!replay && (!ca || !cert)) ||
 	    !parse_ts(ts, &f)) {
 		fprintf(stderr, "usage: hsforge --ca F --cert F --to IP:PORT [--ts now|+MS|max|NS] "
-				"[--count N] [--interval MS] [--flood S] [--short]\n"
+				"[--count N] [--interval MS] [--flood S] [--short] [--datapath FLAGS]\n"
 				"       hsforge --replay FILE --to IP:PORT [--count N] [--interval MS] "
 				"[--flood S]\n");
 		return 2;

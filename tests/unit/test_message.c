@@ -19,6 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include "core/esp.h"
 #include "core/message.h"
 #include "core/noise.h"
 #include "weft/wire.h"
@@ -108,6 +109,51 @@ static void test_payload_pad(void **state)
 	assert_int_equal(wf_hs_payload_pad(buf, n, 1000, 1096), 0);
 	/* 45: exactly enough room */
 	assert_int_equal(wf_hs_payload_pad(buf, n, 1096, 1096), 1096);
+}
+
+/* 46-50: the datapath TLV (5): added after the timestamp, before the
+ * padding; decoded as it came, its length left to wf_esp_caps_decode (3
+ * bytes, else "userspace"); the last one counts. */
+static void test_payload_datapath(void **state)
+{
+	const struct wf_esp_caps ours = {WF_ESP_CAP_KERNEL | WF_ESP_CAP_UDP, 51821};
+	uint8_t buf[2048], v[WF_ESP_CAPS_LEN];
+	static const uint8_t short_tlv[] = {1, 1, 0, 0x42, 5, 2, 0, 1, 0};
+	static const uint8_t two[] = {1, 1, 0, 0x42, 5, 3, 0, 3, 0x6d, 0xca, 5, 3, 0, 0xf1, 0, 0};
+	struct wf_hs_payload p;
+	struct wf_esp_caps got;
+	size_t n, m;
+
+	(void)state;
+	setup_cert(sizeof(cert));
+	wf_esp_caps_encode(&ours, v);
+	/* 46: flags, then the port little-endian */
+	assert_memory_equal(v, ((uint8_t[]){3, 0x6d, 0xca}), 3);
+	/* 47: added and padded, it decodes back; the response's 6 bytes more */
+	n = wf_hs_payload_encode(cert, 200, 42, buf, sizeof(buf));
+	m = wf_hs_payload_add(buf, n, sizeof(buf), WF_HS_TLV_DATAPATH, v, sizeof(v));
+	assert_int_equal(m, n + 6);
+	m = wf_hs_payload_pad(buf, m, sizeof(buf), 1096);
+	assert_int_equal(m, 1096);
+	assert_true(wf_hs_payload_decode(&p, buf, m));
+	assert_int_equal(p.datapath_len, 3);
+	assert_true(wf_esp_caps_decode(&got, p.datapath, p.datapath_len));
+	assert_int_equal(got.flags, ours.flags);
+	assert_int_equal(got.port, 51821);
+	/* 48: no room: 0; without the TLV, datapath is NULL */
+	assert_int_equal(wf_hs_payload_add(buf, n, n + 5, WF_HS_TLV_DATAPATH, v, sizeof(v)), 0);
+	assert_true(wf_hs_payload_decode(&p, buf, n));
+	assert_null(p.datapath);
+	/* 49: a value of another length is no capability (the payload stays
+	 * good: the certificate and the rest are taken) */
+	assert_true(wf_hs_payload_decode(&p, short_tlv, sizeof(short_tlv)));
+	assert_int_equal(p.datapath_len, 2);
+	assert_false(wf_esp_caps_decode(&got, p.datapath, p.datapath_len));
+	/* 50: repeated: the last counts; unknown flag bits are dropped */
+	assert_true(wf_hs_payload_decode(&p, two, sizeof(two)));
+	assert_true(wf_esp_caps_decode(&got, p.datapath, p.datapath_len));
+	assert_int_equal(got.flags, WF_ESP_CAP_KERNEL);
+	assert_int_equal(got.port, 0);
 }
 
 /* 4-6: TLVs we do not know are skipped wherever they are; the timestamp is
@@ -537,7 +583,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_payload_round_trip), cmocka_unit_test(test_payload_unknown),
-	    cmocka_unit_test(test_payload_pad),
+	    cmocka_unit_test(test_payload_pad),       cmocka_unit_test(test_payload_datapath),
 	    cmocka_unit_test(test_payload_refused),    cmocka_unit_test(test_payload_truncated),
 	    cmocka_unit_test(test_member_round_trip),  cmocka_unit_test(test_member_length),
 	    cmocka_unit_test(test_member_refused),     cmocka_unit_test(test_prologue),

@@ -128,6 +128,34 @@ static void test_render(void **state)
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "offloads: none; off: udp-gso (x?), tun-tso (?)\n"
 		      "no peers\n");
+	/* 23: the kernel path: its line, and the peers on it ("up, kernel",
+	 * "up (suspect), kernel-udp"); a peer on the userspace path shows none */
+	expect_render(23,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"kernel\","
+		      "\"reason\":\"\",\"interface\":\"weft0-x\",\"encap\":\"none\",\"esp_port\":"
+		      "51821}},\"peers\":[{\"name\":\"b\",\"state\":\"up\",\"path\":\"kernel\"},"
+		      "{\"name\":\"c\",\"state\":\"up\",\"path\":\"kernel-udp\",\"member\":"
+		      "{\"state\":\"suspect\"}},{\"name\":\"d\",\"state\":\"up\",\"path\":"
+		      "\"userspace\"}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "data path: kernel (ESP, or ESP in UDP on port 51821; interface weft0-x)\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE                     HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "b     -          -         up, kernel                never      0 B/0  0 B/0  0      ?\n"
+		      "c     -          -         up (suspect), kernel-udp  never      0 B/0  0 B/0  0      ?\n"
+		      "d     -          -         up                        never      0 B/0  0 B/0  0      ?\n");
+	/* 24: ESP in UDP asked for; 25: the userspace path says why */
+	expect_render(24,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"kernel\","
+		      "\"interface\":\"x\\u001b\",\"encap\":\"udp\",\"esp_port\":4500}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "data path: kernel (ESP in UDP on port 4500; interface x?)\n"
+		      "no peers\n");
+	expect_render(25,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"userspace\","
+		      "\"reason\":\"the kernel has no ESP for IPv4 (CONFIG_INET_ESP)\"}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "data path: userspace (the kernel has no ESP for IPv4 (CONFIG_INET_ESP))\n"
+		      "no peers\n");
 	/* 5: gossip's verdict beside the session's state, unless "alive" (or
 	 * unknown: member null or absent) */
 	expect_render(5,

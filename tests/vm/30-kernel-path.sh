@@ -22,6 +22,13 @@
 #      source that is nobody's (XfrmInNoPols at b) and one that is c's
 #      (XfrmInTmplMismatch at b) are refused, while b's SA counted them
 #   6. revocation of c: a and b remove its SAs and policies
+#   9. (before 6) a ca.crt holder forges initiations claiming c, with the
+#      DATAPATH TLV, from 198.18.30.9: b answers them (its handshakes'
+#      count says so) but adds no SA or policy towards that address, and
+#      c stays on the kernel path
+#  10. (before 6) weft reload moves d to the kernel path (datapath = kernel
+#      in its weft.conf): d and a on it both ways, pinging; and back to
+#      userspace: d's SAs, policies and interface gone, the pair pinging
 #   7. a killed daemon (b, SIGKILL) leaves its SAs; the next start removes
 #      them ("left by an earlier run") and b is back on the kernel path
 #   8. a clean stop (a) leaves no SA, policy or interface of weft's, and a
@@ -33,7 +40,7 @@ fi
 . "$(dirname "$0")/../netns/lib.sh.inc"
 . "$(dirname "$0")/../netns/mesh.sh.inc"
 need_netns
-need_bin "$WEFT"
+need_bin "$WEFT" "$BUILD/tests/hsforge"
 need_cmd ip tcpdump python3 ping
 TOOL=$WF_ROOT/tests/vm/esptool.py
 echo "guest kernel: $(uname -r)"
@@ -45,8 +52,9 @@ rekey-interval = 4s
 log-level = debug"
 
 bridge_create sw
-for i in 1 2 3 4; do
+for i in 1 2 3 4 9; do # e (.9) runs no weft: the forger of check 9
 	n=$(echo abcd | cut -c$i)
+	[ $i = 9 ] && n=e
 	ns_create "$n"
 	bridge_attach sw "$n" "$NET.$i/24" >/dev/null
 	ns_quiet "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
@@ -236,6 +244,46 @@ echo "XfrmInNoPols $nopols -> $(xfrm_stat b XfrmInNoPols)," \
 [ "$(xfrm_stat b XfrmInTmplMismatch)" -gt "$mismatch" ] ||
 	fail "5: c's address from a not refused by b's kernel (template)"
 echo "check 5 passed"
+
+# --- 9. forged initiations make nothing in the kernel ----------------------------
+# e holds ca.crt and c's certificate, not c's key. Each initiation asks b
+# for a kernel-path session; an answer (and ESP keys derived) would be
+# fine, an SA or policy for a keypair nobody proved would not.
+ans0=$(status_field b 'd["handshakes"]["answered"]')
+ns_exec e "$BUILD/tests/hsforge" --ca "$WF_TMP/ca/ca.crt" --cert "$WF_TMP/c/node.crt" \
+	--to $NET.2:51820 --datapath 1 --count 40 --interval 25 >/dev/null || fail "9: hsforge"
+wait_until 30 '[ "$(status_field b "d[\"handshakes\"][\"answered\"]")" -gt "$ans0" ]' ||
+	fail "9: b answered none of the forged initiations (nothing shown)"
+echo "b answered $(($(status_field b 'd["handshakes"]["answered"]') - ans0)) initiations"
+[ -z "$(our_sas b "$NET.9")" ] || fail "9: b added an SA for a forged initiation: $(our_sas b "$NET.9" | head -n 1)"
+[ -z "$(our_policies b "$NET.9")" ] || fail "9: b added a policy towards the forger"
+path_is b c kernel-udp || fail "9: b has c on $(path_of b c) after the forgeries"
+ns_exec b ping -c 2 -i 0.2 -w 30 100.64.0.3 >/dev/null || fail "9: b cannot ping c"
+echo "check 9 passed"
+
+# --- 10. weft reload changes the path ------------------------------------------------
+sed -i 's/^datapath = userspace$/datapath = kernel/' "$WF_TMP/d/weft.conf"
+out=$(ns_quiet d "$WEFT" reload --dir "$WF_TMP/d" 2>&1) || fail "10: reload to kernel: $out"
+echo "d: $out"
+grep -qF "data path: kernel (interface weft0-x); every session made again" <<<"$out" ||
+	fail "10: the reload does not say the kernel path runs"
+for xy in "d a" "a d" "d b"; do
+	set -- $xy
+	wait_for 60 path_is $1 $2 kernel || fail "10: $1 has $2 on $(path_of $1 $2) after the reload"
+done
+ns_exec d ping -c 3 -i 0.2 -w 30 100.64.0.1 >/dev/null || fail "10: d cannot ping a on the kernel path"
+sed -i 's/^datapath = kernel$/datapath = userspace/' "$WF_TMP/d/weft.conf"
+out=$(ns_quiet d "$WEFT" reload --dir "$WF_TMP/d" 2>&1) || fail "10: reload to userspace: $out"
+echo "d: $out"
+grep -qF "data path: userspace (datapath = userspace in weft.conf); every session made again" \
+	<<<"$out" || fail "10: the reload does not say the userspace path runs"
+[ -z "$(our_sas d)" ] || fail "10: d's SAs outlived the kernel path: $(our_sas d | head -n 1)"
+[ -z "$(our_policies d)" ] || fail "10: d's policies outlived the kernel path"
+! ns_quiet d ip link show weft0-x 2>/dev/null || fail "10: d's interface outlived the kernel path"
+wait_for 60 path_is a d userspace || fail "10: a has d on $(path_of a d) after d's reload"
+wait_until 60 '[ -z "$(our_sas a "$NET.4")" ]' || fail "10: a holds SAs with d after d left the path"
+ns_exec d ping -c 3 -i 0.2 -w 30 100.64.0.1 >/dev/null || fail "10: d cannot ping a after the reload"
+echo "check 10 passed"
 
 # --- 6. revocation ------------------------------------------------------------------
 "$WEFT" ca revoke --dir "$WF_TMP/ca" --name c >/dev/null || fail "ca revoke"
