@@ -71,7 +71,7 @@ run() {
 			status=fail
 			echo "FAIL  $name (exit $rc, ${secs}s)"
 			# The reason first: daemon logs dumped at cleanup can bury it.
-			grep -m 5 -E '^(FAIL|wait_for|\[  (FAILED|ERROR) )' "$log" | sed 's/^/    /'
+			grep -m 5 -E '^(FAIL|check FAIL|wait_for|\[  (FAILED|ERROR) )' "$log" | sed 's/^/    /'
 			echo "    last lines of $log:"
 			tail -n 40 "$log" | sed 's/^/    /'
 		fi

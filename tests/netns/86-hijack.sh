@@ -93,14 +93,39 @@ echo "== 4. control: a newer certificate for x (x reinstalled) takes the address
 "$WEFT" ca sign --dir "$WF_TMP/ca" --pubkey "$WF_TMP/xnew/node.pub" --name x \
 	--address 100.64.0.2 --not-before $((now + 1)) --out "$WF_TMP/xnew/node.crt" >/dev/null
 while [ "$(date +%s)" -le $((now + 1)) ]; do sleep 0.2; done
-ns_exec a "$PROBE" --ca "$CA" --cert "$WF_TMP/xnew/node.crt" --key "$WF_TMP/xnew/node.key" \
-	--to 198.18.10.1:51820 --prove || fail "v refused the newer certificate"
-wait_for 5 sh -c "! ip netns exec $(ns_name v) ping -c 1 -W 1 100.64.0.2 >/dev/null" ||
-	fail "a newer certificate for x's name did not take the address"
-grep -q "100.64.0.2 now goes to x" "${WF_LOGS[0]}" || fail "v did not log the move"
+# The reinstalled x runs, as a real one would (a probe that proves the key
+# and exits is soon suspect at v, and a node that first hears of a stranger
+# as suspect rightly ignores it: a loaded machine lost that race once). It
+# cannot reach m (nftables in its namespace), so m can learn of it only
+# from v's gossip, and fetch its certificate from v.
+ns_exec a nft add table inet wfblock
+ns_exec a nft add chain inet wfblock out "{ type filter hook output priority 0; }"
+ns_exec a nft add rule inet wfblock out ip daddr 198.18.10.3 drop
+cp "$CA" "$WF_TMP/xnew/ca.crt"
+printf 'name = x\nlisten = 198.18.10.9:51820\nbootstrap = 198.18.10.1:51820\n%s\n' \
+	"$MESH_TIMERS" >"$WF_TMP/xnew/weft.conf"
+xnew_serial=$("$WEFT" cert show --json "$WF_TMP/xnew/node.crt" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+state_of_new() { # state_of_new NODE: the state of NODE's peer with xnew's certificate
+	status_field "$1" "([p['state'] for p in d['peers'] if p.get('serial') == '$xnew_serial'] + ['absent'])[0]"
+}
+mesh_up xnew a
+wait_for 20 grep -q "100.64.0.2 now goes to x" "${WF_LOGS[0]}" ||
+	fail "a newer certificate for x's name did not take the address at v"
+wait_for 20 sh -c "[ \"\$(ip netns exec $(ns_name a) $WEFT status --dir $WF_TMP/xnew --json |
+	python3 -c 'import json,sys; print([p[\"state\"] for p in json.load(sys.stdin)[\"peers\"] if p[\"name\"] == \"v\"])')\" = \"['up']\" ]" ||
+	fail "the reinstalled x has no session with v"
 # m never saw the newer certificate in a handshake, but v's gossip tells of
 # the new key and m fetches its certificate: a member's newer certificate
 # holds its address before it is proven (protocol.md, "Unproven initiations").
-wait_for 20 grep -q "100.64.0.2 now goes to x" "${WF_LOGS[2]}" ||
+# (What m did about the new key is shown if it fails.)
+t0=$SECONDS
+if ! wait_for 40 grep -q "100.64.0.2 now goes to x" "${WF_LOGS[2]}"; then
+	echo "m's peers named x: $(status_field m "[(p.get('serial'), p['state'], p.get('member')) for p in d['peers'] if p['name'] == 'x']")"
+	echo "m's gossip: $(status_field m 'd["node"]["gossip"]')"
 	fail "m did not learn the newer certificate from the mesh"
+fi
+echo "m took the newer certificate from v's gossip after $((SECONDS - t0)) s"
+[ "$(state_of_new m)" != up ] || fail "m had a session with the reinstalled x: the test's block failed"
+mesh_down xnew
 echo "old certificates: no hijack"
