@@ -40,8 +40,9 @@ ifneq ($(WEFT_VERSION),)
 ALL_CFLAGS += -DWEFT_VERSION='"$(WEFT_VERSION)"'
 endif
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(SANFLAGS) $(LDFLAGS)
-# ldns: the DNS responder's wire format (src/core/dns.c, the only user).
-LIBS    := -lcrypto -lcjson -lldns -lpthread -lm
+# ldns: the DNS responder's wire format (src/core/dns.c, the only user);
+# libmicrohttpd: HTTP for /metrics (src/daemon/exporter.c, the only user).
+LIBS    := -lcrypto -lcjson -lldns -lmicrohttpd -lpthread -lm
 
 ifeq ($(V),1)
 Q :=

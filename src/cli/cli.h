@@ -21,9 +21,7 @@
 #include "common/addr.h"
 #include "core/cert.h"
 
-#ifndef WEFT_VERSION
-#define WEFT_VERSION "0.1.0"
-#endif
+#include "weft/version.h"
 
 enum {
 	CLI_EXIT_OK = 0,

@@ -336,6 +336,14 @@ static bool set_kernel_interface(struct parser *p, const char *key, const char *
 	return name_interface(p, key, v, p->cfg->kernel_interface);
 }
 
+static bool set_metrics(struct parser *p, const char *key, const char *v)
+{
+	if (!wf_endpoint_parse(&p->cfg->metrics, v) || !wf_endpoint_port(&p->cfg->metrics))
+		return fail(p, "bad metrics address '%s' (expected IP:PORT, e.g. 100.64.0.1:9821)", v);
+	p->cfg->has_metrics = true;
+	return true;
+}
+
 static bool set_private_key(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, p->cfg->private_key);
@@ -440,6 +448,7 @@ static const struct key keys[] = {
 	{"esp-encap", set_esp_encap, false},
 	{"esp-port", set_esp_port, false},
 	{"kernel-interface", set_kernel_interface, false},
+	{"metrics", set_metrics, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 

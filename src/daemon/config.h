@@ -72,6 +72,9 @@ struct wf_config {
 	bool esp_udp;
 	uint16_t esp_port;
 	char kernel_interface[IFNAMSIZ];
+	/* Where GET /metrics is served (docs/metrics.md); off unless set. */
+	bool has_metrics;
+	union wf_endpoint metrics;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -30,6 +30,7 @@
 #include "daemon/config.h"
 #include "daemon/handshake.h"
 #include "daemon/index.h"
+#include "daemon/exporter.h"
 #include "daemon/kernel.h"
 #include "daemon/peer.h"
 #include "daemon/worker.h"
@@ -135,6 +136,7 @@ struct wf_daemon {
 	struct wf_members mem;
 	struct wf_dataplane dp;
 	struct wf_kernel kern; /* the kernel data path (kernel.c) */
+	struct wf_exporter exp; /* GET /metrics (exporter.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;
 	uint64_t drops[WF_DROP_MAX]; /* node-wide, from any thread */

@@ -422,6 +422,8 @@ static bool run(struct wf_daemon *d)
 				wf_control_handle(d->control);
 			else if (fd == d->kern.ev_fd)
 				wf_kernel_events(d);
+			else if (fd == d->exp.fd)
+				wf_exporter_run(d);
 			/* the wake_fd: read by wf_ctl_drain */
 		}
 		now = wf_now_ms();
@@ -431,6 +433,7 @@ static bool run(struct wf_daemon *d)
 		if (now - d->last_tick_ms >= TICK_MS) {
 			d->last_tick_ms = now;
 			wf_timers_tick(d, now);
+			wf_exporter_run(d); /* its connections' timeouts */
 		}
 	}
 	return true;
@@ -442,6 +445,7 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 	wf_session_limits_default(&d->node.limits, d->node.cfg.rekey_interval_ms);
 	d->peers.unproven_max = WF_UNPROVEN_MAX;
 	d->kern.fd = d->kern.ev_fd = d->kern.encap_fd[0] = d->kern.encap_fd[1] = -1;
+	d->exp.fd = -1;
 	return d->node.self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
 	       wf_members_init(d, wf_now_ms());
 }
@@ -484,7 +488,8 @@ static void close_fd(int fd)
 static void teardown(struct wf_daemon *d)
 {
 	/* The kernel's state first (it follows the peers), then the workers:
-	 * nothing is freed under them. */
+	 * nothing is freed under them. No more scrapes before that. */
+	wf_exporter_stop(d);
 	wf_kernel_stop(d);
 	wf_threads_stop(d);
 	if (d->control)
@@ -588,7 +593,7 @@ int wf_daemon_run(const char *dir)
 	if (!setup_bootstrap(d) || !wf_udp_setup(d, udp, n) || !setup_tun(d, tun, n) ||
 	    !setup_events(d))
 		goto out_fds;
-	if (!setup_workers(d, tun, udp, n) || !setup_kernel(d))
+	if (!setup_workers(d, tun, udp, n) || !setup_kernel(d) || !wf_exporter_start(d))
 		goto out;
 	log_offloads(d);
 	d->node.started_ms = wf_now_ms();

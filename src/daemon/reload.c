@@ -55,6 +55,8 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"ca", strcmp(a->ca, b->ca) != 0},
 	    {"control", strcmp(a->control, b->control) != 0},
 	    {"name", strcmp(a->name, b->name) != 0},
+	    {"metrics", a->has_metrics != b->has_metrics ||
+			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
 	};
 
 	out[0] = '\0';
