@@ -336,6 +336,13 @@ static bool set_kernel_interface(struct parser *p, const char *key, const char *
 	return name_interface(p, key, v, p->cfg->kernel_interface);
 }
 
+static bool set_log_format(struct parser *p, const char *key, const char *v)
+{
+	if (!wf_log_format_parse(v, &p->cfg->log_format))
+		return fail(p, "bad log-format '%s' (auto, text, journal or json)", v);
+	return true;
+}
+
 static bool set_metrics(struct parser *p, const char *key, const char *v)
 {
 	if (!wf_endpoint_parse(&p->cfg->metrics, v) || !wf_endpoint_port(&p->cfg->metrics))
@@ -436,6 +443,7 @@ static const struct key keys[] = {
 	{"ca", set_ca, false},
 	{"control", set_control, false},
 	{"log-level", set_log_level, false},
+	{"log-format", set_log_format, false},
 	{"rekey-interval", set_rekey, false},
 	{"keepalive-interval", set_keepalive, false},
 	{"handshake-timeout", set_handshake_timeout, false},

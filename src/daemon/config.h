@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/addr.h"
+#include "common/log.h"
 
 enum {
 	WF_CONFIG_MAX_BOOTSTRAP = 64,
@@ -72,6 +73,9 @@ struct wf_config {
 	bool esp_udp;
 	uint16_t esp_port;
 	char kernel_interface[IFNAMSIZ];
+	/* The log's lines: auto (journal under systemd, text otherwise), text,
+	 * journal or json (common/log.h). */
+	enum wf_log_format log_format;
 	/* Where GET /metrics is served (docs/metrics.md); off unless set. */
 	bool has_metrics;
 	union wf_endpoint metrics;

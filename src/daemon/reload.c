@@ -246,6 +246,9 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	restart_keys(&d->node.cfg, &r->cfg, later, sizeof(later));
 	wf_log_set_level(r->cfg.log_level);
 	d->node.cfg.log_level = r->cfg.log_level;
+	if (r->cfg.log_format != d->node.cfg.log_format)
+		wf_log_set_format(r->cfg.log_format);
+	d->node.cfg.log_format = r->cfg.log_format;
 	d->node.cfg.keepalive_interval_ms = r->cfg.keepalive_interval_ms;
 	d->node.cfg.handshake_timeout_ms = r->cfg.handshake_timeout_ms;
 	d->node.cfg.full_mesh_max = r->cfg.full_mesh_max;

@@ -120,6 +120,23 @@ s2=$(serial_of "$WF_TMP/b/node.crt")
 kill -HUP "${MESH_PID[b]}"
 wait_for 10 a_sees "$s2" || fail "SIGHUP did not hand a the renewed certificate"
 
+# log-format = json, taken by a reload: the lines after it are JSON objects
+# (time, level, msg), the answer's line among them.
+echo "log-format = json" >>"$WF_TMP/b/weft.conf"
+out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload to JSON logs failed: $out"
+blog=${WF_DAEMON_LOG[${MESH_PID[b]}]}
+wait_for 10 grep -q '"msg":"reloaded' "$blog" || fail "no JSON line after the reload"
+python3 - "$blog" <<'PY' || fail "the log after the reload is not JSON lines"
+import json, sys
+lines = open(sys.argv[1], errors="replace").read().splitlines()
+first = max(i for i, l in enumerate(lines) if "reloaded" in l and l.startswith("{"))
+for l in lines[first:]:
+    o = json.loads(l)
+    assert set(o) == {"time", "level", "msg"}, o
+    assert o["level"] in ("error", "warning", "info", "debug"), o
+print("JSON lines from the reload on:", len(lines) - first, "; e.g.", lines[first][:100])
+PY
+
 bg_wait "$send_pid" || fail "the sender failed"
 wait "$recv_pid" || fail "the receiver failed"
 sent=$(tail -n 1 "$send_log") got=$(tail -n 1 "$recv_log")

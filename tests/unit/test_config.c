@@ -141,6 +141,11 @@ static const struct {
 	/* 66 */ {BASE "kernel-interface = a/b\n", P ":3: bad kernel-interface name 'a/b'"},
 	/* 67 */ {BASE "kernel-interface = abcdefghijklmnop\n",
 		  P ":3: kernel-interface name 'abcdefghijklmnop' is too long (max 15 characters)"},
+	/* 68 */ {BASE "log-format = yaml\n", P ":3: bad log-format 'yaml' (auto, text, journal or json)"},
+	/* 69 */ {BASE "metrics = 100.64.0.1\n",
+		  P ":3: bad metrics address '100.64.0.1' (expected IP:PORT, e.g. 100.64.0.1:9821)"},
+	/* 70 */ {BASE "metrics = 100.64.0.1:0\n",
+		  P ":3: bad metrics address '100.64.0.1:0' (expected IP:PORT, e.g. 100.64.0.1:9821)"},
 };
 
 static void test_bad(void **state)
@@ -203,6 +208,23 @@ static void test_datapath_keys(void **state)
 	assert_true(parse(BASE "interface = abcdefghijklmn\nkernel-interface = k0\n"));
 	assert_string_equal(cfg.kernel_interface, "k0");
 	assert_true(parse("name = a\nlisten = 198.18.0.1:65535\ndatapath = userspace\n"));
+}
+
+/* log-format and metrics: taken, and their defaults (auto; off). */
+static void test_ops_keys(void **state)
+{
+	(void)state;
+	assert_true(parse(BASE));
+	assert_int_equal(cfg.log_format, WF_LOG_FORMAT_AUTO);
+	assert_false(cfg.has_metrics);
+	assert_true(parse(BASE "log-format = json\nmetrics = [fd00::1]:9821\n"));
+	assert_int_equal(cfg.log_format, WF_LOG_FORMAT_JSON);
+	assert_true(cfg.has_metrics);
+	assert_int_equal(wf_endpoint_port(&cfg.metrics), 9821);
+	assert_int_equal(cfg.metrics.sa.sa_family, AF_INET6);
+	assert_true(parse(BASE "log-format = journal\nmetrics = 127.0.0.1:9821\n"));
+	assert_int_equal(cfg.log_format, WF_LOG_FORMAT_JOURNAL);
+	assert_int_equal(cfg.metrics.sa.sa_family, AF_INET);
 }
 
 static void test_all_keys(void **state)
@@ -450,6 +472,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_datapath_keys),
+		cmocka_unit_test(test_ops_keys),
 		cmocka_unit_test(test_node_init_format),
 		cmocka_unit_test(test_whitespace_comments_crlf),
 		cmocka_unit_test(test_durations),
