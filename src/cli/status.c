@@ -5,6 +5,7 @@
  * is forgiving about missing fields (an older or newer daemon may omit some)
  * but refuses a document of another major version.
  */
+#include <stdarg.h>
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -606,6 +607,102 @@ char *wf_status_query(const char *path, const char *request, char *err, size_t e
 	return resp;
 }
 
+/* --- --check: one line and an exit status for a monitoring system ------------ */
+
+/* The worst of what was found; the line says each. */
+struct check {
+	int level; /* WF_CHECK_OK .. WF_CHECK_UNKNOWN */
+	char text[1024];
+};
+
+static void check_add(struct check *c, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void check_add(struct check *c, int level, const char *fmt, ...)
+{
+	size_t used = strlen(c->text);
+	va_list ap;
+
+	if (level > c->level)
+		c->level = level;
+	if (used && used < sizeof(c->text) - 2)
+		used += (size_t)snprintf(c->text + used, sizeof(c->text) - used, "; ");
+	va_start(ap, fmt);
+	if (used < sizeof(c->text))
+		vsnprintf(c->text + used, sizeof(c->text) - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Peers: all up is OK, some not up a warning, none up critical. Idle peers
+ * (sessions on demand) are not expected up. */
+static void check_peers(struct check *c, const cJSON *peers, unsigned *up, unsigned *n)
+{
+	char down[512] = "", name[CELL];
+	const cJSON *p;
+	unsigned listed = 0;
+
+	*up = *n = 0;
+	cJSON_ArrayForEach(p, peers)
+	{
+		const char *state = jstr(p, "state", "?");
+
+		if (!strcmp(state, "idle"))
+			continue;
+		(*n)++;
+		if (!strcmp(state, "up")) {
+			(*up)++;
+			continue;
+		}
+		cell_set(name, jstr(p, "name", "?"));
+		if (listed++ < 5)
+			snprintf(down + strlen(down), sizeof(down) - strlen(down), "%s%s (%s)",
+				 listed > 1 ? ", " : "", name, state);
+	}
+	if (*up < *n)
+		check_add(c, *up ? WF_CHECK_WARNING : WF_CHECK_CRITICAL,
+			  "%u of %u peers up; not up: %s%s", *up, *n, down, listed > 5 ? ", ..." : "");
+	else
+		check_add(c, WF_CHECK_OK, "%u of %u peers up", *up, *n);
+}
+
+static void check_expiry(struct check *c, const cJSON *node, const char *key, const char *what,
+			 int64_t now)
+{
+	int64_t t;
+
+	if (!jtime(node, key, &t))
+		return;
+	if (t <= now)
+		check_add(c, WF_CHECK_CRITICAL, "the %s certificate expired", what);
+	else if (t - now <= WARN_DAYS * 86400)
+		check_add(c, WF_CHECK_WARNING, "the %s certificate expires in %lldd", what,
+			  (long long)((t - now) / 86400));
+}
+
+int wf_status_check(FILE *out, const char *json, int64_t now)
+{
+	static const char *const names[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *node = cJSON_GetObjectItemCaseSensitive(root, "node");
+	struct check c = {0};
+	unsigned up = 0, n = 0;
+	double v = 0;
+
+	if (!cJSON_IsObject(node) || !jnum(root, "version", &v) || v != STATUS_VERSION) {
+		const char *e = jstr(root, "error", "the daemon's answer is not a status weft knows");
+		char text[CELL];
+
+		cell_set(text, e);
+		check_add(&c, WF_CHECK_UNKNOWN, "%s", text);
+	} else {
+		check_peers(&c, cJSON_GetObjectItemCaseSensitive(root, "peers"), &up, &n);
+		check_expiry(&c, node, "not_after", "node", now);
+		check_expiry(&c, node, "ca_not_after", "CA", now);
+	}
+	fprintf(out, "%s: %s | peers_up=%u peers=%u\n", names[c.level], c.text, up, n);
+	cJSON_Delete(root);
+	return c.level;
+}
+
 /* --json: pretty-printed when it parses, as received otherwise. */
 static int print_json(const char *resp)
 {
@@ -623,7 +720,7 @@ static int print_json(const char *resp)
 }
 
 static const char status_usage[] =
-	"Usage: weft status [--dir NODEDIR] [--socket PATH] [--json]\n"
+	"Usage: weft status [--dir NODEDIR] [--socket PATH] [--json | --check]\n"
 	"\n"
 	"Shows the running daemon's node, peers, sessions and drop counters.\n"
 	"\n"
@@ -631,9 +728,13 @@ static const char status_usage[] =
 	"                     weft.conf (default: the one node directory in /etc/weft)\n"
 	"  --socket PATH      the control socket (overrides weft.conf)\n"
 	"  --json             print the daemon's JSON (see docs/status-json.md)\n"
+	"  --check            one line for a monitoring system, and its exit status:\n"
+	"                     0 OK (every peer up), 1 WARNING (some peer not up, or a\n"
+	"                     certificate ends within 30 days), 2 CRITICAL (no peer up,\n"
+	"                     a certificate expired, or no daemon answers), 3 UNKNOWN\n"
 	"  -h, --help         show this help\n";
 
-enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_SOCKET, OPT_JSON };
+enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_SOCKET, OPT_JSON, OPT_CHECK };
 
 /*
  * Without --dir: WEFT_CONFIG_ROOT (default /etc/weft) itself if it holds a
@@ -702,15 +803,17 @@ bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t 
 
 struct status_args {
 	const char *dir, *sock;
-	bool json;
+	bool json, check;
 };
 
 static int status_opt(void *ctx, int opt, const char *arg)
 {
 	struct status_args *a = ctx;
 
-	if (opt == OPT_JSON) {
-		a->json = true;
+	if (opt == OPT_JSON || opt == OPT_CHECK) {
+		*(opt == OPT_JSON ? &a->json : &a->check) = true;
+		if (a->json && a->check)
+			return cli_usage_error("--json and --check go alone");
 		return 0;
 	}
 	if (opt == OPT_DIR)
@@ -725,6 +828,7 @@ int cmd_status(int argc, char **argv)
 		{"dir", required_argument, NULL, OPT_DIR},
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"check", no_argument, NULL, OPT_CHECK},
 		{NULL, 0, NULL, 0},
 	};
 	struct status_args a = {0};
@@ -738,9 +842,18 @@ int cmd_status(int argc, char **argv)
 	if (!wf_status_socket_path(a.dir, a.sock, path, sizeof(path)))
 		return CLI_EXIT_FAIL;
 	resp = wf_status_query(path, "status", err, sizeof(err));
+	if (!resp && a.check) {
+		printf("CRITICAL: %s\n", err);
+		return WF_CHECK_CRITICAL;
+	}
 	if (!resp) {
 		cli_error("%s", err);
 		return CLI_EXIT_FAIL;
+	}
+	if (a.check) {
+		rc = wf_status_check(stdout, resp, (int64_t)time(NULL));
+		free(resp);
+		return rc;
 	}
 	if (a.json) {
 		rc = print_json(resp);

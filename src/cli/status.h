@@ -21,6 +21,11 @@ bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_
 /* Send one request line (without newline) to the control socket at path
  * and return the daemon's malloc'd answer. On failure returns NULL with
  * errno set and a message in err. */
+/* weft status --check: the line for a monitoring system (the Nagios
+ * plugins' convention), and the exit status it goes with. */
+enum { WF_CHECK_OK, WF_CHECK_WARNING, WF_CHECK_CRITICAL, WF_CHECK_UNKNOWN };
+int wf_status_check(FILE *out, const char *json, int64_t now);
+
 char *wf_status_query(const char *path, const char *request, char *err, size_t errlen);
 
 /* The words of a one-line answer: {"KEY":"TEXT"} is true, {"error":"TEXT"}

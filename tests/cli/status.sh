@@ -27,6 +27,14 @@ unset WEFT_CONFIG_ROOT
 python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' stale.sock
 expect_fail -c 1 "the daemon is not running \(nothing listens on stale.sock\)" \
 	"$WEFT" status --socket stale.sock
+# --check: a monitoring system's line on stdout, CRITICAL (exit 2).
+rc=0
+out=$("$WEFT" status --socket stale.sock --check) || rc=$?
+echo "+ status --check with no daemon: exit $rc: $out"
+[ "$rc" = 2 ] || fail "--check with no daemon exited $rc, not 2 (CRITICAL)"
+[[ $out == "CRITICAL: the daemon is not running (nothing listens on stale.sock)"* ]] ||
+	fail "--check with no daemon said '$out'"
+expect_fail -c 2 "--json and --check go alone" "$WEFT" status --socket stale.sock --json --check
 
 # A daemon that is stopped (SIGSTOP) or hung: it never answers. Bounded.
 python3 -c '

@@ -40,6 +40,11 @@ echo "received: $got"
 [ "$sent" = "$got" ] || fail "transfer corrupted or incomplete"
 [ "$(echo "$sent" | cut -d" " -f2)" -ge 100000000 ] || fail "sent less than 100 MB"
 
+# weft status --check on a running node: OK, exit 0.
+out=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --check) || fail "status --check exited $?: $out"
+echo "status --check: $out"
+[ "$out" = "OK: 1 of 1 peers up | peers_up=1 peers=1" ] || fail "status --check said '$out'"
+
 # No peer owns 100.64.0.99: dropped, counted, and answered with ICMP unreachable.
 nr0=$(status_field a 'd["drops"].get("no_route", 0)')
 # The error comes from a's own address, as a router's would, not from the

@@ -106,6 +106,66 @@ static void expect_fail(int num, const char *json, const char *want)
 	free(got);
 }
 
+/* weft status --check on json at NOW: the line and the exit status. */
+static void want_check(int num, const char *json, int want_rc, const char *want)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rc;
+
+	assert_non_null(f);
+	rc = wf_status_check(f, json, NOW);
+	assert_int_equal(fclose(f), 0);
+	if (rc != want_rc || strcmp(buf, want)) {
+		print_error("case %d: got %d \"%s\", want %d \"%s\"\n", num, rc, buf, want_rc, want);
+		fail();
+	}
+	free(buf);
+}
+
+/* 26-33: --check, against a naive reading of each case. */
+static void test_check(void **state)
+{
+#define NODE_OK "\"node\":{\"not_after\":\"2026-12-01T12:00:00Z\",\"ca_not_after\":\"2030-01-01T00:00:00Z\"}"
+	(void)state;
+	/* 26: every peer up, idle ones not counted; a node alone is OK too */
+	want_check(26,
+		     "{\"version\":1," NODE_OK ",\"peers\":[{\"name\":\"a\",\"state\":\"up\"},"
+		     "{\"name\":\"b\",\"state\":\"idle\"}]}",
+		     WF_CHECK_OK, "OK: 1 of 1 peers up | peers_up=1 peers=1\n");
+	want_check(27, "{\"version\":1," NODE_OK ",\"peers\":[]}", WF_CHECK_OK,
+		     "OK: 0 of 0 peers up | peers_up=0 peers=0\n");
+	/* 28: some not up: a warning naming them (a name from the network
+	 * cannot drive the terminal) */
+	want_check(28,
+		     "{\"version\":1," NODE_OK ",\"peers\":[{\"name\":\"a\",\"state\":\"up\"},"
+		     "{\"name\":\"b\\u001b\",\"state\":\"connecting\"}]}",
+		     WF_CHECK_WARNING,
+		     "WARNING: 1 of 2 peers up; not up: b? (connecting) | peers_up=1 peers=2\n");
+	/* 29: none up: critical */
+	want_check(29,
+		     "{\"version\":1," NODE_OK ",\"peers\":[{\"name\":\"a\",\"state\":\"down\"}]}",
+		     WF_CHECK_CRITICAL, "CRITICAL: 0 of 1 peers up; not up: a (down) | peers_up=0 peers=1\n");
+	/* 30: the node's certificate ends in 10 days: a warning; 31: the CA's
+	 * expired: critical, whatever the peers */
+	want_check(30,
+		     "{\"version\":1,\"node\":{\"not_after\":\"2025-12-11T12:00:00Z\"},\"peers\":[]}",
+		     WF_CHECK_WARNING,
+		     "WARNING: 0 of 0 peers up; the node certificate expires in 10d | peers_up=0 peers=0\n");
+	want_check(31,
+		     "{\"version\":1,\"node\":{\"ca_not_after\":\"2025-12-01T11:59:59Z\"},\"peers\":"
+		     "[{\"name\":\"a\",\"state\":\"up\"}]}",
+		     WF_CHECK_CRITICAL,
+		     "CRITICAL: 1 of 1 peers up; the CA certificate expired | peers_up=1 peers=1\n");
+	/* 32: the daemon's error, or 33: what is no status: unknown */
+	want_check(32, "{\"error\":\"busy\"}", WF_CHECK_UNKNOWN,
+		     "UNKNOWN: busy | peers_up=0 peers=0\n");
+	want_check(33, "not json", WF_CHECK_UNKNOWN,
+		     "UNKNOWN: the daemon's answer is not a status weft knows | peers_up=0 peers=0\n");
+#undef NODE_OK
+}
+
 static void test_render(void **state)
 {
 	/* 0: the documented example */
@@ -288,7 +348,7 @@ static void test_query(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render), cmocka_unit_test(test_check),
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_query),
 	};
