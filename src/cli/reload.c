@@ -40,7 +40,7 @@ int cmd_reload(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!wf_status_socket_path(dir, NULL, path, sizeof(path)))
+	if (!wf_status_socket_path(dir, NULL, true, path, sizeof(path)))
 		return CLI_EXIT_FAIL;
 	resp = wf_status_query(path, "reload", err, sizeof(err));
 	if (!resp) {

@@ -782,22 +782,61 @@ bool wf_status_default_dir(char *buf, size_t len)
 	return false;
 }
 
-/* The socket path: --socket, else the control key of NODEDIR/weft.conf. */
-bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len)
+/* The control key's value in a weft.conf the parser refused (a typo
+ * elsewhere in it must not hide a running daemon): its last `control =`
+ * line, else the default, relative to dir as the parser makes it. */
+static void control_anyway(const char *dir, char *buf, size_t len)
+{
+	char path[CLI_PATH_MAX], line[WF_CONFIG_MAX_LINE], value[CLI_PATH_MAX] = "weft.sock";
+	FILE *f;
+
+	if (cli_path(path, sizeof(path), dir, "weft.conf") && (f = fopen(path, "r"))) {
+		while (fgets(line, sizeof(line), f)) {
+			char *k = line + strspn(line, " \t"), *v;
+
+			if (strncmp(k, "control", 7) || !strchr(" \t=", k[7]) || !(v = strchr(k, '=')))
+				continue;
+			v += 1 + strspn(v + 1, " \t");
+			v[strcspn(v, "\r\n")] = '\0';
+			for (size_t n = strlen(v); n && (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+				v[n - 1] = '\0';
+			if (v[0] && strlen(v) < sizeof(value))
+				snprintf(value, sizeof(value), "%s", v);
+		}
+		fclose(f);
+	}
+	if (value[0] == '/' || !cli_path(buf, len, dir, value))
+		snprintf(buf, len, "%s", value);
+}
+
+/* The socket path: --socket, else the control key of NODEDIR/weft.conf
+ * (read leniently if the file does not parse: the running daemon read an
+ * earlier one, and is what to ask). */
+bool wf_status_socket_path(const char *dir, const char *sock, bool lenient, char *buf, size_t len)
 {
 	static struct wf_config cfg; /* large; this runs once */
 	char err[WF_CONFIG_MAX_LINE], def[CLI_PATH_MAX];
 
-	if (!sock) {
-		if (!dir && !wf_status_default_dir(def, sizeof(def)))
-			return false;
-		if (!wf_config_load(&cfg, dir ? dir : def, err, sizeof(err))) {
-			cli_error("%s", err);
+	if (sock) {
+		snprintf(buf, len, "%s", sock);
+		return true;
+	}
+	if (!dir && !wf_status_default_dir(def, sizeof(def)))
+		return false;
+	if (!wf_config_load(&cfg, dir ? dir : def, err, sizeof(err))) {
+		char conf[CLI_PATH_MAX];
+
+		if (!lenient || !cli_path(conf, sizeof(conf), dir ? dir : def, "weft.conf") ||
+		    !cli_exists(conf)) {
+			cli_error("%s", err); /* (no file at all: not a node directory) */
 			return false;
 		}
-		sock = cfg.control;
+		fprintf(stderr, "weft: warning: %s (the daemon may run on an earlier file: asking it)\n",
+			err);
+		control_anyway(cfg.dir[0] ? cfg.dir : dir ? dir : def, buf, len);
+		return true;
 	}
-	snprintf(buf, len, "%s", sock);
+	snprintf(buf, len, "%s", cfg.control);
 	return true;
 }
 
@@ -839,7 +878,7 @@ int cmd_status(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
-	if (!wf_status_socket_path(a.dir, a.sock, path, sizeof(path)))
+	if (!wf_status_socket_path(a.dir, a.sock, true, path, sizeof(path)))
 		return CLI_EXIT_FAIL;
 	resp = wf_status_query(path, "status", err, sizeof(err));
 	if (!resp && a.check) {

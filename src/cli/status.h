@@ -33,8 +33,11 @@ char *wf_status_query(const char *path, const char *request, char *err, size_t e
 bool wf_status_answer(const char *resp, const char *key, char *text, size_t cap);
 
 /* The control socket of NODEDIR (dir; NULL: the one node directory under
- * /etc/weft), or sock if given; prints why not and fails. */
-bool wf_status_socket_path(const char *dir, const char *sock, char *buf, size_t len);
+ * /etc/weft), or sock if given; prints why not and fails. lenient: a
+ * weft.conf that does not parse is warned of, and its control line (or
+ * the default) taken anyway: the running daemon read an earlier file. */
+bool wf_status_socket_path(const char *dir, const char *sock, bool lenient, char *buf,
+			   size_t len);
 
 /* The one node directory under $WEFT_CONFIG_ROOT (default /etc/weft): the
  * root itself if it holds a weft.conf, else its one subdirectory that does;

@@ -112,7 +112,7 @@ static void start_notifier(const char *dir)
 	pthread_t t;
 
 	if (!wf_notify_enabled() ||
-	    !wf_status_socket_path(dir, NULL, control_path, sizeof(control_path)))
+	    !wf_status_socket_path(dir, NULL, false, control_path, sizeof(control_path)))
 		return; /* (a bad weft.conf: the daemon says why, and exits) */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

@@ -27,6 +27,19 @@ unset WEFT_CONFIG_ROOT
 python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' stale.sock
 expect_fail -c 1 "the daemon is not running \(nothing listens on stale.sock\)" \
 	"$WEFT" status --socket stale.sock
+# A typo in weft.conf (the daemon runs on the file it read before): status
+# says so, naming the line, and still asks the socket the file names.
+cp etc/web1/weft.conf typo.conf
+printf 'listn = 1\ncontrol = %s/stale.sock\n' "$PWD" >>etc/web1/weft.conf
+rc=0
+"$WEFT" status --dir etc/web1 2>typo.err || rc=$?
+echo "+ status with a typo in weft.conf: exit $rc"; cat typo.err
+[ "$rc" = 1 ] || fail "status with a typo and no daemon exited $rc"
+grep -q "^weft: warning: .*etc/web1/weft.conf:4: unknown key 'listn'" typo.err ||
+	fail "status does not name the broken line"
+grep -q "^weft: status: the daemon is not running (nothing listens on $PWD/stale.sock)" typo.err ||
+	fail "status did not ask the socket the file names"
+cp typo.conf etc/web1/weft.conf
 # --check: a monitoring system's line on stdout, CRITICAL (exit 2).
 rc=0
 out=$("$WEFT" status --socket stale.sock --check) || rc=$?
