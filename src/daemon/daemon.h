@@ -32,6 +32,7 @@
 #include "daemon/index.h"
 #include "daemon/exporter.h"
 #include "daemon/kernel.h"
+#include "daemon/subnets.h"
 #include "daemon/peer.h"
 #include "daemon/worker.h"
 #include "weft/wire.h"
@@ -137,6 +138,7 @@ struct wf_daemon {
 	struct wf_dataplane dp;
 	struct wf_kernel kern; /* the kernel data path (kernel.c) */
 	struct wf_exporter exp; /* GET /metrics (exporter.c) */
+	struct wf_subnets lan;	/* routes for peers' subnets outside the overlay (subnets.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;
 	uint64_t drops[WF_DROP_MAX]; /* node-wide, from any thread */

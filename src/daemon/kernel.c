@@ -34,6 +34,7 @@
 #include "daemon/mtu.h"
 #include "daemon/netlink.h"
 #include "daemon/peer.h"
+#include "daemon/subnets.h"
 #include "daemon/worker.h"
 #include "daemon/xfrm.h"
 
@@ -693,8 +694,10 @@ static int policies_out(struct wf_daemon *d, struct wf_peer *p, bool add)
 	unsigned n = prefixes(d, p, v);
 	int err = 0;
 
-	if (add)
+	if (add) {
 		wf_mtu_forget(d, p);
+		wf_subnets_forget(d, p); /* its subnets go to the xfrm interface instead */
+	}
 	for (unsigned i = 0; i < n; i++) {
 		struct wf_xfrm_policy pol = policy(d, p, XFRM_POLICY_OUT, &v[i]);
 		const struct wf_prefix *src = own_addr(d, v[i].family);
@@ -834,6 +837,7 @@ void wf_kernel_sync(struct wf_daemon *d, struct wf_peer *p)
 	struct wf_index_entry *e[WF_ESP_KPS];
 	struct wf_esp_step v[WF_ESP_STEPS_MAX];
 	struct wf_esp_state s;
+	bool was_out = p->esp.out_pol;
 	unsigned n;
 
 	entries(d, p, e);
@@ -857,6 +861,8 @@ void wf_kernel_sync(struct wf_daemon *d, struct wf_peer *p)
 			break;
 	}
 	tunnel_release(p, e);
+	if (was_out && !p->esp.out_pol)
+		wf_subnets_sync(d, 0); /* its subnets back to the TUN device at once */
 }
 
 void wf_kernel_forget(struct wf_daemon *d, struct wf_peer *p, struct wf_index_entry *e)

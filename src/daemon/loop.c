@@ -491,6 +491,7 @@ static void teardown(struct wf_daemon *d)
 	 * nothing is freed under them. No more scrapes before that. */
 	wf_exporter_stop(d);
 	wf_kernel_stop(d);
+	wf_subnets_clear(d);
 	wf_threads_stop(d);
 	if (d->control)
 		wf_control_close(d->control);

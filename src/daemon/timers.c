@@ -19,6 +19,7 @@
 #include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
+#include "daemon/subnets.h"
 #include "daemon/timers.h"
 #include "daemon/worker.h"
 
@@ -230,6 +231,7 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 	}
 	bootstrap_tick(d, now);
 	wf_kernel_tick(d, now);
+	wf_subnets_sync(d, now);
 	wf_members_gossip(d, now);
 	wf_revoked_tick(d, now);
 	/* The cache is first written a period after the start: what was

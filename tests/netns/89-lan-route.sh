@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Subnets behind a host: the CA allows 10.20.0.0/16, gw's certificate routes
 # it, and a host on that LAN (lan, 10.20.0.5, default route via gw) and a
-# member (a) reach each other through gw, both ways. The member's kernel
-# route for the LAN is added by hand (the daemon does not add routes outside
-# the overlay yet). A member whose certificate routes the LAN under a CA that
-# does not allow it is refused by the others (certificate), so the LAN stays
-# unreachable through it.
+# member (a) reach each other through gw, both ways. a's daemon adds the
+# kernel route for the LAN (10.20.0.0/16 dev weft0) when gw proves its key,
+# and removes it when gw is revoked (not when it merely stops). A member whose certificate routes the LAN
+# under a CA that does not allow it is refused by the others (certificate),
+# so the LAN stays unreachable through it, even with a route made by hand.
 . "$(dirname "$0")/lib.sh.inc"
 . "$(dirname "$0")/mesh.sh.inc"
 need_netns
@@ -28,7 +28,11 @@ mesh_up a
 mesh_up gw
 wait_for 10 peer_up a gw
 wait_for 10 peer_up gw a
-ns_exec a ip route add 10.20.0.0/16 dev weft0
+lan_route() { ns_quiet a ip route show 10.20.0.0/16 dev weft0 | grep -q .; }
+wait_for 10 lan_route || fail "a's daemon did not route gw's LAN to weft0"
+grep -q "route 10.20.0.0/16 to weft0: gw's subnet" "${WF_DAEMON_LOG[${MESH_PID[a]}]}" ||
+	fail "a did not log the route"
+! ns_quiet gw ip route show 10.20.0.0/16 dev weft0 | grep -q . || fail "gw routed its own LAN to weft0"
 
 ns_exec a ping -c 3 -i 0.2 -W 2 10.20.0.5                   # member -> LAN host
 ns_exec lan ping -c 3 -i 0.2 -W 2 100.64.0.1                # LAN host -> member
@@ -39,9 +43,19 @@ gw = next(p for p in d["peers"] if p["name"] == "gw")
 assert gw["routes"] == ["10.20.0.0/16"], gw["routes"]
 ' || fail "a does not show gw's route"
 
+# gw stops: the route stays (packets for the LAN are weft's to drop, not
+# the default route's to send in clear); gw revoked: the route goes.
+mesh_down gw
+gw_left() { [ "$(status_field a "[(p.get('member') or {}).get('state') for p in d['peers'] if p['name'] == 'gw'][0]")" = left ]; }
+wait_for 20 gw_left || fail "a does not hold gw left"
+lan_route || fail "a dropped the LAN's route when gw stopped"
+"$WEFT" ca revoke --dir "$WF_TMP/ca" --name gw >/dev/null || fail "ca revoke"
+ns_exec a "$WEFT" revoke --dir "$WF_TMP/a" "$WF_TMP/ca/revoked.list" >/dev/null || fail "weft revoke"
+wait_for 30 sh -c "! ip netns exec $(ns_name a) ip route show 10.20.0.0/16 dev weft0 | grep -q ." ||
+	fail "a kept the route for gw's LAN after gw was revoked"
+
 # The same certificate under a CA that allows nothing outside the overlay:
 # made with the CA key and refused by a all the same.
-mesh_down gw
 rm -rf "$WF_TMP/gw"
 "$WEFT" ca renew --dir "$WF_TMP/ca" --ca --no-allow-route --force >/dev/null 2>&1
 cp "$WF_TMP/ca/ca.crt" "$WF_TMP/a/ca.crt"
