@@ -205,6 +205,18 @@ void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t
 		return;
 	}
 	log_debug("handshake: bootstrapping via %s (attempt %u)", b->spec, b->attempts);
+	/* A join that fails must not be silent: say whom we call, and when
+	 * three calls went unanswered, what that usually means. */
+	if (b->attempts == 1) {
+		char at[WF_ADDR_STRLEN];
+
+		log_info("bootstrap %s: calling %s", b->spec,
+			 wf_endpoint_str(&b->endpoint, at, sizeof(at)));
+	} else if (b->attempts == 4 || b->attempts % 10 == 0) {
+		log_warnx("bootstrap %s: no answer to %u handshakes (is weft running there, for this "
+			  "network's CA, with its UDP port open to this host?); will retry",
+			  b->spec, b->attempts - 1);
+	}
 	b->hs = start(d, NULL, b, &b->endpoint, now);
 }
 
@@ -561,6 +573,7 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	if (!kp)
 		goto out;
 	if (e->bootstrap) {
+		log_info("bootstrap %s: %s answered", e->bootstrap->spec, cert.name);
 		e->bootstrap->hs = NULL;
 		e->bootstrap->answered = true;
 		e->bootstrap->attempts = 0;

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Two hosts: ping both ways over the IPv4 and IPv6 overlay, then 100 MB over
-# TCP through the mesh arrives intact (checksums compared end to end).
+# TCP through the mesh arrives intact (checksums compared end to end). b's
+# second bootstrap address has nobody: its log says so (a join that fails
+# is not silent), and that a answered.
 . "$(dirname "$0")/lib.sh.inc"
 . "$(dirname "$0")/mesh.sh.inc"
 need_netns
@@ -11,7 +13,7 @@ ns_create a b
 link_veth a 198.18.0.1/24 b 198.18.0.2/24
 mesh_ca
 mesh_node a 1 198.18.0.1
-mesh_node b 2 198.18.0.2 198.18.0.1:51820
+mesh_node b 2 198.18.0.2 198.18.0.1:51820 198.18.0.99:51820
 mesh_up a
 mesh_up b
 wait_for 10 peer_up a b
@@ -39,6 +41,12 @@ echo "sent:     $sent"
 echo "received: $got"
 [ "$sent" = "$got" ] || fail "transfer corrupted or incomplete"
 [ "$(echo "$sent" | cut -d" " -f2)" -ge 100000000 ] || fail "sent less than 100 MB"
+
+blog=${WF_DAEMON_LOG[${MESH_PID[b]}]}
+grep -q "bootstrap 198.18.0.1:51820: a answered" "$blog" || fail "b's log does not say a answered"
+grep -q "bootstrap 198.18.0.99:51820: calling 198.18.0.99:51820" "$blog" || fail "b's log does not say whom it calls"
+wait_for 30 grep -q "bootstrap 198.18.0.99:51820: no answer to 3 handshakes" "$blog" ||
+	fail "b's log does not say its second bootstrap never answered"
 
 # weft status --check on a running node: OK, exit 0.
 out=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --check) || fail "status --check exited $?: $out"
