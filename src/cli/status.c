@@ -215,19 +215,25 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	cell_set(row[8], buf);
 }
 
-/* "routes 10.1.0.0/16; groups web, db", or "" when it has neither. */
+/* "routes 10.1.0.0/16; groups web, db; refused 100.64.0.2 (held by
+ * another certificate)", or "" when it has none of them. */
 static void fmt_extras(const cJSON *obj, char *buf, size_t len)
 {
-	char routes[1024], groups[1024];
+	char routes[1024], groups[1024], refused[1024];
 
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "routes"), routes, sizeof(routes));
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "groups"), groups, sizeof(groups));
+	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "not_held"), refused, sizeof(refused));
 	buf[0] = '\0';
 	if (strcmp(routes, "-"))
 		snprintf(buf, len, "routes %s", routes);
 	if (strcmp(groups, "-"))
 		snprintf(buf + strlen(buf), len - strlen(buf), "%sgroups %s", buf[0] ? "; " : "",
 			 groups);
+	if (strcmp(refused, "-"))
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 "%srefused %s (held by another certificate, or this node's)",
+			 buf[0] ? "; " : "", refused);
 }
 
 /* Routes and groups of the peers that have some, a line each. */

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/armor.h"
+#include "core/routes.h"
 #include "daemon/daemon.h"
 #include "daemon/kernel.h"
 #include "daemon/peer.h"
@@ -276,6 +277,24 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	return n;
 }
 
+/* The prefixes of p's certificate that it does not hold in the route
+ * table (refused: another certificate holds them, or they are this node's). */
+static cJSON *not_held(const struct wf_daemon *d, const struct wf_peer *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; p->proven && i < p->cert.n_addrs + p->cert.n_routes; i++) {
+		const struct wf_prefix *x =
+		    i < p->cert.n_addrs ? &p->cert.addrs[i] : &p->cert.routes[i - p->cert.n_addrs];
+
+		if (wf_routes_get(d->peers.routes, x) != p)
+			cJSON_AddItemToArray(a, cJSON_CreateString(wf_prefix_str(
+						    x, i < p->cert.n_addrs, buf, sizeof(buf))));
+	}
+	return a;
+}
+
 static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -284,6 +303,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddStringToObject(o, "name", p->cert.name);
 	cJSON_AddItemToObject(o, "addresses", prefix_array(p->cert.addrs, p->cert.n_addrs));
 	cJSON_AddItemToObject(o, "routes", prefix_array(p->cert.routes, p->cert.n_routes));
+	cJSON_AddItemToObject(o, "not_held", not_held(d, p));
 	add_cert(o, &p->cert);
 	if (p->has_endpoint) {
 		cJSON_AddStringToObject(o, "endpoint", wf_endpoint_str(&p->endpoint, buf, sizeof(buf)));

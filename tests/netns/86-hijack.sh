@@ -70,6 +70,13 @@ ns_exec a "$PROBE" --ca "$CA" --cert "$WF_TMP/xold/node.crt" --key "$WF_TMP/xold
 wait_for 10 grep -q "claims 100.64.0.2, which x holds" "${WF_LOGS[0]}" ||
 	fail "v did not log the refused claim"
 x_answers || fail "a proven handshake with an older certificate took x's address"
+# v's status says which of its addresses the old certificate's peer does not
+# hold (it is listed, and proven), and the real x holds all of its own.
+xold_serial=$("$WEFT" cert show --json "$WF_TMP/xold/node.crt" |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+held=$(status_field v "sorted((p.get('serial') == '$xold_serial', p['not_held']) for p in d['peers'] if p['name'] == 'x')")
+echo "v's peers named x (old certificate?, not held): $held"
+[ "$held" = "[(False, []), (True, ['100.64.0.2'])]" ] || fail "v's status does not show the refused address"
 
 echo "== 3. a member tells m of the old certificate"
 # Then, on the same session, of a certificate from another CA: m takes the

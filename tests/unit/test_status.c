@@ -203,6 +203,15 @@ static void test_render(void **state)
 		      "b     -          -         up, kernel                never      0 B/0  0 B/0  0      ?\n"
 		      "c     -          -         up (suspect), kernel-udp  never      0 B/0  0 B/0  0      ?\n"
 		      "d     -          -         up                        never      0 B/0  0 B/0  0      ?\n");
+	/* 34: an address a peer's certificate has but it does not hold */
+	expect_render(34,
+		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[{\"name\":\"x\",\"state\":"
+		      "\"up\",\"not_held\":[\"100.64.0.2\"]},{\"name\":\"y\",\"state\":\"up\",\"not_held\":[]}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "x     -          -         up     never      0 B/0  0 B/0  0      ?\n"
+		      "y     -          -         up     never      0 B/0  0 B/0  0      ?\n"
+		      "  x: refused 100.64.0.2 (held by another certificate, or this node's)\n");
 	/* 24: ESP in UDP asked for; 25: the userspace path says why */
 	expect_render(24,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"kernel\","
