@@ -544,6 +544,10 @@ const char *wf_peer_state(const struct wf_daemon *d, const struct wf_peer *p, in
 {
 	if (wf_peer_up(d, p, now))
 		return "up";
+	/* It said it left, and is not heard from: nobody calls it (it calls
+	 * when it is back), whatever keys may still be tried until they end. */
+	if (p->member_state == WF_GS_LEFT)
+		return "down";
 	/* Past full-mesh-max: no session until traffic needs one. */
 	if (wf_peer_on_demand(d, p) && !p->hs && !p->n_staged && !p->call)
 		return "idle";

@@ -84,6 +84,9 @@ mesh_down h8
 wait_for 10 is_member_state a h6 left || fail "a does not hold h6 as left ($(member_state a h6))"
 wait_for 10 is_member_state h10 h8 left || fail "h10 does not hold h8 as left"
 echo "h6 and h8 left; seen at $((SECONDS - t0)) s"
+# ... and their sessions' state says so once they are not heard from:
+# "down", not "connecting" (nobody calls a member that left).
+wait_until 30 '[ "$(peer_state a h6)" = down ]' || fail "a shows h6 $(peer_state a h6), not down"
 
 # A crash: suspect, then dead (after the suspicion timeout, some seconds).
 inc0=$(incarnation a h5)
