@@ -247,7 +247,8 @@ static size_t put_rec(uint8_t *p, const uint8_t *key, uint64_t inc, const uint8_
 	wf_put_le64(p + 32, inc);
 	p[40] = WF_GS_ALIVE;
 	p[41] = (uint8_t)ep_len;
-	memcpy(p + REC_FIXED, ep, ep_len);
+	if (ep_len) /* (ep may be NULL then: memcpy's arguments must not be) */
+		memcpy(p + REC_FIXED, ep, ep_len);
 	return REC_FIXED + ep_len;
 }
 
