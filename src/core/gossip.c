@@ -28,7 +28,7 @@ void wf_gossip_cfg_default(struct wf_gossip_cfg *c)
 		.suspicion_max = 6,
 		.sync_ms = 10000,
 		.sync_records = 512,
-		.sync_answers = 4,
+		.sync_answers = 8,
 		.reconnect_ms = 10000,
 		.awareness_max = 8,
 		.forget_ms = 3600 * 1000,
