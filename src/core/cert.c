@@ -655,7 +655,7 @@ static bool inside_any(const struct wf_prefix *p, const struct wf_prefix *list, 
 	return false;
 }
 
-static bool inside_network(const struct wf_prefix *p, const struct wf_cert *ca)
+bool wf_cert_in_network(const struct wf_cert *ca, const struct wf_prefix *p)
 {
 	unsigned n = ca->n_prefixes;
 
@@ -668,14 +668,14 @@ bool wf_cert_route_allowed(const struct wf_cert *ca, const struct wf_prefix *p)
 
 	if (ca->type != WF_CERT_CA)
 		return false;
-	return inside_network(p, ca) ||
+	return wf_cert_in_network(ca, p) ||
 	       inside_any(p, ca->allowed, n < WF_CERT_MAX_ROUTES ? n : WF_CERT_MAX_ROUTES);
 }
 
 static bool addresses_inside(const struct wf_cert *c, const struct wf_cert *ca)
 {
 	for (unsigned i = 0; i < c->n_addrs; i++)
-		if (!inside_network(&c->addrs[i], ca))
+		if (!wf_cert_in_network(ca, &c->addrs[i]))
 			return false;
 	return true;
 }

@@ -143,6 +143,8 @@ bool wf_cert_supersedes(const struct wf_cert *c, const struct wf_cert *incumbent
 /* May a node certificate of this CA route p: is it inside one of the CA's
  * overlay prefixes or of its allowed routes? */
 bool wf_cert_route_allowed(const struct wf_cert *ca, const struct wf_prefix *p);
+/* Is p inside one of the CA's overlay prefixes? */
+bool wf_cert_in_network(const struct wf_cert *ca, const struct wf_prefix *p);
 
 /* Does the raw overlay address belong to this node (one of its addresses or
  * routes)? Used to check the inner source of decrypted packets. */

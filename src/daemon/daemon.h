@@ -149,6 +149,15 @@ struct wf_daemon {
 /* The value our own addresses have in the routes: no peer may claim them. */
 #define WF_ROUTE_SELF(d) ((void *)&(d)->node.self)
 
+/* This node's overlay address of a family (AF_INET, AF_INET6), or NULL. */
+static inline const struct wf_prefix *wf_self_addr(const struct wf_daemon *d, int family)
+{
+	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
+		if (d->node.self.addrs[i].family == family)
+			return &d->node.self.addrs[i];
+	return NULL;
+}
+
 /* loop.c */
 int wf_daemon_run(const char *dir);
 /* Worker id of d, on the given queue of the device and socket. */

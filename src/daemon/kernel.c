@@ -500,14 +500,6 @@ static unsigned prefixes(const struct wf_daemon *d, const struct wf_peer *p,
 	return n;
 }
 
-static const struct wf_prefix *own_addr(const struct wf_daemon *d, int family)
-{
-	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
-		if (d->node.self.addrs[i].family == family)
-			return &d->node.self.addrs[i];
-	return NULL;
-}
-
 /* --- The steps ------------------------------------------------------------------ */
 
 /* p's current and previous keypairs' entries (NULL where there is none). */
@@ -561,41 +553,26 @@ static void sa_common(struct wf_daemon *d, struct wf_peer *p, struct wf_xfrm_sa 
 	sa->limits.hard_seconds = (uint64_t)(d->node.limits.reject_after_ms / 1000) + HARD_SLACK_S;
 }
 
-static int add_in(struct wf_daemon *d, struct wf_peer *p, struct wf_kp_esp *x)
+/* x's inbound SA (in: from the peer's address to ours, our SPI, our port
+ * for ESP in UDP) or its outbound one (the other way round). */
+static int add_sa(struct wf_daemon *d, struct wf_peer *p, struct wf_kp_esp *x, bool in)
 {
 	struct wf_xfrm_sa sa;
+	uint16_t ours = d->kern.caps.port, theirs = x->peer_port;
 	int err;
 
 	sa_common(d, p, &sa);
-	sa.src = p->esp.remote;
-	sa.dst = p->esp.local;
-	sa.spi = x->keys.spi_in;
-	sa.key = x->keys.in;
-	if (x->mode == WF_ESP_UDP) {
-		sa.encap_sport = x->peer_port;
-		sa.encap_dport = d->kern.caps.port;
-	}
-	err = wf_xfrm_sa_add(d->kern.fd, &sa);
-	wf_wipe(&sa.key, sizeof(sa.key));
-	return err;
-}
-
-static int add_out(struct wf_daemon *d, struct wf_peer *p, struct wf_kp_esp *x)
-{
-	struct wf_xfrm_sa sa;
-	int err;
-
-	sa_common(d, p, &sa);
-	sa.src = p->esp.local;
-	sa.dst = p->esp.remote;
-	sa.spi = x->keys.spi_out;
-	sa.key = x->keys.out;
+	sa.src = in ? p->esp.remote : p->esp.local;
+	sa.dst = in ? p->esp.local : p->esp.remote;
+	sa.spi = in ? x->keys.spi_in : x->keys.spi_out;
+	sa.key = in ? x->keys.in : x->keys.out;
 	/* The kernel's soft limit asks for a new keypair where weft's own
 	 * count of messages would (it never sees them). */
-	sa.limits.soft_packets = d->node.limits.rekey_after_messages;
+	if (!in)
+		sa.limits.soft_packets = d->node.limits.rekey_after_messages;
 	if (x->mode == WF_ESP_UDP) {
-		sa.encap_sport = d->kern.caps.port;
-		sa.encap_dport = x->peer_port;
+		sa.encap_sport = in ? theirs : ours;
+		sa.encap_dport = in ? ours : theirs;
 	}
 	err = wf_xfrm_sa_add(d->kern.fd, &sa);
 	wf_wipe(&sa.key, sizeof(sa.key));
@@ -700,7 +677,7 @@ static int policies_out(struct wf_daemon *d, struct wf_peer *p, bool add)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		struct wf_xfrm_policy pol = policy(d, p, XFRM_POLICY_OUT, &v[i]);
-		const struct wf_prefix *src = own_addr(d, v[i].family);
+		const struct wf_prefix *src = wf_self_addr(d, v[i].family);
 		int r;
 
 		if (add) {
@@ -733,10 +710,10 @@ static int do_step(struct wf_daemon *d, struct wf_peer *p, struct wf_index_entry
 	switch ((enum wf_esp_step_kind)st->kind) {
 	case WF_ESP_ADD_IN:
 		x->in_used = true;
-		return add_in(d, p, x);
+		return add_sa(d, p, x, true);
 	case WF_ESP_ADD_OUT:
 		x->out_used = true;
-		return add_out(d, p, x);
+		return add_sa(d, p, x, false);
 	case WF_ESP_DEL_IN:
 		return del_sa(d, p, x, true);
 	case WF_ESP_DEL_OUT:

@@ -23,14 +23,6 @@
 #include "daemon/peer.h"
 #include "daemon/netlink.h"
 
-static bool overlay_ipv6(const struct wf_daemon *d)
-{
-	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
-		if (d->node.self.addrs[i].family == AF_INET6)
-			return true;
-	return false;
-}
-
 /* The family of the datagrams to an endpoint (a v4-mapped one is IPv4). */
 static int datagram_family(const union wf_endpoint *ep)
 {
@@ -85,7 +77,7 @@ unsigned wf_mtu_device(const struct wf_daemon *d)
 			 ? AF_INET6
 			 : AF_INET;
 
-	return wf_overlay_mtu(underlay_mtu(d), family, overlay_ipv6(d));
+	return wf_overlay_mtu(underlay_mtu(d), family, wf_self_addr(d, AF_INET6) != NULL);
 }
 
 /* Set (mtu > 0) or remove (0) the routes that carry a peer's MTU. */
@@ -133,7 +125,7 @@ void wf_mtu_check(struct wf_daemon *d, struct wf_peer *p)
 		return;
 	}
 	p->mtu_check = false;
-	mtu = wf_overlay_mtu((unsigned)path, datagram_family(&p->endpoint), overlay_ipv6(d));
+	mtu = wf_overlay_mtu((unsigned)path, datagram_family(&p->endpoint), wf_self_addr(d, AF_INET6) != NULL);
 	if (mtu > d->node.mtu)
 		mtu = d->node.mtu;
 	log_debug("peer %s: path MTU %d: %u inside (the device's %u)", p->cert.name, path, mtu,

@@ -15,27 +15,11 @@
 
 enum { SYNC_MS = 1000 };
 
-static bool in_overlay(const struct wf_daemon *d, const struct wf_prefix *r)
-{
-	for (unsigned i = 0; i < d->node.ca.n_prefixes; i++)
-		if (wf_prefix_contains(&d->node.ca.prefixes[i], r))
-			return true;
-	return false;
-}
-
-static bool have_family(const struct wf_daemon *d, int family)
-{
-	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
-		if (d->node.self.addrs[i].family == family)
-			return true;
-	return false;
-}
-
 /* Is r a route this node should have to the device, for p? */
 static bool wanted(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *r)
 {
-	return p->proven && !p->removed && !p->esp.out_pol && !in_overlay(d, r) &&
-	       have_family(d, r->family) && wf_routes_get(d->peers.routes, r) == p;
+	return p->proven && !p->removed && !p->esp.out_pol && !wf_cert_in_network(&d->node.ca, r) &&
+	       wf_self_addr(d, r->family) && wf_routes_get(d->peers.routes, r) == p;
 }
 
 static bool wanted_any(struct wf_daemon *d, const struct wf_prefix *r)

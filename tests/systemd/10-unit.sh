@@ -16,22 +16,12 @@
 #   7 a typo'd instance fails its AssertPathExists
 #   8 systemd-analyze security's exposure score, at most 2.5
 # Needs root and systemd-nspawn (Debian: systemd-container); skipped without.
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh.inc"
 BUILD=${BUILD:-build}
-[ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
-command -v systemd-nspawn >/dev/null || { echo "no systemd-nspawn (Debian: systemd-container)"; exit 77; }
-[ -x "$ROOT/$BUILD/weft" ] || { echo "FAIL: no $ROOT/$BUILD/weft"; exit 1; }
-[ -e /dev/net/tun ] || { echo "no /dev/net/tun"; exit 77; }
-
-T=$(mktemp -d /tmp/weft-systemd.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-mkdir -p "$T/units" "$T/etc-weft" "$T/drive" "$T/bin"
+sd_need
+[ -x "$ROOT/$BUILD/weft" ] || fail "no $ROOT/$BUILD/weft"
+sd_scratch systemd
+mkdir -p "$T/etc-weft" "$T/bin"
 cp "$ROOT/$BUILD/weft" "$T/bin/weft"
 
 # The unit as shipped, the binary where the container has it.
@@ -40,13 +30,6 @@ sed 's|/usr/local/bin/weft|/opt/weft/weft|g' "$ROOT/dist/weft@.service" >"$T/uni
 mkdir -p "$T/units/weft@wd.service.d"
 printf '[Service]\nWatchdogSec=3s\nTimeoutAbortSec=5s\nRestartSec=1s\n' \
 	>"$T/units/weft@wd.service.d/test.conf"
-# The unit wants network-online.target, as it should on a server. In the
-# container no network manager ever says the network is online, so the
-# wait-online services would hold every start for their 2-minute timeout:
-# masked here (the container's network is the test's own veth pair).
-for u in systemd-networkd-wait-online ifupdown-wait-online NetworkManager-wait-online; do
-	ln -s /dev/null "$T/units/$u.service"
-done
 # A sanitized build (the suite's sanitizer pass): LeakSanitizer stops the
 # world with ptrace, which the unit's sandbox forbids, so it would end every
 # weft process under the unit with a fatal error; leaks are the namespace
@@ -58,15 +41,7 @@ case $BUILD in
 		>"$T/units/weft@.service.d/sanitizer.conf"
 	;;
 esac
-cat >"$T/units/weft-test.service" <<'UNIT'
-[Unit]
-Description=weft's systemd test
-[Service]
-Type=oneshot
-StandardOutput=file:/drive/log
-StandardError=inherit
-ExecStart=/bin/bash /drive/inside.sh
-UNIT
+sd_test_unit weft-test
 
 # Two node directories (t1, wd) of one CA, listening on the container's own
 # underlay address.
@@ -162,19 +137,5 @@ systemctl exit 0
 INSIDE
 
 echo "+ systemd-nspawn --volatile=yes -b (systemd $(systemctl --version | awk 'NR == 1 {print $2}'))"
-timeout 300 systemd-nspawn -D / --volatile=yes --register=no --keep-unit -q --private-network \
-	--bind=/dev/net/tun --bind-ro="$T/bin:/opt/weft" --bind="$T/units:/etc/systemd/system" \
-	--bind="$T/etc-weft:/etc/weft" --bind="$T/drive:/drive" \
-	-b -- --unit=weft-test.service systemd.firstboot=off >"$T/boot.log" 2>&1 &
-pid=$!
-wait "$pid"
-rc=$?
-pid=
-cat "$T/drive/log" 2>/dev/null
-if [ $rc -ne 0 ]; then
-	echo "FAIL: the container exited $rc"
-	sed 's/\x1b\[[0-9;]*m//g' "$T/boot.log" | tail -n 30
-	exit 1
-fi
-grep -q "^all systemd checks passed" "$T/drive/log" || { echo "FAIL: the checks did not all run"; exit 1; }
+sd_boot weft-test "all systemd checks passed" --bind-ro="$T/bin:/opt/weft" --bind="$T/etc-weft:/etc/weft"
 echo "systemd: OK"

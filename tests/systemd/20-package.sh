@@ -12,22 +12,9 @@
 #   4 remove: prerm stops it; the node directory stays
 #   5 purge: /etc/weft, holding a node, stays (and says so); empty, it goes
 # Needs root, systemd-nspawn, dpkg-buildpackage and debhelper.
-set -u
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-[ "$(id -u)" = 0 ] || { echo "needs root"; exit 77; }
-for c in systemd-nspawn dpkg-buildpackage dh; do
-	command -v $c >/dev/null || { echo "no $c (scripts/deps.sh installs it)"; exit 77; }
-done
-[ -e /dev/net/tun ] || { echo "no /dev/net/tun"; exit 77; }
-T=$(mktemp -d /tmp/weft-pkg.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-mkdir -p "$T/units" "$T/drive"
+. "$(dirname "$0")/lib.sh.inc"
+sd_need dpkg-buildpackage dh
+sd_scratch pkg
 
 echo "+ make deb (0.1.0)"
 make -s -C "$ROOT" deb >"$T/make.log" 2>&1 || { tail -n 20 "$T/make.log"; fail "make deb"; }
@@ -42,22 +29,7 @@ cp -a "$ROOT/build/deb/src" "$T/src"
 (cd "$T/src" && dpkg-buildpackage -us -uc -b >"$T/build2.log" 2>&1) || { tail -n 20 "$T/build2.log"; fail "0.1.1"; }
 cp "$T"/weft_0.1.1_*.deb "$T/drive/"
 
-# The unit wants network-online.target, as it should on a server. In the
-# container no network manager ever says the network is online, so the
-# wait-online services would hold every start for their 2-minute timeout:
-# masked here (the container's network is the test's own veth pair).
-for u in systemd-networkd-wait-online ifupdown-wait-online NetworkManager-wait-online; do
-	ln -s /dev/null "$T/units/$u.service"
-done
-cat >"$T/units/pkg-test.service" <<'UNIT'
-[Unit]
-Description=weft's package test
-[Service]
-Type=oneshot
-StandardOutput=file:/drive/log
-StandardError=inherit
-ExecStart=/bin/bash /drive/inside.sh
-UNIT
+sd_test_unit pkg-test
 cat >"$T/drive/inside.sh" <<'INSIDE'
 set -u
 n=0
@@ -120,17 +92,7 @@ systemctl exit 0
 INSIDE
 
 echo "+ systemd-nspawn --volatile=yes --overlay=/usr --overlay=/var -b"
-timeout 300 systemd-nspawn -D / --volatile=yes --register=no --keep-unit -q --private-network \
-	--overlay=/usr::/usr --overlay=/var::/var --bind-ro=/etc/alternatives \
-	--bind-ro=/etc/passwd --bind-ro=/etc/group --bind-ro=/etc/shadow --bind-ro=/etc/gshadow \
-	--bind-ro=/etc/manpath.config \
-	--bind=/dev/net/tun --bind="$T/units:/etc/systemd/system" --bind="$T/drive:/drive" \
-	-b -- --unit=pkg-test.service systemd.firstboot=off >"$T/boot.log" 2>&1 &
-pid=$!
-wait "$pid"
-rc=$?
-pid=
-cat "$T/drive/log" 2>/dev/null
-[ $rc -eq 0 ] || { sed 's/\x1b\[[0-9;]*m//g' "$T/boot.log" | tail -n 20; fail "the container exited $rc"; }
-grep -q "^all package checks passed" "$T/drive/log" || fail "the checks did not all run"
+sd_boot pkg-test "all package checks passed" --overlay=/usr::/usr --overlay=/var::/var \
+	--bind-ro=/etc/alternatives --bind-ro=/etc/passwd --bind-ro=/etc/group \
+	--bind-ro=/etc/shadow --bind-ro=/etc/gshadow --bind-ro=/etc/manpath.config
 echo "package: OK"

@@ -78,27 +78,14 @@ flush() {
 
 cap_start() { # cap_start NAME: capture b's end of the link in $CAP
 	CAP=$WF_TMP/$1.pcap
-	bg b tcpdump -i to-a -n -U --immediate-mode -s 0 -Z root -w "$CAP"
-	CAP_PID=$BG_PID
-	# Printed once the capture is open: from here on, every packet is in it.
-	wait_for 60 grep -q "listening on" "$BG_LOG"
+	capture_start b "$CAP" -Z root -s 0 -i to-a
 }
 
-cap_stop() { # end marker in clear; when the capture holds it, it holds all before it
-	local end="WEFT-END-$$-$RANDOM"
-	ns_exec a python3 "$TOOL" dgram $MB 9 "$end"
-	wait_for 60 grep -qaF "$end" "$CAP"
-	kill -INT "$CAP_PID"
-	bg_wait "$CAP_PID"
+cap_stop() { # an end marker in clear from a; once the capture holds it, it holds all before
+	capture_end "$CAP" ns_exec a python3 "$TOOL" dgram "$MB" 9
 }
 
-count() { # count FILTER: packets in $CAP that match
-	local out
-	# A filter tcpdump refuses must fail the test, never count 0.
-	out=$(tcpdump -r "$CAP" -n "$1" 2>"$WF_TMP/count.err") ||
-		fail "tcpdump -r $CAP '$1': $(cat "$WF_TMP/count.err")"
-	grep -c . <<<"$out" || true
-}
+count() { pcap_count "$CAP" "$1"; } # count FILTER: packets in $CAP that match
 
 markers() { # how many times the marker is in $CAP, in clear
 	{ grep -aoF "$MARKER" "$CAP" || true; } | wc -l

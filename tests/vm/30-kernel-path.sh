@@ -100,27 +100,15 @@ our_policies() { # our_policies NS [MATCH]
 
 cap_start() { # cap_start NAME NS: capture NS's underlay in $CAP
 	CAP=$WF_TMP/$1.pcap
-	bg "$2" tcpdump -i to-sw -n -U --immediate-mode -s 128 -Z root -w "$CAP"
-	CAP_PID=$BG_PID
 	CAP_NS=$2
-	wait_for 60 grep -q "listening on" "$BG_LOG"
+	capture_start "$2" "$CAP" -Z root -s 128 -i to-sw
 }
 
-cap_stop() { # the end marker in clear to the captured node; then the capture holds all
-	local end="WEFT-END-$$-$RANDOM" to
-	to=$NET.${num[$CAP_NS]}
-	ns_exec a python3 "$TOOL" dgram "$to" 9 "$end"
-	wait_for 60 grep -qaF "$end" "$CAP"
-	kill -INT "$CAP_PID"
-	bg_wait "$CAP_PID"
+cap_stop() { # an end marker in clear from a to the captured node; then the capture holds all
+	capture_end "$CAP" ns_exec a python3 "$TOOL" dgram "$NET.${num[$CAP_NS]}" 9
 }
 
-count() { # count FILTER: packets in $CAP that match
-	local out
-	out=$(tcpdump -r "$CAP" -n "$1" 2>"$WF_TMP/count.err") ||
-		fail "tcpdump -r $CAP '$1': $(cat "$WF_TMP/count.err")"
-	grep -c . <<<"$out" || true
-}
+count() { pcap_count "$CAP" "$1"; } # count FILTER: packets in $CAP that match
 
 # A foreign SA and policy, made by hand, before weft starts (check 8).
 ns_exec a ip xfrm state add src $NET.1 dst $NET.9 proto esp spi 0x5000 mode tunnel \
