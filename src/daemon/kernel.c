@@ -69,22 +69,25 @@ static void listen_families(const struct wf_daemon *d, bool *v4, bool *v6)
 	*v6 = l->sa.sa_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&l->in6.sin6_addr);
 }
 
-static bool probe(struct wf_daemon *d)
+/* Can the kernel path run here? Asked on a netlink socket of its own, for
+ * each family the listen address carries, with an SA added and removed as
+ * the data path would add it: why[0] is '\0' if so, else it says why not. */
+static void ask_kernel(const struct wf_daemon *d, uint32_t if_id, char *why, size_t cap)
 {
-	struct wf_kernel *k = &d->kern;
+	int fd = wf_xfrm_open();
 	bool v4, v6;
-	char why[WF_XFRM_WHY_LEN];
 
+	why[0] = '\0';
+	if (fd < 0) {
+		snprintf(why, cap, "%s", fd == -EPROTONOSUPPORT
+					    ? "the kernel has no xfrm netlink (CONFIG_XFRM_USER)"
+					    : strerror(-fd));
+		return;
+	}
 	listen_families(d, &v4, &v6);
-	if (v4 && wf_xfrm_probe(k->fd, d->node.ca.cipher, AF_INET, k->if_id, why, sizeof(why))) {
-		snprintf(k->why, sizeof(k->why), "%s", why);
-		return false;
-	}
-	if (v6 && wf_xfrm_probe(k->fd, d->node.ca.cipher, AF_INET6, k->if_id, why, sizeof(why))) {
-		snprintf(k->why, sizeof(k->why), "%s", why);
-		return false;
-	}
-	return true;
+	if (!(v4 && wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET, if_id, why, cap)) && v6)
+		wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET6, if_id, why, cap);
+	close(fd);
 }
 
 /* A crashed run's interface goes; another's of that name is not ours. */
@@ -189,14 +192,15 @@ static bool setup(struct wf_daemon *d)
 	struct wf_xfrm_flushed gone;
 	int err;
 
+	ask_kernel(d, k->if_id, k->why, sizeof(k->why));
+	if (k->why[0])
+		return false;
 	k->fd = wf_xfrm_open();
 	if (k->fd < 0) {
-		snprintf(k->why, sizeof(k->why), "%s",
-			 k->fd == -EPROTONOSUPPORT ? "the kernel has no xfrm netlink (CONFIG_XFRM_USER)"
-						   : strerror(-k->fd));
+		snprintf(k->why, sizeof(k->why), "%s", strerror(-k->fd));
 		return false;
 	}
-	if (!probe(d) || !interface_free(k))
+	if (!interface_free(k))
 		return false;
 	err = wf_xfrm_flush(k->fd, k->if_id, &gone);
 	if (err < 0) {
@@ -312,25 +316,12 @@ static bool keys_changed(const struct wf_config *a, const struct wf_config *b)
 bool wf_kernel_reload_check(const struct wf_daemon *d, const struct wf_config *c, char *msg,
 			    size_t cap)
 {
-	uint32_t if_id = WF_KERNEL_IF_ID_BASE + wf_endpoint_port(&d->node.cfg.listen);
-	char why[WF_XFRM_WHY_LEN] = "";
-	bool v4, v6;
-	int fd;
+	char why[WF_KERNEL_WHY_LEN];
 
 	if (c->datapath != WF_DATAPATH_KERNEL || !keys_changed(&d->node.cfg, c) ||
 	    (d->kern.on && !strcmp(c->kernel_interface, d->kern.ifname)))
 		return true;
-	fd = wf_xfrm_open();
-	if (fd < 0) {
-		snprintf(why, sizeof(why), "%s", fd == -EPROTONOSUPPORT
-						     ? "the kernel has no xfrm netlink (CONFIG_XFRM_USER)"
-						     : strerror(-fd));
-	} else {
-		listen_families(d, &v4, &v6);
-		if (!(v4 && wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET, if_id, why, sizeof(why))) && v6)
-			wf_xfrm_probe(fd, d->node.ca.cipher, AF_INET6, if_id, why, sizeof(why));
-		close(fd);
-	}
+	ask_kernel(d, WF_KERNEL_IF_ID_BASE + wf_endpoint_port(&d->node.cfg.listen), why, sizeof(why));
 	if (why[0])
 		snprintf(msg, cap, "%s: datapath = kernel, but the kernel path cannot run: %s",
 			 c->path, why);

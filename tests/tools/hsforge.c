@@ -30,7 +30,6 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "core/esp.h"
 #include "probe.h"
 
 enum { BATCH = 64 };
@@ -48,22 +47,6 @@ struct forge {
 	size_t replay_len;
 };
 
-/* The member's certificate, the stamp, the DATAPATH TLV, the padding. */
-static size_t payload_with_caps(const struct forge *f, uint8_t *out, size_t cap)
-{
-	uint8_t enc[WF_CERT_MAX_ENCODED], v[WF_ESP_CAPS_LEN];
-	size_t elen = wf_cert_encode(&f->net.cert, enc, sizeof(enc)), n;
-
-	wf_esp_caps_encode(&f->caps, v);
-	n = elen ? wf_hs_payload_encode(enc, elen, f->ts, out, cap) : 0;
-	n = n ? wf_hs_payload_add(out, n, cap, WF_HS_TLV_DATAPATH, v, sizeof(v)) : 0;
-	if (n && !f->short_msg)
-		n = wf_hs_payload_pad(out, n, cap,
-				      WF_INIT_MIN_LEN - sizeof(struct wf_msg_init) -
-					  WF_NOISE_IX_MSG1_FIXED - WF_INIT_MACS_LEN);
-	return n;
-}
-
 /* One forged initiation: header, e, s (the member's key), payload in clear. */
 static size_t forge_one(struct forge *f, uint8_t *pkt, size_t cap)
 {
@@ -78,12 +61,9 @@ static size_t forge_one(struct forge *f, uint8_t *pkt, size_t cap)
 		f->ts = probe_realtime_ns() + (uint64_t)f->offset_ns;
 	else
 		f->ts++;
-	if (f->caps.flags)
-		plen = payload_with_caps(f, noise + 64,
-					 cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
-	else
-		plen = probe_payload_for(&f->net.cert, f->ts, !f->short_msg, noise + 64,
-					 cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
+	plen = probe_payload_caps(&f->net.cert, f->ts, f->caps.flags ? &f->caps : NULL,
+				  !f->short_msg, noise + 64,
+				  cap - sizeof(struct wf_msg_init) - 64 - WF_INIT_MACS_LEN);
 	return plen ? probe_hs_finish(&f->net, pkt, WF_MSG_HANDSHAKE_INIT, f->sender++, 0,
 				      64 + plen)
 		    : 0;

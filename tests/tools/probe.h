@@ -17,6 +17,7 @@
 #include "common/bytes.h"
 #include "common/csum.h"
 #include "store/keyfile.h"
+#include "core/esp.h"
 #include "core/message.h"
 #include "core/noise.h"
 #include "weft/wire.h"
@@ -96,20 +97,32 @@ static inline size_t probe_macs_len(uint8_t type)
 	return type == WF_MSG_HANDSHAKE_INIT ? WF_INIT_MACS_LEN : WF_MAC_LEN;
 }
 
-/* A handshake payload for cert with timestamp ts; an initiation's is padded
- * as weft pads its own, to WF_INIT_MIN_LEN in all. 0 on error. */
-static inline size_t probe_payload_for(const struct wf_cert *cert, uint64_t ts, bool initiation,
-				       uint8_t *out, size_t cap)
+/* A handshake payload for cert with timestamp ts, and with caps (the
+ * DATAPATH TLV, as a kernel-path node sends it) unless NULL; an initiation's
+ * is padded as weft pads its own, to WF_INIT_MIN_LEN in all. 0 on error. */
+static inline size_t probe_payload_caps(const struct wf_cert *cert, uint64_t ts,
+					const struct wf_esp_caps *caps, bool initiation,
+					uint8_t *out, size_t cap)
 {
-	uint8_t enc[WF_CERT_MAX_ENCODED];
+	uint8_t enc[WF_CERT_MAX_ENCODED], v[WF_ESP_CAPS_LEN];
 	size_t elen = wf_cert_encode(cert, enc, sizeof(enc)), n;
 
 	n = elen ? wf_hs_payload_encode(enc, elen, ts, out, cap) : 0;
+	if (n && caps) {
+		wf_esp_caps_encode(caps, v);
+		n = wf_hs_payload_add(out, n, cap, WF_HS_TLV_DATAPATH, v, sizeof(v));
+	}
 	if (n && initiation)
 		n = wf_hs_payload_pad(out, n, cap,
 				      WF_INIT_MIN_LEN - sizeof(struct wf_msg_init) -
 					  WF_NOISE_IX_MSG1_FIXED - WF_INIT_MACS_LEN);
 	return n;
+}
+
+static inline size_t probe_payload_for(const struct wf_cert *cert, uint64_t ts, bool initiation,
+				       uint8_t *out, size_t cap)
+{
+	return probe_payload_caps(cert, ts, NULL, initiation, out, cap);
 }
 
 /* Our handshake payload: our certificate and the time now. 0 on error. */
