@@ -112,14 +112,10 @@ static bool must_not_answer(const uint8_t *pkt, size_t len)
 static void own_address(const struct wf_daemon *d, int family, const uint8_t *fallback,
 			uint8_t *out)
 {
-	size_t len = family == AF_INET ? 4 : 16;
+	const struct wf_prefix *own =
+	    family == AF_INET6 || d->node.accept_local ? wf_self_addr(d, family) : NULL;
 
-	for (unsigned i = 0; i < d->node.self.n_addrs && (family == AF_INET6 || d->node.accept_local); i++)
-		if (d->node.self.addrs[i].family == family) {
-			memcpy(out, d->node.self.addrs[i].addr, len);
-			return;
-		}
-	memcpy(out, fallback, len);
+	memcpy(out, own ? own->addr : fallback, family == AF_INET ? 4 : 16);
 }
 
 static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len, int64_t now)
