@@ -6,8 +6,9 @@
  * when the window slides, so the last word is always partly "in the future";
  * that is why the usable window is one word short of the bitmap.
  *
- * Not thread-safe: the receive path of one session updates it from one
- * worker at a time.
+ * Not thread-safe: the workers that receive on one keypair share its window
+ * under the keypair's replay_lock (core/session.c), and nothing else
+ * touches it.
  */
 #ifndef WEFT_REPLAY_H
 #define WEFT_REPLAY_H

@@ -130,6 +130,7 @@ static const char *path_of(const struct wf_daemon *d, const struct wf_peer *p)
 static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metrics_peer *o,
 			 struct wf_metrics_count *drops, int64_t now)
 {
+	struct wf_peer_count t = wf_peer_traffic(p);
 	size_t n = 0;
 
 	for (int i = 0; i < WF_DROP_MAX; i++)
@@ -137,10 +138,10 @@ static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metri
 			drops[n++] = (struct wf_metrics_count){wf_drop_name(i), WF_GET(p->drops[i])};
 	*o = (struct wf_metrics_peer){
 	    .name = p->cert.name,
-	    .rx_bytes = WF_GET(p->rx_bytes),
-	    .tx_bytes = WF_GET(p->tx_bytes),
-	    .rx_packets = WF_GET(p->rx_packets),
-	    .tx_packets = WF_GET(p->tx_packets),
+	    .rx_bytes = t.rx_bytes,
+	    .tx_bytes = t.tx_bytes,
+	    .rx_packets = t.rx_packets,
+	    .tx_packets = t.tx_packets,
 	    .drops = drops,
 	    .n_drops = n,
 	    .last_handshake = p->last_handshake_ms ? unix_of(p->last_handshake_ms, now) : 0,

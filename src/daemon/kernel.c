@@ -577,13 +577,14 @@ static bool counted(struct wf_peer *p, struct wf_kp_esp *x, bool in, const struc
 {
 	uint64_t *bytes = in ? &x->in_bytes : &x->out_bytes;
 	uint64_t *packets = in ? &x->in_packets : &x->out_packets;
-	uint64_t *p_bytes = in ? &p->rx_bytes : &p->tx_bytes;
-	uint64_t *p_packets = in ? &p->rx_packets : &p->tx_packets;
 
 	if (sa->packets <= *packets)
 		return false;
-	WF_ADD(*p_packets, sa->packets - *packets);
-	WF_ADD(*p_bytes, sa->bytes - *bytes);
+	/* (On the control thread's line.) */
+	if (in)
+		wf_peer_count_rx(p, p->n_count - 1, sa->packets - *packets, sa->bytes - *bytes);
+	else
+		wf_peer_count_tx(p, p->n_count - 1, sa->packets - *packets, sa->bytes - *bytes);
 	*packets = sa->packets;
 	*bytes = sa->bytes;
 	return true;

@@ -2,9 +2,10 @@
 /*
  * rtnetlink requests, built and sent with nlmsg.h: each on a fresh socket,
  * answered by the kernel with optional reply messages and then exactly one
- * NLMSG_ERROR carrying 0 or -errno. Configuration happens a handful of times
- * per run, so a socket per request costs nothing and keeps the functions
- * free of state.
+ * NLMSG_ERROR carrying 0 or -errno. A socket per request keeps the functions
+ * free of state. The busiest callers (mtu.c, a route lookup per peer met;
+ * subnets.c, a route added or removed as a gateway comes or goes) make a
+ * request per change, where a socket costs microseconds.
  */
 #include <errno.h>
 #include <linux/netlink.h>

@@ -146,12 +146,17 @@ static bool make_room(struct wf_daemon *d)
 static struct wf_peer *peer_new(struct wf_daemon *d, const struct wf_cert *cert, int64_t now)
 {
 	struct wf_peer *p = calloc(1, sizeof(*p));
-	unsigned b = key_bucket(cert->pubkey);
+	unsigned b = key_bucket(cert->pubkey), n = d->dp.n_workers + 1;
 
-	if (!p) {
+	if (p)
+		p->count = aligned_alloc(sizeof(*p->count), n * sizeof(*p->count));
+	if (!p || !p->count) {
+		free(p);
 		log_warnx("%s: out of memory", __func__);
 		return NULL;
 	}
+	memset(p->count, 0, n * sizeof(*p->count));
+	p->n_count = n;
 	p->cert = *cert;
 	p->created_ms = now;
 	p->defer_ok = true;
@@ -230,7 +235,7 @@ void wf_peer_call_some(struct wf_daemon *d, unsigned n)
 
 bool wf_peer_used(const struct wf_peer *p)
 {
-	return WF_GET(p->rx_packets) + WF_GET(p->tx_packets) != p->data_mark;
+	return wf_peer_packets(p) != p->data_mark;
 }
 
 static bool same_cert(const struct wf_cert *a, const struct wf_cert *b)
@@ -356,7 +361,32 @@ static void keypair_free(struct wf_retire_link *l)
 
 static void peer_unalloc(struct wf_retire_link *l)
 {
-	free(WF_CONTAINER_OF(l, struct wf_peer, rl));
+	struct wf_peer *p = WF_CONTAINER_OF(l, struct wf_peer, rl);
+
+	free(p->count);
+	free(p);
+}
+
+struct wf_peer_count wf_peer_traffic(const struct wf_peer *p)
+{
+	struct wf_peer_count sum = {0};
+
+	for (unsigned i = 0; i < p->n_count; i++) {
+		const struct wf_peer_count *c = &p->count[i];
+
+		sum.rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
+		sum.tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
+		sum.rx_packets += __atomic_load_n(&c->rx_packets, __ATOMIC_RELAXED);
+		sum.tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
+	}
+	return sum;
+}
+
+uint64_t wf_peer_packets(const struct wf_peer *p)
+{
+	struct wf_peer_count t = wf_peer_traffic(p);
+
+	return t.rx_packets + t.tx_packets;
 }
 
 void wf_peer_drop_keypair(struct wf_daemon *d, struct wf_keypair *kp)

@@ -124,7 +124,11 @@ struct wf_peer {
 	uint64_t revoked_sent;
 	int64_t revoked_sent_ms;
 
-	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	/* What each thread carried for it, a cache line a thread (w->id, the
+	 * control thread last), so that the workers do not share one line
+	 * for every packet: wf_peer_count_rx/_tx add, wf_peer_traffic sums. */
+	struct wf_peer_count *count;
+	unsigned n_count;
 	uint64_t drops[WF_DROP_MAX];
 	struct wf_peer_esp esp; /* on the kernel data path (kernel.c) */
 
@@ -135,6 +139,34 @@ struct wf_peer {
 	uint16_t staged_len[WF_STAGED_MAX];
 	unsigned n_staged;
 };
+
+struct wf_peer_count {
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+} __attribute__((aligned(64)));
+
+/* Count a packet of len bytes carried for p by thread t (a worker's id, or
+ * the control thread's). Each line has one writer, but an add is atomic all
+ * the same: a thread past the count made (a test's) shares the last line. */
+static inline void wf_peer_count_rx(struct wf_peer *p, unsigned t, uint64_t packets, uint64_t len)
+{
+	struct wf_peer_count *c = &p->count[t < p->n_count ? t : p->n_count - 1];
+
+	__atomic_fetch_add(&c->rx_packets, packets, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->rx_bytes, len, __ATOMIC_RELAXED);
+}
+
+static inline void wf_peer_count_tx(struct wf_peer *p, unsigned t, uint64_t packets, uint64_t len)
+{
+	struct wf_peer_count *c = &p->count[t < p->n_count ? t : p->n_count - 1];
+
+	__atomic_fetch_add(&c->tx_packets, packets, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&c->tx_bytes, len, __ATOMIC_RELAXED);
+}
+
+/* What every thread counted for p, summed. */
+struct wf_peer_count wf_peer_traffic(const struct wf_peer *p);
+/* Packets carried either way, summed. */
+uint64_t wf_peer_packets(const struct wf_peer *p);
 
 struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LEN]);
 /* A new, unproven peer for a verified certificate (no routes yet); NULL when

@@ -125,8 +125,7 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
-	WF_ADD(p->rx_bytes, n);
-	WF_ADD(p->rx_packets, 1);
+	wf_peer_count_rx(p, w->id, 1, n);
 	if (gro_take(w, pkt, n))
 		return;
 	if (!wf_tun_put(w, pkt, n))

@@ -29,10 +29,9 @@
 #include "daemon/udp.h"
 #include "daemon/worker.h"
 
-static void count_tx(struct wf_peer *p, size_t len, int64_t now)
+static void count_tx(struct wf_worker *w, struct wf_peer *p, size_t len, int64_t now)
 {
-	WF_ADD(p->tx_bytes, len);
-	WF_ADD(p->tx_packets, 1);
+	wf_peer_count_tx(p, w->id, 1, len);
 	if (WF_GET(p->last_tx_ms) != now)
 		WF_SET(p->last_tx_ms, now);
 }
@@ -51,7 +50,7 @@ static bool send_now(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *
 	wf_udp_send(w->d, p, to, dgram, out);
 	/* Counters are of overlay traffic, like rx: no keepalives or control. */
 	if (type == WF_MSG_DATA && len)
-		count_tx(p, len, now);
+		count_tx(w, p, len, now);
 	else
 		WF_SET(p->last_tx_ms, now);
 	return true;
@@ -260,7 +259,7 @@ static void tx_slot(struct wf_worker *w, struct wf_peer *p, struct wf_keypair *k
 		return;
 	}
 	wf_txq_commit(w, p, to, out);
-	count_tx(p, len, now);
+	count_tx(w, p, len, now);
 }
 
 /* A super-packet: cut it into the TX slots, each segment sealed there. */

@@ -298,6 +298,7 @@ static cJSON *not_held(const struct wf_daemon *d, const struct wf_peer *p)
 static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
+	struct wf_peer_count t = wf_peer_traffic(p);
 	char buf[WF_ADDR_STRLEN];
 
 	cJSON_AddStringToObject(o, "name", p->cert.name);
@@ -327,10 +328,10 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 					(double)((now - p->last_handshake_ms) / 1000));
 	else
 		cJSON_AddNullToObject(o, "last_handshake_seconds");
-	cJSON_AddNumberToObject(o, "rx_bytes", (double)WF_GET(p->rx_bytes));
-	cJSON_AddNumberToObject(o, "tx_bytes", (double)WF_GET(p->tx_bytes));
-	cJSON_AddNumberToObject(o, "rx_packets", (double)WF_GET(p->rx_packets));
-	cJSON_AddNumberToObject(o, "tx_packets", (double)WF_GET(p->tx_packets));
+	cJSON_AddNumberToObject(o, "rx_bytes", (double)t.rx_bytes);
+	cJSON_AddNumberToObject(o, "tx_bytes", (double)t.tx_bytes);
+	cJSON_AddNumberToObject(o, "rx_packets", (double)t.rx_packets);
+	cJSON_AddNumberToObject(o, "tx_packets", (double)t.tx_packets);
 	cJSON_AddItemToObject(o, "drops", drops_object(p->drops, false));
 	wf_kernel_peer_status(d, p, o);
 	return o;

@@ -77,7 +77,7 @@ void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	p->hs_next_ms = 0;
 	p->call = false;
 	p->esp.rekey = false; /* (a new keypair: its own SAs) */
-	p->data_mark = WF_GET(p->rx_packets) + WF_GET(p->tx_packets);
+	p->data_mark = wf_peer_packets(p);
 	WF_SET(p->last_rx_ms, now);
 }
 

@@ -136,17 +136,3 @@ unsigned wf_tun_set_offload(int fd, unsigned want, int *err)
 	}
 	return 0;
 }
-
-ssize_t wf_tun_read(int fd, void *buf, size_t len)
-{
-	ssize_t n = read(fd, buf, len);
-
-	return n < 0 ? -errno : n;
-}
-
-ssize_t wf_tun_write(int fd, const void *buf, size_t len)
-{
-	ssize_t n = write(fd, buf, len);
-
-	return n < 0 ? -errno : n;
-}

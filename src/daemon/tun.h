@@ -65,10 +65,4 @@ unsigned wf_tun_set_offload(int fd, unsigned want, int *err);
  * on; written to buf, which is returned. */
 const char *wf_tun_strerror(int err, const char *name, char *buf, size_t len);
 
-/* Read one packet into buf (at most len bytes). Returns its length, or -errno
- * (-EAGAIN when nothing is queued: the fd is non-blocking). */
-ssize_t wf_tun_read(int fd, void *buf, size_t len);
-/* Write one packet. Returns the bytes written or -errno. */
-ssize_t wf_tun_write(int fd, const void *buf, size_t len);
-
 #endif

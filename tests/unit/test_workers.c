@@ -701,6 +701,34 @@ static void test_16_backlog_now(void **state)
 		wf_noise_handshake_clear(&hs[i]);
 }
 
+/* 17. Each thread counts a peer's traffic on a cache line of its own (the
+ * worker's, then the control thread's), so that workers carrying one peer
+ * do not bounce a line for every packet; status sums them. */
+static void test_17_counts_per_thread(void **state)
+{
+	uint8_t pkt[256], sealed[2048], got[2048];
+	size_t len = x_packet(pkt, 17), n;
+	struct wf_peer *p = peer_of(&x);
+	struct wf_peer_count before = wf_peer_traffic(p), after;
+	uint64_t w0 = WF_GET(p->count[0].rx_packets), c0 = WF_GET(p->count[1].rx_packets);
+
+	(void)state;
+	assert_int_equal(p->n_count, 2); /* one worker, and the control thread */
+	assert_int_equal((uintptr_t)&p->count[0] % 64, 0);
+	assert_int_equal((uintptr_t)&p->count[1] - (uintptr_t)&p->count[0], 64);
+	x_sends(kx, WF_MSG_DATA, pkt, len, &x_at); /* on the worker */
+	n = hn_seal(kx, WF_MSG_DATA, pkt, len, sealed);
+	assert_true(n > 0);
+	wf_data_receive(&d->dp.ctl, sealed, n, &x_at, HN_NOW); /* on the control thread */
+	while (hn_delivered(got, sizeof(got)))
+		;
+	assert_int_equal(WF_GET(p->count[0].rx_packets), w0 + 1);
+	assert_int_equal(WF_GET(p->count[1].rx_packets), c0 + 1);
+	after = wf_peer_traffic(p);
+	assert_int_equal(after.rx_packets, before.rx_packets + 2);
+	assert_int_equal(after.rx_bytes, before.rx_bytes + 2 * len);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +748,7 @@ int main(void)
 	    cmocka_unit_test(test_14_unroutable_peer_kept),
 	    cmocka_unit_test(test_15_told_member_routed),
 	    cmocka_unit_test(test_16_backlog_now),
+	    cmocka_unit_test(test_17_counts_per_thread),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
