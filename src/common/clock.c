@@ -5,12 +5,17 @@
 
 #include "common/clock.h"
 
-int64_t wf_now_ms(void)
+uint64_t wf_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int64_t wf_now_ms(void)
+{
+	return (int64_t)(wf_now_ns() / 1000000u);
 }
 
 uint64_t wf_realtime_ns(void)

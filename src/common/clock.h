@@ -13,6 +13,9 @@ enum { WF_UTC_LEN = 32 };
 
 /* Monotonic milliseconds: timers, ages, budgets. */
 int64_t wf_now_ms(void);
+/* Monotonic nanoseconds: the packet path's own timing, the service
+ * manager's MONOTONIC_USEC. */
+uint64_t wf_now_ns(void);
 /* Wall-clock nanoseconds since the epoch: handshake timestamps. */
 uint64_t wf_realtime_ns(void);
 /* Unix seconds t as "2026-12-07T14:18:14Z" in buf; "@SECONDS" when the

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/notify.h"
 
 bool wf_notify_enabled(void)
@@ -106,12 +106,8 @@ int wf_notify_status(const char *status)
 
 int wf_notify_reloading(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return wf_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
-			  (unsigned long long)ts.tv_sec * 1000000ULL +
-			      (unsigned long long)ts.tv_nsec / 1000);
+			  (unsigned long long)(wf_now_ns() / 1000u));
 }
 
 int wf_notify_stopping(void)

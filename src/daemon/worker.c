@@ -33,7 +33,6 @@
 #include "daemon/udp.h"
 #include "daemon/worker.h"
 
-enum { BURST = 64 };
 
 /* --- freeing what a worker may still hold ------------------------------- */
 
@@ -396,12 +395,31 @@ static bool tun_read(struct wf_worker *w, int64_t now)
 	return true;
 }
 
+/*
+ * How many reads a wake-up makes. A burst ends with a read that finds the
+ * queue empty (EAGAIN): a syscall for nothing, and with requests and
+ * answers, one packet a wake-up, one syscall in four. So after a burst that
+ * found at most one packet, a wake-up reads one and goes back to epoll,
+ * which is level-triggered and wakes it at once for anything left. A
+ * wake-up that soon (WF_TUN_SPARSE_NS) after the last read means the queue
+ * fills faster than that: a burst again.
+ */
+unsigned wf_tun_reads(bool sparse, uint64_t since_ns)
+{
+	return sparse && since_ns >= WF_TUN_SPARSE_NS ? 1 : WF_TUN_BURST;
+}
+
 void wf_worker_tun(struct wf_worker *w)
 {
-	int64_t now = wf_now_ms(); /* one clock read per burst is precise enough */
+	uint64_t ns = wf_now_ns();
+	int64_t now = (int64_t)(ns / 1000000u); /* one clock read per burst is precise enough */
+	unsigned limit = wf_tun_reads(w->tun_sparse, ns - w->tun_last_ns), n = 0;
 
-	for (int i = 0; i < BURST && tun_read(w, now); i++)
-		;
+	while (n < limit && tun_read(w, now))
+		n++;
+	if (limit > 1)
+		w->tun_sparse = n <= 1;
+	w->tun_last_ns = wf_now_ns();
 	wf_txq_flush(w);
 }
 

@@ -144,6 +144,8 @@ struct wf_worker {
 		uint64_t tun_joined; /* coalesced writes to TUN */
 	} batch;
 	int64_t icmp_tat; /* ICMP unreachable budget (core/ratelimit.h) */
+	bool tun_sparse;      /* its last TUN burst found at most one packet */
+	uint64_t tun_last_ns; /* when it last read its TUN queue (monotonic) */
 };
 
 enum { WF_RETIRE_GENS = 4 };
@@ -171,8 +173,15 @@ void wf_threads_stop(struct wf_daemon *d);
 void wf_retire(struct wf_daemon *d, struct wf_retire_link *l);
 /* Free what no worker can hold any more; all of it with force (threads stopped). */
 void wf_reclaim(struct wf_daemon *d, bool force);
-/* Read the worker's queue of the TUN device (a burst), send what it made. */
+enum {
+	WF_TUN_BURST = 64,            /* reads of a wake-up, at most */
+	WF_TUN_SPARSE_NS = 20 * 1000, /* a wake-up sooner than this after a read: a burst */
+};
+/* Read the worker's queue of the TUN device, send what it made. */
 void wf_worker_tun(struct wf_worker *w);
+/* How many reads a wake-up makes: sparse, the last burst found at most one
+ * packet; since_ns, since the last read ended. */
+unsigned wf_tun_reads(bool sparse, uint64_t since_ns);
 /* A worker's queue to the control thread (for d->node.mtu); false when out of
  * memory. wf_threads_start makes them; tests too. */
 bool wf_ctlq_alloc(struct wf_daemon *d, struct wf_ctlq *q) WF_MUST_CHECK;

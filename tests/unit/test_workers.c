@@ -15,6 +15,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
+#include <sys/uio.h>
 #include <cmocka.h>
 
 #include "../common/harness.h"
@@ -47,6 +49,17 @@ void *__wrap_malloc(size_t size)
 		return NULL;
 	}
 	return __real_malloc(size);
+}
+
+/* readv counted (linked with --wrap=readv): the worker's reads of TUN. */
+ssize_t __real_readv(int fd, const struct iovec *iov, int n);
+ssize_t __wrap_readv(int fd, const struct iovec *iov, int n);
+static unsigned readv_calls;
+
+ssize_t __wrap_readv(int fd, const struct iovec *iov, int n)
+{
+	readv_calls++;
+	return __real_readv(fd, iov, n);
 }
 
 static struct hn_node v, x, y, z;
@@ -729,6 +742,55 @@ static void test_17_counts_per_thread(void **state)
 	assert_int_equal(after.rx_bytes, before.rx_bytes + 2 * len);
 }
 
+/* 18. Reads of a wake-up: after a burst that found at most one packet, a
+ * wake-up reads one packet and no more (no read that finds the queue empty);
+ * a wake-up soon after the last read, or after a burst of more, reads a
+ * burst. The rule as a table, then the worker on its queue, reads counted. */
+static unsigned tun_wake(unsigned packets, uint64_t since_last_ns)
+{
+	uint8_t pkt[256];
+	size_t len = x_packet(pkt, 18);
+	unsigned before = readv_calls;
+
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8); /* v to x */
+	for (unsigned i = 0; i < packets; i++)
+		assert_int_equal(write(hn_tun[0], pkt, len), (ssize_t)len);
+	WK->tun_last_ns = wf_now_ns() - since_last_ns;
+	wf_worker_tun(WK);
+	return readv_calls - before;
+}
+
+static void test_18_tun_reads(void **state)
+{
+	static const struct {
+		bool sparse;
+		uint64_t since_ns;
+		unsigned reads;
+	} rows[] = {
+	    {false, 0, WF_TUN_BURST},
+	    {false, 1000000000, WF_TUN_BURST},
+	    {true, 0, WF_TUN_BURST},
+	    {true, WF_TUN_SPARSE_NS - 1, WF_TUN_BURST},
+	    {true, WF_TUN_SPARSE_NS, 1},
+	    {true, 1000000000, 1},
+	};
+	unsigned sent = hn_n_out;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(wf_tun_reads(rows[i].sparse, rows[i].since_ns), rows[i].reads);
+	WK->tun_sparse = false;
+	assert_int_equal(tun_wake(1, 1000000000), 2); /* the packet, then EAGAIN */
+	assert_true(WK->tun_sparse);
+	assert_int_equal(tun_wake(1, 1000000000), 1); /* the packet alone */
+	assert_true(WK->tun_sparse);
+	assert_int_equal(tun_wake(3, 0), 4); /* woken at once: a burst */
+	assert_false(WK->tun_sparse);
+	assert_int_equal(tun_wake(3, 1000000000), 4);
+	assert_false(WK->tun_sparse);
+	assert_int_equal(hn_n_out - sent, 8); /* every packet sealed and sent */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -749,6 +811,7 @@ int main(void)
 	    cmocka_unit_test(test_15_told_member_routed),
 	    cmocka_unit_test(test_16_backlog_now),
 	    cmocka_unit_test(test_17_counts_per_thread),
+	    cmocka_unit_test(test_18_tun_reads),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
