@@ -701,6 +701,62 @@ static void test_16_backlog_now(void **state)
 		wf_noise_handshake_clear(&hs[i]);
 }
 
+/* 17. A worker keys its contexts of a keypair on its first packet with it.
+ * With no memory for that, the packet is dropped and counted (send_error
+ * out, decrypt in), nothing leaves in clear or at all, and the next packet
+ * keys the context and goes. */
+static void test_17_keyed_on_first_use(void **state)
+{
+	struct wf_peer *p = peer_of(&x);
+	struct wf_keypair *kp = WF_GET(p->tx_kp);
+	uint64_t send_err = WF_GET(p->drops[WF_DROP_SEND_ERROR]);
+	uint64_t decrypt = WF_GET(p->drops[WF_DROP_DECRYPT]);
+	uint8_t pkt[256], got[2048], *plain;
+	size_t len = make_packet(pkt, false, IPPROTO_UDP, 80, 17, 40000), n;
+	struct wf_vnet_hdr h;
+	bool replayed;
+
+	(void)state;
+	assert_non_null(kp);
+	assert_null(kp->send[WK->id]);
+	assert_null(kp->recv[WK->id]);
+	memset(&h, 0, sizeof(h));
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8); /* to x */
+	put16(pkt + 10, 0);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *slot = wf_txq_slot(WK);
+
+		hn_clear();
+		calloc_fail = !i;
+		memcpy(slot, pkt, len);
+		wf_data_from_tun(WK, slot, len, &h, HN_NOW);
+		wf_txq_flush(WK);
+		assert_int_equal(calloc_fail, 0);
+		assert_int_equal(hn_n_out, i);
+		assert_int_equal(WF_GET(p->drops[WF_DROP_SEND_ERROR]), send_err + 1);
+	}
+	assert_non_null(kp->send[WK->id]);
+	assert_true(wf_keypair_open(kx, 0, hn_out[0].buf, hn_out[0].len, &plain, &n, &replayed));
+	assert_int_equal(n, len);
+	/* Receiving: the same. */
+	while (hn_delivered(got, sizeof(got)))
+		;
+	len = x_packet(pkt, 17);
+	for (int i = 0; i < 2; i++) {
+		static uint8_t dg[2048];
+		size_t m = hn_seal(kx, WF_MSG_DATA, pkt, len, dg);
+
+		calloc_fail = !i;
+		wf_data_rx_begin(WK);
+		wf_data_receive(WK, dg, m, &x_at, HN_NOW);
+		wf_data_rx_flush(WK);
+		assert_int_equal(calloc_fail, 0);
+		assert_int_equal(hn_delivered(got, sizeof(got)), i ? len : 0);
+		assert_int_equal(WF_GET(p->drops[WF_DROP_DECRYPT]), decrypt + 1);
+	}
+	assert_non_null(kp->recv[WK->id]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -720,6 +776,7 @@ int main(void)
 	    cmocka_unit_test(test_14_unroutable_peer_kept),
 	    cmocka_unit_test(test_15_told_member_routed),
 	    cmocka_unit_test(test_16_backlog_now),
+	    cmocka_unit_test(test_17_keyed_on_first_use),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
