@@ -93,7 +93,7 @@ HARNESS_WRAP := -Wl,--wrap=sendto,--wrap=sendmmsg
 $(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP),--wrap=calloc
 $(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_revoked: WRAP := $(HARNESS_WRAP)
-$(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc
+$(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc,--wrap=wf_routes_clone
 # test_session sees what wf_keypair_free wipes.
 $(BUILD)/tests/test_session: WRAP := -Wl,--wrap=wf_wipe
 # test_xfrm talks to a fake kernel: its netlink sends and receives are wrapped.

@@ -49,6 +49,17 @@ void *__wrap_malloc(size_t size)
 	return __real_malloc(size);
 }
 
+/* Copies of the routes for the workers (linked with --wrap=wf_routes_clone). */
+struct wf_routes *__real_wf_routes_clone(const struct wf_routes *t);
+struct wf_routes *__wrap_wf_routes_clone(const struct wf_routes *t);
+static int clones;
+
+struct wf_routes *__wrap_wf_routes_clone(const struct wf_routes *t)
+{
+	clones++;
+	return __real_wf_routes_clone(t);
+}
+
 static struct hn_node v, x, y, z;
 static union wf_endpoint x_at, y_at, z_at;
 static struct wf_keypair *kx, *ky;
@@ -474,8 +485,9 @@ static void test_9_reclaim(void **state)
 	WK->qs = 0;
 }
 
-/* 10. A removed peer: nothing left for a worker to send with, and no route
- * to it in what they read. */
+/* 10. A removed peer: nothing left for a worker to send with at once, and
+ * no route to it in what they read once the reclaim that closes its
+ * generation has published the routes (18 counts the copies). */
 static void test_10_removed_peer_unpublished(void **state)
 {
 	struct wf_peer *p = peer_of(&y);
@@ -485,7 +497,6 @@ static void test_10_removed_peer_unpublished(void **state)
 	d->dp.threads = true; /* keep it readable until reclaimed */
 	WK->qs = 11;
 	wf_peer_remove(d, p);
-	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
 	assert_null(WF_GET(p->tx_kp)); /* still readable: retired, not freed */
 	{
 		union wf_endpoint ep;
@@ -493,7 +504,8 @@ static void test_10_removed_peer_unpublished(void **state)
 		assert_false(wf_peer_endpoint(p, &ep));
 	}
 	WK->qs = 12;
-	wf_reclaim(d, false); /* closes the generation */
+	wf_reclaim(d, false); /* publishes, then closes the generation */
+	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
 	wf_reclaim(d, false);
 	assert_null(d->dp.retire_open);
 	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
@@ -617,7 +629,7 @@ static void test_14_unroutable_peer_kept(void **state)
 	assert_true(p->removed);
 	assert_null(WF_GET(p->tx_kp));
 	/* Memory again: a copy without it, then it may go. */
-	assert_true(wf_routes_publish(d));
+	assert_true(wf_routes_flush(d));
 	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr));
 	free(p);
 }
@@ -757,6 +769,106 @@ static void test_17_keyed_on_first_use(void **state)
 	assert_non_null(kp->recv[WK->id]);
 }
 
+/* Who the workers' copy of the routes sends 100.64.0.<last> to. */
+static struct wf_peer *routed(uint8_t last)
+{
+	uint8_t a[4] = {100, 64, 0, last};
+
+	return wf_routes_lookup(wf_routes_read(d), AF_INET, a);
+}
+
+/* 18. Proofs and removals in one turn of the control loop make one copy of
+ * the routes, at the reclaim that ends it. Keys proven before it wait for
+ * it: their data goes to the control thread (it reads its own routes), then
+ * to the worker. Removed peers stay named by the workers' copy, and in
+ * memory, until that reclaim publishes a copy without them and only then
+ * closes their generation; with no memory for the copy it stays open. */
+static void test_18_one_copy_a_turn(void **state)
+{
+	uint8_t pkt[256], got[2048], dg[2048];
+	struct hn_node s[3];
+	struct wf_keypair *ks[3];
+	struct wf_peer *ps[3];
+	union wf_endpoint at[3];
+	size_t len;
+
+	(void)state;
+	d->dp.threads = true;
+	WK->qs = 20;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	for (int i = 0; i < 3; i++) {
+		char name[8], addr[16], ep[32];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		snprintf(addr, sizeof(addr), "100.64.0.%d", 10 + i);
+		snprintf(ep, sizeof(ep), "198.18.0.%d:51820", 10 + i);
+		assert_true(hn_node(&s[i], name, (uint8_t)(10 + i), addr, NULL, 60));
+		at[i] = hn_ep(ep);
+		ks[i] = hn_handshake(d, &s[i], &at[i], wf_realtime_ns(), 0xa00 + (uint32_t)i);
+		assert_non_null(ks[i]);
+		len = packet_from(pkt, (uint8_t)(10 + i), 18);
+		wf_data_receive(WK, dg, hn_seal(ks[i], WF_MSG_DATA, pkt, len, dg), &at[i], HN_NOW);
+	}
+	assert_int_equal(queued(), 3);
+	clones = 0;
+	wf_ctl_drain(d, HN_NOW); /* three strangers proven: three new claims */
+	for (int i = 0; i < 3; i++) {
+		ps[i] = peer_of(&s[i]);
+		assert_true(ps[i] && ps[i]->proven);
+		assert_int_equal(hn_delivered(got, sizeof(got)), len);
+		assert_null(routed((uint8_t)(10 + i)));
+		assert_int_equal(WF_GET(wf_index_find(d, ks[i]->remote_index)->live),
+				 WF_LIVE_PENDING);
+	}
+	assert_int_equal(clones, 0);
+	/* Not ready yet: s0's data goes to the control thread. */
+	wf_data_receive(WK, dg, hn_seal(ks[0], WF_MSG_DATA, pkt, len, dg), &at[0], HN_NOW);
+	assert_int_equal(queued(), 1);
+	wf_reclaim(d, false);
+	assert_int_equal(clones, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(routed((uint8_t)(10 + i)), ps[i]);
+		assert_int_equal(WF_GET(wf_index_find(d, ks[i]->remote_index)->live), WF_LIVE_READY);
+	}
+	wf_ctl_drain(d, HN_NOW);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* Ready: the worker takes it. */
+	len = packet_from(pkt, 12, 18);
+	wf_data_receive(WK, dg, hn_seal(ks[2], WF_MSG_DATA, pkt, len, dg), &at[2], HN_NOW);
+	assert_int_equal(queued(), 0);
+	assert_int_equal(hn_delivered(got, sizeof(got)), len);
+
+	/* The three go, with the worker in a batch, holding what it read. */
+	wf_reclaim(d, false);
+	WK->qs = 21;
+	for (int i = 0; i < 3; i++)
+		wf_peer_remove(d, ps[i]);
+	assert_int_equal(clones, 1);
+	for (int i = 0; i < 3; i++)
+		assert_ptr_equal(routed((uint8_t)(10 + i)), ps[i]); /* retired, not freed */
+	calloc_fail = 1; /* no memory for the copy: nothing closes */
+	wf_reclaim(d, false);
+	assert_int_equal(calloc_fail, 0);
+	assert_int_equal(clones, 2); /* tried */
+	assert_non_null(d->dp.retire_open);
+	assert_ptr_equal(routed(10), ps[0]);
+	wf_reclaim(d, false); /* the copy, then the generation closed */
+	assert_int_equal(clones, 3);
+	assert_null(d->dp.retire_open);
+	for (int i = 0; i < 3; i++)
+		assert_null(routed((uint8_t)(10 + i)));
+	WK->qs = 22; /* idle: they may go */
+	wf_reclaim(d, false);
+	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
+		assert_null(d->dp.retire_gen[k].head);
+	for (int i = 0; i < 3; i++)
+		wf_keypair_free(ks[i]);
+	d->dp.threads = false;
+	WK->qs = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +889,7 @@ int main(void)
 	    cmocka_unit_test(test_15_told_member_routed),
 	    cmocka_unit_test(test_16_backlog_now),
 	    cmocka_unit_test(test_17_keyed_on_first_use),
+	    cmocka_unit_test(test_18_one_copy_a_turn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
