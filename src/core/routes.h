@@ -5,8 +5,9 @@
  *
  * Writers (insert/remove) must be serialized by the caller. Lookups never
  * allocate nor write. The daemon's workers read a copy (wf_routes_clone)
- * that nobody changes: the control thread publishes a new copy after each
- * change and frees the old one once no worker can still be reading it.
+ * that nobody changes: the control thread publishes a new copy once a turn
+ * of its loop, after changes, and frees the old one once no worker can
+ * still be reading it.
  */
 #ifndef WEFT_ROUTES_H
 #define WEFT_ROUTES_H

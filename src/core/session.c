@@ -31,17 +31,14 @@ struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY
 {
 	struct wf_keypair *kp;
 
-	if (!n_ctx || n_ctx > WF_KEYPAIR_CTX_MAX || !(kp = calloc(1, sizeof(*kp))))
+	if (!n_ctx || n_ctx > WF_KEYPAIR_CTX_MAX ||
+	    (cipher != WF_CIPHER_AES256GCM && cipher != WF_CIPHER_CHACHAPOLY) ||
+	    !(kp = calloc(1, sizeof(*kp))))
 		return NULL;
 	kp->n_ctx = n_ctx;
-	for (unsigned i = 0; i < n_ctx; i++) {
-		kp->send[i] = wf_aead_new_dir(cipher, initiator ? c1 : c2, WF_AEAD_SEAL);
-		kp->recv[i] = wf_aead_new_dir(cipher, initiator ? c2 : c1, WF_AEAD_OPEN);
-		if (!kp->send[i] || !kp->recv[i]) {
-			wf_keypair_free(kp);
-			return NULL;
-		}
-	}
+	kp->cipher = cipher;
+	memcpy(kp->send_key, initiator ? c1 : c2, WF_KEY_LEN);
+	memcpy(kp->recv_key, initiator ? c2 : c1, WF_KEY_LEN);
 	wf_replay_init(&kp->replay);
 	kp->initiator = initiator;
 	kp->proven = initiator;
@@ -59,7 +56,22 @@ void wf_keypair_free(struct wf_keypair *kp)
 		wf_aead_free(kp->send[i]);
 		wf_aead_free(kp->recv[i]);
 	}
+	wf_wipe(kp->send_key, sizeof(kp->send_key));
+	wf_wipe(kp->recv_key, sizeof(kp->recv_key));
 	free(kp);
+}
+
+/* Thread ctx's context for one direction, keyed on its first use. Only that
+ * thread touches it, so no lock. NULL when out of memory: the caller drops
+ * the packet. */
+static struct wf_aead *ctx_aead(struct wf_keypair *kp, unsigned ctx, bool seal)
+{
+	struct wf_aead **a = seal ? &kp->send[ctx] : &kp->recv[ctx];
+
+	if (!*a)
+		*a = wf_aead_new_dir(kp->cipher, seal ? kp->send_key : kp->recv_key,
+				     seal ? WF_AEAD_SEAL : WF_AEAD_OPEN);
+	return *a;
 }
 
 static uint64_t send_counter(const struct wf_keypair *kp)
@@ -70,10 +82,14 @@ static uint64_t send_counter(const struct wf_keypair *kp)
 bool wf_keypair_seal(struct wf_keypair *kp, unsigned ctx, uint8_t type, uint8_t *pkt, size_t len,
 		     size_t *out_len)
 {
-	/* Reserved first: a nonce is never used twice, whoever else sends. */
-	uint64_t n = __atomic_fetch_add(&kp->send_counter, 1, __ATOMIC_RELAXED);
+	struct wf_aead *a;
+	uint64_t n;
 
-	if (n >= WF_REJECT_AFTER_MESSAGES || ctx >= kp->n_ctx) {
+	if (ctx >= kp->n_ctx || !(a = ctx_aead(kp, ctx, true)))
+		return false;
+	/* Reserved first: a nonce is never used twice, whoever else sends. */
+	n = __atomic_fetch_add(&kp->send_counter, 1, __ATOMIC_RELAXED);
+	if (n >= WF_REJECT_AFTER_MESSAGES) {
 		/* Keep it at the limit, so that it can never wrap. */
 		__atomic_store_n(&kp->send_counter, WF_REJECT_AFTER_MESSAGES, __ATOMIC_RELAXED);
 		return false;
@@ -83,7 +99,7 @@ bool wf_keypair_seal(struct wf_keypair *kp, unsigned ctx, uint8_t type, uint8_t 
 	pkt[2] = pkt[3] = 0;
 	wf_put_le32(pkt + 4, kp->remote_index);
 	wf_put_le64(pkt + 8, n);
-	if (!wf_aead_seal(kp->send[ctx], n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN, len))
+	if (!wf_aead_seal(a, n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN, len))
 		return false;
 	*out_len = WF_DATA_HEADER_LEN + len + WF_AEAD_TAG_LEN;
 	return true;
@@ -112,6 +128,7 @@ static void replay_unlock(struct wf_keypair *kp)
 bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t len,
 		     uint8_t **plain, size_t *plain_len, bool *replayed)
 {
+	struct wf_aead *a;
 	uint64_t n;
 	bool fresh;
 
@@ -127,7 +144,8 @@ bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t l
 		*replayed = true;
 		return false;
 	}
-	if (!wf_aead_open(kp->recv[ctx], n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN,
+	if (!(a = ctx_aead(kp, ctx, false)) ||
+	    !wf_aead_open(a, n, pkt, WF_DATA_HEADER_LEN, pkt + WF_DATA_HEADER_LEN,
 			  len - WF_DATA_HEADER_LEN))
 		return false;
 	/* Only an authentic packet may move the window; another thread may

@@ -54,14 +54,20 @@ enum {
  * contexts (ctx: 0 .. n_ctx-1). The send counter is reserved with an atomic
  * add, so no two threads ever use one nonce; the replay window is checked and
  * updated under a spinlock that is held for nothing else (the AEAD runs
- * outside it). Everything else is written before the keypair is published
- * and only read after.
+ * outside it). Thread ctx keys its own contexts on its first use of the
+ * keypair in each direction, and is the only one to touch them until the
+ * keypair is freed. Everything else is written before the keypair is
+ * published and only read after.
  */
 struct wf_keypair {
 	uint32_t local_index;  /* receivers put this in their data packets to us */
 	uint32_t remote_index; /* we put this in our data packets to the peer */
 	unsigned n_ctx;
+	/* NULL until thread i first seals or opens: most threads never see
+	 * most peers, and a key schedule each would cost them all. */
 	struct wf_aead *send[WF_KEYPAIR_CTX_MAX], *recv[WF_KEYPAIR_CTX_MAX];
+	enum wf_cipher cipher;
+	uint8_t send_key[WF_KEY_LEN], recv_key[WF_KEY_LEN]; /* wiped when freed */
 	uint64_t send_counter; /* next nonce to use (atomic); reserved before encrypting */
 	bool replay_lock;      /* atomic: held while the window is read or moved */
 	struct wf_replay replay;
@@ -102,8 +108,8 @@ int64_t wf_handshake_backoff_ms(int64_t timeout_ms, unsigned attempts, uint32_t 
 
 /* Make a keypair from the two Split() keys. The initiator sends with c1, the
  * responder with c2. An initiator's keypair is proven, a responder's not.
- * n_ctx (1 .. WF_KEYPAIR_CTX_MAX) threads may use it at once. Returns NULL on
- * allocation or key-setup failure, or a bad n_ctx. */
+ * n_ctx (1 .. WF_KEYPAIR_CTX_MAX) threads may use it at once; no context is
+ * keyed yet. Returns NULL when out of memory, or for a bad cipher or n_ctx. */
 struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY_LEN],
 				  const uint8_t c2[WF_KEY_LEN], bool initiator,
 				  uint32_t local_index, uint32_t remote_index, int64_t now_ms,
@@ -114,15 +120,17 @@ void wf_keypair_free(struct wf_keypair *kp);
  * Encrypt a data or control message in place. pkt points to a buffer with
  * WF_DATA_HEADER_LEN bytes of header room, then len bytes of plaintext, and
  * 16 bytes of tail room for the tag. Fills the header; *out_len is the whole
- * datagram. Fails when the keypair is exhausted (counter at its limit). ctx
- * is the calling thread's context number.
+ * datagram. Fails when the keypair is exhausted (counter at its limit), or
+ * when the calling thread's context (number ctx) cannot be keyed for want of
+ * memory: then no nonce is spent and nothing is written.
  */
 bool wf_keypair_seal(struct wf_keypair *kp, unsigned ctx, uint8_t type, uint8_t *pkt, size_t len,
 		     size_t *out_len) WF_MUST_CHECK;
 /*
  * Decrypt a received data/control datagram (header included) in place. On
  * success *plain points into pkt at the plaintext and *plain_len is its length;
- * the replay window is updated. *replayed tells a replay from a forgery.
+ * the replay window is updated. *replayed tells a replay from a forgery (or
+ * from a context that could not be keyed for want of memory).
  */
 bool wf_keypair_open(struct wf_keypair *kp, unsigned ctx, uint8_t *pkt, size_t len,
 		     uint8_t **plain, size_t *plain_len, bool *replayed) WF_MUST_CHECK;

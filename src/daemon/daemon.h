@@ -65,7 +65,10 @@ struct wf_peers {
 	unsigned n, n_unproven;
 	unsigned unproven_max; /* strangers at most (WF_UNPROVEN_MAX; tests set it lower) */
 	struct wf_routes *routes;     /* the control thread's, changed in place */
-	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_publish) */
+	struct wf_routes *routes_pub; /* atomic: the workers' copy (wf_routes_flush) */
+	bool routes_dirty;            /* routes changed since routes_pub was copied */
+	/* Keypairs proven while routes_pub was behind: ready at its next copy. */
+	struct wf_index_entry *unready;
 	struct wf_index_entry *index[WF_INDEX_BUCKETS]; /* heads atomic */
 	struct wf_bootstrap *bootstrap;
 	unsigned n_bootstrap;

@@ -593,10 +593,10 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	d->hs.count.completed++;
 	wf_peer_proven(d, p, &cert, now);
 	wf_peer_seen_at(d, p, from);
-	/* Routes (wf_peer_proven), endpoint and keys published: now the
-	 * workers may take data on it. */
+	/* Endpoint and keys published: the workers may take data on it once
+	 * they read the routes wf_peer_proven claimed (wf_index_ready). */
 	wf_peer_publish(d, p);
-	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+	wf_index_ready(d, e);
 	p->esp.caps = caps;
 	wf_kernel_sync(d, p); /* its inbound SA, so that it may send through the kernel */
 	wf_data_session_up(d, p, true, now);

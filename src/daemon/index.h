@@ -50,6 +50,7 @@ struct wf_index_entry {
 	struct wf_cert *offered;
 	/* A keypair on the kernel data path: its ESP keys and SAs (kernel.c). */
 	struct wf_kp_esp *esp;
+	struct wf_index_entry *next_unready; /* d->peers.unready (wf_index_ready) */
 	struct wf_retire_link rl;
 };
 

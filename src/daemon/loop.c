@@ -283,7 +283,7 @@ static bool setup_routes(struct wf_daemon *d)
 	for (unsigned i = 0; i < d->node.self.n_addrs; i++)
 		if (!wf_routes_insert(d->peers.routes, &d->node.self.addrs[i], WF_ROUTE_SELF(d)))
 			return false;
-	return wf_routes_publish(d);
+	return wf_routes_changed(d);
 }
 
 static bool setup_bootstrap(struct wf_daemon *d)
@@ -406,9 +406,14 @@ static bool run(struct wf_daemon *d)
 	struct epoll_event ev[8];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epoll_fd, ev, 8, TICK_MS);
 		int64_t now;
+		int n;
 
+		/* Before waiting: the routes changed since the last wait copied
+		 * for the workers (once, however many peers came or went), then
+		 * freed what they let go of (wf_reclaim). */
+		wf_reclaim(d, false);
+		n = epoll_wait(d->epoll_fd, ev, 8, TICK_MS);
 		if (n < 0 && errno != EINTR) {
 			log_error("epoll_wait");
 			return false;
@@ -427,9 +432,7 @@ static bool run(struct wf_daemon *d)
 			/* the wake_fd: read by wf_ctl_drain */
 		}
 		now = wf_now_ms();
-		/* What the workers handed over, then what they let go of. */
-		wf_ctl_drain(d, now);
-		wf_reclaim(d, false);
+		wf_ctl_drain(d, now); /* what the workers handed over */
 		if (now - d->last_tick_ms >= TICK_MS) {
 			d->last_tick_ms = now;
 			wf_timers_tick(d, now);
@@ -466,6 +469,8 @@ void wf_daemon_release(struct wf_daemon *d)
 	d->peers.routes = NULL;
 	wf_routes_free(d->peers.routes_pub);
 	d->peers.routes_pub = NULL;
+	d->peers.routes_dirty = false; /* nothing left to publish */
+	d->peers.unready = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */
 		while (d->peers.index[i]) {

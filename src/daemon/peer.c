@@ -86,42 +86,60 @@ struct wf_peer *wf_peer_find(struct wf_daemon *d, const uint8_t pubkey[WF_KEY_LE
 
 /* --- routes ----------------------------------------------------------- */
 
-static void claim(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx,
-		  int64_t now)
+/* Claim one prefix for p; true if the table changed. */
+static bool claim(struct wf_daemon *d, struct wf_peer *p, const struct wf_prefix *pfx, int64_t now)
 {
 	void *holder = wf_routes_get(d->peers.routes, pfx);
 	struct wf_peer *q = holder;
 	char s[WF_ADDR_STRLEN];
 
 	if (holder == p)
-		return;
+		return false;
 	wf_prefix_str(pfx, true, s, sizeof(s));
 	if (holder == WF_ROUTE_SELF(d)) {
 		log_warnx_rl("peer %s claims %s, an address of this node: refused", p->cert.name, s);
-		return;
+		return false;
 	}
 	if (q && !wf_cert_supersedes(&p->cert, &q->cert, now)) {
 		log_warnx_rl("peer %s claims %s, which %s holds with a certificate that is not "
 			     "older: refused",
 			     p->cert.name, s, q->cert.name);
-		return;
+		return false;
 	}
 	if (!wf_routes_insert(d->peers.routes, pfx, p)) {
 		log_warnx("%s: out of memory adding a route for %s", __func__, p->cert.name);
-		return;
+		return false;
 	}
 	if (q)
 		log_info("%s now goes to %s (key %02x%02x...), replacing an older certificate", s,
 			 p->cert.name, p->cert.pubkey[0], p->cert.pubkey[1]);
+	return true;
 }
 
+/* The workers' copy of the routes follows only a change (a proof of a member
+ * told of already changes nothing), and once a turn (wf_routes_changed). */
 static void claim_routes(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
+	bool changed = false;
+
 	for (unsigned i = 0; i < p->cert.n_addrs; i++)
-		claim(d, p, &p->cert.addrs[i], now);
+		changed |= claim(d, p, &p->cert.addrs[i], now);
 	for (unsigned i = 0; i < p->cert.n_routes; i++)
-		claim(d, p, &p->cert.routes[i], now);
-	(void)wf_routes_publish(d);
+		changed |= claim(d, p, &p->cert.routes[i], now);
+	if (changed)
+		(void)wf_routes_changed(d);
+}
+
+/* Take p's routes out; false if the workers' copy still names p and will
+ * (wf_routes_changed). */
+static bool unroute(struct wf_daemon *d, struct wf_peer *p)
+{
+	size_t n = wf_routes_count(d->peers.routes);
+
+	wf_routes_remove_value(d->peers.routes, p);
+	if (wf_routes_count(d->peers.routes) != n)
+		return wf_routes_changed(d);
+	return d->dp.threads || wf_routes_flush(d); /* an earlier change may wait */
 }
 
 /* --- adding, proving, removing ----------------------------------------- */
@@ -252,7 +270,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		/* A told member's certificate stays unless the proof's is newer. */
 		if (cert && !same_cert(cert, &p->cert) &&
 		    (!p->told || wf_cert_supersedes(cert, &p->cert, wall))) {
-			wf_routes_remove_value(d->peers.routes, p);
+			(void)unroute(d, p);
 			p->cert = *cert;
 		}
 		p->proven = true;
@@ -272,7 +290,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 			  (unsigned long long)cert->serial);
 		return;
 	}
-	wf_routes_remove_value(d->peers.routes, p);
+	(void)unroute(d, p);
 	wf_mtu_forget(d, p); /* its addresses may change */
 	p->mtu_check = true;
 	p->cert = *cert;
@@ -426,8 +444,7 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	wf_kernel_peer_gone(d, p); /* its routes, policies and SAs in the kernel */
 	/* Gossip holds only members whose certificate we hold. */
 	wf_gossip_drop(&d->mem.gossip, p->cert.pubkey);
-	wf_routes_remove_value(d->peers.routes, p);
-	unrouted = wf_routes_publish(d);
+	unrouted = unroute(d, p);
 	wf_mtu_forget(d, p);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs);
@@ -437,8 +454,10 @@ static void peer_free(struct wf_daemon *d, struct wf_peer *p)
 	for (unsigned i = 0; i < p->n_staged; i++)
 		free(p->staged[i]);
 	p->n_staged = 0;
-	/* Workers may still hold it from the routes they read. Out of memory
-	 * for a copy without it, their copy still names it: it stays. */
+	/* Workers may still hold it from the routes they read: with workers
+	 * running, its generation is closed only once their copy is one
+	 * without it (wf_reclaim). Without, out of memory for such a copy,
+	 * their copy still names it: it stays. */
 	if (unrouted) {
 		p->rl.fn = peer_unalloc;
 		wf_retire(d, &p->rl);
@@ -533,6 +552,16 @@ static void index_entry_free(struct wf_retire_link *l)
 	free(e);
 }
 
+/* An entry that goes while it waits for the routes (wf_index_ready). */
+static void unready_del(struct wf_daemon *d, struct wf_index_entry *e)
+{
+	for (struct wf_index_entry **pp = &d->peers.unready; *pp; pp = &(*pp)->next_unready)
+		if (*pp == e) {
+			*pp = e->next_unready;
+			return;
+		}
+}
+
 void wf_index_del(struct wf_daemon *d, uint32_t index)
 {
 	for (struct wf_index_entry **ep = &d->peers.index[bucket(index)]; *ep; ep = &(*ep)->next) {
@@ -540,6 +569,7 @@ void wf_index_del(struct wf_daemon *d, uint32_t index)
 			struct wf_index_entry *e = *ep;
 
 			__atomic_store_n(ep, e->next, __ATOMIC_RELEASE);
+			unready_del(d, e);
 			e->rl.fn = index_entry_free;
 			wf_retire(d, &e->rl);
 			return;

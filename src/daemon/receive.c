@@ -81,10 +81,11 @@ void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keyp
 	p->defer_ok = true;
 	wf_peer_proven(d, p, offered, now);
 	free(offered);
-	/* The routes first (wf_peer_proven published them), then the keys:
-	 * a worker that finds the index ready finds the routes too. */
+	/* The routes first (those wf_peer_proven claimed are published at the
+	 * latest with the index's readiness), then the keys: a worker that
+	 * finds the index ready finds the routes too. */
 	wf_peer_publish(d, p);
-	__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+	wf_index_ready(d, e);
 	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
 	if (p->hs)
 		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */

@@ -135,6 +135,10 @@ static void free_list(struct wf_retire_link *l)
 
 void wf_reclaim(struct wf_daemon *d, bool force)
 {
+	/* The routes first: the open generation may hold a peer that the
+	 * workers' copy still names, so it is closed only once their copy is
+	 * current (out of memory: it stays open, and gathers). */
+	bool routed = wf_routes_flush(d);
 	struct wf_retire_gen *free_gen = NULL;
 
 	for (unsigned k = 0; k < WF_RETIRE_GENS; k++) {
@@ -154,7 +158,7 @@ void wf_reclaim(struct wf_daemon *d, bool force)
 	}
 	/* Close the open generation if a record is free; else it stays open
 	 * and gathers more until one is. */
-	if (d->dp.retire_open && free_gen) {
+	if (d->dp.retire_open && free_gen && routed) {
 		free_gen->head = d->dp.retire_open;
 		free_gen->passed = false;
 		snapshot(d, free_gen->qs);
@@ -201,18 +205,42 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
 	return out->sa.sa_family != AF_UNSPEC;
 }
 
-bool wf_routes_publish(struct wf_daemon *d)
+bool wf_routes_changed(struct wf_daemon *d)
 {
-	struct wf_routes *copy = wf_routes_clone(d->peers.routes), *old;
+	d->peers.routes_dirty = true;
+	return d->dp.threads || wf_routes_flush(d);
+}
 
-	if (!copy) {
-		log_warnx("%s: out of memory; the workers keep the routes they have", __func__);
+bool wf_routes_flush(struct wf_daemon *d)
+{
+	struct wf_routes *copy, *old;
+
+	if (!d->peers.routes_dirty)
+		return true;
+	if (!(copy = wf_routes_clone(d->peers.routes))) {
+		log_warnx_rl("%s: out of memory; the workers keep the routes they have", __func__);
 		return false;
 	}
 	old = __atomic_exchange_n(&d->peers.routes_pub, copy, __ATOMIC_ACQ_REL);
 	if (old)
 		wf_retire(d, wf_routes_link(old));
+	d->peers.routes_dirty = false;
+	/* After the copy (release): a worker that finds one ready finds it. */
+	for (struct wf_index_entry *e = d->peers.unready; e; e = e->next_unready)
+		__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+	d->peers.unready = NULL;
 	return true;
+}
+
+void wf_index_ready(struct wf_daemon *d, struct wf_index_entry *e)
+{
+	if (!d->peers.routes_dirty) {
+		__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&e->live, WF_LIVE_PENDING, __ATOMIC_RELEASE);
+	e->next_unready = d->peers.unready;
+	d->peers.unready = e;
 }
 
 const struct wf_routes *wf_worker_routes(const struct wf_worker *w)

@@ -199,9 +199,22 @@ void wf_ctl_drain(struct wf_daemon *d, int64_t now);
 void wf_peer_publish(struct wf_daemon *d, struct wf_peer *p);
 /* Read what wf_peer_publish published: false when p has no endpoint. */
 bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out);
-/* Publish a copy of d->peers.routes for the workers; false when out of memory
- * (the workers keep the copy they have). */
-bool wf_routes_publish(struct wf_daemon *d);
+/*
+ * d->peers.routes changed: the workers get a copy of it at the next
+ * wf_routes_flush, which wf_reclaim does first (once a turn of the control
+ * loop, however many peers came or went), at once when no workers run.
+ * False when that copy could not be made (out of memory, no workers): their
+ * copy still names what was removed, which must then not be freed.
+ */
+bool wf_routes_changed(struct wf_daemon *d);
+/* Publish a copy of the routes if they changed since the last one, then make
+ * the keypairs that waited for it ready; false when out of memory (the
+ * workers keep the copy they have; the next flush tries again). */
+bool wf_routes_flush(struct wf_daemon *d);
+/* Let workers take data on e's keypair, proven by the control thread: at
+ * once if the routes they read are current, else at the next flush (until
+ * then its data goes to the control thread, which reads its own routes). */
+void wf_index_ready(struct wf_daemon *d, struct wf_index_entry *e);
 /* The routes thread w reads: the control thread its own, a worker the
  * published copy. */
 const struct wf_routes *wf_worker_routes(const struct wf_worker *w);

@@ -72,13 +72,19 @@ static void fill(uint8_t *p, size_t len, uint32_t seed)
 		p[i] = (uint8_t)(seed * 31 + i * 7);
 }
 
-static void seal(struct wf_keypair *kp, uint8_t type, size_t len, struct dgram *d)
+/* Seal with thread ctx's contexts. */
+static void seal_on(struct wf_keypair *kp, unsigned ctx, uint8_t type, size_t len, struct dgram *d)
 {
 	assert_true(len <= MAX_PLAIN);
 	d->counter = kp->send_counter;
 	fill(d->b + WF_DATA_HEADER_LEN, len, (uint32_t)d->counter);
-	assert_true(wf_keypair_seal(kp, 0, type, d->b, len, &d->len));
+	assert_true(wf_keypair_seal(kp, ctx, type, d->b, len, &d->len));
 	assert_int_equal(d->len, WF_DATA_OVERHEAD + len);
+}
+
+static void seal(struct wf_keypair *kp, uint8_t type, size_t len, struct dgram *d)
+{
+	seal_on(kp, 0, type, len, d);
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -91,20 +97,26 @@ static uint64_t le64(const uint8_t *p)
 	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
 }
 
-/* Opens a copy of d on kp (the datagram itself stays intact for replays). */
-static bool open_copy(struct wf_keypair *kp, const struct dgram *d, bool *replayed)
+/* Opens a copy of d on kp with thread ctx's contexts (the datagram itself
+ * stays intact for replays). */
+static bool open_on(struct wf_keypair *kp, unsigned ctx, const struct dgram *d, bool *replayed)
 {
 	uint8_t buf[sizeof(d->b)], want[MAX_PLAIN], *plain = NULL;
 	size_t plain_len = 0, len = d->len - WF_DATA_OVERHEAD;
 
 	memcpy(buf, d->b, d->len);
-	if (!wf_keypair_open(kp, 0, buf, d->len, &plain, &plain_len, replayed))
+	if (!wf_keypair_open(kp, ctx, buf, d->len, &plain, &plain_len, replayed))
 		return false;
 	fill(want, len, (uint32_t)d->counter);
 	assert_ptr_equal(plain, buf + WF_DATA_HEADER_LEN);
 	assert_int_equal(plain_len, len);
 	assert_memory_equal(plain, want, len);
 	return true;
+}
+
+static bool open_copy(struct wf_keypair *kp, const struct dgram *d, bool *replayed)
+{
+	return open_on(kp, 0, d, replayed);
 }
 
 static void accept_ok(struct wf_keypair *kp, const struct dgram *d, int n)
@@ -349,6 +361,124 @@ static void test_counter_limit(void **state)
 	memset(d.b + 9, 0xff, 7);
 	refuse(p.resp, &d, true, 23);
 	pair_free(&p);
+}
+
+/* wf_wipe, watched (linked with --wrap=wf_wipe): the ranges it was given. */
+void __real_wf_wipe(void *p, size_t len);
+void __wrap_wf_wipe(void *p, size_t len);
+static struct {
+	uintptr_t at;
+	size_t len;
+} wiped[16];
+static unsigned n_wiped;
+
+void __wrap_wf_wipe(void *p, size_t len)
+{
+	if (n_wiped < sizeof(wiped) / sizeof(wiped[0])) {
+		wiped[n_wiped].at = (uintptr_t)p;
+		wiped[n_wiped++].len = len;
+	}
+	__real_wf_wipe(p, len);
+}
+
+static bool was_wiped(uintptr_t at, size_t len)
+{
+	for (unsigned i = 0; i < n_wiped; i++)
+		if (at >= wiped[i].at && at + len <= wiped[i].at + wiped[i].len)
+			return true;
+	return false;
+}
+
+/* Where kp holds these key bytes, if it does (0: nowhere). */
+static uintptr_t held_at(const struct wf_keypair *kp, const uint8_t key[WF_KEY_LEN])
+{
+	const void *at = memmem(kp, sizeof(*kp), key, WF_KEY_LEN);
+
+	return (uintptr_t)at;
+}
+
+static unsigned n_keyed(struct wf_aead *const ctx[WF_KEYPAIR_CTX_MAX])
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < WF_KEYPAIR_CTX_MAX; i++)
+		n += ctx[i] != NULL;
+	return n;
+}
+
+static void accept_on(struct wf_keypair *kp, unsigned ctx, const struct dgram *d, int n)
+{
+	bool replayed;
+
+	if (!open_on(kp, ctx, d, &replayed)) {
+		print_error("case %d: context %u refused counter %llu\n", n, ctx,
+			    (unsigned long long)d->counter);
+		fail();
+	}
+}
+
+/*
+ * 80-82: a thread's contexts are keyed on its first use of the keypair, one
+ * direction at a time. A keypair made for 16 threads keys only what is used;
+ * two contexts of each end, used in turn, open what the other end's sealed;
+ * the key material, which the keypair keeps for the contexts keyed later, is
+ * wiped when it is freed.
+ */
+static void test_keyed_on_use(void **state)
+{
+	static const unsigned two[2] = {3, 12};
+	static struct dgram d;
+	uint8_t c1[WF_KEY_LEN], c2[WF_KEY_LEN];
+	struct wf_keypair *ini, *resp;
+	uintptr_t at[4];
+
+	(void)state;
+	for (int i = 0; i < WF_KEY_LEN; i++) {
+		c1[i] = (uint8_t)(0x40 + i);
+		c2[i] = (uint8_t)(0x90 + i);
+	}
+	ini = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, true, IDX_INI, IDX_RESP, 0, 16);
+	resp = wf_keypair_new(WF_CIPHER_AES256GCM, c1, c2, false, IDX_RESP, IDX_INI, 0, 16);
+	assert_non_null(ini);
+	assert_non_null(resp);
+	/* 80: nothing keyed when made; a seal keys the sender's one context,
+	 * an open the receiver's, and nothing else */
+	assert_int_equal(n_keyed(ini->send) + n_keyed(ini->recv), 0);
+	assert_int_equal(n_keyed(resp->send) + n_keyed(resp->recv), 0);
+	seal_on(ini, 7, WF_MSG_DATA, 100, &d);
+	accept_on(resp, 9, &d, 80);
+	assert_non_null(ini->send[7]);
+	assert_non_null(resp->recv[9]);
+	assert_int_equal(n_keyed(ini->send) + n_keyed(ini->recv), 1);
+	assert_int_equal(n_keyed(resp->send) + n_keyed(resp->recv), 1);
+	/* 81: contexts 3 and 12 in turn, both ways: each opens what the other
+	 * end's other context sealed */
+	for (int i = 0; i < 4; i++) {
+		unsigned a = two[i & 1], b = two[!(i & 1)];
+
+		seal_on(ini, a, WF_MSG_DATA, (size_t)(10 + i), &d);
+		accept_on(resp, b, &d, 81);
+		seal_on(resp, a, WF_MSG_CONTROL, (size_t)(20 + i), &d);
+		accept_on(ini, b, &d, 81);
+	}
+	assert_int_equal(n_keyed(ini->send), 3);
+	assert_int_equal(n_keyed(ini->recv), 2);
+	assert_int_equal(n_keyed(resp->send), 2);
+	assert_int_equal(n_keyed(resp->recv), 3);
+	/* 82: the keys are in the keypair, and freeing wipes them */
+	at[0] = held_at(ini, c1);
+	at[1] = held_at(ini, c2);
+	at[2] = held_at(resp, c1);
+	at[3] = held_at(resp, c2);
+	n_wiped = 0;
+	wf_keypair_free(ini);
+	wf_keypair_free(resp);
+	for (int i = 0; i < 4; i++) {
+		if (!at[i] || !was_wiped(at[i], WF_KEY_LEN)) {
+			print_error("case 82: key %d %s\n", i, at[i] ? "not wiped" : "not held");
+			fail();
+		}
+	}
 }
 
 static void test_limits_default(void **state)
@@ -1252,7 +1382,7 @@ int main(void)
 	    cmocka_unit_test(test_sources),	   cmocka_unit_test(test_answered),
 	    cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
-	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_backoff),	   cmocka_unit_test(test_keyed_on_use),
 	};
 
 	wf_crypto_init();

@@ -62,7 +62,20 @@ ssize_t __wrap_readv(int fd, const struct iovec *iov, int n)
 	return __real_readv(fd, iov, n);
 }
 
-static struct hn_node v, x, y, z;
+/* Copies of the routes for the workers (linked with --wrap=wf_routes_clone). */
+struct wf_routes *__real_wf_routes_clone(const struct wf_routes *t);
+struct wf_routes *__wrap_wf_routes_clone(const struct wf_routes *t);
+static int clones;
+
+struct wf_routes *__wrap_wf_routes_clone(const struct wf_routes *t)
+{
+	clones++;
+	return __real_wf_routes_clone(t);
+}
+
+static struct hn_node v, x, y, z, u;
+static union wf_endpoint u_at;
+static struct wf_keypair *ku; /* u's keys: 17, 18 */
 static union wf_endpoint x_at, y_at, z_at;
 static struct wf_keypair *kx, *ky;
 static struct wf_daemon *d;
@@ -108,6 +121,7 @@ static int teardown(void **state)
 	(void)state;
 	wf_keypair_free(kx);
 	wf_keypair_free(ky);
+	wf_keypair_free(ku);
 	wf_batch_free(WK);
 	wf_batch_free(&d->dp.ctl);
 	hn_daemon_free(d);
@@ -487,8 +501,9 @@ static void test_9_reclaim(void **state)
 	WK->qs = 0;
 }
 
-/* 10. A removed peer: nothing left for a worker to send with, and no route
- * to it in what they read. */
+/* 10. A removed peer: nothing left for a worker to send with at once, and
+ * no route to it in what they read once the reclaim that closes its
+ * generation has published the routes (20 counts the copies). */
 static void test_10_removed_peer_unpublished(void **state)
 {
 	struct wf_peer *p = peer_of(&y);
@@ -498,7 +513,6 @@ static void test_10_removed_peer_unpublished(void **state)
 	d->dp.threads = true; /* keep it readable until reclaimed */
 	WK->qs = 11;
 	wf_peer_remove(d, p);
-	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
 	assert_null(WF_GET(p->tx_kp)); /* still readable: retired, not freed */
 	{
 		union wf_endpoint ep;
@@ -506,7 +520,8 @@ static void test_10_removed_peer_unpublished(void **state)
 		assert_false(wf_peer_endpoint(p, &ep));
 	}
 	WK->qs = 12;
-	wf_reclaim(d, false); /* closes the generation */
+	wf_reclaim(d, false); /* publishes, then closes the generation */
+	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, y.cert.addrs[0].addr));
 	wf_reclaim(d, false);
 	assert_null(d->dp.retire_open);
 	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
@@ -630,7 +645,7 @@ static void test_14_unroutable_peer_kept(void **state)
 	assert_true(p->removed);
 	assert_null(WF_GET(p->tx_kp));
 	/* Memory again: a copy without it, then it may go. */
-	assert_true(wf_routes_publish(d));
+	assert_true(wf_routes_flush(d));
 	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr));
 	free(p);
 }
@@ -714,14 +729,27 @@ static void test_16_backlog_now(void **state)
 		wf_noise_handshake_clear(&hs[i]);
 }
 
+/* A member u (100.64.0.5) connected to v for the cases below, once: its
+ * keys are used by nobody before them. */
+static const struct hn_node *u_connected(void)
+{
+	if (!ku) {
+		assert_true(hn_node(&u, "u", 5, "100.64.0.5", NULL, 60));
+		u_at = hn_ep("198.18.0.5:51820");
+		ku = hn_connect(d, &u, &u_at, 0xb00);
+		assert_non_null(ku);
+	}
+	return &u;
+}
+
 /* 17. Each thread counts a peer's traffic on a cache line of its own (the
  * worker's, then the control thread's), so that workers carrying one peer
  * do not bounce a line for every packet; status sums them. */
 static void test_17_counts_per_thread(void **state)
 {
 	uint8_t pkt[256], sealed[2048], got[2048];
-	size_t len = x_packet(pkt, 17), n;
-	struct wf_peer *p = peer_of(&x);
+	size_t len = packet_from(pkt, 5, 17), n;
+	struct wf_peer *p = peer_of(u_connected());
 	struct wf_peer_count before = wf_peer_traffic(p), after;
 	uint64_t w0 = WF_GET(p->count[0].rx_packets), c0 = WF_GET(p->count[1].rx_packets);
 
@@ -729,10 +757,10 @@ static void test_17_counts_per_thread(void **state)
 	assert_int_equal(p->n_count, 2); /* one worker, and the control thread */
 	assert_int_equal((uintptr_t)&p->count[0] % 64, 0);
 	assert_int_equal((uintptr_t)&p->count[1] - (uintptr_t)&p->count[0], 64);
-	x_sends(kx, WF_MSG_DATA, pkt, len, &x_at); /* on the worker */
-	n = hn_seal(kx, WF_MSG_DATA, pkt, len, sealed);
+	x_sends(ku, WF_MSG_DATA, pkt, len, &u_at); /* on the worker */
+	n = hn_seal(ku, WF_MSG_DATA, pkt, len, sealed);
 	assert_true(n > 0);
-	wf_data_receive(&d->dp.ctl, sealed, n, &x_at, HN_NOW); /* on the control thread */
+	wf_data_receive(&d->dp.ctl, sealed, n, &u_at, HN_NOW); /* on the control thread */
 	while (hn_delivered(got, sizeof(got)))
 		;
 	assert_int_equal(WF_GET(p->count[0].rx_packets), w0 + 1);
@@ -749,10 +777,10 @@ static void test_17_counts_per_thread(void **state)
 static unsigned tun_wake(unsigned packets, uint64_t since_last_ns)
 {
 	uint8_t pkt[256];
-	size_t len = x_packet(pkt, 18);
+	size_t len = packet_from(pkt, 5, 18);
 	unsigned before = readv_calls;
 
-	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8); /* v to x */
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x05", 8); /* v to u */
 	for (unsigned i = 0; i < packets; i++)
 		assert_int_equal(write(hn_tun[0], pkt, len), (ssize_t)len);
 	WK->tun_last_ns = wf_now_ns() - since_last_ns;
@@ -774,9 +802,13 @@ static void test_18_tun_reads(void **state)
 	    {true, WF_TUN_SPARSE_NS, 1},
 	    {true, 1000000000, 1},
 	};
-	unsigned sent = hn_n_out;
+	unsigned sent;
 
 	(void)state;
+	/* The worker reads the real clock, not the tests' HN_NOW: keys made
+	 * now, so that they are not too old to send with at any uptime. */
+	WF_GET(peer_of(u_connected())->tx_kp)->created_ms = wf_now_ms();
+	sent = hn_n_out;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		assert_int_equal(wf_tun_reads(rows[i].sparse, rows[i].since_ns), rows[i].reads);
 	WK->tun_sparse = false;
@@ -789,6 +821,162 @@ static void test_18_tun_reads(void **state)
 	assert_int_equal(tun_wake(3, 1000000000), 4);
 	assert_false(WK->tun_sparse);
 	assert_int_equal(hn_n_out - sent, 8); /* every packet sealed and sent */
+}
+
+/* 19. A worker keys its contexts of a keypair on its first packet with it.
+ * With no memory for that, the packet is dropped and counted (send_error
+ * out, decrypt in), nothing leaves in clear or at all, and the next packet
+ * keys the context and goes. */
+static void test_19_keyed_on_first_use(void **state)
+{
+	struct wf_peer *p = peer_of(&x);
+	struct wf_keypair *kp = WF_GET(p->tx_kp);
+	uint64_t send_err = WF_GET(p->drops[WF_DROP_SEND_ERROR]);
+	uint64_t decrypt = WF_GET(p->drops[WF_DROP_DECRYPT]);
+	uint8_t pkt[256], got[2048], *plain;
+	size_t len = make_packet(pkt, false, IPPROTO_UDP, 80, 17, 40000), n;
+	struct wf_vnet_hdr h;
+	bool replayed;
+
+	(void)state;
+	assert_non_null(kp);
+	assert_null(kp->send[WK->id]);
+	assert_null(kp->recv[WK->id]);
+	memset(&h, 0, sizeof(h));
+	memcpy(pkt + 12, "\x64\x40\x00\x01\x64\x40\x00\x02", 8); /* to x */
+	put16(pkt + 10, 0);
+	for (int i = 0; i < 2; i++) {
+		uint8_t *slot = wf_txq_slot(WK);
+
+		hn_clear();
+		calloc_fail = !i;
+		memcpy(slot, pkt, len);
+		wf_data_from_tun(WK, slot, len, &h, HN_NOW);
+		wf_txq_flush(WK);
+		assert_int_equal(calloc_fail, 0);
+		assert_int_equal(hn_n_out, i);
+		assert_int_equal(WF_GET(p->drops[WF_DROP_SEND_ERROR]), send_err + 1);
+	}
+	assert_non_null(kp->send[WK->id]);
+	assert_true(wf_keypair_open(kx, 0, hn_out[0].buf, hn_out[0].len, &plain, &n, &replayed));
+	assert_int_equal(n, len);
+	/* Receiving: the same. */
+	while (hn_delivered(got, sizeof(got)))
+		;
+	len = x_packet(pkt, 17);
+	for (int i = 0; i < 2; i++) {
+		static uint8_t dg[2048];
+		size_t m = hn_seal(kx, WF_MSG_DATA, pkt, len, dg);
+
+		calloc_fail = !i;
+		wf_data_rx_begin(WK);
+		wf_data_receive(WK, dg, m, &x_at, HN_NOW);
+		wf_data_rx_flush(WK);
+		assert_int_equal(calloc_fail, 0);
+		assert_int_equal(hn_delivered(got, sizeof(got)), i ? len : 0);
+		assert_int_equal(WF_GET(p->drops[WF_DROP_DECRYPT]), decrypt + 1);
+	}
+	assert_non_null(kp->recv[WK->id]);
+}
+
+/* Who the workers' copy of the routes sends 100.64.0.<last> to. */
+static struct wf_peer *routed(uint8_t last)
+{
+	uint8_t a[4] = {100, 64, 0, last};
+
+	return wf_routes_lookup(wf_routes_read(d), AF_INET, a);
+}
+
+/* 20. Proofs and removals in one turn of the control loop make one copy of
+ * the routes, at the reclaim that ends it. Keys proven before it wait for
+ * it: their data goes to the control thread (it reads its own routes), then
+ * to the worker. Removed peers stay named by the workers' copy, and in
+ * memory, until that reclaim publishes a copy without them and only then
+ * closes their generation; with no memory for the copy it stays open. */
+static void test_20_one_copy_a_turn(void **state)
+{
+	uint8_t pkt[256], got[2048], dg[2048];
+	struct hn_node s[3];
+	struct wf_keypair *ks[3];
+	struct wf_peer *ps[3];
+	union wf_endpoint at[3];
+	size_t len;
+
+	(void)state;
+	d->dp.threads = true;
+	WK->qs = 20;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	for (int i = 0; i < 3; i++) {
+		char name[8], addr[16], ep[32];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		snprintf(addr, sizeof(addr), "100.64.0.%d", 10 + i);
+		snprintf(ep, sizeof(ep), "198.18.0.%d:51820", 10 + i);
+		assert_true(hn_node(&s[i], name, (uint8_t)(10 + i), addr, NULL, 60));
+		at[i] = hn_ep(ep);
+		ks[i] = hn_handshake(d, &s[i], &at[i], wf_realtime_ns(), 0xa00 + (uint32_t)i);
+		assert_non_null(ks[i]);
+		len = packet_from(pkt, (uint8_t)(10 + i), 18);
+		wf_data_receive(WK, dg, hn_seal(ks[i], WF_MSG_DATA, pkt, len, dg), &at[i], HN_NOW);
+	}
+	assert_int_equal(queued(), 3);
+	clones = 0;
+	wf_ctl_drain(d, HN_NOW); /* three strangers proven: three new claims */
+	for (int i = 0; i < 3; i++) {
+		ps[i] = peer_of(&s[i]);
+		assert_true(ps[i] && ps[i]->proven);
+		assert_int_equal(hn_delivered(got, sizeof(got)), len);
+		assert_null(routed((uint8_t)(10 + i)));
+		assert_int_equal(WF_GET(wf_index_find(d, ks[i]->remote_index)->live),
+				 WF_LIVE_PENDING);
+	}
+	assert_int_equal(clones, 0);
+	/* Not ready yet: s0's data goes to the control thread. */
+	wf_data_receive(WK, dg, hn_seal(ks[0], WF_MSG_DATA, pkt, len, dg), &at[0], HN_NOW);
+	assert_int_equal(queued(), 1);
+	wf_reclaim(d, false);
+	assert_int_equal(clones, 1);
+	for (int i = 0; i < 3; i++) {
+		assert_ptr_equal(routed((uint8_t)(10 + i)), ps[i]);
+		assert_int_equal(WF_GET(wf_index_find(d, ks[i]->remote_index)->live), WF_LIVE_READY);
+	}
+	wf_ctl_drain(d, HN_NOW);
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* Ready: the worker takes it. */
+	len = packet_from(pkt, 12, 18);
+	wf_data_receive(WK, dg, hn_seal(ks[2], WF_MSG_DATA, pkt, len, dg), &at[2], HN_NOW);
+	assert_int_equal(queued(), 0);
+	assert_int_equal(hn_delivered(got, sizeof(got)), len);
+
+	/* The three go, with the worker in a batch, holding what it read. */
+	wf_reclaim(d, false);
+	WK->qs = 21;
+	for (int i = 0; i < 3; i++)
+		wf_peer_remove(d, ps[i]);
+	assert_int_equal(clones, 1);
+	for (int i = 0; i < 3; i++)
+		assert_ptr_equal(routed((uint8_t)(10 + i)), ps[i]); /* retired, not freed */
+	calloc_fail = 1; /* no memory for the copy: nothing closes */
+	wf_reclaim(d, false);
+	assert_int_equal(calloc_fail, 0);
+	assert_int_equal(clones, 2); /* tried */
+	assert_non_null(d->dp.retire_open);
+	assert_ptr_equal(routed(10), ps[0]);
+	wf_reclaim(d, false); /* the copy, then the generation closed */
+	assert_int_equal(clones, 3);
+	assert_null(d->dp.retire_open);
+	for (int i = 0; i < 3; i++)
+		assert_null(routed((uint8_t)(10 + i)));
+	WK->qs = 22; /* idle: they may go */
+	wf_reclaim(d, false);
+	for (unsigned k = 0; k < WF_RETIRE_GENS; k++)
+		assert_null(d->dp.retire_gen[k].head);
+	for (int i = 0; i < 3; i++)
+		wf_keypair_free(ks[i]);
+	d->dp.threads = false;
+	WK->qs = 0;
 }
 
 int main(void)
@@ -812,6 +1000,8 @@ int main(void)
 	    cmocka_unit_test(test_16_backlog_now),
 	    cmocka_unit_test(test_17_counts_per_thread),
 	    cmocka_unit_test(test_18_tun_reads),
+	    cmocka_unit_test(test_19_keyed_on_first_use),
+	    cmocka_unit_test(test_20_one_copy_a_turn),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
