@@ -31,10 +31,12 @@ struct wf_keypair *wf_keypair_new(enum wf_cipher cipher, const uint8_t c1[WF_KEY
 {
 	struct wf_keypair *kp;
 
+	/* (Its size is a multiple of its alignment, 64, as aligned_alloc wants.) */
 	if (!n_ctx || n_ctx > WF_KEYPAIR_CTX_MAX ||
 	    (cipher != WF_CIPHER_AES256GCM && cipher != WF_CIPHER_CHACHAPOLY) ||
-	    !(kp = calloc(1, sizeof(*kp))))
+	    !(kp = aligned_alloc(_Alignof(struct wf_keypair), sizeof(*kp))))
 		return NULL;
+	memset(kp, 0, sizeof(*kp));
 	kp->n_ctx = n_ctx;
 	kp->cipher = cipher;
 	memcpy(kp->send_key, initiator ? c1 : c2, WF_KEY_LEN);

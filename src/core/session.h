@@ -68,10 +68,14 @@ struct wf_keypair {
 	struct wf_aead *send[WF_KEYPAIR_CTX_MAX], *recv[WF_KEYPAIR_CTX_MAX];
 	enum wf_cipher cipher;
 	uint8_t send_key[WF_KEY_LEN], recv_key[WF_KEY_LEN]; /* wiped when freed */
-	uint64_t send_counter; /* next nonce to use (atomic); reserved before encrypting */
-	bool replay_lock;      /* atomic: held while the window is read or moved */
+	/* Written for every packet sent, by whichever thread sends, and for
+	 * every packet received: each on cache lines of its own, so that the
+	 * threads sending and those receiving (often others) do not bounce one
+	 * line, nor the read-mostly fields around them. */
+	_Alignas(64) uint64_t send_counter; /* next nonce to use (atomic); reserved before encrypting */
+	_Alignas(64) bool replay_lock;      /* atomic: held while the window is read or moved */
 	struct wf_replay replay;
-	int64_t created_ms;
+	_Alignas(64) int64_t created_ms;
 	bool initiator; /* we sent the handshake initiation */
 	bool proven;    /* initiator keypairs always; responder ones once used */
 	/* Responder keypairs: the initiation they answer. */

@@ -481,6 +481,28 @@ static void test_keyed_on_use(void **state)
 	}
 }
 
+/* 83: what senders write (the nonce counter) and what receivers write (the
+ * replay lock and window) are on cache lines of their own, apart from each
+ * other and from the read-mostly fields, in a keypair aligned to a line. */
+static void test_lines_apart(void **state)
+{
+	uint8_t k[WF_KEY_LEN] = {0};
+	struct wf_keypair *kp = wf_keypair_new(WF_CIPHER_AES256GCM, k, k, true, 1, 2, 0, 2);
+	size_t send = offsetof(struct wf_keypair, send_counter);
+	size_t lock = offsetof(struct wf_keypair, replay_lock);
+	size_t end = offsetof(struct wf_keypair, replay) + sizeof(kp->replay) - 1;
+	size_t before = offsetof(struct wf_keypair, send_key) + WF_KEY_LEN - 1;
+	size_t after = offsetof(struct wf_keypair, created_ms);
+
+	(void)state;
+	assert_non_null(kp);
+	assert_int_equal((uintptr_t)kp % 64, 0);
+	assert_true(send / 64 > before / 64);
+	assert_true(lock / 64 > send / 64);
+	assert_true(after / 64 > end / 64);
+	wf_keypair_free(kp);
+}
+
 static void test_limits_default(void **state)
 {
 	struct wf_session_limits l;
@@ -1383,6 +1405,7 @@ int main(void)
 	    cmocka_unit_test(test_rekey_timing),
 	    cmocka_unit_test(test_expiry),	   cmocka_unit_test(test_random_ownership),
 	    cmocka_unit_test(test_backoff),	   cmocka_unit_test(test_keyed_on_use),
+	    cmocka_unit_test(test_lines_apart),
 	};
 
 	wf_crypto_init();
