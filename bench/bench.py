@@ -12,6 +12,8 @@ remove exactly that even if we are killed.  We also clean up ourselves.
 """
 
 import argparse
+import csv
+import io
 import datetime
 import fnmatch
 import hashlib
@@ -753,7 +755,15 @@ def all_configs(w, opts):
 
 # --- the tests --------------------------------------------------------------
 
-TESTS = ["tcp1", "tcp4", "udp", "tcp1-1g"]
+BULK = ["tcp1", "tcp4", "udp", "tcp1-1g"]
+# The cost of one small packet (real clients, request and answer):
+# rr = redis GET, 32 connections, 64-byte values; rr-p16 = the same pipelined
+# 16 deep; pingpong = sockperf UDP ping-pong, 64-byte messages; udp64 = iperf3
+# UDP, 64-byte datagrams at an unlimited rate.
+SMALL = ["rr", "rr-p16", "pingpong", "udp64"]
+TESTS = BULK + SMALL
+REDIS_PORT = 6390
+SOCKPERF_PORT = 11111
 
 
 def run_test(w, cfg, test, opts, rss):
@@ -766,6 +776,8 @@ def run_test(w, cfg, test, opts, rss):
         args += ["-P", "4"]
     elif test == "udp":
         args += ["-u", "-b", "0", "-l", str(opts.udp_len)]
+    elif test == "udp64":
+        args += ["-u", "-b", "0", "-l", "64"]
     if test == "tcp1-1g":
         w.shape(opts.shape_rate)
     res = {}
@@ -823,8 +835,10 @@ def run_test(w, cfg, test, opts, rss):
         recv = e["sum_received"]
         res["bytes"] = recv["bytes"]
         res["mbps"] = recv["bits_per_second"] / 1e6
-        if test == "udp":
+        if test in ("udp", "udp64"):
             res["loss"] = e["sum"].get("lost_percent", e["sum_received"].get("lost_percent"))
+        if test == "udp64":
+            res["kpps"] = recv["bytes"] / 64 / max(recv.get("seconds") or secs, 1e-9) / 1e3
         wall = t1 - t0
         res["wall"] = wall
         hz = opts.hz
@@ -835,9 +849,127 @@ def run_test(w, cfg, test, opts, rss):
         res["cpb"] = [x * hz / by for x in res["cpu"]]
         res["cpb_sum"] = sum(res["cpu"]) * hz / by if pids else None
         res["mcpb"] = (m1 - m0) * hz / by
+        res["mcpu"] = m1 - m0
+        if test == "udp64":
+            per_op_us(res, res["bytes"] // 64)
     finally:
         if test == "tcp1-1g":
             w.unshape()
+    cfg.check_alive()
+    return res
+
+
+def wait_listen(w, ns, proto, port, proc, what):
+    """Until something in ns listens on port (ss -l, proto t or u)."""
+    end = time.time() + 5
+    while f":{port} " not in w.run(ns, ["ss", f"-Hl{proto}n"], check=False).stdout:
+        if proc.poll() is not None or time.time() > end:
+            raise Fail(f"{what} did not start: " + tail(proc.logpath))
+        time.sleep(0.05)
+
+
+def cpu_window(w, cfg, rss, fn):
+    """fn() with the daemons' and the machine's CPU seconds around it."""
+    pids = cfg.pids()
+    rss.take()
+    c0 = [proc_cpu(p) for p in pids]
+    m0 = machine_cpu()
+    t0 = time.monotonic()
+    res = fn()
+    wall = time.monotonic() - t0
+    m1 = machine_cpu()
+    c1 = [proc_cpu(p) for p in pids]
+    res["rss"] = rss.take()
+    res["wall"] = wall
+    res["cpu"] = [(b - a) for a, b in zip(c0, c1)]
+    res["cpu_pct"] = [100 * x / wall for x in res["cpu"]]
+    res["mcpu"] = m1 - m0
+    res["mcpu_pct"] = 100 * (m1 - m0) / wall
+    return res
+
+
+def per_op_us(res, ops):
+    """Both daemons' and the machine's CPU per operation, in microseconds."""
+    ops = max(ops, 1)
+    res["us_daemons"] = sum(res["cpu"]) * 1e6 / ops if res["cpu"] else None
+    res["us_machine"] = res["mcpu"] * 1e6 / ops
+
+
+def redis_test(w, cfg, test, opts):
+    """redis-benchmark GET from a to a redis-server on b's tunnel address.
+    The server is the redis-tools package's binary under the name
+    redis-server (it picks its mode by that name), so that the benchmark
+    needs no package that would start a system-wide service."""
+    dst = cfg.dst
+    assert allowed(dst)
+    exe = os.path.join(w.tmp, "redis-server")
+    if not os.path.exists(exe):
+        os.symlink(shutil.which("redis-check-rdb") or "/usr/bin/redis-check-rdb", exe)
+    srv = w.spawn(w.ns_b, [exe, "--bind", dst, "--port", str(REDIS_PORT), "--save", "", "--appendonly",
+                           "no", "--protected-mode", "no", "--logfile", ""], f"{cfg.dir}/redis-server.log")
+    cfg._small_srv = srv
+    wait_listen(w, w.ns_b, "t", REDIS_PORT, srv, "redis-server")
+    w.run(w.ns_a, ["redis-cli", "-h", dst, "-p", str(REDIS_PORT), "set", "key:__rand_int__", "v" * 64])
+    pipe = 16 if test == "rr-p16" else 1
+
+    def bench(n):
+        args = ["redis-benchmark", "-h", dst, "-p", str(REDIS_PORT), "-c", "32", "-n", str(n), "-d", "64",
+                "-t", "get", "--csv", "-P", str(pipe)]
+        r = w.run(w.ns_a, args, timeout=opts.seconds * 20 + 60)
+        rows = list(csv.DictReader(io.StringIO(r.stdout[r.stdout.find('"test"'):])))
+        if not rows:
+            raise Fail(f"redis-benchmark: no CSV: {r.stdout.strip()[-200:]}")
+        return rows[0]
+
+    # redis-benchmark counts requests, not time: a short run first (also a
+    # warm-up) says how many make BENCH_SECONDS on this tunnel.
+    n = max(int(float(bench(2000 * pipe)["rps"]) * opts.seconds), 1000)
+
+    def go():
+        row = bench(n)
+        return {"rps": float(row["rps"]), "p50_ms": float(row["p50_latency_ms"]),
+                "p99_ms": float(row["p99_latency_ms"]), "ops": n}
+    return go
+
+
+def pingpong_test(w, cfg, opts):
+    """sockperf UDP ping-pong a -> b, 64-byte messages, round-trip times."""
+    dst = cfg.dst
+    assert allowed(dst)
+    srv = w.spawn(w.ns_b, ["sockperf", "server", "-i", dst, "-p", str(SOCKPERF_PORT)],
+                  f"{cfg.dir}/sockperf-server.log")
+    cfg._small_srv = srv
+    wait_listen(w, w.ns_b, "u", SOCKPERF_PORT, srv, "sockperf server")
+
+    def go():
+        t0 = time.monotonic()
+        r = w.run(w.ns_a, ["sockperf", "ping-pong", "-i", dst, "-p", str(SOCKPERF_PORT), "-m", "64",
+                           "-t", str(opts.seconds), "--full-rtt"], timeout=opts.seconds + 60)
+        text = r.stdout + r.stderr
+        pct = {m.group(1): float(m.group(2))
+               for m in re.finditer(r"percentile (\d+\.\d+) =\s+([0-9.]+)", text)}
+        m = re.search(r"RunTime=([0-9.]+) sec; SentMessages=\d+; ReceivedMessages=(\d+)", text)
+        if "50.000" not in pct or "99.000" not in pct or not m:
+            raise Fail(f"sockperf: no percentiles: {text.strip()[-200:]}")
+        # sockperf counts the round trips of its measured span (warm-up
+        # and the end left out); the CPU covers its whole run, at the same rate.
+        rate = int(m.group(2)) / float(m.group(1))
+        return {"p50_us": pct["50.000"], "p99_us": pct["99.000"], "rt_per_s": rate,
+                "ops": int(rate * (time.monotonic() - t0))}
+    return go
+
+
+def run_small(w, cfg, test, opts, rss):
+    """One real-client run (rr, rr-p16, pingpong) a -> b."""
+    cfg._small_srv = None
+    try:
+        go = pingpong_test(w, cfg, opts) if test == "pingpong" else redis_test(w, cfg, test, opts)
+        perfs = start_perf(w, cfg, test, opts)
+        res = cpu_window(w, cfg, rss, go)
+        res["perf"] = finish_perf(w, perfs)
+        per_op_us(res, res["ops"])
+    finally:
+        w.stop(cfg._small_srv, grace=2)
     cfg.check_alive()
     return res
 
@@ -987,7 +1119,7 @@ def table(configs, results, failures, tests):
             else:
                 cells = [
                     agg([r["mbps"] for r in rs], f0),
-                    agg([r.get("loss") for r in rs], f2) if t == "udp" else "-",
+                    agg([r.get("loss") for r in rs], f2) if t in ("udp", "udp64") else "-",
                     col("cpu_pct", 0), col("cpu_pct", 1), col("mcpu_pct"),
                     col("cpb", 0, f1), col("cpb", 1, f1), col("cpb_sum", fmt=f1) if c.daemons else "-",
                     col("mcpb", fmt=f1),
@@ -998,6 +1130,67 @@ def table(configs, results, failures, tests):
             rows.append(f"| {name} | {t} | " + " | ".join(cells) + " |")
         if c.name in failures:
             rows.append(f"| | note | {md_cell(failures[c.name])} |" + " |" * (len(COLS) - 3))
+    return "\n".join(rows)
+
+
+def small_summary(t, r):
+    if t == "pingpong":
+        head = f"RTT p50 {r['p50_us']:.1f} us, p99 {r['p99_us']:.1f} us"
+    else:
+        head = f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms"
+    cpu = f", daemons {r['us_daemons']:.1f} us/op" if r.get("us_daemons") is not None else ""
+    return head + cpu + f", machine {r['us_machine']:.1f} us/op"
+
+
+SMALL_COLS = ["config", "redis GET req/s (% of no VPN)", "GET p50 / p99 ms", "GET -P 16 req/s (%)",
+              "ping-pong RTT p50 / p99 us (x no VPN)", "UDP 64 B kpps (%)",
+              "CPU us per GET: daemons a+b / machine", "CPU us per ping-pong: daemons / machine"]
+
+
+def small_table(configs, results, failures, tests):
+    """The small-packet tests, one row a configuration: medians over the
+    rounds, and each against the no-VPN reference of the same run."""
+    if not any(t in tests for t in SMALL):
+        return ""
+    def med(name, t, key):
+        vals = [r.get(key) for r in results.get(name, {}).get(t, []) if r.get(key) is not None]
+        return statistics.median(vals) if vals else None
+    ref = next((c.name for c in configs if c.name == "plain-nooffload" and results[c.name].get("rr")),
+               next((c.name for c in configs if not c.daemons and results[c.name]), None))
+    def pct(name, t, key, fmt=f0):
+        v, r0 = med(name, t, key), med(ref, t, key) if ref else None
+        if v is None:
+            return "-"
+        return fmt(v) + (f" ({100 * v / r0:.0f} %)" if r0 and name != ref else "")
+    def times(name, t, k1, k2):
+        a, b = med(name, t, k1), med(name, t, k2)
+        if a is None or b is None:
+            return "-"
+        text = f"{a:.1f} / {b:.1f}"
+        ra, rb = (med(ref, t, k1), med(ref, t, k2)) if ref else (None, None)
+        if ra and rb and name != ref:
+            text += f" ({a / ra:.1f}x / {b / rb:.1f}x)"
+        return text
+    def pair(name, t, k1, k2, fmt):
+        a, b = med(name, t, k1), med(name, t, k2)
+        if b is None:
+            return "-"
+        return f"{fmt(a) if a is not None else '-'} / {fmt(b)}"
+    rows = ["| " + " | ".join(SMALL_COLS) + " |", "|" + "---|" * len(SMALL_COLS)]
+    for c in configs:
+        res = results[c.name]
+        if not any(res.get(t) for t in SMALL):
+            continue
+        lat = med(c.name, "rr", "p50_ms"), med(c.name, "rr", "p99_ms")
+        rows.append("| " + " | ".join([
+            c.label(), pct(c.name, "rr", "rps"),
+            f"{lat[0]:.2f} / {lat[1]:.2f}" if None not in lat else "-",
+            pct(c.name, "rr-p16", "rps"),
+            times(c.name, "pingpong", "p50_us", "p99_us"),
+            pct(c.name, "udp64", "kpps"),
+            pair(c.name, "rr", "us_daemons", "us_machine", f1),
+            pair(c.name, "pingpong", "us_daemons", "us_machine", f1),
+        ]) + " |")
     return "\n".join(rows)
 
 
@@ -1124,9 +1317,15 @@ def main():
                     rss = RssSampler(c.pids())
                     results[c.name].setdefault("idle", []).append(idle_ping(w, c, opts, rss))
                     for t in tests:
+                        if t in ("rr", "rr-p16", "pingpong"):
+                            r = run_small(w, c, t, opts, rss)
+                            results[c.name].setdefault(t, []).append(r)
+                            log(f"  {t}: " + small_summary(t, r))
+                            continue
                         r = run_test(w, c, t, opts, rss)
                         results[c.name].setdefault(t, []).append(r)
                         extra = f", loss {r['loss']:.2f}%" if r.get("loss") is not None else ""
+                        extra += f", {r['kpps']:.0f} kpps" if r.get("kpps") is not None else ""
                         log(f"  {t}: {r['mbps']:.0f} Mbit/s{extra}, machine {r['mcpb']:.1f} c/B")
                 except NotAvailable as e:
                     failures[c.name] = str(e)
@@ -1153,7 +1352,8 @@ def main():
         w.cleanup()
 
     # --- the report ---
-    tbl = table(configs, results, failures, tests)
+    tbl = table(configs, results, failures, [t for t in tests if t in BULK or t == "udp64"])
+    small = small_table(configs, results, failures, tests)
     kernel = os.uname().release
     cores = os.cpu_count()
     vers = {p: pkg_version(p) for p in ("tinc", "nebula", "wireguard-go", "wireguard-tools", "fastd",
@@ -1188,6 +1388,14 @@ def main():
         "",
         tbl,
         "",
+        *(["Small packets (median of the rounds; % and x against no VPN, plain-nooffload where it ran, in "
+           "the same run): "
+           "rr = `redis-benchmark -c 32 -d 64 -t get` against redis-server on b's tunnel address, "
+           "unpipelined and `-P 16`; ping-pong = `sockperf ping-pong -m 64 --full-rtt` (UDP, "
+           "one message in flight, round-trip times); UDP 64 B = the udp64 row above (`iperf3 -u -b 0 "
+           "-l 64`, packets that arrived); CPU per GET or ping-pong = CPU seconds of both daemons "
+           "(or of the whole machine: clients, servers and softirq included) over the operations", "",
+           small, ""] if small else []),
         "Configurations:",
         "",
         *notes,

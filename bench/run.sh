@@ -23,8 +23,10 @@ ROOT=$(cd "$HERE/.." && pwd)
 # --- the peers, from Debian's archive only ------------------------------------
 # Debian 12 names. --no-install-recommends: wireguard-tools would otherwise pull
 # in a kernel image (it recommends the wireguard module) that nothing here uses.
+# redis-tools has redis-benchmark and the server's binary (run under the name
+# redis-server); the redis-server package would add a system-wide service.
 PKGS=(tinc nebula wireguard-go wireguard-tools fastd openvpn iperf3 ethtool
-	iproute2 iputils-ping openssl python3)
+	iproute2 iputils-ping openssl python3 redis-tools sockperf)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
