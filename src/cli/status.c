@@ -19,12 +19,12 @@
 
 #include "cli/cli.h"
 #include "cli/status.h"
+#include "cli/status_fmt.h"
 #include "daemon/config.h"
 
 enum {
 	STATUS_VERSION = 1,
 	NCOL = 9,
-	CELL = 128, /* longer cells are cut, with "..." */
 	QUERY_TIMEOUT_S = 3,
 	MAX_RESPONSE = 64 << 20,
 	WARN_DAYS = 30, /* certificates that expire within this are warned of */
@@ -32,36 +32,6 @@ enum {
 
 static const char *const headers[NCOL] = {"PEER", "ADDRESSES", "ENDPOINT", "STATE",
 					  "HANDSHAKE", "RX", "TX", "DROPS", "EXPIRES"};
-
-/* Copies s into a cell, replacing control characters: the strings come from
- * certificates and the network, and must not drive the terminal. */
-static void cell_set(char *dst, const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i < CELL - 1; i++)
-		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	dst[i] = '\0';
-	if (s[i])
-		memcpy(dst + CELL - 4, "...", 4);
-}
-
-static const char *jstr(const cJSON *obj, const char *key, const char *dflt)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
-
-	return s ? s : dflt;
-}
-
-static bool jnum(const cJSON *obj, const char *key, double *v)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	if (!cJSON_IsNumber(item))
-		return false;
-	*v = item->valuedouble;
-	return true;
-}
 
 /* ["a", "b"] -> "a, b"; anything else -> "-". */
 static void join_strings(const cJSON *arr, char *buf, size_t len)
@@ -82,22 +52,6 @@ static void join_strings(const cJSON *arr, char *buf, size_t len)
 	}
 	if (!buf[0])
 		snprintf(buf, len, "-");
-}
-
-static void fmt_bytes(double b, char *buf, size_t len)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-	int u = -1;
-
-	if (b < 1024) {
-		snprintf(buf, len, "%.0f B", b);
-		return;
-	}
-	while (b >= 1024 && u < 4) {
-		b /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.1f %s", b, units[u]);
 }
 
 /* 12s, 5m12s, 2h05m, 3d04h */
@@ -122,27 +76,16 @@ static void fmt_traffic(const cJSON *peer, const char *bytes_key, const char *pa
 	char b[32];
 	double bytes = 0, packets = 0;
 
-	jnum(peer, bytes_key, &bytes);
-	jnum(peer, packets_key, &packets);
-	fmt_bytes(bytes, b, sizeof(b));
+	sf_num(peer, bytes_key, &bytes);
+	sf_num(peer, packets_key, &packets);
+	sf_bytes(bytes, b, sizeof(b));
 	snprintf(buf, len, "%s/%.0f", b, packets);
-}
-
-static double sum_numbers(const cJSON *obj)
-{
-	const cJSON *item;
-	double sum = 0;
-
-	cJSON_ArrayForEach(item, obj)
-		if (cJSON_IsNumber(item))
-			sum += item->valuedouble;
-	return sum;
 }
 
 /* "2027-12-01T14:00:00Z" -> Unix seconds; false if absent or not that. */
 static bool jtime(const cJSON *obj, const char *key, int64_t *t)
 {
-	const char *s = jstr(obj, key, NULL), *end;
+	const char *s = sf_str(obj, key, NULL), *end;
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
@@ -175,12 +118,12 @@ static void fmt_expiry(const cJSON *obj, int64_t now, char *buf, size_t len)
 static void fmt_state(const cJSON *peer, char *buf, size_t len)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(peer, "member");
-	const char *ms = jstr(m, "state", "alive"), *path = jstr(peer, "path", "userspace");
+	const char *ms = sf_str(m, "state", "alive"), *path = sf_str(peer, "path", "userspace");
 
 	if (strcmp(ms, "alive"))
-		snprintf(buf, len, "%s (%s)", jstr(peer, "state", "?"), ms);
+		snprintf(buf, len, "%s (%s)", sf_str(peer, "state", "?"), ms);
 	else
-		snprintf(buf, len, "%s", jstr(peer, "state", "?"));
+		snprintf(buf, len, "%s", sf_str(peer, "state", "?"));
 	/* The kernel path, where a peer is on it: "up, kernel". */
 	if (strcmp(path, "userspace"))
 		snprintf(buf + strlen(buf), len - strlen(buf), ", %s", path);
@@ -191,28 +134,28 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	char buf[1024], t[32];
 	double secs;
 
-	cell_set(row[0], jstr(peer, "name", "?"));
+	sf_cell(row[0], sf_str(peer, "name", "?"));
 	join_strings(cJSON_GetObjectItemCaseSensitive(peer, "addresses"), buf, sizeof(buf));
-	cell_set(row[1], buf);
-	cell_set(row[2], jstr(peer, "endpoint", "-"));
+	sf_cell(row[1], buf);
+	sf_cell(row[2], sf_str(peer, "endpoint", "-"));
 	fmt_state(peer, buf, sizeof(buf));
-	cell_set(row[3], buf);
-	if (jnum(peer, "last_handshake_seconds", &secs)) {
+	sf_cell(row[3], buf);
+	if (sf_num(peer, "last_handshake_seconds", &secs)) {
 		fmt_duration(secs, t, sizeof(t));
 		snprintf(buf, sizeof(buf), "%s ago", t);
 	} else {
 		snprintf(buf, sizeof(buf), "never");
 	}
-	cell_set(row[4], buf);
+	sf_cell(row[4], buf);
 	fmt_traffic(peer, "rx_bytes", "rx_packets", buf, sizeof(buf));
-	cell_set(row[5], buf);
+	sf_cell(row[5], buf);
 	fmt_traffic(peer, "tx_bytes", "tx_packets", buf, sizeof(buf));
-	cell_set(row[6], buf);
+	sf_cell(row[6], buf);
 	snprintf(buf, sizeof(buf), "%.0f",
-		 sum_numbers(cJSON_GetObjectItemCaseSensitive(peer, "drops")));
-	cell_set(row[7], buf);
+		 sf_sum(cJSON_GetObjectItemCaseSensitive(peer, "drops")));
+	sf_cell(row[7], buf);
 	fmt_expiry(peer, now, buf, sizeof(buf));
-	cell_set(row[8], buf);
+	sf_cell(row[8], buf);
 }
 
 /* "routes 10.1.0.0/16; groups web, db; refused 100.64.0.2 (held by
@@ -247,8 +190,8 @@ static void print_peer_extras(FILE *out, const cJSON *peers)
 		fmt_extras(peer, extras, sizeof(extras));
 		if (!extras[0])
 			continue;
-		cell_set(name, jstr(peer, "name", "?"));
-		cell_set(line, extras);
+		sf_cell(name, sf_str(peer, "name", "?"));
+		sf_cell(line, extras);
 		fprintf(out, "  %s: %s\n", name, line);
 	}
 }
@@ -262,7 +205,7 @@ static void warn_expiry(FILE *out, const cJSON *obj, const char *key, const char
 
 	if (!jtime(obj, key, &t) || t - now > WARN_DAYS * 86400)
 		return;
-	cell_set(when, jstr(obj, key, "?"));
+	sf_cell(when, sf_str(obj, key, "?"));
 	if (t < now)
 		fprintf(out, "warning: %s expired at %s\n", whose, when);
 	else
@@ -279,7 +222,7 @@ static void print_warnings(FILE *out, const cJSON *node, const cJSON *peers, int
 	warn_expiry(out, node, "ca_not_after", "the CA certificate", now);
 	cJSON_ArrayForEach(peer, peers)
 	{
-		cell_set(name, jstr(peer, "name", "?"));
+		sf_cell(name, sf_str(peer, "name", "?"));
 		snprintf(whose, sizeof(whose), "the certificate of %s", name);
 		warn_expiry(out, peer, "not_after", whose, now);
 	}
@@ -301,7 +244,7 @@ static void print_table(FILE *out, char (*rows)[NCOL][CELL], size_t n)
 	int i;
 
 	for (i = 0; i < NCOL; i++) {
-		cell_set(head[i], headers[i]);
+		sf_cell(head[i], headers[i]);
 		width[i] = strlen(headers[i]);
 		for (r = 0; r < n; r++)
 			if (strlen(rows[r][i]) > width[i])
@@ -325,7 +268,7 @@ static void print_offloads(FILE *out, const cJSON *offloads)
 	{
 		if (!item->string)
 			continue;
-		cell_set(name, item->string);
+		sf_cell(name, item->string);
 		for (char *c = name; *c; c++)
 			if (*c == '_')
 				*c = '-';
@@ -333,7 +276,7 @@ static void print_offloads(FILE *out, const cJSON *offloads)
 			snprintf(on + strlen(on), sizeof(on) - strlen(on), " %s", name);
 			continue;
 		}
-		cell_set(why, jstr(item, "why", "?"));
+		sf_cell(why, sf_str(item, "why", "?"));
 		snprintf(off + strlen(off), sizeof(off) - strlen(off), "%s %s (%s)",
 			 off[0] ? "," : "; off:", name, why);
 	}
@@ -348,12 +291,12 @@ static void print_sessions(FILE *out, const cJSON *s)
 {
 	double max = 0, up = 0, idle = 0, kept = 0;
 
-	if (!s || strcmp(jstr(s, "mode", ""), "on demand"))
+	if (!s || strcmp(sf_str(s, "mode", ""), "on demand"))
 		return;
-	jnum(s, "full_mesh_max", &max);
-	jnum(s, "up", &up);
-	jnum(s, "idle", &idle);
-	jnum(s, "kept_for_gossip", &kept);
+	sf_num(s, "full_mesh_max", &max);
+	sf_num(s, "up", &up);
+	sf_num(s, "idle", &idle);
+	sf_num(s, "kept_for_gossip", &kept);
 	fprintf(out, "sessions on demand (more than %.0f members): %.0f up, %.0f idle, %.0f kept for "
 		"gossip\n",
 		max, up, idle, kept);
@@ -368,14 +311,14 @@ static void print_datapath(FILE *out, const cJSON *dp)
 
 	if (!cJSON_IsObject(dp))
 		return;
-	if (strcmp(jstr(dp, "path", ""), "kernel")) {
-		cell_set(why, jstr(dp, "reason", ""));
+	if (strcmp(sf_str(dp, "path", ""), "kernel")) {
+		sf_cell(why, sf_str(dp, "reason", ""));
 		fprintf(out, "data path: userspace%s%s%s\n", why[0] ? " (" : "", why, why[0] ? ")" : "");
 		return;
 	}
-	jnum(dp, "esp_port", &port);
-	cell_set(iface, jstr(dp, "interface", "?"));
-	if (!strcmp(jstr(dp, "encap", "none"), "udp"))
+	sf_num(dp, "esp_port", &port);
+	sf_cell(iface, sf_str(dp, "interface", "?"));
+	if (!strcmp(sf_str(dp, "encap", "none"), "udp"))
 		fprintf(out, "data path: kernel (ESP in UDP on port %.0f; interface %s)\n", port, iface);
 	else /* what it asks for; it takes ESP in UDP from a peer that wants it */
 		fprintf(out, "data path: kernel (ESP, or ESP in UDP on port %.0f; interface %s)\n",
@@ -389,22 +332,22 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	double v;
 
 	join_strings(cJSON_GetObjectItemCaseSensitive(node, "addresses"), addrs, sizeof(addrs));
-	cell_set(name, jstr(node, "name", "?"));
-	cell_set(iface, jstr(node, "interface", "?"));
-	cell_set(listen, jstr(node, "listen", "?"));
-	cell_set(net, jstr(node, "network", "?"));
+	sf_cell(name, sf_str(node, "name", "?"));
+	sf_cell(iface, sf_str(node, "interface", "?"));
+	sf_cell(listen, sf_str(node, "listen", "?"));
+	sf_cell(net, sf_str(node, "network", "?"));
 	fprintf(out, "node %s (%s) on %s, listening on %s, network %s\n", name, addrs, iface,
 		listen, net);
-	if (jnum(node, "uptime_seconds", &v)) {
+	if (sf_num(node, "uptime_seconds", &v)) {
 		fmt_duration(v, t, sizeof(t));
 		fprintf(out, "up %s", t);
-		if (jnum(node, "mtu", &v))
+		if (sf_num(node, "mtu", &v))
 			fprintf(out, ", mtu %.0f", v);
-		if (jnum(node, "workers", &v))
+		if (sf_num(node, "workers", &v))
 			fprintf(out, ", %.0f worker%s", v, v == 1 ? "" : "s");
-		if (jstr(node, "serial", NULL)) {
-			cell_set(serial, jstr(node, "serial", "?"));
-			cell_set(until, jstr(node, "not_after", "?"));
+		if (sf_str(node, "serial", NULL)) {
+			sf_cell(serial, sf_str(node, "serial", "?"));
+			sf_cell(until, sf_str(node, "not_after", "?"));
 			fmt_expiry(node, now, t, sizeof(t));
 			fprintf(out, ", certificate %s valid until %s (%s)", serial, until, t);
 		}
@@ -412,7 +355,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	}
 	fmt_extras(node, extras, sizeof(extras));
 	if (extras[0]) {
-		cell_set(name, extras);
+		sf_cell(name, extras);
 		fprintf(out, "%s\n", name);
 	}
 	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
@@ -431,7 +374,7 @@ static void print_drops(FILE *out, const cJSON *drops)
 	{
 		if (!cJSON_IsNumber(item) || item->valuedouble <= 0 || !item->string)
 			continue;
-		cell_set(reason, item->string);
+		sf_cell(reason, item->string);
 		fprintf(out, "%s %s %.0f", any ? "," : "drops:", reason, item->valuedouble);
 		any = true;
 	}
@@ -441,7 +384,7 @@ static void print_drops(FILE *out, const cJSON *drops)
 
 static bool check_document(const cJSON *root, char *err, size_t errlen)
 {
-	const char *daemon_err = jstr(root, "error", NULL);
+	const char *daemon_err = sf_str(root, "error", NULL);
 	double version = 0;
 
 	if (!cJSON_IsObject(root)) {
@@ -452,7 +395,7 @@ static bool check_document(const cJSON *root, char *err, size_t errlen)
 		snprintf(err, errlen, "the daemon answered: %s", daemon_err);
 		return false;
 	}
-	if (!jnum(root, "version", &version) || version != STATUS_VERSION) {
+	if (!sf_num(root, "version", &version) || version != STATUS_VERSION) {
 		snprintf(err, errlen, "unsupported status version (this weft reads version %d)",
 			 STATUS_VERSION);
 		return false;
@@ -649,7 +592,7 @@ static void check_peers(struct check *c, const cJSON *peers, unsigned *up, unsig
 	*up = *n = 0;
 	cJSON_ArrayForEach(p, peers)
 	{
-		const char *state = jstr(p, "state", "?");
+		const char *state = sf_str(p, "state", "?");
 
 		if (!strcmp(state, "idle"))
 			continue;
@@ -658,7 +601,7 @@ static void check_peers(struct check *c, const cJSON *peers, unsigned *up, unsig
 			(*up)++;
 			continue;
 		}
-		cell_set(name, jstr(p, "name", "?"));
+		sf_cell(name, sf_str(p, "name", "?"));
 		if (listed++ < 5)
 			snprintf(down + strlen(down), sizeof(down) - strlen(down), "%s%s (%s)",
 				 listed > 1 ? ", " : "", name, state);
@@ -693,11 +636,11 @@ int wf_status_check(FILE *out, const char *json, int64_t now)
 	unsigned up = 0, n = 0;
 	double v = 0;
 
-	if (!cJSON_IsObject(node) || !jnum(root, "version", &v) || v != STATUS_VERSION) {
-		const char *e = jstr(root, "error", "the daemon's answer is not a status weft knows");
+	if (!cJSON_IsObject(node) || !sf_num(root, "version", &v) || v != STATUS_VERSION) {
+		const char *e = sf_str(root, "error", "the daemon's answer is not a status weft knows");
 		char text[CELL];
 
-		cell_set(text, e);
+		sf_cell(text, e);
 		check_add(&c, WF_CHECK_UNKNOWN, "%s", text);
 	} else {
 		check_peers(&c, cJSON_GetObjectItemCaseSensitive(root, "peers"), &up, &n);
@@ -726,7 +669,8 @@ static int print_json(const char *resp)
 }
 
 static const char status_usage[] =
-	"Usage: weft status [--dir NODEDIR] [--socket PATH] [--json | --check]\n"
+	"Usage: weft status [--dir NODEDIR] [--socket PATH]\n"
+	"                   [--json | --check | --dump | --watch [--interval S] [--count N]]\n"
 	"\n"
 	"Shows the running daemon's node, peers, sessions and drop counters.\n"
 	"\n"
@@ -738,9 +682,23 @@ static const char status_usage[] =
 	"                     0 OK (every peer up), 1 WARNING (some peer not up, or a\n"
 	"                     certificate ends within 30 days), 2 CRITICAL (no peer up,\n"
 	"                     a certificate expired, or no daemon answers), 3 UNKNOWN\n"
+	"  --dump             the node on one line, then one line a peer, fields\n"
+	"                     separated by tabs, for scripts (docs/cli.md lists them)\n"
+	"  --watch            each peer's traffic and drops a second, redrawn every\n"
+	"                     --interval seconds (default 1) until interrupted, or\n"
+	"                     --count times\n"
 	"  -h, --help         show this help\n";
 
-enum { OPT_DIR = OPT_CLI_FIRST_FREE, OPT_SOCKET, OPT_JSON, OPT_CHECK };
+enum {
+	OPT_DIR = OPT_CLI_FIRST_FREE,
+	OPT_SOCKET,
+	OPT_JSON,
+	OPT_CHECK,
+	OPT_DUMP,
+	OPT_WATCH,
+	OPT_INTERVAL,
+	OPT_COUNT
+};
 
 /*
  * Without --dir: WEFT_CONFIG_ROOT (default /etc/weft) itself if it holds a
@@ -848,22 +806,96 @@ bool wf_status_socket_path(const char *dir, const char *sock, bool lenient, char
 
 struct status_args {
 	const char *dir, *sock;
-	bool json, check;
+	int form; /* 0 (the table) or the OPT_ of --json, --check, --dump, --watch */
+	double interval;
+	long count;
+	bool interval_set, count_set;
 };
+
+static int status_number(struct status_args *a, int opt, const char *arg)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (opt == OPT_INTERVAL) {
+		if (end == arg || *end || !(v >= 0.1 && v <= 3600))
+			return cli_usage_error("--interval: '%s' is not a number of seconds from "
+					       "0.1 to 3600",
+					       arg);
+		a->interval = v;
+		a->interval_set = true;
+		return 0;
+	}
+	if (end == arg || *end || v < 1 || v > 1e9 || v != (long)v)
+		return cli_usage_error("--count: '%s' is not a whole number from 1", arg);
+	a->count = (long)v;
+	a->count_set = true;
+	return 0;
+}
 
 static int status_opt(void *ctx, int opt, const char *arg)
 {
 	struct status_args *a = ctx;
 
-	if (opt == OPT_JSON || opt == OPT_CHECK) {
-		*(opt == OPT_JSON ? &a->json : &a->check) = true;
-		if (a->json && a->check)
-			return cli_usage_error("--json and --check go alone");
+	if (opt == OPT_JSON || opt == OPT_CHECK || opt == OPT_DUMP || opt == OPT_WATCH) {
+		if (a->form && a->form != opt)
+			return cli_usage_error("--json, --check, --dump and --watch go alone");
+		a->form = opt;
 		return 0;
 	}
+	if (opt == OPT_INTERVAL || opt == OPT_COUNT)
+		return status_number(a, opt, arg);
 	if (opt == OPT_DIR)
 		return cli_set_once(&a->dir, "dir", arg) ? 0 : CLI_EXIT_USAGE;
 	return cli_set_once(&a->sock, "socket", arg) ? 0 : CLI_EXIT_USAGE;
+}
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void nap(double secs)
+{
+	struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* --watch: a frame every interval seconds (a cleared screen on a terminal,
+ * one after the other otherwise), count frames or until interrupted. */
+static int watch(const char *path, double interval, long count)
+{
+	char err[1024];
+	char *prev = wf_status_query(path, "status", err, sizeof(err));
+	double t_prev = monotonic_s();
+	bool tty = isatty(STDOUT_FILENO), ok = prev != NULL;
+
+	for (long frame = 0; ok && (!count || frame < count); frame++) {
+		char *cur;
+		double t;
+
+		nap(interval);
+		cur = wf_status_query(path, "status", err, sizeof(err));
+		t = monotonic_s();
+		ok = cur != NULL;
+		if (!ok)
+			break;
+		fputs(tty ? "\033[H\033[2J" : frame ? "\n" : "", stdout);
+		ok = wf_status_rates(stdout, prev, cur, t - t_prev, err, sizeof(err));
+		fflush(stdout);
+		free(prev);
+		prev = cur;
+		t_prev = t;
+	}
+	free(prev);
+	if (!ok)
+		cli_error("%s", err);
+	return ok ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 int cmd_status(int argc, char **argv)
@@ -874,9 +906,13 @@ int cmd_status(int argc, char **argv)
 		{"socket", required_argument, NULL, OPT_SOCKET},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"check", no_argument, NULL, OPT_CHECK},
+		{"dump", no_argument, NULL, OPT_DUMP},
+		{"watch", no_argument, NULL, OPT_WATCH},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"count", required_argument, NULL, OPT_COUNT},
 		{NULL, 0, NULL, 0},
 	};
-	struct status_args a = {0};
+	struct status_args a = {.interval = 1};
 	char path[CLI_PATH_MAX], err[1024];
 	bool ok;
 	char *resp;
@@ -884,10 +920,14 @@ int cmd_status(int argc, char **argv)
 
 	if (rc)
 		return rc < 0 ? CLI_EXIT_OK : rc;
+	if ((a.interval_set || a.count_set) && a.form != OPT_WATCH)
+		return cli_usage_error("--interval and --count go with --watch");
 	if (!wf_status_socket_path(a.dir, a.sock, true, path, sizeof(path)))
 		return CLI_EXIT_FAIL;
+	if (a.form == OPT_WATCH)
+		return watch(path, a.interval, a.count);
 	resp = wf_status_query(path, "status", err, sizeof(err));
-	if (!resp && a.check) {
+	if (!resp && a.form == OPT_CHECK) {
 		printf("CRITICAL: %s\n", err);
 		return WF_CHECK_CRITICAL;
 	}
@@ -895,17 +935,20 @@ int cmd_status(int argc, char **argv)
 		cli_error("%s", err);
 		return CLI_EXIT_FAIL;
 	}
-	if (a.check) {
+	if (a.form == OPT_CHECK) {
 		rc = wf_status_check(stdout, resp, (int64_t)time(NULL));
 		free(resp);
 		return rc;
 	}
-	if (a.json) {
+	if (a.form == OPT_JSON) {
 		rc = print_json(resp);
 		free(resp);
 		return rc;
 	}
-	ok = wf_status_render(stdout, resp, (int64_t)time(NULL), err, sizeof(err));
+	if (a.form == OPT_DUMP)
+		ok = wf_status_dump(stdout, resp, err, sizeof(err));
+	else
+		ok = wf_status_render(stdout, resp, (int64_t)time(NULL), err, sizeof(err));
 	free(resp);
 	if (!ok)
 		cli_error("%s", err);

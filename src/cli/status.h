@@ -18,14 +18,24 @@
 bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Send one request line (without newline) to the control socket at path
- * and return the daemon's malloc'd answer. On failure returns NULL with
- * errno set and a message in err. */
 /* weft status --check: the line for a monitoring system (the Nagios
  * plugins' convention), and the exit status it goes with. */
 enum { WF_CHECK_OK, WF_CHECK_WARNING, WF_CHECK_CRITICAL, WF_CHECK_UNKNOWN };
 int wf_status_check(FILE *out, const char *json, int64_t now);
 
+/* weft status --dump: the node on one line, then a line a peer, fields
+ * separated by tabs (docs/cli.md lists them); false with a message in err
+ * as wf_status_render. */
+bool wf_status_dump(FILE *out, const char *json, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+/* weft status --watch: each peer of `after` with its rates since `before`,
+ * secs earlier (bytes, packets and drops a second). */
+bool wf_status_rates(FILE *out, const char *before, const char *after, double secs, char *err,
+		     size_t errlen) __attribute__((warn_unused_result));
+
+/* Send one request line (without newline) to the control socket at path
+ * and return the daemon's malloc'd answer. On failure returns NULL with
+ * errno set and a message in err. */
 char *wf_status_query(const char *path, const char *request, char *err, size_t errlen);
 
 /* The words of a one-line answer: {"KEY":"TEXT"} is true, {"error":"TEXT"}

@@ -47,7 +47,14 @@ echo "+ status --check with no daemon: exit $rc: $out"
 [ "$rc" = 2 ] || fail "--check with no daemon exited $rc, not 2 (CRITICAL)"
 [[ $out == "CRITICAL: the daemon is not running (nothing listens on stale.sock)"* ]] ||
 	fail "--check with no daemon said '$out'"
-expect_fail -c 2 "--json and --check go alone" "$WEFT" status --socket stale.sock --json --check
+expect_fail -c 2 "--json, --check, --dump and --watch go alone" "$WEFT" status --socket stale.sock --json --check
+expect_fail -c 2 "--json, --check, --dump and --watch go alone" "$WEFT" status --socket stale.sock --dump --watch
+expect_fail -c 2 "--interval and --count go with --watch" "$WEFT" status --socket stale.sock --count 2
+expect_fail -c 2 "--interval: '0.05' is not a number of seconds" "$WEFT" status --socket stale.sock --watch --interval 0.05
+expect_fail -c 2 "--count: 'x' is not a whole number" "$WEFT" status --socket stale.sock --watch --count x
+# --dump and --watch with no daemon: the same error as the table, exit 1.
+expect_fail -c 1 "the daemon is not running" "$WEFT" status --socket stale.sock --dump
+expect_fail -c 1 "the daemon is not running" "$WEFT" status --socket stale.sock --watch --count 1
 
 # A daemon that is stopped (SIGSTOP) or hung: it never answers. Bounded.
 python3 -c '

@@ -53,6 +53,31 @@ out=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --check) || fail "status --che
 echo "status --check: $out"
 [ "$out" = "OK: 1 of 1 peers up | peers_up=1 peers=1" ] || fail "status --check said '$out'"
 
+# weft status --dump: a's line, then b's, fields separated by tabs: b is up
+# and a sent it the 100 MB above.
+dump=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --dump) || fail "status --dump exited $?"
+printf '%s\n' "$dump"
+[ "$(printf '%s\n' "$dump" | wc -l)" = 2 ] || fail "status --dump is not two lines"
+printf '%s\n' "$dump" | awk -F'\t' 'NR == 1 && $1 == "a" && NF == 8 { n++ }
+	NR == 2 && $1 == "b" && $5 == "up" && $10 >= 100000000 && NF == 14 { n++ }
+	END { exit n != 2 }' || fail "status --dump's fields are not a's, then b up with 100 MB sent"
+
+rx_above() { # rx_above NODE N: NODE received more than N packets from b
+	[ "$(status_field "$1" '[p["rx_packets"] for p in d["peers"] if p["name"] == "b"][0]')" -gt "$2" ]
+}
+
+# weft status --watch: while a pings b, b's packets a second received are
+# counted (the last three columns: RX PKT/s, TX PKT/s, DROP/s).
+rx0=$(status_field a '[p["rx_packets"] for p in d["peers"] if p["name"] == "b"][0]')
+bg a ping -q -i 0.02 -c 500 100.64.0.2
+wait_for 10 rx_above a "$rx0"
+watch=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --watch --interval 0.5 --count 2) ||
+	fail "status --watch exited $?"
+printf '%s\n' "$watch"
+[ "$(printf '%s\n' "$watch" | grep -c '^node a, rates over')" = 2 ] || fail "status --watch: not two frames"
+printf '%s\n' "$watch" | awk '$1 == "b" && $(NF - 2) > 0 && $(NF - 1) > 0 { n++ } END { exit n != 2 }' ||
+	fail "status --watch does not show b's packets a second while a pings it"
+
 # No peer owns 100.64.0.99: dropped, counted, and answered with ICMP unreachable.
 nr0=$(status_field a 'd["drops"].get("no_route", 0)')
 # The error comes from a's own address, as a router's would, not from the

@@ -166,6 +166,73 @@ static void test_check(void **state)
 #undef NODE_OK
 }
 
+/* A form (dump, or rates between two documents secs apart) into a string;
+ * NULL (and err) on failure. */
+static char *form(const char *json, const char *before, double secs, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	bool ok;
+
+	assert_non_null(f);
+	ok = before ? wf_status_rates(f, before, json, secs, err, errlen)
+		    : wf_status_dump(f, json, err, errlen);
+	assert_int_equal(fclose(f), 0);
+	if (!ok) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void want_form(int num, const char *json, const char *before, double secs, const char *want)
+{
+	char err[256] = "", *got = form(json, before, secs, err, sizeof(err));
+
+	if (want ? !got || strcmp(got, want) : got != NULL) {
+		print_error("case %d:\n--- got (%s)\n%s--- want\n%s", num, err, got ? got : "",
+			    want ? want : "(a failure)\n");
+		fail();
+	}
+	free(got);
+}
+
+/* 34-38: --dump and --watch's rates. */
+static void test_dump_and_rates(void **state)
+{
+	static const char later[] =
+		"{\"version\":1,\"node\":{\"name\":\"alpha\"},\"peers\":["
+		"{\"name\":\"beta\",\"state\":\"up\",\"rx_bytes\":1260339,\"tx_bytes\":3565158,"
+		"\"rx_packets\":850,\"tx_packets\":900,\"drops\":{\"replay\":4,\"decrypt\":1}},"
+		"{\"name\":\"delta\",\"state\":\"up\",\"rx_bytes\":2048,\"rx_packets\":2}]}";
+
+	(void)state;
+	/* 34: the node, then a line a peer: empty fields "-", lists joined
+	 * with commas, the drops summed */
+	want_form(34, example, NULL, 0,
+		  "alpha\t100.64.0.1,fd00::1\t198.18.0.1:51820\tdemo\tAAAA\t1440\t-\t3725\n"
+		  "beta\t100.64.0.2,fd00::2\t100.64.128.0/24\t198.18.0.2:51820\tup\t-\t-\t12\t"
+		  "1258291\t3565158\t840\t900\t3\t-\n"
+		  "gamma-long-name\t100.64.0.3\t-\t-\tconnecting\t-\t-\t-\t0\t148\t0\t1\t0\t-\n");
+	/* 35: a tab or newline from the network cannot make another field or
+	 * line */
+	want_form(35, "{\"version\":1,\"node\":{\"name\":\"a\\tb\\nc\"},\"peers\":[]}", NULL, 0,
+		  "a?b?c\t-\t-\t-\t-\t-\t-\t-\n");
+	/* 36: the daemon's error, another version: refused */
+	want_form(36, "{\"error\":\"busy\"}", NULL, 0, NULL);
+	want_form(36, "{\"version\":2,\"node\":{},\"peers\":[]}", NULL, 0, NULL);
+	/* 37: rates over 2 s: beta received 2048 B and 10 packets, 2 drops;
+	 * delta is new (from 0) */
+	want_form(37, later, example, 2,
+		  "node alpha, rates over 2.0 s\n"
+		  "PEER             STATE                 RX           TX  RX PKT/s  TX PKT/s  DROP/s\n"
+		  "beta             up             1.0 KiB/s        0 B/s         5         0       1\n"
+		  "delta            up             1.0 KiB/s        0 B/s         1         0       0\n");
+	/* 38: no time between the two: refused */
+	want_form(38, later, example, 0, NULL);
+}
+
 static void test_render(void **state)
 {
 	/* 0: the documented example */
@@ -358,6 +425,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render), cmocka_unit_test(test_check),
+		cmocka_unit_test(test_dump_and_rates),
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_query),
 	};
