@@ -382,6 +382,28 @@ static void print_drops(FILE *out, const cJSON *drops)
 		fputc('\n', out);
 }
 
+/* "revoked: db1 (serial 0102..., since 2026-12-07T14:18:14Z; 3 refused since)" */
+static void print_revoked(FILE *out, const cJSON *revoked)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, revoked)
+	{
+		char name[CELL], serial[CELL], since[CELL];
+		double refused = 0;
+
+		sf_cell(name, sf_str(r, "name", "?"));
+		sf_cell(serial, sf_str(r, "serial", "?"));
+		sf_cell(since, sf_str(r, "since", "?"));
+		sf_num(r, "refused", &refused);
+		fprintf(out, "revoked: %s (serial %s, since %s", name, serial, since);
+		if (refused > 0)
+			fprintf(out, "; its certificate refused %.0f time%s since", refused,
+				refused == 1 ? "" : "s");
+		fputs(")\n", out);
+	}
+}
+
 static bool check_document(const cJSON *root, char *err, size_t errlen)
 {
 	const char *daemon_err = sf_str(root, "error", NULL);
@@ -433,6 +455,7 @@ bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_
 	} else {
 		fprintf(out, "no peers\n");
 	}
+	print_revoked(out, cJSON_GetObjectItemCaseSensitive(root, "revoked_peers"));
 	print_drops(out, cJSON_GetObjectItemCaseSensitive(root, "drops"));
 	print_warnings(out, cJSON_GetObjectItemCaseSensitive(root, "node"), peers, now);
 	ok = true;

@@ -34,6 +34,7 @@
 #include "daemon/kernel.h"
 #include "daemon/subnets.h"
 #include "daemon/peer.h"
+#include "daemon/revoked.h"
 #include "daemon/worker.h"
 #include "weft/wire.h"
 
@@ -112,6 +113,10 @@ struct wf_members {
 	uint8_t revoked_enc[WF_REVOKE_MAX_ENCODED];
 	size_t revoked_len;
 	struct wf_revoke_asms revoked_asm;
+	/* Members this node ended or refused for the list, newest kept: what
+	 * status shows of them once they are gone from the peers. */
+	struct wf_revoked_peer gone[WF_REVOKED_SHOWN];
+	unsigned n_gone;
 	int64_t next_cache_ms; /* peers.cache is written this often ... */
 	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 };

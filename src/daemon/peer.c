@@ -650,6 +650,7 @@ bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, str
 	if (err == WF_CERT_OK && !wf_revoked_has(d, out->serial))
 		return true;
 	if (err == WF_CERT_OK) {
+		wf_revoked_note(d, out, true, (int64_t)time(NULL));
 		log_warnx_rl("refused certificate of %s from %s: revoked (serial %016llx, list version "
 			     "%llu)", out->name, from, (unsigned long long)out->serial,
 			     (unsigned long long)d->mem.revoked.version);

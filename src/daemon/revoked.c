@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/keyfile.h"
@@ -104,6 +105,27 @@ static void push(struct wf_daemon *d, const struct wf_peer *from, int64_t now)
 		send_list(d, pick[i], now);
 }
 
+void wf_revoked_note(struct wf_daemon *d, const struct wf_cert *c, bool refused, int64_t wall)
+{
+	struct wf_revoked_peer *g = NULL;
+
+	for (unsigned i = 0; i < d->mem.n_gone && !g; i++)
+		if (d->mem.gone[i].serial == c->serial)
+			g = &d->mem.gone[i];
+	if (!g) {
+		/* The oldest gives way, or the next free record. */
+		unsigned at = d->mem.n_gone < WF_REVOKED_SHOWN ? d->mem.n_gone++ : 0;
+
+		for (unsigned i = 1; d->mem.n_gone == WF_REVOKED_SHOWN && i < WF_REVOKED_SHOWN; i++)
+			if (d->mem.gone[i].since < d->mem.gone[at].since)
+				at = i;
+		g = &d->mem.gone[at];
+		*g = (struct wf_revoked_peer){.serial = c->serial, .since = wall};
+		snprintf(g->name, sizeof(g->name), "%s", c->name);
+	}
+	g->refused += refused;
+}
+
 /* Remove every peer the list names. */
 static void enforce(struct wf_daemon *d)
 {
@@ -114,6 +136,7 @@ static void enforce(struct wf_daemon *d)
 		log_warnx("peer %s (serial %016" PRIx64 ") is revoked (list version %" PRIu64
 			  "): its sessions end and its handshakes are refused",
 			  p->cert.name, p->cert.serial, d->mem.revoked.version);
+		wf_revoked_note(d, &p->cert, false, (int64_t)time(NULL));
 		wf_peer_remove(d, p);
 	}
 }

@@ -9,8 +9,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cert.h"
+
 struct wf_daemon;
 struct wf_peer;
+struct wf_revoke;
+
+/* A member seen revoked: its sessions ended by the list, or its certificate
+ * refused since (a revoked host that keeps calling). */
+enum { WF_REVOKED_SHOWN = 32 };
+struct wf_revoked_peer {
+	char name[WF_CERT_NAME_MAX + 1];
+	uint64_t serial;
+	int64_t since;    /* Unix seconds: first seen revoked here */
+	uint64_t refused; /* its certificate refused since, in handshakes or gossip */
+};
 
 /* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
  * does not parse or verify. msg also says what the node holds on success. */
@@ -22,6 +35,10 @@ bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, 
 void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, size_t cap,
 		     int64_t now);
 bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
+/* Keep in mind that the member with this certificate is revoked (at wall,
+ * Unix seconds), and count a refusal of its certificate if refused: the
+ * newest WF_REVOKED_SHOWN are kept, for status. */
+void wf_revoked_note(struct wf_daemon *d, const struct wf_cert *c, bool refused, int64_t wall);
 /* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
 			size_t len, int64_t now);

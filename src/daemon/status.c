@@ -349,6 +349,34 @@ static int by_name(const void *a, const void *b)
 	return strcmp((*(struct wf_peer *const *)a)->cert.name, (*(struct wf_peer *const *)b)->cert.name);
 }
 
+/* The members seen revoked, newest first. */
+static cJSON *revoked_array(const struct wf_daemon *d)
+{
+	const struct wf_revoked_peer *order[WF_REVOKED_SHOWN];
+	cJSON *a = cJSON_CreateArray();
+	unsigned n = d->mem.n_gone;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = i;
+
+		for (; j && order[j - 1]->since < d->mem.gone[i].since; j--)
+			order[j] = order[j - 1];
+		order[j] = &d->mem.gone[i];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		char serial[17];
+
+		snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)order[i]->serial);
+		cJSON_AddStringToObject(o, "name", order[i]->name);
+		cJSON_AddStringToObject(o, "serial", serial);
+		add_time(o, "since", order[i]->since);
+		cJSON_AddNumberToObject(o, "refused", (double)order[i]->refused);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
 char *wf_status_json(struct wf_daemon *d)
 {
 	int64_t now = wf_now_ms();
@@ -373,6 +401,7 @@ char *wf_status_json(struct wf_daemon *d)
 		cJSON_AddItemToArray(peers, peer_object(d, sorted[i], now));
 	free(sorted);
 	cJSON_AddItemToObject(root, "peers", peers);
+	cJSON_AddItemToObject(root, "revoked_peers", revoked_array(d));
 	cJSON_AddItemToObject(root, "drops", drops_object(d->drops, true));
 	cJSON_AddItemToObject(root, "handshakes", handshakes_object(d));
 	out = cJSON_PrintUnformatted(root);

@@ -52,6 +52,13 @@ for h in a b d; do
 	wait_for 10 no_c "$h" || fail "$h still has c as a peer ($(peer_state "$h" c))"
 done
 echo "c revoked everywhere after $((SECONDS - t0)) s"
+# ... and status says so, where c's row was: in the JSON and the table.
+for h in a b d; do
+	[ "$(status_field "$h" '",".join(r["name"] for r in d["revoked_peers"])')" = c ] ||
+		fail "$h's status does not list c as revoked"
+done
+ns_quiet a "$WEFT" status --dir "$WF_TMP/a" | grep "^revoked: c (serial [0-9a-f]\{16\}, since " ||
+	fail "a's weft status does not show c revoked"
 for y in a b d; do
 	! pings c "100.64.0.${num[$y]}" || fail "revoked c still reaches $y"
 done
@@ -80,6 +87,12 @@ for y in a b d; do
 	no_c "$y" || fail "$y has c as a peer again"
 done
 grep -q "refused certificate of c .*revoked" "${WF_LOGS[@]}" || fail "no node logged refusing c"
+# A restarted node never had c as a peer: its status still shows c revoked,
+# with the refusals of its certificate counted.
+for h in b d; do
+	[ "$(status_field "$h" 'sum(r["refused"] > 0 for r in d["revoked_peers"] if r["name"] == "c")')" = 1 ] ||
+		fail "$h's status does not show c revoked and refused"
+done
 
 # Version 2, 200 serials more (more than the 128 a list once held: two
 # chunks), given to d while b's underlay drops every control datagram of a

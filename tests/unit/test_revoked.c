@@ -232,12 +232,60 @@ static void test_liar(void **state)
 	assert_int_equal(d->mem.revoked.version, 3);
 }
 
+/* 11-13: who was seen revoked, for status: the same certificate is one
+ * record whose refusals add up; past WF_REVOKED_SHOWN the oldest gives way;
+ * a list taken ends the sessions of the peers it names and records them. */
+static void test_noted(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED];
+	static struct wf_revoke r;
+	struct wf_daemon *d = *state;
+	struct wf_cert c = {.serial = 100};
+	size_t len;
+
+	/* 11 */
+	snprintf(c.name, sizeof(c.name), "c");
+	wf_revoked_note(d, &c, false, 1000);
+	wf_revoked_note(d, &c, true, 2000);
+	wf_revoked_note(d, &c, true, 3000);
+	assert_int_equal(d->mem.n_gone, 1);
+	assert_string_equal(d->mem.gone[0].name, "c");
+	assert_int_equal(d->mem.gone[0].since, 1000);
+	assert_int_equal(d->mem.gone[0].refused, 2);
+	/* 12: as many more, newer: c, the oldest, is the one that gave way */
+	for (unsigned i = 0; i < WF_REVOKED_SHOWN; i++) {
+		c.serial = 200 + i;
+		wf_revoked_note(d, &c, false, 5000 + i);
+	}
+	assert_int_equal(d->mem.n_gone, WF_REVOKED_SHOWN);
+	for (unsigned i = 0; i < WF_REVOKED_SHOWN; i++)
+		assert_int_not_equal(d->mem.gone[i].serial, 100);
+	/* 13: m hands over a list naming x, a peer: x's sessions end, and it
+	 * is recorded, with no refusal yet */
+	d->mem.n_gone = 0;
+	assert_non_null(wf_peer_find(d, x.cert.pubkey));
+	memset(&r, 0, sizeof(r));
+	snprintf(r.network, sizeof(r.network), "hn");
+	r.version = 1;
+	r.serial[r.n++] = x.cert.serial;
+	assert_true(wf_revoke_sign(&r, hn_ca_priv));
+	len = wf_revoke_encode(&r, enc, sizeof(enc));
+	chunk(d, mk, &m_at, enc, len, 1, 0, HN_NOW);
+	assert_int_equal(d->mem.revoked.version, 1);
+	assert_null(wf_peer_find(d, x.cert.pubkey));
+	assert_int_equal(d->mem.n_gone, 1);
+	assert_string_equal(d->mem.gone[0].name, "x");
+	assert_int_equal(d->mem.gone[0].serial, x.cert.serial);
+	assert_int_equal(d->mem.gone[0].refused, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_receive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compared, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_liar, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_noted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

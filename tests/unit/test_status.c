@@ -198,7 +198,7 @@ static void want_form(int num, const char *json, const char *before, double secs
 	free(got);
 }
 
-/* 34-38: --dump and --watch's rates. */
+/* 35-39: --dump and --watch's rates. */
 static void test_dump_and_rates(void **state)
 {
 	static const char later[] =
@@ -208,29 +208,29 @@ static void test_dump_and_rates(void **state)
 		"{\"name\":\"delta\",\"state\":\"up\",\"rx_bytes\":2048,\"rx_packets\":2}]}";
 
 	(void)state;
-	/* 34: the node, then a line a peer: empty fields "-", lists joined
+	/* 35: the node, then a line a peer: empty fields "-", lists joined
 	 * with commas, the drops summed */
-	want_form(34, example, NULL, 0,
+	want_form(35, example, NULL, 0,
 		  "alpha\t100.64.0.1,fd00::1\t198.18.0.1:51820\tdemo\tAAAA\t1440\t-\t3725\n"
 		  "beta\t100.64.0.2,fd00::2\t100.64.128.0/24\t198.18.0.2:51820\tup\t-\t-\t12\t"
 		  "1258291\t3565158\t840\t900\t3\t-\n"
 		  "gamma-long-name\t100.64.0.3\t-\t-\tconnecting\t-\t-\t-\t0\t148\t0\t1\t0\t-\n");
-	/* 35: a tab or newline from the network cannot make another field or
+	/* 36: a tab or newline from the network cannot make another field or
 	 * line */
-	want_form(35, "{\"version\":1,\"node\":{\"name\":\"a\\tb\\nc\"},\"peers\":[]}", NULL, 0,
+	want_form(36, "{\"version\":1,\"node\":{\"name\":\"a\\tb\\nc\"},\"peers\":[]}", NULL, 0,
 		  "a?b?c\t-\t-\t-\t-\t-\t-\t-\n");
-	/* 36: the daemon's error, another version: refused */
-	want_form(36, "{\"error\":\"busy\"}", NULL, 0, NULL);
-	want_form(36, "{\"version\":2,\"node\":{},\"peers\":[]}", NULL, 0, NULL);
-	/* 37: rates over 2 s: beta received 2048 B and 10 packets, 2 drops;
+	/* 37: the daemon's error, another version: refused */
+	want_form(37, "{\"error\":\"busy\"}", NULL, 0, NULL);
+	want_form(37, "{\"version\":2,\"node\":{},\"peers\":[]}", NULL, 0, NULL);
+	/* 38: rates over 2 s: beta received 2048 B and 10 packets, 2 drops;
 	 * delta is new (from 0) */
-	want_form(37, later, example, 2,
+	want_form(38, later, example, 2,
 		  "node alpha, rates over 2.0 s\n"
 		  "PEER             STATE                 RX           TX  RX PKT/s  TX PKT/s  DROP/s\n"
 		  "beta             up             1.0 KiB/s        0 B/s         5         0       1\n"
 		  "delta            up             1.0 KiB/s        0 B/s         1         0       0\n");
-	/* 38: no time between the two: refused */
-	want_form(38, later, example, 0, NULL);
+	/* 39: no time between the two: refused */
+	want_form(39, later, example, 0, NULL);
 }
 
 static void test_render(void **state)
@@ -270,6 +270,17 @@ static void test_render(void **state)
 		      "b     -          -         up, kernel                never      0 B/0  0 B/0  0      ?\n"
 		      "c     -          -         up (suspect), kernel-udp  never      0 B/0  0 B/0  0      ?\n"
 		      "d     -          -         up                        never      0 B/0  0 B/0  0      ?\n");
+	/* 40: members seen revoked, under the peers */
+	expect_render(40,
+		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[],\"revoked_peers\":["
+		      "{\"name\":\"c\",\"serial\":\"00000000000000ff\",\"since\":\"2026-12-07T14:18:14Z\","
+		      "\"refused\":3},{\"name\":\"d\\u001b\",\"serial\":\"0000000000000100\","
+		      "\"since\":\"2026-12-06T14:18:14Z\",\"refused\":0}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "no peers\n"
+		      "revoked: c (serial 00000000000000ff, since 2026-12-07T14:18:14Z; its certificate "
+		      "refused 3 times since)\n"
+		      "revoked: d? (serial 0000000000000100, since 2026-12-06T14:18:14Z)\n");
 	/* 34: an address a peer's certificate has but it does not hold */
 	expect_render(34,
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[{\"name\":\"x\",\"state\":"
