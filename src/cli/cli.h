@@ -37,6 +37,7 @@ int cmd_ca_init(int argc, char **argv);
 int cmd_ca_sign(int argc, char **argv);
 int cmd_ca_renew(int argc, char **argv);
 int cmd_ca_revoke(int argc, char **argv);
+int cmd_ca_list(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
 int cmd_node_init(int argc, char **argv);
@@ -221,6 +222,10 @@ struct cli_issued {
  * a CA without the directory holds none). False (said why) if it exists
  * but cannot be read. */
 bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n);
+/* Call fn with each certificate CADIR/issued/ holds (unreadable ones are
+ * warned of and skipped); false (said why) if the directory cannot be read
+ * or fn returns false (out of memory). */
+bool cli_issued_each(const char *cadir, bool (*fn)(const struct wf_cert *c, void *arg), void *arg);
 const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial);
 
 #endif

@@ -285,15 +285,12 @@ static bool append(struct cli_issued **list, size_t *n, size_t *cap, const struc
 	return true;
 }
 
-bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n)
+bool cli_issued_each(const char *cadir, bool (*fn)(const struct wf_cert *c, void *arg), void *arg)
 {
 	char dir[CLI_PATH_MAX], path[CLI_PATH_MAX], err[WF_ERR_MAX];
 	struct dirent *de;
-	size_t cap = 0;
 	DIR *dp;
 
-	*list = NULL;
-	*n = 0;
 	if (!cli_path(dir, sizeof(dir), cadir, "issued"))
 		return false;
 	dp = opendir(dir);
@@ -314,18 +311,42 @@ bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n)
 			fprintf(stderr, "weft: %s: warning: skipping %s\n", cli_command, err);
 			continue;
 		}
-		if (!append(list, n, &cap, &c)) {
+		if (!fn(&c, arg)) {
 			closedir(dp);
-			free(*list);
-			*list = NULL;
 			cli_error("out of memory reading %s", dir);
 			return false;
 		}
 	}
 	closedir(dp);
-	if (*n)
-		qsort(*list, *n, sizeof(**list), by_serial);
 	return true;
+}
+
+struct issued_list {
+	struct cli_issued *list;
+	size_t n, cap;
+};
+
+static bool take(const struct wf_cert *c, void *arg)
+{
+	struct issued_list *l = arg;
+
+	return append(&l->list, &l->n, &l->cap, c);
+}
+
+bool cli_issued_read(const char *cadir, struct cli_issued **list, size_t *n)
+{
+	struct issued_list l = {0};
+	bool ok = cli_issued_each(cadir, take, &l);
+
+	if (!ok) {
+		free(l.list);
+		l = (struct issued_list){0};
+	}
+	if (l.n)
+		qsort(l.list, l.n, sizeof(*l.list), by_serial);
+	*list = l.list;
+	*n = l.n;
+	return ok;
 }
 
 const struct cli_issued *cli_issued_find(const struct cli_issued *list, size_t n, uint64_t serial)

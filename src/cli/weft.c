@@ -18,6 +18,7 @@ static const struct {
     {"ca sign", cmd_ca_sign, "Sign a node's public key into a node certificate"},
     {"ca renew", cmd_ca_renew, "Sign a new certificate like an old one, valid from now"},
     {"ca revoke", cmd_ca_revoke, "Withdraw node certificates: the next revocation list"},
+    {"ca list", cmd_ca_list, "List the node certificates the CA signed, and what became of them"},
     {"keygen", cmd_keygen, "Generate a node's private and public key"},
     {"node init", cmd_node_init, "Set up a node: key, certificate, CA copy and weft.conf"},
     {"cert show", cmd_cert_show, "Print a certificate and check it against its CA"},

@@ -45,8 +45,9 @@ includes() {
 
 offers "" -- ca keygen node cert check up status reload revoke help --help --version
 offers c -- ca cert check
-offers ca "" -- init sign renew revoke
+offers ca "" -- init sign renew revoke list
 offers ca r -- renew revoke
+offers ca l -- list
 offers node "" -- init
 offers cert "" -- show
 offers help s -- status
@@ -54,7 +55,7 @@ offers check --w -- --warnings-ok
 offers ca init --network prod --cipher "" -- aes-256-gcm chacha20-poly1305
 
 # Every option each command's --help lists is offered (and no other).
-for c in "ca init" "ca sign" "ca renew" "ca revoke" keygen "node init" "cert show" up status \
+for c in "ca init" "ca sign" "ca renew" "ca revoke" "ca list" keygen "node init" "cert show" up status \
 	reload revoke check; do
 	n=$((n + 1))
 	want=$( ("$WEFT" $c --help | grep -oE -- "--[a-z][a-z-]+"; echo --help) | sort -u)
