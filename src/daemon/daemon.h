@@ -35,6 +35,7 @@
 #include "daemon/subnets.h"
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
+#include "daemon/service.h"
 #include "daemon/worker.h"
 #include "weft/wire.h"
 
@@ -147,6 +148,7 @@ struct wf_daemon {
 	struct wf_kernel kern; /* the kernel data path (kernel.c) */
 	struct wf_exporter exp; /* GET /metrics (exporter.c) */
 	struct wf_subnets lan;	/* routes for peers' subnets outside the overlay (subnets.c) */
+	struct wf_service svc;  /* what systemd is told (service.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;
 	uint64_t drops[WF_DROP_MAX]; /* node-wide, from any thread */

@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/service.h"
 #include "daemon/cache.h"
 #include "daemon/handshake.h"
 #include "daemon/kernel.h"
@@ -380,6 +381,7 @@ static void on_signal(struct wf_daemon *d)
 			continue;
 		}
 		log_info("%s: shutting down", strsignal((int)si.ssi_signo));
+		wf_service_stopping();
 		d->stop = true;
 	}
 }
@@ -437,6 +439,7 @@ static bool run(struct wf_daemon *d)
 			d->last_tick_ms = now;
 			wf_timers_tick(d, now);
 			wf_exporter_run(d); /* its connections' timeouts */
+			wf_service_tick(d, now);
 		}
 	}
 	return true;
@@ -498,6 +501,7 @@ static void teardown(struct wf_daemon *d)
 	wf_kernel_stop(d);
 	wf_subnets_clear(d);
 	wf_threads_stop(d);
+	wf_service_release(d);
 	if (d->control)
 		wf_control_close(d->control);
 	wf_daemon_release(d);
@@ -615,6 +619,7 @@ int wf_daemon_run(const char *dir)
 			 d->node.mtu, wf_endpoint_str(&d->node.cfg.listen, ep, sizeof(ep)), d->node.ca.network,
 			 wf_cipher_name(d->node.ca.cipher), d->dp.n_workers, d->dp.n_workers == 1 ? "" : "s");
 	}
+	wf_service_ready(d, wf_now_ms());
 	rc = run(d) ? 0 : 1;
 	wf_cache_save(d);
 	wf_members_leave(d, wf_now_ms());

@@ -28,6 +28,7 @@
 #include "store/keyfile.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/service.h"
 #include "daemon/handshake.h"
 #include "daemon/peer.h"
 #include "daemon/kernel.h"
@@ -267,13 +268,17 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 {
 	static struct reload r; /* large; the control thread only */
+	bool ok;
 
+	wf_service_reloading();
 	memset(&r, 0, sizeof(r));
-	if (!read_all(d, &r, msg, cap))
-		return false;
-	apply(d, &r, msg, cap, now);
-	log_info("%s", msg);
-	return true;
+	ok = read_all(d, &r, msg, cap);
+	if (ok) {
+		apply(d, &r, msg, cap, now);
+		log_info("%s", msg);
+	}
+	wf_service_reloaded(d, now);
+	return ok;
 }
 
 char *wf_reload_request(struct wf_daemon *d)

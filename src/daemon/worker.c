@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -535,6 +536,12 @@ bool wf_threads_start(struct wf_daemon *d)
 			return false;
 		}
 		d->dp.w[i].started = true;
+		{
+			char name[20]; /* what top -H and /proc/PID/task/TID/comm show (15 at most) */
+
+			snprintf(name, sizeof(name), "weft-w%u", i);
+			(void)pthread_setname_np(d->dp.w[i].thread, name);
+		}
 	}
 	return true;
 }

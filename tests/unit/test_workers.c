@@ -647,6 +647,7 @@ static void test_14_unroutable_peer_kept(void **state)
 	/* Memory again: a copy without it, then it may go. */
 	assert_true(wf_routes_flush(d));
 	assert_null(wf_routes_lookup(wf_routes_read(d), AF_INET, z.cert.addrs[0].addr));
+	free(p->count);
 	free(p);
 }
 
