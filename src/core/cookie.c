@@ -42,19 +42,29 @@ void wf_cookie_mac2(const uint8_t cookie[WF_COOKIE_LEN], const uint8_t *msg, siz
 	mac16(cookie, WF_COOKIE_LEN, msg, len, out);
 }
 
-/* The cookie for an address, under a secret no older than WF_COOKIE_SECRET_MS. */
-static bool make_cookie(struct wf_cookie_checker *c, const union wf_endpoint *from,
+bool wf_cookie_secret_due(const struct wf_cookie_checker *c, int64_t now_ms)
+{
+	return !c->has_secret || now_ms - c->secret_ms >= WF_COOKIE_SECRET_MS;
+}
+
+void wf_cookie_secret_set(struct wf_cookie_checker *c, const uint8_t secret[WF_COOKIE_SECRET_LEN],
+			  int64_t now_ms)
+{
+	memcpy(c->secret, secret, sizeof(c->secret));
+	c->secret_ms = now_ms;
+	c->has_secret = true;
+}
+
+/* The cookie for an address, under a secret no older than WF_COOKIE_SECRET_MS:
+ * none under a stale one, whose cookies have expired. */
+static bool make_cookie(const struct wf_cookie_checker *c, const union wf_endpoint *from,
 			int64_t now_ms, uint8_t out[WF_COOKIE_LEN])
 {
 	uint8_t in[18];
 	size_t n;
 
-	if (!c->has_secret || now_ms - c->secret_ms >= WF_COOKIE_SECRET_MS) {
-		if (!wf_random(c->secret, sizeof(c->secret)))
-			return false;
-		c->secret_ms = now_ms;
-		c->has_secret = true;
-	}
+	if (wf_cookie_secret_due(c, now_ms))
+		return false;
 	if (from->sa.sa_family == AF_INET) {
 		memcpy(in, &from->in4.sin_addr, 4);
 		memcpy(in + 4, &from->in4.sin_port, 2);
@@ -68,7 +78,7 @@ static bool make_cookie(struct wf_cookie_checker *c, const union wf_endpoint *fr
 	return true;
 }
 
-bool wf_cookie_mac2_ok(struct wf_cookie_checker *c, const union wf_endpoint *from,
+bool wf_cookie_mac2_ok(const struct wf_cookie_checker *c, const union wf_endpoint *from,
 		       const uint8_t *init, size_t len, int64_t now_ms)
 {
 	uint8_t cookie[WF_COOKIE_LEN], want[WF_MAC_LEN];
@@ -79,20 +89,22 @@ bool wf_cookie_mac2_ok(struct wf_cookie_checker *c, const union wf_endpoint *fro
 	return wf_memeq(want, init + len - WF_MAC_LEN, WF_MAC_LEN);
 }
 
-bool wf_cookie_reply(struct wf_cookie_checker *c, const union wf_endpoint *from,
+bool wf_cookie_reply(const struct wf_cookie_checker *c, const union wf_endpoint *from,
 		     const uint8_t *init, size_t len, int64_t now_ms,
-		     uint8_t out[WF_COOKIE_REPLY_LEN])
+		     const uint8_t nonce[WF_COOKIE_NONCE_LEN], uint8_t out[WF_COOKIE_REPLY_LEN])
 {
 	struct wf_msg_cookie *m = (struct wf_msg_cookie *)out;
 	const uint8_t *mac1 = init + len - WF_INIT_MACS_LEN;
 
+	_Static_assert(sizeof(m->nonce) == WF_COOKIE_NONCE_LEN, "the reply's nonce is the AEAD's");
 	if (len < sizeof(struct wf_msg_init) + WF_INIT_MACS_LEN)
 		return false;
 	memset(out, 0, WF_COOKIE_REPLY_LEN);
 	m->h.type = WF_MSG_COOKIE;
 	m->h.version = WF_PROTO_VERSION;
 	memcpy(&m->receiver, init + 4, 4); /* the initiator's sender index */
-	return make_cookie(c, from, now_ms, m->cookie) && wf_random(m->nonce, sizeof(m->nonce)) &&
+	memcpy(m->nonce, nonce, WF_COOKIE_NONCE_LEN);
+	return make_cookie(c, from, now_ms, m->cookie) &&
 	       wf_aead_seal_iv(c->aead, m->nonce, mac1, WF_MAC_LEN, m->cookie, WF_COOKIE_LEN);
 }
 

@@ -4,7 +4,9 @@
  * CipherState (5.1), SymmetricState (5.2) and HandshakeState (5.3), driven by
  * a table of handshake patterns (7.4 one-way and interactive fundamental
  * patterns, 7.5 deferred patterns). DH is always 25519; PSK modes are not
- * supported and their names are refused.
+ * supported and their names are refused. The ephemeral key is an input, as
+ * in the spec's Initialize(): the caller draws it, so this file draws no
+ * randomness and the same keys always give the same messages.
  *
  * Every failure wipes the whole handshake state, so a caller that ignores a
  * false return cannot go on with half-mixed keys.
@@ -293,19 +295,26 @@ static bool side_sends(const struct pattern *pat, bool initiator, enum token tok
 }
 
 /* The caller gives exactly the keys the pattern needs: a missing one is a
- * bug, and so is an unexpected peer key (it would be trusted for nothing). */
-static bool keys_match(const struct pattern *pat, bool initiator, bool s, bool rs, bool re)
+ * bug (an ephemeral is never made up here), and so is an unexpected one (a
+ * peer key would be trusted for nothing). */
+static bool keys_match(const struct pattern *pat, bool initiator, bool s, bool e, bool rs,
+		       bool re)
 {
 	uint8_t pre_local = initiator ? pat->pre_i : pat->pre_r;
 	uint8_t pre_remote = initiator ? pat->pre_r : pat->pre_i;
 	bool need_s = (pre_local & PRE_S) || side_sends(pat, initiator, T_S);
+	bool need_e = (pre_local & PRE_E) || side_sends(pat, initiator, T_E);
 
-	return s == need_s && rs == !!(pre_remote & PRE_S) && re == !!(pre_remote & PRE_E);
+	return s == need_s && e == need_e && rs == !!(pre_remote & PRE_S) &&
+	       re == !!(pre_remote & PRE_E);
 }
 
+/* The ephemeral's public half is derived when it is first sent, not at init:
+ * a responder starts a state for every initiation it reads, and answers only
+ * those it accepts. */
 static bool set_local_e(struct wf_noise_handshake *hs)
 {
-	if (!hs->fixed_e && !wf_x25519_keygen(hs->e_priv, hs->e_pub))
+	if (!wf_x25519_public(hs->e_pub, hs->e_priv))
 		return false;
 	hs->has_e = true;
 	return true;
@@ -334,12 +343,8 @@ static bool store_keys(struct wf_noise_handshake *hs, const uint8_t *s_priv,
 			return false;
 		hs->has_s = true;
 	}
-	if (e_priv) {
+	if (e_priv)
 		memcpy(hs->e_priv, e_priv, WF_KEY_LEN);
-		if (!wf_x25519_public(hs->e_pub, hs->e_priv))
-			return false;
-		hs->fixed_e = true;
-	}
 	if (rs) {
 		memcpy(hs->rs, rs, WF_KEY_LEN);
 		hs->has_rs = true;
@@ -362,7 +367,7 @@ bool wf_noise_handshake_init(struct wf_noise_handshake *hs, const struct wf_nois
 	if (!protocol_valid(p))
 		return false;
 	pat = &patterns[p->pattern];
-	if (!keys_match(pat, initiator, s_priv != NULL, rs != NULL, re != NULL))
+	if (!keys_match(pat, initiator, s_priv != NULL, e_priv != NULL, rs != NULL, re != NULL))
 		return false;
 	hs->proto = *p;
 	hs->initiator = initiator;

@@ -4,9 +4,10 @@
  * HandshakeState, DH 25519, ciphers AESGCM and ChaChaPoly, hashes SHA256
  * (weft's), SHA512, BLAKE2s and BLAKE2b (for the published vectors).
  *
- * Pure: no I/O, no clocks, no allocation but the AEAD contexts. weft itself
- * uses Noise_IX_25519_{AESGCM,ChaChaPoly}_SHA256; other interactive patterns
- * from section 7.4 are implemented for the vector tests.
+ * Pure: no I/O, no clocks, no randomness (the caller draws the ephemeral
+ * key), no allocation but the AEAD contexts. weft itself uses
+ * Noise_IX_25519_{AESGCM,ChaChaPoly}_SHA256; other interactive patterns from
+ * section 7.4 are implemented for the vector tests.
  */
 #ifndef WEFT_NOISE_H
 #define WEFT_NOISE_H
@@ -56,8 +57,6 @@ struct wf_noise_handshake {
 	uint8_t s_priv[WF_KEY_LEN], s_pub[WF_KEY_LEN];
 	uint8_t e_priv[WF_KEY_LEN], e_pub[WF_KEY_LEN];
 	uint8_t rs[WF_KEY_LEN], re[WF_KEY_LEN];
-	/* Test hook: a fixed ephemeral key (vectors); otherwise generated. */
-	bool fixed_e;
 };
 
 /* Parse a protocol name. Returns false for anything not supported. */
@@ -70,10 +69,13 @@ bool wf_noise_protocol_one_way(const struct wf_noise_protocol *p);
 /*
  * Initialize(). hs is overwritten without being looked at (clear an old one
  * first). s_priv must be given exactly when the pattern needs a local static
- * key; e_priv is normally NULL (a fresh ephemeral is generated when the
- * pattern needs it) and set only by tests. rs (re) is the peer's static
- * (ephemeral) key for patterns whose pre-messages carry it (IK, NK, KK, ...):
- * required then, refused otherwise.
+ * key, and e_priv exactly when this side sends an ephemeral (both sides of
+ * every interactive pattern, the initiator of a one-way one): 32 random bytes
+ * the caller draws afresh for each handshake (fixed ones only to reproduce
+ * the published vectors); its public half is computed when it is sent. rs
+ * (re) is the peer's static (ephemeral) key for patterns whose pre-messages
+ * carry it (IK, NK, KK, ...): required then, refused otherwise. The keys are
+ * copied: the caller wipes its own.
  */
 bool wf_noise_handshake_init(struct wf_noise_handshake *hs, const struct wf_noise_protocol *p,
 			     bool initiator, const uint8_t *prologue, size_t prologue_len,

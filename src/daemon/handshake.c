@@ -113,6 +113,19 @@ static int64_t backoff_ms(const struct wf_daemon *d, unsigned attempts)
 	return wf_handshake_backoff_ms(d->node.cfg.handshake_timeout_ms, attempts, wf_random_u32());
 }
 
+/* A Noise state for our side of a handshake, with a fresh ephemeral key (the
+ * core draws no randomness: we draw it here). */
+static bool noise_init(struct wf_daemon *d, struct wf_noise_handshake *hs, bool initiator)
+{
+	uint8_t e[WF_KEY_LEN];
+	bool ok = wf_random(e, sizeof(e)) &&
+		  wf_noise_handshake_init(hs, &d->node.proto, initiator, d->node.prologue,
+					  d->node.prologue_len, d->node.static_priv, e, NULL, NULL);
+
+	wf_wipe(e, sizeof(e));
+	return ok;
+}
+
 /* Start an initiation to `to`, for a known peer or a bootstrap address. */
 static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct wf_bootstrap *b,
 				  const union wf_endpoint *to, int64_t now)
@@ -126,8 +139,7 @@ static struct wf_handshake *start(struct wf_daemon *d, struct wf_peer *p, struct
 	hs->peer = p;
 	hs->sent_ms = now;
 	plen = our_payload(d, p, payload, sizeof(payload), true);
-	if (!plen || !wf_noise_handshake_init(&hs->noise, &d->node.proto, true, d->node.prologue,
-					      d->node.prologue_len, d->node.static_priv, NULL, NULL, NULL))
+	if (!plen || !noise_init(d, &hs->noise, true))
 		goto fail;
 	if (!wf_noise_write_message(&hs->noise, payload, plen, pkt + HS_OFF_INIT,
 				    sizeof(pkt) - HS_OFF_INIT - WF_INIT_MACS_LEN, &nlen))
@@ -258,9 +270,7 @@ static bool read_init(struct wf_daemon *d, const uint8_t *pkt, size_t len, struc
 	size_t body = len - WF_INIT_MACS_LEN, plen;
 
 	m->sender = wf_get_le32(pkt + 4);
-	if (!wf_sha256(full, pkt, body) ||
-	    !wf_noise_handshake_init(&m->hs, &d->node.proto, false, d->node.prologue, d->node.prologue_len,
-				     d->node.static_priv, NULL, NULL, NULL))
+	if (!wf_sha256(full, pkt, body) || !noise_init(d, &m->hs, false))
 		return false;
 	memcpy(m->hash, full, sizeof(m->hash));
 	if (!wf_noise_read_message(&m->hs, pkt + HS_OFF_INIT, body - HS_OFF_INIT, m->plain,
@@ -336,13 +346,14 @@ static enum wf_init_verdict judge(struct wf_daemon *d, struct wf_peer *p, const 
 static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			const union wf_endpoint *from, int64_t now)
 {
-	uint8_t reply[WF_COOKIE_REPLY_LEN];
+	uint8_t reply[WF_COOKIE_REPLY_LEN], nonce[WF_COOKIE_NONCE_LEN];
 
 	_Static_assert(WF_COOKIE_REPLY_LEN < sizeof(struct wf_msg_init) + WF_NOISE_IX_MSG1_FIXED +
 						 WF_INIT_MACS_LEN,
 		       "a cookie reply must be smaller than any initiation");
 	wf_count_drop(d, NULL, WF_DROP_COOKIE);
-	if (wf_cookie_reply(&d->hs.cookies, from, pkt, len, now, reply)) {
+	if (wf_random(nonce, sizeof(nonce)) &&
+	    wf_cookie_reply(&d->hs.cookies, from, pkt, len, now, nonce, reply)) {
 		wf_udp_send(d, NULL, from, reply, sizeof(reply));
 		d->hs.count.cookies++;
 	}
@@ -483,13 +494,30 @@ static bool mac2_present(const uint8_t *pkt, size_t len)
 	return memcmp(pkt + len - WF_MAC_LEN, zero, WF_MAC_LEN) != 0;
 }
 
+/* A new cookie secret once the old one has expired. A failed draw leaves it
+ * stale, and a stale secret makes no cookie and accepts no mac2, until a
+ * later initiation draws again. */
+static void cookie_secret_refresh(struct wf_daemon *d, int64_t now)
+{
+	uint8_t secret[WF_COOKIE_SECRET_LEN];
+
+	if (!wf_cookie_secret_due(&d->hs.cookies, now))
+		return;
+	if (wf_random(secret, sizeof(secret)))
+		wf_cookie_secret_set(&d->hs.cookies, secret, now);
+	wf_wipe(secret, sizeof(secret));
+}
+
 static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			 const union wf_endpoint *from, int64_t now)
 {
 	/* Under load: many handshakes a second, or many waiting behind this
 	 * one in a worker's queue. */
 	bool under = wf_load_note(&d->hs.load, now) | (d->dp.ctl_backlog >= WF_CTLQ_LOAD);
-	bool validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->hs.cookies, from, pkt, len, now);
+	bool validated;
+
+	cookie_secret_refresh(d, now);
+	validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->hs.cookies, from, pkt, len, now);
 
 	if (under && !validated) {
 		send_cookie(d, pkt, len, from, now);

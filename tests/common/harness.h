@@ -351,13 +351,13 @@ static inline size_t hn_payload(const struct wf_cert *cert, uint64_t ts, bool pa
 static inline size_t hn_init(const struct hn_node *n, struct wf_noise_handshake *hs, uint64_t ts,
 			     uint32_t sender, const uint8_t *cookie, uint8_t *pkt, size_t cap)
 {
-	uint8_t payload[WF_HANDSHAKE_MAX], p[128], key[WF_SHA256_LEN];
+	uint8_t payload[WF_HANDSHAKE_MAX], p[128], key[WF_SHA256_LEN], e[WF_KEY_LEN];
 	struct wf_noise_protocol proto;
 	size_t plen, pl, nlen;
 
 	plen = hn_payload(&n->cert, ts, true, payload, sizeof(payload));
-	if (!plen || !hn_proto(&proto, p, &pl, key) ||
-	    !wf_noise_handshake_init(hs, &proto, true, p, pl, n->priv, NULL, NULL, NULL) ||
+	if (!plen || !hn_proto(&proto, p, &pl, key) || !wf_random(e, sizeof(e)) ||
+	    !wf_noise_handshake_init(hs, &proto, true, p, pl, n->priv, e, NULL, NULL) ||
 	    !wf_noise_write_message(hs, payload, plen, pkt + 8, cap - 8 - WF_INIT_MACS_LEN, &nlen))
 		return 0;
 	return hn_finish(pkt, WF_MSG_HANDSHAKE_INIT, sender, 0, 8 + nlen, cookie);

@@ -74,12 +74,18 @@ static inline int64_t probe_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Start a handshake with our static key, as initiator or responder. */
+/* Start a handshake with our static key and a fresh ephemeral, as initiator
+ * or responder. */
 static inline bool probe_hs_init(const struct probe_net *n, struct wf_noise_handshake *hs,
 				 bool initiator)
 {
-	return wf_noise_handshake_init(hs, &n->proto, initiator, n->prologue, n->prologue_len,
-				       n->key, NULL, NULL, NULL);
+	uint8_t e[WF_KEY_LEN];
+	bool ok = wf_random(e, sizeof(e)) &&
+		  wf_noise_handshake_init(hs, &n->proto, initiator, n->prologue, n->prologue_len,
+					  n->key, e, NULL, NULL);
+
+	wf_wipe(e, sizeof(e));
+	return ok;
 }
 
 static inline uint64_t probe_realtime_ns(void)

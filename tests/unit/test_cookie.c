@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for src/core/cookie.c: mac2 under a cookie, cookie replies and
- * what an initiator keeps of them, the secret's expiry. Cases are numbered.
+ * what an initiator keeps of them, the secret's expiry, and that the secret
+ * and the nonce are the caller's: the same ones give the same bytes. Cases
+ * are numbered.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,6 +43,23 @@ static union wf_endpoint ep(const char *s)
 	return e;
 }
 
+/* A secret (or a nonce) of bytes that are all `fill`. */
+static void set_secret(struct wf_cookie_checker *c, uint8_t fill, int64_t now)
+{
+	uint8_t secret[WF_COOKIE_SECRET_LEN];
+
+	memset(secret, fill, sizeof(secret));
+	wf_cookie_secret_set(c, secret, now);
+}
+
+static const uint8_t *nonce_of(uint8_t fill)
+{
+	static uint8_t n[WF_COOKIE_NONCE_LEN];
+
+	memset(n, fill, sizeof(n));
+	return n;
+}
+
 static void test_round_trip(void **state)
 {
 	struct wf_cookie_checker c;
@@ -51,11 +70,12 @@ static void test_round_trip(void **state)
 
 	(void)state;
 	assert_true(wf_cookie_checker_init(&c, WF_CIPHER_AES256GCM, ca_pub));
+	set_secret(&c, 0x5e, 1000);
 	/* 1: no cookie yet: mac2 is zero, and not valid */
 	len = make_init(init, 0x11223344, &jar, 1000);
 	assert_false(wf_cookie_mac2_ok(&c, &from, init, len, 1000));
 	/* 2: the reply quotes the sender index; type 3, version 1 */
-	assert_true(wf_cookie_reply(&c, &from, init, len, 1000, reply));
+	assert_true(wf_cookie_reply(&c, &from, init, len, 1000, nonce_of(1), reply));
 	assert_int_equal(reply[0], WF_MSG_COOKIE);
 	assert_int_equal(reply[1], WF_PROTO_VERSION);
 	assert_int_equal(reply[2] | reply[3], 0);
@@ -82,7 +102,10 @@ static void test_round_trip(void **state)
 	assert_false(wf_cookie_take(&c, reply, sizeof(reply), init + len - WF_INIT_MACS_LEN, &jar,
 				    1000));
 	assert_false(wf_cookie_take(&c, reply, sizeof(reply) - 1, init, &jar, 1000));
-	/* 7: the secret's replacement expires every cookie made with it */
+	/* 7: the secret's replacement expires every cookie made with it: no
+	 * mac2 passes under an expired secret, nor under the next */
+	assert_false(wf_cookie_mac2_ok(&c, &from, init, len, 1000 + WF_COOKIE_SECRET_MS));
+	set_secret(&c, 0x5f, 1000 + WF_COOKIE_SECRET_MS);
 	assert_false(wf_cookie_mac2_ok(&c, &from, init, len, 1000 + WF_COOKIE_SECRET_MS));
 	wf_cookie_checker_free(&c);
 }
@@ -121,12 +144,83 @@ static void test_mac2_value(void **state)
 	assert_memory_equal(mac, full, WF_MAC_LEN);
 }
 
+/* 12-13: the secret comes from the caller, when it is due. */
+static void test_secret_due(void **state)
+{
+	struct wf_cookie_checker c;
+	union wf_endpoint from = ep("198.18.0.7:51820");
+	uint8_t init[256], reply[WF_COOKIE_REPLY_LEN];
+	size_t len = make_init(init, 7, NULL, 0);
+
+	(void)state;
+	assert_true(wf_cookie_checker_init(&c, WF_CIPHER_AES256GCM, ca_pub));
+	/* 12: none yet: due, and no cookie is made */
+	assert_true(wf_cookie_secret_due(&c, 0));
+	assert_false(wf_cookie_reply(&c, &from, init, len, 0, nonce_of(1), reply));
+	/* 13: one set at 1000 serves until 1000 + WF_COOKIE_SECRET_MS, not at it */
+	set_secret(&c, 0x5e, 1000);
+	assert_false(wf_cookie_secret_due(&c, 1000 + WF_COOKIE_SECRET_MS - 1));
+	assert_true(wf_cookie_reply(&c, &from, init, len, 1000 + WF_COOKIE_SECRET_MS - 1,
+				    nonce_of(1), reply));
+	assert_true(wf_cookie_secret_due(&c, 1000 + WF_COOKIE_SECRET_MS));
+	assert_false(wf_cookie_reply(&c, &from, init, len, 1000 + WF_COOKIE_SECRET_MS,
+				     nonce_of(1), reply));
+	wf_cookie_checker_free(&c);
+}
+
+/* 14-17: the same secret and nonce give the same reply, byte for byte;
+ * another nonce or another secret another one. */
+static void test_reply_inputs(void **state)
+{
+	struct wf_cookie_checker c[2];
+	struct wf_cookie_jar jar[2];
+	union wf_endpoint from = ep("[2001:db8::7]:51820");
+	uint8_t init[256], a[WF_COOKIE_REPLY_LEN], b[WF_COOKIE_REPLY_LEN];
+	const uint8_t *mac1;
+	size_t len = make_init(init, 0x0a0b0c0d, NULL, 0);
+
+	(void)state;
+	memset(jar, 0, sizeof(jar));
+	mac1 = init + len - WF_INIT_MACS_LEN;
+	for (int i = 0; i < 2; i++) {
+		assert_true(wf_cookie_checker_init(&c[i], WF_CIPHER_CHACHAPOLY, ca_pub));
+		set_secret(&c[i], 0x5e, 1000);
+	}
+	/* 14: two checkers, one secret, one nonce: identical replies, which
+	 * carry the nonce as given */
+	assert_true(wf_cookie_reply(&c[0], &from, init, len, 2000, nonce_of(9), a));
+	assert_true(wf_cookie_reply(&c[1], &from, init, len, 2000, nonce_of(9), b));
+	assert_memory_equal(a, b, sizeof(a));
+	assert_memory_equal(a + 8, nonce_of(9), WF_COOKIE_NONCE_LEN);
+	/* 15: another nonce: another reply, the same cookie inside */
+	assert_true(wf_cookie_reply(&c[1], &from, init, len, 2000, nonce_of(10), b));
+	assert_memory_not_equal(a + 8, b + 8, WF_COOKIE_NONCE_LEN);
+	assert_memory_not_equal(a + 20, b + 20, sizeof(a) - 20);
+	assert_true(wf_cookie_take(&c[0], a, sizeof(a), mac1, &jar[0], 2000));
+	assert_true(wf_cookie_take(&c[0], b, sizeof(b), mac1, &jar[1], 2000));
+	assert_memory_equal(jar[0].cookie, jar[1].cookie, WF_COOKIE_LEN);
+	/* 16: another secret, the same nonce: another cookie */
+	set_secret(&c[1], 0x5f, 1000);
+	assert_true(wf_cookie_reply(&c[1], &from, init, len, 2000, nonce_of(9), b));
+	assert_memory_not_equal(a + 20, b + 20, sizeof(a) - 20);
+	assert_true(wf_cookie_take(&c[0], b, sizeof(b), mac1, &jar[1], 2000));
+	assert_memory_not_equal(jar[0].cookie, jar[1].cookie, WF_COOKIE_LEN);
+	/* 17: a mac2 under the first secret's cookie passes there only */
+	len = make_init(init, 0x0a0b0c0d, &jar[0], 2000);
+	assert_true(wf_cookie_mac2_ok(&c[0], &from, init, len, 2000));
+	assert_false(wf_cookie_mac2_ok(&c[1], &from, init, len, 2000));
+	for (int i = 0; i < 2; i++)
+		wf_cookie_checker_free(&c[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_jar),
 	    cmocka_unit_test(test_mac2_value),
+	    cmocka_unit_test(test_secret_due),
+	    cmocka_unit_test(test_reply_inputs),
 	};
 
 	wf_crypto_init();

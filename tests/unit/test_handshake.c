@@ -478,9 +478,11 @@ static void test_forged_response(void **state)
 	for (int who = 0; who < 2; who++) {
 		const struct hn_node *n = who ? &x : &cover;
 		struct wf_noise_handshake hs;
+		uint8_t e[WF_KEY_LEN];
 
-		assert_true(wf_noise_handshake_init(&hs, &proto, false, p_buf, pl, n->priv, NULL,
-						    NULL, NULL));
+		assert_true(wf_random(e, sizeof(e)));
+		assert_true(wf_noise_handshake_init(&hs, &proto, false, p_buf, pl, n->priv, e, NULL,
+						    NULL));
 		assert_true(wf_noise_read_message(&hs, init.buf + 8, init.len - 8 - WF_INIT_MACS_LEN,
 						  plain, sizeof(plain), &plen));
 		plen = hn_payload(&n->cert, now_ns(0), false, payload, sizeof(payload));

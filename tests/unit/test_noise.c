@@ -2,7 +2,8 @@
 /*
  * Unit tests for src/core/noise.c: IX round trips with generated keys for
  * both ciphers, and the ways a handshake must fail (tampered, truncated or
- * out-of-turn messages, small buffers, bad names, low-order keys). The
+ * out-of-turn messages, small buffers, bad names, low-order keys); the
+ * ephemeral key as an input (the same keys give the same messages). The
  * known-answer side is tests/tools/noise_vectors.c.
  */
 #include <stdarg.h>
@@ -23,17 +24,28 @@ static const uint8_t prologue[] = "weft test prologue";
 static const uint8_t payload1[] = "initiator certificate";
 static const uint8_t payload2[] = "responder certificate, a little longer";
 
-/* An initiator and a responder with fresh static keys, plus the messages. */
+/* An initiator and a responder with fresh static and ephemeral keys, plus
+ * the messages. */
 struct pair {
 	struct wf_noise_protocol proto;
 	struct wf_noise_handshake ini, resp;
 	uint8_t si[WF_KEY_LEN], si_pub[WF_KEY_LEN];
 	uint8_t sr[WF_KEY_LEN], sr_pub[WF_KEY_LEN];
+	uint8_t ei[WF_KEY_LEN], er[WF_KEY_LEN];
 	uint8_t msg1[256], msg2[256];
 	size_t msg1_len, msg2_len;
 	uint8_t buf[256];
 	size_t len;
 };
+
+/* Both sides' states from the keys already in p. */
+static void pair_start(struct pair *p)
+{
+	assert_true(wf_noise_handshake_init(&p->ini, &p->proto, true, prologue, sizeof(prologue),
+					    p->si, p->ei, NULL, NULL));
+	assert_true(wf_noise_handshake_init(&p->resp, &p->proto, false, prologue,
+					    sizeof(prologue), p->sr, p->er, NULL, NULL));
+}
 
 static void pair_init(struct pair *p, const char *name)
 {
@@ -41,10 +53,9 @@ static void pair_init(struct pair *p, const char *name)
 	assert_true(wf_noise_protocol_parse(&p->proto, name));
 	assert_true(wf_x25519_keygen(p->si, p->si_pub));
 	assert_true(wf_x25519_keygen(p->sr, p->sr_pub));
-	assert_true(wf_noise_handshake_init(&p->ini, &p->proto, true, prologue, sizeof(prologue),
-					    p->si, NULL, NULL, NULL));
-	assert_true(wf_noise_handshake_init(&p->resp, &p->proto, false, prologue,
-					    sizeof(prologue), p->sr, NULL, NULL, NULL));
+	assert_true(wf_random(p->ei, sizeof(p->ei)));
+	assert_true(wf_random(p->er, sizeof(p->er)));
+	pair_start(p);
 }
 
 static void pair_clear(struct pair *p)
@@ -373,23 +384,140 @@ static void test_protocol_names(void **state)
 /* Init wants exactly the keys the pattern needs. */
 static void test_init_keys(void **state)
 {
-	struct wf_noise_protocol ix, ik, nn;
+	struct wf_noise_protocol ix, ik, nn, n;
 	struct wf_noise_handshake hs;
-	uint8_t k[WF_KEY_LEN] = {1}, pub[WF_KEY_LEN];
+	uint8_t k[WF_KEY_LEN] = {1}, e[WF_KEY_LEN] = {2}, pub[WF_KEY_LEN];
 
 	assert_true(wf_x25519_public(pub, k));
 	assert_true(wf_noise_protocol_parse(&ix, ix_names[0]));
 	assert_true(wf_noise_protocol_parse(&ik, "Noise_IK_25519_AESGCM_SHA256"));
 	assert_true(wf_noise_protocol_parse(&nn, "Noise_NN_25519_AESGCM_SHA256"));
-	assert_false(wf_noise_handshake_init(&hs, &ix, true, NULL, 0, NULL, NULL, NULL, NULL));
-	assert_false(wf_noise_handshake_init(&hs, &ix, true, NULL, 0, k, NULL, pub, NULL));
-	assert_false(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, NULL, NULL, NULL));
-	assert_false(wf_noise_handshake_init(&hs, &ik, false, NULL, 0, k, NULL, pub, NULL));
-	assert_false(wf_noise_handshake_init(&hs, &nn, true, NULL, 0, k, NULL, NULL, NULL));
-	assert_true(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, NULL, pub, NULL));
+	assert_true(wf_noise_protocol_parse(&n, "Noise_N_25519_AESGCM_SHA256"));
+	assert_false(wf_noise_handshake_init(&hs, &ix, true, NULL, 0, NULL, e, NULL, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &ix, true, NULL, 0, k, e, pub, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, e, NULL, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &ik, false, NULL, 0, k, e, pub, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &nn, true, NULL, 0, k, e, NULL, NULL));
+	assert_true(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, e, pub, NULL));
 	wf_noise_handshake_clear(&hs);
-	assert_true(wf_noise_handshake_init(&hs, &nn, false, NULL, 0, NULL, NULL, NULL, NULL));
+	assert_true(wf_noise_handshake_init(&hs, &nn, false, NULL, 0, NULL, e, NULL, NULL));
 	wf_noise_handshake_clear(&hs);
+	/* 23: no ephemeral where this side sends one: refused, not made up */
+	assert_false(wf_noise_handshake_init(&hs, &ix, true, NULL, 0, k, NULL, NULL, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &ix, false, NULL, 0, k, NULL, NULL, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &nn, false, NULL, 0, NULL, NULL, NULL, NULL));
+	assert_false(wf_noise_handshake_init(&hs, &n, true, NULL, 0, NULL, NULL, pub, NULL));
+	/* 24: one where it sends none (the responder of a one-way pattern):
+	 * refused too; without, accepted */
+	assert_false(wf_noise_handshake_init(&hs, &n, false, NULL, 0, k, e, NULL, NULL));
+	assert_true(wf_noise_handshake_init(&hs, &n, false, NULL, 0, k, NULL, NULL, NULL));
+	wf_noise_handshake_clear(&hs);
+}
+
+/* Runs a whole IX handshake of p (made by pair_init or pair_start) and keeps
+ * its messages and the initiator's transport keys and hash in out. */
+struct transcript {
+	uint8_t msg1[256], msg2[256], c[2][WF_KEY_LEN], h[WF_HASH_MAX_LEN];
+	size_t msg1_len, msg2_len;
+};
+
+static void run_ix(struct pair *p, struct transcript *t)
+{
+	memset(t, 0, sizeof(*t));
+	handshake(p);
+	memcpy(t->msg1, p->msg1, p->msg1_len);
+	memcpy(t->msg2, p->msg2, p->msg2_len);
+	t->msg1_len = p->msg1_len;
+	t->msg2_len = p->msg2_len;
+	assert_true(wf_noise_split(&p->ini, t->c[0], t->c[1], t->h));
+	pair_clear(p);
+}
+
+/* 25-27: the ephemeral key is an input: the same keys give the same
+ * messages, byte for byte, and another ephemeral other ones. */
+static void test_ephemeral_input(void **state)
+{
+	for (int n = 0; n < 2; n++) {
+		struct transcript t[3];
+		struct pair p;
+
+		pair_init(&p, ix_names[n]);
+		run_ix(&p, &t[0]);
+		/* 25: again with the same keys: identical messages and keys */
+		pair_start(&p);
+		run_ix(&p, &t[1]);
+		assert_int_equal(t[0].msg1_len, t[1].msg1_len);
+		assert_int_equal(t[0].msg2_len, t[1].msg2_len);
+		assert_memory_equal(&t[0], &t[1], sizeof(t[0]));
+		/* 26: another initiator ephemeral: another message 1 (its e), and
+		 * so another message 2 and other keys */
+		p.ei[0] ^= 0x40;
+		pair_start(&p);
+		run_ix(&p, &t[2]);
+		assert_memory_not_equal(t[0].msg1, t[2].msg1, WF_KEY_LEN);
+		assert_memory_equal(t[0].msg1 + WF_KEY_LEN, t[2].msg1 + WF_KEY_LEN,
+				    t[0].msg1_len - WF_KEY_LEN);
+		assert_memory_not_equal(t[0].msg2, t[2].msg2, t[0].msg2_len);
+		assert_memory_not_equal(t[0].c, t[2].c, sizeof(t[0].c));
+		/* 27: another responder ephemeral: the same message 1, another
+		 * message 2 throughout (its e, then every ciphertext) */
+		p.ei[0] ^= 0x40;
+		p.er[31] ^= 0x01;
+		pair_start(&p);
+		run_ix(&p, &t[2]);
+		assert_memory_equal(t[0].msg1, t[2].msg1, t[0].msg1_len);
+		assert_memory_not_equal(t[0].msg2, t[2].msg2, WF_KEY_LEN);
+		assert_memory_not_equal(t[0].msg2 + WF_KEY_LEN, t[2].msg2 + WF_KEY_LEN,
+					t[0].msg2_len - WF_KEY_LEN);
+		assert_memory_not_equal(t[0].c, t[2].c, sizeof(t[0].c));
+	}
+}
+
+/* 28-29: the e a message carries is the public key of the e_priv given. */
+static void test_ephemeral_public(void **state)
+{
+	struct pair p;
+
+	/* 28: as OpenSSL's key generation derives it */
+	pair_init(&p, ix_names[0]);
+	pair_clear(&p);
+	for (int i = 0; i < 4; i++) {
+		uint8_t pub[WF_KEY_LEN];
+
+		assert_true(wf_x25519_keygen(p.ei, pub));
+		pair_start(&p);
+		write1(&p);
+		if (memcmp(p.msg1, pub, WF_KEY_LEN))
+			fail_msg("case 28, key %d: e is not the keygen's public key", i);
+		pair_clear(&p);
+	}
+	/* 29: RFC 7748 section 6.1, Alice's and Bob's keys as both ephemerals */
+	{
+		static const uint8_t alice[WF_KEY_LEN] = {
+		    0x77, 0x07, 0x6d, 0x0a, 0x73, 0x18, 0xa5, 0x7d, 0x3c, 0x16, 0xc1,
+		    0x72, 0x51, 0xb2, 0x66, 0x45, 0xdf, 0x4c, 0x2f, 0x87, 0xeb, 0xc0,
+		    0x99, 0x2a, 0xb1, 0x77, 0xfb, 0xa5, 0x1d, 0xb9, 0x2c, 0x2a};
+		static const uint8_t alice_pub[WF_KEY_LEN] = {
+		    0x85, 0x20, 0xf0, 0x09, 0x89, 0x30, 0xa7, 0x54, 0x74, 0x8b, 0x7d,
+		    0xdc, 0xb4, 0x3e, 0xf7, 0x5a, 0x0d, 0xbf, 0x3a, 0x0d, 0x26, 0x38,
+		    0x1a, 0xf4, 0xeb, 0xa4, 0xa9, 0x8e, 0xaa, 0x9b, 0x4e, 0x6a};
+		static const uint8_t bob[WF_KEY_LEN] = {
+		    0x5d, 0xab, 0x08, 0x7e, 0x62, 0x4a, 0x8a, 0x4b, 0x79, 0xe1, 0x7f,
+		    0x8b, 0x83, 0x80, 0x0e, 0xe6, 0x6f, 0x3b, 0xb1, 0x29, 0x26, 0x18,
+		    0xb6, 0xfd, 0x1c, 0x2f, 0x8b, 0x27, 0xff, 0x88, 0xe0, 0xeb};
+		static const uint8_t bob_pub[WF_KEY_LEN] = {
+		    0xde, 0x9e, 0xdb, 0x7d, 0x7b, 0x7d, 0xc1, 0xb4, 0xd3, 0x5b, 0x61,
+		    0xc2, 0xec, 0xe4, 0x35, 0x37, 0x3f, 0x83, 0x43, 0xc8, 0x5b, 0x78,
+		    0x67, 0x4d, 0xad, 0xfc, 0x7e, 0x14, 0x6f, 0x88, 0x2b, 0x4f};
+
+		memcpy(p.ei, alice, WF_KEY_LEN);
+		memcpy(p.er, bob, WF_KEY_LEN);
+		pair_start(&p);
+		handshake(&p);
+		assert_memory_equal(p.msg1, alice_pub, WF_KEY_LEN);
+		assert_memory_equal(p.msg2, bob_pub, WF_KEY_LEN);
+		pair_clear(&p);
+	}
 }
 
 /* u = 0 and u = 1 are low-order points: every DH with them gives zero. */
@@ -433,7 +561,7 @@ static void test_low_order_prekey(void **state)
 	size_t len;
 
 	assert_true(wf_noise_protocol_parse(&ik, "Noise_IK_25519_ChaChaPoly_SHA256"));
-	assert_true(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, NULL, zero, NULL));
+	assert_true(wf_noise_handshake_init(&hs, &ik, true, NULL, 0, k, k, zero, NULL));
 	assert_false(wf_noise_write_message(&hs, NULL, 0, out, sizeof(out), &len));
 	wf_noise_handshake_clear(&hs);
 }
@@ -469,6 +597,8 @@ int main(void)
 		cmocka_unit_test(test_max_message),
 		cmocka_unit_test(test_protocol_names),
 		cmocka_unit_test(test_init_keys),
+		cmocka_unit_test(test_ephemeral_input),
+		cmocka_unit_test(test_ephemeral_public),
 		cmocka_unit_test(test_low_order_keys),
 		cmocka_unit_test(test_low_order_prekey),
 		cmocka_unit_test(test_cipher_nonce_limit),
