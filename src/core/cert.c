@@ -9,9 +9,11 @@
  * and check the re-encoding of the struct instead of keeping the raw bytes.
  * The fuzzer (tests/fuzz/fuzz_cert.c) holds us to that.
  */
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "core/cert.h"
 
 static const uint8_t magic[3] = {'W', 'F', 'C'};
@@ -80,6 +82,30 @@ const char *wf_cert_strerror(enum wf_cert_err e)
 		return "certificate routes a subnet outside the overlay that its CA does not allow";
 	}
 	return "unknown certificate error";
+}
+
+const char *wf_cert_explain(const struct wf_cert *c, enum wf_cert_err e, int64_t now, char *buf,
+			    size_t len)
+{
+	char start[WF_UTC_LEN], end[WF_UTC_LEN], clock[WF_UTC_LEN];
+	bool early = now < c->not_before;
+
+	wf_utc(c->not_before, start);
+	wf_utc(c->not_after, end);
+	wf_utc(now, clock);
+	if (e == WF_CERT_ERR_NOT_YET_VALID || (e == WF_CERT_ERR_CA_EXPIRED && early))
+		snprintf(buf, len,
+			 "%scertificate is not valid yet: it starts %s, and this host's clock says %s "
+			 "(is the clock behind? timedatectl shows whether it is synchronized)",
+			 e == WF_CERT_ERR_CA_EXPIRED ? "CA " : "", start, clock);
+	else if (e == WF_CERT_ERR_EXPIRED || e == WF_CERT_ERR_CA_EXPIRED)
+		snprintf(buf, len,
+			 "%scertificate expired at %s; this host's clock says %s (renew it, or if the "
+			 "clock is ahead, correct it)",
+			 e == WF_CERT_ERR_CA_EXPIRED ? "CA " : "", end, clock);
+	else
+		snprintf(buf, len, "%s", wf_cert_strerror(e));
+	return buf;
 }
 
 uint8_t wf_cert_version(const struct wf_cert *c)

@@ -86,6 +86,11 @@ enum wf_cert_err {
 };
 
 const char *wf_cert_strerror(enum wf_cert_err e);
+/* The same, for c refused at now (Unix seconds), with the dates when the
+ * reason is time, and this host's clock: a certificate "not valid yet" on
+ * one host only is that host's clock behind. Written to buf (returned). */
+const char *wf_cert_explain(const struct wf_cert *c, enum wf_cert_err e, int64_t now, char *buf,
+			    size_t len);
 
 /* The format version c's fields need (the one it must carry). */
 uint8_t wf_cert_version(const struct wf_cert *c);

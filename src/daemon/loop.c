@@ -91,11 +91,12 @@ static bool load_identity(struct wf_daemon *d)
 		return false;
 	}
 	if ((ce = wf_cert_verify_ca(&d->node.ca, now)) != WF_CERT_OK) {
-		log_errorx("%s: %s", d->node.cfg.ca, wf_cert_strerror(ce));
+		log_errorx("%s: %s", d->node.cfg.ca, wf_cert_explain(&d->node.ca, ce, now, err, sizeof(err)));
 		return false;
 	}
 	if ((ce = wf_cert_verify(&d->node.self, &d->node.ca, now)) != WF_CERT_OK) {
-		log_errorx("%s: %s", d->node.cfg.certificate, wf_cert_strerror(ce));
+		log_errorx("%s: %s", d->node.cfg.certificate,
+			   wf_cert_explain(&d->node.self, ce, now, err, sizeof(err)));
 		return false;
 	}
 	if (!wf_x25519_public(pub, d->node.static_priv) || memcmp(pub, d->node.self.pubkey, WF_KEY_LEN)) {

@@ -86,12 +86,13 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 {
 	enum wf_cert_err e;
 	int64_t wall = (int64_t)time(NULL);
+	char why[WF_ERR_MAX];
 
 	if (!wf_cert_load(d->node.cfg.ca, ca, msg, cap) ||
 	    !wf_cert_load(d->node.cfg.certificate, self, msg, cap))
 		return false;
 	if ((e = wf_cert_verify_ca(ca, wall)) != WF_CERT_OK) {
-		snprintf(msg, cap, "%s: %s", d->node.cfg.ca, wf_cert_strerror(e));
+		snprintf(msg, cap, "%s: %s", d->node.cfg.ca, wf_cert_explain(ca, e, wall, why, sizeof(why)));
 		return false;
 	}
 	if (memcmp(ca->pubkey, d->node.ca.pubkey, WF_KEY_LEN) || strcmp(ca->network, d->node.ca.network)) {
@@ -100,7 +101,8 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 		return false;
 	}
 	if ((e = wf_cert_verify(self, ca, wall)) != WF_CERT_OK) {
-		snprintf(msg, cap, "%s: %s", d->node.cfg.certificate, wf_cert_strerror(e));
+		snprintf(msg, cap, "%s: %s", d->node.cfg.certificate,
+			 wf_cert_explain(self, e, wall, why, sizeof(why)));
 		return false;
 	}
 	if (!same_but_validity(self, &d->node.self)) {

@@ -692,6 +692,32 @@ static void test_strerror(void **state)
 	}
 }
 
+/* A refusal for time says the dates and this host's clock (the host with a
+ * clock behind is the one that sees its certificate "not valid yet");
+ * other refusals are wf_cert_strerror's words. */
+static void test_explain(void **state)
+{
+	struct wf_cert c = {.not_before = 1796700000, .not_after = 1828236000}; /* 2026-12-08, 2027-12-08 */
+	char buf[512];
+
+	(void)state;
+	assert_string_equal(
+	    wf_cert_explain(&c, WF_CERT_ERR_NOT_YET_VALID, 1796600000, buf, sizeof(buf)),
+	    "certificate is not valid yet: it starts 2026-12-08T03:20:00Z, and this host's clock "
+	    "says 2026-12-06T23:33:20Z (is the clock behind? timedatectl shows whether it is "
+	    "synchronized)");
+	assert_string_equal(
+	    wf_cert_explain(&c, WF_CERT_ERR_EXPIRED, 1828236001, buf, sizeof(buf)),
+	    "certificate expired at 2027-12-08T03:20:00Z; this host's clock says "
+	    "2027-12-08T03:20:01Z (renew it, or if the clock is ahead, correct it)");
+	assert_non_null(strstr(wf_cert_explain(&c, WF_CERT_ERR_CA_EXPIRED, 1796600000, buf, sizeof(buf)),
+			       "CA certificate is not valid yet: it starts 2026-12-08T03:20:00Z"));
+	assert_non_null(strstr(wf_cert_explain(&c, WF_CERT_ERR_CA_EXPIRED, 1828236001, buf, sizeof(buf)),
+			       "CA certificate expired at 2027-12-08T03:20:00Z"));
+	assert_string_equal(wf_cert_explain(&c, WF_CERT_ERR_SIGNATURE, 1796700001, buf, sizeof(buf)),
+			    wf_cert_strerror(WF_CERT_ERR_SIGNATURE));
+}
+
 /* --- armor ---------------------------------------------------------------- */
 
 static void test_armor_round_trip(void **state)
@@ -803,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_tamper_every_bit),
 		cmocka_unit_test(test_owns),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_explain),
 		cmocka_unit_test(test_armor_round_trip),
 		cmocka_unit_test(test_armor_format),
 		cmocka_unit_test(test_armor_strict),
