@@ -620,7 +620,7 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	wf_peer_drop_keypair(d, old);
 	d->hs.count.completed++;
 	wf_peer_proven(d, p, &cert, now);
-	wf_peer_seen_at(d, p, from);
+	wf_peer_seen_at(d, p, from, now);
 	/* Endpoint and keys published: the workers may take data on it once
 	 * they read the routes wf_peer_proven claimed (wf_index_ready). */
 	wf_peer_publish(d, p);

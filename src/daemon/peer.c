@@ -300,17 +300,48 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 	wf_warn_peer_expiry(p, wall);
 }
 
-void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from)
+bool wf_peer_flapping(struct wf_peer *p, const union wf_endpoint *to, int64_t now)
 {
-	char a[WF_ADDR_STRLEN];
+	if (now - p->ep_flip_ms > WF_FLIP_WINDOW_MS)
+		p->ep_flips = 0;
+	if (wf_endpoint_equal(to, &p->ep_before)) {
+		p->ep_flips++;
+		p->ep_flip_ms = now;
+	}
+	p->ep_before = p->endpoint;
+	return p->ep_flips >= WF_FLIPS_SHARED;
+}
 
+/* A move of an authenticated peer: said, or, when it flaps between two
+ * places, what that means, once in a while. */
+static void say_moved(struct wf_peer *p, const union wf_endpoint *to, int64_t now)
+{
+	char a[WF_ADDR_STRLEN], b[WF_ADDR_STRLEN];
+
+	if (!wf_peer_flapping(p, to, now)) {
+		log_info("peer %s moved to %s", p->cert.name, wf_endpoint_str(to, a, sizeof(a)));
+		return;
+	}
+	if (p->ep_shared_said_ms && now - p->ep_shared_said_ms < WF_SHARED_SAY_MS)
+		return;
+	p->ep_shared_said_ms = now;
+	log_warnx("peer %s keeps moving between %s and %s (%u times in a minute): two hosts seem "
+		  "to share its key, a cloned machine? Each host needs its own key and certificate "
+		  "(weft keygen, weft ca sign); until then they take the sessions from each other",
+		  p->cert.name, wf_endpoint_str(to, a, sizeof(a)),
+		  wf_endpoint_str(&p->ep_before, b, sizeof(b)), p->ep_flips);
+}
+
+void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from,
+		     int64_t now)
+{
 	p->ep_tries = 0;
 	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC &&
 	    wf_endpoint_equal(&p->endpoint, from))
 		return;
 	/* Roaming: the peer is wherever its last authentic packet came from. */
 	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC)
-		log_info("peer %s moved to %s", p->cert.name, wf_endpoint_str(from, a, sizeof(a)));
+		say_moved(p, from, now);
 	p->endpoint = *from;
 	p->has_endpoint = true;
 	p->ep_source = WF_EP_AUTHENTIC;

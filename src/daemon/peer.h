@@ -89,6 +89,12 @@ struct wf_peer {
 	enum wf_ep_source ep_source;
 	char ep_via[WF_CERT_NAME_MAX + 1]; /* hearsay: the member who told us */
 	unsigned ep_tries; /* initiations to the endpoint since it last answered */
+	/* Two hosts with one key (a cloned VM) show as a peer that keeps
+	 * moving back to where it just was: the endpoint before this one,
+	 * the moves back within the window, and when we last said so. */
+	union wf_endpoint ep_before;
+	unsigned ep_flips;
+	int64_t ep_flip_ms, ep_shared_said_ms;
 	/* Told endpoints given up (never answered): not taken again. */
 	union wf_endpoint ep_retired[2];
 	int64_t asked_ms; /* when we asked a member where it is (0: never) */
@@ -196,7 +202,17 @@ void wf_peer_call_some(struct wf_daemon *d, unsigned n);
 void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert *cert,
 		    int64_t now);
 /* An authentic packet came from `from`: that is where the peer is. */
-void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from);
+void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endpoint *from,
+		     int64_t now);
+enum {
+	WF_FLIPS_SHARED = 3,	     /* moves back to the endpoint before, ... */
+	WF_FLIP_WINDOW_MS = 60000,   /* ... within this long: two hosts share the key */
+	WF_SHARED_SAY_MS = 600000,   /* said at most this often a peer */
+};
+/* Is the peer, now seen at a new endpoint, flapping between two (a move
+ * back to ep_before)? Counts the flips in the window (p's ep_ fields) and
+ * returns true when they reach WF_FLIPS_SHARED. */
+bool wf_peer_flapping(struct wf_peer *p, const union wf_endpoint *to, int64_t now);
 /* p's told endpoint never answered: it goes, and is not taken again. */
 void wf_peer_retire_endpoint(struct wf_daemon *d, struct wf_peer *p);
 /* Take an endpoint another member told us of, if it is worth trying. */

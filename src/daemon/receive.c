@@ -220,7 +220,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len);
 		return;
 	}
-	wf_peer_seen_at(d, p, from);
+	wf_peer_seen_at(d, p, from, now);
 	if (!kp->proven)
 		wf_data_prove(d, e, kp, now);
 	if (pkt[0] == WF_MSG_CONTROL)

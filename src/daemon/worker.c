@@ -346,7 +346,7 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 		break;
 	case WF_HO_SEEN:
 		if ((p = ctl_peer(d, m)))
-			wf_peer_seen_at(d, p, &m->from);
+			wf_peer_seen_at(d, p, &m->from, now);
 		break;
 	case WF_HO_MEMBER:
 		if ((p = ctl_peer(d, m)))
@@ -355,7 +355,7 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 	case WF_HO_PROVEN:
 		e = m->ref;
 		if ((p = ctl_peer(d, m)) && e->ptr && !((struct wf_keypair *)e->ptr)->proven) {
-			wf_peer_seen_at(d, p, &m->from);
+			wf_peer_seen_at(d, p, &m->from, now);
 			wf_data_prove(d, e, e->ptr, now);
 		}
 		break;

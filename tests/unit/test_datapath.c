@@ -310,13 +310,13 @@ static void test_tx_runs(void **state)
 
 			from_tun(pkt, len, &none);
 			if (!i)
-				wf_peer_seen_at(d, px, &moved);
+				wf_peer_seen_at(d, px, &moved, HN_NOW);
 		}
 		wf_txq_flush(W);
 		assert_int_equal(hn_n_msgs, 2);
 		assert_true(wf_endpoint_equal(&hn_out[0].to, &x_at));
 		assert_true(wf_endpoint_equal(&hn_out[1].to, &moved));
-		wf_peer_seen_at(d, px, &x_at);
+		wf_peer_seen_at(d, px, &x_at, HN_NOW);
 		hn_clear();
 	}
 }
@@ -646,6 +646,42 @@ static void test_rx_socket(void **state)
 	close(tx);
 }
 
+/* 41-43: a peer that keeps moving back to where it just was is two hosts
+ * with one key: 41, a host roaming A, B, C, D flips never; 42, A, B, A, B,
+ * A, B, A: the third move back says so; 43, moves back further apart than
+ * the window start the count again. */
+static void test_flapping(void **state)
+{
+	static struct wf_peer p;
+	union wf_endpoint ep[4] = {hn_ep("198.18.0.2:51820"), hn_ep("198.18.0.3:51820"),
+				   hn_ep("198.18.0.4:51820"), hn_ep("198.18.0.5:51820")};
+	int64_t t = HN_NOW;
+
+	(void)state;
+	/* (What wf_peer_seen_at does: ask, then move.) */
+#define MOVE(i, when) (flapped = wf_peer_flapping(&p, &ep[i], (when)), p.endpoint = ep[i], flapped)
+	bool flapped;
+
+	memset(&p, 0, sizeof(p));
+	p.endpoint = ep[0];
+	for (int i = 1; i < 4; i++)
+		assert_false(MOVE(i, t += 1000)); /* 41 */
+	assert_int_equal(p.ep_flips, 0);
+	memset(&p, 0, sizeof(p));
+	p.endpoint = ep[0];
+	assert_false(MOVE(1, t += 1000)); /* 42: to B */
+	assert_false(MOVE(0, t += 1000)); /* back to A: 1 */
+	assert_false(MOVE(1, t += 1000)); /* 2 */
+	assert_true(MOVE(0, t += 1000));  /* 3 */
+	assert_true(MOVE(1, t += 1000));
+	/* 43: a minute and more between moves back: never three */
+	memset(&p, 0, sizeof(p));
+	p.endpoint = ep[0];
+	for (int i = 0; i < 8; i++)
+		assert_false(MOVE((i & 1) ? 0 : 1, t += WF_FLIP_WINDOW_MS + 1));
+#undef MOVE
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
 		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),
 		cmocka_unit_test(test_rx_plain),
+		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_rx_socket),
 	};
 
