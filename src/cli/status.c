@@ -361,6 +361,10 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
 	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
+	if (sf_str(node, "restart_pending", "")[0]) {
+		sf_cell(name, sf_str(node, "restart_pending", ""));
+		fprintf(out, "weft.conf changed, waiting for a restart: %s\n", name);
+	}
 }
 
 /* Node-wide drops, only the non-zero reasons: "drops: no_route 3, malformed 1". */

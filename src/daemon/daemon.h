@@ -53,6 +53,9 @@ struct wf_node {
 	struct wf_session_limits limits;
 	unsigned mtu;
 	char ifname[IFNAMSIZ];
+	/* weft.conf's keys a reload read changed but only a restart applies
+	 * (", "-separated; empty: none): status shows them. */
+	char restart_pending[256];
 	bool accept_local; /* the TUN takes IPv4 from our own address (ICMP errors) */
 	int64_t started_ms;
 	int64_t next_expiry_check_ms; /* the daily look at certificates' ends */

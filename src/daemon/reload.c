@@ -37,13 +37,42 @@
 #include "daemon/status.h"
 
 /* The keys of weft.conf that only a restart applies, when they changed. */
+struct key_change {
+	const char *key;
+	bool changed;
+};
+
+/* The keys of k[0..n) that changed, ", "-separated, into out. */
+static void changed_keys(const struct key_change *k, size_t n, char *out, size_t cap)
+{
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (k[i].changed)
+			snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? ", " : "",
+				 k[i].key);
+}
+
+/* The keys a reload applies that changed. */
+static void applied_keys(const struct wf_config *a, const struct wf_config *b, char *out,
+			 size_t cap)
+{
+	const struct key_change k[] = {
+	    {"log-level", a->log_level != b->log_level},
+	    {"log-format", a->log_format != b->log_format},
+	    {"keepalive-interval", a->keepalive_interval_ms != b->keepalive_interval_ms},
+	    {"handshake-timeout", a->handshake_timeout_ms != b->handshake_timeout_ms},
+	    {"full-mesh-max", a->full_mesh_max != b->full_mesh_max},
+	    {"bootstrap", a->n_bootstrap != b->n_bootstrap ||
+			      memcmp(a->bootstrap, b->bootstrap, sizeof(a->bootstrap))},
+	};
+
+	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
+}
+
 static void restart_keys(const struct wf_config *a, const struct wf_config *b, char *out,
 			 size_t cap)
 {
-	struct {
-		const char *key;
-		bool changed;
-	} k[] = {
+	const struct key_change k[] = {
 	    {"interface", strcmp(a->interface, b->interface) != 0},
 	    {"listen", !wf_endpoint_equal(&a->listen, &b->listen)},
 	    {"mtu", a->mtu != b->mtu},
@@ -60,11 +89,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
 	};
 
-	out[0] = '\0';
-	for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++)
-		if (k[i].changed)
-			snprintf(out + strlen(out), cap - strlen(out), "%s%s", out[0] ? ", " : "",
-				 k[i].key);
+	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
 }
 
 /* Is c our certificate renewed: the same in all but serial and validity? */
@@ -221,7 +246,7 @@ static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now
 
 /* What the answer says: the renewal, the list held, what waits for a restart. */
 static void say(const struct wf_daemon *d, const struct reload *r, bool renewed, const char *rev,
-		const char *path, const char *later, char *msg, size_t cap)
+		const char *path, const char *applied, const char *later, char *msg, size_t cap)
 {
 	if (renewed) {
 		char until[WF_UTC_LEN];
@@ -233,6 +258,7 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 	} else {
 		snprintf(msg, cap, "reloaded; %s", rev);
 	}
+	snprintf(msg + strlen(msg), cap - strlen(msg), "; applied: %s", applied[0] ? applied : "nothing changed in weft.conf");
 	if (path[0])
 		snprintf(msg + strlen(msg), cap - strlen(msg), "; %s", path);
 	if (later[0])
@@ -242,11 +268,13 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 /* Everything read_all checked, applied: nothing here can fail. */
 static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, int64_t now)
 {
-	char later[256], rev[WF_ERR_MAX], path[WF_KERNEL_WHY_LEN + 64];
+	char later[256], applied[256], rev[WF_ERR_MAX], path[WF_KERNEL_WHY_LEN + 64];
 	bool renewed = r->self.serial != d->node.self.serial;
 
 	use_bootstrap(d, r);
 	restart_keys(&d->node.cfg, &r->cfg, later, sizeof(later));
+	applied_keys(&d->node.cfg, &r->cfg, applied, sizeof(applied));
+	snprintf(d->node.restart_pending, sizeof(d->node.restart_pending), "%s", later);
 	wf_log_set_level(r->cfg.log_level);
 	d->node.cfg.log_level = r->cfg.log_level;
 	if (r->cfg.log_format != d->node.cfg.log_format)
@@ -264,7 +292,7 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	wf_kernel_reload(d, &r->cfg, path, sizeof(path));
 	if (renewed)
 		renew_self(d, &r->self, now);
-	say(d, r, renewed, rev, path, later, msg, cap);
+	say(d, r, renewed, rev, path, applied, later, msg, cap);
 }
 
 bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)

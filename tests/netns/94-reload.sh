@@ -110,6 +110,10 @@ hs0=$(status_field b 'd["handshakes"]["initiated"]')
 echo "mtu = 1400" >>"$WF_TMP/b/weft.conf"
 out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload with a new mtu failed: $out"
 echo "$out" | grep -q "at the next restart: mtu" || fail "the mtu change was not reported: $out"
+echo "$out" | grep -q "applied: nothing changed in weft.conf" || fail "the reload claims to have applied something: $out"
+[ "$(status_field b 'd["node"]["restart_pending"]')" = mtu ] || fail "status does not show the mtu waiting for a restart"
+ns_quiet b "$WEFT" status --dir "$WF_TMP/b" | grep -q "^weft.conf changed, waiting for a restart: mtu$" ||
+	fail "weft status does not say mtu waits for a restart"
 ticks_pass
 hs1=$(status_field b 'd["handshakes"]["initiated"]')
 [ "$hs1" = "$hs0" ] || fail "a reload that changed nothing live started $((hs1 - hs0)) handshakes"
@@ -124,6 +128,7 @@ wait_for 10 a_sees "$s2" || fail "SIGHUP did not hand a the renewed certificate"
 # (time, level, msg), the answer's line among them.
 echo "log-format = json" >>"$WF_TMP/b/weft.conf"
 out=$(ns_quiet b "$WEFT" reload --dir "$WF_TMP/b") || fail "reload to JSON logs failed: $out"
+echo "$out" | grep -q "applied: log-format;" || fail "the reload does not say it applied log-format: $out"
 blog=${WF_DAEMON_LOG[${MESH_PID[b]}]}
 wait_for 10 grep -q '"msg":"reloaded' "$blog" || fail "no JSON line after the reload"
 python3 - "$blog" <<'PY' || fail "the log after the reload is not JSON lines"

@@ -270,6 +270,13 @@ static void test_render(void **state)
 		      "b     -          -         up, kernel                never      0 B/0  0 B/0  0      ?\n"
 		      "c     -          -         up (suspect), kernel-udp  never      0 B/0  0 B/0  0      ?\n"
 		      "d     -          -         up                        never      0 B/0  0 B/0  0      ?\n");
+	/* 41: weft.conf keys that wait for a restart */
+	expect_render(41,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"restart_pending\":\"listen, mtu\"},"
+		      "\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "weft.conf changed, waiting for a restart: listen, mtu\n"
+		      "no peers\n");
 	/* 40: members seen revoked, under the peers */
 	expect_render(40,
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[],\"revoked_peers\":["
