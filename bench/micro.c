@@ -167,7 +167,7 @@ static bool run(int r, struct wf_keypair *tx, struct wf_keypair *rx, struct wf_a
 				return false;
 		}
 		t[3] = now_cycles();
-		wf_gro_begin(&gro);
+		wf_gro_begin(&gro, true);
 		for (unsigned i = 0; i < plan.n_segs; i++)
 			(void)wf_gro_add(&gro, slots[i] + WF_DATA_HEADER_LEN, seg_len[i]);
 		wf_gro_end(&gro);

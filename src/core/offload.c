@@ -11,6 +11,7 @@ enum {
 	TCP_PSH = 0x08,
 	TCP_ACK = 0x10,
 	TCP_CWR = 0x80,
+	IP4_DF = 0x40,
 	IP4_MF = 0x20,
 	MAX_IP_LEN = 65535,
 };
@@ -192,8 +193,11 @@ bool wf_csum_complete(const struct wf_vnet_hdr *h, uint8_t *pkt, size_t len)
 
 /* --- coalescing ---------------------------------------------------------- */
 
-struct tcp_seg {
-	size_t ip_len, tcp_len, plen;
+/* A packet that may join a chain: its headers' lengths, its payload's, and
+ * (TCP) where it lies in the stream. */
+struct seg {
+	size_t ip_len, l4_len, plen;
+	uint8_t proto;
 	uint32_t seq;
 	bool psh;
 };
@@ -223,9 +227,24 @@ static bool tcp_header(const uint8_t *pkt, size_t len, size_t *ip_len)
 	return false;
 }
 
+/* The same for UDP: no IP options, no fragment, no extension header. */
+static bool udp_header(const uint8_t *pkt, size_t len, size_t *ip_len)
+{
+	if (len >= 28 && pkt[0] == 0x45 && pkt[9] == IPPROTO_UDP && !(pkt[6] & IP4_MF) &&
+	    !((pkt[6] & 0x1f) | pkt[7])) {
+		*ip_len = 20;
+		return true;
+	}
+	if (len >= 48 && pkt[0] >> 4 == 6 && pkt[6] == IPPROTO_UDP) {
+		*ip_len = 40;
+		return true;
+	}
+	return false;
+}
+
 /* A segment that may take part in a chain: only ACK (or ACK and PSH), some
  * payload, lengths that agree with the headers, a valid checksum. */
-static bool candidate(const uint8_t *pkt, size_t len, struct tcp_seg *s)
+static bool tcp_candidate(const uint8_t *pkt, size_t len, struct seg *s)
 {
 	uint8_t flags;
 
@@ -233,41 +252,83 @@ static bool candidate(const uint8_t *pkt, size_t len, struct tcp_seg *s)
 		return false;
 	if (s->ip_len == 20 ? get16(pkt + 2) != len : get16(pkt + 4) + 40u != len)
 		return false;
-	s->tcp_len = (size_t)(pkt[s->ip_len + 12] >> 4) * 4;
-	if (s->tcp_len < 20 || len <= s->ip_len + s->tcp_len)
+	s->proto = IPPROTO_TCP;
+	s->l4_len = (size_t)(pkt[s->ip_len + 12] >> 4) * 4;
+	if (s->l4_len < 20 || len <= s->ip_len + s->l4_len)
 		return false;
 	flags = pkt[s->ip_len + 13];
 	if (flags != TCP_ACK && flags != (TCP_ACK | TCP_PSH))
 		return false;
 	s->psh = flags & TCP_PSH;
-	s->plen = len - s->ip_len - s->tcp_len;
+	s->plen = len - s->ip_len - s->l4_len;
 	s->seq = get32(pkt + s->ip_len + 4);
 	/* Over the whole segment, its checksum field included, a valid one
 	 * sums to zero. */
 	return transport_csum(pkt, len, s->ip_len, IPPROTO_TCP) == 0;
 }
 
+/*
+ * A datagram that may take part in a chain, as the kernel's UDP GRO takes
+ * them: the IPv4 header's checksum valid and no flag but DF; lengths that
+ * agree (no padding); some payload; a checksum, and a valid one. Without a
+ * checksum (0, IPv4) the kernel would compute one for the whole chain, and a
+ * wrong one it would have dropped: such a datagram goes alone.
+ */
+static bool udp_candidate(const uint8_t *pkt, size_t len, struct seg *s)
+{
+	const uint8_t *u, *a;
+	uint32_t sum;
+	size_t alen;
+
+	if (!udp_header(pkt, len, &s->ip_len))
+		return false;
+	if (s->ip_len == 20) {
+		if (get16(pkt + 2) != len || (pkt[6] & ~IP4_DF) ||
+		    wf_csum_fold(wf_csum_add(0, pkt, 20)))
+			return false;
+	} else if (get16(pkt + 4) + 40u != len) {
+		return false;
+	}
+	u = pkt + s->ip_len;
+	s->proto = IPPROTO_UDP;
+	s->l4_len = 8;
+	s->plen = len - s->ip_len - 8;
+	s->seq = 0;
+	s->psh = false;
+	if (get16(u + 4) != len - s->ip_len || !s->plen || !get16(u + 6))
+		return false;
+	/* (transport_csum would turn a valid sum, 0, into 0xffff.) */
+	a = addrs(pkt, &alen);
+	sum = wf_csum_pseudo(a, a + alen, alen, IPPROTO_UDP, len - s->ip_len);
+	return wf_csum_fold(wf_csum_add(sum, u, len - s->ip_len)) == 0;
+}
+
+/* The IP fields that must not change within a chain: all but the length,
+ * the ID and the checksum (TOS, flags, TTL; class, flow label, hop limit). */
+static bool ip_match(const uint8_t *a, const uint8_t *b, size_t ip_len)
+{
+	if (ip_len == 20)
+		return a[1] == b[1] && (a[6] & 0xe0) == (b[6] & 0xe0) && a[8] == b[8];
+	return !memcmp(a, b, 4) && a[7] == b[7];
+}
+
 /* May segment b follow a chain headed by a, as far as headers go? The same
  * acknowledgment, window, options; the same IP fields but length, ID and
  * checksum. */
-static bool headers_match(const uint8_t *a, const uint8_t *b, const struct tcp_seg *s)
+static bool headers_match(const uint8_t *a, const uint8_t *b, const struct seg *s)
 {
 	const uint8_t *ta = a + s->ip_len, *tb = b + s->ip_len;
 
-	if (s->ip_len == 20) {
-		if (a[1] != b[1] || (a[6] & 0xe0) != (b[6] & 0xe0) || a[8] != b[8])
-			return false;
-	} else if (memcmp(a, b, 4) || a[7] != b[7]) { /* class, flow label, hop limit */
-		return false;
-	}
-	return (ta[12] >> 4) * 4u == s->tcp_len && !memcmp(ta + 8, tb + 8, 4) &&
-	       !memcmp(ta + 14, tb + 14, 2) && !memcmp(ta + 20, tb + 20, s->tcp_len - 20);
+	return ip_match(a, b, s->ip_len) && (ta[12] >> 4) * 4u == s->l4_len &&
+	       !memcmp(ta + 8, tb + 8, 4) && !memcmp(ta + 14, tb + 14, 2) &&
+	       !memcmp(ta + 20, tb + 20, s->l4_len - 20);
 }
 
-void wf_gro_begin(struct wf_gro *g)
+void wf_gro_begin(struct wf_gro *g, bool udp)
 {
 	g->n = g->n_writes = 0;
 	g->clock = 0;
+	g->udp = udp;
 	for (int i = 0; i < WF_GRO_FLOWS; i++)
 		g->flow[i].head = -1;
 }
@@ -285,8 +346,8 @@ static void emit(struct wf_gro *g, int head, unsigned n, const struct wf_vnet_hd
 }
 
 /* End a chain: a single packet as it came; more, as one super-packet whose
- * headers say the whole length, with the transport checksum left to the
- * kernel (the field holds the pseudo-header's sum). */
+ * headers say the whole length (IP, and UDP's own), with the transport
+ * checksum left to the kernel (the field holds the pseudo-header's sum). */
 static void close_flow(struct wf_gro *g, int f)
 {
 	struct wf_gro_flow *fl = &g->flow[f];
@@ -303,48 +364,76 @@ static void close_flow(struct wf_gro *g, int f)
 	if (fl->ip_len == 20) {
 		put16(h + 2, (uint16_t)fl->total);
 		ip4_csum(h, 20);
-		hdr.gso_type = WF_GSO_TCPV4;
 	} else {
 		put16(h + 4, (uint16_t)(fl->total - 40));
-		hdr.gso_type = WF_GSO_TCPV6;
 	}
-	if (fl->psh)
-		h[fl->ip_len + 13] |= TCP_PSH;
+	if (fl->proto == IPPROTO_UDP) {
+		put16(h + fl->ip_len + 4, (uint16_t)(fl->total - fl->ip_len));
+		hdr.gso_type = WF_GSO_UDP_L4;
+		hdr.csum_offset = 6;
+	} else {
+		if (fl->psh)
+			h[fl->ip_len + 13] |= TCP_PSH;
+		hdr.gso_type = fl->ip_len == 20 ? WF_GSO_TCPV4 : WF_GSO_TCPV6;
+		hdr.csum_offset = 16;
+	}
 	a = addrs(h, &alen);
-	put16(h + fl->ip_len + 16, wf_csum_partial(wf_csum_pseudo(a, a + alen, alen, IPPROTO_TCP,
-								   fl->total - fl->ip_len)));
+	put16(h + fl->ip_len + hdr.csum_offset,
+	      wf_csum_partial(wf_csum_pseudo(a, a + alen, alen, fl->proto, fl->total - fl->ip_len)));
 	hdr.flags = WF_VNET_F_NEEDS_CSUM;
-	hdr.hdr_len = (uint16_t)(fl->ip_len + fl->tcp_len);
+	hdr.hdr_len = (uint16_t)(fl->ip_len + fl->l4_len);
 	hdr.gso_size = fl->gso_size;
 	hdr.csum_start = fl->ip_len;
-	hdr.csum_offset = 16;
 	emit(g, fl->head, fl->n, &hdr);
 	fl->head = -1;
 }
 
-/* The open chain of the packet's connection, or -1. */
-static int find_flow(const struct wf_gro *g, const uint8_t *pkt, size_t ip_len)
+/* The open chain of the packet's flow, or -1. */
+static int find_flow(const struct wf_gro *g, const uint8_t *pkt, size_t ip_len, uint8_t proto)
 {
 	for (int f = 0; f < WF_GRO_FLOWS; f++)
 		if (g->flow[f].head >= 0 && g->flow[f].ip_len == ip_len &&
+		    g->flow[f].proto == proto &&
 		    same_flow(g->pkt[g->flow[f].head], ip_len, pkt, ip_len))
 			return f;
 	return -1;
 }
 
-static bool can_append(const struct wf_gro *g, int f, const uint8_t *pkt, const struct tcp_seg *s)
+/* IPv4 IDs in a UDP chain: one more each datagram, as the kernel's
+ * segmentation numbers them again; or, with DF (atomic datagrams, RFC 6864),
+ * 0 on every one, as Linux sends them from an unconnected socket. */
+static bool id_follows(const struct wf_gro_flow *fl, const uint8_t *head, const uint8_t *pkt)
 {
-	const struct wf_gro_flow *fl = &g->flow[f];
+	uint16_t id = get16(pkt + 4), first = get16(head + 4);
 
-	return !fl->psh && !fl->closed_short && s->seq == fl->next_seq &&
-	       s->plen <= fl->gso_size && fl->tcp_len == s->tcp_len && fl->n < WF_GRO_MAX_SEGS &&
-	       fl->total + s->plen <= MAX_IP_LEN && headers_match(g->pkt[fl->head], pkt, s);
+	if (fl->ip_len != 20)
+		return true;
+	if (fl->fixed_id)
+		return id == 0;
+	return id == (uint16_t)(first + fl->n) ||
+	       (fl->n == 1 && !id && !first && (pkt[6] & IP4_DF));
 }
 
-static void append(struct wf_gro *g, int f, int i, const struct tcp_seg *s)
+static bool can_append(const struct wf_gro *g, int f, const uint8_t *pkt, const struct seg *s)
+{
+	const struct wf_gro_flow *fl = &g->flow[f];
+	const uint8_t *head = g->pkt[fl->head];
+
+	if (fl->closed_short || s->plen > fl->gso_size || fl->n >= WF_GRO_MAX_SEGS ||
+	    fl->total + s->plen > MAX_IP_LEN)
+		return false;
+	if (s->proto == IPPROTO_UDP)
+		return ip_match(head, pkt, s->ip_len) && id_follows(fl, head, pkt);
+	return !fl->psh && s->seq == fl->next_seq && fl->l4_len == s->l4_len &&
+	       headers_match(head, pkt, s);
+}
+
+static void append(struct wf_gro *g, int f, int i, const struct seg *s)
 {
 	struct wf_gro_flow *fl = &g->flow[f];
 
+	if (fl->n == 1 && fl->proto == IPPROTO_UDP && fl->ip_len == 20)
+		fl->fixed_id = get16(g->pkt[i] + 4) == get16(g->pkt[fl->head] + 4);
 	g->next[fl->tail] = i;
 	fl->tail = i;
 	fl->n++;
@@ -370,27 +459,66 @@ static int new_flow(struct wf_gro *g)
 	return oldest;
 }
 
-static void start(struct wf_gro *g, int i, const struct tcp_seg *s)
+static void start(struct wf_gro *g, int i, const struct seg *s)
 {
 	int f = new_flow(g);
 	struct wf_gro_flow *fl = &g->flow[f];
 
 	fl->head = fl->tail = i;
 	fl->n = 1;
-	fl->total = (unsigned)(s->ip_len + s->tcp_len + s->plen);
+	fl->total = (unsigned)(s->ip_len + s->l4_len + s->plen);
 	fl->gso_size = (uint16_t)s->plen;
 	fl->ip_len = (uint16_t)s->ip_len;
-	fl->tcp_len = (uint16_t)s->tcp_len;
+	fl->l4_len = (uint16_t)s->l4_len;
+	fl->proto = s->proto;
 	fl->next_seq = s->seq + (uint32_t)s->plen;
 	fl->psh = s->psh;
-	fl->closed_short = false;
+	fl->closed_short = fl->fixed_id = false;
 	fl->age = ++g->clock;
+}
+
+/* Every UDP chain between the packet's two addresses, closed. */
+static void close_between(struct wf_gro *g, const uint8_t *pkt, size_t len)
+{
+	size_t alen, hlen;
+	const uint8_t *a;
+
+	if (len < 20 || (pkt[0] >> 4 != 4 && (pkt[0] >> 4 != 6 || len < 40)))
+		return;
+	a = addrs(pkt, &alen);
+	for (int f = 0; f < WF_GRO_FLOWS; f++) {
+		const uint8_t *h;
+
+		if (g->flow[f].head < 0 || g->flow[f].proto != IPPROTO_UDP)
+			continue;
+		h = g->pkt[g->flow[f].head];
+		if (h[0] >> 4 == pkt[0] >> 4 && !memcmp(addrs(h, &hlen), a, 2 * alen))
+			close_flow(g, f);
+	}
+}
+
+/* A packet that joins no chain is written at once: what is open of its flow
+ * goes first. A packet whose ports cannot be read (IP options, a fragment, an
+ * extension header, another protocol) may belong to any UDP flow between its
+ * two addresses: those go first. */
+static void keep_order(struct wf_gro *g, const uint8_t *pkt, size_t len)
+{
+	size_t ip_len;
+	int f = -1;
+
+	if (tcp_header(pkt, len, &ip_len))
+		f = find_flow(g, pkt, ip_len, IPPROTO_TCP);
+	else if (g->udp && udp_header(pkt, len, &ip_len))
+		f = find_flow(g, pkt, ip_len, IPPROTO_UDP);
+	else if (g->udp)
+		close_between(g, pkt, len);
+	if (f >= 0)
+		close_flow(g, f);
 }
 
 bool wf_gro_add(struct wf_gro *g, uint8_t *pkt, size_t len)
 {
-	struct tcp_seg s;
-	size_t ip_len;
+	struct seg s;
 	int i, f;
 
 	if (g->n == WF_GRO_BATCH)
@@ -399,14 +527,12 @@ bool wf_gro_add(struct wf_gro *g, uint8_t *pkt, size_t len)
 	g->pkt[i] = pkt;
 	g->len[i] = len;
 	g->next[i] = -1;
-	if (!candidate(pkt, len, &s)) {
-		/* Keep the connection's order: what is open goes first. */
-		if (tcp_header(pkt, len, &ip_len) && (f = find_flow(g, pkt, ip_len)) >= 0)
-			close_flow(g, f);
+	if (!tcp_candidate(pkt, len, &s) && !(g->udp && udp_candidate(pkt, len, &s))) {
+		keep_order(g, pkt, len);
 		emit(g, i, 1, NULL);
 		return true;
 	}
-	f = find_flow(g, pkt, s.ip_len);
+	f = find_flow(g, pkt, s.ip_len, s.proto);
 	if (f >= 0 && can_append(g, f, pkt, &s)) {
 		append(g, f, i, &s);
 		return true;
@@ -427,8 +553,13 @@ void wf_gro_end(struct wf_gro *g)
 const uint8_t *wf_gro_payload(const struct wf_gro *g, int i, size_t *len)
 {
 	const uint8_t *pkt = g->pkt[i];
-	size_t ip_len = pkt[0] >> 4 == 4 ? 20 : 40, hl = ip_len + (pkt[ip_len + 12] >> 4) * 4;
+	bool v4 = pkt[0] >> 4 == 4;
+	size_t ip_len = v4 ? 20 : 40, hl;
 
+	if ((v4 ? pkt[9] : pkt[6]) == IPPROTO_UDP)
+		hl = ip_len + 8;
+	else
+		hl = ip_len + (pkt[ip_len + 12] >> 4) * 4;
 	*len = g->len[i] - hl;
 	return pkt + hl;
 }

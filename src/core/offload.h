@@ -4,8 +4,8 @@
  * virtio-net header in front of each packet (IFF_VNET_HDR), how to cut a TCP
  * or UDP super-packet the kernel handed over into segments that fit the
  * tunnel, how to complete a checksum it left to us, and which received TCP
- * segments may be written back to it as one super-packet (what the kernel's
- * GRO does for a network card).
+ * segments and UDP datagrams may be written back to it as one super-packet
+ * (what the kernel's GRO does for a network card).
  *
  * Pure: packets in, packets or plans out; tests/unit/test_offload checks it
  * against naive references, tests/fuzz/fuzz_offload feeds it anything.
@@ -27,7 +27,7 @@ enum {
 	WF_GSO_ECN = 0x80,
 	WF_GSO_MAX_SEGS = 128, /* 64 KiB in segments of at least 512 bytes */
 	WF_GRO_MAX_SEGS = 64,  /* segments in one coalesced write */
-	WF_GRO_FLOWS = 16,     /* TCP flows coalesced at once in a batch */
+	WF_GRO_FLOWS = 16,     /* flows (TCP or UDP) coalesced at once in a batch */
 	WF_GRO_BATCH = 256,    /* packets in one batch */
 };
 
@@ -83,8 +83,13 @@ bool wf_csum_complete(const struct wf_vnet_hdr *h, uint8_t *pkt, size_t len)
  * where it must. TCP segments of one flow coalesce when they follow each
  * other in sequence with the same headers (acknowledgment, options, IP
  * fields), carry only ACK (and PSH, on the last one), have valid checksums,
- * and all but the last have the first one's payload size. Everything else is
- * written as it came, and the order within a flow never changes.
+ * and all but the last have the first one's payload size. UDP datagrams of
+ * one flow coalesce likewise (udp_gro_receive_segment's rules) when the
+ * device takes UDP super-packets (TUN_F_USO, Linux 6.2): the same IP fields,
+ * IPv4 IDs one apart (or all 0, with DF), a checksum that is there and
+ * valid, some payload, all but the last of the first one's size. At most 64
+ * packets and 65,535 bytes a chain. Everything else is written as it came,
+ * and the order within a flow never changes.
  */
 struct wf_gro_write {
 	int head;               /* packet index */
@@ -92,13 +97,16 @@ struct wf_gro_write {
 	struct wf_vnet_hdr hdr; /* all zero for a single packet */
 };
 
-/* A chain being built: one TCP connection's segments so far. */
+/* A chain being built: one TCP connection's segments, or one UDP flow's
+ * datagrams, so far. */
 struct wf_gro_flow {
 	int head, tail; /* packet indices; head -1: a free slot */
 	unsigned n, total;
-	uint16_t gso_size, ip_len, tcp_len;
-	uint32_t next_seq;
+	uint16_t gso_size, ip_len, l4_len;
+	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t next_seq;      /* TCP */
 	bool psh, closed_short; /* PSH or a short segment ends the chain */
+	bool fixed_id;          /* UDP over IPv4: every ID 0 (with DF) */
 	unsigned age;
 };
 
@@ -111,9 +119,12 @@ struct wf_gro {
 	unsigned n_writes;
 	struct wf_gro_flow flow[WF_GRO_FLOWS];
 	unsigned clock;
+	bool udp; /* UDP datagrams coalesce too */
 };
 
-void wf_gro_begin(struct wf_gro *g);
+/* A new batch; udp: the device takes UDP super-packets (it took TUN_F_USO4
+ * and 6), so UDP datagrams are coalesced as well as TCP segments. */
+void wf_gro_begin(struct wf_gro *g, bool udp);
 /* Offer the next packet of the batch; pkt stays the caller's, but its
  * headers may be rewritten when it heads a chain. False if the batch is full
  * (call wf_gro_end and begin another). */

@@ -244,10 +244,30 @@ bool wf_tun_put(struct wf_worker *w, const uint8_t *pkt, size_t len)
 
 void wf_data_rx_begin(struct wf_worker *w)
 {
-	/* Only a device that takes super-packets gets them. */
+	/* Only a device that takes super-packets gets them; UDP ones only if
+	 * it took USO (Linux 6.2: before, the kernel refuses them). */
 	w->rx.open = wf_offload_on(&w->d->dp.off.tun_gro);
 	if (w->rx.open)
-		wf_gro_begin(&w->rx.gro);
+		wf_gro_begin(&w->rx.gro, wf_offload_on(&w->d->dp.off.tun_uso));
+}
+
+/* The kernel refused a coalesced write: no more of its kind. A UDP one turns
+ * off only UDP's (tun-uso); TCP's go on. */
+static void tun_refused(struct wf_daemon *d, const struct wf_gro_write *w, int e)
+{
+	bool udp = w->hdr.gso_type == WF_GSO_UDP_L4;
+	struct wf_offload *o = udp ? &d->dp.off.tun_uso : &d->dp.off.tun_gro;
+
+	if (!wf_offload_on(o))
+		return;
+	wf_offload_off(o, "the kernel refused %s (%s)", udp ? "a coalesced UDP write" : "it",
+		       strerror(e));
+	if (udp)
+		log_warnx("tun: the kernel refused a coalesced UDP write (%s); writing UDP "
+			  "datagrams one by one from now on", strerror(e));
+	else
+		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
+			  "by one from now on", strerror(e));
 }
 
 /* One write of the batch: a packet, or a chain as one super-packet. */
@@ -276,11 +296,8 @@ static void tun_write_chain(struct wf_worker *wk, const struct wf_gro *g,
 	e = errno;
 	for (unsigned i = 0; i < w->n; i++)
 		wf_count_drop(d, NULL, WF_DROP_TUN_ERROR);
-	if (w->n > 1 && e == EINVAL && wf_offload_on(&d->dp.off.tun_gro)) {
-		wf_offload_off(&d->dp.off.tun_gro, "the kernel refused it (%s)", strerror(e));
-		log_warnx("tun: the kernel refused a coalesced write (%s); writing packets one "
-			  "by one from now on", strerror(e));
-	}
+	if (w->n > 1 && e == EINVAL)
+		tun_refused(d, w, e);
 }
 
 void wf_data_rx_flush(struct wf_worker *w)

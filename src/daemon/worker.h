@@ -33,8 +33,8 @@ struct wf_offload {
 enum { WF_OFFLOADS = 5 };
 struct wf_offloads {
 	struct wf_offload tun_tso; /* TUN: TCP super-packets in, checksums left to us */
-	struct wf_offload tun_uso; /* TUN: UDP super-packets in (Linux 6.2) */
-	struct wf_offload tun_gro; /* TUN: coalesced TCP writes out */
+	struct wf_offload tun_uso; /* TUN: UDP super-packets in and out (Linux 6.2) */
+	struct wf_offload tun_gro; /* TUN: coalesced writes out (UDP ones: and tun_uso) */
 	struct wf_offload udp_gso; /* UDP_SEGMENT: a run of datagrams to one peer per send */
 	struct wf_offload udp_gro; /* UDP_GRO: runs of datagrams from one peer per receive */
 	bool vnet;                 /* TUN packets carry the virtio-net header */

@@ -135,4 +135,23 @@ static inline size_t tcp_seg(uint8_t *b, bool v6, uint16_t sport, uint32_t seq, 
 	return len;
 }
 
+/* The checksums of a UDP packet made right after its fields were set: UDP's
+ * over the IP payload (0 is sent as 0xffff), and IPv4's header checksum. */
+static inline void udp_csums(uint8_t *b, size_t len)
+{
+	bool v4 = b[0] >> 4 == 4;
+	size_t ip = v4 ? (b[0] & 0xfu) * 4 : 40;
+	uint32_t sum = wf_csum_pseudo(b + (v4 ? 12 : 8), b + (v4 ? 16 : 24), v4 ? 4 : 16,
+				      IPPROTO_UDP, len - ip);
+	uint16_t c;
+
+	b[ip + 6] = b[ip + 7] = 0;
+	c = wf_csum_fold(wf_csum_add_slow(sum, b + ip, len - ip));
+	put16(b + ip + 6, c ? c : 0xffff);
+	if (v4) {
+		b[10] = b[11] = 0;
+		put16(b + 10, wf_csum_fold(wf_csum_add_slow(0, b, ip)));
+	}
+}
+
 #endif

@@ -22,6 +22,7 @@
 
 #include <netinet/udp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 
 #include "../common/harness.h"
 #include "daemon/peer.h"
@@ -80,6 +81,7 @@ static int teardown(void **state)
 static void offloads(bool on)
 {
 	d->dp.off.vnet = d->dp.off.tun_tso.on = d->dp.off.tun_gro.on = d->dp.off.udp_gso.on = on;
+	d->dp.off.tun_uso.on = on;
 }
 
 /* A super-packet to `to` (the last byte of 100.64.0.x): TCP or UDP, IPv4 or
@@ -460,6 +462,121 @@ static void test_rx_coalesce(void **state)
 	assert_true(naive_l4_ok(got + WF_VNET_HDR_LEN, n - WF_VNET_HDR_LEN));
 }
 
+/* A UDP datagram from x to v, IPv4 ID id, valid checksums. */
+static size_t udp_from_x(uint8_t *b, size_t plen, uint16_t id)
+{
+	size_t len = make_packet(b, false, IPPROTO_UDP, plen, id, 5353);
+	uint8_t a[4];
+
+	memcpy(a, b + 12, 4);
+	memcpy(b + 12, b + 16, 4);
+	memcpy(b + 16, a, 4);
+	put16(b + 4, id);
+	udp_csums(b, len);
+	return len;
+}
+
+/* x sends n datagrams of plen bytes (IDs from 0x4000; every third a TCP
+ * segment instead, with tcp) in one receive batch; their plaintexts in
+ * orig. */
+static void udp_batch(unsigned n, size_t plen, bool tcp, uint8_t (*orig)[2048], size_t *ol)
+{
+	static uint8_t dg[64][2048];
+	size_t dl[64];
+
+	for (unsigned i = 0; i < n; i++) {
+		if (tcp && i % 3 == 2)
+			ol[i] = tcp_from_x(orig[i], 3000 + (uint32_t)(i / 3) * 100, 100, 0x10);
+		else
+			ol[i] = udp_from_x(orig[i], plen, (uint16_t)(0x4000 + i));
+		dl[i] = seal_from_x(orig[i], ol[i], dg[i]);
+	}
+	wf_data_rx_begin(W);
+	for (unsigned i = 0; i < n; i++)
+		wf_data_receive(W, dg[i], dl[i], &x_at, HN_NOW);
+	wf_data_rx_flush(W);
+}
+
+/* 41-45: a run of UDP datagrams is one write with a UDP segmentation header
+ * when the device took USO, and the kernel's cut gives the datagrams back;
+ * one write each when it did not; a kernel that refuses the write turns
+ * UDP's coalescing off, not TCP's. */
+static void test_rx_udp(void **state)
+{
+	enum { N = 20, PL = 1200 };
+	static uint8_t orig[N][2048], got[WF_SUPER_MAX], seg[2048];
+	static const uint8_t zero[WF_VNET_HDR_LEN];
+	size_t ol[N], n;
+	struct wf_vnet_hdr h;
+	struct wf_gso_plan plan;
+	uint64_t before;
+	int tun = W->tun_fd;
+
+	(void)state;
+	offloads(true);
+	udp_batch(N, PL, false, orig, ol);
+	/* 41: one write, its header asking for UDP segmentation */
+	n = hn_delivered(got, sizeof(got));
+	assert_int_equal(n, WF_VNET_HDR_LEN + 28 + N * PL);
+	assert_int_equal(hn_delivered(seg, sizeof(seg)), 0);
+	wf_vnet_hdr_get(&h, got);
+	assert_int_equal(h.gso_type, WF_GSO_UDP_L4);
+	assert_int_equal(h.gso_size, PL);
+	assert_int_equal(h.flags, WF_VNET_F_NEEDS_CSUM);
+	assert_int_equal(h.hdr_len, 28);
+	assert_int_equal(h.csum_start, 20);
+	assert_int_equal(h.csum_offset, 6);
+	/* 42: cut as the kernel cuts it: the twenty datagrams, byte for byte */
+	n -= WF_VNET_HDR_LEN;
+	assert_true(wf_gso_plan(&h, got + WF_VNET_HDR_LEN, n, &plan));
+	assert_int_equal(plan.n_segs, N);
+	for (unsigned i = 0; i < N; i++)
+		if (wf_gso_segment(&plan, got + WF_VNET_HDR_LEN, n, i, seg) != ol[i] ||
+		    memcmp(seg, orig[i], ol[i]))
+			fail_msg("case 42: segment %u is not datagram %u", i, i);
+
+	/* 43: a device without USO: a write each, as it came */
+	d->dp.off.tun_uso.on = false;
+	udp_batch(N, PL, false, orig, ol);
+	for (unsigned i = 0; i < N; i++) {
+		n = hn_delivered(got, sizeof(got));
+		if (n != WF_VNET_HDR_LEN + ol[i] || memcmp(got, zero, sizeof(zero)) ||
+		    memcmp(got + WF_VNET_HDR_LEN, orig[i], ol[i]))
+			fail_msg("case 43: write %u", i);
+	}
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+
+	/* 44: a kernel that refuses the write (EINVAL, as an epoll descriptor
+	 * answers a write): lost and counted, and tun-uso is off */
+	offloads(true);
+	W->tun_fd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(W->tun_fd >= 0);
+	before = d->drops[WF_DROP_TUN_ERROR];
+	udp_batch(N, PL, false, orig, ol);
+	close(W->tun_fd);
+	W->tun_fd = tun;
+	assert_int_equal(d->drops[WF_DROP_TUN_ERROR], before + N);
+	assert_false(d->dp.off.tun_uso.on);
+	assert_non_null(strstr(d->dp.off.tun_uso.why, "coalesced UDP write"));
+	assert_true(d->dp.off.tun_gro.on);
+	/* 45: then UDP goes a datagram a write, TCP still coalesced: twelve
+	 * datagrams and six segments make twelve writes and one */
+	udp_batch(18, 500, true, orig, ol);
+	n = 0;
+	for (unsigned w = 0; w < 13; w++) {
+		size_t len = hn_delivered(got, sizeof(got));
+
+		wf_vnet_hdr_get(&h, got);
+		if (h.gso_type == WF_GSO_TCPV4 && len == WF_VNET_HDR_LEN + 52 + 6 * 100)
+			n++;
+		else if (h.gso_type != WF_GSO_NONE || len != WF_VNET_HDR_LEN + 528)
+			fail_msg("case 45: write %u: type %u, %zu bytes", w, h.gso_type, len);
+	}
+	assert_int_equal(n, 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	offloads(true);
+}
+
 /* 38: a full batch is written and a new one begun; if tun-gro was turned off
  * meanwhile (by another worker the kernel refused), the packet that did not
  * fit is written alone, not left in a batch nobody writes. */
@@ -646,9 +763,9 @@ static void test_rx_socket(void **state)
 	close(tx);
 }
 
-/* 41-43: a peer that keeps moving back to where it just was is two hosts
- * with one key: 41, a host roaming A, B, C, D flips never; 42, A, B, A, B,
- * A, B, A: the third move back says so; 43, moves back further apart than
+/* 46-48: a peer that keeps moving back to where it just was is two hosts
+ * with one key: 46, a host roaming A, B, C, D flips never; 47, A, B, A, B,
+ * A, B, A: the third move back says so; 48, moves back further apart than
  * the window start the count again. */
 static void test_flapping(void **state)
 {
@@ -665,16 +782,16 @@ static void test_flapping(void **state)
 	memset(&p, 0, sizeof(p));
 	p.endpoint = ep[0];
 	for (int i = 1; i < 4; i++)
-		assert_false(MOVE(i, t += 1000)); /* 41 */
+		assert_false(MOVE(i, t += 1000)); /* 46 */
 	assert_int_equal(p.ep_flips, 0);
 	memset(&p, 0, sizeof(p));
 	p.endpoint = ep[0];
-	assert_false(MOVE(1, t += 1000)); /* 42: to B */
+	assert_false(MOVE(1, t += 1000)); /* 47: to B */
 	assert_false(MOVE(0, t += 1000)); /* back to A: 1 */
 	assert_false(MOVE(1, t += 1000)); /* 2 */
 	assert_true(MOVE(0, t += 1000));  /* 3 */
 	assert_true(MOVE(1, t += 1000));
-	/* 43: a minute and more between moves back: never three */
+	/* 48: a minute and more between moves back: never three */
 	memset(&p, 0, sizeof(p));
 	p.endpoint = ep[0];
 	for (int i = 0; i < 8; i++)
@@ -690,8 +807,8 @@ int main(void)
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
 		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),
 		cmocka_unit_test(test_rx_plain),
+		cmocka_unit_test(test_rx_socket),   cmocka_unit_test(test_rx_udp),
 		cmocka_unit_test(test_flapping),
-		cmocka_unit_test(test_rx_socket),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
