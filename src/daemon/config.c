@@ -351,6 +351,38 @@ static bool set_metrics(struct parser *p, const char *key, const char *v)
 	return true;
 }
 
+/* Labels of letters, digits and '-' (not at either end) of at most 63
+ * bytes, dot-separated: a name a resolver can be pointed at. */
+static bool domain_valid(const char *s)
+{
+	size_t label = 0, n = strlen(s);
+
+	if (n == 0 || n >= WF_CONFIG_DOMAIN_LEN || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (!label || s[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (!isalnum((unsigned char)s[i]) && (s[i] != '-' || !label)) {
+			return false;
+		} else if (++label > 63) {
+			return false;
+		}
+	}
+	return s[n - 1] != '-';
+}
+
+static bool set_dns_domain(struct parser *p, const char *key, const char *v)
+{
+	if (!domain_valid(v))
+		return fail(p, "bad dns-domain '%.64s' (labels of A-Z a-z 0-9 -, dot-separated, "
+			       "at most %d characters, no final dot)",
+			    v, WF_CONFIG_DOMAIN_LEN - 1);
+	snprintf(p->cfg->dns_domain, sizeof(p->cfg->dns_domain), "%s", v);
+	return true;
+}
+
 static bool set_private_key(struct parser *p, const char *key, const char *v)
 {
 	return set_path(p, key, v, p->cfg->private_key);
@@ -432,6 +464,11 @@ static bool set_udp_gro(struct parser *p, const char *key, const char *v)
 	return set_bool(p, key, v, &p->cfg->udp_gro);
 }
 
+static bool set_dns(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->dns);
+}
+
 static const struct key keys[] = {
 	{"name", set_name, false},
 	{"interface", set_interface, false},
@@ -457,6 +494,8 @@ static const struct key keys[] = {
 	{"esp-port", set_esp_port, false},
 	{"kernel-interface", set_kernel_interface, false},
 	{"metrics", set_metrics, false},
+	{"dns", set_dns, false},
+	{"dns-domain", set_dns_domain, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -585,6 +624,7 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->handshake_timeout_ms = 5 * 1000;
 	cfg->full_mesh_max = 128;
 	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
+	cfg->dns = true;
 	return set_path(p, "private-key", "node.key", cfg->private_key) &&
 	       set_path(p, "certificate", "node.crt", cfg->certificate) &&
 	       set_path(p, "ca", "ca.crt", cfg->ca) &&

@@ -24,6 +24,7 @@ enum {
 	WF_CONFIG_NAME_LEN = 64,       /* node names are 1..63 of [A-Za-z0-9._-] */
 	WF_CONFIG_MAX_LINE = 4096,     /* longer lines are an error, never truncated */
 	WF_CONFIG_MAX_FILE = 65536,
+	WF_CONFIG_DOMAIN_LEN = 190, /* dns-domain: room left for a 63-byte node name */
 };
 
 enum { WF_CONFIG_WORKERS_MAX = 16, WF_CONFIG_FULL_MESH_MAX = 1000000 };
@@ -79,6 +80,11 @@ struct wf_config {
 	/* Where GET /metrics is served (docs/metrics.md); off unless set. */
 	bool has_metrics;
 	union wf_endpoint metrics;
+	/* Names for members (docs/deploy.md "Names (DNS)"): answered on port
+	 * 53 of this node's overlay addresses unless dns = no, for dns_domain
+	 * (empty: the network's name). */
+	bool dns;
+	char dns_domain[WF_CONFIG_DOMAIN_LEN];
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -32,6 +32,7 @@
 #include "daemon/index.h"
 #include "daemon/exporter.h"
 #include "daemon/kernel.h"
+#include "daemon/names.h"
 #include "daemon/subnets.h"
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
@@ -150,6 +151,7 @@ struct wf_daemon {
 	struct wf_dataplane dp;
 	struct wf_kernel kern; /* the kernel data path (kernel.c) */
 	struct wf_exporter exp; /* GET /metrics (exporter.c) */
+	struct wf_names names;  /* DNS for members' names (names.c) */
 	struct wf_subnets lan;	/* routes for peers' subnets outside the overlay (subnets.c) */
 	struct wf_service svc;  /* what systemd is told (service.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;

@@ -33,6 +33,7 @@
 #include "daemon/index.h"
 #include "daemon/membership.h"
 #include "daemon/mtu.h"
+#include "daemon/names.h"
 #include "daemon/peer.h"
 #include "daemon/reload.h"
 #include "daemon/revoked.h"
@@ -432,6 +433,8 @@ static bool run(struct wf_daemon *d)
 				wf_kernel_events(d);
 			else if (fd == d->exp.fd)
 				wf_exporter_run(d);
+			else if (wf_names_owns(d, fd))
+				wf_names_read(d, fd, wf_now_ms());
 			/* the wake_fd: read by wf_ctl_drain */
 		}
 		now = wf_now_ms();
@@ -440,6 +443,7 @@ static bool run(struct wf_daemon *d)
 			d->last_tick_ms = now;
 			wf_timers_tick(d, now);
 			wf_exporter_run(d); /* its connections' timeouts */
+			wf_names_tick(d, now);
 			wf_service_tick(d, now);
 		}
 	}
@@ -499,6 +503,7 @@ static void teardown(struct wf_daemon *d)
 	/* The kernel's state first (it follows the peers), then the workers:
 	 * nothing is freed under them. No more scrapes before that. */
 	wf_exporter_stop(d);
+	wf_names_stop(d);
 	wf_kernel_stop(d);
 	wf_subnets_clear(d);
 	wf_threads_stop(d);
@@ -583,6 +588,8 @@ int wf_daemon_run(const char *dir)
 		return 1;
 	d->tun_fd = d->udp_fd = d->epoll_fd = d->signal_fd = d->lock_fd = -1;
 	d->dp.wake_fd = d->dp.stop_fd = -1;
+	for (unsigned i = 0; i < WF_CERT_MAX_ADDRS; i++)
+		d->names.fd[i] = -1;
 	for (unsigned i = 0; i < WF_WORKERS_MAX; i++)
 		tun[i] = udp[i] = -1;
 	wf_crypto_init();
@@ -608,6 +615,10 @@ int wf_daemon_run(const char *dir)
 		goto out_fds;
 	if (!setup_workers(d, tun, udp, n) || !setup_kernel(d) || !wf_exporter_start(d))
 		goto out;
+	if (!wf_names_start(d)) {
+		log_errorx("out of memory");
+		goto out;
+	}
 	log_offloads(d);
 	d->node.started_ms = wf_now_ms();
 	wf_cache_load(d, d->node.started_ms);

@@ -5,12 +5,12 @@
  * what can change while the daemon runs, all or nothing.
  *
  * Applied at once: log-level, keepalive-interval, handshake-timeout,
- * full-mesh-max, the bootstrap list; a renewed node certificate (same name, key, addresses,
+ * full-mesh-max, the bootstrap list, dns-domain (the names' zone is rebuilt); a renewed node certificate (same name, key, addresses,
  * routes and groups; later validity), which every peer is then handed by a
  * new handshake (a rekey: no session is reset); a renewed CA certificate
  * (same key); a newer revocation list. Everything else that changed
  * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
- * control) is reported as taking effect at the next restart. Anything that
+ * control, metrics, dns) is reported as taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
  *
@@ -28,6 +28,7 @@
 #include "store/keyfile.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
+#include "daemon/names.h"
 #include "daemon/service.h"
 #include "daemon/handshake.h"
 #include "daemon/peer.h"
@@ -64,6 +65,7 @@ static void applied_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"full-mesh-max", a->full_mesh_max != b->full_mesh_max},
 	    {"bootstrap", a->n_bootstrap != b->n_bootstrap ||
 			      memcmp(a->bootstrap, b->bootstrap, sizeof(a->bootstrap))},
+	    {"dns-domain", strcmp(a->dns_domain, b->dns_domain) != 0},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -87,6 +89,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"name", strcmp(a->name, b->name) != 0},
 	    {"metrics", a->has_metrics != b->has_metrics ||
 			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
+	    {"dns", a->dns != b->dns},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -286,12 +289,14 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	d->node.cfg.n_bootstrap = r->cfg.n_bootstrap;
 	memcpy(d->node.cfg.bootstrap, r->cfg.bootstrap, sizeof(r->cfg.bootstrap));
 	memcpy(d->node.cfg.bootstrap_ep, r->cfg.bootstrap_ep, sizeof(r->cfg.bootstrap_ep));
+	memcpy(d->node.cfg.dns_domain, r->cfg.dns_domain, sizeof(r->cfg.dns_domain));
 	d->node.ca.not_before = r->ca.not_before;
 	d->node.ca.not_after = r->ca.not_after;
 	wf_revoked_take(d, &r->list, rev, sizeof(rev), now);
 	wf_kernel_reload(d, &r->cfg, path, sizeof(path));
 	if (renewed)
 		renew_self(d, &r->self, now);
+	wf_names_reload(d, d->node.cfg.dns_domain, now); /* the new domain, or a renewal */
 	say(d, r, renewed, rev, path, applied, later, msg, cap);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/armor.h"
 #include "core/routes.h"
+#include "core/dns.h"
 #include "daemon/daemon.h"
 #include "daemon/kernel.h"
 #include "daemon/peer.h"
@@ -249,6 +250,23 @@ static cJSON *sessions_object(struct wf_daemon *d, int64_t now)
 	return o;
 }
 
+/* Names for members (names.c): on or off, the domain, and what was asked. */
+static cJSON *dns_object(const struct wf_daemon *d)
+{
+	const struct wf_names *s = &d->names;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(o, "enabled", s->on);
+	cJSON_AddStringToObject(o, "domain", s->on ? s->domain : "");
+	cJSON_AddNumberToObject(o, "names", s->zone ? (double)wf_dns_zone_count(s->zone) : 0);
+	cJSON_AddNumberToObject(o, "queries", (double)s->count.queries);
+	cJSON_AddNumberToObject(o, "answered", (double)s->count.answered);
+	cJSON_AddNumberToObject(o, "refused", (double)s->count.refused);
+	cJSON_AddNumberToObject(o, "nxdomain", (double)s->count.nxdomain);
+	cJSON_AddNumberToObject(o, "dropped", (double)s->count.dropped);
+	return o;
+}
+
 static cJSON *node_object(struct wf_daemon *d, int64_t now)
 {
 	cJSON *n = cJSON_CreateObject();
@@ -273,6 +291,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "sessions", sessions_object(d, now));
 	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->mem.revoked.version);
 	cJSON_AddStringToObject(n, "restart_pending", d->node.restart_pending);
+	cJSON_AddItemToObject(n, "dns", dns_object(d));
 	add_cert(n, &d->node.self);
 	add_time(n, "ca_not_after", d->node.ca.not_after);
 	return n;

@@ -18,6 +18,11 @@
 
 #define P "/etc/weft/weft.conf"
 #define BASE "name = alpha\nlisten = 198.18.0.1:51820\n"
+#define DOMAIN_BAD(d)                                                                      \
+	"bad dns-domain '" d "' (labels of A-Z a-z 0-9 -, dot-separated, at most 189 "     \
+	"characters, no final dot)"
+#define LABEL63 "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc"
+#define LABEL64 LABEL63 "d"
 
 static struct wf_config cfg; /* 40 KiB: keep it off the stack */
 static char err[512];
@@ -146,6 +151,15 @@ static const struct {
 		  P ":3: bad metrics address '100.64.0.1' (expected IP:PORT, e.g. 100.64.0.1:9821)"},
 	/* 70 */ {BASE "metrics = 100.64.0.1:0\n",
 		  P ":3: bad metrics address '100.64.0.1:0' (expected IP:PORT, e.g. 100.64.0.1:9821)"},
+	/* 71 */ {BASE "dns = maybe\n", P ":3: bad dns 'maybe' (yes or no)"},
+	/* 72 */ {BASE "dns-domain = corp.\n", P ":3: " DOMAIN_BAD("corp.")},
+	/* 73 */ {BASE "dns-domain = a..b\n", P ":3: " DOMAIN_BAD("a..b")},
+	/* 74 */ {BASE "dns-domain = my_net\n", P ":3: " DOMAIN_BAD("my_net")},
+	/* 75 */ {BASE "dns-domain = -corp\n", P ":3: " DOMAIN_BAD("-corp")},
+	/* 76 */ {BASE "dns-domain = corp-.x\n", P ":3: " DOMAIN_BAD("corp-.x")},
+	/* 77 */ {BASE "dns-domain = " LABEL64 "\n", P ":3: " DOMAIN_BAD(LABEL64)},
+	/* 78 */ {BASE "dns = no\ndns = yes\n", P ":4: duplicate key 'dns' (first set on line 3)"},
+	/* 79 */ {BASE "dns-domian = corp\n", P ":3: unknown key 'dns-domian' (did you mean 'dns-domain'?)"},
 };
 
 static void test_bad(void **state)
@@ -225,6 +239,22 @@ static void test_ops_keys(void **state)
 	assert_true(parse(BASE "log-format = journal\nmetrics = 127.0.0.1:9821\n"));
 	assert_int_equal(cfg.log_format, WF_LOG_FORMAT_JOURNAL);
 	assert_int_equal(cfg.metrics.sa.sa_family, AF_INET);
+}
+
+/* dns and dns-domain: on by default, the domain then the network's name
+ * (empty here: the daemon fills it from the CA). */
+static void test_dns_keys(void **state)
+{
+	(void)state;
+	assert_true(parse(BASE));
+	assert_true(cfg.dns);
+	assert_string_equal(cfg.dns_domain, "");
+	assert_true(parse(BASE "dns = no\ndns-domain = mesh.corp.example\n"));
+	assert_false(cfg.dns);
+	assert_string_equal(cfg.dns_domain, "mesh.corp.example");
+	assert_true(parse(BASE "dns-domain = a-1.B2\n"));
+	assert_string_equal(cfg.dns_domain, "a-1.B2");
+	assert_true(parse(BASE "dns-domain = x." LABEL63 "\n")); /* 63 bytes: a label's most */
 }
 
 static void test_all_keys(void **state)
@@ -473,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_datapath_keys),
 		cmocka_unit_test(test_ops_keys),
+		cmocka_unit_test(test_dns_keys),
 		cmocka_unit_test(test_node_init_format),
 		cmocka_unit_test(test_whitespace_comments_crlf),
 		cmocka_unit_test(test_durations),
