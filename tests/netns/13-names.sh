@@ -98,3 +98,22 @@ echo "[h2] getent ahostsv4 h3.test: $(echo "$out" | head -n 1)"
 echo "$out" | grep -q '^100\.64\.0\.3 ' || fail "getent: h3.test is not 100.64.0.3"
 rm -rf "$conf"
 trap _wf_cleanup EXIT
+
+# 7. A member that floods h1's names with 1000 questions from one address
+#    gets its budget's worth (100 at once, 100 a second) and no more: the
+#    rest are dropped and counted, and another member is still answered.
+d0=$(status_field h1 'd["node"]["dns"]["dropped"]')
+a0=$(status_field h1 'd["node"]["dns"]["answered"]')
+q0=$(status_field h1 'd["node"]["dns"]["queries"]')
+out=$(ns_quiet h2 python3 "$WF_ROOT/tests/netns/dnsask.py" flood 100.64.0.1 h3.test 1000)
+echo "[h2] $out"
+secs=$(echo "$out" | awk '{ print int($4) + 1 }')
+expect h3 100.64.0.1 h2.test A NOERROR 100.64.0.2
+# (h3's question after the flood: when it is counted, so is the flood.)
+settled() { [ "$(status_field h1 'd["node"]["dns"]["queries"]')" -ge $((q0 + 901)) ]; }
+wait_for 10 settled || fail "h1 did not get 900 of the 1000 questions"
+answered=$(( $(status_field h1 'd["node"]["dns"]["answered"]') - a0 - 1 ))
+dropped=$(( $(status_field h1 'd["node"]["dns"]["dropped"]') - d0 ))
+echo "flood of 1000 in under ${secs}s: $answered answered, $dropped dropped"
+[ "$answered" -le $((100 + 100 * secs)) ] || fail "h1 answered $answered of a flood (budget: 100 + 100/s)"
+[ "$dropped" -ge $((900 - 100 - 100 * secs)) ] || fail "h1 dropped only $dropped of the flood"

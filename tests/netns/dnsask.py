@@ -6,11 +6,15 @@
                                  the addresses answered, sorted, space-separated
                                  ("NOERROR 100.64.0.2", "NXDOMAIN"), or
                                  "timeout" after 1 s without an answer
+  dnsask.py flood SERVER NAME N  N questions from one socket, 2,000 a second
+                                 (no queue on the way overflows); prints
+                                 "sent N in SECONDS"
 """
 import random
 import socket
 import struct
 import sys
+import time
 
 TYPES = {"A": 1, "AAAA": 28}
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -53,7 +57,20 @@ def read(msg, qid):
     return " ".join([RCODES.get(flags & 0xF, str(flags & 0xF))] + sorted(addrs))
 
 
+def flood(server, name, n):
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    t0 = time.monotonic()
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        for i in range(n):
+            s.sendto(query(i & 0xFFFF, name, "A"), (server, 53))
+            time.sleep(0.0005)
+    print("sent %d in %.3f" % (n, time.monotonic() - t0))
+
+
 def main():
+    if sys.argv[1] == "flood":
+        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        return
     server, name, qtype = sys.argv[1:4]
     family = socket.AF_INET6 if ":" in server else socket.AF_INET
     qid = random.randrange(65536)
