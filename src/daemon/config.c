@@ -464,6 +464,11 @@ static bool set_udp_gro(struct parser *p, const char *key, const char *v)
 	return set_bool(p, key, v, &p->cfg->udp_gro);
 }
 
+static bool set_tun_udp_coalesce(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->tun_udp_coalesce);
+}
+
 static bool set_dns(struct parser *p, const char *key, const char *v)
 {
 	return set_bool(p, key, v, &p->cfg->dns);
@@ -487,6 +492,7 @@ static const struct key keys[] = {
 	{"tun-offload", set_tun_offload, false},
 	{"udp-gso", set_udp_gso, false},
 	{"udp-gro", set_udp_gro, false},
+	{"tun-udp-coalesce", set_tun_udp_coalesce, false},
 	{"workers", set_workers, false},
 	{"full-mesh-max", set_full_mesh_max, false},
 	{"datapath", set_datapath, false},

@@ -59,6 +59,7 @@ struct wf_config {
 	 * where the kernel refuses it): super-packets through the TUN device,
 	 * UDP segmentation on send, UDP coalescing on receive. */
 	bool tun_offload, udp_gso, udp_gro;
+	bool tun_udp_coalesce; /* UDP runs written to TUN as one USO write (off by default) */
 	/* Data-plane threads, each with a queue of the TUN device and a UDP
 	 * socket of its own; 0 (the default): one per core, at most
 	 * WF_CONFIG_WORKERS_MAX. */

@@ -248,7 +248,8 @@ void wf_data_rx_begin(struct wf_worker *w)
 	 * it took USO (Linux 6.2: before, the kernel refuses them). */
 	w->rx.open = wf_offload_on(&w->d->dp.off.tun_gro);
 	if (w->rx.open)
-		wf_gro_begin(&w->rx.gro, wf_offload_on(&w->d->dp.off.tun_uso));
+		wf_gro_begin(&w->rx.gro, w->d->node.cfg.tun_udp_coalesce &&
+						   wf_offload_on(&w->d->dp.off.tun_uso));
 }
 
 /* The kernel refused a coalesced write: no more of its kind. A UDP one turns

@@ -81,6 +81,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"workers", a->workers != b->workers},
 	    {"rekey-interval", a->rekey_interval_ms != b->rekey_interval_ms},
 	    {"offloads", a->tun_offload != b->tun_offload || a->udp_gso != b->udp_gso ||
+			     a->tun_udp_coalesce != b->tun_udp_coalesce ||
 			     a->udp_gro != b->udp_gro},
 	    {"private-key", strcmp(a->private_key, b->private_key) != 0},
 	    {"certificate", strcmp(a->certificate, b->certificate) != 0},

@@ -198,6 +198,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 10000);
 	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
+	assert_false(cfg.tun_udp_coalesce); /* asked for only: docs/weft.conf.md */
 	assert_int_equal(cfg.workers, 0); /* one per core */
 	assert_int_equal(cfg.handshake_timeout_ms, 5000);
 	assert_int_equal(cfg.datapath, WF_DATAPATH_AUTO);
@@ -276,6 +277,7 @@ static void test_all_keys(void **state)
 				   "tun-offload = no\n"
 				   "udp-gso = off\n"
 				   "udp-gro = false\n"
+				   "tun-udp-coalesce = yes\n"
 				   "workers = 16\n";
 	char ep[WF_ADDR_STRLEN];
 
@@ -302,6 +304,7 @@ static void test_all_keys(void **state)
 	assert_false(cfg.tun_offload);
 	assert_false(cfg.udp_gso);
 	assert_false(cfg.udp_gro);
+	assert_true(cfg.tun_udp_coalesce);
 	assert_int_equal(cfg.workers, 16);
 }
 

@@ -497,10 +497,11 @@ static void udp_batch(unsigned n, size_t plen, bool tcp, uint8_t (*orig)[2048], 
 	wf_data_rx_flush(W);
 }
 
-/* 41-45: a run of UDP datagrams is one write with a UDP segmentation header
- * when the device took USO, and the kernel's cut gives the datagrams back;
- * one write each when it did not; a kernel that refuses the write turns
- * UDP's coalescing off, not TCP's. */
+/* 41-45, 49: a run of UDP datagrams is one write with a UDP segmentation
+ * header when weft.conf asks for it (tun-udp-coalesce) and the device took
+ * USO, and the kernel's cut gives the datagrams back; one write each when it
+ * did not; a kernel that refuses the write turns UDP's coalescing off, not
+ * TCP's; 49, without tun-udp-coalesce (the default), a write each. */
 static void test_rx_udp(void **state)
 {
 	enum { N = 20, PL = 1200 };
@@ -514,6 +515,7 @@ static void test_rx_udp(void **state)
 
 	(void)state;
 	offloads(true);
+	d->node.cfg.tun_udp_coalesce = true;
 	udp_batch(N, PL, false, orig, ol);
 	/* 41: one write, its header asking for UDP segmentation */
 	n = hn_delivered(got, sizeof(got));
@@ -574,7 +576,16 @@ static void test_rx_udp(void **state)
 	}
 	assert_int_equal(n, 1);
 	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 49: USO on, but not asked for: a write each */
 	offloads(true);
+	d->node.cfg.tun_udp_coalesce = false;
+	udp_batch(N, PL, false, orig, ol);
+	for (unsigned i = 0; i < N; i++) {
+		n = hn_delivered(got, sizeof(got));
+		if (n != WF_VNET_HDR_LEN + ol[i] || memcmp(got + WF_VNET_HDR_LEN, orig[i], ol[i]))
+			fail_msg("case 49: write %u", i);
+	}
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
 }
 
 /* 38: a full batch is written and a new one begun; if tun-gro was turned off
