@@ -28,7 +28,10 @@ elif path.endswith("README.md"):
     sec = text.split("## Using it", 1)[1].split("\n## ", 1)[0]
     blocks.append("\n".join(l[4:] for l in sec.split("\n") if l.startswith("    ")))
 else:
-    blocks = re.findall(r"^```\n(.*?)^```", text, re.S | re.M)
+    # Blocks without a language are commands; a block marked as another
+    # language (```ini: a systemd drop-in) is not run, and is not taken for
+    # the start of one.
+    blocks = [b for lang, b in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M) if not lang]
 skip = re.compile(r"^(systemctl|journalctl|ping|sudo|make|apt|dpkg|nft|iptables|ip6tables|ufw|sysctl|ip|echo|resolvectl|"
                   r"weft (status|up|reload)|weft: |#)")
 for b in blocks:
