@@ -477,7 +477,7 @@ void wf_daemon_release(struct wf_daemon *d)
 	d->peers.routes = NULL;
 	wf_routes_free(d->peers.routes_pub);
 	d->peers.routes_pub = NULL;
-	d->peers.routes_dirty = false; /* nothing left to publish */
+	__atomic_store_n(&d->peers.routes_dirty, false, __ATOMIC_RELEASE); /* nothing left to publish */
 	d->peers.unready = NULL;
 	wf_handshake_teardown(d);
 	for (unsigned i = 0; i < WF_INDEX_BUCKETS; i++) /* anything left is a bug, but free it */

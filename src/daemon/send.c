@@ -181,11 +181,24 @@ static bool is_multicast(const uint8_t *pkt)
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
 static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
-			       int64_t now)
+			       bool super, int64_t now)
 {
 	struct wf_daemon *d = w->d;
+	/* Asked first (acquire): if no change is pending now, the copy read
+	 * next is at least as new as the routes were when this packet was
+	 * written to TUN. */
+	bool pending = !w->control && wf_routes_pending(d);
 	struct wf_peer *p = wf_routes_lookup(wf_worker_routes(w), family, pkt + (family == AF_INET ? 16 : 24));
 
+	/* A peer proven in this turn of the control thread (the reply to its
+	 * first packet, written to TUN by the control thread a moment ago) is
+	 * in the control thread's routes and not yet in the workers' copy:
+	 * the control thread routes it. (A super-packet cannot be handed over;
+	 * the answers that come first are single packets.) */
+	if (!p && pending && !super) {
+		(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
+		return NULL;
+	}
 	if (p == WF_ROUTE_SELF(d))
 		p = NULL; /* the kernel delivers our own addresses; never to TUN */
 	if (!p && is_multicast(pkt)) {
@@ -295,7 +308,7 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		wf_count_drop(d, NULL, WF_DROP_MALFORMED);
 		return;
 	}
-	p = tx_peer(w, pkt, len, plan.family, now);
+	p = tx_peer(w, pkt, len, plan.family, h->gso_type != WF_GSO_NONE, now);
 	if (!p)
 		return;
 	kp = tx_keys(w, p, &to, now);

@@ -206,9 +206,14 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out)
 	return out->sa.sa_family != AF_UNSPEC;
 }
 
+bool wf_routes_pending(const struct wf_daemon *d)
+{
+	return __atomic_load_n(&d->peers.routes_dirty, __ATOMIC_ACQUIRE);
+}
+
 bool wf_routes_changed(struct wf_daemon *d)
 {
-	d->peers.routes_dirty = true;
+	__atomic_store_n(&d->peers.routes_dirty, true, __ATOMIC_RELEASE);
 	return d->dp.threads || wf_routes_flush(d);
 }
 
@@ -216,7 +221,7 @@ bool wf_routes_flush(struct wf_daemon *d)
 {
 	struct wf_routes *copy, *old;
 
-	if (!d->peers.routes_dirty)
+	if (!wf_routes_pending(d))
 		return true;
 	if (!(copy = wf_routes_clone(d->peers.routes))) {
 		log_warnx_rl("%s: out of memory; the workers keep the routes they have", __func__);
@@ -225,7 +230,7 @@ bool wf_routes_flush(struct wf_daemon *d)
 	old = __atomic_exchange_n(&d->peers.routes_pub, copy, __ATOMIC_ACQ_REL);
 	if (old)
 		wf_retire(d, wf_routes_link(old));
-	d->peers.routes_dirty = false;
+	__atomic_store_n(&d->peers.routes_dirty, false, __ATOMIC_RELEASE);
 	/* After the copy (release): a worker that finds one ready finds it. */
 	for (struct wf_index_entry *e = d->peers.unready; e; e = e->next_unready)
 		__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
@@ -235,7 +240,7 @@ bool wf_routes_flush(struct wf_daemon *d)
 
 void wf_index_ready(struct wf_daemon *d, struct wf_index_entry *e)
 {
-	if (!d->peers.routes_dirty) {
+	if (!wf_routes_pending(d)) {
 		__atomic_store_n(&e->live, WF_LIVE_READY, __ATOMIC_RELEASE);
 		return;
 	}

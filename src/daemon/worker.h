@@ -206,6 +206,9 @@ bool wf_peer_endpoint(const struct wf_peer *p, union wf_endpoint *out);
  * False when that copy could not be made (out of memory, no workers): their
  * copy still names what was removed, which must then not be freed.
  */
+/* Did the routes change since the workers' copy was made (atomic: workers
+ * ask, for a packet their copy has no route for)? */
+bool wf_routes_pending(const struct wf_daemon *d);
 bool wf_routes_changed(struct wf_daemon *d);
 /* Publish a copy of the routes if they changed since the last one, then make
  * the keypairs that waited for it ready; false when out of memory (the
