@@ -23,7 +23,6 @@
 #include "daemon/config.h"
 
 enum {
-	STATUS_VERSION = 1,
 	NCOL = 9,
 	QUERY_TIMEOUT_S = 3,
 	MAX_RESPONSE = 64 << 20,
@@ -427,40 +426,15 @@ static void print_revoked(FILE *out, const cJSON *revoked)
 	}
 }
 
-static bool check_document(const cJSON *root, char *err, size_t errlen)
-{
-	const char *daemon_err = sf_str(root, "error", NULL);
-	double version = 0;
-
-	if (!cJSON_IsObject(root)) {
-		snprintf(err, errlen, "the daemon's answer is not a JSON object");
-		return false;
-	}
-	if (daemon_err) {
-		snprintf(err, errlen, "the daemon answered: %s", daemon_err);
-		return false;
-	}
-	if (!sf_num(root, "version", &version) || version != STATUS_VERSION) {
-		snprintf(err, errlen, "unsupported status version (this weft reads version %d)",
-			 STATUS_VERSION);
-		return false;
-	}
-	return true;
-}
-
 bool wf_status_render(FILE *out, const char *json, int64_t now, char *err, size_t errlen)
 {
-	cJSON *root = cJSON_Parse(json);
+	cJSON *root = NULL;
 	const cJSON *peers, *peer;
 	char (*rows)[NCOL][CELL] = NULL;
 	size_t n = 0;
 	bool ok = false;
 
-	if (!root) {
-		snprintf(err, errlen, "the daemon's answer is not valid JSON");
-		return false;
-	}
-	if (!check_document(root, err, errlen))
+	if (!sf_document(json, &root, err, errlen))
 		goto out;
 	peers = cJSON_GetObjectItemCaseSensitive(root, "peers");
 	rows = calloc((size_t)cJSON_GetArraySize(peers) + 1, sizeof(*rows));
@@ -682,7 +656,7 @@ int wf_status_check(FILE *out, const char *json, int64_t now)
 	unsigned up = 0, n = 0;
 	double v = 0;
 
-	if (!cJSON_IsObject(node) || !sf_num(root, "version", &v) || v != STATUS_VERSION) {
+	if (!cJSON_IsObject(node) || !sf_num(root, "version", &v) || v != SF_STATUS_VERSION) {
 		const char *e = sf_str(root, "error", "the daemon's answer is not a status weft knows");
 		char text[CELL];
 

@@ -47,26 +47,6 @@ static void list(FILE *out, const cJSON *obj, const char *key)
 	field(out, buf, false);
 }
 
-static bool document(const char *json, cJSON **root, char *err, size_t errlen)
-{
-	double version = 0;
-
-	*root = cJSON_Parse(json);
-	if (!*root) {
-		snprintf(err, errlen, "the daemon's answer does not parse as JSON");
-		return false;
-	}
-	if (cJSON_GetObjectItemCaseSensitive(*root, "error")) {
-		snprintf(err, errlen, "the daemon says: %s", sf_str(*root, "error", "?"));
-		return false;
-	}
-	if (!sf_num(*root, "version", &version) || version != 1) {
-		snprintf(err, errlen, "not a version 1 status document");
-		return false;
-	}
-	return true;
-}
-
 static void dump_node(FILE *out, const cJSON *n)
 {
 	const cJSON *dp = cJSON_GetObjectItemCaseSensitive(n, "datapath");
@@ -108,7 +88,7 @@ bool wf_status_dump(FILE *out, const char *json, char *err, size_t errlen)
 	const cJSON *peer;
 	cJSON *root;
 
-	if (!document(json, &root, err, errlen)) {
+	if (!sf_document(json, &root, err, errlen)) {
 		cJSON_Delete(root);
 		return false;
 	}
@@ -162,7 +142,7 @@ bool wf_status_rates(FILE *out, const char *before, const char *after, double se
 {
 	cJSON *a = NULL, *b = NULL;
 	const cJSON *peer, *peers_a;
-	bool ok = document(before, &a, err, errlen) && document(after, &b, err, errlen);
+	bool ok = sf_document(before, &a, err, errlen) && sf_document(after, &b, err, errlen);
 
 	if (ok && !(secs > 0 && isfinite(secs))) {
 		snprintf(err, errlen, "no time between the two documents");

@@ -59,3 +59,29 @@ double sf_sum(const cJSON *obj)
 			sum += item->valuedouble;
 	return sum;
 }
+
+bool sf_document(const char *json, cJSON **root, char *err, size_t errlen)
+{
+	const char *daemon_err;
+	double version = 0;
+
+	*root = cJSON_Parse(json);
+	if (!*root) {
+		snprintf(err, errlen, "the daemon's answer is not valid JSON");
+		return false;
+	}
+	if (!cJSON_IsObject(*root)) {
+		snprintf(err, errlen, "the daemon's answer is not a JSON object");
+		return false;
+	}
+	if ((daemon_err = sf_str(*root, "error", NULL))) {
+		snprintf(err, errlen, "the daemon answered: %s", daemon_err);
+		return false;
+	}
+	if (!sf_num(*root, "version", &version) || version != SF_STATUS_VERSION) {
+		snprintf(err, errlen, "unsupported status version (this weft reads version %d)",
+			 SF_STATUS_VERSION);
+		return false;
+	}
+	return true;
+}

@@ -11,7 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum { CELL = 128 }; /* a cell of the table; longer text is cut, with "..." */
+enum {
+	CELL = 128,		/* a cell of the table; longer text is cut, with "..." */
+	SF_STATUS_VERSION = 1,	/* the status document's version weft reads */
+};
+
+/* json parsed into *root (the caller frees it, whatever the outcome) if it
+ * is a status document of the version weft reads; false with a one-line
+ * message in err for what is not JSON, the daemon's {"error": ...} answer,
+ * or another version. */
+bool sf_document(const char *json, cJSON **root, char *err, size_t errlen);
 
 /* Copies s into a cell, replacing control characters: the strings come from
  * certificates and the network, and must not drive the terminal. */
