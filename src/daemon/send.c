@@ -184,20 +184,22 @@ static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t l
 			       bool super, int64_t now)
 {
 	struct wf_daemon *d = w->d;
-	/* Asked first (acquire): if no change is pending now, the copy read
-	 * next is at least as new as the routes were when this packet was
-	 * written to TUN. */
-	bool pending = !w->control && wf_routes_pending(d);
-	struct wf_peer *p = wf_routes_lookup(wf_worker_routes(w), family, pkt + (family == AF_INET ? 16 : 24));
+	const uint8_t *dst = pkt + (family == AF_INET ? 16 : 24);
+	struct wf_peer *p = wf_routes_lookup(wf_worker_routes(w), family, dst);
 
 	/* A peer proven in this turn of the control thread (the reply to its
 	 * first packet, written to TUN by the control thread a moment ago) is
 	 * in the control thread's routes and not yet in the workers' copy:
-	 * the control thread routes it. (A super-packet cannot be handed over;
-	 * the answers that come first are single packets.) */
-	if (!p && pending && !super) {
-		(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
-		return NULL;
+	 * the control thread routes it. If no copy is pending (acquire), the
+	 * copy may have been made since we read it: read it again. (A
+	 * super-packet cannot be handed over; the answers that come first are
+	 * single packets.) Only a packet with no route pays for any of this. */
+	if (!p && !w->control && !super) {
+		if (wf_routes_pending(d)) {
+			(void)wf_ctl_push(w, WF_HO_TUN, pkt, len, NULL, 0, NULL);
+			return NULL;
+		}
+		p = wf_routes_lookup(wf_worker_routes(w), family, dst);
 	}
 	if (p == WF_ROUTE_SELF(d))
 		p = NULL; /* the kernel delivers our own addresses; never to TUN */

@@ -453,7 +453,8 @@ void wf_worker_tun(struct wf_worker *w)
 		n++;
 	if (limit > 1)
 		w->tun_sparse = n <= 1;
-	w->tun_last_ns = wf_now_ns();
+	/* (The wake-up's time: a burst long enough to matter is not sparse.) */
+	w->tun_last_ns = ns;
 	wf_txq_flush(w);
 }
 

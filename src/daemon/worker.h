@@ -145,7 +145,7 @@ struct wf_worker {
 	} batch;
 	int64_t icmp_tat; /* ICMP unreachable budget (core/ratelimit.h) */
 	bool tun_sparse;      /* its last TUN burst found at most one packet */
-	uint64_t tun_last_ns; /* when it last read its TUN queue (monotonic) */
+	uint64_t tun_last_ns; /* when it last woke up to read its TUN queue (monotonic) */
 };
 
 enum { WF_RETIRE_GENS = 4 };
@@ -180,7 +180,7 @@ enum {
 /* Read the worker's queue of the TUN device, send what it made. */
 void wf_worker_tun(struct wf_worker *w);
 /* How many reads a wake-up makes: sparse, the last burst found at most one
- * packet; since_ns, since the last read ended. */
+ * packet; since_ns, since the last wake-up that read it. */
 unsigned wf_tun_reads(bool sparse, uint64_t since_ns);
 /* A worker's queue to the control thread (for d->node.mtu); false when out of
  * memory. wf_threads_start makes them; tests too. */
