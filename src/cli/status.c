@@ -23,14 +23,15 @@
 #include "daemon/config.h"
 
 enum {
-	NCOL = 9,
+	NCOL = 10,
 	QUERY_TIMEOUT_S = 3,
 	MAX_RESPONSE = 64 << 20,
 	WARN_DAYS = 30, /* certificates that expire within this are warned of */
 };
 
-static const char *const headers[NCOL] = {"PEER", "ADDRESSES", "ENDPOINT", "STATE",
-					  "HANDSHAKE", "RX", "TX", "DROPS", "EXPIRES"};
+static const char *const headers[NCOL] = {"PEER",      "ADDRESSES", "ENDPOINT", "STATE",
+					  "HANDSHAKE", "RTT",	    "RX",	"TX",
+					  "DROPS",     "EXPIRES"};
 
 /* ["a", "b"] -> "a, b"; anything else -> "-". */
 static void join_strings(const cJSON *arr, char *buf, size_t len)
@@ -128,6 +129,21 @@ static void fmt_state(const cJSON *peer, char *buf, size_t len)
 		snprintf(buf + strlen(buf), len - strlen(buf), ", %s", path);
 }
 
+/* Gossip's smoothed round trip: "0.4ms", "23ms", "1.25s"; "-" unmeasured. */
+static void fmt_rtt(const cJSON *peer, char *buf, size_t len)
+{
+	double ms;
+
+	if (!sf_num(peer, "rtt_ms", &ms) || ms < 0)
+		snprintf(buf, len, "-");
+	else if (ms < 10)
+		snprintf(buf, len, "%.1fms", ms);
+	else if (ms < 1000)
+		snprintf(buf, len, "%.0fms", ms);
+	else
+		snprintf(buf, len, "%.2fs", ms / 1000);
+}
+
 static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 {
 	char buf[1024], t[32];
@@ -146,15 +162,17 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 		snprintf(buf, sizeof(buf), "never");
 	}
 	sf_cell(row[4], buf);
-	fmt_traffic(peer, "rx_bytes", "rx_packets", buf, sizeof(buf));
+	fmt_rtt(peer, buf, sizeof(buf));
 	sf_cell(row[5], buf);
-	fmt_traffic(peer, "tx_bytes", "tx_packets", buf, sizeof(buf));
+	fmt_traffic(peer, "rx_bytes", "rx_packets", buf, sizeof(buf));
 	sf_cell(row[6], buf);
+	fmt_traffic(peer, "tx_bytes", "tx_packets", buf, sizeof(buf));
+	sf_cell(row[7], buf);
 	snprintf(buf, sizeof(buf), "%.0f",
 		 sf_sum(cJSON_GetObjectItemCaseSensitive(peer, "drops")));
-	sf_cell(row[7], buf);
-	fmt_expiry(peer, now, buf, sizeof(buf));
 	sf_cell(row[8], buf);
+	fmt_expiry(peer, now, buf, sizeof(buf));
+	sf_cell(row[9], buf);
 }
 
 /* "routes 10.1.0.0/16; groups web, db; refused 100.64.0.2 (held by

@@ -64,7 +64,8 @@ static void dump_node(FILE *out, const cJSON *n)
 static void dump_peer(FILE *out, const cJSON *p)
 {
 	const cJSON *member = cJSON_GetObjectItemCaseSensitive(p, "member");
-	char drops[32];
+	char drops[32], ms[32] = "-";
+	double rtt;
 
 	field(out, sf_str(p, "name", NULL), false);
 	list(out, p, "addresses");
@@ -80,7 +81,10 @@ static void dump_peer(FILE *out, const cJSON *p)
 	number(out, p, "tx_packets", false);
 	snprintf(drops, sizeof(drops), "%.0f", sf_sum(cJSON_GetObjectItemCaseSensitive(p, "drops")));
 	field(out, drops, false);
-	number(out, p, "mtu", true);
+	number(out, p, "mtu", false);
+	if (sf_num(p, "rtt_ms", &rtt))
+		snprintf(ms, sizeof(ms), "%.3f", rtt);
+	field(out, ms, true);
 }
 
 bool wf_status_dump(FILE *out, const char *json, char *err, size_t errlen)

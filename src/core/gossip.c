@@ -252,7 +252,7 @@ static void dispatch(struct wf_gossip *g, uint32_t from, const uint8_t *msg, int
 		wfg_send_short(g, from, WF_GOSSIP_ACK, seq, out);
 		break;
 	case WF_GOSSIP_ACK:
-		wfg_got_ack(g, seq, from, out);
+		wfg_got_ack(g, seq, from, now, out);
 		break;
 	case WF_GOSSIP_PING_REQ:
 		wfg_got_ping_req(g, seq, from, msg + 5, now, out);

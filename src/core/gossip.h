@@ -13,6 +13,15 @@
  * period and timeout up when it misses acks or nacks (a slow node suspects
  * others less), and down again as probes succeed.
  *
+ * An ACK that the probed member itself sends for the PING in flight times
+ * the round trip to it (wf_gmember.srtt_us): not an ACK relayed by another
+ * (that is the helper's path), not one for another sequence number or one
+ * that comes after the probe ended, so no member can make this node record
+ * a round trip for a third. RFC 6298's smoothing rather than a bare EWMA:
+ * the same gain (1/8) plus the variation, which says how far the figure can
+ * be trusted. The clock is the caller's milliseconds: a round trip under one
+ * averages out over samples, as where the millisecond edges fall varies.
+ *
  * Changes (alive, suspect, dead, left, each with the member's incarnation)
  * ride on every probe message and on gossip messages to `fanout` random
  * members, each a bounded number of times (retransmit_mult x log10 N), the
@@ -120,6 +129,9 @@ struct wf_gmember {
 	uint16_t told;    /* its records of others that wait for a certificate */
 	uint16_t sync_refused, relay_refused; /* its requests over its share (saturating) */
 	int64_t sync_tat; /* its comparisons' budget (core/ratelimit.h) */
+	/* The round trip of our PINGs it ACKed itself (RFC 6298's smoothing,
+	 * microseconds of the caller's millisecond clock); 0 samples: none. */
+	uint32_t srtt_us, rttvar_us, rtt_samples;
 };
 
 /* A record of a key this node holds no certificate of: it waits apart from
@@ -329,6 +341,9 @@ const struct wf_gmember *wf_gossip_find(const struct wf_gossip *g,
 					const uint8_t *key);
 /* Members in the table (any state, this node included). */
 static inline uint32_t wf_gossip_size(const struct wf_gossip *g) { return g->n_known; }
+/* What a round trip of rtt_ms does to m's smoothed RTT (RFC 6298 2.2-2.3:
+ * alpha 1/8, beta 1/4); exposed for the tests' reference. */
+void wf_gossip_rtt_sample(struct wf_gmember *m, int64_t rtt_ms);
 const char *wf_gossip_state_name(unsigned state);
 const char *wf_gossip_how_name(unsigned how);
 

@@ -110,7 +110,7 @@ void wfg_forget_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out
 void wfg_order_add(struct wf_gossip *g, uint32_t idx);
 uint32_t wfg_random_live(struct wf_gossip *g, uint32_t but, bool dead_too, int64_t now);
 void wfg_probe_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out);
-void wfg_got_ack(struct wf_gossip *g, uint32_t seq, uint32_t from_idx, struct wf_gossip_out *out);
+void wfg_got_ack(struct wf_gossip *g, uint32_t seq, uint32_t from_idx, int64_t now, struct wf_gossip_out *out);
 void wfg_got_ping_req(struct wf_gossip *g, uint32_t seq, uint32_t origin, const uint8_t *key, int64_t now, struct wf_gossip_out *out);
 void wfg_relay_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out);
 

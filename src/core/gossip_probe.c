@@ -188,12 +188,30 @@ void wfg_probe_tick(struct wf_gossip *g, int64_t now, struct wf_gossip_out *out)
 		probe_start(g, now, out);
 }
 
-void wfg_got_ack(struct wf_gossip *g, uint32_t seq, uint32_t from_idx,
-		    struct wf_gossip_out *out)
+void wf_gossip_rtt_sample(struct wf_gmember *m, int64_t rtt_ms)
+{
+	int64_t r = rtt_ms < 0 ? 0 : rtt_ms > UINT32_MAX / 1000 ? UINT32_MAX : rtt_ms * 1000;
+	int64_t srtt = m->srtt_us, delta = srtt > r ? srtt - r : r - srtt;
+
+	if (!m->rtt_samples) {
+		m->srtt_us = (uint32_t)r;
+		m->rttvar_us = (uint32_t)(r / 2);
+	} else {
+		m->rttvar_us = (uint32_t)((3 * (int64_t)m->rttvar_us + delta) / 4);
+		m->srtt_us = (uint32_t)((7 * srtt + r) / 8);
+	}
+	m->rtt_samples += m->rtt_samples < UINT32_MAX;
+}
+
+void wfg_got_ack(struct wf_gossip *g, uint32_t seq, uint32_t from_idx, int64_t now,
+		 struct wf_gossip_out *out)
 {
 	if (g->probe.target && seq == g->probe.seq) {
+		/* Only the target's own ACK times the path to it. */
 		if (from_idx != g->probe.target)
 			g->st.indirect_ok++;
+		else
+			wf_gossip_rtt_sample(&g->m[from_idx], now - g->probe.start_ms);
 		g->probe.target = 0;
 		awareness_add(g, -1);
 		return;

@@ -131,6 +131,7 @@ static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metri
 			 struct wf_metrics_count *drops, int64_t now)
 {
 	struct wf_peer_count t = wf_peer_traffic(p);
+	const struct wf_gmember *m = d->mem.gossip.m ? wf_gossip_find(&d->mem.gossip, p->cert.pubkey) : NULL;
 	size_t n = 0;
 
 	for (int i = 0; i < WF_DROP_MAX; i++)
@@ -148,6 +149,8 @@ static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metri
 	    .session = session_of(wf_peer_state(d, p, now)),
 	    .path = path_of(d, p),
 	    .mtu = p->mtu ? p->mtu : d->node.mtu,
+	    /* (Measured under a microsecond is shown as one: 0 is "none".) */
+	    .rtt_us = m && m->rtt_samples ? (m->srtt_us ? m->srtt_us : 1) : 0,
 	};
 }
 

@@ -167,6 +167,21 @@ static void add_member(cJSON *o, const struct wf_daemon *d, const struct wf_peer
 	cJSON_AddItemToObject(o, "member", g);
 }
 
+/* Gossip's smoothed round trip to p, in ms to the microsecond; null
+ * before its first sample. */
+static void add_rtt(cJSON *o, const struct wf_daemon *d, const struct wf_peer *p)
+{
+	const struct wf_gmember *m = d->mem.gossip.m ? wf_gossip_find(&d->mem.gossip, p->cert.pubkey) : NULL;
+
+	if (!m || !m->rtt_samples) {
+		cJSON_AddNullToObject(o, "rtt_ms");
+		cJSON_AddNullToObject(o, "rttvar_ms");
+		return;
+	}
+	cJSON_AddNumberToObject(o, "rtt_ms", m->srtt_us / 1000.0);
+	cJSON_AddNumberToObject(o, "rttvar_ms", m->rttvar_us / 1000.0);
+}
+
 /* Records of keys we hold no certificate of, waiting for one. */
 static cJSON *waiting_object(const struct wf_gossip *g)
 {
@@ -348,6 +363,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 					(double)((now - p->last_handshake_ms) / 1000));
 	else
 		cJSON_AddNullToObject(o, "last_handshake_seconds");
+	add_rtt(o, d, p);
 	cJSON_AddNumberToObject(o, "rx_bytes", (double)t.rx_bytes);
 	cJSON_AddNumberToObject(o, "tx_bytes", (double)t.tx_bytes);
 	cJSON_AddNumberToObject(o, "rx_packets", (double)t.rx_packets);

@@ -18,9 +18,16 @@
                                            each answered: "sizes N ok K bad B lost L"
   udptool.py segmented ADDR PORT SIZE N    N datagrams of SIZE in one UDP_SEGMENT send to an
                                            echo: "segmented N ok K"
+  udptool.py delay A_BIND A_PEER B_BIND B_PEER MS SECONDS
+                                           relay one pair's datagrams both ways, each MS late:
+                                           from A_PEER at A_BIND out of B_BIND to B_PEER, and
+                                           back (each ADDR:PORT); prints "relaying", then
+                                           "relayed N" at the end
 """
+import heapq
 import os
 import random
+import select
 import socket
 import struct
 import sys
@@ -249,6 +256,42 @@ def segmented(addr, port, size, n):
     print("segmented %d ok %d" % (n, ok), flush=True)
 
 
+def hostport(spec):
+    host, port = spec.rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
+def delay(a_bind, a_peer, b_bind, b_peer, ms, seconds):
+    """A UDP relay between two fixed hosts that holds every datagram ms
+    milliseconds (no netem here): what A_PEER sends to A_BIND leaves B_BIND
+    for B_PEER, and the other way round. Other senders are ignored."""
+    a_peer, b_peer = hostport(a_peer), hostport(b_peer)
+    socks = []
+    for bind in (a_bind, b_bind):
+        host, port = hostport(bind)
+        s = socket.socket(family(host), socket.SOCK_DGRAM)
+        s.bind((host, port))
+        socks.append(s)
+    route = {socks[0]: (a_peer, socks[1], b_peer), socks[1]: (b_peer, socks[0], a_peer)}
+    due, n, seq = [], 0, 0
+    end = time.monotonic() + float(seconds)
+    print("relaying", flush=True)
+    while time.monotonic() < end:
+        now = time.monotonic()
+        while due and due[0][0] <= now:
+            _, _, out, dest, data = heapq.heappop(due)
+            out.sendto(data, dest)
+            n += 1
+        wait = min(end, due[0][0] if due else end) - now
+        for s in select.select(socks, [], [], max(wait, 0))[0]:
+            data, src = s.recvfrom(65536)
+            want, out, dest = route[s]
+            if src[:2] == want:
+                seq += 1
+                heapq.heappush(due, (time.monotonic() + float(ms) / 1000, seq, out, dest, data))
+    print("relayed %d" % n, flush=True)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd in ("listen", "send", "replay", "hostile", "garbage", "ticks", "stamps", "echo",
@@ -256,4 +299,4 @@ if __name__ == "__main__":
         args[1] = int(args[1])
     {"listen": listen, "send": send, "extract": extract, "replay": replay,
      "hostile": hostile, "garbage": garbage, "ticks": ticks, "stamps": stamps, "echo": echo,
-     "sweep": sweep, "segmented": segmented}[cmd](*args)
+     "sweep": sweep, "segmented": segmented, "delay": delay}[cmd](*args)

@@ -1484,6 +1484,147 @@ static void test_epoch(void **state)
 	stop(2);
 }
 
+/* RFC 6298 2.2-2.3 written out in doubles, the reference for 42. */
+struct naive_rtt {
+	unsigned n;
+	double srtt, rttvar; /* microseconds */
+};
+
+static void naive_rtt_add(struct naive_rtt *r, double ms)
+{
+	double us = ms * 1000;
+
+	if (!r->n++) {
+		r->srtt = us;
+		r->rttvar = us / 2;
+		return;
+	}
+	r->rttvar = 0.75 * r->rttvar + 0.25 * fabs(r->srtt - us);
+	r->srtt = 0.875 * r->srtt + 0.125 * us;
+}
+
+/* Node 0's next PING to node 1 at or after *t (ticking by 1 ms); false if
+ * none came within 5 s. */
+static bool next_ping(int64_t *t, struct wf_gossip_msg *ping)
+{
+	for (int64_t end = *t + 5000; *t < end; (*t)++) {
+		reset_out();
+		wf_gossip_tick(&g[0], *t, &out);
+		for (unsigned i = 0; i < out.n; i++)
+			if (out.msg[i].buf[0] == WF_GOSSIP_PING && node_of(out.msg[i].to) == 1) {
+				*ping = out.msg[i];
+				reset_out();
+				return true;
+			}
+	}
+	return false;
+}
+
+static const struct wf_gmember *member(int at, int who) { return wf_gossip_find(&g[at], key[who]); }
+
+/* 42: the smoothed RTT of node 1 at node 0, its PINGs each ACKed after a
+ * given delay, against the reference: the same samples, SRTT and RTTVAR
+ * within the integer arithmetic's rounding. */
+static void test_rtt(void **state)
+{
+	static const struct {
+		unsigned n;
+		int64_t ms[8];
+	} rows[] = {
+	    {1, {40}},
+	    {4, {0, 0, 1, 0}},
+	    {5, {100, 100, 100, 100, 100}},
+	    {8, {10, 200, 10, 200, 10, 200, 10, 200}},
+	    {6, {300, 2, 2, 2, 2, 2}},
+	    {3, {0, 499, 0}},
+	};
+
+	(void)state;
+	for (unsigned row = 0; row < sizeof(rows) / sizeof(rows[0]); row++) {
+		struct naive_rtt want = {0, 0, 0};
+		struct wf_gossip_msg ping;
+		int64_t t = 0;
+
+		start(2);
+		mesh(2);
+		for (unsigned k = 0; k < rows[row].n; k++) {
+			assert_true(next_ping(&t, &ping));
+			t += rows[row].ms[k];
+			answer(0, &ping, t);
+			naive_rtt_add(&want, (double)rows[row].ms[k]);
+			t++;
+		}
+		if (member(0, 1)->rtt_samples != want.n ||
+		    fabs(member(0, 1)->srtt_us - want.srtt) > 8 ||
+		    fabs(member(0, 1)->rttvar_us - want.rttvar) > 8)
+			fail_msg("42 row %u: %u samples, srtt %u rttvar %u; reference %u, %.1f, %.1f",
+				 row, member(0, 1)->rtt_samples, member(0, 1)->srtt_us,
+				 member(0, 1)->rttvar_us, want.n, want.srtt, want.rttvar);
+		stop(2);
+	}
+}
+
+/* 43-45: no member makes node 0 record a round trip for another: 43, an ACK
+ * from node 2 with the sequence number of the PING to node 1 (which ends
+ * the probe as an indirect answer would) times nothing, for 1 or 2, and
+ * node 1's own ACK after it is too late to count; 44, ACKs from node 1 for
+ * PINGs never sent time nothing, and then its real one does; 45, an ACK
+ * that comes after the probe ended times nothing, nor does one relayed by
+ * node 2 from a PING_REQ. */
+static void test_rtt_forged(void **state)
+{
+	struct wf_gossip_msg ping;
+	uint8_t ack[5] = {WF_GOSSIP_ACK};
+	int64_t t = 0;
+
+	(void)state;
+	start(3);
+	mesh(3);
+	/* 43 */
+	assert_true(next_ping(&t, &ping));
+	memcpy(ack + 1, ping.buf + 1, 4);
+	assert_true(recv(0, key[2], ack, sizeof(ack), t + 1));
+	answer(0, &ping, t + 300);
+	assert_int_equal(member(0, 1)->rtt_samples, 0);
+	assert_int_equal(member(0, 2)->rtt_samples, 0);
+	/* 44 */
+	t += 301;
+	assert_true(next_ping(&t, &ping));
+	for (int d = -3; d <= 3; d++) {
+		if (!d)
+			continue;
+		wf_put_le32(ack + 1, wf_get_le32(ping.buf + 1) + (uint32_t)d);
+		assert_true(recv(0, key[1], ack, sizeof(ack), t + 1));
+	}
+	assert_int_equal(member(0, 1)->rtt_samples, 0);
+	answer(0, &ping, t + 20);
+	assert_int_equal(member(0, 1)->rtt_samples, 1);
+	assert_int_equal(member(0, 1)->srtt_us, 20000);
+	stop(3);
+
+	/* 45: node 1 silent: PING_REQs go out; node 2's relayed ACK ends the
+	 * probe, then node 1's own ACK comes too late */
+	start(3);
+	mesh(3);
+	t = 0;
+	assert_true(next_ping(&t, &ping));
+	for (int64_t u = t; u <= t + 600; u++) {
+		const struct wf_gossip_msg *req;
+
+		reset_out();
+		wf_gossip_tick(&g[0], u, &out);
+		if ((req = first(WF_GOSSIP_PING_REQ)) && node_of(req->to) == 2) {
+			memcpy(ack + 1, req->buf + 1, 4);
+			assert_true(recv(0, key[2], ack, sizeof(ack), u + 1));
+			break;
+		}
+	}
+	answer(0, &ping, t + 700);
+	assert_int_equal(member(0, 1)->rtt_samples, 0);
+	assert_int_equal(g[0].st.indirect_ok, 1);
+	stop(3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1512,6 +1653,8 @@ int main(void)
 	    cmocka_unit_test(test_drop_relay),
 	    cmocka_unit_test(test_wait_differential),
 	    cmocka_unit_test(test_epoch),
+	    cmocka_unit_test(test_rtt),
+	    cmocka_unit_test(test_rtt_forged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

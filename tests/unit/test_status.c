@@ -39,6 +39,7 @@ static const char example[] =
 	"   \"routes\": [\"100.64.128.0/24\"], \"groups\": [\"db\"],\n"
 	"   \"not_after\": \"2025-12-13T12:00:00Z\",\n"
 	"   \"endpoint\": \"198.18.0.2:51820\", \"state\": \"up\", \"last_handshake_seconds\": 12,\n"
+	"   \"rtt_ms\": 0.42, \"rttvar_ms\": 0.2,\n"
 	"   \"rx_bytes\": 1258291, \"tx_bytes\": 3565158, \"rx_packets\": 840, \"tx_packets\": 900,\n"
 	"   \"drops\": {\"replay\": 2, \"decrypt\": 1}},\n"
 	"  {\"name\": \"gamma-long-name\", \"addresses\": [\"100.64.0.3\"], \"routes\": [],\n"
@@ -55,11 +56,11 @@ static const char example_table[] =
 	"365d)\n"
 	"groups web\n"
 	"offloads: tun-tso udp-gro; off: udp-gso (weft.conf)\n"
-	"PEER             ADDRESSES            ENDPOINT          STATE       HANDSHAKE  RX         "
+	"PEER             ADDRESSES            ENDPOINT          STATE       HANDSHAKE  RTT    RX         "
 	"  TX           DROPS  EXPIRES\n"
-	"beta             100.64.0.2, fd00::2  198.18.0.2:51820  up          12s ago    1.2 MiB/"
+	"beta             100.64.0.2, fd00::2  198.18.0.2:51820  up          12s ago    0.4ms  1.2 MiB/"
 	"840  3.4 MiB/900  3      in 12d\n"
-	"gamma-long-name  100.64.0.3           -                 connecting  never      0 B/0    "
+	"gamma-long-name  100.64.0.3           -                 connecting  never      -      0 B/0    "
 	"    148 B/1      0      in 182d\n"
 	"  beta: routes 100.64.128.0/24; groups db\n"
 	"drops: no_route 3, malformed 1\n"
@@ -213,8 +214,8 @@ static void test_dump_and_rates(void **state)
 	want_form(35, example, NULL, 0,
 		  "alpha\t100.64.0.1,fd00::1\t198.18.0.1:51820\tdemo\tAAAA\t1440\t-\t3725\n"
 		  "beta\t100.64.0.2,fd00::2\t100.64.128.0/24\t198.18.0.2:51820\tup\t-\t-\t12\t"
-		  "1258291\t3565158\t840\t900\t3\t-\n"
-		  "gamma-long-name\t100.64.0.3\t-\t-\tconnecting\t-\t-\t-\t0\t148\t0\t1\t0\t-\n");
+		  "1258291\t3565158\t840\t900\t3\t-\t0.420\n"
+		  "gamma-long-name\t100.64.0.3\t-\t-\tconnecting\t-\t-\t-\t0\t148\t0\t1\t0\t-\t-\n");
 	/* 36: a tab or newline from the network cannot make another field or
 	 * line */
 	want_form(36, "{\"version\":1,\"node\":{\"name\":\"a\\tb\\nc\"},\"peers\":[]}", NULL, 0,
@@ -246,8 +247,8 @@ static void test_render(void **state)
 		      "\"b\\n\",\"state\":\"up\",\"last_handshake_seconds\":90061,\"rx_bytes\":"
 		      "5e12}]}",
 		      "node a?[2J (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX     DROPS  EXPIRES\n"
-		      "b?    -          -         up     1d01h ago  4.5 TiB/0  0 B/0  0      ?\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX         TX     DROPS  EXPIRES\n"
+		      "b?    -          -         up     1d01h ago  -    4.5 TiB/0  0 B/0  0      ?\n");
 	/* 22: every offload off, and a reason from the network cut to a cell */
 	expect_render(22,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"offloads\":{\"udp_gso\":{\"on\":"
@@ -266,10 +267,10 @@ static void test_render(void **state)
 		      "\"userspace\"}]}",
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "data path: kernel (ESP, or ESP in UDP on port 51821; interface weft0-x)\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE                     HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
-		      "b     -          -         up, kernel                never      0 B/0  0 B/0  0      ?\n"
-		      "c     -          -         up (suspect), kernel-udp  never      0 B/0  0 B/0  0      ?\n"
-		      "d     -          -         up                        never      0 B/0  0 B/0  0      ?\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE                     HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "b     -          -         up, kernel                never      -    0 B/0  0 B/0  0      ?\n"
+		      "c     -          -         up (suspect), kernel-udp  never      -    0 B/0  0 B/0  0      ?\n"
+		      "d     -          -         up                        never      -    0 B/0  0 B/0  0      ?\n");
 	/* 41: weft.conf keys that wait for a restart */
 	expect_render(41,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"restart_pending\":\"listen, mtu\"},"
@@ -293,9 +294,9 @@ static void test_render(void **state)
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[{\"name\":\"x\",\"state\":"
 		      "\"up\",\"not_held\":[\"100.64.0.2\"]},{\"name\":\"y\",\"state\":\"up\",\"not_held\":[]}]}",
 		      "node a (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
-		      "x     -          -         up     never      0 B/0  0 B/0  0      ?\n"
-		      "y     -          -         up     never      0 B/0  0 B/0  0      ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "x     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "y     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
 		      "  x: refused 100.64.0.2 (held by another certificate, or this node's)\n");
 	/* 24: ESP in UDP asked for; 25: the userspace path says why */
 	expect_render(24,
@@ -319,11 +320,11 @@ static void test_render(void **state)
 		      "\"member\":{\"state\":\"alive\"}},{\"name\":\"d\",\"state\":\"up\","
 		      "\"member\":null}]}",
 		      "node ? (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE         HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
-		      "a     -          -         up (suspect)  never      0 B/0  0 B/0  0      ?\n"
-		      "b     -          -         down (left)   never      0 B/0  0 B/0  0      ?\n"
-		      "c     -          -         up            never      0 B/0  0 B/0  0      ?\n"
-		      "d     -          -         up            never      0 B/0  0 B/0  0      ?\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE         HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "a     -          -         up (suspect)  never      -    0 B/0  0 B/0  0      ?\n"
+		      "b     -          -         down (left)   never      -    0 B/0  0 B/0  0      ?\n"
+		      "c     -          -         up            never      -    0 B/0  0 B/0  0      ?\n"
+		      "d     -          -         up            never      -    0 B/0  0 B/0  0      ?\n");
 	/* 6: past full-mesh-max, a line on the sessions; none for a full mesh */
 	expect_render(6,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"sessions\":{\"mode\":\"on demand\","
@@ -331,8 +332,8 @@ static void test_render(void **state)
 		      "\"peers\":[{\"name\":\"b\",\"state\":\"idle\"}]}",
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "sessions on demand (more than 8 members): 7 up, 16 idle, 8 kept for gossip\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
-		      "b     -          -         idle   never      0 B/0  0 B/0  0      ?\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "b     -          -         idle   never      -    0 B/0  0 B/0  0      ?\n");
 	expect_render(6,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"sessions\":{\"mode\":\"full mesh\","
 		      "\"up\":1}},\"peers\":[]}",
@@ -343,10 +344,24 @@ static void test_render(void **state)
 		      "\"rx_bytes\":1023,\"tx_bytes\":1024},{\"last_handshake_seconds\":60,"
 		      "\"rx_bytes\":1048576},{\"last_handshake_seconds\":3600}]}",
 		      "node ? (-) on ?, listening on ?, network ?\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX         TX         DROPS  EXPIRES\n"
-		      "?     -          -         ?      59s ago    1023 B/0   1.0 KiB/0  0      ?\n"
-		      "?     -          -         ?      1m00s ago  1.0 MiB/0  0 B/0      0      ?\n"
-		      "?     -          -         ?      1h00m ago  0 B/0      0 B/0      0      ?\n");
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX         TX         DROPS  EXPIRES\n"
+		      "?     -          -         ?      59s ago    -    1023 B/0   1.0 KiB/0  0      ?\n"
+		      "?     -          -         ?      1m00s ago  -    1.0 MiB/0  0 B/0      0      ?\n"
+		      "?     -          -         ?      1h00m ago  -    0 B/0      0 B/0      0      ?\n");
+	/* 42: the round trip: under 10 ms to a tenth, then whole ms, then
+	 * seconds; none measured (null, absent, nonsense): "-" */
+	expect_render(42,
+		      "{\"version\":1,\"node\":{},\"peers\":[{\"rtt_ms\":9.94},{\"rtt_ms\":12.4},"
+		      "{\"rtt_ms\":1234.5},{\"rtt_ms\":null},{},{\"rtt_ms\":-1},{\"rtt_ms\":0}]}",
+		      "node ? (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT    RX     TX     DROPS  EXPIRES\n"
+		      "?     -          -         ?      never      9.9ms  0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      12ms   0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      1.23s  0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
+		      "?     -          -         ?      never      0.0ms  0 B/0  0 B/0  0      ?\n");
 	/* 4: expiry: expired, hours left, this node's and the CA's own */
 	expect_render(4,
 		      "{\"version\":1,\"node\":{\"name\":\"n\",\"uptime_seconds\":1,"
@@ -355,8 +370,8 @@ static void test_render(void **state)
 		      "\"not_after\":\"2025-12-01T17:30:00Z\"}]}",
 		      "node n (-) on ?, listening on ?, network ?\n"
 		      "up 1s, certificate ab valid until 2025-12-01T11:00:00Z (expired)\n"
-		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
-		      "p     -          -         ?      never      0 B/0  0 B/0  0      in 5h\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "p     -          -         ?      never      -    0 B/0  0 B/0  0      in 5h\n"
 		      "warning: this node's certificate expired at 2025-12-01T11:00:00Z\n"
 		      "warning: the CA certificate expires in 19 days, at 2025-12-20T12:00:00Z\n"
 		      "warning: the certificate of p expires in 0 days, at 2025-12-01T17:30:00Z\n");
