@@ -22,7 +22,8 @@ enum wf_msg_type {
 	WF_MSG_HANDSHAKE_RESP = 2,
 	WF_MSG_COOKIE = 3, /* cookie reply: prove your address first (under load) */
 	WF_MSG_DATA = 4,   /* an IP packet for the TUN device (empty = keepalive) */
-	WF_MSG_CONTROL = 5 /* a membership message, same framing as data */
+	WF_MSG_CONTROL = 5, /* a membership message, same framing as data */
+	WF_MSG_REVOKED = 6  /* a piece of the revocation list, to an initiator it names */
 };
 
 struct wf_msg_header {

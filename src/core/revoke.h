@@ -140,4 +140,68 @@ void wf_revoke_asm_expire(struct wf_revoke_asms *s, int64_t now, uint64_t held);
 unsigned wf_revoke_asm_busy(const struct wf_revoke_asms *s);
 void wf_revoke_asm_free(struct wf_revoke_asms *s);
 
+/* --- Notices: the list told to a host it names (revoke_notice.c) --------------- */
+
+/*
+ * A member that refuses an initiation because the initiator's certificate is
+ * revoked answers with a piece of the list, in clear (there is no session):
+ *   type 6 | protocol version | 0 0 | receiver (4: the initiation's sender
+ *   index) | list version (8) | total (4: the encoded list's length) |
+ *   offset (4) | bytes offset .. offset + n of the encoded list
+ * never longer than the initiation it answers: pieces of that length less
+ * the head, one per initiation, the next at each refusal. The initiator puts
+ * the bytes together (struct wf_revoke_pieces) and verifies the whole
+ * against its CA certificate: nobody can make it believe a list the CA did
+ * not sign.
+ */
+enum {
+	WF_REVOKE_NOTICE_HEAD = 1 + 1 + 2 + 4 + 8 + 4 + 4,
+};
+
+struct wf_revoke_notice {
+	uint32_t receiver;
+	uint64_t version;      /* not 0 */
+	uint32_t total, offset; /* offset + len <= total <= WF_REVOKE_MAX_ENCODED */
+	uint16_t len;          /* not 0 */
+	const uint8_t *data;   /* len bytes, into the message */
+};
+
+/* Piece `turn` (counted round the list) of the encoded list enc as a notice
+ * of at most cap bytes (the initiation's length) in out. Returns its length,
+ * 0 if cap leaves no room for a byte of the list. */
+size_t wf_revoke_notice_encode(uint8_t *out, size_t cap, uint32_t receiver, uint64_t version,
+			       const uint8_t *enc, size_t enc_len, uint64_t turn);
+/* Strict: type, protocol version, zero reserved bytes, a piece within the
+ * list's length. n->data points into msg. */
+bool wf_revoke_notice_decode(struct wf_revoke_notice *n, const uint8_t *msg,
+			     size_t len) WF_MUST_CHECK;
+
+/* The pieces of one list, by byte; another version or length starts anew
+ * (a liar's pieces spoil an assembly, the verification refuses it, and the
+ * next refusals bring the list again). */
+struct wf_revoke_pieces {
+	uint64_t version;
+	uint32_t total, got;
+	uint8_t have[(WF_REVOKE_MAX_ENCODED + 7) / 8];
+	uint8_t buf[WF_REVOKE_MAX_ENCODED];
+};
+
+void wf_revoke_pieces_reset(struct wf_revoke_pieces *p);
+/* WF_RA_KEPT (more to come), WF_RA_DONE (complete and decoded into *out,
+ * not verified), or WF_RA_REFUSED (complete but not a list: started anew). */
+enum wf_revoke_asm_res wf_revoke_pieces_add(struct wf_revoke_pieces *p,
+					    const struct wf_revoke_notice *n,
+					    struct wf_revoke *out) WF_MUST_CHECK;
+
+/* What a host makes of a list it was told (decoded), holding version held
+ * and a certificate of serial own. */
+enum wf_revoke_told {
+	WF_TOLD_FORGED, /* not signed by its CA for its network */
+	WF_TOLD_OLD,    /* no newer than the one it holds: nothing to learn */
+	WF_TOLD_NEWER,  /* the CA's, newer, not naming it */
+	WF_TOLD_SELF,   /* the CA's, newer, and it names this host's certificate */
+};
+enum wf_revoke_told wf_revoke_told_judge(const struct wf_revoke *r, const struct wf_cert *ca,
+					 uint64_t held, uint64_t own);
+
 #endif

@@ -5,7 +5,9 @@
  * wf_revoke_add / wf_revoke_has against a naive unsorted array; then the
  * list in chunks (REVOKED messages, all of one padded length) and their
  * reassembly per sender: bounded, a liar spoiling only its own, and a
- * randomized test of an honest sender among liars.
+ * randomized test of an honest sender among liars; then the notices that
+ * tell a revoked host (never longer than its initiation) and what it makes
+ * of them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +19,7 @@
 
 #include "common/bytes.h"
 #include "core/revoke.h"
+#include "weft/wire.h"
 
 static uint8_t ca_priv[WF_KEY_LEN];
 static struct wf_cert ca;
@@ -451,6 +454,174 @@ static void test_assembly_random(void **state)
 	}
 }
 
+/* --- notices: the list told to a host it names ------------------------------- */
+
+/* 22-23: every notice, whatever the list and the initiation's length, is
+ * no longer than that initiation (the amplification bound); none when it
+ * leaves no room; and the pieces of successive turns cover the list once,
+ * then come round again. */
+static void test_notice_size(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], msg[70000];
+	static struct wf_revoke r;
+	static const unsigned serials[] = {0, 1, 201, WF_REVOKE_MAX};
+	static const size_t caps[] = {0, 1, WF_REVOKE_NOTICE_HEAD, WF_REVOKE_NOTICE_HEAD + 1, 100,
+				      1200, 1201, 1472, 9000, 65535 + WF_REVOKE_NOTICE_HEAD + 9};
+
+	(void)state;
+	make_ca();
+	for (unsigned s = 0; s < sizeof(serials) / sizeof(serials[0]); s++) {
+		size_t len = big_list(&r, enc, serials[s], s == 3);
+
+		for (unsigned c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+			size_t piece = caps[c] - WF_REVOKE_NOTICE_HEAD, covered = 0;
+			unsigned count;
+
+			if (caps[c] <= WF_REVOKE_NOTICE_HEAD) {
+				/* 22: no room, no notice */
+				assert_int_equal(wf_revoke_notice_encode(msg, caps[c], 1, 9, enc, len, 0), 0);
+				continue;
+			}
+			piece = piece > UINT16_MAX ? UINT16_MAX : piece;
+			count = (unsigned)((len + piece - 1) / piece);
+			for (unsigned t = 0; t < 2 * count; t++) {
+				struct wf_revoke_notice n;
+				size_t m = wf_revoke_notice_encode(msg, caps[c], 0xabcd, 9, enc, len, t);
+
+				/* 22: never longer than the initiation */
+				if (!m || m > caps[c])
+					fail_msg("22: %u serials, cap %zu, turn %u: %zu bytes", serials[s],
+						 caps[c], t, m);
+				/* 23: decodes to piece t mod count, in order */
+				assert_true(wf_revoke_notice_decode(&n, msg, m));
+				assert_int_equal(n.receiver, 0xabcd);
+				assert_int_equal(n.total, len);
+				assert_int_equal(n.offset, (t % count) * piece);
+				assert_memory_equal(n.data, enc + n.offset, n.len);
+				covered += t < count ? n.len : 0;
+			}
+			assert_int_equal(covered, len);
+		}
+	}
+}
+
+/* 24: what the notice decoder refuses: each field wrong in turn. */
+static void test_notice_refused(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED];
+	static struct wf_revoke r;
+	uint8_t msg[200], bad[200];
+	struct wf_revoke_notice n;
+	size_t len, m;
+
+	(void)state;
+	make_ca();
+	len = big_list(&r, enc, 40, false);
+	m = wf_revoke_notice_encode(msg, sizeof(msg), 1, 9, enc, len, 1);
+	assert_true(wf_revoke_notice_decode(&n, msg, m));
+	for (int k = 0; k < 9; k++) {
+		memcpy(bad, msg, m);
+		switch (k) {
+		case 0: bad[0] = WF_MSG_COOKIE; break;
+		case 1: bad[1]++; break;
+		case 2: bad[3] = 1; break;
+		case 3: memset(bad + 8, 0, 8); break;                          /* version 0 */
+		case 4: wf_put_le32(bad + 16, WF_REVOKE_MAX_ENCODED + 1); break; /* too long a list */
+		case 5: wf_put_le32(bad + 20, (uint32_t)len); break;           /* past its end */
+		case 6: wf_put_le32(bad + 20, (uint32_t)len - 10); break;      /* runs past it */
+		case 7: wf_put_le32(bad + 16, 0); break;                       /* an empty list */
+		case 8: m = WF_REVOKE_NOTICE_HEAD; break;                      /* no bytes */
+		}
+		if (wf_revoke_notice_decode(&n, bad, m))
+			fail_msg("24: case %d decoded", k);
+	}
+}
+
+/* 25-26: pieces from initiations of different lengths, in any order, with
+ * copies, make the list; a liar's bytes under the same version make one
+ * that does not verify (or does not decode), and the assembly starts anew. */
+static void test_pieces(void **state)
+{
+	static uint8_t enc[WF_REVOKE_MAX_ENCODED], msg[2000];
+	static struct wf_revoke r, out;
+	static struct wf_revoke_pieces p;
+	struct wf_revoke_notice n;
+	enum wf_revoke_asm_res res = WF_RA_KEPT;
+	size_t len, m;
+	unsigned t;
+
+	(void)state;
+	make_ca();
+	len = big_list(&r, enc, 201, false);
+	wf_revoke_pieces_reset(&p);
+	/* 25 */
+	for (t = 0; t < 100 && res == WF_RA_KEPT; t++) {
+		m = wf_revoke_notice_encode(msg, 300 + (t * 7919) % 1200, 1, 9, enc, len, t * 3);
+		assert_true(wf_revoke_notice_decode(&n, msg, m));
+		res = wf_revoke_pieces_add(&p, &n, &out);
+	}
+	assert_int_equal(res, WF_RA_DONE);
+	assert_int_equal(out.n, 201);
+	assert_int_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+	assert_int_equal(p.got, 0);
+	/* 26: the same with one liar's piece (one byte changed) in the middle */
+	res = WF_RA_KEPT;
+	for (t = 0; t < 100 && res == WF_RA_KEPT; t++) {
+		m = wf_revoke_notice_encode(msg, 600, 1, 9, enc, len, t);
+		if (t == 2)
+			msg[WF_REVOKE_NOTICE_HEAD + 5] ^= 0x40;
+		assert_true(wf_revoke_notice_decode(&n, msg, m));
+		res = wf_revoke_pieces_add(&p, &n, &out);
+	}
+	if (res == WF_RA_DONE)
+		assert_int_not_equal(wf_revoke_verify(&out, &ca), WF_CERT_OK);
+	else
+		assert_int_equal(res, WF_RA_REFUSED);
+	assert_int_equal(p.got, 0);
+}
+
+/* 27-31: what a host makes of a list it is told, holding version `held` and
+ * a certificate of serial `own`: 27, a list signed by another key is not
+ * believed, nor 28, the CA's for another network; 29, an old list (a
+ * replay), even one that names it, is no news; 30, the CA's newer list
+ * naming it: revoked; 31, a newer one that names its old certificate only
+ * (renewed since): not revoked. */
+static void test_told(void **state)
+{
+	static const struct {
+		int num;
+		bool other_key, other_net;
+		uint64_t version, held, own;
+		enum wf_revoke_told want;
+	} rows[] = {
+	    {27, true, false, 8, 1, 997, WF_TOLD_FORGED},
+	    {28, false, true, 8, 1, 997, WF_TOLD_FORGED},
+	    {29, false, false, 8, 8, 997, WF_TOLD_OLD},
+	    {29, false, false, 3, 8, 997, WF_TOLD_OLD},
+	    {30, false, false, 8, 0, 997, WF_TOLD_SELF},
+	    {30, false, false, 8, 7, 1000, WF_TOLD_SELF},
+	    {31, false, false, 8, 7, 998, WF_TOLD_NEWER},
+	};
+	uint8_t other_priv[WF_KEY_LEN], other_pub[WF_KEY_LEN];
+
+	(void)state;
+	make_ca();
+	assert_true(wf_ed25519_keygen(other_priv, other_pub));
+	for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		static struct wf_revoke r;
+		enum wf_revoke_told got;
+
+		make_list(&r, 3); /* 994, 997, 1000 */
+		r.version = rows[i].version;
+		if (rows[i].other_net)
+			snprintf(r.network, sizeof(r.network), "elsewhere");
+		assert_true(wf_revoke_sign(&r, rows[i].other_key ? other_priv : ca_priv));
+		got = wf_revoke_told_judge(&r, &ca, rows[i].held, rows[i].own);
+		if (got != rows[i].want)
+			fail_msg("%d (row %u): %d, want %d", rows[i].num, i, got, rows[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +633,10 @@ int main(void)
 	    cmocka_unit_test(test_assembly),
 	    cmocka_unit_test(test_assembly_bounds),
 	    cmocka_unit_test(test_assembly_random),
+	    cmocka_unit_test(test_notice_size),
+	    cmocka_unit_test(test_notice_refused),
+	    cmocka_unit_test(test_pieces),
+	    cmocka_unit_test(test_told),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
