@@ -340,10 +340,13 @@ static void check_revoked(struct node *n)
 		return;
 	}
 	if (n->cert_ok && wf_revoke_has(&r, n->cert.serial)) {
+		char issued[WF_UTC_LEN];
+
 		problem(n, true,
 			"%s: this node's certificate (serial %016" PRIx64
-			") is revoked (list version %" PRIu64 "): the mesh refuses it",
-			path, n->cert.serial, r.version);
+			") is revoked (list version %" PRIu64 ", issued %s): the mesh refuses it; "
+			"ask the CA for a new certificate",
+			path, n->cert.serial, r.version, wf_utc(r.issued, issued));
 		return;
 	}
 	note(n, "revoked.list (version %" PRIu64 ")", r.version);

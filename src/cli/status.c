@@ -344,6 +344,23 @@ static void print_datapath(FILE *out, const cJSON *dp)
 
 /* "names: 3 under prod, 12 queries, 11 answered, 1 dropped" (only when on:
  * a daemon that says nothing of names is an older one). */
+/* This node's own certificate on the CA's list: the line that explains why
+ * every peer stays connecting. */
+static void print_self_revoked(FILE *out, const cJSON *r)
+{
+	char serial[CELL], issued[CELL];
+	double v;
+
+	if (!cJSON_IsObject(r))
+		return;
+	sf_cell(serial, sf_str(r, "serial", "?"));
+	sf_cell(issued, sf_str(r, "issued", "?"));
+	fprintf(out,
+		"REVOKED: this node's certificate (serial %s) is on the CA's revocation list "
+		"(version %.0f, issued %s): ask the CA for a new certificate\n",
+		serial, sf_num(r, "list_version", &v) ? v : 0, issued);
+}
+
 static void print_names(FILE *out, const cJSON *dns)
 {
 	double n = 0, q = 0, a = 0, dr = 0;
@@ -397,6 +414,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 	print_names(out, cJSON_GetObjectItemCaseSensitive(node, "dns"));
+	print_self_revoked(out, cJSON_GetObjectItemCaseSensitive(node, "revoked"));
 	if (sf_str(node, "restart_pending", "")[0]) {
 		sf_cell(name, sf_str(node, "restart_pending", ""));
 		fprintf(out, "weft.conf changed, waiting for a restart: %s\n", name);
@@ -684,6 +702,8 @@ int wf_status_check(FILE *out, const char *json, int64_t now)
 		check_peers(&c, cJSON_GetObjectItemCaseSensitive(root, "peers"), &up, &n);
 		check_expiry(&c, node, "not_after", "node", now);
 		check_expiry(&c, node, "ca_not_after", "CA", now);
+		if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(node, "revoked")))
+			check_add(&c, WF_CHECK_CRITICAL, "this node's certificate is revoked");
 	}
 	fprintf(out, "%s: %s | peers_up=%u peers=%u\n", names[c.level], c.text, up, n);
 	cJSON_Delete(root);

@@ -100,7 +100,13 @@ struct wf_hs_budgets {
 		uint64_t completed; /* responses to our initiations accepted */
 		uint64_t cookies;   /* cookie replies sent */
 		uint64_t hearsay_held; /* initiations to a told address held back (reflection) */
+		uint64_t revoked_told; /* notices sent to revoked initiators (notice.c) */
+		uint64_t revoked_told_held; /* ... held back: over a budget */
 	} count;
+	/* Notices to revoked initiators: by source address, and in all. */
+	struct wf_srclimit *notice_sources;
+	struct wf_rate notice_rate, notice_all;
+	int64_t notice_tat;
 };
 
 /* Membership (membership.c): the core, what it last produced, and the
@@ -122,6 +128,8 @@ struct wf_members {
 	 * status shows of them once they are gone from the peers. */
 	struct wf_revoked_peer gone[WF_REVOKED_SHOWN];
 	unsigned n_gone;
+	/* This node's own certificate on the list (notice.c); version 0: not. */
+	struct wf_self_revoked self_revoked;
 	int64_t next_cache_ms; /* peers.cache is written this often ... */
 	uint64_t cache_sum;    /* ... when it differs from the last written (a hash) */
 };

@@ -37,6 +37,7 @@
 #include "daemon/index.h"
 #include "daemon/kernel.h"
 #include "daemon/membership.h"
+#include "daemon/notice.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -64,11 +65,16 @@ bool wf_handshake_setup(struct wf_daemon *d)
 	d->hs.hearsay_rate = wf_rate_every(WF_HEARSAY_DEST_MS, 1);
 	d->hs.sources = malloc(sizeof(*d->hs.sources));
 	d->hs.hearsay_dests = malloc(sizeof(*d->hs.hearsay_dests));
-	if (!d->hs.sources || !d->hs.hearsay_dests || !wf_random(&key, sizeof(key)) ||
+	d->hs.notice_rate = wf_rate_make(WF_NOTICE_SOURCE_PER_S, WF_NOTICE_SOURCE_BURST);
+	d->hs.notice_all = wf_rate_make(WF_NOTICE_PER_S, WF_NOTICE_BURST);
+	d->hs.notice_sources = malloc(sizeof(*d->hs.notice_sources));
+	if (!d->hs.sources || !d->hs.hearsay_dests || !d->hs.notice_sources ||
+	    !wf_random(&key, sizeof(key)) ||
 	    !wf_cookie_checker_init(&d->hs.cookies, d->node.ca.cipher, d->node.ca.pubkey))
 		return false;
 	wf_srclimit_init(d->hs.sources, key, false);
 	wf_srclimit_init(d->hs.hearsay_dests, key * 0x9e3779b97f4a7c15ULL, true);
+	wf_srclimit_init(d->hs.notice_sources, key * 0xbf58476d1ce4e5b9ULL, false);
 	return true;
 }
 
@@ -76,8 +82,10 @@ void wf_handshake_teardown(struct wf_daemon *d)
 {
 	free(d->hs.sources);
 	free(d->hs.hearsay_dests);
+	free(d->hs.notice_sources);
 	d->hs.sources = NULL;
 	d->hs.hearsay_dests = NULL;
+	d->hs.notice_sources = NULL;
 	wf_cookie_checker_free(&d->hs.cookies);
 }
 
@@ -171,6 +179,11 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 	if (!p->has_endpoint)
 		return;
+	/* Revoked: every member refuses us; calling them is noise. */
+	if (wf_notice_self_revoked(d)) {
+		p->hs_next_ms = now + WF_NOTICE_IDLE_MS;
+		return;
+	}
 	wf_endpoint_str(&p->endpoint, ep, sizeof(ep));
 	/* A told endpoint is a hint: after a few tries without an answer it
 	 * goes, and a later report (or the peer itself) may give another. */
@@ -204,6 +217,10 @@ void wf_handshake_initiate(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 void wf_handshake_bootstrap(struct wf_daemon *d, struct wf_bootstrap *b, int64_t now)
 {
+	if (wf_notice_self_revoked(d)) {
+		b->next_ms = now + WF_NOTICE_IDLE_MS;
+		return;
+	}
 	if (b->hs)
 		wf_handshake_abort(d, b->hs);
 	b->hs = NULL;
@@ -359,11 +376,19 @@ static void send_cookie(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	}
 }
 
-/* The certificate of message 1, for the key that made it. */
-static bool init_cert(struct wf_daemon *d, const struct init_msg *m, struct wf_cert *cert)
+/* The certificate of message 1, for the key that made it; one refused for
+ * the revocation list is told so (notice.c). */
+static bool init_cert(struct wf_daemon *d, const struct init_msg *m, struct wf_cert *cert,
+		      size_t len, const union wf_endpoint *from, int64_t now)
 {
-	if (!wf_peer_cert_check(d, m->payload.cert, m->payload.cert_len, cert, m->from)) {
+	bool revoked;
+
+	if (!wf_peer_cert_verdict(d, m->payload.cert, m->payload.cert_len, cert, m->from, &revoked)) {
 		wf_count_drop(d, NULL, WF_DROP_CERT);
+		/* (Its own key made message 1: a certificate of another's
+		 * key is no one's to be told.) */
+		if (revoked && wf_memeq(cert->pubkey, m->hs.rs, WF_KEY_LEN))
+			wf_notice_send(d, cert, len, m->sender, from, now);
 		return false;
 	}
 	if (!wf_memeq(cert->pubkey, m->hs.rs, WF_KEY_LEN)) {
@@ -471,7 +496,7 @@ static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	case WF_INIT_FUTURE:
 		goto out;
 	}
-	if (!init_cert(d, &m, &cert))
+	if (!init_cert(d, &m, &cert, len, from, now))
 		goto out;
 	/* No amplification: an answer larger than the question goes only to
 	 * an address that proved it receives (a cookie, much smaller, else). */
@@ -659,6 +684,9 @@ void wf_handshake_receive(struct wf_daemon *d, uint8_t *pkt, size_t len,
 	size_t min, max = WF_HANDSHAKE_MAX;
 
 	switch (pkt[0]) {
+	case WF_MSG_REVOKED:
+		wf_notice_receive(d, pkt, len, from, now);
+		return;
 	case WF_MSG_HANDSHAKE_INIT:
 		min = HS_OFF_INIT + WF_NOISE_IX_MSG1_FIXED + WF_INIT_MACS_LEN;
 		break;

@@ -674,11 +674,20 @@ bool wf_peer_stage(struct wf_daemon *d, struct wf_peer *p, const uint8_t *pkt, s
 bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
 			const char *from)
 {
+	bool revoked;
+
+	return wf_peer_cert_verdict(d, enc, len, out, from, &revoked);
+}
+
+bool wf_peer_cert_verdict(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
+			  const char *from, bool *revoked)
+{
 	bool repeat;
 	enum wf_cert_err err =
 	    wf_certcache_verify(&d->hs.certs, &d->node.ca, enc, len, (int64_t)time(NULL), out, &repeat);
 
-	if (err == WF_CERT_OK && !wf_revoked_has(d, out->serial))
+	*revoked = err == WF_CERT_OK && wf_revoked_has(d, out->serial);
+	if (err == WF_CERT_OK && !*revoked)
 		return true;
 	if (err == WF_CERT_OK) {
 		wf_revoked_note(d, out, true, (int64_t)time(NULL));

@@ -247,6 +247,10 @@ bool wf_peer_stage(struct wf_daemon *d, struct wf_peer *p, const uint8_t *pkt, s
 /* Verify an encoded certificate (through the cache); logs why on failure,
  * once per certificate and reason, naming `from` (an address, or "relayed by
  * NAME"). */
+/* The same, saying whether it was refused for the revocation list (out is
+ * then the verified certificate). */
+bool wf_peer_cert_verdict(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
+			  const char *from, bool *revoked);
 bool wf_peer_cert_check(struct wf_daemon *d, const uint8_t *enc, size_t len, struct wf_cert *out,
 			const char *from);
 

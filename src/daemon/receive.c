@@ -326,6 +326,7 @@ void wf_data_dispatch(struct wf_worker *w, uint8_t *pkt, size_t len, const union
 	case WF_MSG_HANDSHAKE_INIT:
 	case WF_MSG_HANDSHAKE_RESP:
 	case WF_MSG_COOKIE:
+	case WF_MSG_REVOKED:
 		if (w->control)
 			wf_handshake_receive(d, pkt, len, from, now);
 		else

@@ -36,6 +36,7 @@
 #include "core/message.h"
 #include "daemon/daemon.h"
 #include "daemon/membership.h"
+#include "daemon/notice.h"
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
 #include "daemon/status.h"
@@ -141,10 +142,10 @@ static void enforce(struct wf_daemon *d)
 	}
 }
 
-/* Take a verified list newer than ours. One from a peer (from) is kept in
- * NODEDIR/revoked.list; one read from there (from NULL) is there already. */
+/* Take a verified list newer than ours. One from a peer or a notice (save)
+ * is kept in NODEDIR/revoked.list; one read from there is there already. */
 static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *via,
-		    const struct wf_peer *from, int64_t now)
+		    const struct wf_peer *from, bool save, int64_t now)
 {
 	char path[PATH_MAX], err[WF_ERR_MAX];
 
@@ -154,10 +155,24 @@ static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *
 	wf_revoke_asm_expire(&d->mem.revoked_asm, now, r->version);
 	log_info("revocation list version %" PRIu64 " (%u serial%s) from %s", r->version, r->n,
 		 r->n == 1 ? "" : "s", via);
-	if (from && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
+	if (save && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
 		log_warnx("%s (the list holds until the daemon stops)", err);
 	enforce(d);
+	wf_notice_self_check(d);
 	push(d, from, now);
+}
+
+void wf_revoked_told(struct wf_daemon *d, const struct wf_revoke *r, const char *via, int64_t now)
+{
+	install(d, r, via, NULL, true, now);
+}
+
+uint64_t wf_revoked_refusals(const struct wf_daemon *d, uint64_t serial)
+{
+	for (unsigned i = 0; i < d->mem.n_gone; i++)
+		if (d->mem.gone[i].serial == serial)
+			return d->mem.gone[i].refused;
+	return 0;
 }
 
 bool wf_revoked_read(const struct wf_daemon *d, struct wf_revoke *r, char *msg, size_t cap)
@@ -189,7 +204,7 @@ void wf_revoked_take(struct wf_daemon *d, const struct wf_revoke *r, char *msg, 
 	if (!list_path(d, path, sizeof(path)))
 		snprintf(path, sizeof(path), "NODEDIR/revoked.list");
 	if (r->version > d->mem.revoked.version)
-		install(d, r, path, NULL, now);
+		install(d, r, path, NULL, false, now);
 	if (!d->mem.revoked.version)
 		snprintf(msg, cap, "no revocation list (no %s)", path);
 	else
@@ -242,7 +257,7 @@ void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 		return;
 	}
 	snprintf(via, sizeof(via), "peer %s", from->cert.name);
-	install(d, &r, via, from, now);
+	install(d, &r, via, from, true, now);
 }
 
 void wf_revoked_tick(struct wf_daemon *d, int64_t now)

@@ -25,6 +25,13 @@ struct wf_revoked_peer {
 	uint64_t refused; /* its certificate refused since, in handshakes or gossip */
 };
 
+/* This node's own certificate found on the list: the list's version (0:
+ * not revoked) and issue time, and when this node learned it. */
+struct wf_self_revoked {
+	uint64_t version, serial;
+	int64_t issued, since; /* Unix seconds */
+};
+
 /* Read NODEDIR/revoked.list and take it if newer; false (msg says why) if it
  * does not parse or verify. msg also says what the node holds on success. */
 bool wf_revoked_load(struct wf_daemon *d, char *msg, size_t cap, int64_t now);
@@ -39,6 +46,11 @@ bool wf_revoked_has(const struct wf_daemon *d, uint64_t serial);
  * Unix seconds), and count a refusal of its certificate if refused: the
  * newest WF_REVOKED_SHOWN are kept, for status. */
 void wf_revoked_note(struct wf_daemon *d, const struct wf_cert *c, bool refused, int64_t wall);
+/* Take a list a notice told (verified by the caller, newer than ours). */
+void wf_revoked_told(struct wf_daemon *d, const struct wf_revoke *r, const char *via, int64_t now);
+/* How often the member with this certificate serial was refused since it
+ * was seen revoked (0 if it was not). */
+uint64_t wf_revoked_refusals(const struct wf_daemon *d, uint64_t serial);
 /* A WF_CTL_REVOKED message (a chunk, kind byte first) from a peer. */
 void wf_revoked_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg,
 			size_t len, int64_t now);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The service manager's view of the daemon: see service.h. */
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "daemon/peer.h"
 #include "daemon/service.h"
 
+enum { SUMMARY_MAX = 160 };
+
 bool wf_service_worker_stuck(struct wf_service_worker *w, uint64_t qs, bool waiting)
 {
 	bool moved = qs != w->qs, stuck = !moved && ((qs & 1) || (waiting && w->waited));
@@ -19,10 +22,19 @@ bool wf_service_worker_stuck(struct wf_service_worker *w, uint64_t qs, bool wait
 	return stuck;
 }
 
-/* "3 of 4 peers up", what systemctl status shows. */
+/* "3 of 4 peers up", what systemctl status shows; or that this node is
+ * revoked, which is all that matters then. */
 static void summary(const struct wf_daemon *d, int64_t now, char *buf, size_t cap)
 {
 	unsigned up = 0, all = 0;
+
+	if (d->mem.self_revoked.version) {
+		snprintf(buf, cap,
+			 "revoked: this node's certificate (serial %016" PRIx64
+			 ") is on the CA's list version %" PRIu64 "; ask the CA for a new one",
+			 d->mem.self_revoked.serial, d->mem.self_revoked.version);
+		return;
+	}
 
 	for (const struct wf_peer *p = d->peers.list; p; p = p->next) {
 		all++;
@@ -47,7 +59,7 @@ static bool waiting(const struct wf_daemon *d, unsigned i)
 void wf_service_ready(struct wf_daemon *d, int64_t now)
 {
 	struct wf_service *s = &d->svc;
-	char line[64];
+	char line[SUMMARY_MAX];
 
 	s->period_ms = (int64_t)(wf_notify_watchdog_usec() / 2000);
 	if (s->period_ms && d->dp.n_workers) {
@@ -71,7 +83,7 @@ void wf_service_reloading(void)
 
 void wf_service_reloaded(struct wf_daemon *d, int64_t now)
 {
-	char line[64];
+	char line[SUMMARY_MAX];
 
 	summary(d, now, line, sizeof(line));
 	wf_notify_ready(line);
@@ -102,7 +114,7 @@ static bool workers_moved(struct wf_daemon *d)
 void wf_service_tick(struct wf_daemon *d, int64_t now)
 {
 	struct wf_service *s = &d->svc;
-	char line[64];
+	char line[SUMMARY_MAX];
 
 	if (!s->period_ms || now < s->next_ms)
 		return;
@@ -114,6 +126,14 @@ void wf_service_tick(struct wf_daemon *d, int64_t now)
 	s->stuck = 0;
 	summary(d, now, line, sizeof(line));
 	wf_notifyf("WATCHDOG=1\nSTATUS=%s", line);
+}
+
+void wf_service_status(struct wf_daemon *d, int64_t now)
+{
+	char line[SUMMARY_MAX];
+
+	summary(d, now, line, sizeof(line));
+	wf_notifyf("STATUS=%s", line);
 }
 
 void wf_service_release(struct wf_daemon *d)

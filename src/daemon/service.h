@@ -31,6 +31,8 @@ void wf_service_stopping(void);
 /* From the control thread's tick: WATCHDOG=1 (with STATUS=) when due, if
  * every worker made progress since the last one. */
 void wf_service_tick(struct wf_daemon *d, int64_t now);
+/* STATUS= now, not at the next watchdog ping: what changed matters. */
+void wf_service_status(struct wf_daemon *d, int64_t now);
 void wf_service_release(struct wf_daemon *d);
 
 /* A worker as the last check saw it. */

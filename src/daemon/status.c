@@ -43,6 +43,25 @@ static void add_time(cJSON *o, const char *key, int64_t t)
 	cJSON_AddStringToObject(o, key, wf_utc(t, buf));
 }
 
+/* This node's own certificate on the CA's list, or null. */
+static void add_self_revoked(cJSON *n, const struct wf_self_revoked *s)
+{
+	char serial[17];
+	cJSON *o;
+
+	if (!s->version) {
+		cJSON_AddNullToObject(n, "revoked");
+		return;
+	}
+	o = cJSON_CreateObject();
+	snprintf(serial, sizeof(serial), "%016llx", (unsigned long long)s->serial);
+	cJSON_AddStringToObject(o, "serial", serial);
+	cJSON_AddNumberToObject(o, "list_version", (double)s->version);
+	add_time(o, "issued", s->issued);
+	add_time(o, "since", s->since);
+	cJSON_AddItemToObject(n, "revoked", o);
+}
+
 /* What status shows of a certificate: serial, groups, validity. */
 static void add_cert(cJSON *o, const struct wf_cert *c)
 {
@@ -76,6 +95,8 @@ static cJSON *handshakes_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "proven", (double)d->hs.count.proven);
 	cJSON_AddNumberToObject(o, "cookies_sent", (double)d->hs.count.cookies);
 	cJSON_AddNumberToObject(o, "hearsay_held", (double)d->hs.count.hearsay_held);
+	cJSON_AddNumberToObject(o, "revoked_told", (double)d->hs.count.revoked_told);
+	cJSON_AddNumberToObject(o, "revoked_told_held", (double)d->hs.count.revoked_told_held);
 	cJSON_AddNumberToObject(o, "unproven_peers", d->peers.n_unproven);
 	return o;
 }
@@ -305,6 +326,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddItemToObject(n, "gossip", gossip_object(d));
 	cJSON_AddItemToObject(n, "sessions", sessions_object(d, now));
 	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->mem.revoked.version);
+	add_self_revoked(n, &d->mem.self_revoked);
 	cJSON_AddStringToObject(n, "restart_pending", d->node.restart_pending);
 	cJSON_AddItemToObject(n, "dns", dns_object(d));
 	add_cert(n, &d->node.self);

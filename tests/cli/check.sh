@@ -109,7 +109,7 @@ cp ca/revoked.list rev/
 check 0 rev && expect_out "revoked.list \(version 1\)"
 expect_ok "$WEFT" ca revoke --dir ca --name rev
 cp ca/revoked.list rev/
-check 1 rev && lines 1 && says "rev/revoked.list: this node's certificate \(serial [0-9a-f]{16}\) is revoked \(list version 2\)"
+check 1 rev && lines 1 && says "rev/revoked.list: this node's certificate \(serial [0-9a-f]{16}\) is revoked \(list version 2, issued [0-9T:-]+Z\): the mesh refuses it; ask the CA for a new certificate"
 expect_ok "$WEFT" ca revoke --dir other --serial 1
 cp other/revoked.list rev/
 check 1 rev && says "rev/revoked.list: (bad signature|.*another network)"

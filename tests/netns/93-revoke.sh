@@ -2,8 +2,9 @@
 # Revocation: four hosts in a full mesh; the CA revokes c and the list is
 # handed to a alone. Within seconds every other node has ended its sessions
 # with c (the list spread through the mesh), c reaches nobody, and the rest
-# still reach each other. b and d then restart: they kept the list
-# (NODEDIR/revoked.list) and still refuse c, which keeps calling them.
+# still reach each other, and c is told. b and d then restart: they kept
+# the list (NODEDIR/revoked.list) and still refuse c, which (restarted
+# without its own copy of the list, deaf to notices) calls them again.
 # A newer list of 201 serials (two chunks) is given to d while every
 # delivery to b is dropped on b's underlay (nftables): b gets it after the
 # rule is gone, by a table comparison.
@@ -70,11 +71,21 @@ done
 [ -s "$WF_TMP/b/revoked.list" ] ||
 	fail "b did not keep the list"
 
-# b and d restart; c keeps calling; nobody lets it in.
+# c calls again and is told (a notice: 28-revoked-told); it stops calling.
+wait_for 20 grep -q "this node's certificate (serial [0-9a-f]*) is revoked by the CA's list version 1" \
+	"${WF_DAEMON_LOG[${MESH_PID[c]}]}" || fail "c was never told it is revoked"
+# b and d restart; c, restarted without the list it kept and deaf to
+# notices (its underlay drops type 6), keeps calling; nobody lets it in.
 mesh_down b
 mesh_down d
+mesh_down c
+rm "$WF_TMP/c/revoked.list"
+ns_exec c nft add table inet wfdeaf
+ns_exec c nft add chain inet wfdeaf in '{ type filter hook input priority 0; }'
+ns_exec c nft add rule inet wfdeaf in udp sport 51820 @th,64,8 6 drop
 mesh_up b
 mesh_up d
+mesh_up c
 wait_for 15 pings b 100.64.0.4 || fail "b and d do not find each other after restarting"
 has_version b 1 || fail "b lost the list across its restart"
 # c calls them again: each refuses it, from the list it kept.

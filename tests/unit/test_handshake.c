@@ -23,6 +23,9 @@
 #include "../common/harness.h"
 #include "daemon/cache.h"
 #include "daemon/membership.h"
+#include "daemon/notice.h"
+#include "daemon/revoked.h"
+#include "store/keyfile.h"
 #include "daemon/peer.h"
 #include "daemon/status.h"
 #include "daemon/timers.h"
@@ -980,10 +983,221 @@ static void test_self(void **state)
 	assert_null(d->peers.bootstrap[0].hs);
 }
 
+/* v's revocation list, version `version`, naming `serial`, signed by the
+ * CA (or by another key); into NODEDIR of d (a temporary directory). */
+static void revoke_list(struct wf_revoke *r, uint64_t version, uint64_t serial, bool forged)
+{
+	uint8_t other[WF_KEY_LEN];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->network, sizeof(r->network), "%s", hn_ca_cert.network);
+	r->version = version;
+	r->issued = hn_wall();
+	assert_true(wf_revoke_add(r, serial));
+	/* 200 more: 1.7 kB, more than an initiation holds */
+	for (uint64_t i = 1; i <= 200; i++)
+		assert_true(wf_revoke_add(r, 0x5e000000 + i));
+	memset(other, 0x0f, sizeof(other));
+	assert_true(wf_revoke_sign(r, forged ? other : hn_ca_priv));
+}
+
+static void temp_dir(struct wf_daemon *d)
+{
+	snprintf(d->node.cfg.dir, sizeof(d->node.cfg.dir), "/tmp/weft-test-hs-XXXXXX");
+	assert_non_null(mkdtemp(d->node.cfg.dir));
+}
+
+static void temp_dir_free(struct wf_daemon *d)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/revoked.list", d->node.cfg.dir);
+	unlink(path);
+	rmdir(d->node.cfg.dir);
+}
+
+/* dx (playing x) initiates to v at 198.18.0.1: the initiation it sent. */
+static struct hn_sent *x_calls_v(struct wf_daemon *dx, int64_t now)
+{
+	union wf_endpoint v_at = hn_ep("198.18.0.1:51820");
+	struct wf_peer *p = wf_peer_find(dx, v.cert.pubkey);
+
+	if (!p) {
+		p = wf_peer_add(dx, &v.cert, now);
+		assert_non_null(p);
+		p->endpoint = v_at;
+		p->has_endpoint = true;
+		p->ep_source = WF_EP_AUTHENTIC;
+	}
+	hn_clear();
+	wf_handshake_initiate(dx, p, now);
+	return hn_last();
+}
+
+/* 58-63: a revoked initiator is told. 58: v, holding a list that names x,
+ * answers x's initiation with a notice no longer than it, naming x's index,
+ * and no response; 59: an initiation that claims x's key and certificate
+ * from elsewhere (anyone can make one; unpadded, shorter than any weft
+ * sends) gets a notice no longer than itself; 60: the budgets: 4 at once
+ * from one source, 50 in all, the rest held back and counted; 61: x (a
+ * daemon of its own) takes the notice: revoked, it keeps the list and
+ * initiates no more; 62: a notice of a list the CA did not sign is not
+ * believed, nor 63, an old one, nor one that answers no initiation. */
+static void test_revoked_told(void **state)
+{
+	static uint8_t pkt[WF_HANDSHAKE_MAX];
+	static struct wf_revoke list;
+	struct wf_daemon *d = *state, *dx;
+	struct wf_noise_handshake hs;
+	struct hn_sent *r, *init, notice;
+	char msg[WF_ERR_MAX];
+	size_t len;
+	unsigned told = 0;
+	uint32_t last = 0;
+	int calls = 1;
+
+	temp_dir(d);
+	revoke_list(&list, 2, x.cert.serial, false);
+	wf_revoked_take(d, &list, msg, sizeof(msg), HN_NOW);
+	/* 58 */
+	len = hn_init(&x, &hs, now_ns(0), 0x700, NULL, pkt, sizeof(pkt));
+	hn_clear();
+	hn_feed(d, pkt, len, X_AT, HN_NOW);
+	r = hn_last();
+	assert_non_null(r);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(r->buf[0], WF_MSG_REVOKED);
+	assert_true(r->len <= len);
+	assert_true(wf_get_le32(r->buf + 16) > len); /* (a piece of a longer list) */
+	assert_int_equal(wf_get_le32(r->buf + 4), 0x700);
+	assert_int_equal(d->hs.count.revoked_told, 1);
+	notice = *r;
+	wf_noise_handshake_clear(&hs);
+	/* 59 */
+	len = hn_forge(&x.cert, now_ns(1), 0x701, false, pkt, sizeof(pkt));
+	assert_true(len < WF_INIT_MIN_LEN);
+	hn_clear();
+	hn_feed(d, pkt, len, EVIL_AT, HN_NOW);
+	r = hn_last();
+	assert_non_null(r);
+	assert_int_equal(r->buf[0], WF_MSG_REVOKED);
+	assert_true(r->len <= len);
+	/* 60: 1 + 10 more from X_AT at once: 3 more told (4 at once) */
+	hn_clear();
+	for (int i = 0; i < 10; i++) {
+		len = hn_forge(&x.cert, now_ns(2 + i), 0x710 + i, true, pkt, sizeof(pkt));
+		hn_feed(d, pkt, len, X_AT, HN_NOW + 1);
+	}
+	assert_int_equal(hn_n_out, WF_NOTICE_SOURCE_BURST - 1);
+	hn_clear();
+	for (int i = 0; i < 80; i++) {
+		char at[32];
+		union wf_endpoint from;
+
+		snprintf(at, sizeof(at), "198.18.1.%d:51820", i + 1);
+		from = hn_ep(at);
+		len = hn_forge(&x.cert, now_ns(20 + i), 0x720 + i, true, pkt, sizeof(pkt));
+		hn_feed(d, pkt, len, &from, HN_NOW + 2);
+	}
+	told = hn_n_out;
+	assert_true(told <= WF_NOTICE_BURST);
+	assert_int_equal(d->hs.count.revoked_told + d->hs.count.revoked_told_held, 2 + 10 + 80);
+	/* 61: x's daemon, calling v, gets the notice: revoked, the list kept */
+	dx = hn_daemon(&x);
+	assert_non_null(dx);
+	temp_dir(dx);
+	init = x_calls_v(dx, HN_NOW);
+	assert_non_null(init);
+	assert_int_equal(init->buf[0], WF_MSG_HANDSHAKE_INIT);
+	memcpy(pkt, init->buf, init->len);
+	len = init->len;
+	d->hs.notice_tat = 0; /* (the budget, spent above, afresh) */
+	wf_srclimit_init(d->hs.notice_sources, 1, false);
+	hn_clear();
+	hn_feed(d, pkt, len, X_AT, HN_NOW + 5000);
+	r = hn_last();
+	assert_non_null(r);
+	assert_int_equal(r->buf[0], WF_MSG_REVOKED);
+	assert_true(r->len <= len);
+	notice = *r;
+	/* 62: first the same list signed by another key, in a notice for the
+	 * same initiation: not believed */
+	{
+		static uint8_t enc[WF_REVOKE_MAX_ENCODED], forged[WF_HANDSHAKE_MAX];
+		static struct wf_revoke fake;
+		size_t elen, flen;
+
+		revoke_list(&fake, 2, x.cert.serial, true);
+		elen = wf_revoke_encode(&fake, enc, sizeof(enc));
+		for (unsigned t = 0; t < 2; t++) { /* its two pieces */
+			flen = wf_revoke_notice_encode(forged, len, wf_get_le32(pkt + 4), 2, enc,
+						       elen, t);
+			assert_int_not_equal(flen, 0);
+			hn_feed(dx, forged, flen, &x_at, HN_NOW);
+		}
+		assert_int_equal(dx->drops[WF_DROP_CERT], 1); /* (complete, and refused) */
+		assert_false(wf_notice_self_revoked(dx));
+		assert_int_equal(dx->mem.revoked.version, 0);
+	}
+	/* 63: the genuine notice with another receiver index: nothing */
+	wf_put_le32(notice.buf + 4, 0xdead);
+	hn_feed(dx, notice.buf, notice.len, &x_at, HN_NOW);
+	assert_false(wf_notice_self_revoked(dx));
+	wf_put_le32(notice.buf + 4, wf_get_le32(pkt + 4));
+	/* 61: the list is in two pieces: one per initiation, x calls again */
+	last = wf_get_le32(pkt + 4);
+	hn_feed(dx, notice.buf, notice.len, &x_at, HN_NOW);
+	assert_false(wf_notice_self_revoked(dx));
+	for (int i = 1; i < 4 && !wf_notice_self_revoked(dx); i++) {
+		init = x_calls_v(dx, HN_NOW + 1000 * i);
+		calls++;
+		memcpy(pkt, init->buf, init->len);
+		last = wf_get_le32(pkt + 4);
+		hn_clear();
+		hn_feed(d, pkt, init->len, X_AT, HN_NOW + 5000 + 1000 * i);
+		r = hn_last();
+		assert_non_null(r);
+		assert_int_equal(r->buf[0], WF_MSG_REVOKED);
+		assert_true(r->len <= init->len);
+		notice = *r;
+		hn_feed(dx, notice.buf, notice.len, &x_at, HN_NOW + 1000 * i);
+	}
+	assert_true(wf_notice_self_revoked(dx));
+	assert_int_equal(calls, 2);
+	assert_int_equal(dx->mem.revoked.version, 2);
+	assert_true(dx->mem.self_revoked.serial == x.cert.serial);
+	{
+		char path[PATH_MAX + 32];
+
+		snprintf(path, sizeof(path), "%s/revoked.list", dx->node.cfg.dir);
+		assert_int_equal(access(path, R_OK), 0);
+	}
+	assert_null(x_calls_v(dx, HN_NOW + 10));
+	/* 63: an old list (version 1) told later changes nothing */
+	{
+		static uint8_t enc[WF_REVOKE_MAX_ENCODED], old[WF_HANDSHAKE_MAX];
+		static struct wf_revoke l1;
+		size_t elen, olen;
+
+		revoke_list(&l1, 1, 12345, false);
+		elen = wf_revoke_encode(&l1, enc, sizeof(enc));
+		for (unsigned t = 0; t < 2; t++) {
+			olen = wf_revoke_notice_encode(old, len, last, 1, enc, elen, t);
+			hn_feed(dx, old, olen, &x_at, HN_NOW);
+		}
+		assert_int_equal(dx->drops[WF_DROP_UNKNOWN_INDEX], 1); /* (only 63's above) */
+		assert_int_equal(dx->mem.revoked.version, 2);
+	}
+	temp_dir_free(dx);
+	hn_daemon_free(dx);
+	temp_dir_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_proof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revoked_told, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_forged_initiations, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_first_contact, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owner, setup, teardown),

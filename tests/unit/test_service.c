@@ -6,6 +6,7 @@
  * makes progress, RELOADING and READY around a reload, STOPPING. The rule
  * of a stuck worker first, as a table. Cases are numbered.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "../common/harness.h"
+#include "daemon/notice.h"
 #include "daemon/service.h"
 
 /* 1-9: the rule: (count at the last check, work waited then) and (count
@@ -143,6 +145,23 @@ static void test_daemon(void **state)
 	assert_non_null(strstr(said(), "RELOADING=1\nMONOTONIC_USEC="));
 	wf_service_reloaded(d, t);
 	assert_string_equal(said(), "READY=1\nSTATUS=0 of 0 peers up");
+	/* 17: this node's certificate on the list: STATUS= says so at once, and
+	 * at each ping after */
+	{
+		char want[160];
+
+		d->mem.revoked.version = 3;
+		assert_true(wf_revoke_add(&d->mem.revoked, d->node.self.serial));
+		wf_notice_self_check(d);
+		snprintf(want, sizeof(want),
+			 "STATUS=revoked: this node's certificate (serial %016" PRIx64
+			 ") is on the CA's list version 3; ask the CA for a new one",
+			 d->node.self.serial);
+		assert_string_equal(said(), want);
+		wf_service_tick(d, t += 1000);
+		assert_string_equal(said() + strlen("WATCHDOG=1\n"), want);
+		assert_true(wf_notice_self_revoked(d));
+	}
 	/* 16: stopping */
 	wf_service_stopping();
 	assert_string_equal(said(), "STOPPING=1");

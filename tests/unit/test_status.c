@@ -159,6 +159,13 @@ static void test_check(void **state)
 		     "[{\"name\":\"a\",\"state\":\"up\"}]}",
 		     WF_CHECK_CRITICAL,
 		     "CRITICAL: 1 of 1 peers up; the CA certificate expired | peers_up=1 peers=1\n");
+	/* 44: this node revoked: critical, whatever the peers */
+	want_check(44,
+		     "{\"version\":1,\"node\":{\"revoked\":{\"serial\":\"ab\"}},\"peers\":[]}",
+		     WF_CHECK_CRITICAL,
+		     "CRITICAL: 0 of 0 peers up; this node's certificate is revoked | peers_up=0 peers=0\n");
+	want_check(44, "{\"version\":1,\"node\":{\"revoked\":null},\"peers\":[]}", WF_CHECK_OK,
+		     "OK: 0 of 0 peers up | peers_up=0 peers=0\n");
 	/* 32: the daemon's error, or 33: what is no status: unknown */
 	want_check(32, "{\"error\":\"busy\"}", WF_CHECK_UNKNOWN,
 		     "UNKNOWN: busy | peers_up=0 peers=0\n");
@@ -362,6 +369,19 @@ static void test_render(void **state)
 		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
 		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
 		      "?     -          -         ?      never      0.0ms  0 B/0  0 B/0  0      ?\n");
+	/* 43: this node's own certificate revoked: a line after the node's,
+	 * what came from the network cut to a cell and made harmless */
+	expect_render(43,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"revoked\":{\"serial\":"
+		      "\"00000000000000ff\",\"list_version\":3,\"issued\":\"2026-12-07T14:18:14Z\\u001b\","
+		      "\"since\":\"2026-12-08T00:00:00Z\"}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "REVOKED: this node's certificate (serial 00000000000000ff) is on the CA's "
+		      "revocation list (version 3, issued 2026-12-07T14:18:14Z?): ask the CA for a new "
+		      "certificate\n"
+		      "no peers\n");
+	expect_render(43, "{\"version\":1,\"node\":{\"name\":\"a\",\"revoked\":null},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
 	/* 4: expiry: expired, hours left, this node's and the CA's own */
 	expect_render(4,
 		      "{\"version\":1,\"node\":{\"name\":\"n\",\"uptime_seconds\":1,"
