@@ -59,7 +59,7 @@ dump=$(ns_quiet a "$WEFT" status --dir "$WF_TMP/a" --dump) || fail "status --dum
 printf '%s\n' "$dump"
 [ "$(printf '%s\n' "$dump" | wc -l)" = 2 ] || fail "status --dump is not two lines"
 printf '%s\n' "$dump" | awk -F'\t' 'NR == 1 && $1 == "a" && NF == 8 { n++ }
-	NR == 2 && $1 == "b" && $5 == "up" && $10 >= 100000000 && NF == 14 { n++ }
+	NR == 2 && $1 == "b" && $5 == "up" && $10 >= 100000000 && NF == 15 { n++ }
 	END { exit n != 2 }' || fail "status --dump's fields are not a's, then b up with 100 MB sent"
 
 rx_above() { # rx_above NODE N: NODE received more than N packets from b
