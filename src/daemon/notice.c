@@ -32,6 +32,7 @@
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
 #include "daemon/service.h"
+#include "daemon/handshake.h"
 #include "daemon/udp.h"
 
 bool wf_notice_self_revoked(const struct wf_daemon *d)
@@ -121,14 +122,31 @@ void wf_notice_receive(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	}
 }
 
-void wf_notice_self_check(struct wf_daemon *d)
+/* A new certificate (weft ca renew, weft reload) off the list: call the
+ * peers and bootstraps again, soon but not all at once. */
+static void renewed(struct wf_daemon *d, int64_t now)
+{
+	log_info("this node's certificate (serial %016" PRIx64 ") is not on the revocation list: "
+		 "handshakes are initiated again", d->node.self.serial);
+	d->mem.self_revoked = (struct wf_self_revoked){0};
+	for (struct wf_peer *p = d->peers.list; p; p = p->next)
+		p->hs_next_ms = now + wf_random_u32() % 1000;
+	for (unsigned i = 0; i < d->peers.n_bootstrap; i++)
+		d->peers.bootstrap[i].next_ms = now;
+	wf_service_status(d, now);
+}
+
+void wf_notice_self_check(struct wf_daemon *d, int64_t now)
 {
 	const struct wf_revoke *r = &d->mem.revoked;
 	char issued[WF_UTC_LEN];
 	bool first = !d->mem.self_revoked.version;
 
-	if (!wf_revoke_has(r, d->node.self.serial))
+	if (!wf_revoke_has(r, d->node.self.serial)) {
+		if (!first)
+			renewed(d, now);
 		return;
+	}
 	d->mem.self_revoked = (struct wf_self_revoked){
 	    .version = r->version,
 	    .serial = d->node.self.serial,
@@ -141,5 +159,5 @@ void wf_notice_self_check(struct wf_daemon *d)
 		  "version %" PRIu64 ", issued %s: ask the CA for a new certificate (until then "
 		  "this node initiates no handshakes)",
 		  d->node.self.serial, r->version, wf_utc(r->issued, issued));
-	wf_service_status(d, wf_now_ms());
+	wf_service_status(d, now);
 }

@@ -30,8 +30,9 @@ void wf_notice_send(struct wf_daemon *d, const struct wf_cert *c, size_t init_le
 /* A WF_MSG_REVOKED datagram from `from`. */
 void wf_notice_receive(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 		       const union wf_endpoint *from, int64_t now);
-/* The list changed: is this node's own certificate on it now? */
-void wf_notice_self_check(struct wf_daemon *d);
+/* The list, or this node's certificate (a renewal), changed: is the
+ * certificate on the list now, or no longer? */
+void wf_notice_self_check(struct wf_daemon *d, int64_t now);
 /* Is it? Then this node initiates no handshake. */
 bool wf_notice_self_revoked(const struct wf_daemon *d);
 

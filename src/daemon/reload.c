@@ -31,6 +31,7 @@
 #include "daemon/names.h"
 #include "daemon/service.h"
 #include "daemon/handshake.h"
+#include "daemon/notice.h"
 #include "daemon/peer.h"
 #include "daemon/kernel.h"
 #include "daemon/reload.h"
@@ -297,6 +298,7 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	wf_kernel_reload(d, &r->cfg, path, sizeof(path));
 	if (renewed)
 		renew_self(d, &r->self, now);
+	wf_notice_self_check(d, now); /* (a renewal may end a revocation) */
 	wf_names_reload(d, d->node.cfg.dns_domain, now); /* the new domain, or a renewal */
 	say(d, r, renewed, rev, path, applied, later, msg, cap);
 }

@@ -158,7 +158,7 @@ static void install(struct wf_daemon *d, const struct wf_revoke *r, const char *
 	if (save && list_path(d, path, sizeof(path)) && !wf_revoke_save(path, r, err, sizeof(err)))
 		log_warnx("%s (the list holds until the daemon stops)", err);
 	enforce(d);
-	wf_notice_self_check(d);
+	wf_notice_self_check(d, now);
 	push(d, from, now);
 }
 

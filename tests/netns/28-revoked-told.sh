@@ -5,7 +5,8 @@
 # initiation). Within seconds b's log says its certificate is revoked, by
 # which list version, and what to do; its status says so (node.revoked, a
 # line in the table); it keeps the list (weft check says so) and initiates
-# no more handshakes.
+# no more handshakes. Renewed by the CA (weft ca renew, weft reload), it is
+# back.
 #
 # Positive controls: before the revocation b is up with a and its status
 # has no revoked line; a counts the notices it sent.
@@ -52,10 +53,20 @@ hs0=$(status_field b 'd["handshakes"]["initiated"]')
 initiated_more() { [ "$(status_field b 'd["handshakes"]["initiated"]')" -gt "$hs0" ]; }
 ! wait_for 3 initiated_more || fail "b still initiates handshakes"
 
-mesh_down b
 rc=0
 ns_quiet b "$WEFT" check --dir "$WF_TMP/b" >"$WF_TMP/check.out" 2>&1 || rc=$?
 cat "$WF_TMP/check.out"
 [ "$rc" = 1 ] && grep -q "revoked.list: this node's certificate (serial $serial) is revoked (list version 1, issued .*): the mesh refuses it; ask the CA for a new certificate" \
 	"$WF_TMP/check.out" || fail "weft check does not say b is revoked"
+
+# As it says: the CA renews b's certificate (a new serial), and a reload
+# brings b back.
+"$WEFT" ca renew --dir "$WF_TMP/ca" --cert "$WF_TMP/b/node.crt" --out "$WF_TMP/b/node.crt" >/dev/null ||
+	fail "ca renew"
+ns_exec b "$WEFT" reload --dir "$WF_TMP/b" || fail "reload"
+wait_for 15 peer_up b a || fail "b, renewed, is not up with a again"
+[ "$(status_field b 'd["node"]["revoked"]')" = None ] || fail "b, renewed, still says it is revoked"
+grep -q "is not on the revocation list: handshakes are initiated again" "$blog" ||
+	fail "b's log does not say it calls again"
+wait_for 5 pings b 100.64.0.1 || fail "b, renewed, cannot ping a"
 echo "revoked host told: OK"

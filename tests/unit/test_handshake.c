@@ -1034,7 +1034,7 @@ static struct hn_sent *x_calls_v(struct wf_daemon *dx, int64_t now)
 	return hn_last();
 }
 
-/* 58-63: a revoked initiator is told. 58: v, holding a list that names x,
+/* 58-64: a revoked initiator is told. 58: v, holding a list that names x,
  * answers x's initiation with a notice no longer than it, naming x's index,
  * and no response; 59: an initiation that claims x's key and certificate
  * from elsewhere (anyone can make one; unpadded, shorter than any weft
@@ -1042,7 +1042,8 @@ static struct hn_sent *x_calls_v(struct wf_daemon *dx, int64_t now)
  * from one source, 50 in all, the rest held back and counted; 61: x (a
  * daemon of its own) takes the notice: revoked, it keeps the list and
  * initiates no more; 62: a notice of a list the CA did not sign is not
- * believed, nor 63, an old one, nor one that answers no initiation. */
+ * believed, nor 63, an old one, nor one that answers no initiation; 64:
+ * renewed off the list, x calls again. */
 static void test_revoked_told(void **state)
 {
 	static uint8_t pkt[WF_HANDSHAKE_MAX];
@@ -1188,6 +1189,14 @@ static void test_revoked_told(void **state)
 		assert_int_equal(dx->drops[WF_DROP_UNKNOWN_INDEX], 1); /* (only 63's above) */
 		assert_int_equal(dx->mem.revoked.version, 2);
 	}
+	/* 64: renewed (a new serial, as weft ca renew and weft reload give):
+	 * off the list, it calls again */
+	dx->node.self.serial ^= 0x77;
+	wf_notice_self_check(dx, HN_NOW + 20);
+	assert_false(wf_notice_self_revoked(dx));
+	init = x_calls_v(dx, HN_NOW + 2000);
+	assert_non_null(init);
+	assert_int_equal(init->buf[0], WF_MSG_HANDSHAKE_INIT);
 	temp_dir_free(dx);
 	hn_daemon_free(dx);
 	temp_dir_free(d);

@@ -152,7 +152,7 @@ static void test_daemon(void **state)
 
 		d->mem.revoked.version = 3;
 		assert_true(wf_revoke_add(&d->mem.revoked, d->node.self.serial));
-		wf_notice_self_check(d);
+		wf_notice_self_check(d, t);
 		snprintf(want, sizeof(want),
 			 "STATUS=revoked: this node's certificate (serial %016" PRIx64
 			 ") is on the CA's list version 3; ask the CA for a new one",
