@@ -40,8 +40,8 @@ bool wf_notice_self_revoked(const struct wf_daemon *d)
 	return d->mem.self_revoked.version != 0;
 }
 
-void wf_notice_send(struct wf_daemon *d, const struct wf_cert *c, size_t init_len,
-		    uint32_t sender, const union wf_endpoint *to, int64_t now)
+void wf_notice_send(struct wf_daemon *d, const struct wf_cert *c, size_t init_len, uint32_t sender,
+		    const union wf_endpoint *to, int64_t now)
 {
 	uint8_t msg[WF_HANDSHAKE_MAX];
 	size_t len;
@@ -73,7 +73,8 @@ static void told(struct wf_daemon *d, const struct wf_revoke *r, const char *fro
 		return;
 	case WF_TOLD_FORGED:
 		log_warnx_rl("a revocation list (version %" PRIu64 ") from %s is not the CA's: "
-			     "ignored", r->version, from);
+			     "ignored",
+			     r->version, from);
 		wf_count_drop(d, NULL, WF_DROP_CERT);
 		return;
 	case WF_TOLD_NEWER:
@@ -127,7 +128,8 @@ void wf_notice_receive(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 static void renewed(struct wf_daemon *d, int64_t now)
 {
 	log_info("this node's certificate (serial %016" PRIx64 ") is not on the revocation list: "
-		 "handshakes are initiated again", d->node.self.serial);
+		 "handshakes are initiated again",
+		 d->node.self.serial);
 	d->mem.self_revoked = (struct wf_self_revoked){0};
 	for (struct wf_peer *p = d->peers.list; p; p = p->next)
 		p->hs_next_ms = now + wf_random_u32() % 1000;

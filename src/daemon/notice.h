@@ -25,8 +25,8 @@ enum {
 /* An initiation of init_len bytes from `to`, index `sender`, was refused
  * because certificate c is on our list: answer it with the next piece of
  * the list, within the budgets. */
-void wf_notice_send(struct wf_daemon *d, const struct wf_cert *c, size_t init_len,
-		    uint32_t sender, const union wf_endpoint *to, int64_t now);
+void wf_notice_send(struct wf_daemon *d, const struct wf_cert *c, size_t init_len, uint32_t sender,
+		    const union wf_endpoint *to, int64_t now);
 /* A WF_MSG_REVOKED datagram from `from`. */
 void wf_notice_receive(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 		       const union wf_endpoint *from, int64_t now);
