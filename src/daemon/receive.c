@@ -31,6 +31,7 @@
 #include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/peer.h"
+#include "daemon/proven.h"
 #include "daemon/timers.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -53,44 +54,18 @@ static size_t inner_len(const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now)
-{
-	wf_timers_session_up(d, p, now);
-	/* Send what waited, or a keepalive, so that the responder can prove
-	 * our initiation and send on the session too; on the kernel path the
-	 * responder's keepalive tells the initiator that its SAs are in. */
-	if (p->n_staged)
-		wf_data_flush_staged(d, p, now);
-	else if (we_initiated || p->esp.tunnel)
-		wf_data_send_keepalive(d, p, now);
-	wf_members_peer_up(d, p, now);
-}
-
 /* The first authentic packet on a keypair we answered with: the initiation
  * behind it is proven, and with it the peer's key and certificate. */
 void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
 		   int64_t now)
 {
-	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
-	struct wf_peer *p = e->peer;
 	struct wf_cert *offered = e->offered;
 
 	e->offered = NULL;
-	d->hs.count.proven++;
-	wf_session_prove(&p->session, kp, dropped);
-	p->defer_ok = true;
-	wf_peer_proven(d, p, offered, now);
+	wf_session_proven(d,
+			  &(struct wf_proof){.peer = e->peer, .entry = e, .kp = kp, .cert = offered},
+			  now);
 	free(offered);
-	/* The routes first (those wf_peer_proven claimed are published at the
-	 * latest with the index's readiness), then the keys: a worker that
-	 * finds the index ready finds the routes too. */
-	wf_peer_publish(d, p);
-	wf_index_ready(d, e);
-	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
-	if (p->hs)
-		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
-	wf_kernel_sync(d, p); /* both SAs: the initiator has its inbound one */
-	wf_data_session_up(d, p, false, now);
 }
 
 /* Into the open batch, if there is one; a full one is written and another
