@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A peer's and a session's lifecycle, as rules: what the daemon knows at an
- * event in, what it must do out. Three events so far:
+ * event in, what it must do out. The events:
  *   - a peer's timer runs (struct wf_lc_peer: its session, its traffic, what
  *     gossip says of it, what waits for it): the WF_LC_ actions due now;
+ *   - traffic for a peer reaches the control thread (the same facts): send
+ *     or stage it, and whether to call;
  *   - an initiation arrives (struct wf_lc_init, gathered stage by stage):
  *     answer, ask for a cookie, drop (why), or spend the next stage's work;
+ *   - a response to our initiation arrives (struct wf_lc_resp): take it or
+ *     drop it, without spending the handshake the real answer needs;
  *   - a session is proven (struct wf_lc_proof): the steps that follow, in the
- *     one order both ends' paths and every data-path backend rely on.
+ *     one order both ends' paths and every data-path backend rely on;
+ *   - a member tells of another (struct wf_lc_told), gossip forgets one, a
+ *     revocation list names one: what becomes of the peer.
  * One small rule per concern, as WireGuard's timers.c has one function per
  * event, so that the policy reads as a table and is tested as one
  * (unit/test_lifecycle, every row against a naive restatement).
@@ -62,6 +68,17 @@ enum wf_lc_action {
 /* The actions due for peer f at now (WF_LC_ bits). */
 unsigned wf_lc_tick(const struct wf_lc_cfg *cfg, const struct wf_lc_peer *f, int64_t now);
 
+/* Traffic for peer f reaches the control thread (a worker found no keys to
+ * send with, or it is the control thread's own), with or without a
+ * handshake of ours in flight (hs). */
+enum wf_lc_traffic_act {
+	WF_LCT_SEND = 1 << 0,     /* on the session's keys, to its endpoint */
+	WF_LCT_STAGE = 1 << 1,    /* keep it until a session is up */
+	WF_LCT_INITIATE = 1 << 2, /* call now */
+};
+
+unsigned wf_lc_traffic(const struct wf_lc_peer *f, bool hs, int64_t now);
+
 /* --- an initiation, as the responder judges it ---------------------------- */
 
 /* How far the daemon got with an initiation. Each stage costs more than the
@@ -102,6 +119,25 @@ enum wf_lci_act {
 
 enum wf_lci_act wf_lc_initiation(const struct wf_lc_init *f);
 
+/* --- a response to our initiation ---------------------------------------- */
+
+struct wf_lc_resp {
+	bool readable;   /* Noise message 2 and its payload decoded */
+	bool cert_ok;    /* signed by the CA, valid, not revoked, for the key that answered */
+	bool other;      /* we called a peer, and another key answered */
+	bool own_key;    /* our own key answered: the bootstrap address is this node */
+};
+
+enum wf_lcr_act {
+	WF_LCR_TAKE = 0,        /* the session is proven for us */
+	WF_LCR_DROP_MALFORMED,
+	WF_LCR_DROP_CERT,
+	WF_LCR_DROP_OTHER,      /* someone else answered for the one we called */
+	WF_LCR_DROP_OURS,       /* (handled by our own initiation, come back) */
+};
+
+enum wf_lcr_act wf_lc_response(const struct wf_lc_resp *f);
+
 /* --- a session proven --------------------------------------------------- */
 
 /* A session is proven at our end: our initiation was answered by a response
@@ -136,5 +172,34 @@ enum wf_lc_step {
 /* The steps for f into out (WF_LCS_MAX of them, END after the last); how
  * many before END. */
 size_t wf_lc_proven(const struct wf_lc_proof *f, enum wf_lc_step out[WF_LCS_MAX]);
+
+/* --- what members tell, what gossip forgets, what the CA revokes ---------- */
+
+/* A MEMBER message: one member's certificate, and where the teller reaches
+ * it. */
+struct wf_lc_told {
+	bool decoded;    /* the message and its certificate decode */
+	bool solicited;  /* the answer to a question: gossip's, or ours */
+	bool cert_ok;    /* signed by the CA, valid, not revoked */
+	bool known;      /* we hold a peer of that key already */
+};
+
+enum wf_lcm_act {
+	WF_LCM_LEARN = 0,         /* a new peer, told of: call it at the endpoint given */
+	WF_LCM_CONFIRM,           /* a member, and a hint where it is; nothing more */
+	WF_LCM_DROP_MALFORMED,
+	WF_LCM_DROP_UNSOLICITED,  /* costs no signature check */
+	WF_LCM_DROP_CERT,
+};
+
+enum wf_lcm_act wf_lc_told(const struct wf_lc_told *f);
+
+/* Gossip forgot a member (dead or left for its forget time): is its peer
+ * removed? Not while its session is up: it answers, whatever gossip says. */
+bool wf_lc_forget(bool known, bool up);
+
+/* A revocation list names a peer's serial: it is removed, whatever else
+ * holds (its sessions end, its routes go, its handshakes are refused). */
+bool wf_lc_revoked(bool named);
 
 #endif

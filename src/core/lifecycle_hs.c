@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A handshake's two events (lifecycle.h): an initiation judged, a session
- * proven.
+ * A handshake's events (lifecycle.h): an initiation judged, a response
+ * checked, a session proven.
  */
 #include "core/lifecycle.h"
 
@@ -59,6 +59,22 @@ enum wf_lci_act wf_lc_initiation(const struct wf_lc_init *f)
 	if (a != WF_LCI_GO || f->stage == WF_LCI_READ)
 		return a;
 	return certified(f);
+}
+
+/* A response must pass every check before it may cost us our handshake: a
+ * Noise-valid one from someone else (anyone with ca.crt can make one with
+ * his own key) is dropped, and the real answer can still come. */
+enum wf_lcr_act wf_lc_response(const struct wf_lc_resp *f)
+{
+	if (!f->readable)
+		return WF_LCR_DROP_MALFORMED;
+	if (!f->cert_ok)
+		return WF_LCR_DROP_CERT;
+	if (f->other)
+		return WF_LCR_DROP_OTHER;
+	if (f->own_key)
+		return WF_LCR_DROP_OURS;
+	return WF_LCR_TAKE;
 }
 
 /*

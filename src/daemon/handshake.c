@@ -542,12 +542,11 @@ static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 
 /* --- initiator -------------------------------------------------------- */
 
-/* A response must pass every check before it may cost us our handshake: a
- * Noise-valid one from someone else (anyone with ca.crt can make one with his
- * own key) is dropped, and the real answer can still come. */
-static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
-		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
-		       const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps)
+/* Read a response into noise (a copy) and gather what the rule needs. */
+static void read_resp(struct wf_daemon *d, const struct wf_handshake *hs,
+		      struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
+		      const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps,
+		      struct wf_lc_resp *f)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
 	char ep[WF_ADDR_STRLEN];
@@ -555,27 +554,48 @@ static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
 	size_t plen;
 
 	wf_endpoint_str(from, ep, sizeof(ep));
-	if (!wf_noise_read_message(noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
-				   payload, sizeof(payload), &plen) ||
-	    !wf_hs_payload_decode(&hp, payload, plen)) {
-		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
-		return false;
-	}
-	if (!wf_peer_cert_check(d, hp.cert, hp.cert_len, cert, ep) ||
-	    !wf_memeq(cert->pubkey, noise->rs, WF_KEY_LEN)) {
-		wf_count_drop(d, hs->peer, WF_DROP_CERT);
-		return false;
-	}
+	f->readable = wf_noise_read_message(noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
+					    payload, sizeof(payload), &plen) &&
+		      wf_hs_payload_decode(&hp, payload, plen);
+	if (!f->readable)
+		return;
+	f->cert_ok = wf_peer_cert_check(d, hp.cert, hp.cert_len, cert, ep) &&
+		     wf_memeq(cert->pubkey, noise->rs, WF_KEY_LEN);
+	if (!f->cert_ok)
+		return;
 	memset(caps, 0, sizeof(*caps));
 	if (hp.datapath && !wf_esp_caps_decode(caps, hp.datapath, hp.datapath_len))
 		memset(caps, 0, sizeof(*caps));
-	if (hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN)) {
+	f->other = hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN);
+	if (f->other)
 		log_warnx_rl("handshake: %s answered from %s for %s", cert->name, ep,
 			     hs->peer->cert.name);
+	f->own_key = !memcmp(noise->rs, d->node.self.pubkey, WF_KEY_LEN);
+}
+
+/* The rule's verdict on a response (core/lifecycle.c): true to take it;
+ * a drop counted under its reason. */
+static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
+		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
+		       const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps)
+{
+	struct wf_lc_resp f = {0};
+
+	read_resp(d, hs, noise, pkt, len, from, cert, caps, &f);
+	switch (wf_lc_response(&f)) {
+	case WF_LCR_TAKE:
+		return true;
+	case WF_LCR_DROP_MALFORMED:
+	case WF_LCR_DROP_OTHER:
 		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
-		return false;
+		break;
+	case WF_LCR_DROP_CERT:
+		wf_count_drop(d, hs->peer, WF_DROP_CERT);
+		break;
+	case WF_LCR_DROP_OURS:
+		break;
 	}
-	return memcmp(noise->rs, d->node.self.pubkey, WF_KEY_LEN) != 0;
+	return false;
 }
 
 /* Our initiation was answered, and the answer proves the responder's key:

@@ -375,6 +375,125 @@ static void test_proven_order(void **state)
 	}
 }
 
+/* --- traffic, a response, what members tell ----------------------------------- */
+
+enum { SEND = WF_LCT_SEND, STAGE = WF_LCT_STAGE, CALL = WF_LCT_INITIATE };
+
+/* 52-59: traffic at the control thread. */
+static void test_traffic_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_peer f;
+		bool hs;
+		unsigned want;
+	} traffic_rows[] = {
+	    /* 52 */ {{.endpoint = true}, false, STAGE | CALL},
+	    /* 53: a first call does not wait out a tie-break */
+	    /* 53 */ {{.endpoint = true, .next_ms = NOW + 500}, false, STAGE | CALL},
+	    /* 54 */ {{.endpoint = true, .next_ms = NOW + 500, .attempts = 1}, false, STAGE},
+	    /* 55 */ {{.endpoint = true}, true, STAGE},
+	    /* 56: keys, but nowhere to send */
+	    /* 56 */ {{.keys = true}, false, STAGE | CALL},
+	    /* 57 */ {{UP}, false, SEND},
+	    /* 58: make before break */
+	    /* 58 */ {{UP, .rekey_due = true}, false, SEND | CALL},
+	    /* 59 */ {{UP, .rekey_due = true, .next_ms = NOW + 1}, false, SEND},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(traffic_rows) / sizeof(traffic_rows[0]); i++) {
+		unsigned got = wf_lc_traffic(&traffic_rows[i].f, traffic_rows[i].hs, NOW);
+
+		if (got != traffic_rows[i].want)
+			fail_msg("row %zu: %#x, want %#x", i + 52, got, traffic_rows[i].want);
+	}
+}
+
+/* send.c's tx_keys as it was, for the control thread. */
+static unsigned naive_traffic(const struct wf_lc_peer *f, bool hs, int64_t now)
+{
+	if (!f->keys || !f->endpoint) {
+		if (!hs && (now >= f->next_ms || !f->attempts))
+			return STAGE | CALL;
+		return STAGE;
+	}
+	if (!hs && now >= f->next_ms && f->rekey_due)
+		return SEND | CALL;
+	return SEND;
+}
+
+/* 60: random facts, the rule and tx_keys as it was agree; and nothing is
+ * ever both sent and staged, or neither. */
+static void test_traffic_differential(void **state)
+{
+	(void)state;
+	for (long i = 0; i < 200000; i++) {
+		uint64_t r = rnd();
+		struct wf_lc_peer f = {.keys = r & 1, .endpoint = r >> 1 & 1, .rekey_due = r >> 2 & 1,
+				       .attempts = (unsigned)(r >> 3 & 3),
+				       .next_ms = NOW - 2 + (int64_t)(r >> 5 & 3)};
+		bool hs = r >> 7 & 1;
+		unsigned got = wf_lc_traffic(&f, hs, NOW);
+
+		assert_int_equal(got, naive_traffic(&f, hs, NOW));
+		assert_true(!(got & SEND) != !(got & STAGE));
+	}
+}
+
+/* 61-66: a response to our initiation. */
+static void test_response_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_resp f;
+		enum wf_lcr_act want;
+	} resp_rows[] = {
+	    /* 61 */ {{.readable = true, .cert_ok = true}, WF_LCR_TAKE},
+	    /* 62 */ {{0}, WF_LCR_DROP_MALFORMED},
+	    /* 63 */ {{.readable = true}, WF_LCR_DROP_CERT},
+	    /* 64: a member with ca.crt and its own key answers for another */
+	    /* 64 */ {{.readable = true, .cert_ok = true, .other = true}, WF_LCR_DROP_OTHER},
+	    /* 65 */ {{.readable = true, .cert_ok = true, .own_key = true}, WF_LCR_DROP_OURS},
+	    /* 66: a certificate refused first, whoever it claims to be */
+	    /* 66 */ {{.readable = true, .other = true, .own_key = true}, WF_LCR_DROP_CERT},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(resp_rows) / sizeof(resp_rows[0]); i++)
+		if (wf_lc_response(&resp_rows[i].f) != resp_rows[i].want)
+			fail_msg("row %zu: %d, want %d", i + 61, wf_lc_response(&resp_rows[i].f),
+				 resp_rows[i].want);
+}
+
+/* 67-73: what members tell; forgetting; revocation. */
+static void test_told_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_told f;
+		enum wf_lcm_act want;
+	} told_rows[] = {
+	    /* 67 */ {{.decoded = true, .solicited = true, .cert_ok = true}, WF_LCM_LEARN},
+	    /* 68 */ {{.decoded = true, .solicited = true, .cert_ok = true, .known = true},
+		      WF_LCM_CONFIRM},
+	    /* 69 */ {{0}, WF_LCM_DROP_MALFORMED},
+	    /* 70: nobody asked: no signature check, whatever it carries */
+	    /* 70 */ {{.decoded = true, .cert_ok = true, .known = true}, WF_LCM_DROP_UNSOLICITED},
+	    /* 71 */ {{.decoded = true, .solicited = true, .known = true}, WF_LCM_DROP_CERT},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(told_rows) / sizeof(told_rows[0]); i++)
+		if (wf_lc_told(&told_rows[i].f) != told_rows[i].want)
+			fail_msg("row %zu: %d, want %d", i + 67, wf_lc_told(&told_rows[i].f),
+				 told_rows[i].want);
+	/* 72: a forgotten member's peer goes, unless its session is up */
+	assert_true(wf_lc_forget(true, false));
+	assert_false(wf_lc_forget(true, true));
+	assert_false(wf_lc_forget(false, false));
+	/* 73: a revoked one goes, whatever else holds */
+	assert_true(wf_lc_revoked(true));
+	assert_false(wf_lc_revoked(false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +503,10 @@ int main(void)
 	    cmocka_unit_test(test_init_all),
 	    cmocka_unit_test(test_proven_rows),
 	    cmocka_unit_test(test_proven_order),
+	    cmocka_unit_test(test_traffic_rows),
+	    cmocka_unit_test(test_traffic_differential),
+	    cmocka_unit_test(test_response_rows),
+	    cmocka_unit_test(test_told_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
