@@ -431,6 +431,16 @@ static bool set_keepalive(struct parser *p, const char *key, const char *v)
 	return set_duration(p, key, v, &p->cfg->keepalive_interval_ms, 1000, 3600 * 1000, true);
 }
 
+static bool set_gossip_probe(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->gossip_probe_ms, 100, 60 * 1000, false);
+}
+
+static bool set_gossip_sync(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->gossip_sync_ms, 1000, 3600 * 1000, false);
+}
+
 static bool set_handshake_timeout(struct parser *p, const char *key, const char *v)
 {
 	return set_duration(p, key, v, &p->cfg->handshake_timeout_ms, 100, 60 * 1000, false);
@@ -495,6 +505,8 @@ static const struct key keys[] = {
 	{"tun-udp-coalesce", set_tun_udp_coalesce, false},
 	{"workers", set_workers, false},
 	{"full-mesh-max", set_full_mesh_max, false},
+	{"gossip-probe-interval", set_gossip_probe, false},
+	{"gossip-sync-interval", set_gossip_sync, false},
 	{"datapath", set_datapath, false},
 	{"esp-encap", set_esp_encap, false},
 	{"esp-port", set_esp_port, false},
@@ -629,6 +641,8 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->keepalive_interval_ms = 10 * 1000;
 	cfg->handshake_timeout_ms = 5 * 1000;
 	cfg->full_mesh_max = 128;
+	cfg->gossip_probe_ms = 1000;
+	cfg->gossip_sync_ms = 10 * 1000;
 	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
 	cfg->dns = true;
 	return set_path(p, "private-key", "node.key", cfg->private_key) &&

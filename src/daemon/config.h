@@ -68,6 +68,8 @@ struct wf_config {
 	 * other (a full mesh); above it, sessions are made when traffic needs
 	 * them and end when idle, besides a few kept for gossip. */
 	unsigned full_mesh_max;
+	unsigned gossip_probe_ms; /* a probe a period; its timeout half of it */
+	unsigned gossip_sync_ms;  /* a table comparison (and a dead member called) this often */
 	/* The data path; ESP in UDP (esp-encap = udp) rather than ESP; the
 	 * port of the ESP-in-UDP socket (default: listen port + 1); the xfrm
 	 * interface's name (default: interface + "-x"). */

@@ -10,7 +10,7 @@
  * new handshake (a rekey: no session is reset); a renewed CA certificate
  * (same key); a newer revocation list. Everything else that changed
  * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
- * control, metrics, dns) is reported as taking effect at the next restart. Anything that
+ * control, metrics, dns, the gossip intervals) is reported as taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
  *
@@ -91,6 +91,8 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"metrics", a->has_metrics != b->has_metrics ||
 			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
 	    {"dns", a->dns != b->dns},
+	    {"gossip-probe-interval", a->gossip_probe_ms != b->gossip_probe_ms},
+	    {"gossip-sync-interval", a->gossip_sync_ms != b->gossip_sync_ms},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);

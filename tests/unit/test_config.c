@@ -160,6 +160,13 @@ static const struct {
 	/* 77 */ {BASE "dns-domain = " LABEL64 "\n", P ":3: " DOMAIN_BAD(LABEL64)},
 	/* 78 */ {BASE "dns = no\ndns = yes\n", P ":4: duplicate key 'dns' (first set on line 3)"},
 	/* 79 */ {BASE "dns-domian = corp\n", P ":3: unknown key 'dns-domian' (did you mean 'dns-domain'?)"},
+	/* 100-102: the gossip intervals */
+	/* 100 */ {BASE "gossip-probe-interval = 50ms\n",
+		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '50ms'"},
+	/* 101 */ {BASE "gossip-sync-interval = 2h\n",
+		   P ":3: 'gossip-sync-interval' must be between 1000ms and 3600000ms, not '2h'"},
+	/* 102 */ {BASE "gossip-probe-interval = 0\n",
+		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '0'"},
 };
 
 static void test_bad(void **state)
@@ -205,6 +212,8 @@ static void test_defaults(void **state)
 	assert_false(cfg.esp_udp);
 	assert_int_equal(cfg.esp_port, 51821);
 	assert_string_equal(cfg.kernel_interface, "weft0-x");
+	assert_int_equal(cfg.gossip_probe_ms, 1000);
+	assert_int_equal(cfg.gossip_sync_ms, 10000);
 }
 
 /* 68: the kernel path's keys; a long interface name is fine on the
@@ -278,6 +287,8 @@ static void test_all_keys(void **state)
 				   "udp-gso = off\n"
 				   "udp-gro = false\n"
 				   "tun-udp-coalesce = yes\n"
+				   "gossip-probe-interval = 500ms\n"
+				   "gossip-sync-interval = 1m\n"
 				   "workers = 16\n";
 	char ep[WF_ADDR_STRLEN];
 
@@ -305,6 +316,8 @@ static void test_all_keys(void **state)
 	assert_false(cfg.udp_gso);
 	assert_false(cfg.udp_gro);
 	assert_true(cfg.tun_udp_coalesce);
+	assert_int_equal(cfg.gossip_probe_ms, 500);
+	assert_int_equal(cfg.gossip_sync_ms, 60000);
 	assert_int_equal(cfg.workers, 16);
 }
 
