@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../common/harness.h"
+#include "daemon/peer.h"
 #include "daemon/service.h"
 
 /* 1-9: the rule: (count at the last check, work waited then) and (count
@@ -146,6 +147,23 @@ static void test_daemon(void **state)
 	/* 16: stopping */
 	wf_service_stopping();
 	assert_string_equal(said(), "STOPPING=1");
+
+	/* 17: peers: one called (full mesh) is not up; on demand, idle ones
+	 * are said apart and not counted as expected up, as status --check
+	 * has it */
+	{
+		struct hn_node a, b;
+
+		assert_true(hn_node(&a, "a", 2, "100.64.0.2", NULL, 60) &&
+			    hn_node(&b, "b", 3, "100.64.0.3", NULL, 60));
+		assert_non_null(wf_peer_add(d, &a.cert, t));
+		assert_non_null(wf_peer_add(d, &b.cert, t));
+		wf_service_reloaded(d, t);
+		assert_string_equal(said(), "READY=1\nSTATUS=0 of 2 peers up");
+		wf_gossip_set_sparse(&d->mem.gossip, true, t);
+		wf_service_reloaded(d, t);
+		assert_string_equal(said(), "READY=1\nSTATUS=0 of 0 peers up, 2 idle (sessions on demand)");
+	}
 
 	wf_service_release(d);
 	close(w->epoll_fd);
