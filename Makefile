@@ -93,6 +93,7 @@ HARNESS_WRAP := -Wl,--wrap=sendto,--wrap=sendmmsg
 $(BUILD)/tests/test_handshake: WRAP := $(HARNESS_WRAP),--wrap=calloc
 $(BUILD)/tests/test_datapath: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_revoked: WRAP := $(HARNESS_WRAP)
+$(BUILD)/tests/test_reload: WRAP := $(HARNESS_WRAP)
 $(BUILD)/tests/test_workers: WRAP := $(HARNESS_WRAP),--wrap=calloc,--wrap=malloc,--wrap=wf_routes_clone,--wrap=readv
 # test_session sees what wf_keypair_free wipes.
 $(BUILD)/tests/test_session: WRAP := -Wl,--wrap=wf_wipe
