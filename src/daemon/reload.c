@@ -13,7 +13,7 @@
  * allows is removed; one it allows now is taken at its next handshake); a
  * newer revocation list. Everything else that changed
  * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
- * control, metrics, dns) is reported as taking effect at the next restart. Anything that
+ * control, metrics, dns, dns-resolved) is reported as taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
  *
@@ -39,6 +39,7 @@
 #include "daemon/peer.h"
 #include "daemon/kernel.h"
 #include "daemon/reload.h"
+#include "daemon/resolved.h"
 #include "daemon/revoked.h"
 #include "daemon/status.h"
 #include "daemon/subnets.h"
@@ -97,6 +98,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"metrics", a->has_metrics != b->has_metrics ||
 			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
 	    {"dns", a->dns != b->dns},
+	    {"dns-resolved", a->dns_resolved != b->dns_resolved},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -364,6 +366,7 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	char later[256], applied[256], rev[WF_ERR_MAX], path[WF_KERNEL_WHY_LEN + 64];
 	char ca_note[WF_CERT_MAX_ROUTES * WF_ADDR_STRLEN + 64];
 	bool renewed = r->self.serial != d->node.self.serial;
+	bool new_domain = strcmp(d->node.cfg.dns_domain, r->cfg.dns_domain) != 0;
 
 	use_bootstrap(d, r);
 	restart_keys(&d->node.cfg, &r->cfg, later, sizeof(later));
@@ -387,6 +390,8 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	if (renewed)
 		renew_self(d, &r->self, now);
 	wf_names_reload(d, d->node.cfg.dns_domain, now); /* the new domain, or a renewal */
+	if (new_domain)
+		wf_resolved_domain(d);
 	say(d, r, renewed, rev, path, applied, later, msg, cap);
 	if (ca_note[0])
 		snprintf(msg + strlen(msg), cap - strlen(msg), "; %s", ca_note);

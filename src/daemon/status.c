@@ -264,6 +264,7 @@ static cJSON *dns_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "refused", (double)s->count.refused);
 	cJSON_AddNumberToObject(o, "nxdomain", (double)s->count.nxdomain);
 	cJSON_AddNumberToObject(o, "dropped", (double)s->count.dropped);
+	cJSON_AddStringToObject(o, "resolved", wf_resolved_state(d));
 	return o;
 }
 
