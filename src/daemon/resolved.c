@@ -17,8 +17,8 @@
 #include "daemon/daemon.h"
 #include "daemon/resolved.h"
 
-#define RESOLVE1 "org.freedesktop.resolve1"
-#define RESOLVE1_PATH "/org/freedesktop/resolve1"
+#define RESOLVE1	 "org.freedesktop.resolve1"
+#define RESOLVE1_PATH	 "/org/freedesktop/resolve1"
 #define RESOLVE1_MANAGER "org.freedesktop.resolve1.Manager"
 
 /* Keep why a call failed, for the log and for status. */
@@ -27,7 +27,8 @@ static void failed(struct wf_daemon *d, const char *what, const sd_bus_error *e,
 	snprintf(d->names.resolved.why, sizeof(d->names.resolved.why), "%s: %s", what,
 		 e && e->message ? e->message : strerror(r < 0 ? -r : r));
 	log_warnx("systemd-resolved: %s (names still answer on port %d of this node's overlay "
-		  "addresses)", d->names.resolved.why, WF_NAMES_PORT);
+		  "addresses)",
+		  d->names.resolved.why, WF_NAMES_PORT);
 }
 
 static sd_bus *open_bus(struct wf_daemon *d)
@@ -63,7 +64,8 @@ static int set_servers(struct wf_daemon *d, sd_bus *bus, int ifindex, sd_bus_err
 		if (r >= 0)
 			r = sd_bus_message_append(m, "i", a->family);
 		if (r >= 0)
-			r = sd_bus_message_append_array(m, 'y', a->addr, a->family == AF_INET ? 4 : 16);
+			r = sd_bus_message_append_array(m, 'y', a->addr,
+							a->family == AF_INET ? 4 : 16);
 		if (r >= 0)
 			r = sd_bus_message_close_container(m);
 	}

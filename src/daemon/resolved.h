@@ -20,8 +20,8 @@ struct wf_daemon;
 enum { WF_RESOLVED_TIMEOUT_MS = 2000 };
 
 struct wf_resolved {
-	bool set;	/* resolved took the link's servers and domain */
-	char why[160];	/* the last failure, for status; empty if none */
+	bool set;      /* resolved took the link's servers and domain */
+	char why[160]; /* the last failure, for status; empty if none */
 };
 
 /* Set the link's servers and domain, if weft.conf asks for it and names
