@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "../common/harness.h"
+#include "core/message.h"
 #include "daemon/peer.h"
 #include "daemon/reload.h"
 #include "store/keyfile.h"
@@ -124,6 +125,28 @@ static struct wf_peer *owner(struct wf_daemon *d, const char *addr)
 	return wf_routes_lookup(d->peers.routes, p.family, p.addr);
 }
 
+/* x, a member, tells d of cert as members do: a gossip record of its key,
+ * then (d asks for it) the MEMBER message with the certificate. */
+static void tell(struct wf_daemon *d, struct wf_keypair *xk, const struct wf_cert *cert)
+{
+	static uint8_t pkt[WF_DATA_OVERHEAD + 2048];
+	uint8_t upd[2 + 42] = {WF_GOSSIP_UPDATES, 0}, enc[WF_CERT_MAX_ENCODED], member[1200];
+	union wf_endpoint at = hn_ep("198.18.0.6:51820");
+	size_t n, len;
+
+	memcpy(upd + 2, cert->pubkey, WF_KEY_LEN);
+	wf_put_le64(upd + 34, 1);
+	upd[42] = WF_GS_ALIVE;
+	len = hn_seal(xk, WF_MSG_CONTROL, upd, sizeof(upd), pkt);
+	assert_true(len);
+	hn_feed(d, pkt, len, &x_at, HN_NOW);
+	n = wf_member_encode(enc, wf_cert_encode(cert, enc, sizeof(enc)), &at, member,
+			     sizeof(member));
+	len = hn_seal(xk, WF_MSG_CONTROL, member, n, pkt);
+	assert_true(n && len);
+	hn_feed(d, pkt, len, &x_at, HN_NOW);
+}
+
 /* g calls v (a new initiation each time: a later timestamp) and, if
  * answered, proves it: is g then a proven peer of v's? */
 static bool g_gets_in(struct wf_daemon *d, int64_t after_ms)
@@ -140,12 +163,14 @@ static bool g_gets_in(struct wf_daemon *d, int64_t after_ms)
 	return p && p->proven;
 }
 
-/* 1-5: the list widened lets g in; narrowed, g goes. */
+/* 1-6, 9: the list widened lets g in; narrowed, g goes, and nobody brings
+ * it back. */
 static void test_allowed_routes(void **state)
 {
 	struct wf_cert none, wide;
 	struct wf_keypair *xk;
 	struct wf_daemon *d;
+	uint64_t drops;
 
 	write_ca(NULL, 2, &none);
 	d = *state = daemon_in_dir(&v, &none);
@@ -176,6 +201,13 @@ static void test_allowed_routes(void **state)
 	assert_ptr_equal(owner(d, "100.64.0.2"), wf_peer_find(d, x.cert.pubkey));
 	/* 5: and g is refused again */
 	assert_false(g_gets_in(d, 2000));
+	/* 9: a member that still holds the old list cannot bring g back: told
+	 * of by x, g is refused as from g itself */
+	drops = d->drops[WF_DROP_CERT];
+	tell(d, xk, &g.cert);
+	assert_int_equal(d->drops[WF_DROP_CERT], drops + 1); /* judged, and refused */
+	assert_null(wf_peer_find(d, g.cert.pubkey));
+	assert_null(owner(d, "10.20.0.5"));
 	/* 6: a reload that leaves the list as it was says nothing of it */
 	assert_true(wf_reload(d, msg, sizeof(msg), HN_NOW));
 	assert_null(strstr(msg, "allowed routes"));
