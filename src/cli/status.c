@@ -157,18 +157,22 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	sf_cell(row[8], buf);
 }
 
-/* "routes 10.1.0.0/16; groups web, db; refused 100.64.0.2 (held by
- * another certificate)", or "" when it has none of them. */
+/* "routes 10.1.0.0/16 (in the kernel's table: 10.1.0.0/16); groups web, db;
+ * refused 100.64.0.2 (held by another certificate)", or "" when it has none
+ * of them. */
 static void fmt_extras(const cJSON *obj, char *buf, size_t len)
 {
-	char routes[1024], groups[1024], refused[1024];
+	char routes[1024], groups[1024], refused[1024], kernel[1024];
 
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "routes"), routes, sizeof(routes));
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "groups"), groups, sizeof(groups));
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "not_held"), refused, sizeof(refused));
+	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "kernel_routes"), kernel, sizeof(kernel));
 	buf[0] = '\0';
 	if (strcmp(routes, "-"))
 		snprintf(buf, len, "routes %s", routes);
+	if (strcmp(routes, "-") && strcmp(kernel, "-"))
+		snprintf(buf + strlen(buf), len - strlen(buf), " (in the kernel's table: %s)", kernel);
 	if (strcmp(groups, "-"))
 		snprintf(buf + strlen(buf), len - strlen(buf), "%sgroups %s", buf[0] ? "; " : "",
 			 groups);
@@ -374,6 +378,12 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	if (extras[0]) {
 		sf_cell(name, extras);
 		fprintf(out, "%s\n", name);
+	}
+	join_strings(cJSON_GetObjectItemCaseSensitive(node, "allowed_routes"), extras,
+		     sizeof(extras));
+	if (strcmp(extras, "-")) {
+		sf_cell(name, extras);
+		fprintf(out, "the CA allows routes outside the overlay to %s\n", name);
 	}
 	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
 	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));

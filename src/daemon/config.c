@@ -484,6 +484,11 @@ static bool set_dns(struct parser *p, const char *key, const char *v)
 	return set_bool(p, key, v, &p->cfg->dns);
 }
 
+static bool set_dns_resolved(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->dns_resolved);
+}
+
 static const struct key keys[] = {
 	{"name", set_name, false},
 	{"interface", set_interface, false},
@@ -514,6 +519,7 @@ static const struct key keys[] = {
 	{"metrics", set_metrics, false},
 	{"dns", set_dns, false},
 	{"dns-domain", set_dns_domain, false},
+	{"dns-resolved", set_dns_resolved, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -688,6 +694,9 @@ static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
 		return fail(p, "missing required key 'listen'");
 	if (!kernel_defaults(p, seen))
 		return false;
+	/* resolved would send the domain's queries to a port nobody answers. */
+	if (p->cfg->dns_resolved && !p->cfg->dns)
+		return fail(p, "dns-resolved = yes needs dns = yes (the names are answered by weft)");
 	if (strlen(p->cfg->control) >= SUN_PATH_MAX)
 		return fail(p,
 			    "control socket path '%s' is too long for a UNIX socket (max %zu "

@@ -88,6 +88,8 @@ struct wf_config {
 	 * (empty: the network's name). */
 	bool dns;
 	char dns_domain[WF_CONFIG_DOMAIN_LEN];
+	/* Tell systemd-resolved to send dns_domain's queries here (resolved.c). */
+	bool dns_resolved;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

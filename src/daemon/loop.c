@@ -503,6 +503,7 @@ static void teardown(struct wf_daemon *d)
 	/* The kernel's state first (it follows the peers), then the workers:
 	 * nothing is freed under them. No more scrapes before that. */
 	wf_exporter_stop(d);
+	wf_resolved_stop(d); /* while the link is there to revert */
 	wf_names_stop(d);
 	wf_kernel_stop(d);
 	wf_subnets_clear(d);
@@ -619,6 +620,7 @@ int wf_daemon_run(const char *dir)
 		log_errorx("out of memory");
 		goto out;
 	}
+	wf_resolved_start(d);
 	log_offloads(d);
 	d->node.started_ms = wf_now_ms();
 	wf_cache_load(d, d->node.started_ms);

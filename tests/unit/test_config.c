@@ -160,6 +160,9 @@ static const struct {
 	/* 77 */ {BASE "dns-domain = " LABEL64 "\n", P ":3: " DOMAIN_BAD(LABEL64)},
 	/* 78 */ {BASE "dns = no\ndns = yes\n", P ":4: duplicate key 'dns' (first set on line 3)"},
 	/* 79 */ {BASE "dns-domian = corp\n", P ":3: unknown key 'dns-domian' (did you mean 'dns-domain'?)"},
+	/* 80 */ {BASE "dns-resolved = maybe\n", P ":3: bad dns-resolved 'maybe' (yes or no)"},
+	/* 81 */ {BASE "dns-resolved = yes\ndns = no\n",
+		  P ": dns-resolved = yes needs dns = yes (the names are answered by weft)"},
 	/* 100-102: the gossip intervals */
 	/* 100 */ {BASE "gossip-probe-interval = 50ms\n",
 		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '50ms'"},
@@ -258,7 +261,10 @@ static void test_dns_keys(void **state)
 	(void)state;
 	assert_true(parse(BASE));
 	assert_true(cfg.dns);
+	assert_false(cfg.dns_resolved); /* resolved is told only when asked */
 	assert_string_equal(cfg.dns_domain, "");
+	assert_true(parse(BASE "dns-resolved = yes\n"));
+	assert_true(cfg.dns_resolved);
 	assert_true(parse(BASE "dns = no\ndns-domain = mesh.corp.example\n"));
 	assert_false(cfg.dns);
 	assert_string_equal(cfg.dns_domain, "mesh.corp.example");

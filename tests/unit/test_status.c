@@ -297,6 +297,20 @@ static void test_render(void **state)
 		      "x     -          -         up     never      0 B/0  0 B/0  0      ?\n"
 		      "y     -          -         up     never      0 B/0  0 B/0  0      ?\n"
 		      "  x: refused 100.64.0.2 (held by another certificate, or this node's)\n");
+	/* 42: the CA's allowed routes, and a peer's routes this node put in the
+	 * kernel's table (none for a peer whose routes are not there) */
+	expect_render(42,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"allowed_routes\":[\"10.20.0.0/16\","
+		      "\"10.30.0.0/16\"]},\"peers\":[{\"name\":\"gw\",\"state\":\"up\",\"routes\":"
+		      "[\"10.20.0.0/16\"],\"kernel_routes\":[\"10.20.0.0/16\"]},{\"name\":\"gx\","
+		      "\"state\":\"up\",\"routes\":[\"10.30.0.0/16\"],\"kernel_routes\":[]}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "the CA allows routes outside the overlay to 10.20.0.0/16, 10.30.0.0/16\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RX     TX     DROPS  EXPIRES\n"
+		      "gw    -          -         up     never      0 B/0  0 B/0  0      ?\n"
+		      "gx    -          -         up     never      0 B/0  0 B/0  0      ?\n"
+		      "  gw: routes 10.20.0.0/16 (in the kernel's table: 10.20.0.0/16)\n"
+		      "  gx: routes 10.30.0.0/16\n");
 	/* 24: ESP in UDP asked for; 25: the userspace path says why */
 	expect_render(24,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"kernel\","
