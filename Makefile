@@ -271,4 +271,4 @@ format:
 clean:
 	rm -rf build build-san build-tsan build-fuzz
 
--include $(shell find $(BUILD) build-fuzz -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) build-fuzz -name '*.d' -type f 2>/dev/null)
