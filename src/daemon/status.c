@@ -292,6 +292,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->mem.revoked.version);
 	cJSON_AddStringToObject(n, "restart_pending", d->node.restart_pending);
 	cJSON_AddItemToObject(n, "dns", dns_object(d));
+	wf_filter_status(d, n);
 	add_cert(n, &d->node.self);
 	add_time(n, "ca_not_after", d->node.ca.not_after);
 	return n;
