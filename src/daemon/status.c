@@ -118,6 +118,9 @@ static cJSON *worker_counts(const struct wf_daemon *d)
 		cJSON_AddNumberToObject(o, "udp_gro_runs", (double)WF_GET(w->batch.gro_runs));
 		cJSON_AddNumberToObject(o, "tun_coalesced_writes",
 					(double)WF_GET(w->batch.tun_joined));
+		/* Its flow table: flows it opened, and those others noted to it. */
+		cJSON_AddNumberToObject(o, "fw_flows_created", (double)WF_GET(w->fw.stats.created));
+		cJSON_AddNumberToObject(o, "fw_flows_adopted", (double)WF_GET(w->fw.stats.adopted));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
