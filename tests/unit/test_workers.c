@@ -1097,7 +1097,7 @@ static void test_22_note_reaches_owner(void **state)
 
 	(void)state;
 	rules(drop_in, 1);
-	x_sends(kx, WF_MSG_DATA, NULL, 0, &x_at); /* a keepalive: x is received by w0 */
+	x_sends(kx, WF_MSG_DATA, (const uint8_t *)"", 0, &x_at); /* a keepalive: received by w0 */
 	assert_int_equal(WF_GET(peer_of(&x)->fw.rx_worker), 1);
 	assert_int_equal(fw_tx(&d->dp.ctl, pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 42000, 53)), 1);
 	assert_int_equal(notes_waiting(), 1);
