@@ -37,8 +37,7 @@ bool wf_filter_setup(struct wf_daemon *d)
 	struct wf_fw_rules *rs;
 
 	d->fw.names = wf_fw_names_new();
-	if (!d->fw.names ||
-	    !wf_filter_compile(d, d->node.cfg.fw, d->node.cfg.n_fw, &rs))
+	if (!d->fw.names || !wf_filter_compile(d, d->node.cfg.fw, d->node.cfg.n_fw, &rs))
 		return false;
 	wf_filter_install(d, rs);
 	return true;
@@ -166,15 +165,16 @@ static void note_push(struct wf_worker *to, const struct wf_fw_note *n)
 	struct wf_fw_worker *f = &to->fw;
 	unsigned pos = WF_GET(f->in_tail);
 	struct wf_fw_slot *s;
+	int dif;
 
 	if (!f->inbox)
 		return;
 	for (;;) {
 		s = &f->inbox[pos & (WF_FW_INBOX - 1)];
-		int dif = (int)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - pos);
+		dif = (int)(__atomic_load_n(&s->seq, __ATOMIC_ACQUIRE) - pos);
 
 		if (dif == 0 && __atomic_compare_exchange_n(&f->in_tail, &pos, pos + 1, false,
-							   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 			break;
 		if (dif < 0) {
 			/* Full: its answers will be judged by the rules. */
@@ -259,8 +259,8 @@ static bool judge(struct wf_worker *w, const struct wf_fw_rules *rs, struct wf_p
 	return false;
 }
 
-bool wf_filter_pass(struct wf_worker *w, struct wf_peer *p, enum wf_fw_dir dir,
-		    const uint8_t *pkt, size_t len, int64_t now)
+bool wf_filter_pass(struct wf_worker *w, struct wf_peer *p, enum wf_fw_dir dir, const uint8_t *pkt,
+		    size_t len, int64_t now)
 {
 	const struct wf_fw_rules *rs = __atomic_load_n(&w->d->fw.rules, __ATOMIC_ACQUIRE);
 
@@ -322,8 +322,8 @@ static cJSON *rules_array(const struct wf_config *c, enum wf_fw_dir dir)
 
 	for (unsigned i = 0; a && i < c->n_fw; i++)
 		if (c->fw[i].dir == dir)
-			cJSON_AddItemToArray(a, cJSON_CreateString(
-						    wf_fw_rule_str(&c->fw[i], buf, sizeof(buf))));
+			cJSON_AddItemToArray(
+			    a, cJSON_CreateString(wf_fw_rule_str(&c->fw[i], buf, sizeof(buf))));
 	return a;
 }
 

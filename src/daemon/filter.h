@@ -42,19 +42,19 @@ struct wf_fw_slot {
 
 /* A thread's share (struct wf_worker's fw). */
 struct wf_fw_worker {
-	struct wf_fw_flows *flows; /* its own: nobody else touches it */
-	struct wf_fw_slot *inbox;  /* WF_FW_INBOX; NULL for the control thread's */
-	unsigned in_head;	   /* the owner's: the next slot it reads */
-	unsigned in_tail;	   /* atomic: the next slot a producer claims */
-	uint64_t notes_lost;	   /* atomic: the inbox was full */
-	bool used;		   /* judged since its figures were last published */
+	struct wf_fw_flows *flows;     /* its own: nobody else touches it */
+	struct wf_fw_slot *inbox;      /* WF_FW_INBOX; NULL for the control thread's */
+	unsigned in_head;	       /* the owner's: the next slot it reads */
+	unsigned in_tail;	       /* atomic: the next slot a producer claims */
+	uint64_t notes_lost;	       /* atomic: the inbox was full */
+	bool used;		       /* judged since its figures were last published */
 	struct wf_fw_flow_stats stats; /* atomic: its table's figures, for status */
 };
 
 /* The node's (struct wf_daemon's fw). */
 struct wf_firewall {
-	struct wf_fw_names *names;  /* ids of the names rules mention, never reused */
-	struct wf_fw_rules *rules;  /* atomic: what the workers read; NULL: no rules */
+	struct wf_fw_names *names; /* ids of the names rules mention, never reused */
+	struct wf_fw_rules *rules; /* atomic: what the workers read; NULL: no rules */
 	uint32_t gen, next_peer;
 };
 
@@ -89,8 +89,8 @@ void wf_filter_peer_cert(struct wf_daemon *d, struct wf_peer *p);
 /* Judge a packet of len bytes to (WF_FW_OUT) or from (WF_FW_IN) p on
  * thread w: true to let it pass, false when it was dropped (and counted).
  * With no rules, one atomic load. */
-bool wf_filter_pass(struct wf_worker *w, struct wf_peer *p, enum wf_fw_dir dir,
-		    const uint8_t *pkt, size_t len, int64_t now);
+bool wf_filter_pass(struct wf_worker *w, struct wf_peer *p, enum wf_fw_dir dir, const uint8_t *pkt,
+		    size_t len, int64_t now);
 /* Take the notes other threads sent w (before judging what it read). */
 void wf_filter_take_notes(struct wf_worker *w, int64_t now);
 /* A worker received from p: answers to flows opened elsewhere are noted to it. */

@@ -130,12 +130,16 @@ done
 d0=$(fw_drops)
 c0=$(fw_drops c)
 [ "$(answered c tcp 100.64.0.1 22 1)" = 0 ] || fail "c (no group) reached db's port 22"
+if ns_quiet c ping -c 1 -W 1 fd00::1 >/dev/null; then fail "db answered c's ping"; fi
 [ "$(answered a tcp 100.64.0.1 2222 1)" = 0 ] || fail "a reached db's port 2222"
 [ "$(answered a udp 100.64.0.1 5353 1)" = 0 ] || fail "a reached db's UDP 5353"
 if ns_quiet a ping -c 1 -W 1 100.64.0.1 >/dev/null; then fail "db answered a's ping"; fi
 echo "firewall drops at db: $d0 -> $(fw_drops), for c: $c0 -> $(fw_drops c)"
 [ "$(fw_drops c)" -gt "$c0" ] || fail "c's dropped SYN not counted for c"
-[ "$(fw_drops)" -ge $((d0 + 4)) ] || fail "db's drops not counted as firewall"
+[ "$(fw_drops)" -ge $((d0 + 5)) ] || fail "db's drops not counted as firewall"
+ns_quiet db "$WEFT" status --dir "$WF_TMP/db" | tee "$WF_TMP/status.txt" | grep -E "^(firewall|drops):"
+grep -q "^firewall: 2 inbound rules, 0 outbound; flows" "$WF_TMP/status.txt" || fail "weft status has no firewall line"
+grep -q "^drops:.* firewall [0-9]" "$WF_TMP/status.txt" || fail "weft status does not list firewall drops"
 
 # db reaches everything: 16 TCP connections and 16 UDP exchanges to each of
 # a and c, IPv4 and IPv6, all answered through "inbound = drop any".
