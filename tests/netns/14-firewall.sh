@@ -4,7 +4,7 @@
 #   - a (group admin) reaches db's port 22 (the positive control), and
 #     nothing else there (another port, UDP, ping);
 #   - c (no group) does not reach port 22; db counts each drop as
-#     "firewall", node-wide and for the peer that sent it;
+#     "firewall", node-wide and for the peer that sent it (status, metrics);
 #   - db reaches everything on a and c: TCP connections and UDP exchanges
 #     are answered through "inbound = drop any" (connection tracking), with
 #     flows opened on both of db's workers (its TUN queues) and the answers'
@@ -37,6 +37,7 @@ node a 2 --group admin
 node c 3
 cat >>"$WF_TMP/db/weft.conf" <<'EOF'
 workers = 2
+metrics = 127.0.0.1:9821
 # Who may reach this host: admins, over SSH; nobody else, nothing else.
 inbound = allow tcp 22 from group admin
 inbound = drop any
@@ -140,6 +141,11 @@ echo "firewall drops at db: $d0 -> $(fw_drops), for c: $c0 -> $(fw_drops c)"
 ns_quiet db "$WEFT" status --dir "$WF_TMP/db" | tee "$WF_TMP/status.txt" | grep -E "^(firewall|drops):"
 grep -q "^firewall: 2 inbound rules, 0 outbound; flows" "$WF_TMP/status.txt" || fail "weft status has no firewall line"
 grep -q "^drops:.* firewall [0-9]" "$WF_TMP/status.txt" || fail "weft status does not list firewall drops"
+ns_quiet db python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9821/metrics", timeout=5).read().decode())' |
+	grep 'reason="firewall"' | tee "$WF_TMP/metrics.txt"
+grep -q '^weft_drops_total{reason="firewall"} [1-9]' "$WF_TMP/metrics.txt" || fail "no node-wide firewall drops in the metrics"
+grep -q '^weft_peer_drops_total{peer="c",reason="firewall"} [1-9]' "$WF_TMP/metrics.txt" ||
+	fail "no firewall drops for c in the metrics"
 
 # db reaches everything: 16 TCP connections and 16 UDP exchanges to each of
 # a and c, IPv4 and IPv6, all answered through "inbound = drop any".
