@@ -163,12 +163,21 @@ status_field db 'sum(w["fw_flows_adopted"] for w in d["node"]["worker_counts"]) 
 	fail "no flow was noted to the worker that receives its answers"
 [ "$(status_field db 'd["node"]["firewall"]["notes_lost"]')" = 0 ] || fail "notes were lost"
 
-# weft reload: admins may now use UDP 5353; c still may not.
+# weft reload: admins may now use UDP 5353; c still may not. Meanwhile db
+# pings a, whose answers pass under both rule sets (the new one is installed
+# while the workers judge them: the sanitizers' case).
+tx_to() { status_field db "[p['tx_packets'] for p in d['peers'] if p['name'] == '$1'][0]"; }
+tx0=$(tx_to a)
+bg db ping -q -i 0.01 -c 200 -W 2 100.64.0.2
+ping_pid=$BG_PID
+wait_until 5 '[ "$(tx_to a)" -gt $((tx0 + 5)) ]'
 sed -i 's/^inbound = drop any$/inbound = allow udp 5353 from group admin\ninbound = drop any/' \
 	"$WF_TMP/db/weft.conf"
 out=$(ns_quiet db "$WEFT" reload --dir "$WF_TMP/db") || fail "reload failed: $out"
 echo "$out"
 echo "$out" | grep -q "applied: inbound/outbound" || fail "reload did not say the rules changed"
+bg_wait "$ping_pid" || fail "db's pings to a across the reload were not all answered"
+grep -q " 0% packet loss" "$BG_LOG" || fail "db's pings to a across the reload: $(grep loss "$BG_LOG")"
 [ "$(answered a udp 100.64.0.1 5353 2)" = 2 ] || fail "the reloaded rule did not let a's UDP in"
 [ "$(answered c udp 100.64.0.1 5353 1)" = 0 ] || fail "the reloaded rule let c's UDP in"
 
