@@ -207,10 +207,11 @@ unit: all
 	$(Q)BUILD=$(BUILD) tests/run.sh --only unit
 
 # The threads under ThreadSanitizer (build-tsan/): the unit tests, and the
-# namespace tests that load both workers, rekey, roam, flood and hand over
-# packets for members not reached yet (on demand). A report
+# namespace tests that load both workers, rekey, roam, flood, hand over
+# packets for members not reached yet (on demand) and note firewall flows
+# between workers. A report
 # ends a daemon with status 66, which fails its test.
-TSAN_NETNS ?= 10 16 60 80 87 96
+TSAN_NETNS ?= 10 14 16 60 80 87 96
 check-tsan:
 	$(Q)$(MAKE) --no-print-directory -j$$(nproc) all SAN=thread
 	$(Q)TSAN_OPTIONS="halt_on_error=1 exitcode=66 $${TSAN_OPTIONS:-}" BUILD=build-tsan \

@@ -346,6 +346,30 @@ static void print_names(FILE *out, const cJSON *dns)
 		q, a, dr);
 }
 
+/* "firewall: 3 inbound rules, 1 outbound; flows 12 created, 4 adopted,
+ * 980 hits, 2 expired" (only with rules: without, nothing is filtered). */
+static void print_firewall(FILE *out, const cJSON *fw)
+{
+	int in = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fw, "inbound"));
+	int ob = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fw, "outbound"));
+	double c = 0, a = 0, h = 0, e = 0, ev = 0, lost = 0;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fw, "on")))
+		return;
+	sf_num(fw, "flows_created", &c);
+	sf_num(fw, "flows_adopted", &a);
+	sf_num(fw, "flow_hits", &h);
+	sf_num(fw, "flows_expired", &e);
+	sf_num(fw, "flows_evicted", &ev);
+	sf_num(fw, "notes_lost", &lost);
+	fprintf(out, "firewall: %d inbound rule%s, %d outbound; flows %.0f created, %.0f adopted, "
+		     "%.0f hits, %.0f expired, %.0f evicted",
+		in, in == 1 ? "" : "s", ob, c, a, h, e, ev);
+	if (lost)
+		fprintf(out, ", %.0f notes lost", lost);
+	fputc('\n', out);
+}
+
 static void print_node(FILE *out, const cJSON *node, int64_t now)
 {
 	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32], extras[2048];
@@ -389,6 +413,7 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 	print_names(out, cJSON_GetObjectItemCaseSensitive(node, "dns"));
+	print_firewall(out, cJSON_GetObjectItemCaseSensitive(node, "firewall"));
 	if (sf_str(node, "restart_pending", "")[0]) {
 		sf_cell(name, sf_str(node, "restart_pending", ""));
 		fprintf(out, "weft.conf changed, waiting for a restart: %s\n", name);

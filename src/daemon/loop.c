@@ -458,7 +458,7 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 	d->kern.fd = d->kern.ev_fd = d->kern.encap_fd[0] = d->kern.encap_fd[1] = -1;
 	d->exp.fd = -1;
 	return d->node.self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
-	       wf_members_init(d, wf_now_ms());
+	       wf_filter_setup(d) && wf_members_init(d, wf_now_ms());
 }
 
 void wf_daemon_release(struct wf_daemon *d)
@@ -489,6 +489,7 @@ void wf_daemon_release(struct wf_daemon *d)
 			free(e);
 		}
 	wf_reclaim(d, true);
+	wf_filter_release(d);
 	wf_wipe(d->node.static_priv, sizeof(d->node.static_priv));
 }
 

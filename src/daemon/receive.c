@@ -82,7 +82,7 @@ static bool gro_take(struct wf_worker *w, uint8_t *pkt, size_t n)
 	return w->rx.open && wf_gro_add(&w->rx.gro, pkt, n);
 }
 
-static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len)
+static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len, int64_t now)
 {
 	struct wf_daemon *d = w->d;
 	size_t n = inner_len(pkt, len);
@@ -101,6 +101,8 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
+	if (!wf_filter_pass(w, p, WF_FW_IN, pkt, n, now))
+		return;
 	wf_peer_count_rx(p, w->id, 1, n);
 	if (gro_take(w, pkt, n))
 		return;
@@ -138,9 +140,11 @@ static bool rx_hand_over(struct wf_worker *w, struct wf_index_entry *e, int live
  * data goes to TUN. */
 static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int live,
 			   struct wf_peer *p, const union wf_endpoint *from, uint8_t type,
-			   uint8_t *plain, size_t plain_len)
+			   uint8_t *plain, size_t plain_len, int64_t now)
 {
 	union wf_endpoint ep;
+
+	wf_filter_rx_seen(w, p);
 
 	if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
 	    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
@@ -150,7 +154,7 @@ static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int li
 	if (type == WF_MSG_CONTROL)
 		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e);
 	else if (plain_len)
-		deliver(w, p, plain, plain_len);
+		deliver(w, p, plain, plain_len, now);
 }
 
 void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
@@ -192,7 +196,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (WF_GET(p->last_rx_ms) != now)
 		WF_SET(p->last_rx_ms, now);
 	if (!w->control) {
-		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len);
+		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len, now);
 		return;
 	}
 	wf_peer_seen_at(d, p, from, now);
@@ -201,7 +205,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (pkt[0] == WF_MSG_CONTROL)
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)
-		deliver(w, p, plain, plain_len);
+		deliver(w, p, plain, plain_len, now);
 }
 
 /* --- writing to the TUN device ------------------------------------------------ */

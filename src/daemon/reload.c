@@ -5,7 +5,8 @@
  * what can change while the daemon runs, all or nothing.
  *
  * Applied at once: log-level, keepalive-interval, handshake-timeout,
- * full-mesh-max, the bootstrap list, dns-domain (the names' zone is rebuilt); a renewed node certificate (same name, key, addresses,
+ * full-mesh-max, the bootstrap list, dns-domain (the names' zone is rebuilt),
+ * the firewall's rules (a new rule set, published at once); a renewed node certificate (same name, key, addresses,
  * routes and groups; later validity), which every peer is then handed by a
  * new handshake (a rekey: no session is reset); a renewed CA certificate
  * (same key and network): its validity, and its allowed routes, under which
@@ -13,8 +14,8 @@
  * allows is removed; one it allows now is taken at its next handshake); a
  * newer revocation list. Everything else that changed
  * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
- * control, metrics, dns, dns-resolved, the gossip intervals) is reported as taking effect at the
- * next restart. Anything that
+ * control, metrics, dns, dns-resolved, firewall-flows, the gossip intervals) is reported as
+ * taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
  *
@@ -61,6 +62,12 @@ static void changed_keys(const struct key_change *k, size_t n, char *out, size_t
 				 k[i].key);
 }
 
+/* Did the firewall's rules change (either list, or their order)? */
+static bool rules_changed(const struct wf_config *a, const struct wf_config *b)
+{
+	return a->n_fw != b->n_fw || memcmp(a->fw, b->fw, a->n_fw * sizeof(a->fw[0]));
+}
+
 /* The keys a reload applies that changed. */
 static void applied_keys(const struct wf_config *a, const struct wf_config *b, char *out,
 			 size_t cap)
@@ -74,6 +81,7 @@ static void applied_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"bootstrap", a->n_bootstrap != b->n_bootstrap ||
 			      memcmp(a->bootstrap, b->bootstrap, sizeof(a->bootstrap))},
 	    {"dns-domain", strcmp(a->dns_domain, b->dns_domain) != 0},
+	    {"inbound/outbound", rules_changed(a, b)},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -102,6 +110,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"gossip-probe-interval", a->gossip_probe_ms != b->gossip_probe_ms},
 	    {"gossip-sync-interval", a->gossip_sync_ms != b->gossip_sync_ms},
 	    {"dns-resolved", a->dns_resolved != b->dns_resolved},
+	    {"firewall-flows", a->fw_flows != b->fw_flows},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -182,6 +191,8 @@ struct reload {
 	struct wf_cert ca, self;
 	struct wf_revoke list;          /* version 0: no file */
 	struct wf_bootstrap *bootstrap; /* cfg's, made by new_bootstrap */
+	bool new_rules;                 /* cfg's rules differ from those in force: */
+	struct wf_fw_rules *rules;      /* compiled (NULL: none) */
 };
 
 /* The bootstrap list of r->cfg, in a new array; an address that was there
@@ -244,8 +255,19 @@ static bool renewal_not_revoked(const struct wf_daemon *d, const struct reload *
 	return false;
 }
 
-/* Read and check everything; the last step allocates. */
-static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+/* The new rule set, if the rules changed: the names it mentions get ids
+ * (unused until it is installed: nothing running changes). */
+static bool new_rules(struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+{
+	r->new_rules = rules_changed(&d->node.cfg, &r->cfg);
+	if (!r->new_rules || wf_filter_compile(d, r->cfg.fw, r->cfg.n_fw, &r->rules))
+		return true;
+	snprintf(msg, cap, "%s: out of memory compiling the firewall's rules", r->cfg.path);
+	return false;
+}
+
+/* Read and check everything; the last steps allocate. */
+static bool read_all(struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
 {
 	char err[WF_CONFIG_MAX_LINE];
 
@@ -255,7 +277,20 @@ static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, siz
 	}
 	return load_certs(d, &r->ca, &r->self, msg, cap) &&
 	       wf_revoked_read(d, &r->list, msg, cap) && renewal_not_revoked(d, r, msg, cap) &&
-	       new_bootstrap(d, r, msg, cap) && wf_kernel_reload_check(d, &r->cfg, msg, cap);
+	       wf_kernel_reload_check(d, &r->cfg, msg, cap) && new_bootstrap(d, r, msg, cap) &&
+	       new_rules(d, r, msg, cap);
+}
+
+/* The rules read, in force: the set the workers read, and the specs
+ * status shows. */
+static void use_rules(struct wf_daemon *d, struct reload *r)
+{
+	if (!r->new_rules)
+		return;
+	memcpy(d->node.cfg.fw, r->cfg.fw, r->cfg.n_fw * sizeof(r->cfg.fw[0]));
+	d->node.cfg.n_fw = r->cfg.n_fw;
+	wf_filter_install(d, r->rules);
+	r->rules = NULL;
 }
 
 /* Our renewed certificate: every peer gets it by a new handshake now. */
@@ -395,6 +430,7 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	wf_names_reload(d, d->node.cfg.dns_domain, now); /* the new domain, or a renewal */
 	if (new_domain)
 		wf_resolved_domain(d);
+	use_rules(d, r);
 	say(d, r, renewed, rev, path, applied, later, msg, cap);
 	if (ca_note[0])
 		snprintf(msg + strlen(msg), cap - strlen(msg), "; %s", ca_note);
@@ -411,6 +447,8 @@ bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 	if (ok) {
 		apply(d, &r, msg, cap, now);
 		log_info("%s", msg);
+	} else {
+		free(r.bootstrap); /* (made only once all else was checked) */
 	}
 	wf_service_reloaded(d, now);
 	return ok;

@@ -311,7 +311,9 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		return;
 	}
 	p = tx_peer(w, pkt, len, plan.family, h->gso_type != WF_GSO_NONE, now);
-	if (!p)
+	/* Before staging or sealing: what is dropped never starts a handshake.
+	 * A super-packet's segments share its headers: judged once. */
+	if (!p || !wf_filter_pass(w, p, WF_FW_OUT, pkt, len, now))
 		return;
 	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {

@@ -118,6 +118,9 @@ static cJSON *worker_counts(const struct wf_daemon *d)
 		cJSON_AddNumberToObject(o, "udp_gro_runs", (double)WF_GET(w->batch.gro_runs));
 		cJSON_AddNumberToObject(o, "tun_coalesced_writes",
 					(double)WF_GET(w->batch.tun_joined));
+		/* Its flow table: flows it opened, and those others noted to it. */
+		cJSON_AddNumberToObject(o, "fw_flows_created", (double)WF_GET(w->fw.stats.created));
+		cJSON_AddNumberToObject(o, "fw_flows_adopted", (double)WF_GET(w->fw.stats.adopted));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -293,6 +296,7 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	cJSON_AddNumberToObject(n, "revocation_list_version", (double)d->mem.revoked.version);
 	cJSON_AddStringToObject(n, "restart_pending", d->node.restart_pending);
 	cJSON_AddItemToObject(n, "dns", dns_object(d));
+	wf_filter_status(d, n);
 	add_cert(n, &d->node.self);
 	add_time(n, "ca_not_after", d->node.ca.not_after);
 	cJSON_AddItemToObject(n, "allowed_routes", prefix_array(d->node.ca.allowed, d->node.ca.n_allowed));

@@ -277,6 +277,21 @@ static void test_render(void **state)
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "weft.conf changed, waiting for a restart: listen, mtu\n"
 		      "no peers\n");
+	/* 42: firewall rules: a line with their counts and their flows' (notes
+	 * lost only when any were); 43: without rules, none */
+	expect_render(42,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":true,"
+		      "\"inbound\":[\"allow tcp 22 from group admin\",\"drop any\"],\"outbound\":"
+		      "[\"drop udp 53\"],\"flows_created\":12,\"flows_adopted\":3,\"flow_hits\":980,"
+		      "\"flows_expired\":2,\"flows_evicted\":0,\"notes_lost\":1}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "firewall: 2 inbound rules, 1 outbound; flows 12 created, 3 adopted, 980 hits, 2 "
+		      "expired, 0 evicted, 1 notes lost\n"
+		      "no peers\n");
+	expect_render(43,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":false,"
+		      "\"inbound\":[],\"outbound\":[]}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
 	/* 40: members seen revoked, under the peers */
 	expect_render(40,
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[],\"revoked_peers\":["
