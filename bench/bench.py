@@ -366,19 +366,34 @@ class Plain(Config):
         return (None, None)
 
 
+def fw_rules():
+    """The firewall's cost (weft-aes-fw): 36 inbound rules of four shapes, none of which
+    matches the benchmark's traffic (so every one is tried for each new flow), then one
+    allow that does. Replies are tracked flows (docs/weft.conf.md, "Firewall")."""
+    rules = []
+    for i in range(1, 10):
+        rules += [f"inbound = drop tcp {10000 + i} from group team{i}",
+                  f"inbound = drop udp {20000 + i}-{20010 + i} to 100.64.1.{i}",
+                  f"inbound = drop any from peer host{i}",
+                  f"inbound = drop icmp from 100.64.2.{i}"]
+    return rules + ["inbound = allow any from 100.64.0.0/10"]
+
+
 class Weft(Config):
     """weft between a and b. datapath "userspace" (weft's own path, the TUN device) or
     "kernel" (the kernel's ESP keyed by weft; n/a where the kernel has no ESP, as the
-    daemon's refusal says)."""
+    daemon's refusal says). firewall: fw_rules() on both ends."""
 
-    def __init__(self, w, opts, cipher, offload, workers, datapath="userspace"):
+    def __init__(self, w, opts, cipher, offload, workers, datapath="userspace", firewall=False):
         self.cipher = cipher
         self.offload = offload
         self.workers = workers
         self.datapath = datapath
+        self.firewall = firewall
         short = {"aes-256-gcm": "aes", "chacha20-poly1305": "chacha"}[cipher]
         self.name = ("weft-kernel-" if datapath == "kernel" else "weft-") + short
         self.name += ("" if offload else "-nooffload") + ("" if workers == 1 else f"-w{workers}")
+        self.name += "-fw" if firewall else ""
         super().__init__(w, opts)
         self.use_workers_key = True
         self.use_datapath_key = True
@@ -410,6 +425,8 @@ class Weft(Config):
             extra.append(f"workers = {self.workers}")
         if self.use_datapath_key:
             extra.append(f"datapath = {self.datapath}")
+        if self.firewall:
+            extra += fw_rules()
         for n in "ab":
             with open(f"{self.dir}/{n}/weft.conf", "w") as f:
                 f.write(self.base_conf[n].rstrip("\n") + "\n" + "".join(x + "\n" for x in extra))
@@ -455,6 +472,8 @@ class Weft(Config):
                     self.use_workers_key = False
                     continue
                 raise NotAvailable("n/a (weft has no workers key yet)")
+            if self.firewall and re.search(r"unknown key 'inbound'", refusal):
+                raise NotAvailable("n/a (weft has no firewall yet)")
             if re.search(r"unknown key 'datapath'", refusal):
                 if self.datapath == "userspace" and self.use_datapath_key:
                     self.use_datapath_key = False  # before the kernel path: userspace only
@@ -481,7 +500,9 @@ class Weft(Config):
                      + (f", workers = {self.workers}" if self.use_workers_key else
                         " (no workers key in this weft: single-threaded)")
                      + f"; mtu {self.tun_mtu(self.w.ns_a, 'weft0')}; status offloads: {offl}"
-                     + f"; datapath = {self.datapath if self.use_datapath_key else '(no key)'}")
+                     + f"; datapath = {self.datapath if self.use_datapath_key else '(no key)'}"
+                     + (f"; firewall: {len(fw_rules())} inbound rules on both ends, only the last matching"
+                        if self.firewall else ""))
 
     def wait_kernel_path(self, timeout):
         """Both ends carry the pair on the kernel path (the first packets of a session
@@ -749,6 +770,9 @@ def all_configs(w, opts):
                 cs.append(Weft(w, opts, cipher, offload, workers))
         # The kernel's ESP, keyed by weft: where the kernel has it (n/a rows otherwise).
         cs.append(Weft(w, opts, cipher, True, 1, datapath="kernel"))
+        if cipher == "aes-256-gcm":
+            # The firewall's cost: weft-aes with 36 rules that miss and one that allows.
+            cs.append(Weft(w, opts, cipher, True, 1, firewall=True))
     cs += [Tinc(w, opts), Nebula(w, opts), WireguardGo(w, opts), Fastd(w, opts), OpenVPN(w, opts)]
     return cs
 

@@ -4,7 +4,7 @@
 #   scripts/deps.sh        everything
 #   scripts/deps.sh vm     only what the test guest needs (tests/vm/guest.sh)
 set -e
-base="build-essential clang libclang-rt-14-dev libssl-dev libcmocka-dev libcjson-dev libldns-dev libmicrohttpd-dev pkg-config
+base="build-essential clang libclang-rt-14-dev libssl-dev libcmocka-dev libcjson-dev libldns-dev libmicrohttpd-dev libsystemd-dev pkg-config
       iproute2 iputils-ping iperf3 tcpdump nftables procps python3 kmod"
 # Operations: promtool (in prometheus) reads the metrics; debhelper, lintian
 # and fakeroot build and check the package; systemd-nspawn runs a real

@@ -5,7 +5,7 @@
 # Prints one line per test and a closing "N passed, N failed, N skipped", and
 # writes each test's time to $BUILD/test-logs/timing.tsv (the slowest are
 # shown at the end).
-# --netns: only the namespace tests whose numbers are listed.
+# --netns: only the namespace tests whose numbers are listed (alone: --only netns too).
 # --jobs: namespace tests run N at a time (default WF_JOBS, else the number
 # of CPUs); a test whose first lines say "# weft-test: alone" (it loads the
 # whole machine, or raises a machine-wide setting) runs with no other.
@@ -44,6 +44,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# --netns alone means those tests alone, not the whole suite. (--vm is how
+# `make check` chooses the guest's tests of the suite: it narrows only vm.)
+if [ -z "$only" ] && [ -n "$netns_only" ]; then only=netns; fi
 
 logdir=$BUILD/test-logs
 mkdir -p "$logdir"

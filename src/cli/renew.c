@@ -192,7 +192,8 @@ static int renew_ca(const struct renew_args *a, int64_t now)
 		goto out;
 	}
 	printf("network %s: wrote %s, serial %016llx, valid until %s; allowed routes: %s\n"
-	       "Copy it to every node's directory (as ca.crt) and restart weft there.\n",
+	       "Copy it to every node's directory (as ca.crt) and restart weft there, or "
+	       "`weft reload`.\n",
 	       c.network, path, (unsigned long long)c.serial,
 	       cli_time_str(c.not_after, when, sizeof(when)),
 	       c.n_allowed ? cli_prefix_list(c.allowed, c.n_allowed, false, list, sizeof(list))

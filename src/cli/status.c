@@ -175,18 +175,22 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	sf_cell(row[9], buf);
 }
 
-/* "routes 10.1.0.0/16; groups web, db; refused 100.64.0.2 (held by
- * another certificate)", or "" when it has none of them. */
+/* "routes 10.1.0.0/16 (in the kernel's table: 10.1.0.0/16); groups web, db;
+ * refused 100.64.0.2 (held by another certificate)", or "" when it has none
+ * of them. */
 static void fmt_extras(const cJSON *obj, char *buf, size_t len)
 {
-	char routes[1024], groups[1024], refused[1024];
+	char routes[1024], groups[1024], refused[1024], kernel[1024];
 
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "routes"), routes, sizeof(routes));
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "groups"), groups, sizeof(groups));
 	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "not_held"), refused, sizeof(refused));
+	join_strings(cJSON_GetObjectItemCaseSensitive(obj, "kernel_routes"), kernel, sizeof(kernel));
 	buf[0] = '\0';
 	if (strcmp(routes, "-"))
 		snprintf(buf, len, "routes %s", routes);
+	if (strcmp(routes, "-") && strcmp(kernel, "-"))
+		snprintf(buf + strlen(buf), len - strlen(buf), " (in the kernel's table: %s)", kernel);
 	if (strcmp(groups, "-"))
 		snprintf(buf + strlen(buf), len - strlen(buf), "%sgroups %s", buf[0] ? "; " : "",
 			 groups);
@@ -377,6 +381,30 @@ static void print_names(FILE *out, const cJSON *dns)
 		q, a, dr);
 }
 
+/* "firewall: 3 inbound rules, 1 outbound; flows 12 created, 4 adopted,
+ * 980 hits, 2 expired" (only with rules: without, nothing is filtered). */
+static void print_firewall(FILE *out, const cJSON *fw)
+{
+	int in = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fw, "inbound"));
+	int ob = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(fw, "outbound"));
+	double c = 0, a = 0, h = 0, e = 0, ev = 0, lost = 0;
+
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fw, "on")))
+		return;
+	sf_num(fw, "flows_created", &c);
+	sf_num(fw, "flows_adopted", &a);
+	sf_num(fw, "flow_hits", &h);
+	sf_num(fw, "flows_expired", &e);
+	sf_num(fw, "flows_evicted", &ev);
+	sf_num(fw, "notes_lost", &lost);
+	fprintf(out, "firewall: %d inbound rule%s, %d outbound; flows %.0f created, %.0f adopted, "
+		     "%.0f hits, %.0f expired, %.0f evicted",
+		in, in == 1 ? "" : "s", ob, c, a, h, e, ev);
+	if (lost)
+		fprintf(out, ", %.0f notes lost", lost);
+	fputc('\n', out);
+}
+
 static void print_node(FILE *out, const cJSON *node, int64_t now)
 {
 	char addrs[1024], name[CELL], iface[CELL], listen[CELL], net[CELL], t[32], extras[2048];
@@ -410,10 +438,17 @@ static void print_node(FILE *out, const cJSON *node, int64_t now)
 		sf_cell(name, extras);
 		fprintf(out, "%s\n", name);
 	}
+	join_strings(cJSON_GetObjectItemCaseSensitive(node, "allowed_routes"), extras,
+		     sizeof(extras));
+	if (strcmp(extras, "-")) {
+		sf_cell(name, extras);
+		fprintf(out, "the CA allows routes outside the overlay to %s\n", name);
+	}
 	print_sessions(out, cJSON_GetObjectItemCaseSensitive(node, "sessions"));
 	print_datapath(out, cJSON_GetObjectItemCaseSensitive(node, "datapath"));
 	print_offloads(out, cJSON_GetObjectItemCaseSensitive(node, "offloads"));
 	print_names(out, cJSON_GetObjectItemCaseSensitive(node, "dns"));
+	print_firewall(out, cJSON_GetObjectItemCaseSensitive(node, "firewall"));
 	print_self_revoked(out, cJSON_GetObjectItemCaseSensitive(node, "revoked"));
 	if (sf_str(node, "restart_pending", "")[0]) {
 		sf_cell(name, sf_str(node, "restart_pending", ""));

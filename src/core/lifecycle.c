@@ -84,3 +84,12 @@ unsigned wf_lc_tick(const struct wf_lc_cfg *cfg, const struct wf_lc_peer *f, int
 		act |= WF_LC_KEEPALIVE;
 	return act;
 }
+
+/* A first call for traffic does not wait out a tie-break (no attempts yet);
+ * a rekey is made before the keys break, on traffic as on the timer. */
+unsigned wf_lc_traffic(const struct wf_lc_peer *f, bool hs, int64_t now)
+{
+	if (!f->keys || !f->endpoint)
+		return WF_LCT_STAGE | (!hs && (now >= f->next_ms || !f->attempts) ? WF_LCT_INITIATE : 0);
+	return WF_LCT_SEND | (!hs && now >= f->next_ms && f->rekey_due ? WF_LCT_INITIATE : 0);
+}

@@ -431,6 +431,16 @@ static bool set_keepalive(struct parser *p, const char *key, const char *v)
 	return set_duration(p, key, v, &p->cfg->keepalive_interval_ms, 1000, 3600 * 1000, true);
 }
 
+static bool set_gossip_probe(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->gossip_probe_ms, 100, 60 * 1000, false);
+}
+
+static bool set_gossip_sync(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->gossip_sync_ms, 1000, 3600 * 1000, false);
+}
+
 static bool set_handshake_timeout(struct parser *p, const char *key, const char *v)
 {
 	return set_duration(p, key, v, &p->cfg->handshake_timeout_ms, 100, 60 * 1000, false);
@@ -474,6 +484,38 @@ static bool set_dns(struct parser *p, const char *key, const char *v)
 	return set_bool(p, key, v, &p->cfg->dns);
 }
 
+static bool set_dns_resolved(struct parser *p, const char *key, const char *v)
+{
+	return set_bool(p, key, v, &p->cfg->dns_resolved);
+}
+
+/* An `inbound` or `outbound` line: one rule, in the order written. */
+static bool set_rule(struct parser *p, const char *key, const char *v)
+{
+	enum wf_fw_dir dir = !strcmp(key, "inbound") ? WF_FW_IN : WF_FW_OUT;
+	struct wf_config *cfg = p->cfg;
+	char why[256];
+
+	if (cfg->n_fw >= WF_FW_RULES_MAX)
+		return fail(p, "too many firewall rules (max %d, inbound and outbound together)",
+			    WF_FW_RULES_MAX);
+	if (!wf_fw_rule_parse(dir, v, &cfg->fw[cfg->n_fw], why, sizeof(why)))
+		return fail(p, "bad %s rule: %s", key, why);
+	cfg->n_fw++;
+	return true;
+}
+
+static bool set_fw_flows(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n;
+
+	if (!parse_count(v, &n) || n < WF_CONFIG_FW_FLOWS_MIN || n > WF_CONFIG_FW_FLOWS_MAX)
+		return fail(p, "bad firewall-flows '%s' (%d to %d flows a worker)", v,
+			    WF_CONFIG_FW_FLOWS_MIN, WF_CONFIG_FW_FLOWS_MAX);
+	p->cfg->fw_flows = (unsigned)n;
+	return true;
+}
+
 static const struct key keys[] = {
 	{"name", set_name, false},
 	{"interface", set_interface, false},
@@ -495,6 +537,8 @@ static const struct key keys[] = {
 	{"tun-udp-coalesce", set_tun_udp_coalesce, false},
 	{"workers", set_workers, false},
 	{"full-mesh-max", set_full_mesh_max, false},
+	{"gossip-probe-interval", set_gossip_probe, false},
+	{"gossip-sync-interval", set_gossip_sync, false},
 	{"datapath", set_datapath, false},
 	{"esp-encap", set_esp_encap, false},
 	{"esp-port", set_esp_port, false},
@@ -502,6 +546,10 @@ static const struct key keys[] = {
 	{"metrics", set_metrics, false},
 	{"dns", set_dns, false},
 	{"dns-domain", set_dns_domain, false},
+	{"dns-resolved", set_dns_resolved, false},
+	{"inbound", set_rule, true},
+	{"outbound", set_rule, true},
+	{"firewall-flows", set_fw_flows, false},
 };
 enum { N_KEYS = sizeof(keys) / sizeof(keys[0]) };
 
@@ -629,8 +677,11 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->keepalive_interval_ms = 10 * 1000;
 	cfg->handshake_timeout_ms = 5 * 1000;
 	cfg->full_mesh_max = 128;
+	cfg->gossip_probe_ms = 1000;
+	cfg->gossip_sync_ms = 10 * 1000;
 	cfg->tun_offload = cfg->udp_gso = cfg->udp_gro = true;
 	cfg->dns = true;
+	cfg->fw_flows = WF_CONFIG_FW_FLOWS;
 	return set_path(p, "private-key", "node.key", cfg->private_key) &&
 	       set_path(p, "certificate", "node.crt", cfg->certificate) &&
 	       set_path(p, "ca", "ca.crt", cfg->ca) &&
@@ -664,6 +715,27 @@ static bool kernel_defaults(struct parser *p, const unsigned seen[N_KEYS])
 	return true;
 }
 
+/* Rules are enforced by the workers only: the kernel's ESP path would carry
+ * packets past them. With datapath = auto the rules choose the userspace
+ * path; asked for the kernel's, the file is refused rather than the rules
+ * silently ignored. */
+static bool firewall_path(struct parser *p, const unsigned seen[N_KEYS])
+{
+	unsigned line = seen[find_key("datapath") - keys];
+
+	if (!p->cfg->n_fw || p->cfg->datapath == WF_DATAPATH_USERSPACE)
+		return true;
+	if (p->cfg->datapath == WF_DATAPATH_KERNEL) {
+		p->line = line;
+		return fail(p, "datapath = kernel, but firewall rules (inbound, outbound) are "
+			       "enforced on the userspace path only: set datapath = userspace or "
+			       "auto, or remove the rules");
+	}
+	p->cfg->datapath = WF_DATAPATH_USERSPACE;
+	p->cfg->datapath_by_fw = true;
+	return true;
+}
+
 /* Checks that need the whole file: required keys, the socket path length. */
 static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
 {
@@ -672,8 +744,11 @@ static bool check_complete(struct parser *p, const unsigned seen[N_KEYS])
 		return fail(p, "missing required key 'name'");
 	if (!seen[find_key("listen") - keys])
 		return fail(p, "missing required key 'listen'");
-	if (!kernel_defaults(p, seen))
+	if (!firewall_path(p, seen) || !kernel_defaults(p, seen))
 		return false;
+	/* resolved would send the domain's queries to a port nobody answers. */
+	if (p->cfg->dns_resolved && !p->cfg->dns)
+		return fail(p, "dns-resolved = yes needs dns = yes (the names are answered by weft)");
 	if (strlen(p->cfg->control) >= SUN_PATH_MAX)
 		return fail(p,
 			    "control socket path '%s' is too long for a UNIX socket (max %zu "

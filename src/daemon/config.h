@@ -17,6 +17,7 @@
 
 #include "common/addr.h"
 #include "common/log.h"
+#include "core/firewall.h"
 
 enum {
 	WF_CONFIG_MAX_BOOTSTRAP = 64,
@@ -28,6 +29,8 @@ enum {
 };
 
 enum { WF_CONFIG_WORKERS_MAX = 16, WF_CONFIG_FULL_MESH_MAX = 1000000 };
+/* firewall-flows: flows a worker tracks (docs/weft.conf.md "Firewall"). */
+enum { WF_CONFIG_FW_FLOWS = 16384, WF_CONFIG_FW_FLOWS_MIN = 64, WF_CONFIG_FW_FLOWS_MAX = 1 << 22 };
 
 /* Which data path carries the packets (docs/datapath.md). */
 enum wf_datapath {
@@ -68,6 +71,8 @@ struct wf_config {
 	 * other (a full mesh); above it, sessions are made when traffic needs
 	 * them and end when idle, besides a few kept for gossip. */
 	unsigned full_mesh_max;
+	unsigned gossip_probe_ms; /* a probe a period; its timeout half of it */
+	unsigned gossip_sync_ms;  /* a table comparison (and a dead member called) this often */
 	/* The data path; ESP in UDP (esp-encap = udp) rather than ESP; the
 	 * port of the ESP-in-UDP socket (default: listen port + 1); the xfrm
 	 * interface's name (default: interface + "-x"). */
@@ -86,6 +91,17 @@ struct wf_config {
 	 * (empty: the network's name). */
 	bool dns;
 	char dns_domain[WF_CONFIG_DOMAIN_LEN];
+	/* Tell systemd-resolved to send dns_domain's queries here (resolved.c). */
+	bool dns_resolved;
+	/* The firewall's rules, `inbound` and `outbound` mixed in the order
+	 * written (each spec says its direction), and the flows each worker
+	 * tracks. Rules need the userspace path (the kernel's ESP does not
+	 * filter): with datapath = auto they choose it (datapath_by_fw), and
+	 * datapath = kernel with rules is an error. */
+	unsigned n_fw;
+	struct wf_fw_spec fw[WF_FW_RULES_MAX];
+	unsigned fw_flows;
+	bool datapath_by_fw;
 };
 
 /* Load DIR/weft.conf into cfg. A relative dir is made absolute first, so the

@@ -161,6 +161,7 @@ struct wf_daemon {
 	struct wf_exporter exp; /* GET /metrics (exporter.c) */
 	struct wf_names names;  /* DNS for members' names (names.c) */
 	struct wf_subnets lan;	/* routes for peers' subnets outside the overlay (subnets.c) */
+	struct wf_firewall fw;  /* the rules in force (filter.c) */
 	struct wf_service svc;  /* what systemd is told (service.c) */
 	int tun_fd, udp_fd, epoll_fd, signal_fd, lock_fd;
 	struct wf_control *control;

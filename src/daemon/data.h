@@ -25,9 +25,6 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		      int64_t now);
 void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
 		     int64_t now);
-/* A session with p came up (a response to our initiation, or the proof of
- * one we answered): send what waited, tell the mesh if p was down. */
-void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now);
 /* The first authentic packet on pending keypair kp (of index entry e)
  * proves the initiation behind it (the control thread's). */
 void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,

@@ -30,6 +30,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
+#include "core/lifecycle.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
@@ -39,6 +40,7 @@
 #include "daemon/membership.h"
 #include "daemon/notice.h"
 #include "daemon/peer.h"
+#include "daemon/proven.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
 
@@ -319,9 +321,9 @@ static bool from_proven_endpoint(const struct wf_peer *p, const union wf_endpoin
 	       wf_endpoint_equal(&p->endpoint, from);
 }
 
-/* Can we answer before anything else is spent? Counts and logs why not;
- * WF_INIT_BUSY is left to the caller (a cookie reply). */
-static enum wf_init_verdict judge(struct wf_daemon *d, struct wf_peer *p, const struct init_msg *m,
+/* The session's judgement of an initiation for p (none yet: a new peer),
+ * said in the log where it refuses. */
+static enum wf_init_verdict judge(struct wf_peer *p, const struct init_msg *m,
 				  const union wf_endpoint *from, bool validated, int *slot)
 {
 	static const struct wf_session none;
@@ -337,23 +339,14 @@ static enum wf_init_verdict judge(struct wf_daemon *d, struct wf_peer *p, const 
 	enum wf_init_verdict v;
 
 	wf_source_of(from, source);
-	switch ((v = wf_session_judge(p ? &p->session : &none, &in, now, slot))) {
-	case WF_INIT_ACCEPT:
-	case WF_INIT_BUSY:
-		break;
-	case WF_INIT_REPLAY:
-	case WF_INIT_DUPLICATE:
+	v = wf_session_judge(p ? &p->session : &none, &in, now, slot);
+	if (v == WF_INIT_REPLAY || v == WF_INIT_DUPLICATE)
 		log_debug("handshake from %s: replayed initiation", m->from);
-		wf_count_drop(d, p, WF_DROP_HS_REPLAY);
-		break;
-	case WF_INIT_FUTURE:
+	if (v == WF_INIT_FUTURE)
 		log_warnx_rl("handshake from %s%s%s: stamped %llu s ahead of our clock, refused "
 			     "(is the clock right on both hosts?)",
 			     m->from, p ? " for " : "", p ? p->cert.name : "",
 			     (unsigned long long)((m->payload.timestamp - now) / 1000000000ULL));
-		wf_count_drop(d, p, WF_DROP_HS_CLOCK);
-		break;
-	}
 	return v;
 }
 
@@ -384,7 +377,6 @@ static bool init_cert(struct wf_daemon *d, const struct init_msg *m, struct wf_c
 	bool revoked;
 
 	if (!wf_peer_cert_verdict(d, m->payload.cert, m->payload.cert_len, cert, m->from, &revoked)) {
-		wf_count_drop(d, NULL, WF_DROP_CERT);
 		/* (Its own key made message 1: a certificate of another's
 		 * key is no one's to be told.) */
 		if (revoked && wf_memeq(cert->pubkey, m->hs.rs, WF_KEY_LEN))
@@ -394,7 +386,6 @@ static bool init_cert(struct wf_daemon *d, const struct init_msg *m, struct wf_c
 	if (!wf_memeq(cert->pubkey, m->hs.rs, WF_KEY_LEN)) {
 		log_warnx_rl("handshake from %s: certificate of %s is not for the key used", m->from,
 			     cert->name);
-		wf_count_drop(d, NULL, WF_DROP_CERT);
 		return false;
 	}
 	return true;
@@ -463,52 +454,71 @@ static size_t resp_len(const struct wf_daemon *d)
 	       WF_MAC_LEN;
 }
 
+/* What the rule decided, other than an answer: a cookie, or a drop counted
+ * under its reason (for p, the peer the initiation claims, if known). */
+static void refuse(struct wf_daemon *d, struct wf_peer *p, enum wf_lci_act act,
+		   const uint8_t *pkt, size_t len, const union wf_endpoint *from, int64_t now)
+{
+	switch (act) {
+	case WF_LCI_COOKIE:
+		send_cookie(d, pkt, len, from, now);
+		break;
+	case WF_LCI_DROP_RATE:
+		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
+		break;
+	case WF_LCI_DROP_MALFORMED:
+		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
+		break;
+	case WF_LCI_DROP_REPLAY:
+		wf_count_drop(d, p, WF_DROP_HS_REPLAY);
+		break;
+	case WF_LCI_DROP_CLOCK:
+		wf_count_drop(d, p, WF_DROP_HS_CLOCK);
+		break;
+	case WF_LCI_DROP_CERT:
+		wf_count_drop(d, NULL, WF_DROP_CERT);
+		break;
+	case WF_LCI_GO:
+	case WF_LCI_ANSWER:
+	case WF_LCI_OURS:
+		break;
+	}
+}
+
+/* Message 1 read (a DH) and judged by the session; then, if the rule says
+ * go on, its certificate checked; then answered if the rule says so. */
 static void handle_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
-			const union wf_endpoint *from, bool validated, int64_t now)
+			const union wf_endpoint *from, struct wf_lc_init *f, int64_t now)
 {
 	struct init_msg m;
 	struct wf_cert cert;
-	struct wf_peer *p;
+	struct wf_peer *p = NULL;
+	enum wf_lci_act act;
 	int slot = -1;
 
 	memset(&m, 0, sizeof(m));
-	m.validated = validated;
+	m.validated = f->validated;
 	wf_endpoint_str(from, m.from, sizeof(m.from));
-	if (!read_init(d, pkt, len, &m)) {
-		wf_count_drop(d, NULL, WF_DROP_HANDSHAKE);
-		goto out;
+	f->stage = WF_LCI_READ;
+	f->readable = read_init(d, pkt, len, &m);
+	f->own_key = f->readable && !memcmp(m.hs.rs, d->node.self.pubkey, WF_KEY_LEN);
+	if (f->readable && !f->own_key) {
+		p = wf_peer_find(d, m.hs.rs);
+		f->verdict = judge(p, &m, from, f->validated, &slot);
 	}
-	if (!memcmp(m.hs.rs, d->node.self.pubkey, WF_KEY_LEN)) {
+	if ((act = wf_lc_initiation(f)) == WF_LCI_GO) {
+		f->stage = WF_LCI_CERTIFIED;
+		f->cert_ok = init_cert(d, &m, &cert, len, from, now);
+		f->fits = resp_len(d) <= len;
+		act = wf_lc_initiation(f);
+	}
+	if (act == WF_LCI_OURS)
 		initiated_by_us(d, m.sender);
-		goto out;
-	}
-	p = wf_peer_find(d, m.hs.rs);
-	switch (judge(d, p, &m, from, validated, &slot)) {
-	case WF_INIT_ACCEPT:
-		break;
-	case WF_INIT_BUSY:
-		/* Other sources hold every slot for this key: only an
-		 * initiator that proves its address may push one out. */
-		send_cookie(d, pkt, len, from, now);
-		goto out;
-	case WF_INIT_REPLAY:
-	case WF_INIT_DUPLICATE:
-	case WF_INIT_FUTURE:
-		goto out;
-	}
-	if (!init_cert(d, &m, &cert, len, from, now))
-		goto out;
-	/* No amplification: an answer larger than the question goes only to
-	 * an address that proved it receives (a cookie, much smaller, else). */
-	if (!validated && resp_len(d) > len) {
-		send_cookie(d, pkt, len, from, now);
-		goto out;
-	}
-	if (!p)
+	if (act == WF_LCI_ANSWER && !p)
 		p = wf_peer_add(d, &cert, now);
-	if (p)
+	if (act == WF_LCI_ANSWER && p)
 		respond(d, p, &m, slot, &cert, from, now);
-out:
+	refuse(d, p, act, pkt, len, from, now);
 	wf_noise_handshake_clear(&m.hs);
 }
 
@@ -533,36 +543,36 @@ static void cookie_secret_refresh(struct wf_daemon *d, int64_t now)
 	wf_wipe(secret, sizeof(secret));
 }
 
+/* An initiation: before anything is spent on it, the rule's first stage
+ * (under load, a cookie or the source's budget). */
 static void receive_init(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 			 const union wf_endpoint *from, int64_t now)
 {
+	struct wf_lc_init f = {.stage = WF_LCI_ARRIVED};
+	enum wf_lci_act act;
+
 	/* Under load: many handshakes a second, or many waiting behind this
 	 * one in a worker's queue. */
-	bool under = wf_load_note(&d->hs.load, now) | (d->dp.ctl_backlog >= WF_CTLQ_LOAD);
-	bool validated;
-
+	f.under_load = wf_load_note(&d->hs.load, now) | (d->dp.ctl_backlog >= WF_CTLQ_LOAD);
 	cookie_secret_refresh(d, now);
-	validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->hs.cookies, from, pkt, len, now);
-
-	if (under && !validated) {
-		send_cookie(d, pkt, len, from, now);
+	f.validated = mac2_present(pkt, len) && wf_cookie_mac2_ok(&d->hs.cookies, from, pkt, len, now);
+	/* (The budget is spent only where it is asked.) */
+	f.rate_ok = !(f.under_load && f.validated) ||
+		    wf_srclimit_allow(d->hs.sources, &d->hs.source_rate, from, now);
+	if ((act = wf_lc_initiation(&f)) != WF_LCI_GO) {
+		refuse(d, NULL, act, pkt, len, from, now);
 		return;
 	}
-	if (under && !wf_srclimit_allow(d->hs.sources, &d->hs.source_rate, from, now)) {
-		wf_count_drop(d, NULL, WF_DROP_RATE_LIMIT);
-		return;
-	}
-	handle_init(d, pkt, len, from, validated, now);
+	handle_init(d, pkt, len, from, &f, now);
 }
 
 /* --- initiator -------------------------------------------------------- */
 
-/* A response must pass every check before it may cost us our handshake: a
- * Noise-valid one from someone else (anyone with ca.crt can make one with his
- * own key) is dropped, and the real answer can still come. */
-static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
-		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
-		       const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps)
+/* Read a response into noise (a copy) and gather what the rule needs. */
+static void read_resp(struct wf_daemon *d, const struct wf_handshake *hs,
+		      struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
+		      const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps,
+		      struct wf_lc_resp *f)
 {
 	uint8_t payload[WF_HANDSHAKE_MAX];
 	char ep[WF_ADDR_STRLEN];
@@ -570,27 +580,48 @@ static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
 	size_t plen;
 
 	wf_endpoint_str(from, ep, sizeof(ep));
-	if (!wf_noise_read_message(noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
-				   payload, sizeof(payload), &plen) ||
-	    !wf_hs_payload_decode(&hp, payload, plen)) {
-		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
-		return false;
-	}
-	if (!wf_peer_cert_check(d, hp.cert, hp.cert_len, cert, ep) ||
-	    !wf_memeq(cert->pubkey, noise->rs, WF_KEY_LEN)) {
-		wf_count_drop(d, hs->peer, WF_DROP_CERT);
-		return false;
-	}
+	f->readable = wf_noise_read_message(noise, pkt + HS_OFF_RESP, len - HS_OFF_RESP - WF_MAC_LEN,
+					    payload, sizeof(payload), &plen) &&
+		      wf_hs_payload_decode(&hp, payload, plen);
+	if (!f->readable)
+		return;
+	f->cert_ok = wf_peer_cert_check(d, hp.cert, hp.cert_len, cert, ep) &&
+		     wf_memeq(cert->pubkey, noise->rs, WF_KEY_LEN);
+	if (!f->cert_ok)
+		return;
 	memset(caps, 0, sizeof(*caps));
 	if (hp.datapath && !wf_esp_caps_decode(caps, hp.datapath, hp.datapath_len))
 		memset(caps, 0, sizeof(*caps));
-	if (hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN)) {
+	f->other = hs->peer && memcmp(hs->peer->cert.pubkey, noise->rs, WF_KEY_LEN);
+	if (f->other)
 		log_warnx_rl("handshake: %s answered from %s for %s", cert->name, ep,
 			     hs->peer->cert.name);
+	f->own_key = !memcmp(noise->rs, d->node.self.pubkey, WF_KEY_LEN);
+}
+
+/* The rule's verdict on a response (core/lifecycle.c): true to take it;
+ * a drop counted under its reason. */
+static bool check_resp(struct wf_daemon *d, const struct wf_handshake *hs,
+		       struct wf_noise_handshake *noise, const uint8_t *pkt, size_t len,
+		       const union wf_endpoint *from, struct wf_cert *cert, struct wf_esp_caps *caps)
+{
+	struct wf_lc_resp f = {0};
+
+	read_resp(d, hs, noise, pkt, len, from, cert, caps, &f);
+	switch (wf_lc_response(&f)) {
+	case WF_LCR_TAKE:
+		return true;
+	case WF_LCR_DROP_MALFORMED:
+	case WF_LCR_DROP_OTHER:
 		wf_count_drop(d, hs->peer, WF_DROP_HANDSHAKE);
-		return false;
+		break;
+	case WF_LCR_DROP_CERT:
+		wf_count_drop(d, hs->peer, WF_DROP_CERT);
+		break;
+	case WF_LCR_DROP_OURS:
+		break;
 	}
-	return memcmp(noise->rs, d->node.self.pubkey, WF_KEY_LEN) != 0;
+	return false;
 }
 
 /* Our initiation was answered, and the answer proves the responder's key:
@@ -600,7 +631,7 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 {
 	struct wf_index_entry *e = wf_index_find(d, wf_get_le32(pkt + 8));
 	struct wf_noise_handshake noise;
-	struct wf_keypair *kp, *old;
+	struct wf_keypair *kp;
 	struct wf_handshake *hs;
 	struct wf_esp_caps caps;
 	uint8_t caps_enc[WF_ESP_CAPS_LEN];
@@ -636,23 +667,15 @@ static void handle_resp(struct wf_daemon *d, const uint8_t *pkt, size_t len,
 	e->ptr = kp;
 	e->peer = p;
 	e->bootstrap = NULL;
-	if (p->hs && p->hs != hs)
-		wf_handshake_abort(d, p->hs);
-	p->hs = NULL;
+	if (p->hs == hs)
+		p->hs = NULL;
 	wf_noise_handshake_clear(&hs->noise);
 	free(hs);
-	wf_session_install(&p->session, kp, &old);
-	wf_peer_drop_keypair(d, old);
-	d->hs.count.completed++;
-	wf_peer_proven(d, p, &cert, now);
-	wf_peer_seen_at(d, p, from, now);
-	/* Endpoint and keys published: the workers may take data on it once
-	 * they read the routes wf_peer_proven claimed (wf_index_ready). */
-	wf_peer_publish(d, p);
-	wf_index_ready(d, e);
 	p->esp.caps = caps;
-	wf_kernel_sync(d, p); /* its inbound SA, so that it may send through the kernel */
-	wf_data_session_up(d, p, true, now);
+	wf_session_proven(d,
+			  &(struct wf_proof){.peer = p, .entry = e, .kp = kp, .we_initiated = true,
+					     .cert = &cert, .from = from},
+			  now);
 out:
 	wf_noise_handshake_clear(&noise);
 }

@@ -248,7 +248,10 @@ int wf_kernel_start(struct wf_daemon *d)
 	k->fd = k->ev_fd = k->encap_fd[0] = k->encap_fd[1] = -1;
 	k->on = false;
 	if (c->datapath == WF_DATAPATH_USERSPACE) {
-		snprintf(k->why, sizeof(k->why), "datapath = userspace in weft.conf");
+		snprintf(k->why, sizeof(k->why), "%s",
+			 c->datapath_by_fw ? "firewall rules in weft.conf (the kernel's ESP path "
+					     "does not filter)"
+					   : "datapath = userspace in weft.conf");
 		log_info("data path: userspace (%s)", k->why);
 		return 0;
 	}
@@ -339,6 +342,7 @@ void wf_kernel_reload(struct wf_daemon *d, const struct wf_config *c, char *out,
 		return;
 	wf_kernel_stop(d);
 	cur->datapath = c->datapath;
+	cur->datapath_by_fw = c->datapath_by_fw;
 	cur->esp_udp = c->esp_udp;
 	cur->esp_port = c->esp_port;
 	memcpy(cur->kernel_interface, c->kernel_interface, sizeof(cur->kernel_interface));

@@ -458,7 +458,7 @@ bool wf_daemon_prepare(struct wf_daemon *d)
 	d->kern.fd = d->kern.ev_fd = d->kern.encap_fd[0] = d->kern.encap_fd[1] = -1;
 	d->exp.fd = -1;
 	return d->node.self_cert_len && wf_handshake_setup(d) && setup_routes(d) &&
-	       wf_members_init(d, wf_now_ms());
+	       wf_filter_setup(d) && wf_members_init(d, wf_now_ms());
 }
 
 void wf_daemon_release(struct wf_daemon *d)
@@ -489,6 +489,7 @@ void wf_daemon_release(struct wf_daemon *d)
 			free(e);
 		}
 	wf_reclaim(d, true);
+	wf_filter_release(d);
 	wf_wipe(d->node.static_priv, sizeof(d->node.static_priv));
 }
 
@@ -503,6 +504,7 @@ static void teardown(struct wf_daemon *d)
 	/* The kernel's state first (it follows the peers), then the workers:
 	 * nothing is freed under them. No more scrapes before that. */
 	wf_exporter_stop(d);
+	wf_resolved_stop(d); /* while the link is there to revert */
 	wf_names_stop(d);
 	wf_kernel_stop(d);
 	wf_subnets_clear(d);
@@ -619,6 +621,7 @@ int wf_daemon_run(const char *dir)
 		log_errorx("out of memory");
 		goto out;
 	}
+	wf_resolved_start(d);
 	log_offloads(d);
 	d->node.started_ms = wf_now_ms();
 	wf_cache_load(d, d->node.started_ms);

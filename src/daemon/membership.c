@@ -31,6 +31,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
+#include "core/lifecycle.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
@@ -51,6 +52,14 @@ bool wf_members_init(struct wf_daemon *d, int64_t now)
 	uint64_t inc;
 
 	wf_gossip_cfg_default(&cfg);
+	/* The periods weft.conf may set (0: the default); what is counted in
+	 * periods (suspicion, Lifeguard's health) follows. */
+	if (d->node.cfg.gossip_probe_ms) {
+		cfg.probe_ms = d->node.cfg.gossip_probe_ms;
+		cfg.probe_timeout_ms = cfg.probe_ms / 2;
+	}
+	if (d->node.cfg.gossip_sync_ms)
+		cfg.sync_ms = cfg.reconnect_ms = d->node.cfg.gossip_sync_ms;
 	/* 1,200 bytes of plaintext (the default): with the data header, tag,
 	 * UDP and IPv6 headers, 1,288 bytes on the wire, which any path that
 	 * carries weft at all takes without fragments. */
@@ -124,7 +133,7 @@ static void on_forget(struct wf_daemon *d, const struct wf_gossip_event *e, int6
 {
 	struct wf_peer *p = wf_peer_find(d, e->key);
 
-	if (!p || wf_peer_up(d, p, now))
+	if (!wf_lc_forget(p != NULL, p && wf_peer_up(d, p, now)))
 		return;
 	log_info("member %s forgotten (dead or gone for %u s)", p->cert.name,
 		 d->mem.gossip.cfg.forget_ms / 1000);
@@ -252,41 +261,40 @@ static bool solicited(struct wf_daemon *d, const uint8_t *key, int64_t now)
 	return wf_gossip_waiting(&d->mem.gossip, key) || (p && asked(p, now));
 }
 
+/* A MEMBER message, judged by the rule (core/lifecycle.h, wf_lc_told). */
 static void got_member(struct wf_daemon *d, struct wf_peer *from, const uint8_t *msg, size_t len,
 		       int64_t now)
 {
 	char via[WF_CERT_NAME_MAX + 16];
+	struct wf_lc_told f = {0};
 	struct wf_member_msg m;
 	struct wf_cert cert;
-	struct wf_peer *p;
+	struct wf_peer *p = NULL;
 
-	if (!wf_member_decode(&m, msg, len) || wf_cert_decode(&cert, m.cert, m.cert_len)) {
+	f.decoded = wf_member_decode(&m, msg, len) && !wf_cert_decode(&cert, m.cert, m.cert_len);
+	f.solicited = f.decoded && solicited(d, cert.pubkey, now);
+	/* A refusal is the certificate's fault, not the relaying member's. */
+	snprintf(via, sizeof(via), "(relayed by %s)", from->cert.name);
+	f.cert_ok = f.solicited && wf_peer_cert_check(d, m.cert, m.cert_len, &cert, via);
+	f.known = f.cert_ok && (p = wf_peer_find(d, cert.pubkey)) != NULL;
+	switch (wf_lc_told(&f)) {
+	case WF_LCM_DROP_MALFORMED:
 		wf_count_drop(d, from, WF_DROP_MALFORMED);
 		return;
-	}
-	/* What nobody asked for costs no signature check. */
-	if (!solicited(d, cert.pubkey, now)) {
+	case WF_LCM_DROP_UNSOLICITED:
 		wf_count_drop(d, from, WF_DROP_UNSOLICITED);
 		return;
-	}
-	/* Hearsay is checked like a handshake: only the CA makes members. A
-	 * refusal is the certificate's fault, not the relaying member's. */
-	snprintf(via, sizeof(via), "(relayed by %s)", from->cert.name);
-	if (!wf_peer_cert_check(d, m.cert, m.cert_len, &cert, via)) {
+	case WF_LCM_DROP_CERT:
 		wf_count_drop(d, NULL, WF_DROP_CERT);
 		return;
-	}
-	p = wf_peer_find(d, cert.pubkey);
-	if (!p) {
+	case WF_LCM_LEARN:
 		learned(d, from, &cert, &m, now);
-	} else {
-		/* Of a node we know, a member can tell us only that it is a
-		 * member, and where to look for it, if we do not know that
-		 * already. Its certificate changes when it presents a new one
-		 * to us itself. */
+		break;
+	case WF_LCM_CONFIRM:
 		wf_peer_told(d, p);
 		if (m.has_endpoint)
 			wf_peer_hearsay(d, p, &m.endpoint, from->cert.name);
+		break;
 	}
 	wf_gossip_certified(&d->mem.gossip, cert.pubkey, now, &d->mem.out);
 	flush(d, now);

@@ -17,6 +17,7 @@
 #include "core/cert.h"
 #include "core/ratelimit.h"
 #include "daemon/config.h"
+#include "daemon/resolved.h"
 
 struct wf_daemon;
 struct wf_dns_zone;
@@ -49,6 +50,7 @@ struct wf_names {
 		uint64_t nxdomain; /* a name under the domain that nobody holds */
 		uint64_t dropped;  /* over budget, malformed, or not sent */
 	} count;
+	struct wf_resolved resolved; /* what systemd-resolved was told (resolved.c) */
 };
 
 /* Bind port 53 on each overlay address (once they are on the device) and

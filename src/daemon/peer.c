@@ -53,6 +53,7 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_TUN_ERROR] = "tun_error",
 		[WF_DROP_BUSY] = "control_busy",
 		[WF_DROP_UNSOLICITED] = "unsolicited",
+		[WF_DROP_FIREWALL] = "firewall",
 	};
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }
@@ -176,6 +177,7 @@ static struct wf_peer *peer_new(struct wf_daemon *d, const struct wf_cert *cert,
 	memset(p->count, 0, n * sizeof(*p->count));
 	p->n_count = n;
 	p->cert = *cert;
+	wf_filter_peer_cert(d, p);
 	p->created_ms = now;
 	p->defer_ok = true;
 	p->next = d->peers.list;
@@ -272,6 +274,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 		    (!p->told || wf_cert_supersedes(cert, &p->cert, wall))) {
 			(void)unroute(d, p);
 			p->cert = *cert;
+			wf_filter_peer_cert(d, p);
 		}
 		p->proven = true;
 		p->mtu_check = true;
@@ -294,6 +297,7 @@ void wf_peer_proven(struct wf_daemon *d, struct wf_peer *p, const struct wf_cert
 	wf_mtu_forget(d, p); /* its addresses may change */
 	p->mtu_check = true;
 	p->cert = *cert;
+	wf_filter_peer_cert(d, p); /* its groups may differ */
 	claim_routes(d, p, wall);
 	log_info("peer %s: certificate %016llx now in use", p->cert.name,
 		 (unsigned long long)cert->serial);

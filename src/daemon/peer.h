@@ -13,6 +13,7 @@
 #include "core/cert.h"
 #include "core/cookie.h"
 #include "core/session.h"
+#include "daemon/filter.h"
 #include "daemon/kernel.h"
 #include "weft/wire.h"
 
@@ -39,6 +40,7 @@ enum wf_drop {
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
 	WF_DROP_BUSY,        /* for the control thread, whose queue from a worker was full */
 	WF_DROP_UNSOLICITED, /* a MEMBER message that answers nothing we asked */
+	WF_DROP_FIREWALL,    /* a firewall rule dropped it (inbound or outbound) */
 	WF_DROP_MAX
 };
 
@@ -137,6 +139,7 @@ struct wf_peer {
 	unsigned n_count;
 	uint64_t drops[WF_DROP_MAX];
 	struct wf_peer_esp esp; /* on the kernel data path (kernel.c) */
+	struct wf_peer_fw fw;   /* what the firewall knows of it (filter.c) */
 
 	/* Packets that wait for a session, each allocated at its size with
 	 * room for the data header before and the tag after. Rare: only while

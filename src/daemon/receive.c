@@ -31,6 +31,7 @@
 #include "daemon/kernel.h"
 #include "daemon/membership.h"
 #include "daemon/peer.h"
+#include "daemon/proven.h"
 #include "daemon/timers.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -53,44 +54,18 @@ static size_t inner_len(const uint8_t *pkt, size_t len)
 	return 0;
 }
 
-void wf_data_session_up(struct wf_daemon *d, struct wf_peer *p, bool we_initiated, int64_t now)
-{
-	wf_timers_session_up(d, p, now);
-	/* Send what waited, or a keepalive, so that the responder can prove
-	 * our initiation and send on the session too; on the kernel path the
-	 * responder's keepalive tells the initiator that its SAs are in. */
-	if (p->n_staged)
-		wf_data_flush_staged(d, p, now);
-	else if (we_initiated || p->esp.tunnel)
-		wf_data_send_keepalive(d, p, now);
-	wf_members_peer_up(d, p, now);
-}
-
 /* The first authentic packet on a keypair we answered with: the initiation
  * behind it is proven, and with it the peer's key and certificate. */
 void wf_data_prove(struct wf_daemon *d, struct wf_index_entry *e, struct wf_keypair *kp,
 		   int64_t now)
 {
-	struct wf_keypair *dropped[WF_SESSION_DROP_MAX];
-	struct wf_peer *p = e->peer;
 	struct wf_cert *offered = e->offered;
 
 	e->offered = NULL;
-	d->hs.count.proven++;
-	wf_session_prove(&p->session, kp, dropped);
-	p->defer_ok = true;
-	wf_peer_proven(d, p, offered, now);
+	wf_session_proven(d,
+			  &(struct wf_proof){.peer = e->peer, .entry = e, .kp = kp, .cert = offered},
+			  now);
 	free(offered);
-	/* The routes first (those wf_peer_proven claimed are published at the
-	 * latest with the index's readiness), then the keys: a worker that
-	 * finds the index ready finds the routes too. */
-	wf_peer_publish(d, p);
-	wf_index_ready(d, e);
-	wf_peer_drop_keypairs(d, dropped, WF_SESSION_DROP_MAX);
-	if (p->hs)
-		wf_handshake_abort(d, p->hs); /* crossing handshakes: one is enough */
-	wf_kernel_sync(d, p); /* both SAs: the initiator has its inbound one */
-	wf_data_session_up(d, p, false, now);
 }
 
 /* Into the open batch, if there is one; a full one is written and another
@@ -107,7 +82,7 @@ static bool gro_take(struct wf_worker *w, uint8_t *pkt, size_t n)
 	return w->rx.open && wf_gro_add(&w->rx.gro, pkt, n);
 }
 
-static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len)
+static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t len, int64_t now)
 {
 	struct wf_daemon *d = w->d;
 	size_t n = inner_len(pkt, len);
@@ -126,6 +101,8 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 		wf_count_drop(d, p, WF_DROP_BAD_SOURCE);
 		return;
 	}
+	if (!wf_filter_pass(w, p, WF_FW_IN, pkt, n, now))
+		return;
 	wf_peer_count_rx(p, w->id, 1, n);
 	if (gro_take(w, pkt, n))
 		return;
@@ -163,9 +140,11 @@ static bool rx_hand_over(struct wf_worker *w, struct wf_index_entry *e, int live
  * data goes to TUN. */
 static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int live,
 			   struct wf_peer *p, const union wf_endpoint *from, uint8_t type,
-			   uint8_t *plain, size_t plain_len)
+			   uint8_t *plain, size_t plain_len, int64_t now)
 {
 	union wf_endpoint ep;
+
+	wf_filter_rx_seen(w, p);
 
 	if (live == WF_LIVE_PENDING && !__atomic_exchange_n(&e->noted, true, __ATOMIC_ACQ_REL) &&
 	    !wf_ctl_push(w, WF_HO_PROVEN, NULL, 0, from, e->index, e))
@@ -175,7 +154,7 @@ static void rx_worker_side(struct wf_worker *w, struct wf_index_entry *e, int li
 	if (type == WF_MSG_CONTROL)
 		(void)wf_ctl_push(w, WF_HO_MEMBER, plain, plain_len, NULL, e->index, e);
 	else if (plain_len)
-		deliver(w, p, plain, plain_len);
+		deliver(w, p, plain, plain_len, now);
 }
 
 void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union wf_endpoint *from,
@@ -217,7 +196,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (WF_GET(p->last_rx_ms) != now)
 		WF_SET(p->last_rx_ms, now);
 	if (!w->control) {
-		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len);
+		rx_worker_side(w, e, live, p, from, pkt[0], plain, plain_len, now);
 		return;
 	}
 	wf_peer_seen_at(d, p, from, now);
@@ -226,7 +205,7 @@ void wf_data_receive(struct wf_worker *w, uint8_t *pkt, size_t len, const union 
 	if (pkt[0] == WF_MSG_CONTROL)
 		wf_members_receive(d, p, plain, plain_len, now);
 	else if (plain_len)
-		deliver(w, p, plain, plain_len);
+		deliver(w, p, plain, plain_len, now);
 }
 
 /* --- writing to the TUN device ------------------------------------------------ */

@@ -5,19 +5,26 @@
  * what can change while the daemon runs, all or nothing.
  *
  * Applied at once: log-level, keepalive-interval, handshake-timeout,
- * full-mesh-max, the bootstrap list, dns-domain (the names' zone is rebuilt); a renewed node certificate (same name, key, addresses,
+ * full-mesh-max, the bootstrap list, dns-domain (the names' zone is rebuilt),
+ * the firewall's rules (a new rule set, published at once); a renewed node certificate (same name, key, addresses,
  * routes and groups; later validity), which every peer is then handed by a
  * new handshake (a rekey: no session is reset); a renewed CA certificate
- * (same key); a newer revocation list. Everything else that changed
+ * (same key and network): its validity, and its allowed routes, under which
+ * every peer's certificate is judged again (a peer whose routes it no longer
+ * allows is removed; one it allows now is taken at its next handshake); a
+ * newer revocation list. Everything else that changed
  * (interface, listen, mtu, workers, offloads, rekey-interval, file paths,
- * control, metrics, dns) is reported as taking effect at the next restart. Anything that
+ * control, metrics, dns, dns-resolved, firewall-flows, the gossip intervals) is reported as
+ * taking effect at the next restart. Anything that
  * does not parse or verify changes nothing, and the answer says why, naming
  * the file (and line).
  *
  * All or nothing: every file is read and checked, and everything that can
  * fail (an allocation included) done, before the first change; what follows
  * cannot fail. A renewed certificate that the revocation list in force
- * after the reload names is refused: installing it would cut this node off.
+ * after the reload names is refused, and so is a CA certificate that does
+ * not allow a route this node's certificate has: either would cut this node
+ * off.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,8 +42,10 @@
 #include "daemon/peer.h"
 #include "daemon/kernel.h"
 #include "daemon/reload.h"
+#include "daemon/resolved.h"
 #include "daemon/revoked.h"
 #include "daemon/status.h"
+#include "daemon/subnets.h"
 
 /* The keys of weft.conf that only a restart applies, when they changed. */
 struct key_change {
@@ -54,6 +63,12 @@ static void changed_keys(const struct key_change *k, size_t n, char *out, size_t
 				 k[i].key);
 }
 
+/* Did the firewall's rules change (either list, or their order)? */
+static bool rules_changed(const struct wf_config *a, const struct wf_config *b)
+{
+	return a->n_fw != b->n_fw || memcmp(a->fw, b->fw, a->n_fw * sizeof(a->fw[0]));
+}
+
 /* The keys a reload applies that changed. */
 static void applied_keys(const struct wf_config *a, const struct wf_config *b, char *out,
 			 size_t cap)
@@ -67,6 +82,7 @@ static void applied_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"bootstrap", a->n_bootstrap != b->n_bootstrap ||
 			      memcmp(a->bootstrap, b->bootstrap, sizeof(a->bootstrap))},
 	    {"dns-domain", strcmp(a->dns_domain, b->dns_domain) != 0},
+	    {"inbound/outbound", rules_changed(a, b)},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -92,6 +108,10 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"metrics", a->has_metrics != b->has_metrics ||
 			    (a->has_metrics && !wf_endpoint_equal(&a->metrics, &b->metrics))},
 	    {"dns", a->dns != b->dns},
+	    {"gossip-probe-interval", a->gossip_probe_ms != b->gossip_probe_ms},
+	    {"gossip-sync-interval", a->gossip_sync_ms != b->gossip_sync_ms},
+	    {"dns-resolved", a->dns_resolved != b->dns_resolved},
+	    {"firewall-flows", a->fw_flows != b->fw_flows},
 	};
 
 	changed_keys(k, sizeof(k) / sizeof(k[0]), out, cap);
@@ -107,6 +127,26 @@ static bool same_but_validity(const struct wf_cert *a, const struct wf_cert *b)
 	memset(x.signature, 0, sizeof(x.signature));
 	memset(y.signature, 0, sizeof(y.signature));
 	return !memcmp(&x, &y, sizeof(x));
+}
+
+/* A CA certificate that no longer allows a subnet this node routes would
+ * have every peer refuse this node once they take it too: refused whole,
+ * naming both files and the route. */
+static bool self_routes_allowed(const struct wf_daemon *d, const struct wf_cert *ca,
+				const struct wf_cert *self, char *msg, size_t cap)
+{
+	char buf[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < self->n_routes && i < WF_CERT_MAX_ROUTES; i++) {
+		if (wf_cert_route_allowed(ca, &self->routes[i]))
+			continue;
+		snprintf(msg, cap, "%s: does not allow %s, which this node's certificate (%s) "
+				   "routes: nothing changed (renew the certificate without it first)",
+			 d->node.cfg.ca, wf_prefix_str(&self->routes[i], false, buf, sizeof(buf)),
+			 d->node.cfg.certificate);
+		return false;
+	}
+	return true;
 }
 
 /* Load and check the CA and node certificates named by cfg (the old paths:
@@ -130,6 +170,8 @@ static bool load_certs(const struct wf_daemon *d, struct wf_cert *ca, struct wf_
 				   "restart)", d->node.cfg.ca);
 		return false;
 	}
+	if (!self_routes_allowed(d, ca, self, msg, cap))
+		return false;
 	if ((e = wf_cert_verify(self, ca, wall)) != WF_CERT_OK) {
 		snprintf(msg, cap, "%s: %s", d->node.cfg.certificate,
 			 wf_cert_explain(self, e, wall, why, sizeof(why)));
@@ -150,6 +192,8 @@ struct reload {
 	struct wf_cert ca, self;
 	struct wf_revoke list;          /* version 0: no file */
 	struct wf_bootstrap *bootstrap; /* cfg's, made by new_bootstrap */
+	bool new_rules;                 /* cfg's rules differ from those in force: */
+	struct wf_fw_rules *rules;      /* compiled (NULL: none) */
 };
 
 /* The bootstrap list of r->cfg, in a new array; an address that was there
@@ -212,8 +256,19 @@ static bool renewal_not_revoked(const struct wf_daemon *d, const struct reload *
 	return false;
 }
 
-/* Read and check everything; the last step allocates. */
-static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+/* The new rule set, if the rules changed: the names it mentions get ids
+ * (unused until it is installed: nothing running changes). */
+static bool new_rules(struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
+{
+	r->new_rules = rules_changed(&d->node.cfg, &r->cfg);
+	if (!r->new_rules || wf_filter_compile(d, r->cfg.fw, r->cfg.n_fw, &r->rules))
+		return true;
+	snprintf(msg, cap, "%s: out of memory compiling the firewall's rules", r->cfg.path);
+	return false;
+}
+
+/* Read and check everything; the last steps allocate. */
+static bool read_all(struct wf_daemon *d, struct reload *r, char *msg, size_t cap)
 {
 	char err[WF_CONFIG_MAX_LINE];
 
@@ -223,7 +278,20 @@ static bool read_all(const struct wf_daemon *d, struct reload *r, char *msg, siz
 	}
 	return load_certs(d, &r->ca, &r->self, msg, cap) &&
 	       wf_revoked_read(d, &r->list, msg, cap) && renewal_not_revoked(d, r, msg, cap) &&
-	       new_bootstrap(d, r, msg, cap) && wf_kernel_reload_check(d, &r->cfg, msg, cap);
+	       wf_kernel_reload_check(d, &r->cfg, msg, cap) && new_bootstrap(d, r, msg, cap) &&
+	       new_rules(d, r, msg, cap);
+}
+
+/* The rules read, in force: the set the workers read, and the specs
+ * status shows. */
+static void use_rules(struct wf_daemon *d, struct reload *r)
+{
+	if (!r->new_rules)
+		return;
+	memcpy(d->node.cfg.fw, r->cfg.fw, r->cfg.n_fw * sizeof(r->cfg.fw[0]));
+	d->node.cfg.n_fw = r->cfg.n_fw;
+	wf_filter_install(d, r->rules);
+	r->rules = NULL;
 }
 
 /* Our renewed certificate: every peer gets it by a new handshake now. */
@@ -247,6 +315,67 @@ static void renew_self(struct wf_daemon *d, const struct wf_cert *c, int64_t now
 		p->cert_renew = true;
 		p->hs_next_ms = now + wf_random_u32() % 1000; /* not all at once */
 	}
+}
+
+/* "10.20.0.0/16, 10.30.0.0/16", or "none". */
+static const char *prefix_list(const struct wf_prefix *v, unsigned n, char *out, size_t cap)
+{
+	char buf[WF_ADDR_STRLEN];
+
+	snprintf(out, cap, "%s", n ? "" : "none");
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s", i ? ", " : "",
+			 wf_prefix_str(&v[i], false, buf, sizeof(buf)));
+	return out;
+}
+
+/* Peers whose certificate the CA now in force refuses for good (a route it
+ * no longer allows) go, with their routes: as a revoked peer goes. Those it
+ * refused before and allows now are taken at their next handshake or
+ * MEMBER message (the verdicts were forgotten). */
+static unsigned recheck_peers(struct wf_daemon *d)
+{
+	int64_t wall = (int64_t)time(NULL);
+	unsigned n = 0;
+
+	for (struct wf_peer *p = d->peers.list, *next; p; p = next) {
+		enum wf_cert_err e = wf_cert_verify_fields(&p->cert, &d->node.ca, wall);
+
+		next = p->next;
+		if (e != WF_CERT_ERR_ROUTE)
+			continue; /* dates are judged at each use, as before */
+		log_warnx("peer %s: %s (the reloaded CA certificate): its sessions and routes end",
+			  p->cert.name, wf_cert_strerror(e));
+		wf_peer_remove(d, p);
+		n++;
+	}
+	wf_subnets_sync(d, 0); /* their kernel routes go now, not at the next second */
+	return n;
+}
+
+/* The renewed CA certificate (the same key and network: load_certs): its
+ * validity and allowed routes. The verdict cache holds refusals under the
+ * old list as permanent (a route it did not allow): they are forgotten.
+ * What changed goes into out ("" if the list did not). */
+static void take_ca(struct wf_daemon *d, const struct wf_cert *ca, char *out, size_t cap)
+{
+	struct wf_cert *cur = &d->node.ca;
+	char list[WF_CERT_MAX_ROUTES * WF_ADDR_STRLEN];
+	unsigned gone;
+
+	cur->not_before = ca->not_before;
+	cur->not_after = ca->not_after;
+	out[0] = '\0';
+	if (cur->n_allowed == ca->n_allowed &&
+	    !memcmp(cur->allowed, ca->allowed, sizeof(ca->allowed[0]) * ca->n_allowed))
+		return;
+	cur->n_allowed = ca->n_allowed;
+	memcpy(cur->allowed, ca->allowed, sizeof(ca->allowed));
+	memset(&d->hs.certs, 0, sizeof(d->hs.certs));
+	gone = recheck_peers(d);
+	snprintf(out, cap, "CA's allowed routes now %s (%u peer%s removed)",
+		 prefix_list(ca->allowed, ca->n_allowed, list, sizeof(list)), gone,
+		 gone == 1 ? "" : "s");
 }
 
 /* What the answer says: the renewal, the list held, what waits for a restart. */
@@ -274,7 +403,9 @@ static void say(const struct wf_daemon *d, const struct reload *r, bool renewed,
 static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, int64_t now)
 {
 	char later[256], applied[256], rev[WF_ERR_MAX], path[WF_KERNEL_WHY_LEN + 64];
+	char ca_note[WF_CERT_MAX_ROUTES * WF_ADDR_STRLEN + 64];
 	bool renewed = r->self.serial != d->node.self.serial;
+	bool new_domain = strcmp(d->node.cfg.dns_domain, r->cfg.dns_domain) != 0;
 
 	use_bootstrap(d, r);
 	restart_keys(&d->node.cfg, &r->cfg, later, sizeof(later));
@@ -292,15 +423,19 @@ static void apply(struct wf_daemon *d, struct reload *r, char *msg, size_t cap, 
 	memcpy(d->node.cfg.bootstrap, r->cfg.bootstrap, sizeof(r->cfg.bootstrap));
 	memcpy(d->node.cfg.bootstrap_ep, r->cfg.bootstrap_ep, sizeof(r->cfg.bootstrap_ep));
 	memcpy(d->node.cfg.dns_domain, r->cfg.dns_domain, sizeof(r->cfg.dns_domain));
-	d->node.ca.not_before = r->ca.not_before;
-	d->node.ca.not_after = r->ca.not_after;
+	take_ca(d, &r->ca, ca_note, sizeof(ca_note));
 	wf_revoked_take(d, &r->list, rev, sizeof(rev), now);
 	wf_kernel_reload(d, &r->cfg, path, sizeof(path));
 	if (renewed)
 		renew_self(d, &r->self, now);
 	wf_notice_self_check(d, now); /* (a renewal may end a revocation) */
 	wf_names_reload(d, d->node.cfg.dns_domain, now); /* the new domain, or a renewal */
+	if (new_domain)
+		wf_resolved_domain(d);
+	use_rules(d, r);
 	say(d, r, renewed, rev, path, applied, later, msg, cap);
+	if (ca_note[0])
+		snprintf(msg + strlen(msg), cap - strlen(msg), "; %s", ca_note);
 }
 
 bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
@@ -314,6 +449,8 @@ bool wf_reload(struct wf_daemon *d, char *msg, size_t cap, int64_t now)
 	if (ok) {
 		apply(d, &r, msg, cap, now);
 		log_info("%s", msg);
+	} else {
+		free(r.bootstrap); /* (made only once all else was checked) */
 	}
 	wf_service_reloaded(d, now);
 	return ok;

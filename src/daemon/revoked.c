@@ -33,6 +33,7 @@
 
 #include "store/keyfile.h"
 #include "common/log.h"
+#include "core/lifecycle.h"
 #include "core/message.h"
 #include "daemon/daemon.h"
 #include "daemon/membership.h"
@@ -132,7 +133,7 @@ static void enforce(struct wf_daemon *d)
 {
 	for (struct wf_peer *p = d->peers.list, *next; p; p = next) {
 		next = p->next;
-		if (!wf_revoke_has(&d->mem.revoked, p->cert.serial))
+		if (!wf_lc_revoked(wf_revoke_has(&d->mem.revoked, p->cert.serial)))
 			continue;
 		log_warnx("peer %s (serial %016" PRIx64 ") is revoked (list version %" PRIu64
 			  "): its sessions end and its handshakes are refused",

@@ -22,10 +22,12 @@
 #include "common/bytes.h"
 #include "common/csum.h"
 #include "common/log.h"
+#include "core/lifecycle.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/peer.h"
+#include "daemon/timers.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
 
@@ -226,6 +228,8 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 {
 	struct wf_daemon *d = w->d;
 	struct wf_keypair *kp;
+	struct wf_lc_peer f;
+	unsigned act;
 
 	if (!w->control) {
 		/* What it handed over first goes first. */
@@ -234,19 +238,15 @@ static struct wf_keypair *tx_keys(struct wf_worker *w, struct wf_peer *p, union 
 		kp = __atomic_load_n(&p->tx_kp, __ATOMIC_ACQUIRE);
 		return wf_keypair_usable(kp, &d->node.limits, now) && wf_peer_endpoint(p, to) ? kp : NULL;
 	}
-	kp = wf_session_sendable(&p->session, &d->node.limits, now);
-	if (!kp || !p->has_endpoint) {
-		/* (A first call for traffic does not wait out a tie-break.) */
-		if (!p->hs && (now >= p->hs_next_ms || !p->hs_attempts))
-			wf_handshake_initiate(d, p, now);
-		return NULL;
-	}
-	/* Make before break: keep sending on the current keys while the
-	 * new handshake runs. */
-	if (!p->hs && now >= p->hs_next_ms && wf_session_wants_rekey(&p->session, &d->node.limits, now))
+	wf_timers_facts(d, p, now, &f);
+	act = wf_lc_traffic(&f, p->hs != NULL, now);
+	/* Make before break: a rekey goes on sending on the current keys. */
+	if (act & WF_LCT_INITIATE)
 		wf_handshake_initiate(d, p, now);
+	if (!(act & WF_LCT_SEND))
+		return NULL;
 	*to = p->endpoint;
-	return kp;
+	return wf_session_sendable(&p->session, &d->node.limits, now);
 }
 
 /* Seal the packet in the free TX slot (len bytes) for p and queue it; stage
@@ -311,7 +311,9 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		return;
 	}
 	p = tx_peer(w, pkt, len, plan.family, h->gso_type != WF_GSO_NONE, now);
-	if (!p)
+	/* Before staging or sealing: what is dropped never starts a handshake.
+	 * A super-packet's segments share its headers: judged once. */
+	if (!p || !wf_filter_pass(w, p, WF_FW_OUT, pkt, len, now))
 		return;
 	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {

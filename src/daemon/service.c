@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/notify.h"
@@ -23,10 +24,12 @@ bool wf_service_worker_stuck(struct wf_service_worker *w, uint64_t qs, bool wait
 }
 
 /* "3 of 4 peers up", what systemctl status shows; or that this node is
- * revoked, which is all that matters then. */
+ * revoked, which is all that matters then. Idle peers (sessions on
+ * demand: nobody needs one now) are not expected up, as `weft status
+ * --check` has it: they are said apart. */
 static void summary(const struct wf_daemon *d, int64_t now, char *buf, size_t cap)
 {
-	unsigned up = 0, all = 0;
+	unsigned up = 0, all = 0, idle = 0;
 
 	if (d->mem.self_revoked.version) {
 		snprintf(buf, cap,
@@ -37,10 +40,19 @@ static void summary(const struct wf_daemon *d, int64_t now, char *buf, size_t ca
 	}
 
 	for (const struct wf_peer *p = d->peers.list; p; p = p->next) {
+		const char *s = wf_peer_state(d, p, now);
+
+		if (!strcmp(s, "idle")) {
+			idle++;
+			continue;
+		}
 		all++;
-		up += wf_peer_up(d, p, now);
+		up += !strcmp(s, "up");
 	}
 	snprintf(buf, cap, "%u of %u peers up", up, all);
+	if (idle)
+		snprintf(buf + strlen(buf), cap - strlen(buf), ", %u idle (sessions on demand)",
+			 idle);
 }
 
 static uint64_t qs_of(const struct wf_daemon *d, unsigned i)

@@ -139,6 +139,9 @@ static cJSON *worker_counts(const struct wf_daemon *d)
 		cJSON_AddNumberToObject(o, "udp_gro_runs", (double)WF_GET(w->batch.gro_runs));
 		cJSON_AddNumberToObject(o, "tun_coalesced_writes",
 					(double)WF_GET(w->batch.tun_joined));
+		/* Its flow table: flows it opened, and those others noted to it. */
+		cJSON_AddNumberToObject(o, "fw_flows_created", (double)WF_GET(w->fw.stats.created));
+		cJSON_AddNumberToObject(o, "fw_flows_adopted", (double)WF_GET(w->fw.stats.adopted));
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -300,6 +303,7 @@ static cJSON *dns_object(const struct wf_daemon *d)
 	cJSON_AddNumberToObject(o, "refused", (double)s->count.refused);
 	cJSON_AddNumberToObject(o, "nxdomain", (double)s->count.nxdomain);
 	cJSON_AddNumberToObject(o, "dropped", (double)s->count.dropped);
+	cJSON_AddStringToObject(o, "resolved", wf_resolved_state(d));
 	return o;
 }
 
@@ -329,8 +333,10 @@ static cJSON *node_object(struct wf_daemon *d, int64_t now)
 	add_self_revoked(n, &d->mem.self_revoked);
 	cJSON_AddStringToObject(n, "restart_pending", d->node.restart_pending);
 	cJSON_AddItemToObject(n, "dns", dns_object(d));
+	wf_filter_status(d, n);
 	add_cert(n, &d->node.self);
 	add_time(n, "ca_not_after", d->node.ca.not_after);
+	cJSON_AddItemToObject(n, "allowed_routes", prefix_array(d->node.ca.allowed, d->node.ca.n_allowed));
 	return n;
 }
 
@@ -352,6 +358,23 @@ static cJSON *not_held(const struct wf_daemon *d, const struct wf_peer *p)
 	return a;
 }
 
+/* The routes of p's that this node put on the device for it (subnets.c):
+ * those outside the overlay that p holds here. */
+static cJSON *kernel_routes(const struct wf_daemon *d, const struct wf_peer *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	char buf[WF_ADDR_STRLEN];
+
+	for (unsigned i = 0; i < p->cert.n_routes; i++) {
+		const struct wf_prefix *r = &p->cert.routes[i];
+
+		if (wf_subnets_added(&d->lan, r) && wf_routes_get(d->peers.routes, r) == p)
+			cJSON_AddItemToArray(a, cJSON_CreateString(wf_prefix_str(r, false, buf,
+										  sizeof(buf))));
+	}
+	return a;
+}
+
 static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -362,6 +385,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddItemToObject(o, "addresses", prefix_array(p->cert.addrs, p->cert.n_addrs));
 	cJSON_AddItemToObject(o, "routes", prefix_array(p->cert.routes, p->cert.n_routes));
 	cJSON_AddItemToObject(o, "not_held", not_held(d, p));
+	cJSON_AddItemToObject(o, "kernel_routes", kernel_routes(d, p));
 	add_cert(o, &p->cert);
 	if (p->has_endpoint) {
 		cJSON_AddStringToObject(o, "endpoint", wf_endpoint_str(&p->endpoint, buf, sizeof(buf)));

@@ -31,7 +31,7 @@ static bool wanted_any(struct wf_daemon *d, const struct wf_prefix *r)
 	return false;
 }
 
-static bool added(const struct wf_subnets *s, const struct wf_prefix *r)
+bool wf_subnets_added(const struct wf_subnets *s, const struct wf_prefix *r)
 {
 	for (unsigned i = 0; i < s->n; i++)
 		if (wf_prefix_equal(&s->v[i], r))
@@ -98,7 +98,7 @@ void wf_subnets_sync(struct wf_daemon *d, int64_t now)
 			i++;
 	for (struct wf_peer *p = d->peers.list; p; p = p->next)
 		for (unsigned i = 0; i < p->cert.n_routes; i++)
-			if (wanted(d, p, &p->cert.routes[i]) && !added(s, &p->cert.routes[i]))
+			if (wanted(d, p, &p->cert.routes[i]) && !wf_subnets_added(s, &p->cert.routes[i]))
 				add(d, p, &p->cert.routes[i]);
 }
 

@@ -32,6 +32,8 @@ struct wf_subnets {
 /* Add what is wanted, remove what is not: at most once a second unless now
  * is 0 (at once). */
 void wf_subnets_sync(struct wf_daemon *d, int64_t now);
+/* Is r one of the routes added (and not removed since)? */
+bool wf_subnets_added(const struct wf_subnets *s, const struct wf_prefix *r);
 /* p's routes, before the kernel path routes its prefixes itself. */
 void wf_subnets_forget(struct wf_daemon *d, const struct wf_peer *p);
 /* Every route added (the daemon stops). */

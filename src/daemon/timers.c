@@ -117,8 +117,7 @@ static void give_up(struct wf_daemon *d, struct wf_peer *p)
 		wf_handshake_abort(d, p->hs); /* (its answer would come too late) */
 }
 
-/* What the timer rules (core/lifecycle.c) need to know of p. */
-static void facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf_lc_peer *f)
+void wf_timers_facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf_lc_peer *f)
 {
 	*f = (struct wf_lc_peer){
 	    .keys = wf_session_sendable(&p->session, &d->node.limits, now) != NULL,
@@ -152,7 +151,7 @@ static void peer_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 
 	expire(d, p, now);
 	wf_kernel_sync(d, p);
-	facts(d, p, now, &f);
+	wf_timers_facts(d, p, now, &f);
 	act = wf_lc_tick(&cfg, &f, now);
 	if (act & WF_LC_MESH_DOWN)
 		p->mesh_up = false; /* tell the mesh again when it is back */

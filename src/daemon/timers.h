@@ -20,5 +20,8 @@ void wf_timers_expiry(struct wf_daemon *d, int64_t now, int64_t wall);
 void wf_warn_expiry(const char *whose, const struct wf_cert *c, int64_t wall);
 void wf_warn_peer_expiry(const struct wf_peer *p, int64_t wall);
 void wf_timers_session_up(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* What the lifecycle rules (core/lifecycle.h) need to know of p at now. */
+struct wf_lc_peer;
+void wf_timers_facts(struct wf_daemon *d, struct wf_peer *p, int64_t now, struct wf_lc_peer *f);
 
 #endif

@@ -566,6 +566,9 @@ void wf_udp_receive(struct wf_worker *w)
 			break;
 		WF_BUMP(w->batch.udp_reads, (uint64_t)n);
 		now = wf_now_ms(); /* one clock read per batch is precise enough */
+		/* Flows noted to us before these datagrams left their sender's
+		 * end: into the table before any of them is judged. */
+		wf_filter_take_notes(w, now);
 		wf_data_rx_begin(w);
 		for (int i = 0; i < n; i++)
 			rx_message(w, b->iov[i].iov_base, &b->msg[i], &b->from[i], now);
@@ -589,7 +592,7 @@ bool wf_batch_alloc(struct wf_worker *w)
 	w->rx.arena = malloc((size_t)WF_RX_MSGS * RX_BUF);
 	w->txb = malloc(sizeof(struct tx_batch));
 	w->rxb = malloc(sizeof(struct rx_batch));
-	return q->arena && q->big && w->rx.arena && w->txb && w->rxb;
+	return q->arena && q->big && w->rx.arena && w->txb && w->rxb && wf_filter_worker_alloc(w);
 }
 
 void wf_batch_free(struct wf_worker *w)
@@ -600,6 +603,7 @@ void wf_batch_free(struct wf_worker *w)
 	free(w->txb);
 	free(w->rxb);
 	free(w->q.arena);
+	wf_filter_worker_free(w);
 	w->tx.arena = w->tx.big = w->rx.arena = w->q.arena = NULL;
 	w->txb = w->rxb = NULL;
 }

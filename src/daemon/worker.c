@@ -449,6 +449,7 @@ void wf_worker_tun(struct wf_worker *w)
 	int64_t now = (int64_t)(ns / 1000000u); /* one clock read per burst is precise enough */
 	unsigned limit = wf_tun_reads(w->tun_sparse, ns - w->tun_last_ns), n = 0;
 
+	wf_filter_take_notes(w, now); /* answers to flows others let in */
 	while (n < limit && tun_read(w, now))
 		n++;
 	if (limit > 1)
@@ -492,6 +493,7 @@ static void *worker_main(void *arg)
 				wf_udp_receive(w);
 			}
 		}
+		wf_filter_publish(w);
 		if (w->q_signal) {
 			uint64_t one = 1;
 

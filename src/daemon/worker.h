@@ -17,6 +17,7 @@
 #include "common/retire.h"
 #include "core/offload.h"
 #include "daemon/config.h"
+#include "daemon/filter.h"
 
 struct wf_daemon;
 struct wf_peer;
@@ -146,6 +147,7 @@ struct wf_worker {
 	int64_t icmp_tat; /* ICMP unreachable budget (core/ratelimit.h) */
 	bool tun_sparse;      /* its last TUN burst found at most one packet */
 	uint64_t tun_last_ns; /* when it last woke up to read its TUN queue (monotonic) */
+	struct wf_fw_worker fw; /* its flows, and notes of flows others opened (filter.c) */
 };
 
 enum { WF_RETIRE_GENS = 4 };

@@ -32,7 +32,7 @@ else:
     # language (```ini: a systemd drop-in) is not run, and is not taken for
     # the start of one.
     blocks = [b for lang, b in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M) if not lang]
-skip = re.compile(r"^(systemctl|journalctl|ping|sudo|make|apt|dpkg|nft|iptables|ip6tables|ufw|sysctl|ip|echo|resolvectl|"
+skip = re.compile(r"^(systemctl|journalctl|ping|sudo|make|apt|dpkg|nft|iptables|ip6tables|ufw|sysctl|ip|echo|resolvectl|getent|"
                   r"weft (status|up|reload)|weft: |#)")
 for b in blocks:
     b = re.sub(r"\\\n\s*", " ", b)          # continuation lines

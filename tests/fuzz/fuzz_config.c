@@ -110,6 +110,13 @@ static void check_config(const struct wf_config *c)
 	    (c->keepalive_interval_ms && c->keepalive_interval_ms < 1000) ||
 	    c->handshake_timeout_ms < 100 || c->handshake_timeout_ms > 60 * 1000)
 		abort();
+	/* Rules only on the path that enforces them. */
+	if (c->n_fw > WF_FW_RULES_MAX || (c->n_fw && c->datapath != WF_DATAPATH_USERSPACE) ||
+	    c->fw_flows < WF_CONFIG_FW_FLOWS_MIN || c->fw_flows > WF_CONFIG_FW_FLOWS_MAX)
+		abort();
+	for (unsigned i = 0; i < c->n_fw; i++)
+		if (c->fw[i].dir > WF_FW_OUT || c->fw[i].port_lo > c->fw[i].port_hi)
+			abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

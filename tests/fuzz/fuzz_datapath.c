@@ -12,7 +12,9 @@
  *      before each) that x seals and sends, delivered to TUN as one batch;
  *   bit 1 clear: the control thread's share of the path (as without workers);
  *   bit 1 set: the daemon's one worker, then the control thread drains what
- *      it handed over (wf_ctl_drain), on this one thread.
+ *      it handed over (wf_ctl_drain), on this one thread;
+ *   bit 2 set: firewall rules in force (both lists; the flows the input
+ *      opens are tracked from one input to the next).
  * Whatever happens, the daemon must not crash or touch memory it should not
  * (ASan, UBSan); every datagram it sends must open with x's keys into at
  * most an MTU; every write to the TUN device must be a header the kernel
@@ -31,6 +33,23 @@ static union wf_endpoint x_at;
 static struct wf_keypair *kx;
 static struct wf_daemon *d;
 static struct wf_worker *W; /* d->dp.ctl or d->dp.w[0], by the input */
+static struct wf_fw_rules *rules;
+
+/* A rule set of both lists, with a port, a range, a prefix and a peer. */
+static bool firewall(void)
+{
+	static const char *const text[] = {"<allow tcp 22 from peer x", "<allow udp 53-60",
+					   "<allow icmp from 100.64.0.0/10", "<drop any",
+					   ">drop udp 9999 to fd00::/8", ">allow any"};
+	struct wf_fw_spec s[6];
+	char why[256];
+
+	for (unsigned i = 0; i < 6; i++)
+		if (!wf_fw_rule_parse(text[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, text[i] + 1, &s[i],
+				      why, sizeof(why)))
+			return false;
+	return wf_filter_compile(d, s, 6, &rules);
+}
 
 static bool setup(void)
 {
@@ -54,7 +73,7 @@ static bool setup(void)
 	if (!wf_batch_alloc(&d->dp.w[0]) || !wf_batch_alloc(&d->dp.ctl) || !wf_ctlq_alloc(d, &d->dp.w[0].q))
 		return false;
 	kx = hn_connect(d, &x, &x_at, 0x100);
-	return kx != NULL;
+	return kx != NULL && firewall();
 }
 
 static void offloads_on(void)
@@ -161,6 +180,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	offloads_on();
 	W = data[0] & 2 ? &d->dp.w[0] : &d->dp.ctl;
+	/* (Swapped without retiring: the set lives as long as the harness.) */
+	__atomic_store_n(&d->fw.rules, data[0] & 4 ? rules : NULL, __ATOMIC_RELEASE);
 	if (data[0] & 1)
 		rx_batch(data + 1, size - 1);
 	else

@@ -6,6 +6,9 @@
 # and removes it when gw is revoked (not when it merely stops). A member whose certificate routes the LAN
 # under a CA that does not allow it is refused by the others (certificate),
 # so the LAN stays unreachable through it, even with a route made by hand.
+# weft reload takes the CA's allowed routes: widened, the refused gateway is
+# let in at its next handshake; narrowed, it is removed with its kernel
+# route; a gateway refuses a CA that does not allow its own route, whole.
 . "$(dirname "$0")/lib.sh.inc"
 . "$(dirname "$0")/mesh.sh.inc"
 need_netns
@@ -72,4 +75,38 @@ ns_exec a ip route replace 10.20.0.0/16 dev weft0
 if ns_quiet a ping -c 2 -W 1 10.20.0.5 >/dev/null; then
 	fail "a reached the LAN through a certificate its CA does not allow"
 fi
+ns_exec a ip route del 10.20.0.0/16 dev weft0
+
+# weft reload takes the CA's allowed routes. Widened: gw2, refused until
+# now, is let in at its next handshake, and a routes the LAN to it.
+reload() { ns_quiet "$1" "$WEFT" reload --dir "$WF_TMP/$1"; }
+cp "$WF_TMP/ca/ca.crt" "$WF_TMP/a/ca.crt"
+out=$(reload a) || fail "a's reload failed: $out"
+echo "$out" | grep -q "CA's allowed routes now 10.20.0.0/16 (0 peers removed)" || fail "reload: $out"
+wait_for 40 peer_up a gw2 || fail "a did not let gw2 in after the reload"
+wait_for 5 lan_route || fail "a did not route the LAN to gw2"
+ns_exec a ping -c 2 -i 0.2 -W 2 10.20.0.5
+status_json a | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["node"]["allowed_routes"] == ["10.20.0.0/16"], d["node"]["allowed_routes"]
+gw = next(p for p in d["peers"] if p["name"] == "gw2")
+assert gw["kernel_routes"] == ["10.20.0.0/16"], gw["kernel_routes"]
+' || fail "a's status does not show the allowed routes and gw2's kernel route"
+
+# gw2 refuses a CA that no longer allows its own LAN, whole.
+"$WEFT" ca renew --dir "$WF_TMP/ca" --ca --no-allow-route --force >/dev/null 2>&1
+cp "$WF_TMP/ca/ca.crt" "$WF_TMP/gw/ca.crt"
+if out=$(reload gw 2>&1); then fail "gw2 took a CA that does not allow its own route"; fi
+echo "$out" | grep -q "gw/ca.crt: does not allow 10.20.0.0/16, which this node's certificate (.*gw/node.crt) routes: nothing changed" ||
+	fail "gw2's refusal does not say why: $out"
+[ "$(status_field gw 'd["node"]["allowed_routes"]')" = "['10.20.0.0/16']" ] || fail "gw2 changed its CA's list"
+
+# Narrowed at a: gw2 goes, with its kernel route; the LAN is unreachable.
+cp "$WF_TMP/ca/ca.crt" "$WF_TMP/a/ca.crt"
+out=$(reload a) || fail "a's narrowing reload failed: $out"
+echo "$out" | grep -q "CA's allowed routes now none (1 peer removed)" || fail "reload: $out"
+! lan_route || fail "a kept gw2's LAN route after the CA stopped allowing it"
+[ "$(peer_state a gw2)" = absent ] || fail "a kept gw2"
+! pings a 10.20.0.5 || fail "a reached the LAN after the CA stopped allowing it"
 echo "lan-route: ok"

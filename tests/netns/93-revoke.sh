@@ -125,7 +125,10 @@ for h in a d; do
 done
 # a and d each pushed both chunks to b
 wait_until 10 '[ "$(dropped)" -ge 4 ]' || fail "the rule dropped $(dropped) datagrams, not 4"
-has_version b 1 || fail "b took version 2 past the rule ($(dropped) dropped)"
+# (A status call can fail on a loaded machine: read until it answers.)
+vb=
+for _ in 1 2 3 4 5; do vb=$(version b 2>/dev/null) && [ -n "$vb" ] && break; done
+[ "$vb" = 1 ] || fail "b holds version '${vb:-no answer}' past the rule ($(dropped) dropped), not 1"
 echo "b lost $(dropped) datagrams of version 2; it holds version $(version b)"
 ns_exec b nft delete table inet wfdrop
 t1=$SECONDS

@@ -24,13 +24,23 @@
  *             (the daemon's cache), with a later incarnation: the time until
  *             the table is whole again
  *
- * With --sparse, every node is past full-mesh-max (wf_gossip_set_sparse): a
- * session (what the daemon's handshake makes) joins two nodes when either
- * wants it (its ring and chords, a dead member called back), gossip goes
- * only over sessions, and a session ends when neither end has wanted it for
- * IDLE_MS (keys running out) or the other end has been out of reach for
- * SILENT_MS (the daemon's silence detection). A restart ends a node's
- * sessions.
+ * With --sparse, every node is past full-mesh-max (wf_gossip_set_sparse) and
+ * sessions are made and kept by the daemon's own rules, src/core/lifecycle.c,
+ * at both ends: each node keeps a session end per peer (struct sess: keys,
+ * their age, what waits, attempts), runs wf_lc_tick on it every 100 ms as
+ * timers.c does, and carries the actions out over the simulated network
+ * (initiations with backoff, keepalives, gossip links, giving up); an
+ * initiation is judged by wf_lc_initiation, and a response, or the first
+ * packet on keys a node answered with, runs wf_lc_proven's steps. Gossip
+ * keeps its ring and chords (and a dead member called back): those are
+ * called and rekeyed as in a full mesh; any other session is on demand, and
+ * ends once idle with its keys. Gossip goes only over sessions. A restart
+ * forgets a node's sessions; the others find out by silence or a new
+ * initiation. Two more scenarios: sessions settle after the join and the
+ * restart (every kept session keyed at both ends), and "on demand" (calls
+ * with no session, calls to stopped nodes given up, idle sessions ending);
+ * and no kept session may let its keys run out while the network carried
+ * it (a rekey missed).
  *
  * Certificates: a record of a key a node holds no certificate of waits for
  * one (only the CA makes members). The simulator plays the daemon's part:
@@ -52,6 +62,8 @@
 #include <string.h>
 
 #include "core/gossip.h"
+#include "core/lifecycle.h"
+#include "core/session.h"
 
 enum {
 	TICK_MS = 20,
@@ -63,15 +75,27 @@ enum {
 	CTL_CERT_REQ = 9, /* the daemon's kinds: CERT_REQ, its answer MEMBER */
 	CTL_MEMBER = 1,
 	MEMBER_LEN = 1 + 2 + 300 + 7, /* kind, length, a certificate, an endpoint */
-	SESS_MS = 100,      /* sparse: sessions looked at this often */
-	IDLE_MS = 180000,   /* ... end this long after neither end wanted them */
-	SILENT_MS = 35000,  /* ... or after the other end is out of reach this long */
+	SESS_MS = 100,      /* sparse: sessions looked at this often (the daemon's tick) */
+	KEEPALIVE_MS = 10000, /* ... and the daemon's defaults: keepalive-interval */
+	HS_TIMEOUT_MS = 5000, /* handshake-timeout */
+	REKEY_MS = 120000,  /* rekey-interval */
+	REJECT_MS = 180000, /* keys are not used past this age */
+	/* Messages between daemons about a session (the sim's; no gossip kind):
+	 * a kind and a stamp. */
+	HS_INIT = 0xe1, HS_RESP = 0xe2, KEEPALIVE = 0xe3, HS_LEN = 1 + 8,
 };
 
-/* A session between two nodes (sparse), kept at both ends. */
+/* One end of a session between two nodes (sparse): what the daemon keeps of
+ * a peer, as far as the lifecycle core's rules need it. */
 struct sess {
 	uint32_t peer;
-	int64_t wanted_ms, bad_ms; /* last wanted; out of reach since (0: no) */
+	int64_t keys_ms;     /* its keys were made (0: none) */
+	int64_t answered_ms; /* we answered its initiation: keys wait for its proof */
+	int64_t init_ms;     /* our initiation in flight, by its stamp (0: none) */
+	int64_t last_stamp;  /* the newest initiation of it we answered */
+	int64_t last_rx_ms, last_tx_ms, next_ms;
+	unsigned attempts;
+	bool initiator, proven, kept, call, used, defer_credit, linked, mesh_up, opened, gave_up;
 };
 
 struct node {
@@ -106,8 +130,9 @@ struct sim {
 	struct wf_gossip_out out;
 	uint64_t delivered, lost;
 	bool check, failed, verbose, sparse;
-	int64_t next_sess_ms;
-	uint64_t sessions_opened;
+	int64_t next_sess_ms, partition_end_ms;
+	uint64_t sessions_opened, initiations, rekeys, gave_up, lapses;
+	bool lapse_excused;
 };
 
 static uint64_t rnd(struct sim *s)
@@ -195,10 +220,16 @@ static bool link_down(const struct sim *s, uint32_t a, uint32_t b)
 	return s->partition && s->node[a].group != s->node[b].group;
 }
 
+static struct sess *sess_find(struct node *nd, uint32_t peer);
+
 static void transmit(struct sim *s, uint32_t from, const struct wf_gossip_msg *m)
 {
 	uint32_t to = node_of(m->to);
 	struct msg e = {.from = from, .to = to, .len = m->len};
+	struct sess *x = s->sparse && to < s->n ? sess_find(&s->node[from], to) : NULL;
+
+	if (x && x->keys_ms)
+		x->last_tx_ms = s->now; /* (gossip goes on the session) */
 
 	if (to >= s->n || rnd01(s) < s->loss || link_down(s, from, to)) {
 		s->lost++;
@@ -253,12 +284,27 @@ static void drain(struct sim *s, uint32_t i)
 	s->out.n = s->out.n_ev = 0;
 }
 
+static void on_init(struct sim *s, uint32_t a, uint32_t from, int64_t stamp);
+static void on_session_msg(struct sim *s, uint32_t a, uint32_t from, unsigned kind,
+			   int64_t stamp);
+
 static void deliver(struct sim *s, struct msg *m)
 {
 	struct node *to = &s->node[m->to];
+	int64_t stamp = 0;
 
+	if (m->len >= HS_LEN)
+		memcpy(&stamp, m->buf + 1, 8);
+	if (to->up && !link_down(s, m->from, m->to) && s->sparse) {
+		if (m->buf[0] == HS_INIT)
+			on_init(s, m->to, m->from, stamp);
+		else
+			on_session_msg(s, m->to, m->from, m->buf[0], stamp);
+	}
 	if (to->up && !link_down(s, m->from, m->to)) {
-		if (m->buf[0] == CTL_CERT_REQ && wf_gossip_find(&to->g, m->buf + 1))
+		if (m->buf[0] == HS_INIT || m->buf[0] == HS_RESP || m->buf[0] == KEEPALIVE)
+			;
+		else if (m->buf[0] == CTL_CERT_REQ && wf_gossip_find(&to->g, m->buf + 1))
 			send_ctl(s, m->to, s->key[m->from], CTL_MEMBER, m->buf + 1);
 		else if (m->buf[0] == CTL_MEMBER)
 			wf_gossip_certified(&to->g, m->buf + 1, s->now, &s->out);
@@ -270,7 +316,12 @@ static void deliver(struct sim *s, struct msg *m)
 	free(m->buf);
 }
 
-/* -- sessions (sparse) ------------------------------------------------------------ */
+/* -- sessions (sparse): the lifecycle core at each end ---------------------------- */
+
+static bool reachable(const struct sim *s, uint32_t a, uint32_t b)
+{
+	return s->node[a].up && s->node[b].up && !link_down(s, a, b);
+}
 
 static struct sess *sess_find(struct node *nd, uint32_t peer)
 {
@@ -280,104 +331,282 @@ static struct sess *sess_find(struct node *nd, uint32_t peer)
 	return NULL;
 }
 
-static void sess_push(struct sim *s, uint32_t a, uint32_t b)
+/* a's end of a session with b, made if need be. */
+static struct sess *sess_get(struct sim *s, uint32_t a, uint32_t b)
 {
 	struct node *nd = &s->node[a];
+	struct sess *x = sess_find(nd, b);
 
+	if (x)
+		return x;
 	if (nd->n_ss == nd->cap_ss) {
 		nd->cap_ss = nd->cap_ss ? 2 * nd->cap_ss : 16;
 		nd->ss = realloc(nd->ss, nd->cap_ss * sizeof(*nd->ss));
 		if (!nd->ss)
 			abort();
 	}
-	nd->ss[nd->n_ss++] = (struct sess){.peer = b, .wanted_ms = s->now};
-	wf_gossip_link(&nd->g, s->key[b], true);
+	x = &nd->ss[nd->n_ss++];
+	*x = (struct sess){.peer = b, .defer_credit = true, .last_rx_ms = s->now};
+	return x;
 }
 
-/* A handshake between a and b: both ends link, and (as the daemon does when
- * a session comes up) tell their cores of the contact. */
-static void sess_open(struct sim *s, uint32_t a, uint32_t b)
-{
-	if (sess_find(&s->node[a], b))
-		return;
-	s->sessions_opened++;
-	wf_gossip_contact(&s->node[a].g, s->key[b], NULL, 0, s->now, &s->out);
-	drain(s, a);
-	wf_gossip_contact(&s->node[b].g, s->key[a], NULL, 0, s->now, &s->out);
-	drain(s, b);
-	sess_push(s, a, b); /* (links after the contact: the core knows it then) */
-	sess_push(s, b, a);
-}
-
-static void sess_drop(struct sim *s, uint32_t a, uint32_t b)
+static void sess_drop(struct sim *s, uint32_t a, struct sess *x)
 {
 	struct node *nd = &s->node[a];
-	struct sess *x = sess_find(nd, b);
+
+	if (x->linked && nd->up)
+		wf_gossip_link(&nd->g, s->key[x->peer], false);
+	*x = nd->ss[--nd->n_ss];
+}
+
+static void send_hs(struct sim *s, uint32_t from, uint32_t to, unsigned kind, int64_t stamp)
+{
+	static struct wf_gossip_msg m;
+
+	memcpy(m.to, s->key[to], WF_GOSSIP_KEY_LEN);
+	m.buf[0] = (uint8_t)kind;
+	memcpy(m.buf + 1, &stamp, 8);
+	m.len = HS_LEN;
+	transmit(s, from, &m);
+}
+
+static bool has_keys(const struct sess *x, int64_t now)
+{
+	return x->keys_ms && now - x->keys_ms < REJECT_MS;
+}
+
+/* What the daemon's timers.c tells the rules (its facts()), as the sim
+ * knows them: a session carries no data here, only gossip, so a member
+ * gossip keeps is a full-mesh peer and any other is on demand. */
+static struct wf_lc_peer facts(const struct sim *s, const struct sess *x)
+{
+	int64_t rekey = x->initiator ? REKEY_MS : REKEY_MS + REKEY_MS / 10;
+
+	return (struct wf_lc_peer){
+	    .keys = has_keys(x, s->now),
+	    .rekey_due = !x->keys_ms || s->now - x->keys_ms >= rekey,
+	    .silent = x->keys_ms && s->now - x->last_rx_ms > 3 * KEEPALIVE_MS + HS_TIMEOUT_MS,
+	    .proven = x->proven,
+	    .endpoint = true,
+	    .on_demand = !x->kept,
+	    .used = x->used,
+	    .waiting = x->call,
+	    .defer_credit = x->defer_credit,
+	    .attempts = x->attempts,
+	    .next_ms = x->next_ms,
+	    .answered_ms = x->answered_ms,
+	    .last_tx_ms = x->last_tx_ms,
+	};
+}
+
+/* The daemon's peer_tick: the rules' actions carried out. */
+static void sess_tick(struct sim *s, uint32_t a, struct sess *x)
+{
+	static const struct wf_lc_cfg cfg = {.keepalive_ms = KEEPALIVE_MS,
+					     .hs_timeout_ms = HS_TIMEOUT_MS, .attempts_down = 8};
+	struct wf_lc_peer f = facts(s, x);
+	unsigned act = wf_lc_tick(&cfg, &f, s->now);
+	bool link = act & WF_LC_LINK;
+
+	if (x->keys_ms && !f.keys && x->kept && reachable(s, a, x->peer) && !s->lapse_excused)
+		s->lapses++; /* keys ran out on a kept session the network carried */
+	if (!f.keys)
+		x->keys_ms = 0;
+	if (act & WF_LC_MESH_DOWN)
+		x->mesh_up = false;
+	if (link != x->linked)
+		wf_gossip_link(&s->node[a].g, s->key[x->peer], link);
+	x->linked = link;
+	if (act & WF_LC_GIVE_UP) {
+		x->gave_up = true; /* (gossip may call a dead member again later) */
+		x->call = false;
+		x->attempts = 0;
+		s->gave_up++;
+	}
+	if (act & WF_LC_CREDIT_SPENT)
+		x->defer_credit = false;
+	if (act & WF_LC_INITIATE) {
+		x->attempts++;
+		x->next_ms = s->now + wf_handshake_backoff_ms(HS_TIMEOUT_MS, x->attempts,
+								(uint32_t)rnd(s));
+		x->init_ms = s->now;
+		send_hs(s, a, x->peer, HS_INIT, x->init_ms);
+		s->initiations++;
+	}
+	if (act & WF_LC_KEEPALIVE) {
+		x->last_tx_ms = s->now;
+		send_hs(s, a, x->peer, KEEPALIVE, 0);
+	}
+}
+
+/* A session proven at a's end: what follows, in wf_lc_proven's order. */
+static void sess_proven(struct sim *s, uint32_t a, struct sess *x, bool we_initiated)
+{
+	enum wf_lc_step steps[WF_LCS_MAX];
+	struct wf_lc_proof f = {.we_initiated = we_initiated, .other_hs = !we_initiated && x->init_ms,
+				.staged = x->call};
+
+	wf_lc_proven(&f, steps);
+	for (const enum wf_lc_step *st = steps; *st != WF_LCS_END; st++) {
+		switch (*st) {
+		case WF_LCS_ABORT_HS:
+			x->init_ms = 0;
+			break;
+		case WF_LCS_INSTALL:
+			if (x->keys_ms)
+				s->rekeys++;
+			x->keys_ms = we_initiated ? s->now : x->answered_ms;
+			x->initiator = we_initiated;
+			x->used = false; /* (no data on these keys yet) */
+			x->answered_ms = 0;
+			x->init_ms = we_initiated ? 0 : x->init_ms;
+			x->defer_credit = true;
+			break;
+		case WF_LCS_PROVEN:
+			x->proven = true;
+			break;
+		case WF_LCS_TIMERS:
+			x->attempts = 0;
+			x->next_ms = 0;
+			x->last_rx_ms = s->now;
+			break;
+		case WF_LCS_FLUSH:
+			x->call = false;
+			x->used = true;
+			/* fall through */ /* (what waited goes as a packet) */
+		case WF_LCS_KEEPALIVE:
+			x->last_tx_ms = s->now;
+			send_hs(s, a, x->peer, KEEPALIVE, 0);
+			break;
+		case WF_LCS_MEMBERS:
+			if (!x->mesh_up) {
+				x->mesh_up = true;
+				wf_gossip_contact(&s->node[a].g, s->key[x->peer], NULL, 0, s->now, &s->out);
+				drain(s, a);
+			}
+			break;
+		case WF_LCS_END:
+		case WF_LCS_ENDPOINT:
+		case WF_LCS_PUBLISH:
+		case WF_LCS_READY:
+		case WF_LCS_DROP_OLD:
+		case WF_LCS_DATAPATH:
+		case WF_LCS_KEEPALIVE_SA:
+			break; /* the routes, the index, the kernel: none here */
+		}
+	}
+	if (!x->opened) {
+		x->opened = true;
+		s->sessions_opened++;
+	}
+}
+
+/* The responder: the rule judges an initiation at each stage; here every
+ * stage passes but the session's (a replay is one not newer than the last
+ * proven or answered). */
+static void on_init(struct sim *s, uint32_t a, uint32_t from, int64_t stamp)
+{
+	struct sess *x = sess_get(s, a, from);
+	struct wf_lc_init f = {.stage = WF_LCI_CERTIFIED, .rate_ok = true, .readable = true,
+			       .cert_ok = true, .fits = true};
+
+	f.verdict = stamp > x->last_stamp ? WF_INIT_ACCEPT : WF_INIT_REPLAY;
+	if (wf_lc_initiation(&f) != WF_LCI_ANSWER)
+		return;
+	x->last_stamp = stamp;
+	x->answered_ms = s->now;
+	send_hs(s, a, from, HS_RESP, stamp);
+}
+
+/* Anything authentic from `from` on a's session: a response to a's
+ * initiation proves it for a; any packet on keys a answered with proves
+ * them. */
+static void on_session_msg(struct sim *s, uint32_t a, uint32_t from, unsigned kind,
+			   int64_t stamp)
+{
+	struct sess *x = sess_find(&s->node[a], from);
 
 	if (!x)
 		return;
-	*x = nd->ss[--nd->n_ss];
-	if (nd->up)
-		wf_gossip_link(&nd->g, s->key[b], false);
+	if (kind == HS_RESP) {
+		if (x->init_ms && stamp == x->init_ms)
+			sess_proven(s, a, x, true);
+		return;
+	}
+	if (x->answered_ms)
+		sess_proven(s, a, x, false);
+	if (x->keys_ms)
+		x->last_rx_ms = s->now;
 }
 
-static void sess_close(struct sim *s, uint32_t a, uint32_t b)
+/* What gossip keeps (its ring and chords, a dead member called back) is
+ * called and kept; what it no longer keeps is on demand: idle, its keys run
+ * out, and it goes. */
+static void want_tick(struct sim *s, uint32_t i)
 {
-	sess_drop(s, a, b);
-	sess_drop(s, b, a);
+	const struct wf_gossip *g = &s->node[i].g;
+	struct node *nd = &s->node[i];
+
+	for (uint32_t k = 0; k < nd->n_ss; k++)
+		nd->ss[k].kept = false;
+	for (uint32_t k = 0; k < g->n_want; k++) {
+		uint32_t j = node_of(g->m[g->want[k]].key);
+		struct sess *x;
+
+		if (j >= s->n || j == i)
+			continue;
+		x = sess_get(s, i, j);
+		x->kept = true;
+		if (!has_keys(x, s->now))
+			x->call = true;
+	}
 }
 
-static void sess_close_all(struct sim *s, uint32_t a)
-{
-	while (s->node[a].n_ss)
-		sess_close(s, a, s->node[a].ss[0].peer);
-}
-
-static bool reachable(const struct sim *s, uint32_t a, uint32_t b)
-{
-	return s->node[a].up && s->node[b].up && !link_down(s, a, b);
-}
-
-/* What each node wants gets a session; what nobody wants, or cannot reach,
- * ends in time. */
 static void sessions_tick(struct sim *s)
 {
 	if (!s->sparse || s->now < s->next_sess_ms)
 		return;
 	s->next_sess_ms = s->now + SESS_MS;
+	s->lapse_excused = s->partition || s->now - s->partition_end_ms < REJECT_MS + 60000;
 	for (uint32_t i = 0; i < s->n; i++) {
-		const struct wf_gossip *g = &s->node[i].g;
+		struct node *nd = &s->node[i];
 
-		for (uint32_t k = 0; s->node[i].up && k < g->n_want; k++) {
-			uint32_t j = node_of(g->m[g->want[k]].key);
-			struct sess *x;
+		if (!nd->up)
+			continue;
+		want_tick(s, i);
+		for (uint32_t k = 0; k < nd->n_ss;) {
+			struct sess *x = &nd->ss[k];
 
-			if (j >= s->n || !reachable(s, i, j))
-				continue;
-			sess_open(s, i, j);
-			if ((x = sess_find(&s->node[i], j)))
-				x->wanted_ms = s->now;
-			if ((x = sess_find(&s->node[j], i)))
-				x->wanted_ms = s->now;
-		}
-	}
-	for (uint32_t i = 0; i < s->n; i++) {
-		for (uint32_t k = 0; k < s->node[i].n_ss;) {
-			struct sess *x = &s->node[i].ss[k];
-			uint32_t j = x->peer;
-
-			if (reachable(s, i, j))
-				x->bad_ms = 0;
-			else if (!x->bad_ms)
-				x->bad_ms = s->now;
-			if (s->now - x->wanted_ms > IDLE_MS ||
-			    (x->bad_ms && s->now - x->bad_ms > SILENT_MS)) {
-				sess_close(s, i, j);
+			sess_tick(s, i, x);
+			/* Nothing left of it: no keys, none waiting, none called. */
+			if (!x->keys_ms && !x->answered_ms && !x->call && !x->kept &&
+			    !x->init_ms) {
+				sess_drop(s, i, x);
 				continue; /* (k now holds another) */
 			}
 			k++;
 		}
 	}
+}
+
+/* Does every up node hold keys with every member its gossip keeps, and
+ * that member keys with it? */
+static bool sessions_whole(struct sim *s)
+{
+	for (uint32_t i = 0; i < s->n; i++) {
+		struct node *nd = &s->node[i];
+
+		for (uint32_t k = 0; nd->up && k < nd->n_ss; k++) {
+			struct sess *x = &nd->ss[k], *y;
+
+			if (!x->kept || !s->node[x->peer].up)
+				continue;
+			y = sess_find(&s->node[x->peer], i);
+			if (!has_keys(x, s->now) || !y || !has_keys(y, s->now))
+				return false;
+		}
+	}
+	return true;
 }
 
 /* Advance the clock to `until`, delivering and ticking on the way. */
@@ -414,7 +643,9 @@ static void node_start(struct sim *s, uint32_t i)
 	 * records of its last life. */
 	uint64_t inc = 1000000 + (uint64_t)s->now;
 
-	sess_close_all(s, i); /* (a restart: the others' sessions with it end) */
+	/* A restart forgets its sessions; the others find out as the daemon
+	 * does (silence, a new initiation). */
+	s->node[i].n_ss = 0;
 	if (!wf_gossip_init(&s->node[i].g, &s->cfg, s->key[i], inc, rnd(s), s->now))
 		abort();
 	s->node[i].up = true;
@@ -427,7 +658,7 @@ static void contact(struct sim *s, uint32_t a, uint32_t b)
 	if (!s->node[a].up || !s->node[b].up || link_down(s, a, b))
 		return;
 	if (s->sparse) {
-		sess_open(s, a, b);
+		sess_get(s, a, b)->call = true; /* a bootstrap: a calls b */
 		return;
 	}
 	wf_gossip_contact(&s->node[a].g, s->key[b], NULL, 0, s->now, &s->out);
@@ -648,11 +879,14 @@ static void scenario_partition(struct sim *s, int64_t secs)
 	s->partition = true;
 	run(s, s->now + secs * 1000);
 	s->partition = false;
+	s->partition_end_ms = s->now;
 	t = converge(s, 600000, &t9999);
 	printf("partition  halves apart %" PRId64 " s, then rejoined: whole again after %.1f s\n",
 	       secs, (double)t / 1000);
 	bound(s, t >= 0, "the partition heals");
 }
+
+static void sessions_settle(struct sim *s, const char *name);
 
 static void scenario_restart(struct sim *s)
 {
@@ -670,6 +904,93 @@ static void scenario_restart(struct sim *s)
 	       "%.1f s\n",
 	       s->n - 1, (double)t9999 / 1000, (double)t / 1000);
 	bound(s, t >= 0 && t <= 60000, "whole again within 60 s");
+	if (s->sparse)
+		sessions_settle(s, "restart   ");
+}
+
+/* Sparse: run until every kept session has keys at both ends. */
+static void sessions_settle(struct sim *s, const char *name)
+{
+	int64_t start = s->now;
+
+	while (!sessions_whole(s) && s->now - start <= 60000)
+		run(s, s->now + 100);
+	printf("%s every session gossip keeps has keys at both ends after %.1f s\n", name,
+	       (double)(s->now - start) / 1000);
+	bound(s, s->now - start <= 60000, "kept sessions made within 60 s");
+}
+
+/* Traffic for members no session joins yet (sessions on demand): a call
+ * from each of PAIRS nodes to one it keeps none with; calls to a few
+ * stopped nodes give up; once idle, the sessions end with their keys. */
+static void scenario_on_demand(struct sim *s)
+{
+	enum { PAIRS = 100, GONE = 3 };
+	uint32_t a[PAIRS], b[PAIRS], n = 0, gone[GONE], callers[GONE];
+	uint64_t gave_up = s->gave_up;
+	int64_t start = s->now, t99 = -1;
+	unsigned up = 0, idle = 0, given = 0;
+
+	for (unsigned k = 0; k < GONE; k++) {
+		gone[k] = (uint32_t)(rnd(s) % (s->n - 1));
+		s->node[gone[k]].up = false;
+	}
+	for (unsigned k = 0; k < GONE; k++) {
+		callers[k] = (uint32_t)(rnd(s) % (s->n - 1));
+		if (s->node[callers[k]].up && callers[k] != gone[k])
+			sess_get(s, callers[k], gone[k])->call = true;
+	}
+	while (n < PAIRS) {
+		uint32_t i = (uint32_t)(rnd(s) % (s->n - 1)), j = (uint32_t)(rnd(s) % (s->n - 1));
+		struct sess *x;
+
+		if (i == j || !s->node[i].up || !s->node[j].up || sess_find(&s->node[i], j))
+			continue;
+		x = sess_get(s, i, j);
+		x->call = true;
+		a[n] = i, b[n++] = j;
+	}
+	while (up < PAIRS && s->now - start <= 30000) {
+		run(s, s->now + 100);
+		up = 0;
+		for (unsigned k = 0; k < PAIRS; k++) {
+			struct sess *x = sess_find(&s->node[a[k]], b[k]);
+			struct sess *y = sess_find(&s->node[b[k]], a[k]);
+
+			up += x && has_keys(x, s->now) && y && has_keys(y, s->now);
+		}
+		if (t99 < 0 && up * 100 >= PAIRS * 99)
+			t99 = s->now - start;
+	}
+	printf("on demand  %u calls with no session: 99 %% with keys at both ends after %.1f s, "
+	       "all after %.1f s\n",
+	       PAIRS, (double)t99 / 1000, (double)(s->now - start) / 1000);
+	bound(s, up == PAIRS, "every call on demand has a session within 30 s");
+	run(s, start + REKEY_MS + REJECT_MS + 30000);
+	for (unsigned k = 0; k < PAIRS; k++) {
+		struct sess *x = sess_find(&s->node[a[k]], b[k]);
+
+		idle += !x || x->kept || !has_keys(x, s->now);
+	}
+	printf("           idle for %.0f s: %u of %u sessions on demand ended (or now kept)\n",
+	       (double)(REKEY_MS + REJECT_MS) / 1000, idle, PAIRS);
+	bound(s, idle == PAIRS, "idle sessions on demand end with their keys");
+	/* Eight unanswered calls, with backoff (10, 20, 40 s, then 60 s). */
+	run(s, start + 450000);
+	for (unsigned k = 0; k < GONE; k++) {
+		struct sess *x = sess_find(&s->node[callers[k]], gone[k]);
+
+		given += !x || !x->call || x->gave_up;
+	}
+	printf("           calls to %u stopped nodes given up after 8 attempts: %u (%" PRIu64
+	       " calls given up in the mesh meanwhile)\n",
+	       GONE, given, s->gave_up - gave_up);
+	bound(s, given == GONE, "calls nobody answers are given up");
+	for (unsigned k = 0; k < GONE; k++) {
+		wf_gossip_free(&s->node[gone[k]].g);
+		node_start(s, gone[k]);
+		contact(s, gone[k], (gone[k] + 1) % (s->n - 1));
+	}
 }
 
 /* Sparse: sessions a node holds now (the daemon's memory and keepalives). */
@@ -686,10 +1007,14 @@ static void report_sessions(struct sim *s)
 		most = s->node[i].n_ss > most ? s->node[i].n_ss : most;
 	}
 	printf("sessions   %.1f a node on average, %u at most (a full mesh: %u); %" PRIu64
-	       " made in the whole run\n",
-	       (double)sum / up, most, up - 1, s->sessions_opened);
+	       " made in the whole run, %" PRIu64 " initiations, %" PRIu64 " rekeys; kept "
+	       "sessions whose keys ran out while the network carried them: %" PRIu64 "\n",
+	       (double)sum / up, most, up - 1, s->sessions_opened, s->initiations, s->rekeys,
+	       s->lapses);
 	bound(s, most < up - 1 && sum / up <= 4 * (2 * s->cfg.ring + s->cfg.chords),
 	      "sessions far fewer than a full mesh");
+	bound(s, s->rekeys > 0, "sessions rekeyed");
+	bound(s, s->lapses == 0, "no kept session's keys ran out while it was reachable");
 }
 
 static void usage(void)
@@ -745,6 +1070,8 @@ int main(int argc, char **argv)
 	       s.n, seed, s.loss * 100, s.delay_ms, s.delay_ms + s.jitter_ms, s.cfg.gossip_ms,
 	       s.sparse ? ", sparse (sessions on demand)" : "");
 	scenario_join(&s);
+	if (s.sparse)
+		sessions_settle(&s, "join      ");
 	run(&s, s.now + 30000); /* the join's changes finish spreading */
 	scenario_steady(&s, "steady", 30);
 	scenario_slow(&s);
@@ -754,6 +1081,8 @@ int main(int argc, char **argv)
 	run(&s, s.now + 30000);
 	scenario_steady(&s, "after", 30);
 	scenario_one_join(&s);
+	if (s.sparse)
+		scenario_on_demand(&s);
 	printf("network: %" PRIu64 " messages delivered, %" PRIu64 " lost; outbox overflows %lu\n",
 	       s.delivered, s.lost, s.out.dropped);
 	if (s.sparse)

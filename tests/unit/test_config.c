@@ -160,6 +160,29 @@ static const struct {
 	/* 77 */ {BASE "dns-domain = " LABEL64 "\n", P ":3: " DOMAIN_BAD(LABEL64)},
 	/* 78 */ {BASE "dns = no\ndns = yes\n", P ":4: duplicate key 'dns' (first set on line 3)"},
 	/* 79 */ {BASE "dns-domian = corp\n", P ":3: unknown key 'dns-domian' (did you mean 'dns-domain'?)"},
+	/* 80 */ {BASE "dns-resolved = maybe\n", P ":3: bad dns-resolved 'maybe' (yes or no)"},
+	/* 81 */ {BASE "dns-resolved = yes\ndns = no\n",
+		  P ": dns-resolved = yes needs dns = yes (the names are answered by weft)"},
+	/* 82 */ {BASE "inbound = allow tcp 22\ninbound = alow tcp 22\n",
+		  P ":4: bad inbound rule: unknown action 'alow' (allow or drop)"},
+	/* 83 */ {BASE "outbound = allow tcp 22 to group\n",
+		  P ":3: bad outbound rule: 'group' needs a name"},
+	/* 84 */ {BASE "inbound = allow icmp 22\n",
+		  P ":3: bad inbound rule: port 22: only tcp and udp have ports"},
+	/* 85 */ {BASE "datapath = kernel\ninbound = drop any\n",
+		  P ":3: datapath = kernel, but firewall rules (inbound, outbound) are enforced on "
+		    "the userspace path only: set datapath = userspace or auto, or remove the rules"},
+	/* 86 */ {BASE "firewall-flows = 63\n",
+		  P ":3: bad firewall-flows '63' (64 to 4194304 flows a worker)"},
+	/* 87 */ {BASE "inbound =\n", P ":3: empty value for 'inbound'"},
+	/* 88 */ {BASE "inbund = drop any\n", P ":3: unknown key 'inbund' (did you mean 'inbound'?)"},
+	/* 94-96: the gossip intervals */
+	/* 94 */ {BASE "gossip-probe-interval = 50ms\n",
+		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '50ms'"},
+	/* 95 */ {BASE "gossip-sync-interval = 2h\n",
+		   P ":3: 'gossip-sync-interval' must be between 1000ms and 3600000ms, not '2h'"},
+	/* 96 */ {BASE "gossip-probe-interval = 0\n",
+		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '0'"},
 };
 
 static void test_bad(void **state)
@@ -205,6 +228,8 @@ static void test_defaults(void **state)
 	assert_false(cfg.esp_udp);
 	assert_int_equal(cfg.esp_port, 51821);
 	assert_string_equal(cfg.kernel_interface, "weft0-x");
+	assert_int_equal(cfg.gossip_probe_ms, 1000);
+	assert_int_equal(cfg.gossip_sync_ms, 10000);
 }
 
 /* 68: the kernel path's keys; a long interface name is fine on the
@@ -223,6 +248,50 @@ static void test_datapath_keys(void **state)
 	assert_true(parse(BASE "interface = abcdefghijklmn\nkernel-interface = k0\n"));
 	assert_string_equal(cfg.kernel_interface, "k0");
 	assert_true(parse("name = a\nlisten = 198.18.0.1:65535\ndatapath = userspace\n"));
+}
+
+/* 89-93: inbound and outbound, each list in the order written, mixed in
+ * one array; rules choose the userspace path under datapath = auto; at
+ * most WF_FW_RULES_MAX; firewall-flows. */
+static void test_firewall_keys(void **state)
+{
+	static char big[WF_CONFIG_MAX_FILE];
+	char s[WF_FW_RULE_TEXT];
+
+	(void)state;
+	/* 89: none by default, the kernel path may run, 16384 flows */
+	assert_true(parse(BASE));
+	assert_int_equal(cfg.n_fw, 0);
+	assert_int_equal(cfg.datapath, WF_DATAPATH_AUTO);
+	assert_false(cfg.datapath_by_fw);
+	assert_int_equal(cfg.fw_flows, 16384);
+	/* 90: kept in order, each with its direction, read back as written */
+	assert_true(parse(BASE "inbound = allow tcp 22 from group admin\n"
+			       "outbound = drop udp to 10.20.0.0/16\n"
+			       "inbound = drop any\nfirewall-flows = 1000\n"));
+	assert_int_equal(cfg.n_fw, 3);
+	assert_int_equal(cfg.fw[0].dir, WF_FW_IN);
+	assert_int_equal(cfg.fw[1].dir, WF_FW_OUT);
+	assert_int_equal(cfg.fw[2].dir, WF_FW_IN);
+	assert_string_equal(wf_fw_rule_str(&cfg.fw[0], s, sizeof(s)), "allow tcp 22 from group admin");
+	assert_string_equal(wf_fw_rule_str(&cfg.fw[2], s, sizeof(s)), "drop any");
+	assert_int_equal(cfg.fw_flows, 1000);
+	/* 91: rules under datapath = auto: the userspace path, and why */
+	assert_int_equal(cfg.datapath, WF_DATAPATH_USERSPACE);
+	assert_true(cfg.datapath_by_fw);
+	/* 92: written userspace: not the rules' doing */
+	assert_true(parse(BASE "datapath = userspace\ninbound = drop any\n"));
+	assert_false(cfg.datapath_by_fw);
+	/* 93: 1024 rules at most, the 1025th named by its line */
+	snprintf(big, sizeof(big), "%s", BASE);
+	for (int i = 0; i < WF_FW_RULES_MAX; i++)
+		strcat(big, "inbound=drop any\n");
+	assert_true(parse(big));
+	assert_int_equal(cfg.n_fw, WF_FW_RULES_MAX);
+	strcat(big, "outbound=drop any\n");
+	assert_false(parse(big));
+	assert_string_equal(err, P ":1027: too many firewall rules (max 1024, inbound and "
+				   "outbound together)");
 }
 
 /* log-format and metrics: taken, and their defaults (auto; off). */
@@ -249,7 +318,10 @@ static void test_dns_keys(void **state)
 	(void)state;
 	assert_true(parse(BASE));
 	assert_true(cfg.dns);
+	assert_false(cfg.dns_resolved); /* resolved is told only when asked */
 	assert_string_equal(cfg.dns_domain, "");
+	assert_true(parse(BASE "dns-resolved = yes\n"));
+	assert_true(cfg.dns_resolved);
 	assert_true(parse(BASE "dns = no\ndns-domain = mesh.corp.example\n"));
 	assert_false(cfg.dns);
 	assert_string_equal(cfg.dns_domain, "mesh.corp.example");
@@ -278,6 +350,8 @@ static void test_all_keys(void **state)
 				   "udp-gso = off\n"
 				   "udp-gro = false\n"
 				   "tun-udp-coalesce = yes\n"
+				   "gossip-probe-interval = 500ms\n"
+				   "gossip-sync-interval = 1m\n"
 				   "workers = 16\n";
 	char ep[WF_ADDR_STRLEN];
 
@@ -305,6 +379,8 @@ static void test_all_keys(void **state)
 	assert_false(cfg.udp_gso);
 	assert_false(cfg.udp_gro);
 	assert_true(cfg.tun_udp_coalesce);
+	assert_int_equal(cfg.gossip_probe_ms, 500);
+	assert_int_equal(cfg.gossip_sync_ms, 60000);
 	assert_int_equal(cfg.workers, 16);
 }
 
@@ -507,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_datapath_keys),
 		cmocka_unit_test(test_ops_keys),
 		cmocka_unit_test(test_dns_keys),
+		cmocka_unit_test(test_firewall_keys),
 		cmocka_unit_test(test_node_init_format),
 		cmocka_unit_test(test_whitespace_comments_crlf),
 		cmocka_unit_test(test_durations),

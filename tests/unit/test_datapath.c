@@ -10,6 +10,9 @@
  * receive side is also run through a real UDP socket on loopback, with
  * UDP_GRO, to check the cutting of received runs.
  *
+ * The firewall (cases 50-59) is judged here on the control thread's table:
+ * x holds group admin in its certificate, y none.
+ *
  * Every segment is checked field by field with the naive checksums of
  * tests/common/packets.h, and the payloads reassembled against the original.
  * Cases are numbered.
@@ -28,6 +31,7 @@
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "../common/packets.h"
+#include "../common/fwpkt.h"
 
 static struct hn_node v, x, y;
 static union wf_endpoint x_at, y_at;
@@ -45,6 +49,15 @@ static bool add_addr(struct hn_node *n, const char *addr)
 	return wf_addr_parse(&c->addrs[c->n_addrs++], addr) && wf_cert_sign(c, hn_ca_priv);
 }
 
+/* A group in n's certificate, signed again (by the CA: the only way). */
+static bool add_group(struct hn_node *n, const char *group)
+{
+	struct wf_cert *c = &n->cert;
+
+	snprintf(c->groups[c->n_groups++], sizeof(c->groups[0]), "%s", group);
+	return wf_cert_sign(c, hn_ca_priv);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -52,7 +65,8 @@ static int setup(void **state)
 	wf_log_set_level(WF_LOG_ERROR);
 	if (!hn_network() || !hn_node(&v, "v", 1, "100.64.0.1", NULL, 60) ||
 	    !hn_node(&x, "x", 2, "100.64.0.2", NULL, 60) ||
-	    !hn_node(&y, "y", 3, "100.64.0.3", NULL, 60) || !add_addr(&x, "fd00::2"))
+	    !hn_node(&y, "y", 3, "100.64.0.3", NULL, 60) || !add_addr(&x, "fd00::2") ||
+	    !add_group(&x, "admin"))
 		return -1;
 	x_at = hn_ep("198.18.0.2:51820");
 	y_at = hn_ep("198.18.0.3:51820");
@@ -810,6 +824,169 @@ static void test_flapping(void **state)
 #undef MOVE
 }
 
+/* --- the firewall ------------------------------------------------------------ */
+
+/* Rules in force, as a reload installs them: "<" inbound, ">" outbound. */
+static void rules(const char *const *lines, unsigned n)
+{
+	static struct wf_fw_spec s[16];
+	struct wf_fw_rules *rs;
+	char why[256];
+
+	for (unsigned i = 0; i < n; i++)
+		if (!wf_fw_rule_parse(lines[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, lines[i] + 1, &s[i],
+				      why, sizeof(why)))
+			fail_msg("rule '%s': %s", lines[i], why);
+	assert_true(wf_filter_compile(d, s, n, &rs));
+	wf_filter_install(d, rs);
+}
+
+/* pkt (len bytes) from member n, sealed on kp, received; true if it was
+ * written to TUN. */
+static bool rx_from(struct wf_keypair *kp, const union wf_endpoint *at, const uint8_t *pkt,
+		    size_t len)
+{
+	static uint8_t dg[2048], got[2048];
+
+	while (hn_delivered(got, sizeof(got)))
+		;
+	wf_data_receive(W, dg, hn_seal(kp, WF_MSG_DATA, pkt, len, dg), at, HN_NOW);
+	return hn_delivered(got, sizeof(got)) == len && !memcmp(got, pkt, len);
+}
+
+/* pkt read from TUN; true if a datagram left for it. */
+static bool tx_to(const uint8_t *pkt, size_t len)
+{
+	struct wf_vnet_hdr none = {0};
+
+	hn_clear();
+	from_tun(pkt, len, &none);
+	wf_txq_flush(W);
+	return hn_n_out == 1;
+}
+
+static uint64_t fw_drops(const struct hn_node *n)
+{
+	return wf_peer_find(d, n->cert.pubkey)->drops[WF_DROP_FIREWALL];
+}
+
+/* 50-54: "inbound = allow tcp 22 from group admin", "inbound = drop any":
+ * 50, an admin's SYN to port 22 passes; 51, another member's is dropped and
+ * counted for it and the node, never written; 52, the admin's UDP and
+ * another port too; 53, what this node opens is answered, drop any or not
+ * (TCP and UDP), and the answer's flow is the member's own: the same packet
+ * from another member is dropped; 54, an outbound rule drops what this node
+ * sends, before it is sealed or staged. */
+static void test_fw_verdicts(void **state)
+{
+	static const char *const admin22[] = {"<allow tcp 22 from group admin", "<drop any",
+					      ">drop udp 9999 to peer x"};
+	uint8_t pkt[PK_MAX];
+	uint64_t node0 = d->drops[WF_DROP_FIREWALL], y0 = fw_drops(&y);
+	size_t n;
+
+	(void)state;
+	offloads(false);
+	rules(admin22, 3);
+	/* 50 */
+	assert_true(rx_from(kx, &x_at, pkt, pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40000, 22, PK_SYN)));
+	/* 51 */
+	assert_false(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40000, 22, PK_SYN)));
+	assert_int_equal(fw_drops(&y), y0 + 1);
+	assert_int_equal(d->drops[WF_DROP_FIREWALL], node0 + 1);
+	/* 52 */
+	assert_false(rx_from(kx, &x_at, pkt, pk_udp(pkt, "100.64.0.2", "100.64.0.1", 40000, 22)));
+	assert_false(rx_from(kx, &x_at, pkt, pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40000, 23, PK_SYN)));
+	assert_int_equal(d->drops[WF_DROP_FIREWALL], node0 + 3);
+	/* 53: out to y, TCP and UDP; the answers pass */
+	assert_true(tx_to(pkt, pk_tcp(pkt, "100.64.0.1", "100.64.0.3", 41000, 80, PK_SYN)));
+	assert_true(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 80, 41000, PK_SYN | PK_ACK)));
+	assert_true(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.3", 41001, 53)));
+	assert_true(rx_from(ky, &y_at, pkt, pk_udp(pkt, "100.64.0.3", "100.64.0.1", 53, 41001)));
+	assert_false(rx_from(ky, &y_at, pkt, pk_udp(pkt, "100.64.0.3", "100.64.0.1", 54, 41001)));
+	/* (x may not answer for y: its address is not y's, nor its flow) */
+	n = pk_udp(pkt, "100.64.0.2", "100.64.0.1", 53, 41001);
+	assert_false(rx_from(kx, &x_at, pkt, n));
+	/* 54 */
+	assert_false(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 41002, 9999)));
+	assert_int_equal(fw_drops(&x), 4); /* 52 twice, x for y, 54 */
+	assert_true(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 41002, 9998)));
+	rules(NULL, 0);
+	offloads(true);
+}
+
+/* 55-58: 55, a new rule set changes verdicts at once, flows allowed under the
+ * old one included; 56, no rules: everything passes again, nothing tracked;
+ * 57, with rules, a packet the firewall cannot read is dropped as malformed;
+ * 58, a renewed certificate's groups count from its installation. */
+static void test_fw_reload(void **state)
+{
+	static const char *const admin22[] = {"<allow tcp 22 from group admin", "<drop any"};
+	static const char *const y22[] = {"<allow tcp 22 from peer y", "<drop any"};
+	static struct hn_node y2;
+	uint8_t pkt[PK_MAX];
+	size_t n;
+
+	(void)state;
+	offloads(false);
+	rules(admin22, 2);
+	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_SYN);
+	assert_true(rx_from(kx, &x_at, pkt, n));
+	/* 55: the flow x opened under the old rules no longer holds */
+	rules(y22, 2);
+	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_ACK);
+	assert_false(rx_from(kx, &x_at, pkt, n));
+	assert_true(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40100, 22, PK_SYN)));
+	/* 56 */
+	rules(NULL, 0);
+	assert_null(d->fw.rules);
+	assert_true(rx_from(kx, &x_at, pkt, pk_udp(pkt, "100.64.0.2", "100.64.0.1", 1, 2)));
+	/* 57: TCP in the IP header, 8 bytes of it */
+	rules(admin22, 2);
+	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_SYN) - 12;
+	pkt[3] = (uint8_t)n;
+	{
+		uint64_t m = d->drops[WF_DROP_MALFORMED];
+
+		assert_false(rx_from(kx, &x_at, pkt, n));
+		assert_int_equal(d->drops[WF_DROP_MALFORMED], m + 1);
+	}
+	/* 58: y renewed as an admin (signed by the CA, issued later) */
+	assert_false(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40200, 22, PK_SYN)));
+	y2 = y;
+	y2.cert.not_before += 10;
+	y2.cert.serial++;
+	assert_true(add_group(&y2, "admin"));
+	wf_peer_proven(d, wf_peer_find(d, y.cert.pubkey), &y2.cert, HN_NOW);
+	assert_true(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40201, 22, PK_SYN)));
+	rules(NULL, 0);
+	offloads(true);
+}
+
+/* 59: a group is the CA's word only: x's certificate with a group added and
+ * not signed again is refused at the handshake, and y's packets stay dropped
+ * (protocol.md, "Attacks": a member claiming a group). */
+static void test_fw_group_forged(void **state)
+{
+	static const char *const admin22[] = {"<allow tcp 22 from group admin", "<drop any"};
+	static struct hn_node forged;
+	union wf_endpoint at = hn_ep("198.18.0.3:51999");
+	struct wf_keypair *kp;
+	uint8_t pkt[PK_MAX];
+
+	(void)state;
+	offloads(false);
+	rules(admin22, 2);
+	forged = y;
+	snprintf(forged.cert.groups[forged.cert.n_groups++], sizeof(forged.cert.groups[0]), "admin");
+	kp = hn_handshake(d, &forged, &at, wf_realtime_ns(), 0x900);
+	assert_null(kp);
+	assert_int_equal(wf_peer_find(d, y.cert.pubkey)->cert.n_groups, 0);
+	assert_false(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40300, 22, PK_SYN)));
+	rules(NULL, 0);
+	offloads(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -820,6 +997,8 @@ int main(void)
 		cmocka_unit_test(test_rx_plain),
 		cmocka_unit_test(test_rx_socket),   cmocka_unit_test(test_rx_udp),
 		cmocka_unit_test(test_flapping),
+		cmocka_unit_test(test_fw_verdicts), cmocka_unit_test(test_fw_group_forged),
+		cmocka_unit_test(test_fw_reload), /* (last: y leaves it an admin) */
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,10 @@
  * A peer's timer rules (src/core/lifecycle.c): numbered rows of facts and
  * the actions due, then random facts against a naive restatement of the
  * rules as the daemon's timers.c wrote them in one function before they
- * became a core of their own.
+ * became a core of their own. Then the handshake's events
+ * (src/core/lifecycle_hs.c): an initiation judged, stage by stage, against
+ * handshake.c's pipeline as it was, and the properties no answer may lose;
+ * a session proven, the order of its steps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -168,11 +171,342 @@ static void test_differential(void **state)
 	}
 }
 
+/* --- an initiation judged ------------------------------------------------ */
+
+#define ARR WF_LCI_ARRIVED
+#define RD WF_LCI_READ
+#define CRT WF_LCI_CERTIFIED
+
+/* Facts of an initiation that passes everything, at the last stage. */
+#define GOOD .stage = CRT, .rate_ok = true, .readable = true, .verdict = WF_INIT_ACCEPT, \
+	     .cert_ok = true, .fits = true
+
+static const struct {
+	struct wf_lc_init f;
+	enum wf_lci_act want;
+} init_rows[] = {
+    /* 30-33: arrived */
+    /* 30 */ {{.stage = ARR}, WF_LCI_GO},
+    /* 31 */ {{.stage = ARR, .under_load = true}, WF_LCI_COOKIE},
+    /* 32 */ {{.stage = ARR, .under_load = true, .validated = true}, WF_LCI_DROP_RATE},
+    /* 33 */ {{.stage = ARR, .under_load = true, .validated = true, .rate_ok = true}, WF_LCI_GO},
+    /* 34-40: read */
+    /* 34 */ {{GOOD, .stage = RD}, WF_LCI_GO},
+    /* 35 */ {{GOOD, .stage = RD, .readable = false}, WF_LCI_DROP_MALFORMED},
+    /* 36 */ {{GOOD, .stage = RD, .own_key = true}, WF_LCI_OURS},
+    /* 37 */ {{GOOD, .stage = RD, .verdict = WF_INIT_BUSY}, WF_LCI_COOKIE},
+    /* 38 */ {{GOOD, .stage = RD, .verdict = WF_INIT_REPLAY}, WF_LCI_DROP_REPLAY},
+    /* 39 */ {{GOOD, .stage = RD, .verdict = WF_INIT_DUPLICATE}, WF_LCI_DROP_REPLAY},
+    /* 40 */ {{GOOD, .stage = RD, .verdict = WF_INIT_FUTURE}, WF_LCI_DROP_CLOCK},
+    /* 41-45: certified */
+    /* 41 */ {{GOOD}, WF_LCI_ANSWER},
+    /* 42 */ {{GOOD, .cert_ok = false}, WF_LCI_DROP_CERT},
+    /* 43 */ {{GOOD, .fits = false}, WF_LCI_COOKIE},
+    /* 44 */ {{GOOD, .fits = false, .validated = true}, WF_LCI_ANSWER},
+    /* 45 */ {{GOOD, .under_load = true}, WF_LCI_COOKIE},
+};
+
+static void test_init_rows(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(init_rows) / sizeof(init_rows[0]); i++) {
+		enum wf_lci_act got = wf_lc_initiation(&init_rows[i].f);
+
+		if (got != init_rows[i].want)
+			fail_msg("row %zu: action %d, want %d", i + 30, got, init_rows[i].want);
+	}
+}
+
+/* handshake.c's pipeline as it was before the rule was a core of its own
+ * (receive_init, handle_init, judge), run to its end with every fact. */
+static enum wf_lci_act naive_init(const struct wf_lc_init *f)
+{
+	if (f->under_load && !f->validated)
+		return WF_LCI_COOKIE; /* send_cookie */
+	if (f->under_load && !f->rate_ok)
+		return WF_LCI_DROP_RATE;
+	if (!f->readable)
+		return WF_LCI_DROP_MALFORMED; /* read_init */
+	if (f->own_key)
+		return WF_LCI_OURS; /* initiated_by_us */
+	if (f->verdict == WF_INIT_BUSY)
+		return WF_LCI_COOKIE;
+	if (f->verdict == WF_INIT_REPLAY || f->verdict == WF_INIT_DUPLICATE)
+		return WF_LCI_DROP_REPLAY;
+	if (f->verdict == WF_INIT_FUTURE)
+		return WF_LCI_DROP_CLOCK;
+	if (!f->cert_ok)
+		return WF_LCI_DROP_CERT; /* init_cert */
+	if (!f->validated && !f->fits)
+		return WF_LCI_COOKIE;
+	return WF_LCI_ANSWER;
+}
+
+/* The daemon's use: ask after each stage, spend the next only on GO. */
+static enum wf_lci_act staged(struct wf_lc_init f, int *spent)
+{
+	enum wf_lci_act a = WF_LCI_GO;
+
+	*spent = 0;
+	for (int st = ARR; st <= CRT && a == WF_LCI_GO; st++) {
+		f.stage = (enum wf_lci_stage)st;
+		if (st > ARR)
+			(*spent)++;
+		a = wf_lc_initiation(&f);
+	}
+	return a;
+}
+
+/* 46: every combination of facts: the staged rule ends as the pipeline did;
+ * no answer goes under load to an address that did not prove itself, nor a
+ * larger one than the question to any such address; nothing is answered
+ * that was not read, judged new and certified; and no stage's work is spent
+ * after a decision. */
+static void test_init_all(void **state)
+{
+	(void)state;
+	for (unsigned r = 0; r < 1u << 9; r++) {
+		for (int v = WF_INIT_ACCEPT; v <= WF_INIT_BUSY; v++) {
+			struct wf_lc_init f = {
+			    .under_load = r & 1, .validated = r >> 1 & 1, .rate_ok = r >> 2 & 1,
+			    .readable = r >> 3 & 1, .own_key = r >> 4 & 1,
+			    .verdict = (enum wf_init_verdict)v, .cert_ok = r >> 5 & 1,
+			    .fits = r >> 6 & 1,
+			};
+			int spent;
+			enum wf_lci_act got = staged(f, &spent), want = naive_init(&f);
+
+			if (got != want)
+				fail_msg("facts %#x verdict %d: %d, the pipeline %d", r, v, got, want);
+			if (got == WF_LCI_ANSWER) {
+				assert_true(f.validated || (!f.under_load && f.fits));
+				assert_true(f.readable && !f.own_key && v == WF_INIT_ACCEPT &&
+					    f.cert_ok);
+				assert_int_equal(spent, 2);
+			}
+			/* A decision at arrival spends nothing (no DH). */
+			if (f.under_load && (!f.validated || !f.rate_ok))
+				assert_int_equal(spent, 0);
+		}
+	}
+}
+
+/* --- a session proven ----------------------------------------------------- */
+
+static int at(const enum wf_lc_step *s, size_t n, enum wf_lc_step x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == x)
+			return (int)i;
+	return -1;
+}
+
+/* 47-50: rows, the steps in full. */
+static void test_proven_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_proof f;
+		enum wf_lc_step want[WF_LCS_MAX];
+	} proof_rows[] = {
+	    /* 47: our initiation answered, nothing waits */
+	    {{.we_initiated = true},
+	     {WF_LCS_INSTALL, WF_LCS_PROVEN, WF_LCS_ENDPOINT, WF_LCS_PUBLISH, WF_LCS_READY,
+	      WF_LCS_DROP_OLD, WF_LCS_DATAPATH, WF_LCS_TIMERS, WF_LCS_KEEPALIVE, WF_LCS_MEMBERS}},
+	    /* 48: the first packet on keys we answered with, packets wait, they crossed */
+	    {{.other_hs = true, .staged = true},
+	     {WF_LCS_ABORT_HS, WF_LCS_INSTALL, WF_LCS_PROVEN, WF_LCS_PUBLISH, WF_LCS_READY,
+	      WF_LCS_DROP_OLD, WF_LCS_DATAPATH, WF_LCS_TIMERS, WF_LCS_FLUSH, WF_LCS_MEMBERS}},
+	    /* 49: the responder, nothing waits: it sends nothing */
+	    {{0},
+	     {WF_LCS_INSTALL, WF_LCS_PROVEN, WF_LCS_PUBLISH, WF_LCS_READY, WF_LCS_DROP_OLD,
+	      WF_LCS_DATAPATH, WF_LCS_TIMERS, WF_LCS_MEMBERS}},
+	    /* 50: ... on the kernel path, a keepalive once its SAs are in */
+	    {{.kernel = true},
+	     {WF_LCS_INSTALL, WF_LCS_PROVEN, WF_LCS_PUBLISH, WF_LCS_READY, WF_LCS_DROP_OLD,
+	      WF_LCS_DATAPATH, WF_LCS_TIMERS, WF_LCS_KEEPALIVE_SA, WF_LCS_MEMBERS}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(proof_rows) / sizeof(proof_rows[0]); i++) {
+		enum wf_lc_step got[WF_LCS_MAX];
+		size_t n = wf_lc_proven(&proof_rows[i].f, got), k = 0;
+
+		while (k < WF_LCS_MAX && proof_rows[i].want[k] != WF_LCS_END)
+			k++;
+		assert_int_equal(n, k);
+		for (size_t j = 0; j <= n; j++)
+			if (got[j] != proof_rows[i].want[j])
+				fail_msg("row %zu step %zu: %d, want %d", i + 47, j, got[j],
+					 proof_rows[i].want[j]);
+	}
+}
+
+/* 51: every combination: what the order must keep (lifecycle_hs.c). */
+static void test_proven_order(void **state)
+{
+	(void)state;
+	for (unsigned r = 0; r < 16; r++) {
+		struct wf_lc_proof f = {.we_initiated = r & 1, .other_hs = r >> 1 & 1,
+					.staged = r >> 2 & 1, .kernel = r >> 3 & 1};
+		enum wf_lc_step s[WF_LCS_MAX];
+		size_t n = wf_lc_proven(&f, s);
+		int sends = (at(s, n, WF_LCS_FLUSH) >= 0) + (at(s, n, WF_LCS_KEEPALIVE) >= 0) +
+			    (at(s, n, WF_LCS_KEEPALIVE_SA) >= 0);
+		int send = at(s, n, f.staged ? WF_LCS_FLUSH : WF_LCS_KEEPALIVE);
+
+		assert_true(n < WF_LCS_MAX && s[n] == WF_LCS_END);
+		assert_int_equal(at(s, n, WF_LCS_ABORT_HS), f.other_hs ? 0 : -1);
+		assert_true((at(s, n, WF_LCS_ENDPOINT) >= 0) == f.we_initiated);
+		assert_true(at(s, n, WF_LCS_INSTALL) >= 0);
+		/* routes claimed and published before the keys are ready */
+		assert_true(at(s, n, WF_LCS_PROVEN) < at(s, n, WF_LCS_PUBLISH));
+		assert_true(at(s, n, WF_LCS_PUBLISH) < at(s, n, WF_LCS_READY));
+		assert_true(at(s, n, WF_LCS_INSTALL) < at(s, n, WF_LCS_READY));
+		/* the old keys go once the new are ready; the data path after */
+		assert_true(at(s, n, WF_LCS_READY) < at(s, n, WF_LCS_DROP_OLD));
+		assert_true(at(s, n, WF_LCS_READY) < at(s, n, WF_LCS_DATAPATH));
+		/* one send at most, after the data path and the timers */
+		assert_true(sends <= 1);
+		if (f.staged || f.we_initiated) {
+			assert_true(send > at(s, n, WF_LCS_DATAPATH));
+			assert_true(send > at(s, n, WF_LCS_TIMERS));
+		}
+		assert_int_equal(at(s, n, WF_LCS_MEMBERS), (int)n - 1);
+	}
+}
+
+/* --- traffic, a response, what members tell ----------------------------------- */
+
+enum { SEND = WF_LCT_SEND, STAGE = WF_LCT_STAGE, CALL = WF_LCT_INITIATE };
+
+/* 52-59: traffic at the control thread. */
+static void test_traffic_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_peer f;
+		bool hs;
+		unsigned want;
+	} traffic_rows[] = {
+	    /* 52 */ {{.endpoint = true}, false, STAGE | CALL},
+	    /* 53: a first call does not wait out a tie-break */
+	    /* 53 */ {{.endpoint = true, .next_ms = NOW + 500}, false, STAGE | CALL},
+	    /* 54 */ {{.endpoint = true, .next_ms = NOW + 500, .attempts = 1}, false, STAGE},
+	    /* 55 */ {{.endpoint = true}, true, STAGE},
+	    /* 56: keys, but nowhere to send */
+	    /* 56 */ {{.keys = true}, false, STAGE | CALL},
+	    /* 57 */ {{UP}, false, SEND},
+	    /* 58: make before break */
+	    /* 58 */ {{UP, .rekey_due = true}, false, SEND | CALL},
+	    /* 59 */ {{UP, .rekey_due = true, .next_ms = NOW + 1}, false, SEND},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(traffic_rows) / sizeof(traffic_rows[0]); i++) {
+		unsigned got = wf_lc_traffic(&traffic_rows[i].f, traffic_rows[i].hs, NOW);
+
+		if (got != traffic_rows[i].want)
+			fail_msg("row %zu: %#x, want %#x", i + 52, got, traffic_rows[i].want);
+	}
+}
+
+/* send.c's tx_keys as it was, for the control thread. */
+static unsigned naive_traffic(const struct wf_lc_peer *f, bool hs, int64_t now)
+{
+	if (!f->keys || !f->endpoint) {
+		if (!hs && (now >= f->next_ms || !f->attempts))
+			return STAGE | CALL;
+		return STAGE;
+	}
+	if (!hs && now >= f->next_ms && f->rekey_due)
+		return SEND | CALL;
+	return SEND;
+}
+
+/* 60: random facts, the rule and tx_keys as it was agree; and nothing is
+ * ever both sent and staged, or neither. */
+static void test_traffic_differential(void **state)
+{
+	(void)state;
+	for (long i = 0; i < 200000; i++) {
+		uint64_t r = rnd();
+		struct wf_lc_peer f = {.keys = r & 1, .endpoint = r >> 1 & 1, .rekey_due = r >> 2 & 1,
+				       .attempts = (unsigned)(r >> 3 & 3),
+				       .next_ms = NOW - 2 + (int64_t)(r >> 5 & 3)};
+		bool hs = r >> 7 & 1;
+		unsigned got = wf_lc_traffic(&f, hs, NOW);
+
+		assert_int_equal(got, naive_traffic(&f, hs, NOW));
+		assert_true(!(got & SEND) != !(got & STAGE));
+	}
+}
+
+/* 61-66: a response to our initiation. */
+static void test_response_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_resp f;
+		enum wf_lcr_act want;
+	} resp_rows[] = {
+	    /* 61 */ {{.readable = true, .cert_ok = true}, WF_LCR_TAKE},
+	    /* 62 */ {{0}, WF_LCR_DROP_MALFORMED},
+	    /* 63 */ {{.readable = true}, WF_LCR_DROP_CERT},
+	    /* 64: a member with ca.crt and its own key answers for another */
+	    /* 64 */ {{.readable = true, .cert_ok = true, .other = true}, WF_LCR_DROP_OTHER},
+	    /* 65 */ {{.readable = true, .cert_ok = true, .own_key = true}, WF_LCR_DROP_OURS},
+	    /* 66: a certificate refused first, whoever it claims to be */
+	    /* 66 */ {{.readable = true, .other = true, .own_key = true}, WF_LCR_DROP_CERT},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(resp_rows) / sizeof(resp_rows[0]); i++)
+		if (wf_lc_response(&resp_rows[i].f) != resp_rows[i].want)
+			fail_msg("row %zu: %d, want %d", i + 61, wf_lc_response(&resp_rows[i].f),
+				 resp_rows[i].want);
+}
+
+/* 67-73: what members tell; forgetting; revocation. */
+static void test_told_rows(void **state)
+{
+	static const struct {
+		struct wf_lc_told f;
+		enum wf_lcm_act want;
+	} told_rows[] = {
+	    /* 67 */ {{.decoded = true, .solicited = true, .cert_ok = true}, WF_LCM_LEARN},
+	    /* 68 */ {{.decoded = true, .solicited = true, .cert_ok = true, .known = true},
+		      WF_LCM_CONFIRM},
+	    /* 69 */ {{0}, WF_LCM_DROP_MALFORMED},
+	    /* 70: nobody asked: no signature check, whatever it carries */
+	    /* 70 */ {{.decoded = true, .cert_ok = true, .known = true}, WF_LCM_DROP_UNSOLICITED},
+	    /* 71 */ {{.decoded = true, .solicited = true, .known = true}, WF_LCM_DROP_CERT},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(told_rows) / sizeof(told_rows[0]); i++)
+		if (wf_lc_told(&told_rows[i].f) != told_rows[i].want)
+			fail_msg("row %zu: %d, want %d", i + 67, wf_lc_told(&told_rows[i].f),
+				 told_rows[i].want);
+	/* 72: a forgotten member's peer goes, unless its session is up */
+	assert_true(wf_lc_forget(true, false));
+	assert_false(wf_lc_forget(true, true));
+	assert_false(wf_lc_forget(false, false));
+	/* 73: a revoked one goes, whatever else holds */
+	assert_true(wf_lc_revoked(true));
+	assert_false(wf_lc_revoked(false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rows),
 	    cmocka_unit_test(test_differential),
+	    cmocka_unit_test(test_init_rows),
+	    cmocka_unit_test(test_init_all),
+	    cmocka_unit_test(test_proven_rows),
+	    cmocka_unit_test(test_proven_order),
+	    cmocka_unit_test(test_traffic_rows),
+	    cmocka_unit_test(test_traffic_differential),
+	    cmocka_unit_test(test_response_rows),
+	    cmocka_unit_test(test_told_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

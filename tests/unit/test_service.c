@@ -24,6 +24,7 @@
 
 #include "../common/harness.h"
 #include "daemon/notice.h"
+#include "daemon/peer.h"
 #include "daemon/service.h"
 
 /* 1-9: the rule: (count at the last check, work waited then) and (count
@@ -73,7 +74,7 @@ static const char *said(void)
 	return buf;
 }
 
-/* 10-16: a daemon with one worker, the watchdog's period 2 s (a check a
+/* 10-18: a daemon with one worker, the watchdog's period 2 s (a check a
  * second), the worker's epoll fd real (an eventfd in it stands for its
  * queue of the TUN device). */
 static void test_daemon(void **state)
@@ -145,7 +146,27 @@ static void test_daemon(void **state)
 	assert_non_null(strstr(said(), "RELOADING=1\nMONOTONIC_USEC="));
 	wf_service_reloaded(d, t);
 	assert_string_equal(said(), "READY=1\nSTATUS=0 of 0 peers up");
-	/* 17: this node's certificate on the list: STATUS= says so at once, and
+	/* 16: stopping */
+	wf_service_stopping();
+	assert_string_equal(said(), "STOPPING=1");
+
+	/* 17: peers: one called (full mesh) is not up; on demand, idle ones
+	 * are said apart and not counted as expected up, as status --check
+	 * has it */
+	{
+		struct hn_node a, b;
+
+		assert_true(hn_node(&a, "a", 2, "100.64.0.2", NULL, 60) &&
+			    hn_node(&b, "b", 3, "100.64.0.3", NULL, 60));
+		assert_non_null(wf_peer_add(d, &a.cert, t));
+		assert_non_null(wf_peer_add(d, &b.cert, t));
+		wf_service_reloaded(d, t);
+		assert_string_equal(said(), "READY=1\nSTATUS=0 of 2 peers up");
+		wf_gossip_set_sparse(&d->mem.gossip, true, t);
+		wf_service_reloaded(d, t);
+		assert_string_equal(said(), "READY=1\nSTATUS=0 of 0 peers up, 2 idle (sessions on demand)");
+	}
+	/* 18: this node's certificate on the list: STATUS= says so at once, and
 	 * at each ping after */
 	{
 		char want[160];
@@ -162,9 +183,6 @@ static void test_daemon(void **state)
 		assert_string_equal(said() + strlen("WATCHDOG=1\n"), want);
 		assert_true(wf_notice_self_revoked(d));
 	}
-	/* 16: stopping */
-	wf_service_stopping();
-	assert_string_equal(said(), "STOPPING=1");
 
 	wf_service_release(d);
 	close(w->epoll_fd);

@@ -125,7 +125,7 @@ static void want_check(int num, const char *json, int want_rc, const char *want)
 	free(buf);
 }
 
-/* 26-33: --check, against a naive reading of each case. */
+/* 26-33, 47: --check, against a naive reading of each case. */
 static void test_check(void **state)
 {
 #define NODE_OK "\"node\":{\"not_after\":\"2026-12-01T12:00:00Z\",\"ca_not_after\":\"2030-01-01T00:00:00Z\"}"
@@ -159,12 +159,12 @@ static void test_check(void **state)
 		     "[{\"name\":\"a\",\"state\":\"up\"}]}",
 		     WF_CHECK_CRITICAL,
 		     "CRITICAL: 1 of 1 peers up; the CA certificate expired | peers_up=1 peers=1\n");
-	/* 44: this node revoked: critical, whatever the peers */
-	want_check(44,
+	/* 47: this node revoked: critical, whatever the peers */
+	want_check(47,
 		     "{\"version\":1,\"node\":{\"revoked\":{\"serial\":\"ab\"}},\"peers\":[]}",
 		     WF_CHECK_CRITICAL,
 		     "CRITICAL: 0 of 0 peers up; this node's certificate is revoked | peers_up=0 peers=0\n");
-	want_check(44, "{\"version\":1,\"node\":{\"revoked\":null},\"peers\":[]}", WF_CHECK_OK,
+	want_check(47, "{\"version\":1,\"node\":{\"revoked\":null},\"peers\":[]}", WF_CHECK_OK,
 		     "OK: 0 of 0 peers up | peers_up=0 peers=0\n");
 	/* 32: the daemon's error, or 33: what is no status: unknown */
 	want_check(32, "{\"error\":\"busy\"}", WF_CHECK_UNKNOWN,
@@ -285,6 +285,21 @@ static void test_render(void **state)
 		      "node a (-) on ?, listening on ?, network ?\n"
 		      "weft.conf changed, waiting for a restart: listen, mtu\n"
 		      "no peers\n");
+	/* 42: firewall rules: a line with their counts and their flows' (notes
+	 * lost only when any were); 43: without rules, none */
+	expect_render(42,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":true,"
+		      "\"inbound\":[\"allow tcp 22 from group admin\",\"drop any\"],\"outbound\":"
+		      "[\"drop udp 53\"],\"flows_created\":12,\"flows_adopted\":3,\"flow_hits\":980,"
+		      "\"flows_expired\":2,\"flows_evicted\":0,\"notes_lost\":1}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "firewall: 2 inbound rules, 1 outbound; flows 12 created, 3 adopted, 980 hits, 2 "
+		      "expired, 0 evicted, 1 notes lost\n"
+		      "no peers\n");
+	expect_render(46,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":false,"
+		      "\"inbound\":[],\"outbound\":[]}},\"peers\":[]}",
+		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
 	/* 40: members seen revoked, under the peers */
 	expect_render(40,
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[],\"revoked_peers\":["
@@ -305,6 +320,20 @@ static void test_render(void **state)
 		      "x     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
 		      "y     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
 		      "  x: refused 100.64.0.2 (held by another certificate, or this node's)\n");
+	/* 42: the CA's allowed routes, and a peer's routes this node put in the
+	 * kernel's table (none for a peer whose routes are not there) */
+	expect_render(42,
+		      "{\"version\":1,\"node\":{\"name\":\"a\",\"allowed_routes\":[\"10.20.0.0/16\","
+		      "\"10.30.0.0/16\"]},\"peers\":[{\"name\":\"gw\",\"state\":\"up\",\"routes\":"
+		      "[\"10.20.0.0/16\"],\"kernel_routes\":[\"10.20.0.0/16\"]},{\"name\":\"gx\","
+		      "\"state\":\"up\",\"routes\":[\"10.30.0.0/16\"],\"kernel_routes\":[]}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "the CA allows routes outside the overlay to 10.20.0.0/16, 10.30.0.0/16\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "gw    -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "gx    -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "  gw: routes 10.20.0.0/16 (in the kernel's table: 10.20.0.0/16)\n"
+		      "  gx: routes 10.30.0.0/16\n");
 	/* 24: ESP in UDP asked for; 25: the userspace path says why */
 	expect_render(24,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"datapath\":{\"path\":\"kernel\","
@@ -355,9 +384,9 @@ static void test_render(void **state)
 		      "?     -          -         ?      59s ago    -    1023 B/0   1.0 KiB/0  0      ?\n"
 		      "?     -          -         ?      1m00s ago  -    1.0 MiB/0  0 B/0      0      ?\n"
 		      "?     -          -         ?      1h00m ago  -    0 B/0      0 B/0      0      ?\n");
-	/* 42: the round trip: under 10 ms to a tenth, then whole ms, then
+	/* 45: the round trip: under 10 ms to a tenth, then whole ms, then
 	 * seconds; none measured (null, absent, nonsense): "-" */
-	expect_render(42,
+	expect_render(45,
 		      "{\"version\":1,\"node\":{},\"peers\":[{\"rtt_ms\":9.94},{\"rtt_ms\":12.4},"
 		      "{\"rtt_ms\":1234.5},{\"rtt_ms\":null},{},{\"rtt_ms\":-1},{\"rtt_ms\":0}]}",
 		      "node ? (-) on ?, listening on ?, network ?\n"
@@ -369,9 +398,9 @@ static void test_render(void **state)
 		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
 		      "?     -          -         ?      never      -      0 B/0  0 B/0  0      ?\n"
 		      "?     -          -         ?      never      0.0ms  0 B/0  0 B/0  0      ?\n");
-	/* 43: this node's own certificate revoked: a line after the node's,
+	/* 46: this node's own certificate revoked: a line after the node's,
 	 * what came from the network cut to a cell and made harmless */
-	expect_render(43,
+	expect_render(46,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"revoked\":{\"serial\":"
 		      "\"00000000000000ff\",\"list_version\":3,\"issued\":\"2026-12-07T14:18:14Z\\u001b\","
 		      "\"since\":\"2026-12-08T00:00:00Z\"}},\"peers\":[]}",
@@ -380,7 +409,7 @@ static void test_render(void **state)
 		      "revocation list (version 3, issued 2026-12-07T14:18:14Z?): ask the CA for a new "
 		      "certificate\n"
 		      "no peers\n");
-	expect_render(43, "{\"version\":1,\"node\":{\"name\":\"a\",\"revoked\":null},\"peers\":[]}",
+	expect_render(46, "{\"version\":1,\"node\":{\"name\":\"a\",\"revoked\":null},\"peers\":[]}",
 		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
 	/* 4: expiry: expired, hours left, this node's and the CA's own */
 	expect_render(4,

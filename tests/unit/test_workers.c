@@ -24,6 +24,7 @@
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "../common/packets.h"
+#include "../common/fwpkt.h"
 
 /* calloc and malloc, failing on demand (linked with --wrap=calloc,malloc):
  * calloc_fail = 1, the next calloc; malloc_fail = N, the next N mallocs. */
@@ -1036,6 +1037,151 @@ static void test_21_answer_before_copy(void **state)
 	wf_keypair_free(ks);
 }
 
+/* --- the firewall ------------------------------------------------------------ */
+
+/* Rules in force, as a reload installs them: "<" inbound, ">" outbound. */
+static struct wf_fw_rules *rules(const char *const *lines, unsigned n)
+{
+	static struct wf_fw_spec s[8];
+	struct wf_fw_rules *rs;
+	char why[256];
+
+	for (unsigned i = 0; i < n; i++)
+		if (!wf_fw_rule_parse(lines[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, lines[i] + 1, &s[i],
+				      why, sizeof(why)))
+			fail_msg("rule '%s': %s", lines[i], why);
+	assert_true(wf_filter_compile(d, s, n, &rs));
+	wf_filter_install(d, rs);
+	return rs;
+}
+
+/* pkt read from TUN by thread t; the datagrams that left. */
+static unsigned fw_tx(struct wf_worker *t, const uint8_t *pkt, size_t len)
+{
+	struct wf_vnet_hdr h;
+	uint8_t *slot = wf_txq_slot(t);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(slot, pkt, len);
+	hn_clear();
+	wf_data_from_tun(t, slot, len, &h, HN_NOW);
+	wf_txq_flush(t);
+	return hn_n_out;
+}
+
+/* pkt from x, received by thread t; true if it was written to TUN. */
+static bool fw_rx(struct wf_worker *t, const uint8_t *pkt, size_t len)
+{
+	static uint8_t dg[2048], got[2048];
+
+	while (hn_delivered(got, sizeof(got)))
+		;
+	wf_data_receive(t, dg, hn_seal(kx, WF_MSG_DATA, pkt, len, dg), &x_at, HN_NOW);
+	return hn_delivered(got, sizeof(got)) == len;
+}
+
+static unsigned notes_waiting(void)
+{
+	return WF_GET(WK->fw.in_tail) - WK->fw.in_head;
+}
+
+/* 22. A flow the control thread opens to x (a staged packet, one handed
+ * over) is noted to the worker that receives from x, which takes the note
+ * before it judges what it read: x's answer then passes "inbound = drop
+ * any" there, and not before. */
+static void test_22_note_reaches_owner(void **state)
+{
+	static const char *const drop_in[] = {"<drop any"};
+	uint8_t pkt[PK_MAX];
+	size_t n;
+
+	(void)state;
+	rules(drop_in, 1);
+	x_sends(kx, WF_MSG_DATA, (const uint8_t *)"", 0, &x_at); /* a keepalive: received by w0 */
+	assert_int_equal(WF_GET(peer_of(&x)->fw.rx_worker), 1);
+	assert_int_equal(fw_tx(&d->dp.ctl, pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 42000, 53)), 1);
+	assert_int_equal(notes_waiting(), 1);
+	n = pk_udp(pkt, "100.64.0.2", "100.64.0.1", 53, 42000);
+	assert_false(fw_rx(WK, pkt, n));
+	wf_filter_take_notes(WK, HN_NOW);
+	assert_int_equal(notes_waiting(), 0);
+	assert_true(fw_rx(WK, pkt, n));
+	/* (Told once: the next packet out notes nothing.) */
+	assert_int_equal(fw_tx(&d->dp.ctl, pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 42000, 53)), 1);
+	assert_int_equal(notes_waiting(), 0);
+	rules(NULL, 0);
+}
+
+/* 23. What the control thread delivers (a new session's first packets,
+ * written through worker 0's queue of the device) is noted to worker 0,
+ * which reads the answers from that queue: they pass "outbound = drop any". */
+static void test_23_delivered_noted_to_w0(void **state)
+{
+	static const char *const drop_out[] = {">drop any"};
+	uint8_t pkt[PK_MAX];
+
+	(void)state;
+	rules(drop_out, 1);
+	assert_true(fw_rx(&d->dp.ctl, pkt, pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 43000, 22, PK_SYN)));
+	assert_int_equal(notes_waiting(), 1);
+	wf_filter_take_notes(WK, HN_NOW);
+	assert_int_equal(fw_tx(WK, pkt, pk_tcp(pkt, "100.64.0.1", "100.64.0.2", 22, 43000, PK_SYN | PK_ACK)), 1);
+	/* and what nobody opened stays dropped */
+	assert_int_equal(fw_tx(WK, pkt, pk_tcp(pkt, "100.64.0.1", "100.64.0.2", 22, 43001, PK_SYN | PK_ACK)), 0);
+	rules(NULL, 0);
+}
+
+/* 24. The inbox is bounded: past WF_FW_INBOX waiting notes, each is counted
+ * lost (its answers are then judged by the rules), and the notes taken are
+ * all adopted. */
+static void test_24_inbox_bounded(void **state)
+{
+	static const char *const drop_in[] = {"<drop any"};
+	const struct wf_fw_flow_stats *s = wf_fw_flows_stats(WK->fw.flows);
+	uint64_t adopted = s->adopted, lost = WF_GET(WK->fw.notes_lost);
+	uint8_t pkt[PK_MAX];
+
+	(void)state;
+	rules(drop_in, 1);
+	for (unsigned i = 0; i < WF_FW_INBOX + 44; i++)
+		fw_tx(&d->dp.ctl, pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 44000 + i, 53));
+	assert_int_equal(notes_waiting(), WF_FW_INBOX);
+	assert_int_equal(WF_GET(WK->fw.notes_lost), lost + 44);
+	wf_filter_take_notes(WK, HN_NOW);
+	assert_int_equal(s->adopted, adopted + WF_FW_INBOX);
+	rules(NULL, 0);
+}
+
+/* 25. A reload's rule set: a flow the worker allowed is asked again under
+ * the new rules at its next packet (and dropped); the old set is retired,
+ * not freed, while the worker is in a batch, and freed once it passed. */
+static void test_25_reload_retires(void **state)
+{
+	static const char *const allow7[] = {"<allow udp 7 from peer x", "<drop any"};
+	static const char *const drop_in[] = {"<drop any"};
+	struct wf_fw_rules *old;
+	uint8_t pkt[PK_MAX];
+	size_t n = pk_udp(pkt, "100.64.0.2", "100.64.0.1", 45000, 7);
+
+	(void)state;
+	old = rules(allow7, 2);
+	assert_true(fw_rx(WK, pkt, n));
+	d->dp.threads = true;
+	WK->qs = 41; /* in a batch: may hold the rules it read */
+	rules(drop_in, 1);
+	assert_ptr_equal(d->dp.retire_open, &old->link);
+	wf_reclaim(d, false);
+	assert_non_null(d->dp.retire_gen[0].head ? d->dp.retire_gen[0].head
+						 : d->dp.retire_gen[1].head);
+	assert_false(fw_rx(WK, pkt, n));
+	WK->qs = 42; /* passed */
+	wf_reclaim(d, false);
+	d->dp.threads = false;
+	WK->qs = 0;
+	wf_reclaim(d, true);
+	rules(NULL, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1060,6 +1206,10 @@ int main(void)
 	    cmocka_unit_test(test_19_keyed_on_first_use),
 	    cmocka_unit_test(test_20_one_copy_a_turn),
 	    cmocka_unit_test(test_21_answer_before_copy),
+	    cmocka_unit_test(test_22_note_reaches_owner),
+	    cmocka_unit_test(test_23_delivered_noted_to_w0),
+	    cmocka_unit_test(test_24_inbox_bounded),
+	    cmocka_unit_test(test_25_reload_retires),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
