@@ -99,6 +99,10 @@ static void node_info(FILE *f, const struct wf_metrics *m)
 	single(f, "weft_revocation_list_version", "gauge",
 	       "Version of the revocation list this node holds; 0 for none.",
 	       m->revocation_list_version);
+	single(f, "weft_node_revoked", "gauge",
+	       "1 when this node's own certificate is on the revocation list it holds: every "
+	       "member refuses it.",
+	       m->revoked);
 }
 
 static void membership(FILE *f, const struct wf_metrics *m)
@@ -132,6 +136,13 @@ static void handshakes(FILE *f, const struct wf_metrics *m)
 	       m->hs_proven);
 	single(f, "weft_cookies_sent_total", "counter",
 	       "Cookie replies sent (under load, or to a short initiation).", m->cookies_sent);
+	family(f, "weft_revocation_notices_total", "counter",
+	       "Initiations refused for the revocation list: answered with a piece of it (sent), "
+	       "or not (held: over a budget).");
+	u64(f, "weft_revocation_notices_total", (const struct label[]){{"result", "sent"}}, 1,
+	    m->revoked_told);
+	u64(f, "weft_revocation_notices_total", (const struct label[]){{"result", "held"}}, 1,
+	    m->revoked_told_held);
 }
 
 static void counts(FILE *f, const char *name, const char *key, const struct wf_metrics_count *c,

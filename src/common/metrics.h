@@ -63,9 +63,11 @@ struct wf_metrics {
 	int64_t start_time;			    /* Unix seconds */
 	int64_t cert_not_after, ca_not_after;	    /* Unix seconds */
 	uint64_t revocation_list_version;	    /* 0: none */
+	bool revoked;				    /* this node's own certificate is on it */
 	unsigned members[WF_METRICS_MEMBER_STATES]; /* this node included */
 	uint64_t suspected, died, refuted;	    /* gossip's verdicts, since the start */
 	uint64_t hs_initiated, hs_completed, hs_answered, hs_proven, cookies_sent;
+	uint64_t revoked_told, revoked_told_held; /* revocation notices sent, held back */
 	const struct wf_metrics_count *drops; /* node-wide, by reason */
 	size_t n_drops;
 	const struct wf_metrics_count *offloads; /* value 1: in use, 0: off */

@@ -70,6 +70,9 @@ static void node_figures(struct wf_daemon *d, struct snapshot *s, int64_t now)
 	m->cert_not_after = d->node.self.not_after;
 	m->ca_not_after = d->node.ca.not_after;
 	m->revocation_list_version = d->mem.revoked.version;
+	m->revoked = d->mem.self_revoked.version != 0;
+	m->revoked_told = d->hs.count.revoked_told;
+	m->revoked_told_held = d->hs.count.revoked_told_held;
 	for (uint32_t i = 0; g->m && i < g->n; i++)
 		if (g->m[i].state < WF_METRICS_MEMBER_STATES)
 			m->members[g->m[i].state]++;
