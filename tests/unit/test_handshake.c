@@ -538,7 +538,7 @@ static void test_relayed_refusal(void **state)
 	wf_keypair_free(kp);
 }
 
-/* 58-61: a certificate that routes a subnet outside the overlay its CA does
+/* 65-68: a certificate that routes a subnet outside the overlay its CA does
  * not allow (WF_CERT_ERR_ROUTE), signed by the CA all the same: refused in a
  * handshake and in a MEMBER message, the refusal remembered (no second
  * verification); a route inside the overlay needs no allowing (cover). */
@@ -552,23 +552,23 @@ static void test_route_refused(void **state)
 
 	assert_true(hn_node(&gw, "gw", 8, "100.64.0.8", "10.20.0.0/16", 60));
 	assert_int_equal(wf_cert_verify(&gw.cert, &d->node.ca, hn_wall()), WF_CERT_ERR_ROUTE);
-	/* 58: its initiation: not answered, counted, no peer, no route */
+	/* 65: its initiation: not answered, counted, no peer, no route */
 	gk = hn_handshake(d, &gw, &cover_at, now_ns(0), 0x800);
 	assert_null(gk);
 	assert_int_equal(d->drops[WF_DROP_CERT], 1);
 	assert_null(wf_peer_find(d, gw.cert.pubkey));
 	assert_null(owner(d, "10.20.0.5"));
-	/* 59: again: the same verdict, from the cache */
+	/* 66: again: the same verdict, from the cache */
 	verified = d->hs.certs.verifications;
 	assert_null(hn_handshake(d, &gw, &cover_at, now_ns(1), 0x801));
 	assert_int_equal(d->drops[WF_DROP_CERT], 2);
 	assert_int_equal(d->hs.certs.verifications, verified);
-	/* 60: told of by x: not taken, and not x's fault */
+	/* 67: told of by x: not taken, and not x's fault */
 	tell(d, kp, &gw.cert, "198.18.0.8:51820");
 	assert_int_equal(d->drops[WF_DROP_CERT], 3);
 	assert_int_equal(p->drops[WF_DROP_CERT], 0);
 	assert_null(wf_peer_find(d, gw.cert.pubkey));
-	/* 61: the control: cover's route lies inside the overlay: taken */
+	/* 68: the control: cover's route lies inside the overlay: taken */
 	gk = hn_connect(d, &cover, &cover_at, 0x802);
 	assert_non_null(gk);
 	assert_ptr_equal(owner(d, "100.64.0.9"), wf_peer_find(d, cover.cert.pubkey));

@@ -296,7 +296,7 @@ static void test_render(void **state)
 		      "firewall: 2 inbound rules, 1 outbound; flows 12 created, 3 adopted, 980 hits, 2 "
 		      "expired, 0 evicted, 1 notes lost\n"
 		      "no peers\n");
-	expect_render(46,
+	expect_render(43,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":false,"
 		      "\"inbound\":[],\"outbound\":[]}},\"peers\":[]}",
 		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
@@ -320,9 +320,9 @@ static void test_render(void **state)
 		      "x     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
 		      "y     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
 		      "  x: refused 100.64.0.2 (held by another certificate, or this node's)\n");
-	/* 42: the CA's allowed routes, and a peer's routes this node put in the
+	/* 44: the CA's allowed routes, and a peer's routes this node put in the
 	 * kernel's table (none for a peer whose routes are not there) */
-	expect_render(42,
+	expect_render(44,
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"allowed_routes\":[\"10.20.0.0/16\","
 		      "\"10.30.0.0/16\"]},\"peers\":[{\"name\":\"gw\",\"state\":\"up\",\"routes\":"
 		      "[\"10.20.0.0/16\"],\"kernel_routes\":[\"10.20.0.0/16\"]},{\"name\":\"gx\","
