@@ -340,8 +340,10 @@ void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	    wf_endpoint_equal(&p->endpoint, from))
 		return;
 	/* Roaming: the peer is wherever its last authentic packet came from. */
-	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC)
+	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC) {
 		say_moved(p, from, now);
+		wf_mtu_moved(p);
+	}
 	p->endpoint = *from;
 	p->has_endpoint = true;
 	p->ep_source = WF_EP_AUTHENTIC;

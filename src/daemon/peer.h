@@ -12,6 +12,7 @@
 #include "common/addr.h"
 #include "core/cert.h"
 #include "core/cookie.h"
+#include "core/pmtud.h"
 #include "core/session.h"
 #include "daemon/kernel.h"
 #include "weft/wire.h"
@@ -101,6 +102,9 @@ struct wf_peer {
 	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
 	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
 	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
+	/* Its path MTU search (core/pmtud.h; control thread only); max 0
+	 * until the path was first looked at. */
+	struct wf_pmtud pmtud;
 	/* What the workers read: the endpoint under a sequence lock (written
 	 * by the control thread only, family 0 for none), the keypair to send
 	 * with (atomic). Both follow endpoint and session (wf_peer_publish). */

@@ -315,6 +315,27 @@ static cJSON *not_held(const struct wf_daemon *d, const struct wf_peer *p)
 	return a;
 }
 
+/* The path MTU search (core/pmtud.h): null until the path was looked at. */
+static void add_pmtud(cJSON *o, const struct wf_peer *p)
+{
+	const struct wf_pmtud *s = &p->pmtud;
+	cJSON *x;
+
+	if (!s->max) {
+		cJSON_AddNullToObject(o, "pmtud");
+		return;
+	}
+	x = cJSON_AddObjectToObject(o, "pmtud");
+	cJSON_AddStringToObject(x, "state", wf_pmtud_state_name(s->state));
+	cJSON_AddNumberToObject(x, "pmtu", s->plpmtu);
+	cJSON_AddNumberToObject(x, "route_mtu", s->max);
+	cJSON_AddNumberToObject(x, "probing", s->probed);
+	cJSON_AddNumberToObject(x, "probes", (double)s->probes);
+	cJSON_AddNumberToObject(x, "acks", (double)s->acks);
+	cJSON_AddNumberToObject(x, "losses", (double)s->losses);
+	cJSON_AddNumberToObject(x, "black_holes", (double)s->black_holes);
+}
+
 static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -343,6 +364,7 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
 	add_member(o, d, p);
 	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->node.mtu);
+	add_pmtud(o, p);
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",
 					(double)((now - p->last_handshake_ms) / 1000));

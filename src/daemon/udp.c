@@ -215,6 +215,7 @@ static void probe_offloads(struct wf_daemon *d, const int *fds, unsigned n)
 static int open_socket(const union wf_endpoint *at, unsigned n)
 {
 	int buf = UDP_BUFFER, off = 0, on = 1;
+	int probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
 	int fd = socket(at->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -222,7 +223,12 @@ static int open_socket(const union wf_endpoint *at, unsigned n)
 	if (at->sa.sa_family == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6));
 	}
+	/* DF on, nothing fragmented here, and the kernel's path MTU (from
+	 * ICMP, which many paths drop and anyone can forge) not applied:
+	 * weft sizes each peer's datagrams itself (mtu.c, core/pmtud.h). */
+	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe));
 	/* Send failures reported, not swallowed (see wf_udp_drain_errors). */
 	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	/* Bursts of a fast flow must not overflow the default 200 KiB. */
