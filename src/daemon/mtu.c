@@ -116,8 +116,10 @@ void wf_mtu_forget(struct wf_daemon *d, struct wf_peer *p)
 
 void wf_mtu_moved(struct wf_peer *p)
 {
-	/* What the old path carried says nothing of the new one. */
+	/* What the old path carried or refused says nothing of the new one. */
 	memset(&p->pmtud, 0, sizeof(p->pmtud));
+	__atomic_store_n(&p->gso.backoff_ms, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->gso.until_ms, 0, __ATOMIC_RELEASE);
 }
 
 /* Give p the overlay MTU of the path MTU in use: routes of its own when that
@@ -217,6 +219,8 @@ void wf_mtu_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	struct wf_pmtud_out out;
 
+	if (__atomic_exchange_n(&p->mtu_recheck, false, __ATOMIC_RELAXED))
+		p->mtu_check = true; /* a send was too large for the route */
 	if (p->mtu_check)
 		check(d, p, now);
 	if (!p->pmtud.max || p->mtu_check)

@@ -429,6 +429,7 @@ struct wf_peer_count wf_peer_traffic(const struct wf_peer *p)
 		sum.tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
 		sum.rx_packets += __atomic_load_n(&c->rx_packets, __ATOMIC_RELAXED);
 		sum.tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
+		sum.gso_sends += __atomic_load_n(&c->gso_sends, __ATOMIC_RELAXED);
 	}
 	return sum;
 }

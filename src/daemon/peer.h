@@ -54,6 +54,8 @@ enum {
 	WF_PEER_BUCKETS = 1024,  /* peers by public key */
 	WF_UNPROVEN_MAX = 4096,  /* peers that have not proved their key yet */
 	WF_LOCAL_ADDRS_MAX = 32, /* this host's addresses, for a wildcard listen */
+	WF_GSO_BACKOFF_MIN_MS = 60 * 1000,  /* a peer's UDP segmentation refused: off this long, */
+	WF_GSO_BACKOFF_MAX_MS = 3600 * 1000, /* doubling to this */
 };
 
 /* How we know where a peer is. */
@@ -105,6 +107,19 @@ struct wf_peer {
 	/* Its path MTU search (core/pmtud.h; control thread only); max 0
 	 * until the path was first looked at. */
 	struct wf_pmtud pmtud;
+	/* Atomic: a send to it failed with EMSGSIZE: the tick reads the
+	 * route's MTU again (mtu.c). */
+	bool mtu_recheck;
+	/* UDP segmentation to it (udp.c), all atomic: any worker may be
+	 * refused. Off until until_ms (0: on) after a refusal, for a backoff
+	 * that doubles from 1 min to 1 h and is cleared by a segmented send
+	 * that passes; started over when the peer moves. */
+	struct {
+		int64_t until_ms;
+		uint32_t backoff_ms;
+		uint32_t refusals;
+		int err; /* the last refusal's errno */
+	} gso;
 	/* What the workers read: the endpoint under a sequence lock (written
 	 * by the control thread only, family 0 for none), the keypair to send
 	 * with (atomic). Both follow endpoint and session (wf_peer_publish). */
@@ -152,6 +167,7 @@ struct wf_peer {
 
 struct wf_peer_count {
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	uint64_t gso_sends; /* UDP_SEGMENT messages to it */
 } __attribute__((aligned(64)));
 
 /* Count a packet of len bytes carried for p by thread t (a worker's id, or

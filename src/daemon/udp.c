@@ -9,8 +9,11 @@
  * sender, cut here at the size the kernel reports.
  *
  * Both offloads are probed at start; UDP segmentation is also self-tested,
- * because some kernels take it and then corrupt it. Either falls back to one
- * datagram per message by itself the first time the kernel refuses it.
+ * because some kernels take it and then corrupt it. UDP_GRO falls back to
+ * one datagram per message by itself the first time the kernel refuses it;
+ * a refused segmented send is the path's business (a route narrower than
+ * the segments, a device on it without checksum offload), so it turns
+ * segmentation off for that peer only, for a while (peer_gso_refused).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
@@ -293,6 +297,9 @@ static void send_failed(struct wf_daemon *d, struct wf_peer *p, const union wf_e
 
 	for (unsigned i = 0; i < datagrams; i++)
 		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+	/* Larger than the route takes: news about the path (mtu.c). */
+	if (p && e == EMSGSIZE)
+		__atomic_store_n(&p->mtu_recheck, true, __ATOMIC_RELAXED);
 	/* ENOBUFS where many peers share one link: the kernel's neighbour
 	 * table (ARP, NDP) is full; docs/deploy.md says how to grow it. */
 	log_warnx_rl("cannot send to %s%s%s: %s%s", wf_endpoint_str(to, ep, sizeof(ep)),
@@ -339,6 +346,15 @@ void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoi
 	w->tx.n++;
 }
 
+/* May a run to p go segmented? Off for a while after a refusal; the clock
+ * is read only then. */
+static bool peer_gso_on(const struct wf_peer *p)
+{
+	int64_t until = __atomic_load_n(&p->gso.until_ms, __ATOMIC_ACQUIRE);
+
+	return !until || wf_now_ms() >= until;
+}
+
 /* Where the message that starts at slot i ends: a run to the same peer at the
  * same endpoint (it may roam mid-burst) of datagrams the size of the first,
  * the last one maybe shorter. */
@@ -348,7 +364,7 @@ static unsigned run_end(const struct wf_worker *w, unsigned i)
 	unsigned j = i + 1;
 	size_t total = q->len[i];
 
-	if (!wf_offload_on(&w->d->dp.off.udp_gso))
+	if (!wf_offload_on(&w->d->dp.off.udp_gso) || !peer_gso_on(q->peer[i]))
 		return j;
 	while (j < q->n && q->peer[j] == q->peer[i] && wf_endpoint_equal(&q->to[j], &q->to[i]) &&
 	       j - i < WF_UDP_GSO_SEGS &&
@@ -396,17 +412,50 @@ static void add_message(struct wf_worker *w, struct tx_batch *b, unsigned i, uns
 	b->first[b->n++] = i;
 }
 
+/* The kernel refused a segmented send to p (error e): off for p until its
+ * backoff ends, said once per refusal (at most once a minute a peer). Two
+ * workers refused at once double it twice: still bounded. */
+static void peer_gso_refused(struct wf_peer *p, int e)
+{
+	uint32_t backoff = WF_GET(p->gso.backoff_ms);
+	char ep[WF_ADDR_STRLEN];
+	union wf_endpoint to;
+
+	backoff = !backoff ? WF_GSO_BACKOFF_MIN_MS
+		  : backoff >= WF_GSO_BACKOFF_MAX_MS / 2 ? WF_GSO_BACKOFF_MAX_MS
+							 : backoff * 2;
+	WF_SET(p->gso.backoff_ms, backoff);
+	WF_SET(p->gso.err, e);
+	WF_ADD(p->gso.refusals, 1);
+	__atomic_store_n(&p->gso.until_ms, wf_now_ms() + backoff, __ATOMIC_RELEASE);
+	log_warnx("udp-gso: the kernel refused a segmented send to %s at %s (%s); its datagrams "
+		  "go one by one for %u s", p->cert.name,
+		  wf_peer_endpoint(p, &to) ? wf_endpoint_str(&to, ep, sizeof(ep)) : "?", strerror(e),
+		  backoff / 1000);
+}
+
+/* A segmented send to p passed (on thread t): a backoff is over. */
+static void peer_gso_passed(struct wf_peer *p, unsigned t)
+{
+	__atomic_fetch_add(&p->count[t < p->n_count ? t : p->n_count - 1].gso_sends, 1,
+			   __ATOMIC_RELAXED);
+	if (!WF_GET(p->gso.backoff_ms))
+		return;
+	WF_SET(p->gso.backoff_ms, 0);
+	__atomic_store_n(&p->gso.until_ms, 0, __ATOMIC_RELEASE);
+	log_info("udp-gso: segmented sends to %s pass again", p->cert.name);
+}
+
 /* The kernel refused a segmented message: send its datagrams one by one,
- * and no more segmentation from now on. */
+ * and none segmented to that peer for a while. */
 static void gso_fallback(struct wf_worker *w, struct tx_batch *b, unsigned m, int e)
 {
 	unsigned first = b->first[m];
 	struct wf_peer *p = w->tx.peer[first];
 
-	if (wf_offload_on(&w->d->dp.off.udp_gso))
-		log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams "
-			  "one by one from now on", strerror(e));
-	wf_offload_off(&w->d->dp.off.udp_gso, "the kernel refused it (%s)", strerror(e));
+	peer_gso_refused(p, e);
+	if (e == EMSGSIZE) /* the route is narrower than the segments */
+		__atomic_store_n(&p->mtu_recheck, true, __ATOMIC_RELAXED);
 	for (unsigned i = first; i < b->first[m + 1]; i++)
 		send_one(w->d, w->udp_fd, p, &w->tx.to[first], b->iov[i].iov_base,
 			 b->iov[i].iov_len);
@@ -423,8 +472,13 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 		int e = errno;
 
 		if (r > 0) {
-			for (unsigned m = done; m < done + (unsigned)r; m++)
-				WF_BUMP(w->batch.gso_sends, b->first[m + 1] - b->first[m] > 1);
+			for (unsigned m = done; m < done + (unsigned)r; m++) {
+				bool seg = b->first[m + 1] - b->first[m] > 1;
+
+				WF_BUMP(w->batch.gso_sends, seg);
+				if (seg)
+					peer_gso_passed(w->tx.peer[b->first[m]], w->id);
+			}
 			done += (unsigned)r;
 			retried = false;
 			continue;

@@ -109,4 +109,37 @@ wait_until 40 '[ "$(pmtud a b pmtu)" = 1500 ]' || fail "a did not find b's wider
 echo "b's path widened: path MTU $(pmtud a b pmtu), route $(route_mtu a 100.64.0.2)"
 wait_until 5 '[ -z "$(route_mtu a 100.64.0.2)" ]' || fail "b kept a narrow route"
 transfer a b 100.64.0.2 5003 1
+
+# a's own link towards r narrows (1280): a segmented send to b is refused
+# (EMSGSIZE); b's segmentation goes off, its route's MTU is read again and
+# its path MTU follows; c, on its own 1500 link, keeps segmentation (the
+# positive control: its segmented sends go on). UDP super-packets of 20
+# datagrams of 1400 bytes make the runs (b's own MTU, 1220 since its link
+# was narrow when it started, keeps TCP to it below 1280).
+seg() { # seg NODE PEER FIELD: the peer's UDP segmentation as NODE's status says
+	status_field "$1" "next(p for p in d['peers'] if p['name'] == '$2')['segmentation']['$3']"
+}
+bg c python3 "$UDP" echo 100.64.0.3 6001
+wait_for 5 grep -q listening "$BG_LOG"
+ns_exec a ip link set to-r mtu 1280
+out=$(ns_quiet a python3 "$UDP" segmented 100.64.0.2 6000 1400 20)
+echo "to b over the narrowed link: $out"
+wait_until 5 '[ "$(seg a b on)" = False ]' || fail "b's segmentation was not turned off"
+wait_until 5 '[ "$(pmtud a b pmtu)" = 1280 ]' || fail "b's path MTU did not follow the narrower route"
+c_sends=$(seg a c sends)
+out=$(ns_quiet a python3 "$UDP" segmented 100.64.0.3 6001 1400 20)
+echo "to c: $out"
+[ "$out" = "segmented 20 ok 20" ] || fail "segmented datagrams to c were lost"
+out=$(ns_quiet a python3 "$UDP" segmented 100.64.0.2 6000 1100 20)
+echo "to b, now one by one: $out"
+[ "$out" = "segmented 20 ok 20" ] || fail "datagrams to b were lost after its segmentation went off"
+echo "segmentation at a: to b on=$(seg a b on) why=$(seg a b why) refusals=$(seg a b refusals)" \
+	"retry in $(seg a b retry_seconds) s; to c on=$(seg a c on) sends $c_sends -> $(seg a c sends)" \
+	"refusals=$(seg a c refusals)"
+[ "$(seg a b refusals)" -ge 1 ] && [ "$(seg a b why)" = "Message too long" ] || fail "b's refusal not shown"
+[ "$(seg a c on)" = True ] && [ "$(seg a c refusals)" = 0 ] || fail "c lost its segmentation"
+[ "$(seg a c sends)" -gt "$c_sends" ] || fail "no segmented send to c after b's refusal"
+[ "$(status_field a "d['node']['offloads']['udp_gso']['on']")" = True ] || fail "a turned udp-gso off for every peer"
+echo "b's path MTU $(pmtud a b pmtu), route $(route_mtu a 100.64.0.2)"
+transfer a b 100.64.0.2 5004 1
 echo "pmtud: OK"

@@ -208,10 +208,12 @@ static void test_tx_segments(void **state)
 	}
 }
 
-/* 7-9: without UDP segmentation, one message per datagram; a kernel that
- * refuses it turns it off, and nothing is lost. */
+/* 7-9, 50-54: without UDP segmentation, one message per datagram; a kernel
+ * that refuses it for one peer's path turns it off for that peer only, for a
+ * while, and nothing is lost. */
 static void test_tx_fallback(void **state)
 {
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey), *py = wf_peer_find(d, y.cert.pubkey);
 	struct wf_vnet_hdr h;
 	size_t len;
 
@@ -226,7 +228,8 @@ static void test_tx_fallback(void **state)
 	assert_int_equal(hn_n_msgs, 15);
 	assert_int_equal(hn_n_gso, 0);
 
-	/* 8: EIO for a segmented send: sent one by one, and no more GSO */
+	/* 8: EIO for a segmented send to x: sent one by one; off for x, for
+	 * a minute, and on for every other peer (the global switch stays) */
 	d->dp.off.udp_gso.on = true;
 	hn_gso_errno = EIO;
 	hn_gso_fail_count = 1;
@@ -234,15 +237,63 @@ static void test_tx_fallback(void **state)
 	from_tun(super, len, &h);
 	wf_txq_flush(W);
 	check_segments(8, false, IPPROTO_TCP, len, 1388);
-	assert_false(d->dp.off.udp_gso.on);
-	assert_non_null(strstr(d->dp.off.udp_gso.why, "refused"));
-	/* 9: and the next batch goes without */
+	assert_true(d->dp.off.udp_gso.on);
+	assert_true(px->gso.until_ms > wf_now_ms());
+	assert_int_equal(px->gso.backoff_ms, WF_GSO_BACKOFF_MIN_MS);
+	assert_int_equal(px->gso.refusals, 1);
+	assert_int_equal(px->gso.err, EIO);
+	assert_int_equal(py->gso.until_ms, 0);
+	/* 9: and the next batch to x goes without */
 	hn_clear();
 	from_tun(super, len, &h);
 	wf_txq_flush(W);
 	check_segments(9, false, IPPROTO_TCP, len, 1388);
 	assert_int_equal(hn_n_gso, 0);
+	/* 50: while y's goes segmented (the issue's trial: one peer's path
+	 * refused it, and every peer went without until a restart) */
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 3);
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(hn_n_gso >= 1);
+	/* 51: x's backoff over: segmented again; refused again, doubled */
+	px->gso.until_ms = 1;
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
+	hn_gso_fail_count = 1;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	check_segments(51, false, IPPROTO_TCP, len, 1388);
+	assert_int_equal(px->gso.backoff_ms, 2 * WF_GSO_BACKOFF_MIN_MS);
+	assert_int_equal(px->gso.refusals, 2);
+	/* 52: doubling stops at an hour */
+	for (int i = 0; i < 10; i++) {
+		px->gso.until_ms = 1;
+		hn_gso_fail_count = 1;
+		from_tun(super, len, &h);
+		wf_txq_flush(W);
+	}
+	assert_int_equal(px->gso.backoff_ms, WF_GSO_BACKOFF_MAX_MS);
+	/* 53: over, and passing: the backoff is cleared */
+	px->gso.until_ms = 1;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(hn_n_gso >= 1);
+	assert_int_equal(px->gso.backoff_ms, 0);
+	assert_int_equal(px->gso.until_ms, 0);
+	/* 54: EMSGSIZE (a route narrower than the segments) also asks the
+	 * tick to read x's route again */
+	hn_gso_errno = EMSGSIZE;
+	hn_gso_fail_count = 2; /* (the first may be a pending ICMP error: tried again) */
+	px->mtu_recheck = false;
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(px->mtu_recheck);
+	assert_int_equal(px->gso.err, EMSGSIZE);
 	hn_gso_fail_count = 0;
+	px->gso.until_ms = 0;
+	px->gso.backoff_ms = 0;
 }
 
 /* 10-13: runs: never across peers, never past a shorter datagram; the
