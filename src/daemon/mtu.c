@@ -111,6 +111,7 @@ void wf_mtu_forget(struct wf_daemon *d, struct wf_peer *p)
 	if (p->mtu_route)
 		peer_routes(d, p, 0);
 	p->mtu = 0;
+	__atomic_store_n(&p->mtu_pub, 0, __ATOMIC_RELAXED);
 	memset(&p->pmtud, 0, sizeof(p->pmtud)); /* looked at again from the start */
 }
 
@@ -136,6 +137,7 @@ static void apply(struct wf_daemon *d, struct wf_peer *p)
 		log_info("peer %s: MTU %u (was %u; path MTU %u, %s)", p->cert.name, mtu, p->mtu,
 			 p->pmtud.plpmtu, wf_pmtud_state_name(p->pmtud.state));
 	p->mtu = mtu;
+	__atomic_store_n(&p->mtu_pub, mtu, __ATOMIC_RELAXED);
 	if (mtu < d->node.mtu)
 		peer_routes(d, p, mtu);
 	else if (p->mtu_route)

@@ -104,6 +104,7 @@ struct wf_peer {
 	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
 	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
 	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
+	unsigned mtu_pub;   /* atomic: mtu, for the workers (MSS clamping, too big) */
 	/* Its path MTU search (core/pmtud.h; control thread only); max 0
 	 * until the path was first looked at. */
 	struct wf_pmtud pmtud;

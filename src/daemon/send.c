@@ -22,6 +22,7 @@
 #include "common/bytes.h"
 #include "common/csum.h"
 #include "common/log.h"
+#include "core/mss.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
@@ -178,6 +179,14 @@ static bool is_multicast(const uint8_t *pkt)
 
 /* --- TX ------------------------------------------------------------------ */
 
+void wf_data_clamp_mss(const struct wf_daemon *d, const struct wf_peer *p, uint8_t *pkt,
+		       size_t len)
+{
+	unsigned mtu = __atomic_load_n(&p->mtu_pub, __ATOMIC_RELAXED);
+
+	(void)wf_mss_clamp(pkt, len, mtu ? mtu : d->node.mtu);
+}
+
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
 static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t len, int family,
@@ -313,6 +322,8 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 	p = tx_peer(w, pkt, len, plan.family, h->gso_type != WF_GSO_NONE, now);
 	if (!p)
 		return;
+	if (h->gso_type == WF_GSO_NONE) /* (a SYN is never a super-packet) */
+		wf_data_clamp_mss(d, p, pkt, len);
 	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {
 		WF_BUMP(w->batch.tun_super, 1);

@@ -9,7 +9,8 @@
 #     to b is lost, and a's kernel learns no MTU for b (no ICMP came);
 #   - a's probes find b's path: its path MTU is 1280 at most (within the
 #     search's 8 bytes), its routes on the device carry that less 60, and a
-#     1 MiB TCP transfer both ways and large UDP datagrams get through;
+#     1 MiB TCP transfer both ways and large UDP datagrams get through; b's
+#     SYNs reach a's device with their MSS clamped to that path;
 #   - c's path keeps 1500 (one probe, acknowledged);
 #   - the link's MTU raised again is found by the next raise (pmtud-raise).
 . "$(dirname "$0")/lib.sh.inc"
@@ -79,6 +80,17 @@ wait_until 5 '[ "$(route_mtu a 100.64.0.2)" = $((pm - 60)) ]' ||
 [ "$(route_mtu a fd00::2)" = 1280 ] || fail "b's IPv6 route at a has MTU $(route_mtu a fd00::2), not 1280"
 [ "$(pmtud a c pmtu)" = 1500 ] && [ "$(pmtud a c losses)" = 0 ] && [ "$(pmtud a c acks)" -ge 1 ] ||
 	fail "c's path: $(status_field a "next(p for p in d['peers'] if p['name'] == 'c')['pmtud']")"
+
+# b's SYNs announce 1180 (its device's 1220 less 40); a's path to b takes
+# pm - 60 inside: weft at a lowers the option to fit before a's device
+# sees it (TCP MSS clamping; Linux puts the MSS option first).
+capture_start a "$WF_TMP/syn.pcap" -i weft0 "tcp[tcpflags] & tcp-syn != 0"
+tcp_knock b 100.64.0.1 5999
+wait_for 10 pcap_has "$WF_TMP/syn.pcap" "src host 100.64.0.2" || fail "the capture saw no SYN from b"
+capture_stop
+echo "b's SYN at a's device: $(tcpdump -r "$WF_TMP/syn.pcap" -nv 2>/dev/null | grep -o 'mss [0-9]*' | head -1)"
+pcap_has "$WF_TMP/syn.pcap" "src host 100.64.0.2 and tcp[22:2] = $((pm - 100))" ||
+	fail "b's SYN was not clamped to $((pm - 100))"
 
 transfer() { # transfer FROM TO TO_ADDR PORT MBYTES
 	local sent got

@@ -744,6 +744,65 @@ static void test_rx_plain(void **state)
 	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
 }
 
+/* A SYN (flags) with an MSS option of mss, from v to x or (from_x) back. */
+static size_t syn_mss(uint8_t *b, uint16_t mss, uint8_t flags, bool from_x)
+{
+	size_t len = tcp_seg(b, false, 5201, 1, 0, flags);
+	uint8_t *t = b + 20;
+	uint32_t sum;
+
+	memcpy(t + 20, "\x02\x04\x00\x00\x01\x01\x01\x01\x01\x01\x01\x00", 12);
+	put16(t + 22, mss);
+	if (from_x) {
+		memcpy(b + 12, "\x64\x40\x00\x02\x64\x40\x00\x01", 8);
+		b[10] = b[11] = 0;
+		put16(b + 10, wf_csum_fold(wf_csum_add_slow(0, b, 20)));
+	}
+	t[16] = t[17] = 0;
+	sum = wf_csum_pseudo(b + 12, b + 16, 4, IPPROTO_TCP, len - 20);
+	put16(t + 16, wf_csum_fold(wf_csum_add_slow(sum, t, len - 20)));
+	return len;
+}
+
+/* 55-57: TCP MSS clamping, both ways, to what fits the peer's path. */
+static void test_mss_clamp(void **state)
+{
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey);
+	static uint8_t pkt[2048], dg[2048], plain[2048];
+	struct wf_vnet_hdr none = {0};
+	size_t len, n;
+
+	(void)state;
+	offloads(false);
+	/* 55: a SYN to x, whose path takes 1219 inside: MSS 1460 -> 1179 */
+	px->mtu_pub = 1219;
+	len = syn_mss(pkt, 1460, 0x02, false);
+	hn_clear();
+	from_tun(pkt, len, &none);
+	wf_txq_flush(W);
+	n = open_sent(0, kx, plain);
+	assert_int_equal(n, len);
+	assert_int_equal(get16(plain + 20 + 22), 1179);
+	assert_true(naive_l4_ok(plain, n));
+	/* 56: x's SYN+ACK to us: clamped on its way to the device too */
+	len = syn_mss(pkt, 1460, 0x12, true);
+	n = seal_from_x(pkt, len, dg);
+	wf_data_receive(W, dg, n, &x_at, HN_NOW);
+	n = hn_delivered(plain, sizeof(plain));
+	assert_int_equal(n, len);
+	assert_int_equal(get16(plain + 20 + 22), 1179);
+	assert_true(naive_l4_ok(plain, n));
+	/* 57: the path not looked at yet: the device's MTU (1440 -> 1400) */
+	px->mtu_pub = 0;
+	len = syn_mss(pkt, 1460, 0x02, false);
+	hn_clear();
+	from_tun(pkt, len, &none);
+	wf_txq_flush(W);
+	n = open_sent(0, kx, plain);
+	assert_int_equal(get16(plain + 20 + 22), 1400);
+	assert_true(naive_l4_ok(plain, n));
+}
+
 /* 33-36: through a real UDP socket with UDP_GRO: a run sent as one
  * UDP_SEGMENT message is cut where the kernel says, and coalesced. */
 static void test_rx_socket(void **state)
@@ -864,7 +923,7 @@ static void test_flapping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback),
+		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback), cmocka_unit_test(test_mss_clamp),
 		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
 		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),
