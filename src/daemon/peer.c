@@ -53,6 +53,7 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_TUN_ERROR] = "tun_error",
 		[WF_DROP_BUSY] = "control_busy",
 		[WF_DROP_UNSOLICITED] = "unsolicited",
+		[WF_DROP_TOO_BIG] = "too_big",
 	};
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }

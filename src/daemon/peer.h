@@ -40,6 +40,7 @@ enum wf_drop {
 	WF_DROP_TUN_ERROR,   /* write to TUN failed */
 	WF_DROP_BUSY,        /* for the control thread, whose queue from a worker was full */
 	WF_DROP_UNSOLICITED, /* a MEMBER message that answers nothing we asked */
+	WF_DROP_TOO_BIG,     /* TUN packet with DF larger than its peer's path takes */
 	WF_DROP_MAX
 };
 

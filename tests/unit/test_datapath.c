@@ -803,6 +803,74 @@ static void test_mss_clamp(void **state)
 	assert_true(naive_l4_ok(plain, n));
 }
 
+/* 58-62: a packet larger than the peer's path takes (not a super-packet):
+ * IPv4 with DF and IPv6 dropped, counted, and answered with "fragmentation
+ * needed" / "packet too big" carrying the MTU; IPv4 without DF, and IPv6 up
+ * to 1280, sent. */
+static void test_too_big(void **state)
+{
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey);
+	static uint8_t pkt[2048], got[2048];
+	struct wf_vnet_hdr none = {0};
+	uint64_t drops = px->drops[WF_DROP_TOO_BIG];
+	size_t len, n;
+
+	(void)state;
+	offloads(false);
+	px->mtu_pub = 1219;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* 58: IPv4, DF, 1400 bytes: ICMP 3/4, next-hop MTU 1219, the packet quoted */
+	len = tcp_seg(pkt, false, 40000, 1, 1400 - 52, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 0);
+	assert_int_equal(px->drops[WF_DROP_TOO_BIG], drops + 1);
+	n = hn_delivered(got, sizeof(got));
+	assert_true(n > 28 && naive_ip4_ok(got));
+	assert_true(got[9] == 1 && got[20] == 3 && got[21] == 4);
+	assert_int_equal(get16(got + 26), 1219);
+	assert_memory_equal(got + 16, pkt + 12, 4); /* to its sender */
+	assert_memory_equal(got + 28, pkt, 20);
+	assert_int_equal(wf_csum_fold(wf_csum_add_slow(0, got + 20, n - 20)), 0);
+	/* 59: without DF: sent as it is */
+	pkt[6] = 0;
+	pkt[10] = pkt[11] = 0;
+	put16(pkt + 10, wf_csum_fold(wf_csum_add_slow(0, pkt, 20)));
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 60: IPv6, 1400 bytes: ICMPv6 2/0, MTU 1280 (never less) */
+	len = tcp_seg(pkt, true, 40000, 1, 1400 - 72, 0x10);
+	pkt[39] = 2;
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 0);
+	n = hn_delivered(got, sizeof(got));
+	assert_true(n > 48 && got[6] == 58 && got[40] == 2 && got[41] == 0);
+	assert_int_equal(get32(got + 44), 1280);
+	assert_true(naive_l4_ok(got, n));
+	/* 61: IPv6 of 1280 bytes: what its routes carry, sent */
+	len = tcp_seg(pkt, true, 40000, 1, 1280 - 72, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	/* 62: the path not known: nothing is too big but for the device */
+	px->mtu_pub = 0;
+	len = tcp_seg(pkt, false, 40000, 1, 1400 - 52, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(px->drops[WF_DROP_TOO_BIG], drops + 2);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+}
+
 /* 33-36: through a real UDP socket with UDP_GRO: a run sent as one
  * UDP_SEGMENT message is cut where the kernel says, and coalesced. */
 static void test_rx_socket(void **state)
@@ -924,6 +992,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback), cmocka_unit_test(test_mss_clamp),
+		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
 		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),
