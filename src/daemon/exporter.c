@@ -148,6 +148,12 @@ static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metri
 	    .session = session_of(wf_peer_state(d, p, now)),
 	    .path = path_of(d, p),
 	    .mtu = p->mtu ? p->mtu : d->node.mtu,
+	    .pmtu = p->pmtud.max ? p->pmtud.plpmtu : 0,
+	    .pmtu_probes = p->pmtud.probes,
+	    .pmtu_losses = p->pmtud.losses,
+	    .pmtu_black_holes = p->pmtud.black_holes,
+	    .gso_refusals = WF_GET(p->gso.refusals),
+	    .gso_off = wf_now_ms() < __atomic_load_n(&p->gso.until_ms, __ATOMIC_ACQUIRE),
 	};
 }
 
