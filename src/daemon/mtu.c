@@ -241,6 +241,21 @@ void wf_mtu_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	act(d, p, &out, now);
 }
 
+void wf_mtu_ptb(struct wf_daemon *d, const union wf_endpoint *to, unsigned mtu, int64_t now)
+{
+	struct wf_pmtud_out out;
+
+	/* (Rare, and a few a second at most: a walk over the peers will do.) */
+	for (struct wf_peer *p = d->peers.list; p; p = p->next) {
+		if (!p->has_endpoint || !p->pmtud.max || !wf_endpoint_equal(&p->endpoint, to))
+			continue;
+		log_debug("peer %s: the network says %u bytes pass", p->cert.name, mtu);
+		wf_pmtud_ptb(&p->pmtud, mtu, now, &out);
+		act(d, p, &out, now);
+		return;
+	}
+}
+
 void wf_mtu_probe_in(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
 		     int64_t now)
 {

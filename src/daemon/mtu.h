@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/addr.h"
+
 struct wf_daemon;
 struct wf_peer;
 
@@ -19,6 +21,10 @@ unsigned wf_mtu_device(const struct wf_daemon *d);
 void wf_mtu_tick(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 /* p moved to another endpoint: its path is searched again from the start. */
 void wf_mtu_moved(struct wf_peer *p);
+/* The kernel reported ICMP "too big" (mtu) for a datagram to `to`: a hint
+ * for the search of the peer there (core/pmtud.h: it never lowers the MTU
+ * by itself). Nobody there: nothing. */
+void wf_mtu_ptb(struct wf_daemon *d, const union wf_endpoint *to, unsigned mtu, int64_t now);
 /* A PMTU_PROBE from p (answered at once), a PMTU_ACK from p (for its search). */
 void wf_mtu_probe_in(struct wf_daemon *d, struct wf_peer *p, const uint8_t *msg, size_t len,
 		     int64_t now);

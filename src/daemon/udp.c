@@ -32,6 +32,7 @@
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -524,16 +525,43 @@ void wf_txq_flush(struct wf_worker *w)
 
 /* --- receiving ----------------------------------------------------------------- */
 
-void wf_udp_drain_errors(int fd)
+/* The kernel says a datagram to `to` was too big for a hop: a hint for that
+ * peer's search, which never takes it as a verdict (an ICMP message is easy
+ * to forge). Ten a second a worker at most reach the control thread. */
+static void too_big_seen(struct wf_worker *w, const union wf_endpoint *to, uint32_t mtu)
+{
+	static const struct wf_rate ptb = {.interval_us = 100000, .burst_us = 900000};
+	uint8_t v[4];
+
+	if (!wf_rate_allow(&ptb, &w->ptb_tat, wf_now_ms()))
+		return;
+	memcpy(v, &mtu, sizeof(v));
+	if (w->control)
+		wf_mtu_ptb(w->d, to, mtu, wf_now_ms());
+	else
+		(void)wf_ctl_push(w, WF_HO_PTB, v, sizeof(v), to, 0, NULL);
+}
+
+/* Is it ICMP "fragmentation needed" (IPv4) or "packet too big" (IPv6)? */
+static bool is_too_big(const struct sock_extended_err *ee)
+{
+	return (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == 3 && ee->ee_code == 4) ||
+	       (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 2);
+}
+
+void wf_udp_drain_errors(struct wf_worker *w)
 {
 	uint8_t buf[256], ctl[512];
 
 	for (int i = 0; i < 64; i++) {
+		union wf_endpoint to;
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl)};
+		/* msg_name: the destination of the datagram that caused it */
+		struct msghdr mh = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 
-		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		memset(&to, 0, sizeof(to));
+		if (recvmsg(w->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
@@ -542,6 +570,8 @@ void wf_udp_drain_errors(int fd)
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			log_debug("udp: the network reported %s", strerror((int)ee.ee_errno));
+			if (is_too_big(&ee) && mh.msg_namelen >= sizeof(struct sockaddr_in))
+				too_big_seen(w, &to, ee.ee_info);
 		}
 	}
 }
@@ -619,7 +649,7 @@ void wf_udp_receive(struct wf_worker *w)
 		n = recvmmsg(w->udp_fd, b->msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
 			/* An ICMP error reported (IP_RECVERR): read on. */
-			wf_udp_drain_errors(w->udp_fd);
+			wf_udp_drain_errors(w);
 			continue;
 		}
 		if (n <= 0)

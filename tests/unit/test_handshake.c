@@ -23,6 +23,7 @@
 #include "../common/harness.h"
 #include "daemon/cache.h"
 #include "daemon/membership.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/status.h"
 #include "daemon/timers.h"
@@ -1073,6 +1074,39 @@ static void test_pmtu(void **state)
 	wf_keypair_free(km);
 }
 
+/* 63-65: "too big" from the network (the kernel's error queue, wf_mtu_ptb):
+ * a hint for the search of the peer at that endpoint, never a verdict. */
+static void test_ptb(void **state)
+{
+	struct wf_daemon *d = *state;
+	union wf_endpoint nobody = hn_ep("198.18.0.99:51820");
+	struct wf_keypair *kx;
+	struct wf_peer *px = with_x(d, &kx);
+	struct wf_pmtud_cfg cfg;
+	struct wf_pmtud_out o;
+
+	wf_pmtud_cfg_default(&cfg);
+	wf_pmtud_init(&px->pmtud, &cfg, AF_INET, 1500);
+	wf_pmtud_up(&px->pmtud, HN_NOW, &o);
+	px->mtu_check = false; /* (the tick below asks no kernel for routes) */
+	/* 63: a forged one does not lower x's MTU */
+	wf_mtu_ptb(d, X_AT, 1400, HN_NOW);
+	assert_int_equal(px->pmtud.plpmtu, 1500);
+	assert_int_equal(px->pmtud.hint, 1400);
+	/* 65: one about an endpoint nobody is at: nothing */
+	wf_mtu_ptb(d, &nobody, 1300, HN_NOW);
+	assert_int_equal(px->pmtud.hint, 1400);
+	/* 64: a true one: the confirmation fails, and after the base the
+	 * hint is the first size tried */
+	for (int i = 1; i <= 3; i++)
+		wf_mtu_tick(d, px, HN_NOW + i * 1000);
+	assert_int_equal(px->pmtud.state, WF_PMTUD_BASE);
+	pmtu_ack(d, kx, px->pmtud.seq, px->pmtud.probed, X_AT);
+	assert_int_equal(px->pmtud.state, WF_PMTUD_SEARCHING);
+	assert_int_equal(px->pmtud.probed, 1400);
+	wf_keypair_free(kx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1096,6 +1130,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_relayed_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pmtu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ptb, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
