@@ -175,6 +175,50 @@ static void peer_row(const cJSON *peer, int64_t now, char row[NCOL][CELL])
 	sf_cell(row[9], buf);
 }
 
+/* Append "; " (unless buf is empty) and what fmt says. */
+static void append(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t at = strlen(buf);
+	va_list ap;
+
+	if (at && at + 2 < len) {
+		memcpy(buf + at, "; ", 3);
+		at += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + at, len - at, fmt, ap);
+	va_end(ap);
+}
+
+/* The path MTU search and UDP segmentation, when there is news: a path
+ * narrower than its route, a search under way or failed, black holes; a
+ * peer whose segmentation was refused (off for the node: the offloads
+ * line says so). */
+static void fmt_path(const cJSON *obj, char *buf, size_t len)
+{
+	const cJSON *pm = cJSON_GetObjectItemCaseSensitive(obj, "pmtud");
+	const cJSON *seg = cJSON_GetObjectItemCaseSensitive(obj, "segmentation");
+	const char *state = sf_str(pm, "state", "?");
+	double pmtu = 0, route = 0, probes = 0, losses = 0, holes = 0, refusals = 0, retry;
+
+	sf_num(pm, "pmtu", &pmtu);
+	sf_num(pm, "route_mtu", &route);
+	sf_num(pm, "probes", &probes);
+	sf_num(pm, "losses", &losses);
+	sf_num(pm, "black_holes", &holes);
+	if (cJSON_IsObject(pm) && (pmtu < route || holes > 0 ||
+				   (strcmp(state, "complete") && strcmp(state, "disabled"))))
+		append(buf, len, "path MTU %.0f of %.0f (%s; %.0f probes, %.0f lost, %.0f black holes)",
+		       pmtu, route, state, probes, losses, holes);
+	sf_num(seg, "refusals", &refusals);
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(seg, "on")) &&
+	    sf_num(seg, "retry_seconds", &retry))
+		append(buf, len, "segmentation off for %.0f s (%s)", retry, sf_str(seg, "why", "?"));
+	else if (refusals > 0)
+		append(buf, len, "segmentation refused %.0f times", refusals);
+}
+
 /* "routes 10.1.0.0/16 (in the kernel's table: 10.1.0.0/16); groups web, db;
  * refused 100.64.0.2 (held by another certificate)", or "" when it has none
  * of them. */
@@ -198,6 +242,7 @@ static void fmt_extras(const cJSON *obj, char *buf, size_t len)
 		snprintf(buf + strlen(buf), len - strlen(buf),
 			 "%srefused %s (held by another certificate, or this node's)",
 			 buf[0] ? "; " : "", refused);
+	fmt_path(obj, buf, len);
 }
 
 /* Routes and groups of the peers that have some, a line each. */

@@ -298,6 +298,50 @@ static void peer_gauges(FILE *f, const struct wf_metrics *m)
 	}
 }
 
+static uint64_t pmtud_figure(const struct wf_metrics_peer *p, size_t k)
+{
+	return k == 0 ? p->pmtu : k == 1 ? p->pmtu_probes : k == 2 ? p->pmtu_losses
+								  : p->pmtu_black_holes;
+}
+
+/* A peer's path MTU search (for the peers whose path was looked at), and
+ * its UDP segmentation. */
+static void peer_pmtud(FILE *f, const struct wf_metrics *m)
+{
+	static const char *const fams[][3] = {
+	    {"weft_peer_path_mtu_bytes", "gauge",
+	     "Path MTU to the peer in use (underlay IP packet size), found by probes."},
+	    {"weft_peer_pmtu_probes_total", "counter", "Path MTU probes sent to the peer."},
+	    {"weft_peer_pmtu_lost_total", "counter", "Path MTU probes the peer did not answer."},
+	    {"weft_peer_pmtu_black_holes_total", "counter",
+	     "Times the path MTU in use stopped passing."},
+	};
+
+	for (size_t k = 0; k < sizeof(fams) / sizeof(fams[0]); k++) {
+		family(f, fams[k][0], fams[k][1], fams[k][2]);
+		for (size_t i = 0; i < m->n_peers; i++) {
+			const struct label l[] = {{"peer", m->peers[i].name}};
+
+			if (m->peers[i].pmtu)
+				u64(f, fams[k][0], l, 1, pmtud_figure(&m->peers[i], k));
+		}
+	}
+	family(f, "weft_peer_udp_gso_refusals_total", "counter",
+	       "Segmented sends to the peer the kernel refused.");
+	for (size_t i = 0; i < m->n_peers; i++) {
+		const struct label l[] = {{"peer", m->peers[i].name}};
+
+		u64(f, "weft_peer_udp_gso_refusals_total", l, 1, m->peers[i].gso_refusals);
+	}
+	family(f, "weft_peer_udp_gso_enabled", "gauge",
+	       "1 while datagrams to the peer may leave segmented; 0 for a while after a refusal.");
+	for (size_t i = 0; i < m->n_peers; i++) {
+		const struct label l[] = {{"peer", m->peers[i].name}};
+
+		u64(f, "weft_peer_udp_gso_enabled", l, 1, !m->peers[i].gso_off);
+	}
+}
+
 char *wf_metrics_render(const struct wf_metrics *m, size_t *len)
 {
 	char *buf = NULL;
@@ -314,6 +358,7 @@ char *wf_metrics_render(const struct wf_metrics *m, size_t *len)
 	peer_traffic(f, m);
 	peer_sessions(f, m);
 	peer_gauges(f, m);
+	peer_pmtud(f, m);
 	if (ferror(f)) {
 		fclose(f);
 		free(buf);

@@ -50,6 +50,12 @@ struct wf_metrics_peer {
 	const char *path; /* how its packets travel: "udp4", "udp6"; NULL: no endpoint */
 	uint64_t rtt_us;  /* 0: not measured */
 	unsigned mtu;	  /* 0: not known */
+	/* The path MTU search (0: the path not looked at): the path MTU in
+	 * use (underlay IP packet size), its probes, those lost, black holes. */
+	unsigned pmtu;
+	uint64_t pmtu_probes, pmtu_losses, pmtu_black_holes;
+	uint64_t gso_refusals; /* segmented sends to it the kernel refused */
+	bool gso_off;	       /* its UDP segmentation off for now (after a refusal) */
 };
 
 struct wf_metrics_worker {

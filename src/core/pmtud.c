@@ -100,7 +100,13 @@ static unsigned next_size(struct wf_pmtud *p)
 {
 	unsigned s;
 
-	if (p->hi <= p->lo + p->cfg.step || p->lo >= p->max)
+	if (p->lo >= p->max)
+		return 0;
+	/* The route's MTU, never tried, is worth its probe however close:
+	 * a search that ended a step below it would stay there. */
+	if (p->hi > p->max && p->hi <= p->lo + p->cfg.step)
+		return p->max;
+	if (p->hi <= p->lo + p->cfg.step)
 		return 0;
 	if (p->hint > p->lo && p->hint < p->hi) {
 		s = p->hint;

@@ -446,6 +446,11 @@ static bool set_handshake_timeout(struct parser *p, const char *key, const char 
 	return set_duration(p, key, v, &p->cfg->handshake_timeout_ms, 100, 60 * 1000, false);
 }
 
+static bool set_pmtud_raise(struct parser *p, const char *key, const char *v)
+{
+	return set_duration(p, key, v, &p->cfg->pmtud_raise_ms, 1000, 86400 * 1000, false);
+}
+
 static bool set_bool(struct parser *p, const char *key, const char *v, bool *out)
 {
 	if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "true")) {
@@ -531,6 +536,7 @@ static const struct key keys[] = {
 	{"rekey-interval", set_rekey, false},
 	{"keepalive-interval", set_keepalive, false},
 	{"handshake-timeout", set_handshake_timeout, false},
+	{"pmtud-raise", set_pmtud_raise, false},
 	{"tun-offload", set_tun_offload, false},
 	{"udp-gso", set_udp_gso, false},
 	{"udp-gro", set_udp_gro, false},
@@ -676,6 +682,7 @@ static bool set_defaults(struct parser *p, const char *dir)
 	cfg->rekey_interval_ms = 120 * 1000;
 	cfg->keepalive_interval_ms = 10 * 1000;
 	cfg->handshake_timeout_ms = 5 * 1000;
+	cfg->pmtud_raise_ms = 600 * 1000;
 	cfg->full_mesh_max = 128;
 	cfg->gossip_probe_ms = 1000;
 	cfg->gossip_sync_ms = 10 * 1000;

@@ -58,6 +58,9 @@ struct wf_config {
 	char private_key[PATH_MAX], certificate[PATH_MAX], ca[PATH_MAX], control[PATH_MAX];
 	int log_level; /* enum wf_log_level */
 	unsigned rekey_interval_ms, keepalive_interval_ms, handshake_timeout_ms;
+	/* Path MTU discovery: a search above each peer's path MTU this often
+	 * (RFC 8899's PMTU_RAISE_TIMER; 10 minutes). */
+	unsigned pmtud_raise_ms;
 	/* Segmentation offloads (all yes by default; each falls back by itself
 	 * where the kernel refuses it): super-packets through the TUN device,
 	 * UDP segmentation on send, UDP coalescing on receive. */

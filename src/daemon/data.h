@@ -36,6 +36,10 @@ bool wf_data_send(struct wf_daemon *d, struct wf_peer *p, struct wf_keypair *kp,
 		  uint8_t *pkt, size_t len, int64_t now);
 void wf_data_send_keepalive(struct wf_daemon *d, struct wf_peer *p, int64_t now);
 void wf_data_flush_staged(struct wf_daemon *d, struct wf_peer *p, int64_t now);
+/* A TCP SYN to or from p (any thread): its MSS option lowered to what fits
+ * p's path (core/mss.h), or the device's MTU before that is known. */
+void wf_data_clamp_mss(const struct wf_daemon *d, const struct wf_peer *p, uint8_t *pkt,
+		       size_t len);
 /* A receive batch: from wf_data_rx_begin to wf_data_rx_flush, packets for
  * the TUN device are coalesced (when the device takes super-packets) and
  * written at the flush; outside one, each is written at once. Every packet

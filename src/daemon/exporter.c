@@ -154,6 +154,12 @@ static void peer_figures(struct wf_daemon *d, struct wf_peer *p, struct wf_metri
 	    .mtu = p->mtu ? p->mtu : d->node.mtu,
 	    /* (Measured under a microsecond is shown as one: 0 is "none".) */
 	    .rtt_us = m && m->rtt_samples ? (m->srtt_us ? m->srtt_us : 1) : 0,
+	    .pmtu = p->pmtud.max ? p->pmtud.plpmtu : 0,
+	    .pmtu_probes = p->pmtud.probes,
+	    .pmtu_losses = p->pmtud.losses,
+	    .pmtu_black_holes = p->pmtud.black_holes,
+	    .gso_refusals = WF_GET(p->gso.refusals),
+	    .gso_off = wf_now_ms() < __atomic_load_n(&p->gso.until_ms, __ATOMIC_ACQUIRE),
 	};
 }
 

@@ -36,6 +36,7 @@
 #include "daemon/daemon.h"
 #include "daemon/data.h"
 #include "daemon/membership.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/revoked.h"
 
@@ -319,6 +320,12 @@ void wf_members_receive(struct wf_daemon *d, struct wf_peer *from, const uint8_t
 		return;
 	case WF_CTL_REVOKED:
 		wf_revoked_receive(d, from, msg, len, now);
+		return;
+	case WF_CTL_PMTU_PROBE:
+		wf_mtu_probe_in(d, from, msg, len, now);
+		return;
+	case WF_CTL_PMTU_ACK:
+		wf_mtu_ack_in(d, from, msg, len, now);
 		return;
 	case WF_CTL_CERT_REQ:
 		if (len != 1 + WF_KEY_LEN) {

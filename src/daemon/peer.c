@@ -54,6 +54,7 @@ const char *wf_drop_name(enum wf_drop d)
 		[WF_DROP_BUSY] = "control_busy",
 		[WF_DROP_UNSOLICITED] = "unsolicited",
 		[WF_DROP_FIREWALL] = "firewall",
+		[WF_DROP_TOO_BIG] = "too_big",
 	};
 	return (unsigned)d < WF_DROP_MAX ? names[d] : "?";
 }
@@ -344,8 +345,10 @@ void wf_peer_seen_at(struct wf_daemon *d, struct wf_peer *p, const union wf_endp
 	    wf_endpoint_equal(&p->endpoint, from))
 		return;
 	/* Roaming: the peer is wherever its last authentic packet came from. */
-	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC)
+	if (p->has_endpoint && p->ep_source == WF_EP_AUTHENTIC) {
 		say_moved(p, from, now);
+		wf_mtu_moved(p);
+	}
 	p->endpoint = *from;
 	p->has_endpoint = true;
 	p->ep_source = WF_EP_AUTHENTIC;
@@ -431,6 +434,7 @@ struct wf_peer_count wf_peer_traffic(const struct wf_peer *p)
 		sum.tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
 		sum.rx_packets += __atomic_load_n(&c->rx_packets, __ATOMIC_RELAXED);
 		sum.tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
+		sum.gso_sends += __atomic_load_n(&c->gso_sends, __ATOMIC_RELAXED);
 	}
 	return sum;
 }

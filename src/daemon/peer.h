@@ -12,6 +12,7 @@
 #include "common/addr.h"
 #include "core/cert.h"
 #include "core/cookie.h"
+#include "core/pmtud.h"
 #include "core/session.h"
 #include "daemon/filter.h"
 #include "daemon/kernel.h"
@@ -41,6 +42,7 @@ enum wf_drop {
 	WF_DROP_BUSY,        /* for the control thread, whose queue from a worker was full */
 	WF_DROP_UNSOLICITED, /* a MEMBER message that answers nothing we asked */
 	WF_DROP_FIREWALL,    /* a firewall rule dropped it (inbound or outbound) */
+	WF_DROP_TOO_BIG,     /* TUN packet with DF larger than its peer's path takes */
 	WF_DROP_MAX
 };
 
@@ -55,6 +57,8 @@ enum {
 	WF_PEER_BUCKETS = 1024,  /* peers by public key */
 	WF_UNPROVEN_MAX = 4096,  /* peers that have not proved their key yet */
 	WF_LOCAL_ADDRS_MAX = 32, /* this host's addresses, for a wildcard listen */
+	WF_GSO_BACKOFF_MIN_MS = 60 * 1000,  /* a peer's UDP segmentation refused: off this long, */
+	WF_GSO_BACKOFF_MAX_MS = 3600 * 1000, /* doubling to this */
 };
 
 /* How we know where a peer is. */
@@ -103,6 +107,23 @@ struct wf_peer {
 	unsigned mtu;       /* what fits its path (0: not known yet; the device's) */
 	unsigned mtu_route; /* the MTU on its routes on the device, 0 for none */
 	bool mtu_check;     /* its endpoint changed: look at the path (mtu.c) */
+	unsigned mtu_pub;   /* atomic: mtu, for the workers (MSS clamping, too big) */
+	/* Its path MTU search (core/pmtud.h; control thread only); max 0
+	 * until the path was first looked at. */
+	struct wf_pmtud pmtud;
+	/* Atomic: a send to it failed with EMSGSIZE: the tick reads the
+	 * route's MTU again (mtu.c). */
+	bool mtu_recheck;
+	/* UDP segmentation to it (udp.c), all atomic: any worker may be
+	 * refused. Off until until_ms (0: on) after a refusal, for a backoff
+	 * that doubles from 1 min to 1 h and is cleared by a segmented send
+	 * that passes; started over when the peer moves. */
+	struct {
+		int64_t until_ms;
+		uint32_t backoff_ms;
+		uint32_t refusals;
+		int err; /* the last refusal's errno */
+	} gso;
 	/* What the workers read: the endpoint under a sequence lock (written
 	 * by the control thread only, family 0 for none), the keypair to send
 	 * with (atomic). Both follow endpoint and session (wf_peer_publish). */
@@ -151,6 +172,7 @@ struct wf_peer {
 
 struct wf_peer_count {
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+	uint64_t gso_sends; /* UDP_SEGMENT messages to it */
 } __attribute__((aligned(64)));
 
 /* Count a packet of len bytes carried for p by thread t (a worker's id, or

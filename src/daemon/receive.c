@@ -104,6 +104,7 @@ static void deliver(struct wf_worker *w, struct wf_peer *p, uint8_t *pkt, size_t
 	if (!wf_filter_pass(w, p, WF_FW_IN, pkt, n, now))
 		return;
 	wf_peer_count_rx(p, w->id, 1, n);
+	wf_data_clamp_mss(d, p, pkt, n);
 	if (gro_take(w, pkt, n))
 		return;
 	if (!wf_tun_put(w, pkt, n))

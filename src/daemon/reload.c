@@ -97,6 +97,7 @@ static void restart_keys(const struct wf_config *a, const struct wf_config *b, c
 	    {"mtu", a->mtu != b->mtu},
 	    {"workers", a->workers != b->workers},
 	    {"rekey-interval", a->rekey_interval_ms != b->rekey_interval_ms},
+	    {"pmtud-raise", a->pmtud_raise_ms != b->pmtud_raise_ms},
 	    {"offloads", a->tun_offload != b->tun_offload || a->udp_gso != b->udp_gso ||
 			     a->tun_udp_coalesce != b->tun_udp_coalesce ||
 			     a->udp_gro != b->udp_gro},

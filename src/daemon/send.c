@@ -23,6 +23,7 @@
 #include "common/csum.h"
 #include "common/log.h"
 #include "core/lifecycle.h"
+#include "core/mss.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
@@ -119,7 +120,11 @@ static void own_address(const struct wf_daemon *d, int family, const uint8_t *fa
 	memcpy(out, own ? own->addr : fallback, family == AF_INET ? 4 : 16);
 }
 
-static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len, int64_t now)
+/* An ICMP error about pkt to its sender, through the device: "destination
+ * unreachable" (mtu 0), or "fragmentation needed" / "packet too big" with
+ * the MTU that fits. */
+static void icmp_error(struct wf_worker *w, const uint8_t *pkt, size_t len, unsigned mtu,
+		       int64_t now)
 {
 	struct wf_daemon *d = w->d;
 	uint8_t out[40 + 8 + 1232];
@@ -147,8 +152,10 @@ static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len
 		sum = wf_csum_add(0, out, 20);
 		out[10] = (uint8_t)(wf_csum_fold(sum) >> 8);
 		out[11] = (uint8_t)wf_csum_fold(sum);
-		out[20] = 3; /* destination unreachable */
-		out[21] = 1; /* host unreachable */
+		out[20] = 3;		/* destination unreachable */
+		out[21] = mtu ? 4 : 1; /* fragmentation needed, or host unreachable */
+		out[26] = (uint8_t)(mtu >> 8); /* next-hop MTU (RFC 1191) */
+		out[27] = (uint8_t)mtu;
 		sum = wf_csum_add(0, out + 20, 8 + quote);
 	} else {
 		out[0] = 0x60;
@@ -158,8 +165,12 @@ static void icmp_unreachable(struct wf_worker *w, const uint8_t *pkt, size_t len
 		out[7] = 64;
 		own_address(d, AF_INET6, pkt + 24, out + 8);
 		memcpy(out + 24, pkt + 8, 16);
-		out[40] = 1; /* destination unreachable */
-		out[41] = 0; /* no route to destination */
+		out[40] = mtu ? 2 : 1; /* packet too big, or destination unreachable */
+		out[41] = 0;	       /* (unreachable: no route to destination) */
+		out[44] = (uint8_t)(mtu >> 24);
+		out[45] = (uint8_t)(mtu >> 16);
+		out[46] = (uint8_t)(mtu >> 8);
+		out[47] = (uint8_t)mtu;
 		/* pseudo-header: addresses, upper-layer length, next header */
 		sum = wf_csum_add(0, out + 8, 32);
 		sum += (uint32_t)(8 + quote) + 58;
@@ -179,6 +190,37 @@ static bool is_multicast(const uint8_t *pkt)
 }
 
 /* --- TX ------------------------------------------------------------------ */
+
+void wf_data_clamp_mss(const struct wf_daemon *d, const struct wf_peer *p, uint8_t *pkt,
+		       size_t len)
+{
+	unsigned mtu = __atomic_load_n(&p->mtu_pub, __ATOMIC_RELAXED);
+
+	(void)wf_mss_clamp(pkt, len, mtu ? mtu : d->node.mtu);
+}
+
+/*
+ * A packet larger than p's path takes (its host routes say so to the
+ * kernel, which cuts what it sends to them; this is for what passed before
+ * they changed, or went around them): dropped and answered as a router
+ * would, from the shared ICMP budget, so that its sender learns the MTU.
+ * IPv6 is never told less than 1280, what its routes carry; IPv4 without
+ * DF goes as it is (docs/protocol.md, "ICMP weft generates").
+ */
+static bool too_big(struct wf_worker *w, struct wf_peer *p, const uint8_t *pkt, size_t len,
+		    int64_t now)
+{
+	unsigned mtu = __atomic_load_n(&p->mtu_pub, __ATOMIC_RELAXED);
+	bool v4 = pkt[0] >> 4 == 4;
+
+	if (!v4 && mtu && mtu < 1280)
+		mtu = 1280;
+	if (!mtu || len <= mtu || (v4 && !(pkt[6] & 0x40)))
+		return false;
+	wf_count_drop(w->d, p, WF_DROP_TOO_BIG);
+	icmp_error(w, pkt, len, mtu, now);
+	return true;
+}
 
 /* The peer a packet goes to; NULL when none (dropped, and answered with an
  * ICMP error where one is due). */
@@ -215,7 +257,7 @@ static struct wf_peer *tx_peer(struct wf_worker *w, const uint8_t *pkt, size_t l
 	 * with no keys, the packet waits for the handshake that starts.) */
 	if (!p) {
 		wf_count_drop(d, NULL, WF_DROP_NO_ROUTE);
-		icmp_unreachable(w, pkt, len, now);
+		icmp_error(w, pkt, len, 0, now);
 	}
 	return p;
 }
@@ -315,6 +357,11 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 	 * A super-packet's segments share its headers: judged once. */
 	if (!p || !wf_filter_pass(w, p, WF_FW_OUT, pkt, len, now))
 		return;
+	if (h->gso_type == WF_GSO_NONE) { /* (a SYN is never a super-packet) */
+		if (too_big(w, p, pkt, len, now))
+			return;
+		wf_data_clamp_mss(d, p, pkt, len);
+	}
 	kp = tx_keys(w, p, &to, now);
 	if (h->gso_type != WF_GSO_NONE) {
 		WF_BUMP(w->batch.tun_super, 1);

@@ -375,6 +375,55 @@ static cJSON *kernel_routes(const struct wf_daemon *d, const struct wf_peer *p)
 	return a;
 }
 
+/* The path MTU search (core/pmtud.h): null until the path was looked at. */
+static void add_pmtud(cJSON *o, const struct wf_peer *p)
+{
+	const struct wf_pmtud *s = &p->pmtud;
+	cJSON *x;
+
+	if (!s->max) {
+		cJSON_AddNullToObject(o, "pmtud");
+		return;
+	}
+	x = cJSON_AddObjectToObject(o, "pmtud");
+	cJSON_AddStringToObject(x, "state", wf_pmtud_state_name(s->state));
+	cJSON_AddNumberToObject(x, "pmtu", s->plpmtu);
+	cJSON_AddNumberToObject(x, "route_mtu", s->max);
+	cJSON_AddNumberToObject(x, "probing", s->probed);
+	cJSON_AddNumberToObject(x, "probes", (double)s->probes);
+	cJSON_AddNumberToObject(x, "acks", (double)s->acks);
+	cJSON_AddNumberToObject(x, "losses", (double)s->losses);
+	cJSON_AddNumberToObject(x, "black_holes", (double)s->black_holes);
+}
+
+/* UDP segmentation to the peer: on, or off and why (for how long). */
+static void add_segmentation(cJSON *o, const struct wf_daemon *d, const struct wf_peer *p,
+			     uint64_t sends)
+{
+	int64_t until = __atomic_load_n(&p->gso.until_ms, __ATOMIC_ACQUIRE), mono = wf_now_ms();
+	int err = WF_GET(p->gso.err);
+	bool global = wf_offload_on(&d->dp.off.udp_gso), off = until && mono < until;
+	cJSON *x = cJSON_AddObjectToObject(o, "segmentation");
+
+	cJSON_AddBoolToObject(x, "on", global && !off);
+	if (!global)
+		cJSON_AddStringToObject(x, "why", d->dp.off.udp_gso.why);
+	else if (off)
+		cJSON_AddStringToObject(x, "why", strerror(err));
+	else
+		cJSON_AddNullToObject(x, "why");
+	if (global && off)
+		cJSON_AddNumberToObject(x, "retry_seconds", (double)((until - mono + 999) / 1000));
+	else
+		cJSON_AddNullToObject(x, "retry_seconds");
+	cJSON_AddNumberToObject(x, "refusals", WF_GET(p->gso.refusals));
+	if (err)
+		cJSON_AddStringToObject(x, "last_refusal", strerror(err));
+	else
+		cJSON_AddNullToObject(x, "last_refusal");
+	cJSON_AddNumberToObject(x, "sends", (double)sends);
+}
+
 static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -404,6 +453,8 @@ static cJSON *peer_object(struct wf_daemon *d, struct wf_peer *p, int64_t now)
 	cJSON_AddStringToObject(o, "state", wf_peer_state(d, p, now));
 	add_member(o, d, p);
 	cJSON_AddNumberToObject(o, "mtu", p->mtu ? p->mtu : d->node.mtu);
+	add_pmtud(o, p);
+	add_segmentation(o, d, p, t.gso_sends);
 	if (p->last_handshake_ms)
 		cJSON_AddNumberToObject(o, "last_handshake_seconds",
 					(double)((now - p->last_handshake_ms) / 1000));

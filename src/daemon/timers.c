@@ -223,8 +223,7 @@ void wf_timers_tick(struct wf_daemon *d, int64_t now)
 			continue;
 		}
 		peer_tick(d, p, now);
-		if (p->mtu_check)
-			wf_mtu_check(d, p);
+		wf_mtu_tick(d, p, now);
 		if (stranger_gone(p))
 			wf_peer_remove(d, p);
 	}

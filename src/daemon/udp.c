@@ -9,8 +9,11 @@
  * sender, cut here at the size the kernel reports.
  *
  * Both offloads are probed at start; UDP segmentation is also self-tested,
- * because some kernels take it and then corrupt it. Either falls back to one
- * datagram per message by itself the first time the kernel refuses it.
+ * because some kernels take it and then corrupt it. UDP_GRO falls back to
+ * one datagram per message by itself the first time the kernel refuses it;
+ * a refused segmented send is the path's business (a route narrower than
+ * the segments, a device on it without checksum offload), so it turns
+ * segmentation off for that peer only, for a while (peer_gso_refused).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -25,9 +28,11 @@
 #include <netinet/udp.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "daemon/daemon.h"
 #include "daemon/data.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -215,6 +220,7 @@ static void probe_offloads(struct wf_daemon *d, const int *fds, unsigned n)
 static int open_socket(const union wf_endpoint *at, unsigned n)
 {
 	int buf = UDP_BUFFER, off = 0, on = 1;
+	int probe = IP_PMTUDISC_PROBE, probe6 = IPV6_PMTUDISC_PROBE;
 	int fd = socket(at->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -222,7 +228,12 @@ static int open_socket(const union wf_endpoint *at, unsigned n)
 	if (at->sa.sa_family == AF_INET6) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe6, sizeof(probe6));
 	}
+	/* DF on, nothing fragmented here, and the kernel's path MTU (from
+	 * ICMP, which many paths drop and anyone can forge) not applied:
+	 * weft sizes each peer's datagrams itself (mtu.c, core/pmtud.h). */
+	setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe));
 	/* Send failures reported, not swallowed (see wf_udp_drain_errors). */
 	setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	/* Bursts of a fast flow must not overflow the default 200 KiB. */
@@ -287,6 +298,9 @@ static void send_failed(struct wf_daemon *d, struct wf_peer *p, const union wf_e
 
 	for (unsigned i = 0; i < datagrams; i++)
 		wf_count_drop(d, p, WF_DROP_SEND_ERROR);
+	/* Larger than the route takes: news about the path (mtu.c). */
+	if (p && e == EMSGSIZE)
+		__atomic_store_n(&p->mtu_recheck, true, __ATOMIC_RELAXED);
 	/* ENOBUFS where many peers share one link: the kernel's neighbour
 	 * table (ARP, NDP) is full; docs/deploy.md says how to grow it. */
 	log_warnx_rl("cannot send to %s%s%s: %s%s", wf_endpoint_str(to, ep, sizeof(ep)),
@@ -333,6 +347,15 @@ void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoi
 	w->tx.n++;
 }
 
+/* May a run to p go segmented? Off for a while after a refusal; the clock
+ * is read only then. */
+static bool peer_gso_on(const struct wf_peer *p)
+{
+	int64_t until = __atomic_load_n(&p->gso.until_ms, __ATOMIC_ACQUIRE);
+
+	return !until || wf_now_ms() >= until;
+}
+
 /* Where the message that starts at slot i ends: a run to the same peer at the
  * same endpoint (it may roam mid-burst) of datagrams the size of the first,
  * the last one maybe shorter. */
@@ -342,7 +365,7 @@ static unsigned run_end(const struct wf_worker *w, unsigned i)
 	unsigned j = i + 1;
 	size_t total = q->len[i];
 
-	if (!wf_offload_on(&w->d->dp.off.udp_gso))
+	if (!wf_offload_on(&w->d->dp.off.udp_gso) || !peer_gso_on(q->peer[i]))
 		return j;
 	while (j < q->n && q->peer[j] == q->peer[i] && wf_endpoint_equal(&q->to[j], &q->to[i]) &&
 	       j - i < WF_UDP_GSO_SEGS &&
@@ -390,17 +413,50 @@ static void add_message(struct wf_worker *w, struct tx_batch *b, unsigned i, uns
 	b->first[b->n++] = i;
 }
 
+/* The kernel refused a segmented send to p (error e): off for p until its
+ * backoff ends, said once per refusal (at most once a minute a peer). Two
+ * workers refused at once double it twice: still bounded. */
+static void peer_gso_refused(struct wf_peer *p, int e)
+{
+	uint32_t backoff = WF_GET(p->gso.backoff_ms);
+	char ep[WF_ADDR_STRLEN];
+	union wf_endpoint to;
+
+	backoff = !backoff ? WF_GSO_BACKOFF_MIN_MS
+		  : backoff >= WF_GSO_BACKOFF_MAX_MS / 2 ? WF_GSO_BACKOFF_MAX_MS
+							 : backoff * 2;
+	WF_SET(p->gso.backoff_ms, backoff);
+	WF_SET(p->gso.err, e);
+	WF_ADD(p->gso.refusals, 1);
+	__atomic_store_n(&p->gso.until_ms, wf_now_ms() + backoff, __ATOMIC_RELEASE);
+	log_warnx("udp-gso: the kernel refused a segmented send to %s at %s (%s); its datagrams "
+		  "go one by one for %u s", p->cert.name,
+		  wf_peer_endpoint(p, &to) ? wf_endpoint_str(&to, ep, sizeof(ep)) : "?", strerror(e),
+		  backoff / 1000);
+}
+
+/* A segmented send to p passed (on thread t): a backoff is over. */
+static void peer_gso_passed(struct wf_peer *p, unsigned t)
+{
+	__atomic_fetch_add(&p->count[t < p->n_count ? t : p->n_count - 1].gso_sends, 1,
+			   __ATOMIC_RELAXED);
+	if (!WF_GET(p->gso.backoff_ms))
+		return;
+	WF_SET(p->gso.backoff_ms, 0);
+	__atomic_store_n(&p->gso.until_ms, 0, __ATOMIC_RELEASE);
+	log_info("udp-gso: segmented sends to %s pass again", p->cert.name);
+}
+
 /* The kernel refused a segmented message: send its datagrams one by one,
- * and no more segmentation from now on. */
+ * and none segmented to that peer for a while. */
 static void gso_fallback(struct wf_worker *w, struct tx_batch *b, unsigned m, int e)
 {
 	unsigned first = b->first[m];
 	struct wf_peer *p = w->tx.peer[first];
 
-	if (wf_offload_on(&w->d->dp.off.udp_gso))
-		log_warnx("udp-gso: the kernel refused a segmented send (%s); sending datagrams "
-			  "one by one from now on", strerror(e));
-	wf_offload_off(&w->d->dp.off.udp_gso, "the kernel refused it (%s)", strerror(e));
+	peer_gso_refused(p, e);
+	if (e == EMSGSIZE) /* the route is narrower than the segments */
+		__atomic_store_n(&p->mtu_recheck, true, __ATOMIC_RELAXED);
 	for (unsigned i = first; i < b->first[m + 1]; i++)
 		send_one(w->d, w->udp_fd, p, &w->tx.to[first], b->iov[i].iov_base,
 			 b->iov[i].iov_len);
@@ -417,8 +473,13 @@ static void send_batch(struct wf_worker *w, struct tx_batch *b)
 		int e = errno;
 
 		if (r > 0) {
-			for (unsigned m = done; m < done + (unsigned)r; m++)
-				WF_BUMP(w->batch.gso_sends, b->first[m + 1] - b->first[m] > 1);
+			for (unsigned m = done; m < done + (unsigned)r; m++) {
+				bool seg = b->first[m + 1] - b->first[m] > 1;
+
+				WF_BUMP(w->batch.gso_sends, seg);
+				if (seg)
+					peer_gso_passed(w->tx.peer[b->first[m]], w->id);
+			}
 			done += (unsigned)r;
 			retried = false;
 			continue;
@@ -464,16 +525,43 @@ void wf_txq_flush(struct wf_worker *w)
 
 /* --- receiving ----------------------------------------------------------------- */
 
-void wf_udp_drain_errors(int fd)
+/* The kernel says a datagram to `to` was too big for a hop: a hint for that
+ * peer's search, which never takes it as a verdict (an ICMP message is easy
+ * to forge). Ten a second a worker at most reach the control thread. */
+static void too_big_seen(struct wf_worker *w, const union wf_endpoint *to, uint32_t mtu)
+{
+	static const struct wf_rate ptb = {.interval_us = 100000, .burst_us = 900000};
+	uint8_t v[4];
+
+	if (!wf_rate_allow(&ptb, &w->ptb_tat, wf_now_ms()))
+		return;
+	memcpy(v, &mtu, sizeof(v));
+	if (w->control)
+		wf_mtu_ptb(w->d, to, mtu, wf_now_ms());
+	else
+		(void)wf_ctl_push(w, WF_HO_PTB, v, sizeof(v), to, 0, NULL);
+}
+
+/* Is it ICMP "fragmentation needed" (IPv4) or "packet too big" (IPv6)? */
+static bool is_too_big(const struct sock_extended_err *ee)
+{
+	return (ee->ee_origin == SO_EE_ORIGIN_ICMP && ee->ee_type == 3 && ee->ee_code == 4) ||
+	       (ee->ee_origin == SO_EE_ORIGIN_ICMP6 && ee->ee_type == 2);
+}
+
+void wf_udp_drain_errors(struct wf_worker *w)
 {
 	uint8_t buf[256], ctl[512];
 
 	for (int i = 0; i < 64; i++) {
+		union wf_endpoint to;
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-				    .msg_controllen = sizeof(ctl)};
+		/* msg_name: the destination of the datagram that caused it */
+		struct msghdr mh = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+				    .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 
-		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+		memset(&to, 0, sizeof(to));
+		if (recvmsg(w->udp_fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
 			break;
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
 			struct sock_extended_err ee;
@@ -482,6 +570,8 @@ void wf_udp_drain_errors(int fd)
 				continue;
 			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
 			log_debug("udp: the network reported %s", strerror((int)ee.ee_errno));
+			if (is_too_big(&ee) && mh.msg_namelen >= sizeof(struct sockaddr_in))
+				too_big_seen(w, &to, ee.ee_info);
 		}
 	}
 }
@@ -559,7 +649,7 @@ void wf_udp_receive(struct wf_worker *w)
 		n = recvmmsg(w->udp_fd, b->msg, WF_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errors++ < 4) {
 			/* An ICMP error reported (IP_RECVERR): read on. */
-			wf_udp_drain_errors(w->udp_fd);
+			wf_udp_drain_errors(w);
 			continue;
 		}
 		if (n <= 0)

@@ -44,7 +44,9 @@ void wf_txq_commit(struct wf_worker *w, struct wf_peer *p, const union wf_endpoi
 void wf_txq_flush(struct wf_worker *w);
 /* Read from the worker's UDP socket until it is empty or a budget is spent. */
 void wf_udp_receive(struct wf_worker *w);
-/* Empty a socket's error queue (IP_RECVERR): ICMP errors, logged at debug. */
-void wf_udp_drain_errors(int fd);
+/* Empty the worker's socket's error queue (IP_RECVERR): ICMP errors, logged
+ * at debug; a "fragmentation needed" / "packet too big" is a hint for the
+ * path MTU search of the peer at its destination (mtu.c, wf_mtu_ptb). */
+void wf_udp_drain_errors(struct wf_worker *w);
 
 #endif

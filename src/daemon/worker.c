@@ -30,6 +30,7 @@
 #include "daemon/data.h"
 #include "daemon/index.h"
 #include "daemon/membership.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/udp.h"
 #include "daemon/worker.h"
@@ -357,6 +358,14 @@ static void ctl_take(struct wf_daemon *d, struct wf_ctl_msg *m, int64_t now)
 		if ((p = ctl_peer(d, m)))
 			wf_members_receive(d, p, m->data, m->len, now);
 		break;
+	case WF_HO_PTB:
+		if (m->len == 4) {
+			uint32_t mtu;
+
+			memcpy(&mtu, m->data, sizeof(mtu));
+			wf_mtu_ptb(d, &m->from, mtu, now);
+		}
+		break;
 	case WF_HO_PROVEN:
 		e = m->ref;
 		if ((p = ctl_peer(d, m)) && e->ptr && !((struct wf_keypair *)e->ptr)->proven) {
@@ -489,7 +498,7 @@ static void *worker_main(void *arg)
 				/* Level-triggered: an error queue left full
 				 * would wake us for ever. */
 				if (ev[i].events & EPOLLERR)
-					wf_udp_drain_errors(w->udp_fd);
+					wf_udp_drain_errors(w);
 				wf_udp_receive(w);
 			}
 		}

@@ -82,6 +82,7 @@ enum wf_handover {
 	WF_HO_SEEN,     /* an authentic packet came from another endpoint */
 	WF_HO_PROVEN,   /* an authentic packet on a pending keypair of a proven peer */
 	WF_HO_TUN,      /* a packet from TUN for a peer we have no keys for */
+	WF_HO_PTB,      /* ICMP "too big" for a datagram to `from`: the MTU (4 bytes) */
 };
 
 struct wf_ctl_msg {
@@ -145,6 +146,7 @@ struct wf_worker {
 		uint64_t tun_joined; /* coalesced writes to TUN */
 	} batch;
 	int64_t icmp_tat; /* ICMP unreachable budget (core/ratelimit.h) */
+	int64_t ptb_tat;  /* "too big" reports handed over (udp.c) */
 	bool tun_sparse;      /* its last TUN burst found at most one packet */
 	uint64_t tun_last_ns; /* when it last woke up to read its TUN queue (monotonic) */
 	struct wf_fw_worker fw; /* its flows, and notes of flows others opened (filter.c) */

@@ -41,7 +41,13 @@ static const struct wf_metrics_peer sample_peers[] = {
      .session = WF_METRICS_UP,
      .path = "udp4",
      .rtt_us = 1500,
-     .mtu = 1440},
+     .mtu = 1440,
+     .pmtu = 1279,
+     .pmtu_probes = 15,
+     .pmtu_losses = 12,
+     .pmtu_black_holes = 1,
+     .gso_refusals = 2,
+     .gso_off = true},
     {.name = "gamma", .session = WF_METRICS_CONNECTING},
 };
 static const struct wf_metrics metrics_sample = {

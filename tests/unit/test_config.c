@@ -183,6 +183,10 @@ static const struct {
 		   P ":3: 'gossip-sync-interval' must be between 1000ms and 3600000ms, not '2h'"},
 	/* 96 */ {BASE "gossip-probe-interval = 0\n",
 		   P ":3: 'gossip-probe-interval' must be between 100ms and 60000ms, not '0'"},
+	/* 97 */ {BASE "pmtud-raise = 500ms\n",
+		  P ":3: 'pmtud-raise' must be between 1000ms and 86400000ms, not '500ms'"},
+	/* 98 */ {BASE "pmtud-raise = 0\n",
+		  P ":3: 'pmtud-raise' must be between 1000ms and 86400000ms, not '0'"},
 };
 
 static void test_bad(void **state)
@@ -220,6 +224,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.log_level, WF_LOG_INFO);
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 10000);
+	assert_int_equal(cfg.pmtud_raise_ms, 600000);
 	assert_true(cfg.tun_offload && cfg.udp_gso && cfg.udp_gro);
 	assert_false(cfg.tun_udp_coalesce); /* asked for only: docs/weft.conf.md */
 	assert_int_equal(cfg.workers, 0); /* one per core */
@@ -346,6 +351,7 @@ static void test_all_keys(void **state)
 				   "rekey-interval = 2m\n"
 				   "keepalive-interval = 0\n"
 				   "handshake-timeout = 250ms\n"
+				   "pmtud-raise = 10s\n"
 				   "tun-offload = no\n"
 				   "udp-gso = off\n"
 				   "udp-gro = false\n"
@@ -375,6 +381,7 @@ static void test_all_keys(void **state)
 	assert_int_equal(cfg.rekey_interval_ms, 120000);
 	assert_int_equal(cfg.keepalive_interval_ms, 0);
 	assert_int_equal(cfg.handshake_timeout_ms, 250);
+	assert_int_equal(cfg.pmtud_raise_ms, 10000);
 	assert_false(cfg.tun_offload);
 	assert_false(cfg.udp_gso);
 	assert_false(cfg.udp_gro);

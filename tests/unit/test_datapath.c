@@ -222,10 +222,12 @@ static void test_tx_segments(void **state)
 	}
 }
 
-/* 7-9: without UDP segmentation, one message per datagram; a kernel that
- * refuses it turns it off, and nothing is lost. */
+/* 7-9, 50-54: without UDP segmentation, one message per datagram; a kernel
+ * that refuses it for one peer's path turns it off for that peer only, for a
+ * while, and nothing is lost. */
 static void test_tx_fallback(void **state)
 {
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey), *py = wf_peer_find(d, y.cert.pubkey);
 	struct wf_vnet_hdr h;
 	size_t len;
 
@@ -240,7 +242,8 @@ static void test_tx_fallback(void **state)
 	assert_int_equal(hn_n_msgs, 15);
 	assert_int_equal(hn_n_gso, 0);
 
-	/* 8: EIO for a segmented send: sent one by one, and no more GSO */
+	/* 8: EIO for a segmented send to x: sent one by one; off for x, for
+	 * a minute, and on for every other peer (the global switch stays) */
 	d->dp.off.udp_gso.on = true;
 	hn_gso_errno = EIO;
 	hn_gso_fail_count = 1;
@@ -248,15 +251,63 @@ static void test_tx_fallback(void **state)
 	from_tun(super, len, &h);
 	wf_txq_flush(W);
 	check_segments(8, false, IPPROTO_TCP, len, 1388);
-	assert_false(d->dp.off.udp_gso.on);
-	assert_non_null(strstr(d->dp.off.udp_gso.why, "refused"));
-	/* 9: and the next batch goes without */
+	assert_true(d->dp.off.udp_gso.on);
+	assert_true(px->gso.until_ms > wf_now_ms());
+	assert_int_equal(px->gso.backoff_ms, WF_GSO_BACKOFF_MIN_MS);
+	assert_int_equal(px->gso.refusals, 1);
+	assert_int_equal(px->gso.err, EIO);
+	assert_int_equal(py->gso.until_ms, 0);
+	/* 9: and the next batch to x goes without */
 	hn_clear();
 	from_tun(super, len, &h);
 	wf_txq_flush(W);
 	check_segments(9, false, IPPROTO_TCP, len, 1388);
 	assert_int_equal(hn_n_gso, 0);
+	/* 50: while y's goes segmented (the issue's trial: one peer's path
+	 * refused it, and every peer went without until a restart) */
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 3);
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(hn_n_gso >= 1);
+	/* 51: x's backoff over: segmented again; refused again, doubled */
+	px->gso.until_ms = 1;
+	len = make_super(&h, false, IPPROTO_TCP, 20000, 1388, 2);
+	hn_gso_fail_count = 1;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	check_segments(51, false, IPPROTO_TCP, len, 1388);
+	assert_int_equal(px->gso.backoff_ms, 2 * WF_GSO_BACKOFF_MIN_MS);
+	assert_int_equal(px->gso.refusals, 2);
+	/* 52: doubling stops at an hour */
+	for (int i = 0; i < 10; i++) {
+		px->gso.until_ms = 1;
+		hn_gso_fail_count = 1;
+		from_tun(super, len, &h);
+		wf_txq_flush(W);
+	}
+	assert_int_equal(px->gso.backoff_ms, WF_GSO_BACKOFF_MAX_MS);
+	/* 53: over, and passing: the backoff is cleared */
+	px->gso.until_ms = 1;
+	hn_clear();
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(hn_n_gso >= 1);
+	assert_int_equal(px->gso.backoff_ms, 0);
+	assert_int_equal(px->gso.until_ms, 0);
+	/* 54: EMSGSIZE (a route narrower than the segments) also asks the
+	 * tick to read x's route again */
+	hn_gso_errno = EMSGSIZE;
+	hn_gso_fail_count = 2; /* (the first may be a pending ICMP error: tried again) */
+	px->mtu_recheck = false;
+	from_tun(super, len, &h);
+	wf_txq_flush(W);
+	assert_true(px->mtu_recheck);
+	assert_int_equal(px->gso.err, EMSGSIZE);
 	hn_gso_fail_count = 0;
+	px->gso.until_ms = 0;
+	px->gso.backoff_ms = 0;
 }
 
 /* 10-13: runs: never across peers, never past a shorter datagram; the
@@ -707,6 +758,133 @@ static void test_rx_plain(void **state)
 	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
 }
 
+/* A SYN (flags) with an MSS option of mss, from v to x or (from_x) back. */
+static size_t syn_mss(uint8_t *b, uint16_t mss, uint8_t flags, bool from_x)
+{
+	size_t len = tcp_seg(b, false, 5201, 1, 0, flags);
+	uint8_t *t = b + 20;
+	uint32_t sum;
+
+	memcpy(t + 20, "\x02\x04\x00\x00\x01\x01\x01\x01\x01\x01\x01\x00", 12);
+	put16(t + 22, mss);
+	if (from_x) {
+		memcpy(b + 12, "\x64\x40\x00\x02\x64\x40\x00\x01", 8);
+		b[10] = b[11] = 0;
+		put16(b + 10, wf_csum_fold(wf_csum_add_slow(0, b, 20)));
+	}
+	t[16] = t[17] = 0;
+	sum = wf_csum_pseudo(b + 12, b + 16, 4, IPPROTO_TCP, len - 20);
+	put16(t + 16, wf_csum_fold(wf_csum_add_slow(sum, t, len - 20)));
+	return len;
+}
+
+/* 55-57: TCP MSS clamping, both ways, to what fits the peer's path. */
+static void test_mss_clamp(void **state)
+{
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey);
+	static uint8_t pkt[2048], dg[2048], plain[2048];
+	struct wf_vnet_hdr none = {0};
+	size_t len, n;
+
+	(void)state;
+	offloads(false);
+	/* 55: a SYN to x, whose path takes 1219 inside: MSS 1460 -> 1179 */
+	px->mtu_pub = 1219;
+	len = syn_mss(pkt, 1460, 0x02, false);
+	hn_clear();
+	from_tun(pkt, len, &none);
+	wf_txq_flush(W);
+	n = open_sent(0, kx, plain);
+	assert_int_equal(n, len);
+	assert_int_equal(get16(plain + 20 + 22), 1179);
+	assert_true(naive_l4_ok(plain, n));
+	/* 56: x's SYN+ACK to us: clamped on its way to the device too */
+	len = syn_mss(pkt, 1460, 0x12, true);
+	n = seal_from_x(pkt, len, dg);
+	wf_data_receive(W, dg, n, &x_at, HN_NOW);
+	n = hn_delivered(plain, sizeof(plain));
+	assert_int_equal(n, len);
+	assert_int_equal(get16(plain + 20 + 22), 1179);
+	assert_true(naive_l4_ok(plain, n));
+	/* 57: the path not looked at yet: the device's MTU (1440 -> 1400) */
+	px->mtu_pub = 0;
+	len = syn_mss(pkt, 1460, 0x02, false);
+	hn_clear();
+	from_tun(pkt, len, &none);
+	wf_txq_flush(W);
+	n = open_sent(0, kx, plain);
+	assert_int_equal(get16(plain + 20 + 22), 1400);
+	assert_true(naive_l4_ok(plain, n));
+}
+
+/* 58-62: a packet larger than the peer's path takes (not a super-packet):
+ * IPv4 with DF and IPv6 dropped, counted, and answered with "fragmentation
+ * needed" / "packet too big" carrying the MTU; IPv4 without DF, and IPv6 up
+ * to 1280, sent. */
+static void test_too_big(void **state)
+{
+	struct wf_peer *px = wf_peer_find(d, x.cert.pubkey);
+	static uint8_t pkt[2048], got[2048];
+	struct wf_vnet_hdr none = {0};
+	uint64_t drops = px->drops[WF_DROP_TOO_BIG];
+	size_t len, n;
+
+	(void)state;
+	offloads(false);
+	px->mtu_pub = 1219;
+	while (hn_delivered(got, sizeof(got)))
+		;
+	/* 58: IPv4, DF, 1400 bytes: ICMP 3/4, next-hop MTU 1219, the packet quoted */
+	len = tcp_seg(pkt, false, 40000, 1, 1400 - 52, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 0);
+	assert_int_equal(px->drops[WF_DROP_TOO_BIG], drops + 1);
+	n = hn_delivered(got, sizeof(got));
+	assert_true(n > 28 && naive_ip4_ok(got));
+	assert_true(got[9] == 1 && got[20] == 3 && got[21] == 4);
+	assert_int_equal(get16(got + 26), 1219);
+	assert_memory_equal(got + 16, pkt + 12, 4); /* to its sender */
+	assert_memory_equal(got + 28, pkt, 20);
+	assert_int_equal(wf_csum_fold(wf_csum_add_slow(0, got + 20, n - 20)), 0);
+	/* 59: without DF: sent as it is */
+	pkt[6] = 0;
+	pkt[10] = pkt[11] = 0;
+	put16(pkt + 10, wf_csum_fold(wf_csum_add_slow(0, pkt, 20)));
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+	/* 60: IPv6, 1400 bytes: ICMPv6 2/0, MTU 1280 (never less) */
+	len = tcp_seg(pkt, true, 40000, 1, 1400 - 72, 0x10);
+	pkt[39] = 2;
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 0);
+	n = hn_delivered(got, sizeof(got));
+	assert_true(n > 48 && got[6] == 58 && got[40] == 2 && got[41] == 0);
+	assert_int_equal(get32(got + 44), 1280);
+	assert_true(naive_l4_ok(got, n));
+	/* 61: IPv6 of 1280 bytes: what its routes carry, sent */
+	len = tcp_seg(pkt, true, 40000, 1, 1280 - 72, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	/* 62: the path not known: nothing is too big but for the device */
+	px->mtu_pub = 0;
+	len = tcp_seg(pkt, false, 40000, 1, 1400 - 52, 0x10);
+	hn_clear();
+	from_tun_at(pkt, len, &none, HN_NOW + 40000);
+	wf_txq_flush(W);
+	assert_int_equal(hn_n_out, 1);
+	assert_int_equal(px->drops[WF_DROP_TOO_BIG], drops + 2);
+	assert_int_equal(hn_delivered(got, sizeof(got)), 0);
+}
+
 /* 33-36: through a real UDP socket with UDP_GRO: a run sent as one
  * UDP_SEGMENT message is cut where the kernel says, and coalesced. */
 static void test_rx_socket(void **state)
@@ -990,7 +1168,8 @@ static void test_fw_group_forged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback),
+		cmocka_unit_test(test_tx_segments), cmocka_unit_test(test_tx_fallback), cmocka_unit_test(test_mss_clamp),
+		cmocka_unit_test(test_too_big),
 		cmocka_unit_test(test_tx_runs),     cmocka_unit_test(test_tx_single),
 		cmocka_unit_test(test_tx_malformed), cmocka_unit_test(test_rx_coalesce),
 		cmocka_unit_test(test_rx_gro_off),  cmocka_unit_test(test_icmp_budget),

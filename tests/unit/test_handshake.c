@@ -26,6 +26,7 @@
 #include "daemon/notice.h"
 #include "daemon/revoked.h"
 #include "store/keyfile.h"
+#include "daemon/mtu.h"
 #include "daemon/peer.h"
 #include "daemon/status.h"
 #include "daemon/timers.h"
@@ -1240,6 +1241,132 @@ static void test_revoked_told(void **state)
 	temp_dir_free(d);
 }
 
+/* The member holding kp sends d a control message of len bytes from `from`. */
+static void control_msg(struct wf_daemon *d, struct wf_keypair *kp, const uint8_t *plain,
+			size_t len, const union wf_endpoint *from)
+{
+	static uint8_t msg[WF_DATA_OVERHEAD + 1500];
+	size_t n = hn_seal(kp, WF_MSG_CONTROL, plain, len, msg);
+
+	assert_true(n);
+	hn_feed(d, msg, n, from, HN_NOW);
+}
+
+static void pmtu_ack(struct wf_daemon *d, struct wf_keypair *kp, uint32_t seq, unsigned size,
+		     const union wf_endpoint *from)
+{
+	uint8_t ack[WF_PMTU_ACK_LEN];
+
+	control_msg(d, kp, ack, wf_pmtu_ack_encode(seq, size, ack), from);
+}
+
+/* 69-73: path MTU probes and acks (mtu.c). An ack moves only its sender's
+ * search, and only for the probe in flight: a member can neither change
+ * another peer's MTU nor raise its own to a size that was never probed. A
+ * probe is answered at once with its seq and size. */
+static void test_pmtu(void **state)
+{
+	struct wf_daemon *d = *state;
+	union wf_endpoint m_at = hn_ep("198.18.0.3:51820");
+	struct wf_keypair *kx, *km = NULL;
+	struct wf_peer *px = with_x(d, &kx), *pm;
+	uint8_t probe[1500], *plain;
+	struct wf_pmtud_cfg cfg;
+	struct wf_pmtud_out o;
+	struct hn_sent *r;
+	size_t n, plain_len;
+	unsigned size;
+	uint32_t seq;
+	bool replayed;
+
+	km = hn_connect(d, &m, &m_at, 0x900);
+	assert_non_null(km);
+	pm = wf_peer_find(d, m.cert.pubkey);
+	assert_true(pm && pm->proven);
+	/* x: confirming its route's 1500 (seq 1); m: after a black hole,
+	 * at the base (1228), probing it (seq 4) */
+	wf_pmtud_cfg_default(&cfg);
+	wf_pmtud_init(&px->pmtud, &cfg, AF_INET, 1500);
+	wf_pmtud_up(&px->pmtud, HN_NOW, &o);
+	wf_pmtud_init(&pm->pmtud, &cfg, AF_INET, 1500);
+	wf_pmtud_up(&pm->pmtud, HN_NOW, &o);
+	for (int i = 1; i <= 3; i++)
+		wf_pmtud_tick(&pm->pmtud, HN_NOW + i * 1000, &o);
+	assert_int_equal(pm->pmtud.state, WF_PMTUD_BASE);
+	assert_int_equal(pm->pmtud.plpmtu, WF_PMTUD_BASE4);
+	assert_int_equal(px->pmtud.seq, 1);
+	assert_int_equal(pm->pmtud.seq, 4);
+	/* 69: m answers x's probe: x's search is not m's to move */
+	pmtu_ack(d, km, 1, 1500, &m_at);
+	assert_int_equal(px->pmtud.acks, 0);
+	assert_int_equal(px->pmtud.probed, 1500);
+	assert_int_equal(pm->pmtud.acks, 0);
+	/* 70: m acknowledges its own probe with a size never probed */
+	pmtu_ack(d, km, 4, 1500, &m_at);
+	pmtu_ack(d, km, 5, 1228, &m_at);
+	assert_int_equal(pm->pmtud.acks, 0);
+	assert_int_equal(pm->pmtud.plpmtu, WF_PMTUD_BASE4);
+	assert_int_equal(pm->pmtud.state, WF_PMTUD_BASE);
+	/* 71: the genuine ack is taken (the control for 69-70) */
+	pmtu_ack(d, km, 4, 1228, &m_at);
+	assert_int_equal(pm->pmtud.acks, 1);
+	assert_int_equal(pm->pmtud.state, WF_PMTUD_SEARCHING);
+	assert_int_equal(px->pmtud.acks, 0);
+	/* 72: x probes 1400 bytes: answered at once, seq and size */
+	n = wf_pmtu_probe_encode(77, 1400, AF_INET, probe, sizeof(probe));
+	assert_int_equal(n, 1400 - 28 - WF_DATA_OVERHEAD);
+	hn_clear();
+	control_msg(d, kx, probe, n, X_AT);
+	r = hn_last();
+	assert_non_null(r);
+	assert_int_equal(r->len, WF_DATA_OVERHEAD + WF_PMTU_ACK_LEN);
+	assert_true(wf_endpoint_equal(&r->to, X_AT));
+	assert_true(wf_keypair_open(kx, 0, r->buf, r->len, &plain, &plain_len, &replayed));
+	assert_true(wf_pmtu_ack_decode(plain, plain_len, &seq, &size));
+	assert_true(seq == 77 && size == 1400);
+	/* 73: a probe whose size is not what its length makes: not answered */
+	probe[5] ^= 1;
+	hn_clear();
+	control_msg(d, kx, probe, n, X_AT);
+	assert_null(hn_last());
+	assert_int_equal(px->drops[WF_DROP_MALFORMED], 1);
+	wf_keypair_free(kx);
+	wf_keypair_free(km);
+}
+
+/* 74-76: "too big" from the network (the kernel's error queue, wf_mtu_ptb):
+ * a hint for the search of the peer at that endpoint, never a verdict. */
+static void test_ptb(void **state)
+{
+	struct wf_daemon *d = *state;
+	union wf_endpoint nobody = hn_ep("198.18.0.99:51820");
+	struct wf_keypair *kx;
+	struct wf_peer *px = with_x(d, &kx);
+	struct wf_pmtud_cfg cfg;
+	struct wf_pmtud_out o;
+
+	wf_pmtud_cfg_default(&cfg);
+	wf_pmtud_init(&px->pmtud, &cfg, AF_INET, 1500);
+	wf_pmtud_up(&px->pmtud, HN_NOW, &o);
+	px->mtu_check = false; /* (the tick below asks no kernel for routes) */
+	/* 74: a forged one does not lower x's MTU */
+	wf_mtu_ptb(d, X_AT, 1400, HN_NOW);
+	assert_int_equal(px->pmtud.plpmtu, 1500);
+	assert_int_equal(px->pmtud.hint, 1400);
+	/* 76: one about an endpoint nobody is at: nothing */
+	wf_mtu_ptb(d, &nobody, 1300, HN_NOW);
+	assert_int_equal(px->pmtud.hint, 1400);
+	/* 75: a true one: the confirmation fails, and after the base the
+	 * hint is the first size tried */
+	for (int i = 1; i <= 3; i++)
+		wf_mtu_tick(d, px, HN_NOW + i * 1000);
+	assert_int_equal(px->pmtud.state, WF_PMTUD_BASE);
+	pmtu_ack(d, kx, px->pmtud.seq, px->pmtud.probed, X_AT);
+	assert_int_equal(px->pmtud.state, WF_PMTUD_SEARCHING);
+	assert_int_equal(px->pmtud.probed, 1400);
+	wf_keypair_free(kx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1264,6 +1391,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_relayed_refusal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_route_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_send_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pmtu, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ptb, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

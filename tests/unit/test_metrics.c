@@ -86,6 +86,13 @@ static void test_1_samples(void **state)
 	    "weft_peer_path_info{peer=\"beta\",path=\"udp4\"} 1",
 	    "weft_peer_rtt_seconds{peer=\"beta\"} 0.001500",
 	    "weft_peer_mtu_bytes{peer=\"beta\"} 1440",
+	    "weft_peer_path_mtu_bytes{peer=\"beta\"} 1279",
+	    "weft_peer_pmtu_probes_total{peer=\"beta\"} 15",
+	    "weft_peer_pmtu_lost_total{peer=\"beta\"} 12",
+	    "weft_peer_pmtu_black_holes_total{peer=\"beta\"} 1",
+	    "weft_peer_udp_gso_refusals_total{peer=\"beta\"} 2",
+	    "weft_peer_udp_gso_enabled{peer=\"beta\"} 0",
+	    "weft_peer_udp_gso_enabled{peer=\"gamma\"} 1",
 	};
 	char *text = render(&metrics_sample);
 
@@ -106,6 +113,8 @@ static void test_2_unknown_left_out(void **state)
 	no_line_starting(text, "weft_peer_path_info{peer=\"gamma\"");
 	no_line_starting(text, "weft_peer_rtt_seconds{peer=\"gamma\"}");
 	no_line_starting(text, "weft_peer_mtu_bytes{peer=\"gamma\"}");
+	no_line_starting(text, "weft_peer_path_mtu_bytes{peer=\"gamma\"}");
+	no_line_starting(text, "weft_peer_pmtu_probes_total{peer=\"gamma\"}");
 	free(text);
 }
 

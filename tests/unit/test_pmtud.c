@@ -261,6 +261,18 @@ static void test_changes(void **state)
 	}
 	run(&s, 20 * S);
 	assert_int_equal(s.mtu, 1500);
+	/* 5: a search that ended within its step below the route's MTU (1495
+	 * for a path of 1496), whose path then widens to the route's: the
+	 * next raise still tries the route's MTU (netns/24 found 1493 for a
+	 * widened 1500 path for ever without it) */
+	sim_init(&s, AF_INET, 1500, 1496);
+	s.sched[1] = (struct change){60 * S, 1500};
+	s.n_sched = 2;
+	sim_up(&s);
+	run(&s, 59 * S);
+	found(&s, 1496, 5);
+	run(&s, 60 * S + s.cfg.raise_ms + 10 * S);
+	assert_int_equal(s.mtu, 1500);
 }
 
 static void test_events(void **state)

@@ -300,6 +300,33 @@ static void test_render(void **state)
 		      "{\"version\":1,\"node\":{\"name\":\"a\",\"firewall\":{\"on\":false,"
 		      "\"inbound\":[],\"outbound\":[]}},\"peers\":[]}",
 		      "node a (-) on ?, listening on ?, network ?\nno peers\n");
+	/* 48: path MTU news and a peer's segmentation, under the peers: x's
+	 * path narrower than its route after a black hole, its segmentation
+	 * refused; y's search under way; z healthy, and w's segmentation off
+	 * for the node (the offloads line's to say): nothing said */
+	expect_render(48,
+		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[{\"name\":\"x\",\"state\":"
+		      "\"up\",\"pmtud\":{\"state\":\"complete\",\"pmtu\":1279,\"route_mtu\":1500,"
+		      "\"probes\":15,\"losses\":12,\"black_holes\":1},\"segmentation\":{\"on\":false,"
+		      "\"why\":\"Message too long\",\"retry_seconds\":58,\"refusals\":1}},"
+		      "{\"name\":\"y\",\"state\":\"up\",\"pmtud\":{\"state\":\"searching\",\"pmtu\":"
+		      "1500,\"route_mtu\":1500,\"probes\":2,\"losses\":1,\"black_holes\":0},"
+		      "\"segmentation\":{\"on\":true,\"refusals\":3}},"
+		      "{\"name\":\"z\",\"state\":\"up\",\"pmtud\":{\"state\":\"complete\",\"pmtu\":"
+		      "1500,\"route_mtu\":1500,\"probes\":1,\"losses\":0,\"black_holes\":0},"
+		      "\"segmentation\":{\"on\":true,\"refusals\":0}},"
+		      "{\"name\":\"w\",\"state\":\"up\",\"pmtud\":null,\"segmentation\":{\"on\":false,"
+		      "\"why\":\"weft.conf\",\"retry_seconds\":null}}]}",
+		      "node a (-) on ?, listening on ?, network ?\n"
+		      "PEER  ADDRESSES  ENDPOINT  STATE  HANDSHAKE  RTT  RX     TX     DROPS  EXPIRES\n"
+		      "x     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "y     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "z     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "w     -          -         up     never      -    0 B/0  0 B/0  0      ?\n"
+		      "  x: path MTU 1279 of 1500 (complete; 15 probes, 12 lost, 1 black holes); "
+		      "segmentation off for 58 s (Message too long)\n"
+		      "  y: path MTU 1500 of 1500 (searching; 2 probes, 1 lost, 0 black holes); "
+		      "segmentation refused 3 times\n");
 	/* 40: members seen revoked, under the peers */
 	expect_render(40,
 		      "{\"version\":1,\"node\":{\"name\":\"a\"},\"peers\":[],\"revoked_peers\":["
