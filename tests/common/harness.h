@@ -36,6 +36,7 @@
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/worker.h"
+#include "daemon/filter.h"
 #include "daemon/data.h"
 #include "daemon/handshake.h"
 #include "daemon/worker.h"
@@ -463,6 +464,32 @@ static inline struct wf_keypair *hn_connect(struct wf_daemon *d, const struct hn
 		return NULL;
 	}
 	return kp;
+}
+
+enum { HN_RULES_MAX = 16 };
+
+/* Rules in force, as a reload installs them: each line "<RULE" (inbound) or
+ * ">RULE" (outbound). False, with why, if one does not parse or the set
+ * does not compile; *out: the set installed (NULL for none). */
+static inline bool hn_rules(struct wf_daemon *d, const char *const *lines, unsigned n,
+			    struct wf_fw_rules **out, char *why, size_t cap)
+{
+	static struct wf_fw_spec s[HN_RULES_MAX];
+
+	if (n > HN_RULES_MAX) {
+		snprintf(why, cap, "%u rules, more than %d", n, HN_RULES_MAX);
+		return false;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!wf_fw_rule_parse(lines[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, lines[i] + 1,
+				      &s[i], why, cap))
+			return false;
+	if (!wf_filter_compile(d, s, n, out)) {
+		snprintf(why, cap, "the rule set did not compile");
+		return false;
+	}
+	wf_filter_install(d, *out);
+	return true;
 }
 
 #endif

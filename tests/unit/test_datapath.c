@@ -1004,19 +1004,14 @@ static void test_flapping(void **state)
 
 /* --- the firewall ------------------------------------------------------------ */
 
-/* Rules in force, as a reload installs them: "<" inbound, ">" outbound. */
+/* Rules in force, as a reload installs them (hn_rules). */
 static void rules(const char *const *lines, unsigned n)
 {
-	static struct wf_fw_spec s[16];
 	struct wf_fw_rules *rs;
 	char why[256];
 
-	for (unsigned i = 0; i < n; i++)
-		if (!wf_fw_rule_parse(lines[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, lines[i] + 1, &s[i],
-				      why, sizeof(why)))
-			fail_msg("rule '%s': %s", lines[i], why);
-	assert_true(wf_filter_compile(d, s, n, &rs));
-	wf_filter_install(d, rs);
+	if (!hn_rules(d, lines, n, &rs, why, sizeof(why)))
+		fail_msg("%s", why);
 }
 
 /* pkt (len bytes) from member n, sealed on kp, received; true if it was
@@ -1048,7 +1043,7 @@ static uint64_t fw_drops(const struct hn_node *n)
 	return wf_peer_find(d, n->cert.pubkey)->drops[WF_DROP_FIREWALL];
 }
 
-/* 50-54: "inbound = allow tcp 22 from group admin", "inbound = drop any":
+/* 63-67: "inbound = allow tcp 22 from group admin", "inbound = drop any":
  * 50, an admin's SYN to port 22 passes; 51, another member's is dropped and
  * counted for it and the node, never written; 52, the admin's UDP and
  * another port too; 53, what this node opens is answered, drop any or not
@@ -1066,17 +1061,17 @@ static void test_fw_verdicts(void **state)
 	(void)state;
 	offloads(false);
 	rules(admin22, 3);
-	/* 50 */
+	/* 63 */
 	assert_true(rx_from(kx, &x_at, pkt, pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40000, 22, PK_SYN)));
-	/* 51 */
+	/* 64 */
 	assert_false(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40000, 22, PK_SYN)));
 	assert_int_equal(fw_drops(&y), y0 + 1);
 	assert_int_equal(d->drops[WF_DROP_FIREWALL], node0 + 1);
-	/* 52 */
+	/* 65 */
 	assert_false(rx_from(kx, &x_at, pkt, pk_udp(pkt, "100.64.0.2", "100.64.0.1", 40000, 22)));
 	assert_false(rx_from(kx, &x_at, pkt, pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40000, 23, PK_SYN)));
 	assert_int_equal(d->drops[WF_DROP_FIREWALL], node0 + 3);
-	/* 53: out to y, TCP and UDP; the answers pass */
+	/* 66: out to y, TCP and UDP; the answers pass */
 	assert_true(tx_to(pkt, pk_tcp(pkt, "100.64.0.1", "100.64.0.3", 41000, 80, PK_SYN)));
 	assert_true(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 80, 41000, PK_SYN | PK_ACK)));
 	assert_true(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.3", 41001, 53)));
@@ -1085,18 +1080,18 @@ static void test_fw_verdicts(void **state)
 	/* (x may not answer for y: its address is not y's, nor its flow) */
 	n = pk_udp(pkt, "100.64.0.2", "100.64.0.1", 53, 41001);
 	assert_false(rx_from(kx, &x_at, pkt, n));
-	/* 54 */
+	/* 67 */
 	assert_false(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 41002, 9999)));
-	assert_int_equal(fw_drops(&x), 4); /* 52 twice, x for y, 54 */
+	assert_int_equal(fw_drops(&x), 4); /* 65 twice, x for y, 67 */
 	assert_true(tx_to(pkt, pk_udp(pkt, "100.64.0.1", "100.64.0.2", 41002, 9998)));
 	rules(NULL, 0);
 	offloads(true);
 }
 
-/* 55-58: 55, a new rule set changes verdicts at once, flows allowed under the
- * old one included; 56, no rules: everything passes again, nothing tracked;
- * 57, with rules, a packet the firewall cannot read is dropped as malformed;
- * 58, a renewed certificate's groups count from its installation. */
+/* 68-71: 68, a new rule set changes verdicts at once, flows allowed under the
+ * old one included; 69, no rules: everything passes again, nothing tracked;
+ * 70, with rules, a packet the firewall cannot read is dropped as malformed;
+ * 71, a renewed certificate's groups count from its installation. */
 static void test_fw_reload(void **state)
 {
 	static const char *const admin22[] = {"<allow tcp 22 from group admin", "<drop any"};
@@ -1110,16 +1105,16 @@ static void test_fw_reload(void **state)
 	rules(admin22, 2);
 	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_SYN);
 	assert_true(rx_from(kx, &x_at, pkt, n));
-	/* 55: the flow x opened under the old rules no longer holds */
+	/* 68: the flow x opened under the old rules no longer holds */
 	rules(y22, 2);
 	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_ACK);
 	assert_false(rx_from(kx, &x_at, pkt, n));
 	assert_true(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40100, 22, PK_SYN)));
-	/* 56 */
+	/* 69 */
 	rules(NULL, 0);
 	assert_null(d->fw.rules);
 	assert_true(rx_from(kx, &x_at, pkt, pk_udp(pkt, "100.64.0.2", "100.64.0.1", 1, 2)));
-	/* 57: TCP in the IP header, 8 bytes of it */
+	/* 70: TCP in the IP header, 8 bytes of it */
 	rules(admin22, 2);
 	n = pk_tcp(pkt, "100.64.0.2", "100.64.0.1", 40100, 22, PK_SYN) - 12;
 	pkt[3] = (uint8_t)n;
@@ -1129,7 +1124,7 @@ static void test_fw_reload(void **state)
 		assert_false(rx_from(kx, &x_at, pkt, n));
 		assert_int_equal(d->drops[WF_DROP_MALFORMED], m + 1);
 	}
-	/* 58: y renewed as an admin (signed by the CA, issued later) */
+	/* 71: y renewed as an admin (signed by the CA, issued later) */
 	assert_false(rx_from(ky, &y_at, pkt, pk_tcp(pkt, "100.64.0.3", "100.64.0.1", 40200, 22, PK_SYN)));
 	y2 = y;
 	y2.cert.not_before += 10;
@@ -1141,7 +1136,7 @@ static void test_fw_reload(void **state)
 	offloads(true);
 }
 
-/* 59: a group is the CA's word only: x's certificate with a group added and
+/* 72: a group is the CA's word only: x's certificate with a group added and
  * not signed again is refused at the handshake, and y's packets stay dropped
  * (protocol.md, "Attacks": a member claiming a group). */
 static void test_fw_group_forged(void **state)

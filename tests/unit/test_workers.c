@@ -1039,19 +1039,14 @@ static void test_21_answer_before_copy(void **state)
 
 /* --- the firewall ------------------------------------------------------------ */
 
-/* Rules in force, as a reload installs them: "<" inbound, ">" outbound. */
+/* Rules in force, as a reload installs them (hn_rules). */
 static struct wf_fw_rules *rules(const char *const *lines, unsigned n)
 {
-	static struct wf_fw_spec s[8];
 	struct wf_fw_rules *rs;
 	char why[256];
 
-	for (unsigned i = 0; i < n; i++)
-		if (!wf_fw_rule_parse(lines[i][0] == '<' ? WF_FW_IN : WF_FW_OUT, lines[i] + 1, &s[i],
-				      why, sizeof(why)))
-			fail_msg("rule '%s': %s", lines[i], why);
-	assert_true(wf_filter_compile(d, s, n, &rs));
-	wf_filter_install(d, rs);
+	if (!hn_rules(d, lines, n, &rs, why, sizeof(why)))
+		fail_msg("%s", why);
 	return rs;
 }
 
