@@ -156,32 +156,16 @@ static void check_config(struct node *n)
 }
 
 /* A bare number is seconds in weft.conf but refused on the command line
- * (--valid 90): one rule, a unit always, is coming (docs/weft.conf.md). */
+ * (--valid 90): one rule, a unit always, is coming (docs/weft.conf.md). The
+ * parser noted them, with their lines. */
 static void check_durations(struct node *n)
 {
-	static const char *const keys[] = {"rekey-interval", "keepalive-interval",
-					   "handshake-timeout"};
-	char err[WF_ERR_MAX], *text = wf_read_file(n->cfg.path, NULL, err, sizeof(err));
-	char *save = NULL, *l, *v;
-	unsigned line = 0;
+	char buf[PATH_MAX + 256];
 
-	for (l = text ? strtok_r(text, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
-		line++;
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			l += strspn(l, " \t");
-			if (strncmp(l, keys[k], strlen(keys[k])) || !(v = strchr(l, '=')))
-				continue;
-			v += 1 + strspn(v + 1, " \t");
-			if (v[strspn(v, "0123456789")] == '\0' ||
-			    v[strspn(v, "0123456789")] == '\r')
-				problem(n, false,
-					"%s:%u: %s = %.*s: a number without a unit is taken as "
-					"seconds; write %.*ss",
-					n->cfg.path, line, keys[k], (int)strspn(v, "0123456789"), v,
-					(int)strspn(v, "0123456789"), v);
-		}
+	for (unsigned i = 0; n->cfg_ok && i < n->cfg.n_bare; i++) {
+		wf_config_bare_str(&n->cfg, i, buf, sizeof(buf));
+		problem(n, false, "%s", buf);
 	}
-	free(text);
 }
 
 /* --- Files: modes, the key, the certificates --------------------------- */

@@ -87,6 +87,41 @@ bool wf_duration_parse(const char *s, unsigned *ms)
 	return true;
 }
 
+/* A bare number of seconds (0 needs no unit): kept to be said. */
+static void note_bare(struct parser *p, const char *key, const char *v)
+{
+	struct wf_config *c = p->cfg;
+	struct wf_config_bare *b;
+
+	if (v[strspn(v, "0123456789")] || !strcmp(v, "0") ||
+	    c->n_bare >= sizeof(c->bare) / sizeof(c->bare[0]))
+		return;
+	b = &c->bare[c->n_bare++];
+	b->line = p->line;
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	snprintf(b->value, sizeof(b->value), "%s", v);
+}
+
+void wf_config_bare_str(const struct wf_config *c, unsigned i, char *buf, size_t cap)
+{
+	const struct wf_config_bare *b = &c->bare[i];
+
+	snprintf(buf, cap,
+		 "%s:%u: %s = %s: a number without a unit is taken as seconds; write %ss (a unit "
+		 "will be required, as on the command line)",
+		 c->path, b->line, b->key, b->value, b->value);
+}
+
+void wf_config_warn(const struct wf_config *c)
+{
+	char buf[PATH_MAX + 256];
+
+	for (unsigned i = 0; i < c->n_bare; i++) {
+		wf_config_bare_str(c, i, buf, sizeof(buf));
+		log_warnx("%s", buf);
+	}
+}
+
 /* A duration between min and max ms; 0 is also accepted when zero_ok. */
 static bool set_duration(struct parser *p, const char *key, const char *v, unsigned *out,
 			 unsigned min, unsigned max, bool zero_ok)
@@ -95,6 +130,7 @@ static bool set_duration(struct parser *p, const char *key, const char *v, unsig
 
 	if (!wf_duration_parse(v, &ms))
 		return fail(p, "bad duration '%s' for '%s' (expected e.g. 30s, 2m, 1h)", v, key);
+	note_bare(p, key, v);
 	if (ms == 0 && zero_ok) {
 		*out = 0;
 		return true;

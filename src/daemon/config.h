@@ -74,6 +74,15 @@ struct wf_config {
 	 * other (a full mesh); above it, sessions are made when traffic needs
 	 * them and end when idle, besides a few kept for gossip. */
 	unsigned full_mesh_max;
+	/* Durations written as a bare number (seconds): a unit will be
+	 * required, as on the command line; said by the daemon and weft check,
+	 * naming the line (the first WF_CONFIG_BARE_MAX). */
+	unsigned n_bare;
+	struct wf_config_bare {
+		unsigned line;
+		char key[32];
+		char value[16];
+	} bare[8];
 	unsigned gossip_probe_ms; /* a probe a period; its timeout half of it */
 	unsigned gossip_sync_ms;  /* a table comparison (and a dead member called) this often */
 	/* The data path; ESP in UDP (esp-encap = udp) rather than ESP; the
@@ -125,5 +134,9 @@ bool wf_config_bootstrap_ok(const char *v);
 /* "120s", "2m", "1h", "500ms", "30" (seconds) -> milliseconds. Exposed for the
  * tests and for any other duration-valued option. */
 bool wf_duration_parse(const char *s, unsigned *ms) __attribute__((warn_unused_result));
+/* The i-th bare duration of c, said with its file and line. */
+void wf_config_bare_str(const struct wf_config *c, unsigned i, char *buf, size_t cap);
+/* Log each of them as a warning (the daemon, at start and at each reload). */
+void wf_config_warn(const struct wf_config *c);
 
 #endif

@@ -602,6 +602,7 @@ int wf_daemon_run(const char *dir)
 	wf_log_set_level(d->node.cfg.log_level);
 	if (d->node.cfg.log_format != WF_LOG_FORMAT_AUTO)
 		wf_log_set_format(d->node.cfg.log_format);
+	wf_config_warn(&d->node.cfg);
 	if (!lock_dir(d) || !load_identity(d))
 		goto out;
 	if (!wf_daemon_prepare(d)) {

@@ -277,6 +277,7 @@ static bool read_all(struct wf_daemon *d, struct reload *r, char *msg, size_t ca
 		snprintf(msg, cap, "%s", err);
 		return false;
 	}
+	wf_config_warn(&r->cfg);
 	return load_certs(d, &r->ca, &r->self, msg, cap) &&
 	       wf_revoked_read(d, &r->list, msg, cap) && renewal_not_revoked(d, r, msg, cap) &&
 	       wf_kernel_reload_check(d, &r->cfg, msg, cap) && new_bootstrap(d, r, msg, cap) &&

@@ -173,6 +173,9 @@ fi
 # --- The one duration rule (a unit, always): weft.conf still takes a bare number.
 fresh dur && echo "keepalive-interval = 90" >>dur/weft.conf
 check 2 dur && lines 1 && says "dur/weft.conf:10: keepalive-interval = 90: a number without a unit is taken as seconds; write 90s"
+# ... named by its line, blank lines counted (they were not once), any duration key
+printf '\n\ngossip-sync-interval = 30\n' >>dur/weft.conf
+check 2 dur && lines 2 && says "dur/weft.conf:13: gossip-sync-interval = 30: a number without a unit"
 
 # --- Several problems, one line each --------------------------------------------
 fresh many --bootstrap nowhere.invalid:51820 && chmod 0644 many/node.key && cp other/ca.crt many/

@@ -235,6 +235,31 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg.kernel_interface, "weft0-x");
 	assert_int_equal(cfg.gossip_probe_ms, 1000);
 	assert_int_equal(cfg.gossip_sync_ms, 10000);
+	assert_int_equal(cfg.n_bare, 0);
+}
+
+/* 99: a duration written as a bare number is seconds, noted with its line
+ * (blank lines and comments counted); 0 and a number with a unit are not */
+static void test_bare_durations(void **state)
+{
+	char buf[512];
+
+	(void)state;
+	assert_true(parse(BASE "\n# tuned\nkeepalive-interval = 90\nrekey-interval = 2m\n"
+			       "handshake-timeout = 7\n\ngossip-probe-interval = 0.5\n") == false);
+	assert_true(parse(BASE "\n# tuned\nkeepalive-interval = 90\nrekey-interval = 2m\n"
+			       "handshake-timeout = 7\n"));
+	assert_int_equal(cfg.keepalive_interval_ms, 90000);
+	assert_int_equal(cfg.n_bare, 2);
+	assert_int_equal(cfg.bare[0].line, 5);
+	assert_string_equal(cfg.bare[0].key, "keepalive-interval");
+	assert_int_equal(cfg.bare[1].line, 7);
+	wf_config_bare_str(&cfg, 0, buf, sizeof(buf));
+	assert_string_equal(buf, P ":5: keepalive-interval = 90: a number without a unit is taken "
+				   "as seconds; write 90s (a unit will be required, as on the "
+				   "command line)");
+	assert_true(parse(BASE "keepalive-interval = 0\nrekey-interval = 90s\n"));
+	assert_int_equal(cfg.n_bare, 0);
 }
 
 /* 68: the kernel path's keys; a long interface name is fine on the
@@ -586,6 +611,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_bare_durations),
 		cmocka_unit_test(test_all_keys),
 		cmocka_unit_test(test_datapath_keys),
 		cmocka_unit_test(test_ops_keys),
