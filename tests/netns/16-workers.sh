@@ -25,13 +25,9 @@ need_cmd python3 tcpdump
 XFER=$WF_ROOT/tests/netns/tcpxfer.py
 MBYTES=${WEFT_WORKERS_MBYTES:-16} # per connection and round
 
-ns_create a b
-link_veth a 198.18.0.1/24 b 198.18.0.2/24
-mesh_ca
 MESH_EXTRA_CONF="workers = 2
 rekey-interval = 2s"
-mesh_node a 1 198.18.0.1
-mesh_node b 2 198.18.0.2 198.18.0.1:51820
+mesh_pair
 mesh_up a
 mesh_up b
 wait_for 10 pings b 100.64.0.1

@@ -16,11 +16,7 @@ need_netns
 need_bin "$WEFT"
 need_cmd python3 ping
 
-ns_create a b
-link_veth a 198.18.0.1/24 b 198.18.0.2/24
-mesh_ca
-mesh_node a 1 198.18.0.1
-mesh_node b 2 198.18.0.2 198.18.0.1:51820
+mesh_pair
 mesh_up a
 mesh_up b
 wait_for 10 peer_up b a || fail "b never came up with a"
