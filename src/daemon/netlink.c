@@ -213,11 +213,12 @@ static int route_reply(const struct nlmsghdr *nh, void *arg)
 
 /* The route lookup's key: the address, and the interface for a scoped IPv6
  * one. An IPv4-mapped IPv6 endpoint (dual-stack socket) is looked up as IPv4. */
-static int route_get_req(struct wf_nl_req *r, const union wf_endpoint *dst)
+static int route_get_req(struct wf_nl_req *r, const union wf_endpoint *dst, unsigned flags)
 {
 	const struct in6_addr *a6 = &dst->in6.sin6_addr;
 	struct rtmsg *rtm = wf_nl_req_init(r, RTM_GETROUTE, 0, sizeof(*rtm));
 
+	rtm->rtm_flags = flags;
 	if (dst->sa.sa_family == AF_INET) {
 		rtm->rtm_family = AF_INET;
 		rtm->rtm_dst_len = 32;
@@ -238,13 +239,34 @@ static int route_get_req(struct wf_nl_req *r, const union wf_endpoint *dst)
 	return 0;
 }
 
+/* The MTU metric of the routing table's own route (RTM_F_FIB_MATCH: not
+ * the lookup's cached copy): one set by hand, `ip route ... mtu 1400`. */
+static int fib_reply(const struct nlmsghdr *nh, void *arg)
+{
+	const struct rtattr *metrics;
+	const void *attrs;
+	size_t len;
+
+	if (nh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	attrs = wf_nl_msg_attrs(nh, sizeof(struct rtmsg), &len);
+	if (!attrs)
+		return -EBADMSG;
+	metrics = wf_nl_attr_find(attrs, len, RTA_METRICS);
+	if (metrics)
+		(void)wf_nl_attr_u32(
+		    wf_nl_attr_find(RTA_DATA(metrics), RTA_PAYLOAD(metrics), RTAX_MTU), arg);
+	return 0;
+}
+
 int wf_nl_route_mtu_to(const union wf_endpoint *dst)
 {
 	struct route_info ri = {0};
 	struct wf_nl_req r;
+	unsigned set = 0;
 	int ret, mtu;
 
-	ret = route_get_req(&r, dst);
+	ret = route_get_req(&r, dst, 0);
 	if (ret == 0)
 		ret = wf_nl_talk(NETLINK_ROUTE, &r, route_reply, &ri);
 	if (ret < 0)
@@ -252,10 +274,14 @@ int wf_nl_route_mtu_to(const union wf_endpoint *dst)
 	if (ri.oif == 0 || ri.oif > INT32_MAX)
 		return -ENODATA;
 	mtu = link_mtu_by_index((int)ri.oif);
-	/* A route MTU (set by hand, or a learned path MTU) may be below the
-	 * interface's; the smaller one is what fits. */
-	if (mtu > 0 && ri.mtu > 0 && ri.mtu < (unsigned)mtu)
-		mtu = (int)ri.mtu;
+	/* A route MTU set by hand may be below the interface's: the smaller
+	 * one is what fits. Not the lookup's (ri.mtu): that is also a path
+	 * MTU the kernel learned from an ICMP "too big", which anyone can
+	 * forge; weft finds its paths itself and takes those as hints only
+	 * (mtu.c, netns/25-forged-icmp). */
+	if (mtu > 0 && route_get_req(&r, dst, RTM_F_FIB_MATCH) == 0 &&
+	    wf_nl_talk(NETLINK_ROUTE, &r, fib_reply, &set) == 0 && set > 0 && set < (unsigned)mtu)
+		mtu = (int)set;
 	return mtu;
 }
 
