@@ -373,7 +373,10 @@ void wf_data_from_tun(struct wf_worker *w, uint8_t *pkt, size_t len, const struc
 		wf_count_drop(d, p, WF_DROP_NO_SESSION);
 	} else {
 		/* Larger than a slot (an interface MTU raised by hand): sent
-		 * whole, for IP to fragment, after what is queued. */
+		 * whole, after what is queued. The sockets never fragment
+		 * (IP_PMTUDISC_PROBE): one larger than the underlay device
+		 * takes fails with EMSGSIZE, counted, and the peer's path is
+		 * looked at again (udp.c). */
 		wf_txq_flush(w);
 		send_now(w, p, kp, WF_MSG_DATA, pkt, len, &to, now);
 	}
