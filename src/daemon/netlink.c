@@ -187,27 +187,18 @@ int wf_nl_route_del(const char *ifname, const struct wf_prefix *dst)
 	return route_change(RTM_DELROUTE, 0, ifname, dst, NULL, 0);
 }
 
-struct route_info {
-	uint32_t oif;
-	uint32_t mtu; /* 0: the route has no MTU metric */
-};
-
+/* The lookup's outgoing interface (its MTU metric is not read: see
+ * wf_nl_route_mtu_to). */
 static int route_reply(const struct nlmsghdr *nh, void *arg)
 {
-	struct route_info *ri = arg;
-	const struct rtattr *metrics;
 	const void *attrs;
 	size_t len;
 
 	if (nh->nlmsg_type != RTM_NEWROUTE)
 		return 0;
 	attrs = wf_nl_msg_attrs(nh, sizeof(struct rtmsg), &len);
-	if (!attrs || !wf_nl_attr_u32(wf_nl_attr_find(attrs, len, RTA_OIF), &ri->oif))
+	if (!attrs || !wf_nl_attr_u32(wf_nl_attr_find(attrs, len, RTA_OIF), arg))
 		return -EBADMSG;
-	metrics = wf_nl_attr_find(attrs, len, RTA_METRICS);
-	if (metrics)
-		(void)wf_nl_attr_u32(
-		    wf_nl_attr_find(RTA_DATA(metrics), RTA_PAYLOAD(metrics), RTAX_MTU), &ri->mtu);
 	return 0;
 }
 
@@ -261,21 +252,21 @@ static int fib_reply(const struct nlmsghdr *nh, void *arg)
 
 int wf_nl_route_mtu_to(const union wf_endpoint *dst)
 {
-	struct route_info ri = {0};
 	struct wf_nl_req r;
+	uint32_t oif = 0;
 	unsigned set = 0;
 	int ret, mtu;
 
 	ret = route_get_req(&r, dst, 0);
 	if (ret == 0)
-		ret = wf_nl_talk(NETLINK_ROUTE, &r, route_reply, &ri);
+		ret = wf_nl_talk(NETLINK_ROUTE, &r, route_reply, &oif);
 	if (ret < 0)
 		return ret;
-	if (ri.oif == 0 || ri.oif > INT32_MAX)
+	if (oif == 0 || oif > INT32_MAX)
 		return -ENODATA;
-	mtu = link_mtu_by_index((int)ri.oif);
+	mtu = link_mtu_by_index((int)oif);
 	/* A route MTU set by hand may be below the interface's: the smaller
-	 * one is what fits. Not the lookup's (ri.mtu): that is also a path
+	 * one is what fits. Not the lookup's: that is also a path
 	 * MTU the kernel learned from an ICMP "too big", which anyone can
 	 * forge; weft finds its paths itself and takes those as hints only
 	 * (mtu.c, netns/25-forged-icmp). */
