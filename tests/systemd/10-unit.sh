@@ -56,18 +56,8 @@ done
 chmod 0700 "$T/etc-weft"
 
 cat >"$T/drive/inside.sh" <<'INSIDE'
-set -u
-n=0
-step() { n=$1; echo "== $*"; }
-fail() { echo "FAIL: $n: $*"; journalctl --no-pager -n 60; systemctl exit 1; exit 1; }
-# wait_for SECONDS CMD...: until CMD succeeds (bounded, never a fixed sleep before a result).
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
-}
-prop() { systemctl show -p "$2" --value "$1"; }
-ip link add u0 type veth peer name u1 && ip addr add 198.18.0.1/24 dev u0 &&
-	ip link set u1 up && ip link set u0 up || fail "underlay"
+. /drive/inside.sh.inc
+underlay
 
 step 1 unit loads
 systemd-analyze verify --man=no /etc/systemd/system/weft@.service || fail "verify"

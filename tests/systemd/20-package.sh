@@ -31,14 +31,9 @@ cp "$T"/weft_0.1.1_*.deb "$T/drive/"
 
 sd_test_unit pkg-test
 cat >"$T/drive/inside.sh" <<'INSIDE'
-set -u
-n=0
-step() { n=$1; echo "== $*"; }
-fail() { echo "FAIL: $n: $*"; journalctl --no-pager -n 40; systemctl exit 1; exit 1; }
-prop() { systemctl show -p "$2" --value "$1"; }
+. /drive/inside.sh.inc
 export DEBIAN_FRONTEND=noninteractive
-ip link add u0 type veth peer name u1 && ip addr add 198.18.0.1/24 dev u0 &&
-	ip link set u1 up && ip link set u0 up || fail "underlay"
+underlay
 
 # A server has no policy-rc.d; this machine's image has one that forbids
 # every service action (deb-systemd-invoke heeds it). The overlay's copy goes.

@@ -60,19 +60,11 @@ W=$T/bin/weft
 chmod 0700 "$T/etc-weft"
 
 cat >"$T/drive/inside.sh" <<'INSIDE'
-set -u
+. /drive/inside.sh.inc
 trap 'systemctl exit 1' EXIT # a check that dies ends the container too
-n=0
-step() { n=$1; echo "== $*"; }
-fail() { echo "FAIL: $n: $*"; journalctl --no-pager -n 60; systemctl exit 1; exit 1; }
-wait_for() {
-	local end=$((SECONDS + $1)); shift
-	until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.2; done
-}
 RC=/opt/resolved/usr/bin/resolvectl
 conf=/etc/weft/t1/weft.conf
-ip link add u0 type veth peer name u1 && ip addr add 198.18.0.1/24 dev u0 &&
-	ip link set u1 up && ip link set u0 up || fail "underlay"
+underlay
 
 step 1 resolved runs
 echo "nameserver 127.0.0.53" >/etc/resolv.conf
